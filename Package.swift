@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings shared by every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "vipps-webhookd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vipps-webhookd", targets: ["vipps-webhookd"]),
+        .library(name: "VippsWebhooks", targets: ["VippsWebhooks"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // OpenSSL's libcrypto through a module map: SHA-256, HMAC-SHA256, CRYPTO_memcmp, RAND_bytes.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Linux calls Swift's Glibc module hides (accept4, pipe2, pidfd_open, spawn helpers, wait macros).
+        .target(
+            name: "CSystem",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The only Swift module that imports COpenSSL.
+        .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
+        .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
+        // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
+        .target(name: "HTTPServer", dependencies: ["CSystem"], swiftSettings: swiftSettings),
+        // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "CSystem", "VippsWebhooks", "VippsCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Config, CLI commands and wiring of the daemon.
+        .target(
+            name: "WebhookDaemon",
+            dependencies: [
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
+        // Micro-benchmark of one verify (not a test): `swift run -c release verify-bench`.
+        .executableTarget(name: "verify-bench", dependencies: ["VippsWebhooks"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["vipps-webhookd", "VippsWebhooks", "HTTPServer"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,16 @@
+#ifndef VIPPS_CSYSTEM_PROCESS_H
+#define VIPPS_CSYSTEM_PROCESS_H
+
+/// pipe2(2) with O_CLOEXEC (and O_NONBLOCK when `nonblocking` is non-zero).
+int csystem_pipe_cloexec(int fds[2], int nonblocking);
+
+/// pidfd_open(2); -1 with errno on failure.
+int csystem_pidfd_open(int pid);
+
+/// WIFEXITED / WEXITSTATUS / WIFSIGNALED / WTERMSIG for Swift.
+int csystem_wifexited(int status);
+int csystem_wexitstatus(int status);
+int csystem_wifsignaled(int status);
+int csystem_wtermsig(int status);
+
+#endif

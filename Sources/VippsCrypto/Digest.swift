@@ -1,0 +1,61 @@
+import COpenSSL
+
+/// SHA-256 and HMAC-SHA256 over raw bytes, computed by OpenSSL's libcrypto.
+public enum Digest {
+    /// Byte length of a SHA-256 digest.
+    public static let byteCount = 32
+
+    /// SHA-256 of `bytes`.
+    /// - Parameter bytes: the data to hash, e.g. a request body exactly as received.
+    /// - Returns: the 32-byte digest.
+    public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        withContiguous(bytes) { buffer in
+            [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+                let ok = vipps_sha256(buffer.baseAddress, buffer.count, out.baseAddress)
+                precondition(ok == 1, "EVP_Digest(SHA-256) failed")
+                count = byteCount
+            }
+        }
+    }
+
+    /// HMAC-SHA256 of `message` under `key`.
+    /// - Parameters:
+    ///   - key: the key bytes, used as given (no decoding).
+    ///   - message: the data to authenticate.
+    /// - Returns: the 32-byte MAC.
+    public static func hmacSHA256(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
+        withContiguous(key) { keyBuffer in
+            withContiguous(message) { messageBuffer in
+                [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+                    let ok = vipps_hmac_sha256(
+                        keyBuffer.baseAddress, keyBuffer.count,
+                        messageBuffer.baseAddress, messageBuffer.count,
+                        out.baseAddress)
+                    precondition(ok == 1, "HMAC(SHA-256) failed")
+                    count = byteCount
+                }
+            }
+        }
+    }
+
+    /// Lower-case hexadecimal text of `bytes`.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Runs `body` with a contiguous buffer of `bytes`, copying only when the collection has no contiguous storage.
+@inlinable
+func withContiguous<R>(_ bytes: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    if let result = bytes.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+        return result
+    }
+    return Array(bytes).withUnsafeBytes(body)
+}

@@ -1,0 +1,3 @@
+import WebhookDaemon
+
+VippsWebhookdCommand.run()
