@@ -1,0 +1,122 @@
+/// HTTP-date (RFC 9110 §5.6.7) parsing and formatting, as used by the `x-ms-date` header.
+///
+/// Formatting always produces the preferred IMF-fixdate form (`Thu, 30 Mar 2023 08:38:32 GMT`). Parsing accepts
+/// IMF-fixdate and, as recipients must, the obsolete RFC 850 and asctime forms. Values are whole seconds since
+/// 1970-01-01T00:00:00Z; no Foundation date types, no locale, no time zone database.
+public enum HTTPDate {
+    private static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let longDayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// IMF-fixdate text of `secondsSince1970`.
+    public static func format(secondsSince1970 seconds: Int64) -> String {
+        let days = floorDivide(seconds, 86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civilDate(daysSince1970: days)
+        let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (4).
+        return "\(dayNames[weekday]), \(pad2(day)) \(monthNames[month - 1]) \(year) "
+            + "\(pad2(secondOfDay / 3600)):\(pad2(secondOfDay / 60 % 60)):\(pad2(secondOfDay % 60)) GMT"
+    }
+
+    /// Seconds since 1970 of an HTTP-date, or `nil` when `text` is not a valid HTTP-date.
+    ///
+    /// The day name is checked for form, not against the date (as RFC 9110 allows).
+    public static func parse(_ text: String) -> Int64? {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","), dayNames.contains(String(parts[0].dropLast())),
+            parts[5] == "GMT", parts[1].count == 2
+        {
+            // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+            guard let day = Int(digits: parts[1]), let month = monthIndex(parts[2]), parts[3].count == 4,
+                let year = Int(digits: parts[3])
+            else { return nil }
+            return make(year: year, month: month, day: day, time: parts[4])
+        }
+        if parts.count == 4, parts[0].hasSuffix(","), longDayNames.contains(String(parts[0].dropLast())),
+            parts[3] == "GMT"
+        {
+            // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (two-digit year: 70–99 → 19xx, else 20xx).
+            let date = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            guard date.count == 3, date[0].count == 2, date[2].count == 2, let day = Int(digits: date[0]),
+                let month = monthIndex(date[1]), let shortYear = Int(digits: date[2])
+            else { return nil }
+            return make(year: shortYear >= 70 ? 1900 + shortYear : 2000 + shortYear, month: month, day: day,
+                        time: parts[2])
+        }
+        // asctime: Sun Nov  6 08:49:37 1994 (day padded with a space).
+        let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        if fields.count == 5, dayNames.contains(fields[0]), let month = monthIndex(fields[1]),
+            (1...2).contains(fields[2].count), let day = Int(digits: fields[2]), fields[4].count == 4,
+            let year = Int(digits: fields[4])
+        {
+            return make(year: year, month: month, day: day, time: fields[3])
+        }
+        return nil
+    }
+
+    private static func monthIndex(_ name: String) -> Int? {
+        monthNames.firstIndex(of: name).map { $0 + 1 }
+    }
+
+    private static func make(year: Int, month: Int, day: Int, time: String) -> Int64? {
+        let hms = time.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 }), let hour = Int(digits: hms[0]),
+            let minute = Int(digits: hms[1]), let second = Int(digits: hms[2]),
+            hour < 24, minute < 60, second < 61,  // 60: a leap second, as HTTP allows.
+            day >= 1, day <= daysInMonth(year: year, month: month)
+        else { return nil }
+        let days = daysSince1970(year: year, month: month, day: day)
+        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    private static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    static func daysSince1970(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = floorDivide(y, 400)
+        let yearOfEra = y - era * 400
+        let m = Int64(month)
+        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The civil date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
+    static func civilDate(daysSince1970 days: Int64) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = floorDivide(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = Int(yearOfEra + era * 400) + (month <= 2 ? 1 : 0)
+        return (year, month, day)
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : (a - b + 1) / b
+    }
+
+    private static func pad2(_ value: Int) -> String {
+        value < 10 ? "0\(value)" : "\(value)"
+    }
+}
+
+extension Int {
+    /// A non-negative integer from ASCII decimal digits only (no sign, no spaces), or `nil`.
+    init?(digits text: String) {
+        guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
+        self = text.utf8.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    }
+}
