@@ -1,0 +1,77 @@
+import Foundation
+
+/// Runs the real `vipps-webhookd` binary (or another program) as a child process for end-to-end tests.
+enum ChildProcess {
+    /// What a finished child left behind.
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `vipps-webhookd` executable built next to the test bundle.
+    static var daemonBinary: URL {
+        productsDirectory.appendingPathComponent("vipps-webhookd")
+    }
+
+    /// The build products folder (`.build/debug` or `.build/release`).
+    static var productsDirectory: URL {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+
+    /// Runs `executable` with `arguments` to completion, feeding `stdin`.
+    static func run(
+        _ arguments: [String], executable: URL = daemonBinary, stdin: [UInt8] = [],
+        environment: [String: String]? = nil
+    ) throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes concurrently with feeding stdin, so a chatty child cannot dead-lock on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        DispatchQueue.global().async(group: group) { outData = output.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: group) { errData = errors.fileHandleForReading.readDataToEndOfFile() }
+        try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
+        try? input.fileHandleForWriting.close()
+        group.wait()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A temporary directory removed when the value is released.
+final class TemporaryDirectory {
+    let url: URL
+    var path: String { url.path }
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("vipps-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// Writes `contents` to `name` inside the directory and returns its path.
+    @discardableResult
+    func write(_ name: String, _ contents: String, mode: Int = 0o600) throws -> String {
+        let file = url.appendingPathComponent(name)
+        try Data(contents.utf8).write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
+        return file.path
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
