@@ -5,37 +5,32 @@ public enum Digest {
     /// Byte length of a SHA-256 digest.
     public static let byteCount = 32
 
+    /// SHA-256, fetched from OpenSSL's default provider once for the process.
+    private nonisolated(unsafe) static let sha256Algorithm: OpaquePointer = {
+        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { preconditionFailure("EVP_MD_fetch(SHA256) failed") }
+        return md
+    }()
+
     /// SHA-256 of `bytes`.
     /// - Parameter bytes: the data to hash, e.g. a request body exactly as received.
     /// - Returns: the 32-byte digest.
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
         withContiguous(bytes) { buffer in
             [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-                let ok = vipps_sha256(buffer.baseAddress, buffer.count, out.baseAddress)
+                let ok = vipps_sha256(sha256Algorithm, buffer.baseAddress, buffer.count, out.baseAddress)
                 precondition(ok == 1, "EVP_Digest(SHA-256) failed")
                 count = byteCount
             }
         }
     }
 
-    /// HMAC-SHA256 of `message` under `key`.
+    /// HMAC-SHA256 of `message` under `key`, for one-off use; prepare an `HMACKey` to reuse a key.
     /// - Parameters:
     ///   - key: the key bytes, used as given (no decoding).
     ///   - message: the data to authenticate.
     /// - Returns: the 32-byte MAC.
     public static func hmacSHA256(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
-        withContiguous(key) { keyBuffer in
-            withContiguous(message) { messageBuffer in
-                [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-                    let ok = vipps_hmac_sha256(
-                        keyBuffer.baseAddress, keyBuffer.count,
-                        messageBuffer.baseAddress, messageBuffer.count,
-                        out.baseAddress)
-                    precondition(ok == 1, "HMAC(SHA-256) failed")
-                    count = byteCount
-                }
-            }
-        }
+        HMACKey(key).authenticationCode(for: message)
     }
 
     /// Lower-case hexadecimal text of `bytes`.

@@ -22,16 +22,39 @@ public enum HTTPDate {
     ///
     /// The day name is checked for form, not against the date (as RFC 9110 allows).
     public static func parse(_ text: String) -> Int64? {
-        let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","), dayNames.contains(String(parts[0].dropLast())),
-            parts[5] == "GMT", parts[1].count == 2
-        {
-            // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-            guard let day = Int(digits: parts[1]), let month = monthIndex(parts[2]), parts[3].count == 4,
-                let year = Int(digits: parts[3])
-            else { return nil }
-            return make(year: year, month: month, day: day, time: parts[4])
+        if let seconds = parseIMFFixdate(Array(text.utf8)) { return seconds }
+        return parseObsolete(text)
+    }
+
+    /// IMF-fixdate at fixed byte positions (`Sun, 06 Nov 1994 08:49:37 GMT`): the form every sender uses, parsed
+    /// without allocating substrings.
+    private static func parseIMFFixdate(_ b: [UInt8]) -> Int64? {
+        guard b.count == 29, b[3] == UInt8(ascii: ","), b[4] == 0x20, b[7] == 0x20, b[11] == 0x20, b[16] == 0x20,
+            b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20,
+            b[26] == UInt8(ascii: "G"), b[27] == UInt8(ascii: "M"), b[28] == UInt8(ascii: "T"),
+            dayNameBytes.contains(where: { $0 == b[0..<3] }),
+            let monthIndex = monthNameBytes.firstIndex(where: { $0 == b[8..<11] }),
+            let day = number(b[5..<7]), let year = number(b[12..<16]), let hour = number(b[17..<19]),
+            let minute = number(b[20..<22]), let second = number(b[23..<25])
+        else { return nil }
+        return make(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    private static let dayNameBytes = dayNames.map { Array($0.utf8)[...] }
+    private static let monthNameBytes = monthNames.map { Array($0.utf8)[...] }
+
+    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for digit in digits {
+            guard digit >= 0x30, digit <= 0x39 else { return nil }
+            value = value * 10 + Int(digit - 0x30)
         }
+        return value
+    }
+
+    /// The obsolete RFC 850 and asctime forms.
+    private static func parseObsolete(_ text: String) -> Int64? {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 4, parts[0].hasSuffix(","), longDayNames.contains(String(parts[0].dropLast())),
             parts[3] == "GMT"
         {
@@ -61,8 +84,13 @@ public enum HTTPDate {
     private static func make(year: Int, month: Int, day: Int, time: String) -> Int64? {
         let hms = time.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard hms.count == 3, hms.allSatisfy({ $0.count == 2 }), let hour = Int(digits: hms[0]),
-            let minute = Int(digits: hms[1]), let second = Int(digits: hms[2]),
-            hour < 24, minute < 60, second < 61,  // 60: a leap second, as HTTP allows.
+            let minute = Int(digits: hms[1]), let second = Int(digits: hms[2])
+        else { return nil }
+        return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    private static func make(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
+        guard hour < 24, minute < 60, second < 61,  // 60: a leap second, as HTTP allows.
             day >= 1, day <= daysInMonth(year: year, month: month)
         else { return nil }
         let days = daysSince1970(year: year, month: month, day: day)

@@ -14,7 +14,7 @@ public enum RequestSigner {
 
     /// The base64 HMAC-SHA256 signature of a string to sign.
     public static func signature(secret: WebhookSecret, stringToSign: String) -> String {
-        Base64.encode(Digest.hmacSHA256(key: secret.keyBytes, message: Array(stringToSign.utf8)))
+        Base64.encode(secret.hmacKey.authenticationCode(for: Array(stringToSign.utf8)))
     }
 
     /// Signs a request.

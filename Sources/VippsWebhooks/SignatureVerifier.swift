@@ -47,7 +47,7 @@ public struct SignatureVerifier: Sendable {
         let message = Array(StringToSign.make(method: method, target: target, date: date, contentHash: actualHash).utf8)
         var matched: Int?
         for (index, secret) in secrets.enumerated() {
-            let expected = Base64.encode(Digest.hmacSHA256(key: secret.keyBytes, message: message))
+            let expected = Base64.encode(secret.hmacKey.authenticationCode(for: message))
             if ConstantTime.equal(expected.utf8, authorization.signature.utf8) {
                 matched = index
                 break
@@ -118,14 +118,27 @@ struct SignedHeaderFields {
     init(_ headers: some Sequence<(name: String, value: String)>) {
         var vipps: [String] = []
         for (name, value) in headers {
-            switch name.lowercased() {
-            case "x-ms-date": date = date ?? value.trimmingASCIIWhitespace().description
-            case "x-ms-content-sha256": contentHash = contentHash ?? value.trimmingASCIIWhitespace().description
-            case "authorization": authorizations.append(value)
-            case "x-vipps-authorization": vipps.append(value)
-            default: break
+            if ASCII.equalsIgnoringCase(name, Self.dateName) {
+                date = date ?? Self.trimmed(value)
+            } else if ASCII.equalsIgnoringCase(name, Self.contentHashName) {
+                contentHash = contentHash ?? Self.trimmed(value)
+            } else if ASCII.equalsIgnoringCase(name, Self.authorizationName) {
+                authorizations.append(value)
+            } else if ASCII.equalsIgnoringCase(name, Self.vippsAuthorizationName) {
+                vipps.append(value)
             }
         }
         authorizations += vipps
+    }
+
+    private static let dateName = Array("x-ms-date".utf8)
+    private static let contentHashName = Array("x-ms-content-sha256".utf8)
+    private static let authorizationName = Array("authorization".utf8)
+    private static let vippsAuthorizationName = Array("x-vipps-authorization".utf8)
+
+    private static func trimmed(_ value: String) -> String {
+        guard let first = value.utf8.first, let last = value.utf8.last, ASCII.isSpace(first) || ASCII.isSpace(last)
+        else { return value }
+        return String(decoding: ASCII.trimmed(Array(value.utf8)[...]), as: UTF8.self)
     }
 }

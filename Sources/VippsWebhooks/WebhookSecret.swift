@@ -1,3 +1,5 @@
+import VippsCrypto
+
 /// A registration secret: the HMAC key is the UTF-8 bytes of the secret string exactly as the registration returned it
 /// (never base64-decoded, spec §2).
 ///
@@ -6,10 +8,17 @@
 public struct WebhookSecret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The HMAC key bytes.
     public let keyBytes: [UInt8]
+    /// The key prepared for HMAC-SHA256.
+    let hmacKey: HMACKey
 
     /// A secret from its string form.
     public init(_ secret: String) {
-        keyBytes = Array(secret.utf8)
+        self.init(keyBytes: Array(secret.utf8))
+    }
+
+    private init(keyBytes: [UInt8]) {
+        self.keyBytes = keyBytes
+        hmacKey = HMACKey(keyBytes)
     }
 
     /// A secret from the contents of a secret file: one trailing newline (`\n` or `\r\n`) is not part of the secret.
@@ -19,7 +28,7 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomDebugStrin
             bytes = bytes.dropLast()
             if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
         }
-        keyBytes = Array(bytes)
+        self.init(keyBytes: Array(bytes))
     }
 
     /// Whether the secret has no bytes (never a valid registration secret).
