@@ -25,8 +25,7 @@ public enum SocketActivation {
     /// The variables are always unset (also on failure), so hooks and other children never believe the sockets
     /// are theirs. Each returned descriptor is checked to be a socket and gets `FD_CLOEXEC`. Call it once, early
     /// in `serve`, before other threads read the environment (`unsetenv` is not thread-safe against `getenv`).
-    /// The sockets keep the file status flags systemd gave them (blocking): set `O_NONBLOCK` before using one with
-    /// Dispatch.
+    /// The file status flags are left as systemd set them: set `O_NONBLOCK` before using a socket with Dispatch.
     ///
     /// - Returns: the inherited sockets; empty when the process was not socket-activated (or the variables were
     ///   meant for another process).
