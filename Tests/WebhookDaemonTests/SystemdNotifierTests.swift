@@ -1,0 +1,208 @@
+import Dispatch
+import Foundation
+import Glibc
+import Testing
+
+@testable import WebhookDaemon
+
+@Suite("SystemdNotifier")
+struct SystemdNotifierTests {
+    @Test("is a no-op without NOTIFY_SOCKET")
+    func disabledWithoutSocket() throws {
+        for environment in [[:], ["NOTIFY_SOCKET": ""], ["WATCHDOG_USEC": "1000000"]] {
+            let notifier = try SystemdNotifier(environment: environment, processID: 42)
+            #expect(!notifier.isEnabled)
+            #expect(try notifier.notify(.ready) == false)
+            #expect(notifier.startWatchdog(queue: .global()) == nil)
+        }
+    }
+
+    @Test(
+        "rejects a malformed NOTIFY_SOCKET",
+        arguments: ["run/notify", "@", "/" + String(repeating: "x", count: 107)]
+    )
+    func malformedSocket(value: String) {
+        #expect(throws: SystemdNotifierError.self) {
+            try SystemdNotifier(environment: ["NOTIFY_SOCKET": value], processID: 42)
+        }
+    }
+
+    @Test("sends to a socket file")
+    func sendsToPathSocket() throws {
+        let receiver = try DatagramReceiver(.path)
+        let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket], processID: 42)
+        #expect(notifier.socketAddress == .path(receiver.notifySocket))
+
+        #expect(try notifier.notify(.ready, .status("listening on\n127.0.0.1:8080")))
+        #expect(try receiver.receive() == "READY=1\nSTATUS=listening on 127.0.0.1:8080\n")
+        try notifier.notify(.stopping)
+        #expect(try receiver.receive() == "STOPPING=1\n")
+    }
+
+    @Test("sends to an abstract-namespace socket")
+    func sendsToAbstractSocket() throws {
+        let receiver = try DatagramReceiver(.abstract)
+        #expect(receiver.notifySocket.hasPrefix("@"))
+        let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket], processID: 42)
+
+        try notifier.notify(.watchdog)
+        #expect(try receiver.receive() == "WATCHDOG=1\n")
+    }
+
+    @Test("RELOADING=1 carries the current monotonic time")
+    func reloadingCarriesMonotonicTime() throws {
+        let receiver = try DatagramReceiver(.path)
+        let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket], processID: 42)
+        let before = SystemdNotifier.monotonicMicroseconds()
+        try notifier.notify(.reloading)
+        let after = SystemdNotifier.monotonicMicroseconds()
+
+        let lines = try receiver.receive().split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first == "RELOADING=1")
+        let stamp = try #require(lines.last.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) })
+        #expect(lines.last?.hasPrefix("MONOTONIC_USEC=") == true)
+        #expect((before...after).contains(stamp))
+    }
+
+    @Test("formats every state")
+    func formatsStates() {
+        let message = SystemdNotifier.message(
+            for: [.ready, .stopping, .watchdog, .extendTimeout(.milliseconds(1500)), .errno(28), .status("a\r\nb")],
+            monotonicMicroseconds: 7
+        )
+        #expect(message == "READY=1\nSTOPPING=1\nWATCHDOG=1\nEXTEND_TIMEOUT_USEC=1500000\nERRNO=28\nSTATUS=a b\n")
+        #expect(
+            SystemdNotifier.message(for: [.reloading], monotonicMicroseconds: 7) == "RELOADING=1\nMONOTONIC_USEC=7\n"
+        )
+    }
+
+    @Test("reports a socket nobody listens on with errno")
+    func reportsSendFailure() throws {
+        let directory = try TemporaryDirectory()
+        let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": directory.path + "/missing"], processID: 42)
+        let error = try #require(throws: SystemdNotifierError.self) { try notifier.notify(.ready) }
+        #expect(error.call == "sendto")
+        #expect(error.errno == ENOENT)
+        #expect(error.description.contains("No such file or directory"))
+    }
+
+    @Test("reads WATCHDOG_USEC for this process only")
+    func watchdogInterval() throws {
+        let socket = ["NOTIFY_SOCKET": "/run/systemd/notify"]
+        let own = try SystemdNotifier(
+            environment: socket.merging(["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "42"]) { $1 },
+            processID: 42
+        )
+        #expect(own.watchdogInterval == .seconds(30))
+        let noPID = try SystemdNotifier(environment: socket.merging(["WATCHDOG_USEC": "250"]) { $1 }, processID: 42)
+        #expect(noPID.watchdogInterval == .microseconds(250))
+        let other = try SystemdNotifier(
+            environment: socket.merging(["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "43"]) { $1 },
+            processID: 42
+        )
+        #expect(other.watchdogInterval == nil)
+        #expect(try SystemdNotifier(environment: socket, processID: 42).watchdogInterval == nil)
+    }
+
+    @Test(
+        "rejects a malformed watchdog",
+        arguments: [
+            ["WATCHDOG_USEC": "0"], ["WATCHDOG_USEC": "30s"],
+            ["WATCHDOG_USEC": "-5"], ["WATCHDOG_USEC": "1000", "WATCHDOG_PID": "me"],
+        ]
+    )
+    func malformedWatchdog(environment: [String: String]) {
+        #expect(throws: SystemdNotifierError.self) {
+            try SystemdNotifier(environment: environment, processID: 42)
+        }
+    }
+
+    @Test("pings the watchdog repeatedly")
+    func watchdogTimer() throws {
+        let receiver = try DatagramReceiver(.path)
+        let notifier = try SystemdNotifier(
+            environment: ["NOTIFY_SOCKET": receiver.notifySocket, "WATCHDOG_USEC": "100000"],
+            processID: 42
+        )
+        let watchdog = try #require(notifier.startWatchdog(queue: DispatchQueue(label: "watchdog-test")))
+        defer { watchdog.cancel() }
+        for _ in 0..<3 {
+            #expect(try receiver.receive() == "WATCHDOG=1\n")
+        }
+    }
+}
+
+/// A bound AF_UNIX datagram socket standing in for systemd's notify socket.
+private final class DatagramReceiver {
+    enum Kind { case path, abstract }
+
+    let fd: Int32
+    /// The value for `NOTIFY_SOCKET`.
+    let notifySocket: String
+    private let directory: TemporaryDirectory?
+
+    init(_ kind: Kind) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        var nameBytes: [UInt8]
+        switch kind {
+        case .path:
+            let directory = try TemporaryDirectory()
+            self.directory = directory
+            notifySocket = directory.path + "/notify.sock"
+            nameBytes = Array(notifySocket.utf8) + [0]
+        case .abstract:
+            directory = nil
+            notifySocket = "@vipps-webhookd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            nameBytes = [0] + Array(notifySocket.utf8.dropFirst())
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: nameBytes) }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + nameBytes.count)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw TestFailure("bind \(notifySocket): errno \(errno)")
+        }
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// The next datagram, waiting at most `timeoutMilliseconds`.
+    func receive(timeoutMilliseconds: Int32 = 5_000) throws -> String {
+        var pollfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pollfd, 1, timeoutMilliseconds) == 1 else { throw TestFailure("no datagram received") }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard count >= 0 else { throw TestFailure("recv: errno \(errno)") }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+}
+
+/// A fresh directory under the system temporary directory, removed with its contents on release.
+private final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/vipps-ops-XXXXXX").utf8CString)
+        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestFailure("mkdtemp: errno \(errno)")
+        }
+        path = String(cString: created)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+private struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
