@@ -22,11 +22,6 @@ public enum SampleEvents {
         msn: String = "123456",
         randomBytes: (Int) -> [UInt8]
     ) -> [UInt8]? {
-        let randomBytes = { (count: Int) -> [UInt8] in
-            let bytes = randomBytes(count)
-            precondition(bytes.count == count, "randomBytes returned \(bytes.count) bytes instead of \(count)")
-            return bytes
-        }
         let members: [JSONMember]
         if let name = EPaymentEvent.Name.allCases.first(where: { $0.eventType == type }) {
             members = ePayment(name, now: now, msn: msn, randomBytes: randomBytes)
@@ -132,6 +127,7 @@ public enum SampleEvents {
 
     /// A version 4 UUID in lower-case 8-4-4-4-12 form from 16 random bytes.
     private static func uuid(_ random: [UInt8]) -> String {
+        precondition(random.count == 16, "randomBytes returned \(random.count) bytes instead of 16")
         var bytes = random
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
