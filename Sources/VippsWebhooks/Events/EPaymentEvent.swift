@@ -22,6 +22,12 @@ public struct EPaymentEvent: Sendable, Equatable {
         public var currency: String?
         /// Minor units (øre, cent).
         public var value: Int64?
+
+        /// Creates an amount.
+        public init(currency: String?, value: Int64?) {
+            self.currency = currency
+            self.value = value
+        }
     }
 
     public var name: Name

@@ -6,6 +6,11 @@ public struct LoginPingEvent: Sendable, Equatable {
     /// The `auth_req_id` of the CIBA authentication request.
     public var authReqId: String?
 
+    /// Creates a ping event.
+    public init(authReqId: String?) {
+        self.authReqId = authReqId
+    }
+
     static func decode(_ object: JSONValue, findings: inout [EventFinding]) -> LoginPingEvent {
         var reader = FieldReader(object)
         let event = LoginPingEvent(authReqId: reader.string("auth_req_id", required: true))
