@@ -85,6 +85,17 @@ struct EventJSONParserTests {
         #expect(reason(bytes: [0xEF, 0xBB, 0xBF] + Array("{}".utf8)) == .unexpectedByte(0xEF))
     }
 
+    @Test func duplicateKeysFoundInLargeObjects() throws {
+        let keys = (0..<40).map { "\"k\($0)\":\($0)" }
+        _ = try parse("{" + keys.joined(separator: ",") + "}")
+        for duplicate in ["k0", "k15", "k16", "k39"] {
+            let text = "{" + keys.joined(separator: ",") + ",\"\(duplicate)\":0}"
+            #expect(reason(text) == .duplicateKey(duplicate))
+        }
+        // Keys equal only after escape decoding are duplicates too.
+        #expect(reason(#"{"a":1,"\u0061":2}"#) == .duplicateKey("a"))
+    }
+
     @Test func decodesEscapesAndSurrogatePairs() throws {
         let value = try parse(#"["\"\\\/\b\f\n\r\t", "\u00e6\u20ac", "\ud83d\ude00", "ok😀æ"]"#)
         #expect(value == .array([.string("\"\\/\u{8}\u{C}\n\r\t"), .string("æ€"), .string("😀"), .string("ok😀æ")]))

@@ -45,6 +45,8 @@ private struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
     var index = 0
+    /// Member count up to which duplicate keys are found by scanning instead of hashing.
+    static let linearKeyScanLimit = 16
 
     init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
         self.bytes = bytes
@@ -134,7 +136,8 @@ private struct Scanner {
         guard depth <= maximumDepth else { throw JSONParseError(.tooDeep(limit: maximumDepth), at: index) }
         index += 1
         var members: [JSONMember] = []
-        var seenKeys: Set<String> = []
+        // Small objects (all webhook bodies) check duplicates by a linear scan; larger ones switch to a set.
+        var seenKeys: Set<String>? = nil
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
@@ -146,7 +149,16 @@ private struct Scanner {
             let opening = try peek()
             guard opening == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedByte(opening), at: index) }
             let key = try parseString()
-            guard seenKeys.insert(key).inserted else { throw JSONParseError(.duplicateKey(key), at: keyOffset) }
+            if members.count == Scanner.linearKeyScanLimit {
+                seenKeys = Set(members.map(\.key))
+            }
+            let duplicate =
+                if seenKeys != nil {
+                    !seenKeys!.insert(key).inserted
+                } else {
+                    members.contains { $0.key == key }
+                }
+            guard !duplicate else { throw JSONParseError(.duplicateKey(key), at: keyOffset) }
             skipWhitespace()
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedByte(colon), at: index) }
