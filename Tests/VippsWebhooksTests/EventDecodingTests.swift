@@ -162,7 +162,8 @@ struct EventDecodingTests {
             #"{"eventType":"recurring.charge-failed.v1","agreementId":"agr_1","chargeId":"chr-1","amount":100,"#
                 + #""currency":"DKK","occurred":"2024-02-29T23:59:59Z","failureCode":true}"#
         )
-        #expect(weird.findings == [EventFinding(field: "failureCode", problem: .wrongType(expected: "string or number"))])
+        #expect(
+            weird.findings == [EventFinding(field: "failureCode", problem: .wrongType(expected: "string or number"))])
     }
 
     @Test func qrCheckInWithSevenFractionDigitsAndBothMsnSpellings() {

@@ -40,16 +40,17 @@ struct EventFieldTests {
     }
 
     @Test func ePaymentEnvironment() {
-        #expect(payment.environment == [
-            EventVariable(name: "VIPPS_MSN", value: "123456"),
-            EventVariable(name: "VIPPS_REFERENCE", value: "order-2025-0042"),
-            EventVariable(name: "VIPPS_PSP_REFERENCE", value: "740e7483"),
-            EventVariable(name: "VIPPS_NAME", value: "CAPTURED"),
-            EventVariable(name: "VIPPS_AMOUNT_VALUE", value: "49900"),
-            EventVariable(name: "VIPPS_AMOUNT_CURRENCY", value: "NOK"),
-            EventVariable(name: "VIPPS_TIMESTAMP", value: "2025-05-31T17:29:23.358Z"),
-            EventVariable(name: "VIPPS_SUCCESS", value: "true"),
-        ])
+        #expect(
+            payment.environment == [
+                EventVariable(name: "VIPPS_MSN", value: "123456"),
+                EventVariable(name: "VIPPS_REFERENCE", value: "order-2025-0042"),
+                EventVariable(name: "VIPPS_PSP_REFERENCE", value: "740e7483"),
+                EventVariable(name: "VIPPS_NAME", value: "CAPTURED"),
+                EventVariable(name: "VIPPS_AMOUNT_VALUE", value: "49900"),
+                EventVariable(name: "VIPPS_AMOUNT_CURRENCY", value: "NOK"),
+                EventVariable(name: "VIPPS_TIMESTAMP", value: "2025-05-31T17:29:23.358Z"),
+                EventVariable(name: "VIPPS_SUCCESS", value: "true"),
+            ])
     }
 
     @Test func ePaymentEnvironmentWithOptionalObjects() {
@@ -70,29 +71,31 @@ struct EventFieldTests {
             #"{"agreementId":"agr_1","agreementUUID":"u-1","agreementExternalId":null,"occurred":"2024-01-01T00:00:00Z","#
                 + #""actor":"USER","eventType":"recurring.agreement-stopped.v1","msn":"123456"}"#
         )
-        #expect(agreement.environment == [
-            EventVariable(name: "VIPPS_AGREEMENT_ID", value: "agr_1"),
-            EventVariable(name: "VIPPS_AGREEMENT_UUID", value: "u-1"),
-            EventVariable(name: "VIPPS_OCCURRED", value: "2024-01-01T00:00:00Z"),
-            EventVariable(name: "VIPPS_ACTOR", value: "USER"),
-            EventVariable(name: "VIPPS_MSN", value: "123456"),
-        ])
+        #expect(
+            agreement.environment == [
+                EventVariable(name: "VIPPS_AGREEMENT_ID", value: "agr_1"),
+                EventVariable(name: "VIPPS_AGREEMENT_UUID", value: "u-1"),
+                EventVariable(name: "VIPPS_OCCURRED", value: "2024-01-01T00:00:00Z"),
+                EventVariable(name: "VIPPS_ACTOR", value: "USER"),
+                EventVariable(name: "VIPPS_MSN", value: "123456"),
+            ])
         let charge = decodeEvent(
             #"{"agreementId":"agr_1","chargeId":"chr-1","amount":4900,"currency":"NOK","chargeType":"INITIAL","#
                 + #""occurred":"2024-01-01T00:00:00Z","eventType":"recurring.charge-failed.v1","failureCode":50006,"#
                 + #""failureText":"Insufficient funds","amountCaptured":0}"#
         )
-        #expect(charge.environment == [
-            EventVariable(name: "VIPPS_AGREEMENT_ID", value: "agr_1"),
-            EventVariable(name: "VIPPS_CHARGE_ID", value: "chr-1"),
-            EventVariable(name: "VIPPS_AMOUNT", value: "4900"),
-            EventVariable(name: "VIPPS_CURRENCY", value: "NOK"),
-            EventVariable(name: "VIPPS_CHARGE_TYPE", value: "INITIAL"),
-            EventVariable(name: "VIPPS_OCCURRED", value: "2024-01-01T00:00:00Z"),
-            EventVariable(name: "VIPPS_AMOUNT_CAPTURED", value: "0"),
-            EventVariable(name: "VIPPS_FAILURE_CODE", value: "50006"),
-            EventVariable(name: "VIPPS_FAILURE_TEXT", value: "Insufficient funds"),
-        ])
+        #expect(
+            charge.environment == [
+                EventVariable(name: "VIPPS_AGREEMENT_ID", value: "agr_1"),
+                EventVariable(name: "VIPPS_CHARGE_ID", value: "chr-1"),
+                EventVariable(name: "VIPPS_AMOUNT", value: "4900"),
+                EventVariable(name: "VIPPS_CURRENCY", value: "NOK"),
+                EventVariable(name: "VIPPS_CHARGE_TYPE", value: "INITIAL"),
+                EventVariable(name: "VIPPS_OCCURRED", value: "2024-01-01T00:00:00Z"),
+                EventVariable(name: "VIPPS_AMOUNT_CAPTURED", value: "0"),
+                EventVariable(name: "VIPPS_FAILURE_CODE", value: "50006"),
+                EventVariable(name: "VIPPS_FAILURE_TEXT", value: "Insufficient funds"),
+            ])
     }
 
     @Test func qrAndLoginEnvironment() {
@@ -100,13 +103,15 @@ struct EventFieldTests {
             #"{"customerToken":"tok","merchantQrId":"qr","merchantSerialNumber":"654321","#
                 + #""initiatedAt":"2023-05-09T11:37:04.6313913Z"}"#
         )
-        #expect(qr.environment == [
-            EventVariable(name: "VIPPS_CUSTOMER_TOKEN", value: "tok"),
-            EventVariable(name: "VIPPS_MERCHANT_QR_ID", value: "qr"),
-            EventVariable(name: "VIPPS_MSN", value: "654321"),
-            EventVariable(name: "VIPPS_INITIATED_AT", value: "2023-05-09T11:37:04.6313913Z"),
-        ])
-        #expect(decodeEvent(#"{"auth_req_id":"r"}"#).environment == [EventVariable(name: "VIPPS_AUTH_REQ_ID", value: "r")])
+        #expect(
+            qr.environment == [
+                EventVariable(name: "VIPPS_CUSTOMER_TOKEN", value: "tok"),
+                EventVariable(name: "VIPPS_MERCHANT_QR_ID", value: "qr"),
+                EventVariable(name: "VIPPS_MSN", value: "654321"),
+                EventVariable(name: "VIPPS_INITIATED_AT", value: "2023-05-09T11:37:04.6313913Z"),
+            ])
+        #expect(
+            decodeEvent(#"{"auth_req_id":"r"}"#).environment == [EventVariable(name: "VIPPS_AUTH_REQ_ID", value: "r")])
     }
 
     @Test func unknownEventsExportNoVariablesAndNoNameCollidesWithDaemonOnes() {

@@ -114,7 +114,9 @@ struct RoutingTests {
 
     @Test func filtersApplyToUnknownEventsToo() {
         let router = Router(routes: [
-            Route(events: [EventPattern("*")], filters: [RouteFilter(field: "msn", value: .string("123456"))], sinks: ["a"])
+            Route(
+                events: [EventPattern("*")], filters: [RouteFilter(field: "msn", value: .string("123456"))],
+                sinks: ["a"])
         ])
         #expect(router.sinks(for: unknown) == ["a"])
         #expect(router.sinks(for: notJSON) == [])

@@ -43,8 +43,10 @@ struct SampleEventsTests {
         #expect(first != second)
         let a = DecodedEvent.decode(body: first)
         let b = DecodedEvent.decode(body: second)
-        for field in ["reference", "pspReference", "idempotencyKey", "agreementId", "agreementUUID", "chargeId",
-            "customerToken", "merchantQrId", "auth_req_id"]
+        for field in [
+            "reference", "pspReference", "idempotencyKey", "agreementId", "agreementUUID", "chargeId",
+            "customerToken", "merchantQrId", "auth_req_id",
+        ]
         where a.topLevelText(field) != nil {
             #expect(a.topLevelText(field) != b.topLevelText(field), "\(field)")
         }
@@ -63,7 +65,8 @@ struct SampleEventsTests {
         #expect(payment.topLevelText("name") == "CAPTURED")
         #expect(payment.topLevelText("pspReference") == "abababab-abab-4bab-abab-abababababab")
         let qr = DecodedEvent.decode(
-            body: try #require(SampleEvents.body(for: "user.checked-in.v1", now: Self.now, randomBytes: SecureRandom.bytes))
+            body: try #require(
+                SampleEvents.body(for: "user.checked-in.v1", now: Self.now, randomBytes: SecureRandom.bytes))
         )
         #expect(qr.topLevelText("initiatedAt") == "2025-05-31T17:29:23.3580000Z")
         let charge = DecodedEvent.decode(

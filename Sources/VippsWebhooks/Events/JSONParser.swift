@@ -19,7 +19,8 @@ public enum JSONParser {
         let result =
             bytes.withContiguousStorageIfAvailable { buffer in
                 parse(buffer: buffer, maximumDepth: maximumDepth)
-            } ?? Array(bytes).withUnsafeBufferPointer { buffer in
+            }
+            ?? Array(bytes).withUnsafeBufferPointer { buffer in
                 parse(buffer: buffer, maximumDepth: maximumDepth)
             }
         return try result.get()

@@ -31,7 +31,8 @@ public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
         var starPattern = -1
         var starText = 0
         while textIndex < text.count {
-            if patternIndex < pattern.count && (pattern[patternIndex] == "?" || pattern[patternIndex] == text[textIndex])
+            if patternIndex < pattern.count
+                && (pattern[patternIndex] == "?" || pattern[patternIndex] == text[textIndex])
             {
                 patternIndex += 1
                 textIndex += 1
