@@ -1,0 +1,88 @@
+/// A webhook body decoded as far as it goes: its type, typed fields when the family is known, the JSON object, and
+/// findings about documented constraints. Decoding never fails: anything unrecognised is type ``unknownType``.
+public struct DecodedEvent: Sendable, Equatable {
+    /// The type of events of no known type (and of bodies that are not JSON objects).
+    public static let unknownType = "unknown"
+
+    /// The event type, e.g. `epayments.payment.captured.v1`, or ``unknownType``.
+    public var type: String
+    /// The family with its typed fields.
+    public var family: EventFamily
+    /// The body when it is a JSON object (also for unknown types); `nil` when not JSON or not an object.
+    public var json: JSONValue?
+    /// Why the body is not JSON, when it is not.
+    public var parseError: JSONParseError?
+    /// Documented constraints the body does not meet, plus string fields holding NUL characters.
+    public var findings: [EventFinding]
+
+    /// Events with the same key must be delivered in arrival order; `nil` = no ordering constraint.
+    /// ePayment: `msn + "/" + reference`; Recurring (agreement and charge): `agreementId`; others `nil`.
+    public var orderingKey: String? {
+        switch family {
+        case .ePayment(let event):
+            guard let msn = event.msn, let reference = event.reference else { return nil }
+            return msn + "/" + reference
+        case .recurringAgreement(let event): return event.agreementId
+        case .recurringCharge(let event): return event.agreementId
+        case .qrCheckIn, .loginPing, .unknown: return nil
+        }
+    }
+
+    /// Decodes a webhook body.
+    ///
+    /// The type comes from the body only: a string `eventType` naming a known Recurring type; else a known ePayment
+    /// `name` (`CREATED`, …) with a `reference` or `pspReference` field; else `customerToken` and `merchantQrId`
+    /// (QR check-in); else `auth_req_id` (Login ping). Everything else, including a present but unknown `eventType`,
+    /// is ``unknownType``.
+    public static func decode(body: some Collection<UInt8>) -> DecodedEvent {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            return DecodedEvent(type: unknownType, family: .unknown, json: nil, parseError: error, findings: [])
+        }
+        guard let members = value.objectMembers else {
+            return DecodedEvent(type: unknownType, family: .unknown, json: nil, parseError: nil, findings: [])
+        }
+        var findings: [EventFinding] = []
+        let family = recognise(value, findings: &findings)
+        for member in members {
+            if case .string(let text) = member.value, text.utf8.contains(0) {
+                findings.append(EventFinding(field: member.key, problem: .containsNUL))
+            }
+        }
+        return DecodedEvent(type: family.type, family: family, json: value, parseError: nil, findings: findings)
+    }
+
+    private static func recognise(_ object: JSONValue, findings: inout [EventFinding]) -> EventFamily {
+        if let eventType = object["eventType"] {
+            guard let text = eventType.stringValue else { return .unknown }
+            if let kind = recurringAgreementKinds[text] {
+                return .recurringAgreement(RecurringAgreementEvent.decode(object, kind: kind, findings: &findings))
+            }
+            if let kind = recurringChargeKinds[text] {
+                return .recurringCharge(RecurringChargeEvent.decode(object, kind: kind, findings: &findings))
+            }
+            return .unknown
+        }
+        if let nameText = object["name"]?.stringValue, let name = EPaymentEvent.Name(rawValue: nameText),
+            object["reference"] != nil || object["pspReference"] != nil
+        {
+            return .ePayment(EPaymentEvent.decode(object, name: name, findings: &findings))
+        }
+        if object["customerToken"] != nil && object["merchantQrId"] != nil {
+            return .qrCheckIn(QRCheckInEvent.decode(object, findings: &findings))
+        }
+        if object["auth_req_id"] != nil {
+            return .loginPing(LoginPingEvent.decode(object, findings: &findings))
+        }
+        return .unknown
+    }
+
+    private static let recurringAgreementKinds = Dictionary(
+        uniqueKeysWithValues: RecurringAgreementEvent.Kind.allCases.map { ($0.eventType, $0) }
+    )
+    private static let recurringChargeKinds = Dictionary(
+        uniqueKeysWithValues: RecurringChargeEvent.Kind.allCases.map { ($0.eventType, $0) }
+    )
+}

@@ -1,0 +1,120 @@
+/// RFC 3339 timestamps as the webhook bodies carry them (`2025-05-31T17:29:23.358Z`, `2023-05-09T11:37:04.6313913Z`).
+public enum EventTimestamp {
+    /// Milliseconds since 1970-01-01T00:00:00Z of an RFC 3339 date-time (`T`/`t` or space separator, 1–9
+    /// fractional digits, `Z`/`z` or `±HH:MM`), with calendar checks (month lengths, leap years); `nil` if invalid.
+    /// A leap second (`:60`) is accepted and counted as the following second.
+    public static func millisecondsSinceEpoch(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        func number(_ digits: Int) -> Int? {
+            guard offset + digits <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[offset..<offset + digits] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            offset += digits
+            return value
+        }
+        func expect(_ allowed: String) -> Bool {
+            guard offset < bytes.count, allowed.utf8.contains(bytes[offset]) else { return false }
+            offset += 1
+            return true
+        }
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+            expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
+            let second = number(2)
+        else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month), hour <= 23,
+            minute <= 59, second <= 60
+        else { return nil }
+        var millis = 0
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            var digits = 0
+            while offset < bytes.count, bytes[offset] >= UInt8(ascii: "0"), bytes[offset] <= UInt8(ascii: "9") {
+                if digits < 3 { millis = millis * 10 + Int(bytes[offset] - UInt8(ascii: "0")) }
+                digits += 1
+                offset += 1
+            }
+            guard (1...9).contains(digits) else { return nil }
+            var scale = digits
+            while scale < 3 {
+                millis *= 10
+                scale += 1
+            }
+        }
+        var offsetSeconds = 0
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") {
+            let sign = bytes[offset] == UInt8(ascii: "-") ? -1 : 1
+            offset += 1
+            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours <= 23,
+                offsetMinutes <= 59
+            else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        } else if !expect("Zz") {
+            return nil
+        }
+        guard offset == bytes.count else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Int64(seconds) * 1000 + Int64(millis)
+    }
+
+    /// Formats milliseconds since the epoch as UTC RFC 3339 with `fractionDigits` (0–9) fractional digits, e.g.
+    /// `2025-05-31T17:29:23.358Z`. Digits past the third are zeros.
+    public static func format(millisecondsSinceEpoch millis: Int64, fractionDigits: Int = 3) -> String {
+        let totalSeconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let milliPart = Int(millis - totalSeconds * 1000)
+        let days = Int(totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400)
+        let secondOfDay = Int(totalSeconds - Int64(days) * 86_400)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+        text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        let digits = min(max(fractionDigits, 0), 9)
+        if digits > 0 {
+            let fraction = pad(milliPart, 3) + String(repeating: "0", count: 6)
+            text += "." + fraction.prefix(digits)
+        }
+        return text + "Z"
+    }
+
+    private static func isLeap(_ year: Int) -> Bool {
+        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    }
+
+    private static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date of a day count from 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    private static func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

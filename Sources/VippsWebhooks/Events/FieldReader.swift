@@ -1,0 +1,124 @@
+/// Reads typed fields from a body object and records a finding for every field that is missing or malformed.
+struct FieldReader {
+    /// Currencies the vendor documents for amounts.
+    static let currencies: Set<String> = ["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]
+
+    let object: JSONValue
+    /// Prefix for finding paths (`amount.` inside the ePayment amount object).
+    var pathPrefix = ""
+    private(set) var findings: [EventFinding] = []
+
+    init(_ object: JSONValue, pathPrefix: String = "") {
+        self.object = object
+        self.pathPrefix = pathPrefix
+    }
+
+    mutating func note(_ key: String, _ problem: EventFinding.Problem) {
+        findings.append(EventFinding(field: pathPrefix + key, problem: problem))
+    }
+
+    /// A string field. Absent or null: `nil`, with a `missing` finding when `required`. Another type: `nil` and a
+    /// `wrongType` finding.
+    mutating func string(_ key: String, required: Bool = false) -> String? {
+        switch object[key] {
+        case .string(let text): return text
+        case nil, .null?:
+            if required { note(key, .missing) }
+            return nil
+        case _?:
+            note(key, .wrongType(expected: "string"))
+            return nil
+        }
+    }
+
+    /// A boolean field, same rules as ``string(_:required:)``.
+    mutating func bool(_ key: String, required: Bool = false) -> Bool? {
+        switch object[key] {
+        case .bool(let flag): return flag
+        case nil, .null?:
+            if required { note(key, .missing) }
+            return nil
+        case _?:
+            note(key, .wrongType(expected: "boolean"))
+            return nil
+        }
+    }
+
+    /// An amount in minor units: an integer ≥ 0 (`invalid` finding otherwise, and `nil`).
+    mutating func amount(_ key: String, required: Bool = false) -> Int64? {
+        switch object[key] {
+        case .number(let number):
+            guard let value = number.int64Value, value >= 0 else {
+                note(key, .invalid(rule: "an integer ≥ 0 (minor units)"))
+                return nil
+            }
+            return value
+        case nil, .null?:
+            if required { note(key, .missing) }
+            return nil
+        case _?:
+            note(key, .wrongType(expected: "number"))
+            return nil
+        }
+    }
+
+    /// An object field, kept as JSON.
+    mutating func object(_ key: String) -> JSONValue? {
+        switch object[key] {
+        case let value? where value.objectMembers != nil: return value
+        case nil, .null?: return nil
+        case _?:
+            note(key, .wrongType(expected: "object"))
+            return nil
+        }
+    }
+
+    /// A code that arrives either as a string or as a number (`"50006"` or `50006`), as text.
+    mutating func code(_ key: String) -> String? {
+        switch object[key] {
+        case .string(let text): return text
+        case .number(let number): return number.text
+        case nil, .null?: return nil
+        case _?:
+            note(key, .wrongType(expected: "string or number"))
+            return nil
+        }
+    }
+
+    /// A merchant serial number: 4–10 ASCII digits.
+    mutating func msn(_ key: String, required: Bool = false) -> String? {
+        guard let text = string(key, required: required) else { return nil }
+        let digits = text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        if !digits || !(4...10).contains(text.utf8.count) { note(key, .invalid(rule: "4 to 10 digits")) }
+        return text
+    }
+
+    /// An ePayment reference: `^[a-zA-Z0-9-]{8,64}$`.
+    mutating func reference(_ key: String, required: Bool = false) -> String? {
+        guard let text = string(key, required: required) else { return nil }
+        let allowed = text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+        if !allowed || !(8...64).contains(text.utf8.count) { note(key, .invalid(rule: "8 to 64 of [a-zA-Z0-9-]")) }
+        return text
+    }
+
+    /// A currency code from ``currencies``.
+    mutating func currency(_ key: String, required: Bool = false) -> String? {
+        guard let text = string(key, required: required) else { return nil }
+        if !FieldReader.currencies.contains(text) { note(key, .invalid(rule: "one of DKK EUR GBP NOK SEK USD")) }
+        return text
+    }
+
+    /// An RFC 3339 timestamp (kept as text).
+    mutating func timestamp(_ key: String, required: Bool = false) -> String? {
+        guard let text = string(key, required: required) else { return nil }
+        if EventTimestamp.millisecondsSinceEpoch(text) == nil { note(key, .invalid(rule: "an RFC 3339 timestamp")) }
+        return text
+    }
+}

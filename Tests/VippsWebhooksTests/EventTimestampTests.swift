@@ -1,0 +1,43 @@
+import Testing
+import VippsWebhooks
+
+@Suite("Event timestamps")
+struct EventTimestampTests {
+    @Test(arguments: [
+        ("1970-01-01T00:00:00Z", Int64(0)),
+        ("2025-05-31T17:29:23.358Z", 1_748_712_563_358),
+        ("2025-05-31T19:29:23.358+02:00", 1_748_712_563_358),
+        ("2025-05-31t17:29:23.3z", 1_748_712_563_300),
+        ("2023-05-09T11:37:04.6313913Z", 1_683_632_224_631),
+        ("2024-02-29T23:59:59.123456789-00:30", 1_709_252_999_123),
+        ("1969-12-31T23:59:59.999Z", -1),
+    ])
+    func parses(_ text: String, _ millis: Int64) {
+        #expect(EventTimestamp.millisecondsSinceEpoch(text) == millis)
+    }
+
+    @Test(arguments: [
+        "", "2025-05-31", "2025-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2025-04-31T00:00:00Z",
+        "2025-05-31T17:60:00Z", "2025-05-31T17:29:23", "2025-05-31T17:29:23.1234567890Z", "2025-05-31T17:29:23+0200",
+        "2025-05-31T17:29:23Z ", "2025-5-31T17:29:23Z",
+    ])
+    func rejects(_ text: String) {
+        #expect(EventTimestamp.millisecondsSinceEpoch(text) == nil)
+    }
+
+    @Test func formatsAndRoundTrips() {
+        #expect(EventTimestamp.format(millisecondsSinceEpoch: 1_748_712_563_358) == "2025-05-31T17:29:23.358Z")
+        #expect(
+            EventTimestamp.format(millisecondsSinceEpoch: 1_748_712_563_358, fractionDigits: 0)
+                == "2025-05-31T17:29:23Z")
+        #expect(
+            EventTimestamp.format(millisecondsSinceEpoch: 1_683_632_224_631, fractionDigits: 7)
+                == "2023-05-09T11:37:04.6310000Z"
+        )
+        #expect(EventTimestamp.format(millisecondsSinceEpoch: -1) == "1969-12-31T23:59:59.999Z")
+        for millis: Int64 in [0, 951_782_400_000, 4_102_444_800_000, 1_709_251_199_999, 86_399_999] {
+            #expect(
+                EventTimestamp.millisecondsSinceEpoch(EventTimestamp.format(millisecondsSinceEpoch: millis)) == millis)
+        }
+    }
+}
