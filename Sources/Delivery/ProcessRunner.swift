@@ -22,6 +22,9 @@ public final class ProcessRunner: Sendable {
         self.label = label
     }
 
+    /// Spawn attempts when the program is momentarily busy (ETXTBSY).
+    private static let textBusyAttempts = 20
+
     private static let ignoreSIGPIPE: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
     }()
@@ -80,7 +83,14 @@ public final class ProcessRunner: Sendable {
         var pid: pid_t = 0
         let spawnResult = Self.withCStrings(argv) { cArgv in
             Self.withCStrings(environment) { cEnvironment in
-                csystem_spawn(&pid, path, cArgv, cEnvironment, input.read, output.write, errors.write)
+                // ETXTBSY: some process (often a child forked by another thread, between its fork and exec) still
+                // holds the program open for writing. That window is short: try a few times.
+                var result: Int32 = ETXTBSY
+                for _ in 0..<Self.textBusyAttempts where result == ETXTBSY {
+                    result = csystem_spawn(&pid, path, cArgv, cEnvironment, input.read, output.write, errors.write)
+                    if result == ETXTBSY { sched_yield() }
+                }
+                return result
             }
         }
         for fd in [input.read, output.write, errors.write] {
