@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// An event a sink gave up on, with what is needed to understand and re-queue it.
@@ -62,7 +62,11 @@ extension DeadLetter: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let version = try container.decode(Int.self, forKey: .version)
         guard version == Self.version else {
-            throw DecodingError.dataCorruptedError(forKey: .version, in: container, debugDescription: "unknown version \(version)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .version,
+                in: container,
+                debugDescription: "unknown version \(version)"
+            )
         }
         let event = try container.nestedContainer(keyedBy: EventKeys.self, forKey: .event)
         self.event = StoredEvent(

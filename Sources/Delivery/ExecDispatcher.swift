@@ -78,7 +78,9 @@ public final class ExecDispatcher: Sendable {
                     if let delay = retryPolicy.delay(afterFailedAttempt: attempt, random: random()) {
                         return finish(.retry(after: delay))
                     }
-                    completion(deadLetter(event, context: context, attempts: attempt, failure: failure, since: firstAttemptAt))
+                    completion(
+                        deadLetter(event, context: context, attempts: attempt, failure: failure, since: firstAttemptAt)
+                    )
                     finish(.done)
                 }
             },
@@ -111,7 +113,10 @@ public final class ExecDispatcher: Sendable {
                 do {
                     try deadLetters.remove(name)
                 } catch {
-                    logger.error("cannot remove re-delivered dead letter", metadata: ["name": .string(name), "error": "\(error)"])
+                    logger.error(
+                        "cannot remove re-delivered dead letter",
+                        metadata: ["name": .string(name), "error": "\(error)"]
+                    )
                 }
             }
             completion(outcome)
@@ -126,7 +131,10 @@ public final class ExecDispatcher: Sendable {
     public func drain(deadline: DispatchTime, completion: @escaping @Sendable (_ killed: Int) -> Void) {
         queue.drain(deadline: deadline) { [runs, logger, sink] stillRunning in
             if stillRunning > 0 {
-                logger.warning("killing hooks still running at shutdown", metadata: ["sink": .string(sink.configuration.name), "count": .stringConvertible(stillRunning)])
+                logger.warning(
+                    "killing hooks still running at shutdown",
+                    metadata: ["sink": .string(sink.configuration.name), "count": .stringConvertible(stillRunning)]
+                )
                 runs.killAll()
             }
             completion(stillRunning)

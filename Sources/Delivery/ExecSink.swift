@@ -93,7 +93,12 @@ public final class ExecSink: Sendable {
         case .exited(let code):
             return ExecSinkFailure(kind: .exit, exitCode: code, message: "exit \(code)", stderrTail: tail)
         case .signaled(let signal):
-            return ExecSinkFailure(kind: .signal, signal: signal, message: "killed by signal \(signal)", stderrTail: tail)
+            return ExecSinkFailure(
+                kind: .signal,
+                signal: signal,
+                message: "killed by signal \(signal)",
+                stderrTail: tail
+            )
         case .timedOut:
             return ExecSinkFailure(kind: .timeout, message: "timeout after \(timeout)", stderrTail: tail)
         case .killed:
@@ -117,8 +122,11 @@ public final class ExecSink: Sendable {
             case .spawnError: "spawn_error"
             default: "failed"
             }
-        Counter(label: "vipps_webhookd_hook_runs_total", dimensions: [("sink", configuration.name), ("outcome", outcome)])
-            .increment()
+        Counter(
+            label: "vipps_webhookd_hook_runs_total",
+            dimensions: [("sink", configuration.name), ("outcome", outcome)]
+        )
+        .increment()
         var metadata: Logger.Metadata = [
             "sink": .string(configuration.name),
             "event_id": .string(event.id),

@@ -54,7 +54,8 @@ public final class ProcessRunner: Sendable {
         }
         var environment: [String] = []
         for (name, value) in request.environment.sorted(by: { $0.key < $1.key }) {
-            if name.isEmpty || name.utf8.contains(UInt8(ascii: "=")) || name.utf8.contains(0) || value.utf8.contains(0) {
+            if name.isEmpty || name.utf8.contains(UInt8(ascii: "=")) || name.utf8.contains(0) || value.utf8.contains(0)
+            {
                 throw .invalidArgument("environment variable \(name.debugDescription) cannot be passed")
             }
             environment.append("\(name)=\(value)")

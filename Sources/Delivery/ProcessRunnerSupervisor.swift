@@ -110,9 +110,11 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         timedOut = true
         if terminationGrace > .zero {
             killGroup(SIGTERM)
-            timers.append(makeTimer(after: terminationGrace) { [self] in
-                if termination == nil { killGroup(SIGKILL) }
-            })
+            timers.append(
+                makeTimer(after: terminationGrace) { [self] in
+                    if termination == nil { killGroup(SIGKILL) }
+                }
+            )
         } else {
             killGroup(SIGKILL)
         }
@@ -200,10 +202,12 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         }
         closeInput()
         if !readers.isEmpty {
-            timers.append(makeTimer(after: outputDrainGrace) { [self] in
-                closeOutput(.stdout)
-                closeOutput(.stderr)
-            })
+            timers.append(
+                makeTimer(after: outputDrainGrace) { [self] in
+                    closeOutput(.stdout)
+                    closeOutput(.stderr)
+                }
+            )
         }
         finishIfDone()
     }

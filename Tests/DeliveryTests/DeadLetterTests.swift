@@ -7,13 +7,21 @@ import Testing
 struct DeadLetterTests {
     static func letter(sequence: UInt64, sink: String = "fulfil") -> DeadLetter {
         DeadLetter(
-            event: StoredEvent(sequence: sequence, id: "evt-\(sequence)", type: "epayments.payment.captured.v1",
-                               endpoint: "/vipps/epayment", receivedAtMillis: 1_700_000_000_123,
-                               body: [0x7B, 0x00, 0xFF, 0x7D]),
-            sink: sink, attempts: 8,
+            event: StoredEvent(
+                sequence: sequence,
+                id: "evt-\(sequence)",
+                type: "epayments.payment.captured.v1",
+                endpoint: "/vipps/epayment",
+                receivedAtMillis: 1_700_000_000_123,
+                body: [0x7B, 0x00, 0xFF, 0x7D]
+            ),
+            sink: sink,
+            attempts: 8,
             lastError: ExecSinkFailure(kind: .exit, exitCode: 3, message: "exit 3", stderrTail: "no stock\n"),
-            firstAttemptAtMillis: 1_700_000_000_200, deadLetteredAtMillis: 1_700_000_900_000,
-            line: #"{"id":"evt-1"}"#)
+            firstAttemptAtMillis: 1_700_000_000_200,
+            deadLetteredAtMillis: 1_700_000_900_000,
+            line: #"{"id":"evt-1"}"#
+        )
     }
 
     @Test("write, list, load and remove round-trip the event byte for byte, durably and privately")

@@ -12,7 +12,12 @@ final class EventLog: @unchecked Sendable {
 
     func append(_ entry: String) { lock.withLock { entries.append(entry) } }
     var all: [String] { lock.withLock { entries } }
-    func enter() { lock.withLock { running += 1; maxRunning = max(maxRunning, running) } }
+    func enter() {
+        lock.withLock {
+            running += 1
+            maxRunning = max(maxRunning, running)
+        }
+    }
     func leave() { lock.withLock { running -= 1 } }
     func index(_ entry: String) -> Int? { all.firstIndex(of: entry) }
 }
@@ -20,7 +25,13 @@ final class EventLog: @unchecked Sendable {
 @Suite("KeyedSerialQueue")
 struct KeyedSerialQueueTests {
     /// A job that logs start/end, takes `millis`, and asks for `retries` retries before finishing.
-    static func job(_ name: String, log: EventLog, millis: Int, retries: Int = 0, done: @escaping @Sendable () -> Void)
+    static func job(
+        _ name: String,
+        log: EventLog,
+        millis: Int,
+        retries: Int = 0,
+        done: @escaping @Sendable () -> Void
+    )
         -> KeyedSerialQueue.Attempt
     {
         { attempt, finish in
@@ -48,8 +59,10 @@ struct KeyedSerialQueueTests {
             func add(_ name: String, key: String?, millis: Int, retries: Int = 0) {
                 group.enter()
                 let result = queue.submit(
-                    key: key, run: Self.job(name, log: log, millis: millis, retries: retries) { group.leave() },
-                    interrupted: { _ in Issue.record("interrupted") })
+                    key: key,
+                    run: Self.job(name, log: log, millis: millis, retries: retries) { group.leave() },
+                    interrupted: { _ in Issue.record("interrupted") }
+                )
                 #expect(result == .accepted)
             }
             add("A1", key: "A", millis: 60, retries: 1)
@@ -65,6 +78,8 @@ struct KeyedSerialQueueTests {
         #expect(index("end A1 2") < index("start A2 1"))
         #expect(index("end B1 1") < index("end A1 1"))
         #expect(log.maxRunning <= 2)
+        // `finish(.done)` reaches the queue asynchronously, just after the jobs signalled the group.
+        for _ in 0..<100 where queue.depth > 0 { try? await Task.sleep(for: .milliseconds(5)) }
         #expect(queue.depth == 0)
     }
 
@@ -73,8 +88,20 @@ struct KeyedSerialQueueTests {
         let queue = KeyedSerialQueue(concurrency: 1, capacity: 2)
         let log = EventLog()
         let interrupted = EventLog()
-        #expect(queue.submit(key: "K", run: Self.job("slow", log: log, millis: 300) {}, interrupted: { _ in interrupted.append("slow") }) == .accepted)
-        #expect(queue.submit(key: "K", run: Self.job("next", log: log, millis: 5) {}, interrupted: { n in interrupted.append("next \(n)") }) == .accepted)
+        #expect(
+            queue.submit(
+                key: "K",
+                run: Self.job("slow", log: log, millis: 300) {},
+                interrupted: { _ in interrupted.append("slow") }
+            ) == .accepted
+        )
+        #expect(
+            queue.submit(
+                key: "K",
+                run: Self.job("next", log: log, millis: 5) {},
+                interrupted: { n in interrupted.append("next \(n)") }
+            ) == .accepted
+        )
         #expect(queue.submit(key: nil, run: Self.job("x", log: log, millis: 5) {}, interrupted: { _ in }) == .full)
         try? await Task.sleep(for: .milliseconds(30))
         let stillRunning: Int = await withCheckedContinuation { continuation in

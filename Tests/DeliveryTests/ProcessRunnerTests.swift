@@ -18,13 +18,20 @@ struct ProcessRunnerTests {
 
         let args = try await ExecTestSupport.run(
             runner,
-            .init(executable: "printf", arguments: ["<%s>", "a b", "", "c"], environment: ["PATH": "/usr/bin:/bin"],
-                  timeout: .seconds(5))
+            .init(
+                executable: "printf",
+                arguments: ["<%s>", "a b", "", "c"],
+                environment: ["PATH": "/usr/bin:/bin"],
+                timeout: .seconds(5)
+            )
         )
         #expect(String(decoding: args.stdout.bytes, as: UTF8.self) == "<a b><><c>")
 
         let input = Array("line one\n{\"x\": 1}\n".utf8)
-        let cat = try await ExecTestSupport.run(runner, .init(executable: "/bin/cat", stdin: input, timeout: .seconds(5)))
+        let cat = try await ExecTestSupport.run(
+            runner,
+            .init(executable: "/bin/cat", stdin: input, timeout: .seconds(5))
+        )
         #expect(cat.stdout.bytes == input)
         #expect(cat.stdinWritten == input.count)
     }
@@ -33,8 +40,12 @@ struct ProcessRunnerTests {
     func cleanSignalStateAndDescriptors() async throws {
         let result = try await ExecTestSupport.run(
             runner,
-            .init(executable: "/bin/sh", arguments: ["-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status; ls /proc/self/fd"],
-                  environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(5))
+            .init(
+                executable: "/bin/sh",
+                arguments: ["-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status; ls /proc/self/fd"],
+                environment: ["PATH": "/usr/bin:/bin"],
+                timeout: .seconds(5)
+            )
         )
         let lines = String(decoding: result.stdout.bytes, as: UTF8.self).split(separator: "\n")
         func mask(_ name: String) -> UInt64? {
@@ -50,7 +61,12 @@ struct ProcessRunnerTests {
 
     @Test("SIGTERM sent to the child terminates it")
     func sigtermReachesChild() async throws {
-        let outcome = Task { try await ExecTestSupport.run(self.runner, .init(executable: "/bin/sleep", arguments: ["9.7"], timeout: .seconds(10))) }
+        let outcome = Task {
+            try await ExecTestSupport.run(
+                self.runner,
+                .init(executable: "/bin/sleep", arguments: ["9.7"], timeout: .seconds(10))
+            )
+        }
         try await Task.sleep(for: .milliseconds(50))
         // The only sleep 10 started by this test is our child: find it by its process group leader being itself.
         let pid = try #require(try childPids(named: "sleep", argument: "9.7").first)
@@ -61,12 +77,17 @@ struct ProcessRunnerTests {
 
     @Test("non-zero exit status and spawn errors are reported")
     func exitStatusAndSpawnErrors() async throws {
-        let result = try await ExecTestSupport.run(runner, .init(executable: "/bin/sh", arguments: ["-c", "echo oops >&2; exit 3"], timeout: .seconds(5)))
+        let result = try await ExecTestSupport.run(
+            runner,
+            .init(executable: "/bin/sh", arguments: ["-c", "echo oops >&2; exit 3"], timeout: .seconds(5))
+        )
         #expect(result.termination == .exited(3))
         #expect(String(decoding: result.stderr.bytes, as: UTF8.self) == "oops\n")
 
         #expect(throws: ProcessRunnerError.executableNotFound("no-such-hook")) {
-            try runner.run(.init(executable: "no-such-hook", environment: ["PATH": "/bin"], timeout: .seconds(1))) { _ in }
+            try runner.run(.init(executable: "no-such-hook", environment: ["PATH": "/bin"], timeout: .seconds(1))) {
+                _ in
+            }
         }
         #expect(throws: ProcessRunnerError.self) {
             try runner.run(.init(executable: "/bin/echo", arguments: ["a\u{0}b"], timeout: .seconds(1))) { _ in }
@@ -81,9 +102,13 @@ struct ProcessRunnerTests {
         let dir = try ExecTestSupport.makeDirectory()
         defer { ExecTestSupport.removeDirectory(dir) }
         let hook = try ExecTestSupport.script(
-            "sleep 30 &\necho $! > \(dir)/grandchild\ntrap 'echo ignoring' TERM\nwhile :; do sleep 1; done", in: dir)
+            "sleep 30 &\necho $! > \(dir)/grandchild\ntrap 'echo ignoring' TERM\nwhile :; do sleep 1; done",
+            in: dir
+        )
         let result = try await ExecTestSupport.run(
-            runner, .init(executable: hook, timeout: .milliseconds(300), terminationGrace: .milliseconds(100)))
+            runner,
+            .init(executable: hook, timeout: .milliseconds(300), terminationGrace: .milliseconds(100))
+        )
         #expect(result.termination == .timedOut)
         #expect(result.duration < .seconds(3))
         let grandchild = try #require(ExecTestSupport.read("\(dir)/grandchild").flatMap { Int32($0) })
@@ -93,15 +118,22 @@ struct ProcessRunnerTests {
     @Test("a child that ignores stdin does not hang the run; output is bounded and counted")
     func ignoredStdinAndBoundedOutput() async throws {
         let ignored = try await ExecTestSupport.run(
-            runner, .init(executable: "/bin/true", stdin: [UInt8](repeating: 65, count: 1 << 20), timeout: .seconds(5)))
+            runner,
+            .init(executable: "/bin/true", stdin: [UInt8](repeating: 65, count: 1 << 20), timeout: .seconds(5))
+        )
         #expect(ignored.termination == .exited(0))
         #expect(ignored.stdinWritten < 1 << 20)
 
         let total = 10 * 1024 * 1024
         let chatty = try await ExecTestSupport.run(
             runner,
-            .init(executable: "/usr/bin/head", arguments: ["-c", "\(total)", "/dev/zero"], timeout: .seconds(10),
-                  outputLimit: 64 * 1024))
+            .init(
+                executable: "/usr/bin/head",
+                arguments: ["-c", "\(total)", "/dev/zero"],
+                timeout: .seconds(10),
+                outputLimit: 64 * 1024
+            )
+        )
         #expect(chatty.termination == .exited(0))
         #expect(chatty.stdout.bytes.count == 64 * 1024)
         #expect(chatty.stdout.discardedCount == total - 64 * 1024)
@@ -113,7 +145,9 @@ struct ProcessRunnerTests {
         defer { ExecTestSupport.removeDirectory(dir) }
         let hook = try ExecTestSupport.script("sleep 5 &\necho $! > \(dir)/bg\necho done", in: dir)
         let result = try await ExecTestSupport.run(
-            runner, .init(executable: hook, timeout: .seconds(10), outputDrainGrace: .milliseconds(50)))
+            runner,
+            .init(executable: hook, timeout: .seconds(10), outputDrainGrace: .milliseconds(50))
+        )
         #expect(result.termination == .exited(0))
         #expect(String(decoding: result.stdout.bytes, as: UTF8.self) == "done\n")
         #expect(result.duration < .seconds(4))
@@ -141,7 +175,9 @@ struct ProcessRunnerTests {
             for _ in 0..<12 {
                 group.addTask {
                     try await ExecTestSupport.run(
-                        self.runner, .init(executable: "/bin/sleep", arguments: ["0.3"], timeout: .seconds(2)))
+                        self.runner,
+                        .init(executable: "/bin/sleep", arguments: ["0.3"], timeout: .seconds(2))
+                    )
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -157,7 +193,8 @@ struct ProcessRunnerTests {
             let request: ProcessRunnerRequest =
                 switch index % 3 {
                 case 0: .init(executable: "/bin/cat", stdin: Array("x".utf8), timeout: .seconds(5))
-                case 1: .init(executable: "/bin/true", stdin: [UInt8](repeating: 1, count: 200_000), timeout: .seconds(5))
+                case 1:
+                    .init(executable: "/bin/true", stdin: [UInt8](repeating: 1, count: 200_000), timeout: .seconds(5))
                 default: .init(executable: "/bin/sleep", arguments: ["5"], timeout: .milliseconds(20))
                 }
             _ = try await ExecTestSupport.run(runner, request)

@@ -5,7 +5,13 @@ import Testing
 struct RetryPolicyTests {
     @Test("delays grow exponentially up to the cap and stop after maxAttempts")
     func exponentialWithCap() {
-        let policy = RetryPolicy(maxAttempts: 12, baseDelay: .seconds(1), factor: 2, maxDelay: .seconds(300), jitter: .none)
+        let policy = RetryPolicy(
+            maxAttempts: 12,
+            baseDelay: .seconds(1),
+            factor: 2,
+            maxDelay: .seconds(300),
+            jitter: .none
+        )
         let delays = (1..<12).map { policy.delay(afterFailedAttempt: $0, random: 0.5) }
         #expect(Array(delays.prefix(9)) == [1, 2, 4, 8, 16, 32, 64, 128, 256].map { Duration?.some(.seconds($0)) })
         #expect(delays[9] == .seconds(300))
