@@ -75,6 +75,11 @@ public final class ExecDispatcher: Sendable {
                         return finish(.done)
                     }
                     lastError.value = failure
+                    if failure.kind == .killed {
+                        // Killed by `drain`: not the hook's fault and never a dead letter; the queue, draining,
+                        // turns this retry into `.pending`.
+                        return finish(.retry(after: .zero))
+                    }
                     if let delay = retryPolicy.delay(afterFailedAttempt: attempt, random: random()) {
                         return finish(.retry(after: delay))
                     }

@@ -199,7 +199,7 @@ struct ExecDispatcherTests {
         let (dispatcher, store) = try Self.dispatcher(
             ["/bin/sleep", "5"],
             dir: dir,
-            maxAttempts: 3,
+            maxAttempts: 1,
             concurrency: 1,
             capacity: 2
         )
