@@ -36,7 +36,8 @@ public final class EventStore: @unchecked Sendable {
         case mark(sequence: UInt64, sink: String, position: SinkPosition?, completion: (@Sendable (StorageError?) -> Void)?)
     }
 
-    private let queue = DispatchQueue(label: "vipps-webhookd.event-store")
+    /// The serial queue that owns all state (internal so tests can hold it to build a deterministic batch).
+    let queue = DispatchQueue(label: "vipps-webhookd.event-store")
     private let options: EventStoreOptions
     private let logger: Logger
     // Everything below is touched only on `queue` (or in `init`, before the store is shared).
