@@ -121,7 +121,8 @@ final class Journal {
                 try cutTail()
             } catch let undo as StorageError {
                 logger.critical("journal cannot undo a failed write; refusing appends until restart: \(undo)")
-                broken = undo
+                broken = StorageError(
+                    .unavailable, call: "append", detail: "journal needs reopening after an I/O error: \(undo)")
             }
             throw error
         }
