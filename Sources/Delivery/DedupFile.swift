@@ -31,11 +31,13 @@ final class DedupFile {
         var offset: UInt64 = 0
         let chunkEntries = 4096
         while offset < whole {
-            let chunk = try file.read(count: Int(min(whole - offset, UInt64(chunkEntries * Self.entrySize))), at: offset)
+            let want = min(whole - offset, UInt64(chunkEntries * Self.entrySize))
+            let chunk = try file.read(count: Int(want), at: offset)
             var start = chunk.startIndex
             while start + Self.entrySize <= chunk.endIndex {
                 let fields = (0..<3).map { field in
-                    chunk[(start + field * 8)..<(start + field * 8 + 8)].reversed().reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
+                    chunk[(start + field * 8)..<(start + field * 8 + 8)].reversed()
+                        .reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
                 }
                 let millis = Int64(bitPattern: fields[2])
                 if millis >= notBefore { index.insert(DedupKey(high: fields[0], low: fields[1]), millis: millis) }

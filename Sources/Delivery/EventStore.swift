@@ -33,7 +33,9 @@ public final class EventStore: @unchecked Sendable {
 
     private enum Request {
         case accept(StoredEvent, key: DedupKey, sinks: [String], completion: @Sendable (AcceptOutcome) -> Void)
-        case mark(sequence: UInt64, sink: String, position: SinkPosition?, completion: (@Sendable (StorageError?) -> Void)?)
+        case mark(
+            sequence: UInt64, sink: String, position: SinkPosition?,
+            completion: (@Sendable (StorageError?) -> Void)?)
     }
 
     /// The serial queue that owns all state (internal so tests can hold it to build a deterministic batch).
@@ -71,7 +73,9 @@ public final class EventStore: @unchecked Sendable {
             directory: directory,
             options: Journal.Options(segmentSize: options.segmentSize, preallocate: options.preallocateSegments),
             faults: options.faults, logger: logger,
-            checkpoint: { try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame() },
+            checkpoint: {
+                try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame()
+            },
             visit: { record, location in
                 switch record {
                 case .event(let event, let sinks):
@@ -223,7 +227,8 @@ public final class EventStore: @unchecked Sendable {
                     continue
                 }
                 // Encoding a mark cannot fail for a sink name that was encoded with its event.
-                frames += (try? JournalRecord.delivered(sequence: sequence, sink: sink, position: position).frame()) ?? []
+                let record = JournalRecord.delivered(sequence: sequence, sink: sink, position: position)
+                frames += (try? record.frame()) ?? []
                 marks.append((sequence, sink, position, completion))
             }
         }

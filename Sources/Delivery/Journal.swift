@@ -179,7 +179,9 @@ final class Journal {
                 var offset: UInt64 = 0
                 while offset < options.segmentSize {
                     let count = Int(min(UInt64(zeros.count), options.segmentSize - offset))
-                    try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+                    try zeros.withUnsafeBytes {
+                        try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset)
+                    }
                     offset += UInt64(count)
                 }
             }

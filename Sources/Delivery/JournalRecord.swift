@@ -4,7 +4,8 @@
 /// Frame layout (little-endian): `u32 payload length`, `u32 CRC-32 of payload`, payload. Payload: `u8 kind`, then
 /// - kind 1 (event): `u64 sequence`, `i64 receivedAtMillis`, id, type, endpoint (each `u16 length` + UTF-8),
 ///   `u16 sink count` + sink names, `u32 body length` + body;
-/// - kind 2 (delivered): `u64 sequence`, sink name, `u8 has position` + optional position (`u64` device, inode, offset);
+/// - kind 2 (delivered): `u64 sequence`, sink name, `u8 has position` + optional position (`u64` device, inode,
+///   offset);
 /// - kind 3 (checkpoint, first record of each segment): `u64 next sequence`, `u16 count` + (sink name, position)
 ///   pairs, so the sequence counter and the last sink positions survive the deletion of older segments.
 enum JournalRecord: Equatable {

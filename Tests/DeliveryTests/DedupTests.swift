@@ -46,11 +46,19 @@ import Testing
         // Hold the store's queue so both requests land in one batch.
         let gate = DispatchSemaphore(value: 0)
         store.queue.async { gate.wait() }
-        async let first = store.accept(id: "same")
-        async let second = store.accept(id: "same")
-        try await Task.sleep(for: .milliseconds(20))
+        let collected = OutcomeList()
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<2 {
+            store.accept(id: "same", type: "t", endpoint: "/e", receivedAtMillis: 0, body: [0x31], sinks: ["file"]) {
+                collected.append($0)
+                done.signal()
+            }
+        }
         gate.signal()
-        let outcomes = await [first, second]
+        done.wait()
+        done.wait()
+        let outcomes = collected.outcomes
+        #expect(outcomes.count == 2)
         #expect(outcomes.allSatisfy { $0.failure?.errnoValue == EIO })
         #expect(await store.accept(id: "same").storedEvent?.sequence == 1, "the id was never stored")
         store.close()
@@ -68,7 +76,8 @@ import Testing
             _ = await store.accept(id: "evt-\(number)", receivedAtMillis: clock.millis)
         }
         #expect(store.statistics.dedupEntries == 3)
-        #expect(await store.accept(id: "evt-0", receivedAtMillis: clock.millis).storedEvent != nil, "dropped beyond cap")
+        let again = await store.accept(id: "evt-0", receivedAtMillis: clock.millis)
+        #expect(again.storedEvent != nil, "dropped beyond cap")
         #expect(await store.accept(id: "evt-3", receivedAtMillis: clock.millis) == .duplicate)
         store.close()
 
@@ -91,4 +100,14 @@ final class ManualClock: @unchecked Sendable {
         get { lock.withLock { value } }
         set { lock.withLock { value = newValue } }
     }
+}
+
+/// Outcomes gathered from completions on the store's queue.
+final class OutcomeList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [AcceptOutcome] = []
+
+    func append(_ outcome: AcceptOutcome) { lock.withLock { list.append(outcome) } }
+
+    var outcomes: [AcceptOutcome] { lock.withLock { list } }
 }

@@ -19,7 +19,8 @@ import Testing
     @Test func jsonBodyIsSplicedByteForByte() throws {
         let body = Array("{\"msn\":\"123456\",\"name\":\"Bjørn Ærø ✓\",\"amount\":{\"value\":49900}}".utf8)
         let line = EventLine.render(event(body: body))
-        let prefix = "{\"id\": \"evt-1\", \"type\": \"epayments.payment.captured.v1\", \"endpoint\": \"/vipps/epayment\", "
+        let prefix = "{\"id\": \"evt-1\", \"type\": \"epayments.payment.captured.v1\", "
+            + "\"endpoint\": \"/vipps/epayment\", "
             + "\"received_at\": \"2026-11-22T20:15:00.123Z\", \"payload\": "
         #expect(line == Array(prefix.utf8) + body + Array("}\n".utf8))
         let payload = try #require(try object(line)["payload"] as? [String: Any])

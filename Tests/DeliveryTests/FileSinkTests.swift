@@ -38,7 +38,8 @@ import Testing
         }
         let third = try #require(await store.accept(id: "third").storedEvent)
         _ = try sink.write(third)
-        #expect(try lines(output).map { $0.prefix(16) } == ["{\"id\": \"first\", ", "{\"id\": \"second\",", "{\"id\": \"third\", "])
+        let ids = try lines(output).map { $0.prefix(16) }
+        #expect(ids == ["{\"id\": \"first\", ", "{\"id\": \"second\",", "{\"id\": \"third\", "])
         #expect(try store.pendingDeliveries().map(\.event.id) == ["third"])
         store.close()
     }
