@@ -235,9 +235,14 @@ final class HTTPConnection: @unchecked Sendable {
     private func respondAndClose(_ response: HTTPResponse) {
         phase = .closing
         suspendReading()
-        enqueue(response.serialized(
-            version: .http1_1, keepAlive: false, isHead: false,
-            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())))
+        enqueue(
+            response.serialized(
+                version: .http1_1,
+                keepAlive: false,
+                isHead: false,
+                date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+            )
+        )
     }
 
     private func enqueue(_ bytes: [UInt8]) {
@@ -370,8 +375,14 @@ final class HTTPConnection: @unchecked Sendable {
         timer?.cancel()
         readSource?.cancel()
         writeSource?.cancel()
-        if readSuspended { readSuspended = false; readSource?.resume() }
-        if writeSuspended { writeSuspended = false; writeSource?.resume() }
+        if readSuspended {
+            readSuspended = false
+            readSource?.resume()
+        }
+        if writeSuspended {
+            writeSuspended = false
+            writeSource?.resume()
+        }
         if liveSources == 0 { finish() }
     }
 

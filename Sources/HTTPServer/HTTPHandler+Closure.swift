@@ -7,7 +7,8 @@ public struct ClosureHTTPHandler: HTTPHandler {
     ///   - decide: the head decision; by default read bodies up to the server's `maxBodyBytes`.
     ///   - handle: answers the complete request through its second argument.
     public init(
-        decide: @escaping @Sendable (HTTPRequestHead, String) -> HTTPHeadDecision = { _, _ in .readBody(maxBytes: .max) },
+        decide: @escaping @Sendable (HTTPRequestHead, String) -> HTTPHeadDecision = { _, _ in .readBody(maxBytes: .max)
+        },
         handle: @escaping @Sendable (HTTPRequest, @escaping @Sendable (HTTPResponse) -> Void) -> Void
     ) {
         decideClosure = decide

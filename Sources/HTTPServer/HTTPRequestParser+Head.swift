@@ -28,7 +28,9 @@ extension HTTPRequestParser {
         if !expectations.isEmpty && expectations != ["100-continue"] { return .failure(.unsupportedExpectation) }
         let connection = headers.tokens(for: "connection")
         let keepAlive =
-            version == .http1_1 ? !connection.contains("close") : connection.contains("keep-alive")
+            version == .http1_1
+            ? !connection.contains("close")
+            : connection.contains("keep-alive")
                 && !connection.contains("close")
         return .success(
             HTTPRequestHead(

@@ -15,7 +15,11 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// A `text/plain` response whose body is `text` followed by a newline.
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array((text + "\n").utf8))
+        HTTPResponse(
+            status: status,
+            headers: ["Content-Type": "text/plain; charset=utf-8"],
+            body: Array((text + "\n").utf8)
+        )
     }
 
     /// The standard reason phrase of `status`, or "Status" when unknown.

@@ -68,7 +68,8 @@ public final class HTTPServer: Sendable {
             state.lifecycle = .running(listener: source)
             source.resume()
             let text = address.description
-            let host = address.family == AF_INET6
+            let host =
+                address.family == AF_INET6
                 ? String(text.dropFirst().prefix { $0 != "]" }) : String(text.prefix { $0 != ":" })
             return BoundAddress(host: host, port: address.port, description: text)
         }
@@ -152,8 +153,11 @@ public final class HTTPServer: Sendable {
     private func refuse(_ fd: Int32, peer: String) {
         observer(.connectionRefused(peer: peer))
         let bytes = HTTPResponse.text(503, "Service Unavailable").serialized(
-            version: .http1_1, keepAlive: false, isHead: false,
-            date: HTTPDate.format(secondsSince1970: currentEpochSeconds()))
+            version: .http1_1,
+            keepAlive: false,
+            isHead: false,
+            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+        )
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
         Syscall.close(fd)

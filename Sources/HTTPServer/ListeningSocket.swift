@@ -18,7 +18,13 @@ enum ListeningSocket {
             let address = try SocketAddress(parsing: text)
             let fd = Int32(
                 try Syscall.run("socket") {
-                    Int(socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0))
+                    Int(
+                        socket(
+                            address.family,
+                            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                            0
+                        )
+                    )
                 }
             )
             do {
@@ -39,9 +45,11 @@ enum ListeningSocket {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = try Syscall.run("getsockname") {
-            Int(withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            })
+            Int(
+                withUnsafeMutablePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+                }
+            )
         }
         return SocketAddress(storage: storage)
     }
@@ -51,9 +59,11 @@ enum ListeningSocket {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = try Syscall.nonBlocking("accept4") {
-            Int(withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csystem_accept_nonblocking(fd, $0, &length) }
-            })
+            Int(
+                withUnsafeMutablePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csystem_accept_nonblocking(fd, $0, &length) }
+                }
+            )
         }
         guard case .done(let client) = result else { return nil }
         return (Int32(client), SocketAddress(storage: storage))

@@ -57,7 +57,11 @@ import Testing
                     events.append(event)
                     parser.readBody(maxBytes: 1000)
                 case .body(let b):
-                    if case .body(let p)? = events.last { events[events.count - 1] = .body(p + b) } else { events.append(event) }
+                    if case .body(let p)? = events.last {
+                        events[events.count - 1] = .body(p + b)
+                    } else {
+                        events.append(event)
+                    }
                 case .end, .error:
                     events.append(event)
                     if case .error = event { break loop }
@@ -69,7 +73,8 @@ import Testing
     }
 
     @Test func pipelinedRequestsInOneBuffer() {
-        let input = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" + Self.postWithBody + Self.chunkedPost
+        let input =
+            "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" + Self.postWithBody + Self.chunkedPost
             + "GET /d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
         let events = parseAll(input.bytes)
         let heads = events.compactMap { event -> HTTPRequestHead? in
@@ -89,12 +94,16 @@ import Testing
     @Test func keepAliveRules() {
         #expect(firstHead(parseAll("GET / HTTP/1.0\r\n\r\n".bytes))?.keepAlive == false)
         #expect(firstHead(parseAll("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n".bytes))?.keepAlive == true)
-        #expect(firstHead(parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n".bytes))?.keepAlive == false)
+        #expect(
+            firstHead(parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n".bytes))?.keepAlive == false
+        )
         #expect(firstHead(parseAll("GET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes))?.keepAlive == true)
     }
 
     @Test func expectContinue() {
-        let head = firstHead(parseAll("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n".bytes))
+        let head = firstHead(
+            parseAll("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n".bytes)
+        )
         #expect(head?.expectsContinue == true)
         #expect(error("POST / HTTP/1.1\r\nHost: a\r\nExpect: something\r\n\r\n") == .unsupportedExpectation)
     }
@@ -105,7 +114,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", HTTPParseError.contentLengthWithTransferEncoding),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            HTTPParseError.contentLengthWithTransferEncoding
+        ),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", .conflictingContentLength),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n", .conflictingContentLength),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", .invalidContentLength),
@@ -113,7 +125,10 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", .invalidContentLength),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", .invalidContentLength),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferEncoding),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", .unsupportedTransferEncoding),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            .unsupportedTransferEncoding
+        ),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", .unsupportedTransferEncoding),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .unsupportedTransferEncoding),
         ("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", .obsoleteLineFolding),
@@ -185,7 +200,8 @@ import Testing
 
     @Test func trailerSectionIsBounded() {
         let limits = HTTPRequestParser.Limits(maxHeadBytes: 100)
-        let input = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+        let input =
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
             + String(repeating: "a", count: 200) + "\r\n\r\n"
         #expect(parseAll(input.bytes, limits: limits).last == .error(.trailersTooLarge))
     }
@@ -204,7 +220,8 @@ import Testing
     }
 
     @Test func chunkedOverLimitFailsWhenRunningSizePassesLimit() {
-        let input = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        let input =
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
         let events = parseAll(input.bytes, bodyLimit: 8)
         #expect(events.dropFirst() == [.body("hello".bytes), .error(.bodyTooLarge)])
         #expect(parseAll(input.bytes, bodyLimit: 11).last == .end)

@@ -15,11 +15,28 @@ import Testing
             headers: ["Content-Length": "999", "X-A": "v\r\nInjected: yes", "Connection": "keep-alive"],
             body: Array("abc".utf8)
         )
-        let text = String(decoding: response.serialized(version: .http1_1, keepAlive: false, isHead: false, date: "D"), as: UTF8.self)
-        #expect(text == "HTTP/1.1 201 Created\r\nX-A: vInjected: yes\r\nDate: D\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
-        let head = String(decoding: response.serialized(version: .http1_0, keepAlive: true, isHead: true, date: "D"), as: UTF8.self)
+        let text = String(
+            decoding: response.serialized(version: .http1_1, keepAlive: false, isHead: false, date: "D"),
+            as: UTF8.self
+        )
+        #expect(
+            text
+                == "HTTP/1.1 201 Created\r\nX-A: vInjected: yes\r\nDate: D\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        let head = String(
+            decoding: response.serialized(version: .http1_0, keepAlive: true, isHead: true, date: "D"),
+            as: UTF8.self
+        )
         #expect(head.hasSuffix("Content-Length: 3\r\nConnection: keep-alive\r\n\r\n"))
-        let noContent = String(decoding: HTTPResponse(status: 204).serialized(version: .http1_1, keepAlive: true, isHead: false, date: "D"), as: UTF8.self)
+        let noContent = String(
+            decoding: HTTPResponse(status: 204).serialized(
+                version: .http1_1,
+                keepAlive: true,
+                isHead: false,
+                date: "D"
+            ),
+            as: UTF8.self
+        )
         #expect(noContent == "HTTP/1.1 204 No Content\r\nDate: D\r\n\r\n")
     }
 

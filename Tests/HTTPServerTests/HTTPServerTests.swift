@@ -88,7 +88,9 @@ import Testing
         #expect(try rejected.readsEOF())
 
         // curl sends Expect: 100-continue for bodies over 1 MiB; here forced with the header.
-        let viaCurl = try curl(["-H", "Expect: 100-continue", "--data-binary", "abc", "http://127.0.0.1:\(server.port)/x"])
+        let viaCurl = try curl([
+            "-H", "Expect: 100-continue", "--data-binary", "abc", "http://127.0.0.1:\(server.port)/x",
+        ])
         #expect(viaCurl.output == "abc")
     }
 
@@ -120,7 +122,11 @@ import Testing
         let response = try client.readResponse()
         #expect(response.status == 400 && response.headers["connection"] == "close")
         #expect(try client.readsEOF())
-        #expect(server.log.all.contains { if case .parseError(_, .contentLengthWithTransferEncoding, 400) = $0 { true } else { false } })
+        #expect(
+            server.log.all.contains {
+                if case .parseError(_, .contentLengthWithTransferEncoding, 400) = $0 { true } else { false }
+            }
+        )
     }
 
     @Test func slowLorisIsCutWhileOthersAreServed() throws {
@@ -136,11 +142,16 @@ import Testing
         let slowFD = slow.fd
         trickle.async {
             while !stop.load(ordering: .relaxed) {
-                _ = "X".utf8.withContiguousStorageIfAvailable { Glibc.send(slowFD, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }
+                _ = "X".utf8.withContiguousStorageIfAvailable {
+                    Glibc.send(slowFD, $0.baseAddress, 1, Int32(MSG_NOSIGNAL))
+                }
                 usleep(50_000)
             }
         }
-        defer { stop.store(true, ordering: .relaxed); trickle.sync {} }
+        defer {
+            stop.store(true, ordering: .relaxed)
+            trickle.sync {}
+        }
         for index in 0..<5 {
             let normal = try RawClient(port: server.port)
             try normal.send("GET /n\(index) HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -195,7 +206,9 @@ import Testing
         let server = try RunningServer(configure: { $0.maxRequestsPerConnection = 2 })
         defer { server.stop() }
         let client = try RawClient(port: server.port)
-        try client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n")
+        try client.send(
+            "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n"
+        )
         #expect(try client.readResponse().headers["connection"] == nil)
         #expect(try client.readResponse().headers["connection"] == "close")
         #expect(try client.readsEOF())
@@ -227,7 +240,9 @@ import Testing
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(listen(fd, 16) == 0)
         let server = try RunningServer(listen: .fileDescriptor(fd))

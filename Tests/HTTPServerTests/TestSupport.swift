@@ -84,14 +84,21 @@ final class RawClient {
 
     deinit { Glibc.close(fd) }
 
-    enum ClientError: Error { case connectFailed(Int32), sendFailed(Int32), timeout, malformed(String) }
+    enum ClientError: Error {
+        case connectFailed(Int32)
+        case sendFailed(Int32)
+        case timeout
+        case malformed(String)
+    }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 { throw ClientError.sendFailed(errno) }
             offset += sent
         }
@@ -111,8 +118,13 @@ final class RawClient {
     func readResponse(head: Bool = false) throws -> (status: Int, headers: [String: String], body: String) {
         var end: Int?
         while true {
-            if let range = findHeadEnd() { end = range; break }
-            guard try fill() else { throw ClientError.malformed("EOF before head: \(String(decoding: buffered, as: UTF8.self))") }
+            if let range = findHeadEnd() {
+                end = range
+                break
+            }
+            guard try fill() else {
+                throw ClientError.malformed("EOF before head: \(String(decoding: buffered, as: UTF8.self))")
+            }
         }
         let headText = String(decoding: buffered[0..<end!], as: UTF8.self)
         buffered.removeFirst(end! + 4)
@@ -141,7 +153,9 @@ final class RawClient {
     private func findHeadEnd() -> Int? {
         guard buffered.count >= 4 else { return nil }
         for index in 0...(buffered.count - 4)
-        where buffered[index] == 13 && buffered[index + 1] == 10 && buffered[index + 2] == 13 && buffered[index + 3] == 10 {
+        where buffered[index] == 13 && buffered[index + 1] == 10 && buffered[index + 2] == 13
+            && buffered[index + 3] == 10
+        {
             return index
         }
         return nil
