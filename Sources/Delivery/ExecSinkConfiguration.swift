@@ -1,5 +1,5 @@
 /// Settings of one exec sink (the `exec:` entry of a sink in the config).
-public struct ExecSinkConfiguration: Sendable {
+public struct ExecSinkConfiguration: Sendable, Equatable {
     /// The default `PATH` of hooks; the daemon's own `PATH` is never passed on.
     public static let defaultSearchPath = "/usr/local/bin:/usr/bin:/bin"
 

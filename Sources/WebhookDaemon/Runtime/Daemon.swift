@@ -1,0 +1,193 @@
+import Delivery
+import Dispatch
+import Foundation
+import HTTPServer
+import Logging
+
+/// The running daemon: state directory, event store, sink workers, HTTP server, signals and systemd notifications.
+///
+/// Start-up order makes sure nothing is acknowledged before it can be stored and nothing stored is forgotten:
+/// open the journal → recover pending deliveries → start the sinks → listen → tell systemd READY.
+final class Daemon: @unchecked Sendable {
+    private var configuration: DaemonConfiguration
+    private let configurationPath: String?
+    private let logger: Logger
+    private let metrics: DaemonMetrics
+    private let health = HealthState()
+    private let control = DispatchQueue(label: "vipps-webhookd.control")
+    private let notifier: SystemdNotifier?
+
+    private var store: EventStore!
+    private var factory: SinkFactory!
+    private var dispatcher: DeliveryDispatcher!
+    private var endpoints: EndpointTableBox!
+    private var server: HTTPServer!
+    private var watchdog: SystemdWatchdog?
+    private var signalSources: [any DispatchSourceSignal] = []
+    private var stopping = false
+
+    /// A daemon for `configuration`; `configurationPath` is re-read on SIGHUP (nil for the development default).
+    init(configuration: DaemonConfiguration, configurationPath: String?, logger: Logger, metrics: DaemonMetrics) {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.logger = logger
+        self.metrics = metrics
+        do {
+            notifier = try SystemdNotifier()
+        } catch {
+            logger.warning("systemd notification settings are malformed; not notifying", metadata: ["error": "\(error)"])
+            notifier = nil
+        }
+    }
+
+    /// Opens storage, recovers, starts listening and installs signal handlers. Throws on anything that prevents
+    /// serving safely (the process then exits non-zero and systemd restarts it).
+    func start() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let stateDirectory = configuration.stateDirectory
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
+        store = try EventStore(directory: stateDirectory + "/journal", logger: logger)
+        let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
+        factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
+                              logger: logger)
+        dispatcher = DeliveryDispatcher(store: store, logger: logger)
+        let pending = try store.pendingDeliveries()
+        dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:], pending: pending))
+        if !pending.isEmpty {
+            logger.notice("delivering events journaled before the last stop", metadata: ["events": "\(pending.count)"])
+        }
+        dispatcher.recover(pending)
+
+        endpoints = EndpointTableBox(EndpointTable(configuration: configuration))
+        let handler = IngestHandler(endpoints: endpoints, store: store, dispatcher: dispatcher, metrics: metrics,
+                                    health: health, logger: logger)
+        let observer = ServerObserver(metrics: metrics, logger: logger)
+        server = HTTPServer(configuration: try serverConfiguration(), handler: handler,
+                            observer: { observer.observe($0) })
+        let bound = try server.start()
+        installSignalHandlers()
+        health.set("ready")
+        notify([.ready, .status("listening on \(bound)")])
+        watchdog = notifier?.startWatchdog(queue: control)
+        logger.notice("listening", metadata: [
+            "address": "\(bound)", "endpoints": "\(configuration.endpoints.map(\.path).joined(separator: ","))",
+            "state_dir": "\(stateDirectory)",
+        ])
+    }
+
+    private func serverConfiguration() throws -> HTTPServerConfiguration {
+        let inherited = try SocketActivation.takeInheritedSockets()
+        var listen = HTTPServerConfiguration.Listen.address(configuration.listen)
+        if let socket = inherited.first {
+            try SocketActivation.adopt(inherited)
+            listen = .fileDescriptor(socket.fd)
+            logger.notice("using the socket passed by systemd; listen: is ignored",
+                          metadata: ["fd": "\(socket.fd)", "name": "\(socket.name)"])
+        }
+        let limits = configuration.server
+        var server = HTTPServerConfiguration(listen: listen)
+        server.maxHeadBytes = limits.maxHeaderBytes
+        server.maxBodyBytes = configuration.maxBodyBytes
+        server.headTimeout = .seconds(limits.headerTimeoutSeconds)
+        server.bodyTimeout = .seconds(limits.bodyTimeoutSeconds)
+        server.idleTimeout = .seconds(limits.idleTimeoutSeconds)
+        server.maxConnections = limits.maxConnections
+        server.maxRequestsPerConnection = limits.maxRequestsPerConnection
+        server.backlog = 4096
+        return server
+    }
+
+    // MARK: - Signals
+
+    private func installSignalHandlers() {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: control)
+            source.setEventHandler { [self] in
+                if number == SIGHUP { reload() } else { shutdown(reason: number == SIGTERM ? "SIGTERM" : "SIGINT") }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// SIGHUP: reads the configuration again and swaps it in whole; an invalid one is refused and the running one
+    /// stays. File sinks reopen their files either way (logrotate).
+    private func reload() {
+        guard !stopping else { return }
+        notify([.reloading])
+        defer { notify([.ready, .status("configuration reloaded")]) }
+        guard let configurationPath else {
+            logger.notice("SIGHUP: reopening files (development default has no file to reload)")
+            dispatcher.reopenFiles()
+            return
+        }
+        let result = ConfigurationLoader().load(path: configurationPath)
+        for warning in result.warnings { logger.warning("configuration: \(warning)") }
+        guard let next = result.configuration else {
+            for problem in result.problems { logger.error("configuration: \(problem)") }
+            logger.error("SIGHUP: new configuration refused; the running one stays",
+                         metadata: ["problems": "\(result.problems.count)"])
+            metrics.reload(result: "refused")
+            dispatcher.reopenFiles()
+            return
+        }
+        do {
+            let workers = try factory.workers(for: next.sinks, existing: dispatcher.current, pending: [])
+            dispatcher.install(workers)
+        } catch {
+            logger.error("SIGHUP: cannot set up the new sinks; the running configuration stays",
+                         metadata: ["error": "\(error)"])
+            metrics.reload(result: "refused")
+            dispatcher.reopenFiles()
+            return
+        }
+        endpoints.replace(with: EndpointTable(configuration: next))
+        dispatcher.reopenFiles()
+        var needRestart: [String] = []
+        if next.listen != configuration.listen { needRestart.append("listen") }
+        if next.stateDirectory != configuration.stateDirectory { needRestart.append("state_dir") }
+        if next.server != configuration.server { needRestart.append("server") }
+        if next.log != configuration.log { needRestart.append("log") }
+        if !needRestart.isEmpty {
+            logger.warning("SIGHUP: these keys take effect at the next restart",
+                           metadata: ["keys": "\(needRestart.joined(separator: ","))"])
+        }
+        configuration = next
+        metrics.reload(result: "applied")
+        logger.notice("SIGHUP: configuration reloaded", metadata: ["endpoints": "\(next.endpoints.count)",
+                                                                    "sinks": "\(next.sinks.count)"])
+    }
+
+    /// SIGTERM/SIGINT: stop accepting, answer requests in flight, let running hooks finish until the grace period
+    /// ends (what is unfinished stays pending in the journal), close the journal, exit 0.
+    private func shutdown(reason: String) {
+        guard !stopping else { return }
+        stopping = true
+        health.set("draining")
+        notify([.stopping, .status("draining after \(reason)")])
+        let grace = Duration.seconds(configuration.server.shutdownGraceSeconds)
+        let deadline = DispatchTime.now() + .seconds(configuration.server.shutdownGraceSeconds)
+        logger.notice("shutting down", metadata: ["signal": "\(reason)", "grace_seconds": "\(grace.components.seconds)"])
+        server.shutdown(deadline: grace) { [self] in
+            dispatcher.drain(deadline: deadline) { [self] in
+                control.async { [self] in
+                    watchdog?.cancel()
+                    store.close()
+                    logger.notice("stopped")
+                    exit(0)
+                }
+            }
+        }
+    }
+
+    private func notify(_ states: [SystemdNotifier.State]) {
+        guard let notifier else { return }
+        do {
+            try notifier.notify(states)
+        } catch {
+            logger.warning("cannot notify systemd", metadata: ["error": "\(error)"])
+        }
+    }
+}

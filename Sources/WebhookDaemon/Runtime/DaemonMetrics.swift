@@ -1,0 +1,145 @@
+import Foundation
+import Metrics
+import Prometheus
+
+/// The daemon's metrics: swift-metrics instruments backed by a Prometheus registry, rendered at `GET /metrics`.
+///
+/// Modules below (Delivery) record through the swift-metrics API; this type bootstraps the backend once per process
+/// and keeps the request-path counters cached so a request does not look them up by label each time.
+final class DaemonMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    let registry: PrometheusCollectorRegistry
+    private let cache = CounterCache()
+
+    private init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    /// Bootstraps swift-metrics with Prometheus (once per process) and returns the daemon's metrics.
+    static func bootstrap() -> DaemonMetrics {
+        bootstrapLock.lock()
+        defer { bootstrapLock.unlock() }
+        if let existing = shared { return existing }
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let fine: [Duration] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .seconds(1),
+        ]
+        factory.durationHistogramBuckets["vipps_webhookd_journal_fsync_seconds"] = fine
+        factory.durationHistogramBuckets["vipps_webhookd_http_request_duration_seconds"] = fine
+        MetricsSystem.bootstrap(factory)
+        let metrics = DaemonMetrics(registry: registry)
+        shared = metrics
+        return metrics
+    }
+
+    private nonisolated(unsafe) static var shared: DaemonMetrics?
+    private static let bootstrapLock = NSLock()
+
+    /// Prometheus text exposition of every metric.
+    func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    /// Counts one answered request.
+    func request(endpoint: String, status: Int, duration: Duration) {
+        cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", "\(status)")])
+            .increment()
+        requestDuration.recordNanoseconds(
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Counts a rejected signature by reason.
+    func verificationFailure(endpoint: String, reason: String) {
+        cache.counter("vipps_webhookd_verification_failures_total", [("endpoint", endpoint), ("reason", reason)])
+            .increment()
+    }
+
+    /// Counts a newly journaled event by type.
+    func eventAccepted(type: String) {
+        cache.counter("vipps_webhookd_events_total", [("type", type)]).increment()
+    }
+
+    /// Counts a redelivery answered as a duplicate.
+    func duplicate() {
+        cache.counter("vipps_webhookd_duplicates_total", []).increment()
+    }
+
+    /// Counts an authentic event with documented constraints broken (kept all the same).
+    func findings(type: String) {
+        cache.counter("vipps_webhookd_event_findings_total", [("type", type)]).increment()
+    }
+
+    /// Counts an event that matched no route (kept in the journal, delivered nowhere).
+    func unrouted(endpoint: String) {
+        cache.counter("vipps_webhookd_unrouted_events_total", [("endpoint", endpoint)]).increment()
+    }
+
+    /// Counts a failure the HTTP server handled itself (parse error, timeout, refused connection).
+    func serverEvent(kind: String) {
+        cache.counter("vipps_webhookd_http_errors_total", [("kind", kind)]).increment()
+    }
+
+    /// Counts a finished delivery of one event to one sink.
+    func delivery(sink: String, outcome: String) {
+        cache.counter("vipps_webhookd_sink_deliveries_total", [("sink", sink), ("outcome", outcome)]).increment()
+    }
+
+    /// Counts a storage failure seen by the daemon (journal or sink write, delivered mark).
+    func storageError(operation: String) {
+        cache.counter("vipps_webhookd_storage_errors_total", [("operation", operation)]).increment()
+    }
+
+    /// Counts a configuration reload by result.
+    func reload(result: String) {
+        cache.counter("vipps_webhookd_config_reloads_total", [("result", result)]).increment()
+    }
+
+    /// Records how many events wait in memory because a sink's hook queue was full.
+    func recordOverflow(sink: String, count: Int) {
+        cache.gauge("vipps_webhookd_sink_overflow", [("sink", sink)]).record(count)
+    }
+
+    /// Records the number of open client connections.
+    func recordOpenConnections(_ count: Int) {
+        openConnections.record(count)
+    }
+
+    private let requestDuration = Metrics.Timer(label: "vipps_webhookd_http_request_duration_seconds")
+    private let openConnections = Metrics.Gauge(label: "vipps_webhookd_http_open_connections")
+}
+
+/// swift-metrics counters and gauges by name and labels, created once.
+private final class CounterCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counters: [String: Metrics.Counter] = [:]
+    private var gauges: [String: Metrics.Gauge] = [:]
+
+    func gauge(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Gauge {
+        let key = Self.key(name, dimensions)
+        lock.lock()
+        defer { lock.unlock() }
+        if let gauge = gauges[key] { return gauge }
+        let gauge = Metrics.Gauge(label: name, dimensions: dimensions)
+        gauges[key] = gauge
+        return gauge
+    }
+
+    private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
+        var key = name
+        for (label, value) in dimensions { key += "\u{1}\(label)=\(value)" }
+        return key
+    }
+
+    func counter(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        let key = Self.key(name, dimensions)
+        lock.lock()
+        defer { lock.unlock() }
+        if let counter = counters[key] { return counter }
+        let counter = Metrics.Counter(label: name, dimensions: dimensions)
+        counters[key] = counter
+        return counter
+    }
+}

@@ -1,0 +1,126 @@
+import Delivery
+import Dispatch
+import Foundation
+import Logging
+
+/// Writes events to a `FileSink` on its own serial queue, in arrival order, batching whatever queued up while the
+/// previous batch was being synced (one fsync per batch), then marks them delivered.
+///
+/// A failing write (disk full) is retried with backoff, keeping order; events queued beyond `memoryLimit` are left
+/// to the journal and re-fed when the worker is idle again.
+final class FileSinkWorker: SinkWorker, @unchecked Sendable {
+    let name: String
+    /// The file written.
+    var path: String { sink.path }
+    private let sink: FileSink
+    private let store: EventStore
+    private let metrics: DaemonMetrics
+    private let logger: Logger
+    private let queue: DispatchQueue
+    private let memoryLimit: Int
+    private let maxBatch = 512
+
+    // Guarded by `queue`.
+    private var pending: [StoredEvent] = []
+    private var flushScheduled = false
+    private var failures = 0
+    private var spilled = false
+    private var draining = false
+
+    init(name: String, sink: FileSink, store: EventStore, metrics: DaemonMetrics, logger: Logger,
+         memoryLimit: Int = 100_000) {
+        self.name = name
+        self.sink = sink
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        self.memoryLimit = memoryLimit
+        queue = DispatchQueue(label: "vipps-webhookd.file-sink.\(name)")
+    }
+
+    func deliver(_ event: StoredEvent) {
+        queue.async { [self] in
+            guard !draining else { return }
+            guard pending.count < memoryLimit else {
+                if !spilled {
+                    logger.error("file sink queue full; further events wait in the journal",
+                                 metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"])
+                }
+                spilled = true
+                return
+            }
+            pending.append(event)
+            scheduleFlush(after: 0)
+        }
+    }
+
+    var isIdle: Bool { queue.sync { pending.isEmpty && !flushScheduled } }
+    var needsRefeed: Bool { queue.sync { spilled } }
+    func refeedStarted() { queue.sync { spilled = false } }
+
+    func reopen() {
+        queue.async { [self] in
+            do {
+                try sink.reopen()
+                logger.info("file sink reopened", metadata: ["sink": "\(name)", "path": "\(sink.path)"])
+            } catch {
+                metrics.storageError(operation: "file_reopen")
+                logger.error("file sink cannot reopen its file",
+                             metadata: ["sink": "\(name)", "path": "\(sink.path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
+        queue.async { [self] in
+            draining = true
+            // Write what is queued now, unless the disk keeps failing; the rest stays pending in the journal.
+            while !pending.isEmpty, failures == 0, DispatchTime.now() < deadline {
+                flushOnce()
+            }
+            completion()
+        }
+    }
+
+    private func scheduleFlush(after delay: Double) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        queue.asyncAfter(deadline: .now() + delay) { [self] in
+            flushScheduled = false
+            guard !draining else { return }
+            flushOnce()
+            if !pending.isEmpty {
+                scheduleFlush(after: failures == 0 ? 0 : min(30, 0.5 * pow(2, Double(min(failures, 6)))))
+            }
+        }
+    }
+
+    private func flushOnce() {
+        let batch = Array(pending.prefix(maxBatch))
+        guard !batch.isEmpty else { return }
+        do {
+            let positions = try sink.write(batch)
+            pending.removeFirst(batch.count)
+            if failures > 0 {
+                logger.notice("file sink writes again", metadata: ["sink": "\(name)", "after_failures": "\(failures)"])
+            }
+            failures = 0
+            for (event, position) in zip(batch, positions) {
+                metrics.delivery(sink: name, outcome: "ok")
+                store.markDelivered(sequence: event.sequence, sink: name, position: position) { [self] error in
+                    guard let error else { return }
+                    metrics.storageError(operation: "mark_delivered")
+                    logger.error("cannot record delivery; the event will be checked again after a restart",
+                                 metadata: ["sink": "\(name)", "id": "\(event.id)", "error": "\(error)"])
+                }
+            }
+        } catch {
+            failures += 1
+            metrics.delivery(sink: name, outcome: "write_error")
+            metrics.storageError(operation: "file_write")
+            logger.error("file sink write failed; retrying with backoff",
+                         metadata: ["sink": "\(name)", "path": "\(sink.path)", "events": "\(batch.count)",
+                                    "attempt": "\(failures)", "error": "\(error)"])
+        }
+    }
+}

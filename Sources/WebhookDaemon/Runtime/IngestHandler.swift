@@ -1,0 +1,182 @@
+import Delivery
+import Foundation
+import HTTPServer
+import Logging
+import VippsWebhooks
+
+/// The daemon's HTTP handler: socket → parser → verifier → journal (fsync) → answer → dispatcher.
+///
+/// Answers follow DESIGN.md: 200 only once the event is durably journaled (or was accepted before), 401 for anything
+/// not authentic, 404 unknown path, 405 other methods, 413 from `Content-Length` before reading, 503 when the event
+/// cannot be stored. Every answer is logged once with its reason and counted.
+final class IngestHandler: HTTPHandler {
+    private let endpoints: EndpointTableBox
+    private let store: EventStore
+    private let dispatcher: DeliveryDispatcher
+    private let metrics: DaemonMetrics
+    private let logger: Logger
+    private let health: HealthState
+
+    init(endpoints: EndpointTableBox, store: EventStore, dispatcher: DeliveryDispatcher, metrics: DaemonMetrics,
+         health: HealthState, logger: Logger) {
+        self.endpoints = endpoints
+        self.store = store
+        self.dispatcher = dispatcher
+        self.metrics = metrics
+        self.health = health
+        self.logger = logger
+    }
+
+    func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision {
+        let path = String(head.path)
+        let table = endpoints.current
+        guard table.entries[path] != nil else {
+            return .respond(ownResource(path: path, head: head, peer: peer))
+        }
+        guard head.method == "POST" else {
+            var response = HTTPResponse.text(405, "method not allowed: use POST\n")
+            response.headers.replaceOrAdd(name: "Allow", value: "POST")
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(head.method)")
+            return .respond(response)
+        }
+        if case .length(let length) = head.bodyFraming, length > table.maxBodyBytes {
+            let response = HTTPResponse.text(413, "body over \(table.maxBodyBytes) bytes\n")
+            finish(response, endpoint: path, peer: peer, started: .now,
+                   reason: "content-length \(length) over max_body_bytes \(table.maxBodyBytes)")
+            return .respond(response)
+        }
+        return .readBody(maxBytes: table.maxBodyBytes)
+    }
+
+    func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let started = ContinuousClock.now
+        let path = String(request.head.path)
+        guard let endpoint = endpoints.current.entries[path] else {
+            // The configuration was reloaded between head and body and no longer has this endpoint.
+            let response = HTTPResponse.text(404, "not found\n")
+            finish(response, endpoint: path, peer: request.peer, started: started, reason: "endpoint removed")
+            respond(response)
+            return
+        }
+        let headers = request.headers.fields
+        let target = endpoint.signedTarget
+            ?? SignedTarget(host: (request.headers["host"] ?? "").lowercased(), pathAndQuery: request.target)
+        let now = Int64(Date().timeIntervalSince1970)
+        let verdict = endpoint.verifier.verify(
+            method: request.method, target: target, headers: headers, body: request.body, now: now)
+        if case .rejected(let failure) = verdict {
+            metrics.verificationFailure(endpoint: path, reason: failure.reason)
+            let response = HTTPResponse.text(401, "not authentic: \(failure)\n")
+            finish(response, endpoint: path, peer: request.peer, started: started, reason: "\(failure)",
+                   extra: ["signed_target": "\(target)"])
+            respond(response)
+            return
+        }
+
+        let (id, rejectedHeader) = EventIdentity.id(webhookID: request.headers["webhook-id"], body: request.body)
+        let decoded = DecodedEvent.decode(body: request.body)
+        let sinks = endpoint.router.sinks(for: decoded)
+        var extra: Logger.Metadata = ["id": "\(id)", "type": "\(decoded.type)"]
+        if rejectedHeader { extra["webhook_id"] = "unusable header; body hash used" }
+        if !decoded.findings.isEmpty {
+            metrics.findings(type: decoded.type)
+            extra["findings"] = "\(decoded.findings.map { "\($0)" }.joined(separator: "; "))"
+        }
+        if sinks.isEmpty {
+            metrics.unrouted(endpoint: path)
+            extra["routed"] = "no route matched; kept in the journal only"
+        }
+        store.accept(
+            id: id, type: decoded.type, endpoint: path, receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
+            body: request.body, sinks: sinks
+        ) { [self, extra] outcome in
+            var extra = extra
+            let response: HTTPResponse
+            var reason: String
+            switch outcome {
+            case .stored(let event):
+                response = HTTPResponse.text(200, "stored\n")
+                reason = "stored"
+                extra["sequence"] = "\(event.sequence)"
+                metrics.eventAccepted(type: decoded.type)
+                dispatcher.deliver(event, to: sinks)
+            case .duplicate:
+                response = HTTPResponse.text(200, "duplicate of an accepted event\n")
+                reason = "duplicate"
+                metrics.duplicate()
+            case .failed(let error):
+                response = HTTPResponse.text(503, "cannot store the event; retry later\n")
+                reason = "storage failed: \(error)"
+                metrics.storageError(operation: "journal")
+            }
+            respond(response)
+            finish(response, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
+        }
+    }
+
+    /// `/healthz`, `/metrics` or 404.
+    private func ownResource(path: String, head: HTTPRequestHead, peer: String) -> HTTPResponse {
+        let readOnly = head.method == "GET" || head.method == "HEAD"
+        let response: HTTPResponse
+        switch path {
+        case "/healthz" where readOnly:
+            response = health.isReady ? .text(200, "ok\n") : .text(503, "\(health.state)\n")
+        case "/metrics" where readOnly:
+            var metricsResponse = HTTPResponse(status: 200, body: metrics.exposition())
+            metricsResponse.headers.replaceOrAdd(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            response = metricsResponse
+        case "/healthz", "/metrics":
+            var notAllowed = HTTPResponse.text(405, "method not allowed: use GET\n")
+            notAllowed.headers.replaceOrAdd(name: "Allow", value: "GET, HEAD")
+            response = notAllowed
+        default:
+            response = .text(404, "not found\n")
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "no endpoint at this path")
+            return response
+        }
+        if response.status >= 400 {
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "\(head.method) \(path)")
+        } else {
+            metrics.request(endpoint: path, status: response.status, duration: .zero)
+        }
+        return response
+    }
+
+    /// Logs and counts one answer.
+    private func finish(
+        _ response: HTTPResponse, endpoint: String, peer: String, started: ContinuousClock.Instant, reason: String,
+        extra: Logger.Metadata = [:]
+    ) {
+        let elapsed = ContinuousClock.now - started
+        let label = response.status == 404 ? "unknown" : endpoint  // Unknown paths would make unbounded labels.
+        metrics.request(endpoint: label, status: response.status, duration: elapsed)
+        var metadata = extra
+        metadata["endpoint"] = "\(endpoint)"
+        metadata["status"] = "\(response.status)"
+        metadata["reason"] = "\(reason)"
+        metadata["peer"] = "\(peer)"
+        metadata["ms"] = "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)"
+        let level: Logger.Level = response.status >= 500 ? .error : response.status >= 400 ? .warning : .info
+        logger.log(level: level, "request", metadata: metadata)
+    }
+}
+
+/// Whether the daemon is ready (serving), starting or draining, for `/healthz`.
+final class HealthState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = "starting"
+
+    var state: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    var isReady: Bool { state == "ready" }
+
+    func set(_ state: String) {
+        lock.lock()
+        value = state
+        lock.unlock()
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPServer
+import Logging
+
+/// Logs and counts what the HTTP server handles by itself (malformed requests, timeouts, refused connections).
+///
+/// Lines are rate-limited per kind (a flood of bad clients must not flood the log); counters are exact.
+final class ServerObserver: @unchecked Sendable {
+    private let metrics: DaemonMetrics
+    private let logger: Logger
+    private let lock = NSLock()
+    private var windowStart = ContinuousClock.now
+    private var linesInWindow: [String: Int] = [:]
+    private var suppressed: [String: Int] = [:]
+    private let linesPerSecond = 20
+    private var openConnections = 0
+
+    init(metrics: DaemonMetrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func observe(_ event: HTTPServerEvent) {
+        switch event {
+        case .connectionAccepted:
+            metrics.recordOpenConnections(adjustOpen(by: 1))
+        case .connectionClosed:
+            metrics.recordOpenConnections(adjustOpen(by: -1))
+        case .parseError(let peer, let error, let status):
+            metrics.serverEvent(kind: "bad_request_\(status)")
+            log(.warning, kind: "parse", "malformed request", ["peer": "\(peer)", "status": "\(status)",
+                                                               "reason": "\(error)"])
+        case .timeout(let peer, let kind):
+            metrics.serverEvent(kind: "timeout_\(kind.rawValue)")
+            if kind != .idle {
+                log(.notice, kind: "timeout", "client too slow; connection closed", ["peer": "\(peer)",
+                                                                                     "timeout": "\(kind.rawValue)"])
+            }
+        case .connectionRefused(let peer):
+            metrics.serverEvent(kind: "connection_refused")
+            log(.warning, kind: "refused", "connection limit reached; answered 503", ["peer": "\(peer)"])
+        case .acceptFailed(let error):
+            metrics.serverEvent(kind: "accept_failed")
+            log(.error, kind: "accept", "accept failed", ["error": "\(error)"])
+        case .connectionError(let peer, let error):
+            metrics.serverEvent(kind: "connection_error")
+            log(.debug, kind: "connection", "connection error", ["peer": "\(peer)", "error": "\(error)"])
+        case .duplicateResponse(let peer):
+            metrics.serverEvent(kind: "duplicate_response")
+            log(.error, kind: "duplicate", "a request was answered twice (bug)", ["peer": "\(peer)"])
+        }
+    }
+
+    private func adjustOpen(by delta: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        openConnections += delta
+        return openConnections
+    }
+
+    private func log(_ level: Logger.Level, kind: String, _ message: String, _ metadata: Logger.Metadata) {
+        guard logger.logLevel <= level else { return }
+        lock.lock()
+        let now = ContinuousClock.now
+        var report: [String: Int] = [:]
+        if now - windowStart >= .seconds(1) {
+            report = suppressed
+            suppressed = [:]
+            linesInWindow = [:]
+            windowStart = now
+        }
+        let allowed = linesInWindow[kind, default: 0] < linesPerSecond
+        if allowed { linesInWindow[kind, default: 0] += 1 } else { suppressed[kind, default: 0] += 1 }
+        lock.unlock()
+        for (suppressedKind, count) in report where count > 0 {
+            logger.warning("log lines suppressed (rate limit)", metadata: ["kind": "\(suppressedKind)",
+                                                                           "lines": "\(count)"])
+        }
+        if allowed { logger.log(level: level, "\(message)", metadata: metadata) }
+    }
+}
