@@ -47,14 +47,17 @@ import Testing
         #expect(object["id"] as? String == "quote\"and\\slash")
     }
 
-    @Test func validatorAcceptsAndRejects() {
+    @Test func onlyValidJSONIsSplicedRaw() throws {
         for valid in ["0", "-1.5e+3", "\"\\u00e6\"", "[]", "{}", " [true,false,null] ", "{\"a\":{\"b\":[1,{}]}}"] {
-            #expect(JSONSyntax.isValid(Array(valid.utf8)), "\(valid)")
+            let line = String(decoding: EventLine.render(event(body: Array(valid.utf8))), as: UTF8.self)
+            #expect(line.hasSuffix("\"payload\": \(valid)}\n"), "\(valid)")
         }
         for invalid in ["", "[1,]", "{\"a\"}", "01", "1.", "tru", "\"\\x\"", "[", "{} {}", "NaN"] {
-            #expect(!JSONSyntax.isValid(Array(invalid.utf8)), "\(invalid)")
+            let line = EventLine.render(event(body: Array(invalid.utf8)))
+            #expect(try object(line)["payload"] as? String == invalid, "\(invalid)")
         }
-        #expect(!JSONSyntax.isValid(Array(repeating: UInt8(ascii: "["), count: 10_000)), "depth is bounded")
+        let deep = Array(repeating: UInt8(ascii: "["), count: 10_000) + Array(repeating: UInt8(ascii: "]"), count: 10_000)
+        #expect(try object(EventLine.render(event(body: deep)))["payload"] is String, "depth is bounded")
     }
 
     @Test func timestamps() {

@@ -25,7 +25,7 @@ public enum EventTimestamp {
             expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
             let second = number(2)
         else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month), hour <= 23,
+        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(year: year, month: month), hour <= 23,
             minute <= 59, second <= 60
         else { return nil }
         var millis = 0
@@ -56,9 +56,9 @@ public enum EventTimestamp {
             return nil
         }
         guard offset == bytes.count else { return nil }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        return Int64(seconds) * 1000 + Int64(millis)
+        let days = CivilDate.daysSince1970(year: year, month: month, day: day)
+        let secondOfDay = Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+        return (days * 86_400 + secondOfDay) * 1000 + Int64(millis)
     }
 
     /// Formats milliseconds since the epoch as UTC RFC 3339 with `fractionDigits` (0–9) fractional digits, e.g.
@@ -66,9 +66,9 @@ public enum EventTimestamp {
     public static func format(millisecondsSinceEpoch millis: Int64, fractionDigits: Int = 3) -> String {
         let totalSeconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let milliPart = Int(millis - totalSeconds * 1000)
-        let days = Int(totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400)
-        let secondOfDay = Int(totalSeconds - Int64(days) * 86_400)
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let days = CivilDate.floorDivide(totalSeconds, 86_400)
+        let secondOfDay = Int(totalSeconds - days * 86_400)
+        let (year, month, day) = CivilDate.date(daysSince1970: days)
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
@@ -87,34 +87,4 @@ public enum EventTimestamp {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
     }
 
-    private static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The date of a day count from 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    private static func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 }
