@@ -1,0 +1,21 @@
+import ArgumentParser
+import VippsManagement
+
+extension WebhooksCommand {
+    /// `webhooks delete ID`.
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a webhook registration by its id.")
+
+        @OptionGroup var api: ManagementCredentialsOptions
+
+        @Argument(help: "The registration id, as `webhooks list` prints it.")
+        var id: String
+
+        func run() throws {
+            try WebhooksCommand.withClient(api, operation: "delete", check: { try ManagementInput.checkWebhookID(id) }) {
+                client in try client.delete(id: id)
+            }
+            print("deleted \(id)")
+        }
+    }
+}
