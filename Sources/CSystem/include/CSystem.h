@@ -4,4 +4,5 @@
 #define VIPPS_CSYSTEM_H
 #include "csystem_socket.h"
 #include "csystem_process.h"
+#include "csystem_spawn.h"
 #endif

@@ -5,7 +5,7 @@ public struct VippsWebhookdCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vipps-webhookd",
         abstract: "Receive, verify, store and deliver Vipps MobilePay webhooks.",
-        subcommands: [SignCommand.self, SendCommand.self, WebhooksCommand.self]
+        subcommands: [CheckConfigCommand.self, SignCommand.self, SendCommand.self, WebhooksCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,168 @@
+import Glibc
+import VippsCrypto
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The dead-letter folder, `<state_dir>/dead-letters/`: one JSON file per (event, sink), written durably.
+///
+/// File names are `<journal sequence, 20 digits>-<sink>.json`, so listing order is arrival order; a sink name with
+/// characters outside `A-Z a-z 0-9 . _ -` is replaced by a safe form plus a short hash. Names given back to
+/// `load` / `remove` must have that shape (letters, digits, `.`, `_`, `-`, ending in `.json`, not starting with
+/// `.`): a user-supplied name cannot reach outside the folder. Files are mode 0600 (they hold payment data).
+public final class DeadLetterStore: Sendable {
+    /// Largest file `load` reads.
+    static let maxFileSize = 64 * 1024 * 1024
+
+    /// The folder holding the dead letters.
+    public let directory: String
+
+    /// Opens (creating when missing, mode 0700) `<stateDirectory>/dead-letters`.
+    /// - Throws: `DeadLetterError.systemCall` when the folder cannot be created.
+    public init(stateDirectory: String) throws(DeadLetterError) {
+        directory = stateDirectory.hasSuffix("/") ? "\(stateDirectory)dead-letters" : "\(stateDirectory)/dead-letters"
+        for path in [stateDirectory, directory] where mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw .systemCall("mkdir", path: path, errno: errno)
+        }
+        try Self.syncDirectory(stateDirectory)
+    }
+
+    /// The file name of the dead letter of `sequence` for `sink`.
+    public static func fileName(sequence: UInt64, sink: String) -> String {
+        let digits = String(sequence)
+        let padded = String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+        var safe = String(sink.unicodeScalars.map { isSafe($0) ? Character($0) : "_" }.prefix(64))
+        if safe != sink || safe.hasPrefix(".") {
+            safe = "\(safe)-\(Digest.hex(Digest.sha256(Array(sink.utf8)).prefix(4)))"
+        }
+        return "\(padded)-\(safe).json"
+    }
+
+    /// True when `name` could be a file of this store.
+    public static func isValidName(_ name: String) -> Bool {
+        name.utf8.count <= 255 && name.hasSuffix(".json") && !name.hasPrefix(".")
+            && name.unicodeScalars.allSatisfy(isSafe)
+    }
+
+    /// Writes `letter` durably (temp file, fsync, rename, fsync of the folder), replacing an earlier one of the
+    /// same event and sink.
+    /// - Returns: The file name.
+    @discardableResult
+    public func write(_ letter: DeadLetter) throws(DeadLetterError) -> String {
+        let name = Self.fileName(sequence: letter.event.sequence, sink: letter.sink)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try encoder.encode(letter)) + [UInt8(ascii: "\n")]
+        } catch {
+            throw .unreadable(name: name, reason: "cannot encode: \(error)")
+        }
+        let temporary = "\(directory)/.tmp-\(Digest.hex(SecureRandom.bytes(8)))-\(name)"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .systemCall("open", path: temporary, errno: errno) }
+        do throws(DeadLetterError) {
+            try Self.writeAll(fd, bytes, path: temporary)
+            guard fsync(fd) == 0 else { throw DeadLetterError.systemCall("fsync", path: temporary, errno: errno) }
+            guard close(fd) == 0 else { throw DeadLetterError.systemCall("close", path: temporary, errno: errno) }
+        } catch {
+            _ = close(fd)
+            _ = unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, "\(directory)/\(name)") == 0 else {
+            let code = errno
+            _ = unlink(temporary)
+            throw .systemCall("rename", path: temporary, errno: code)
+        }
+        try Self.syncDirectory(directory)
+        return name
+    }
+
+    /// Names of all dead letters, oldest event first.
+    public func list() throws(DeadLetterError) -> [String] {
+        guard let stream = opendir(directory) else { throw .systemCall("opendir", path: directory, errno: errno) }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw .systemCall("readdir", path: directory, errno: errno) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if Self.isValidName(name) {
+                names.append(name)
+            }
+        }
+        return names.sorted()
+    }
+
+    /// Reads the dead letter `name`.
+    public func load(_ name: String) throws(DeadLetterError) -> DeadLetter {
+        let path = try path(of: name)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? .notFound(name) : .systemCall("open", path: path, errno: errno)
+        }
+        defer { _ = close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw .systemCall("read", path: path, errno: errno) }
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+            guard bytes.count <= Self.maxFileSize else { throw .unreadable(name: name, reason: "file too large") }
+        }
+        do {
+            return try JSONDecoder().decode(DeadLetter.self, from: Data(bytes))
+        } catch {
+            throw .unreadable(name: name, reason: "\(error)")
+        }
+    }
+
+    /// Deletes the dead letter `name` durably (after its event was delivered again).
+    public func remove(_ name: String) throws(DeadLetterError) {
+        let path = try path(of: name)
+        guard unlink(path) == 0 else {
+            throw errno == ENOENT ? .notFound(name) : .systemCall("unlink", path: path, errno: errno)
+        }
+        try Self.syncDirectory(directory)
+    }
+
+    private func path(of name: String) throws(DeadLetterError) -> String {
+        guard Self.isValidName(name) else { throw .invalidName(name) }
+        return "\(directory)/\(name)"
+    }
+
+    private static func isSafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": true
+        default: false
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DeadLetterError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw .systemCall("write", path: path, errno: written < 0 ? errno : EIO) }
+            offset += written
+        }
+    }
+
+    private static func syncDirectory(_ path: String) throws(DeadLetterError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .systemCall("open", path: path, errno: errno) }
+        defer { _ = close(fd) }
+        guard fsync(fd) == 0 else { throw .systemCall("fsync", path: path, errno: errno) }
+    }
+}

@@ -1,0 +1,213 @@
+import Dispatch
+import Glibc
+import Logging
+import Metrics
+
+/// Delivers events to one exec sink: runs its hook with retries and backoff, per-key ordering, a concurrency cap
+/// and a bounded queue, and puts events that exhaust their attempts into the dead-letter folder.
+///
+/// One dispatcher per exec sink. `submit` never blocks: when the queue is full it answers `.full` and the caller
+/// keeps the event in the journal to feed it again later.
+public final class ExecDispatcher: Sendable {
+    private let sink: ExecSink
+    private let retryPolicy: RetryPolicy
+    private let deadLetters: DeadLetterStore
+    private let logger: Logger
+    private let random: @Sendable () -> Double
+    private let queue: KeyedSerialQueue
+    private let runs = RunningHooks()
+
+    /// Creates a dispatcher.
+    /// - Parameters:
+    ///   - sink: The exec sink (its configuration gives `concurrency`, `queueCapacity` and the sink name).
+    ///   - retryPolicy: Backoff and attempts; use `RetryPolicy(maxAttempts: sink.configuration.maxAttempts)`.
+    ///   - deadLetters: Where exhausted events go.
+    ///   - logger: For dead-letter and shutdown lines.
+    ///   - random: Uniform draws in `0 ..< 1` for the backoff jitter.
+    public init(
+        sink: ExecSink,
+        retryPolicy: RetryPolicy,
+        deadLetters: DeadLetterStore,
+        logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.sink = sink
+        self.retryPolicy = retryPolicy
+        self.deadLetters = deadLetters
+        self.logger = logger
+        self.random = random
+        let name = sink.configuration.name
+        let depth = Gauge(label: "vipps_webhookd_sink_queue_depth", dimensions: [("sink", name)])
+        self.queue = KeyedSerialQueue(
+            concurrency: sink.configuration.concurrency,
+            capacity: sink.configuration.queueCapacity,
+            label: "vipps-webhookd.exec.\(name)",
+            depthChanged: { depth.record($0) }
+        )
+    }
+
+    /// Events admitted and not finished.
+    public var depth: Int { queue.depth }
+
+    /// Queues `event` for the hook.
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - context: Fields, variables and stdin line from the decoder.
+    ///   - orderingKey: Events with the same key are delivered one at a time in submission order (e.g. the
+    ///     payment reference); nil for none.
+    ///   - completion: Called once with the outcome, if the event was accepted.
+    /// - Returns: `.accepted`, or `.full` / `.draining` (then `completion` is never called).
+    @discardableResult
+    public func submit(
+        _ event: StoredEvent,
+        context: ExecSinkContext,
+        orderingKey: String?,
+        completion: @escaping @Sendable (ExecDeliveryOutcome) -> Void
+    ) -> KeyedSerialQueue.SubmitResult {
+        let firstAttemptAt = Self.nowMillis()
+        let lastError = LastError()
+        return queue.submit(
+            key: orderingKey,
+            run: { [self] attempt, finish in
+                runAttempt(event, context: context, attempt: attempt) { [self] failure in
+                    guard let failure else {
+                        completion(.delivered(attempts: attempt))
+                        return finish(.done)
+                    }
+                    lastError.value = failure
+                    if failure.kind == .killed {
+                        // Killed by `drain`: not the hook's fault and never a dead letter; the queue, draining,
+                        // turns this retry into `.pending`.
+                        return finish(.retry(after: .zero))
+                    }
+                    if let delay = retryPolicy.delay(afterFailedAttempt: attempt, random: random()) {
+                        return finish(.retry(after: delay))
+                    }
+                    completion(
+                        deadLetter(event, context: context, attempts: attempt, failure: failure, since: firstAttemptAt)
+                    )
+                    finish(.done)
+                }
+            },
+            interrupted: { attempts in
+                let reason = lastError.value.map { "shutdown; last error: \($0.message)" } ?? "shutdown"
+                completion(.pending(attempts: attempts, reason: reason))
+            }
+        )
+    }
+
+    /// Re-queues the dead letter `name` (from `DeadLetterStore.list()`); its file is removed once the event is
+    /// delivered, and replaced when it fails again.
+    /// - Parameters:
+    ///   - name: The dead letter's file name (validated: no path traversal).
+    ///   - context: Builds the decoder context from the stored event.
+    ///   - orderingKey: The ordering key of the event.
+    ///   - completion: Called once with the outcome, if accepted.
+    /// - Throws: `DeadLetterError` when the dead letter cannot be read.
+    @discardableResult
+    public func retryDeadLetter(
+        named name: String,
+        context: (StoredEvent) -> ExecSinkContext,
+        orderingKey: (StoredEvent) -> String?,
+        completion: @escaping @Sendable (ExecDeliveryOutcome) -> Void
+    ) throws(DeadLetterError) -> KeyedSerialQueue.SubmitResult {
+        let letter = try deadLetters.load(name)
+        return submit(letter.event, context: context(letter.event), orderingKey: orderingKey(letter.event)) {
+            [deadLetters, logger] outcome in
+            if case .delivered = outcome {
+                do {
+                    try deadLetters.remove(name)
+                } catch {
+                    logger.error(
+                        "cannot remove re-delivered dead letter",
+                        metadata: ["name": .string(name), "error": "\(error)"]
+                    )
+                }
+            }
+            completion(outcome)
+        }
+    }
+
+    /// Graceful shutdown: no new attempt starts, queued events end `.pending` at once, running hooks may finish
+    /// until `deadline`; hooks still running then are killed (their events end `.pending`).
+    /// - Parameters:
+    ///   - deadline: When to stop waiting.
+    ///   - completion: Called once with the number of hooks that were killed at the deadline.
+    public func drain(deadline: DispatchTime, completion: @escaping @Sendable (_ killed: Int) -> Void) {
+        queue.drain(deadline: deadline) { [runs, logger, sink] stillRunning in
+            if stillRunning > 0 {
+                logger.warning(
+                    "killing hooks still running at shutdown",
+                    metadata: ["sink": .string(sink.configuration.name), "count": .stringConvertible(stillRunning)]
+                )
+                runs.killAll()
+            }
+            completion(stillRunning)
+        }
+    }
+
+    private func runAttempt(
+        _ event: StoredEvent,
+        context: ExecSinkContext,
+        attempt: Int,
+        completion: @escaping @Sendable (ExecSinkFailure?) -> Void
+    ) {
+        let token = runs.reserve()
+        let handle = sink.attempt(event, context: context, attempt: attempt) { [runs] failure in
+            runs.release(token)
+            completion(failure)
+        }
+        if let handle {
+            runs.register(handle, token: token)
+        }
+    }
+
+    private func deadLetter(
+        _ event: StoredEvent,
+        context: ExecSinkContext,
+        attempts: Int,
+        failure: ExecSinkFailure,
+        since firstAttemptAt: Int64
+    ) -> ExecDeliveryOutcome {
+        let name = sink.configuration.name
+        let letter = DeadLetter(
+            event: event,
+            sink: name,
+            attempts: attempts,
+            lastError: failure,
+            firstAttemptAtMillis: firstAttemptAt,
+            deadLetteredAtMillis: Self.nowMillis(),
+            line: String(decoding: context.line, as: UTF8.self)
+        )
+        do {
+            let file = try deadLetters.write(letter)
+            Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
+            logger.error(
+                "event dead-lettered",
+                metadata: [
+                    "sink": .string(name), "event_id": .string(event.id), "attempts": .stringConvertible(attempts),
+                    "error": .string(failure.message), "file": .string(file),
+                ]
+            )
+            return .deadLettered(attempts: attempts, lastError: failure, name: file)
+        } catch {
+            logger.critical(
+                "cannot write dead letter; event stays pending",
+                metadata: ["sink": .string(name), "event_id": .string(event.id), "error": .string(error.description)]
+            )
+            return .pending(attempts: attempts, reason: "dead letter not written: \(error)")
+        }
+    }
+
+    private static func nowMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// The last failure of one delivery; written and read only by its attempts, which never overlap and are ordered
+/// by the queue's private serial queue.
+private final class LastError: @unchecked Sendable {
+    var value: ExecSinkFailure?
+}

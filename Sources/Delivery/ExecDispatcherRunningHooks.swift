@@ -1,0 +1,40 @@
+import Dispatch
+
+/// The hook runs of a dispatcher in flight, so that shutdown can kill them.
+final class RunningHooks: @unchecked Sendable {
+    private let lock = DispatchQueue(label: "vipps-webhookd.exec.running")
+    private var next: UInt64 = 0
+    private var handles: [UInt64: ProcessRunnerHandle] = [:]
+    private var released: Set<UInt64> = []
+
+    /// A token for a run about to start.
+    func reserve() -> UInt64 {
+        lock.sync {
+            next += 1
+            return next
+        }
+    }
+
+    /// Records the handle of a started run, unless it has already ended.
+    func register(_ handle: ProcessRunnerHandle, token: UInt64) {
+        lock.sync {
+            if released.remove(token) == nil {
+                handles[token] = handle
+            }
+        }
+    }
+
+    /// Forgets a run that ended (possibly before `register`).
+    func release(_ token: UInt64) {
+        lock.sync {
+            if handles.removeValue(forKey: token) == nil {
+                released.insert(token)
+            }
+        }
+    }
+
+    /// Kills every run in flight.
+    func killAll() {
+        lock.sync { Array(handles.values) }.forEach { $0.kill() }
+    }
+}

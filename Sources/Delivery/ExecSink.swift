@@ -1,0 +1,169 @@
+import Logging
+import Metrics
+
+/// Runs one hook attempt for an event: argv from the template, a clean environment, the event line on stdin.
+///
+/// Environment of the hook, and nothing else: `PATH` (the configured search path), `VIPPS_EVENT_ID`,
+/// `VIPPS_EVENT_TYPE`, `VIPPS_ENDPOINT`, and the context's `VIPPS_*` variables (values with a NUL byte dropped).
+/// Exit status 0 is success; any other end, a timeout or a spawn error is a failure the caller may retry.
+public final class ExecSink: Sendable {
+    /// Bytes of stderr kept with a failure, and of each stream in the debug log line.
+    static let tailLimit = 2048
+
+    /// The sink's settings.
+    public let configuration: ExecSinkConfiguration
+    private let template: ExecSinkTemplate
+    private let runner: ProcessRunner
+    private let logger: Logger
+
+    /// Creates a sink.
+    /// - Parameters:
+    ///   - configuration: Settings; its argv is parsed here.
+    ///   - runner: The process runner to use.
+    ///   - logger: Receives one line per run (and the captured output at debug level).
+    /// - Throws: `ExecSinkTemplate.ParseError` for an invalid argv.
+    public init(configuration: ExecSinkConfiguration, runner: ProcessRunner, logger: Logger) throws {
+        self.configuration = configuration
+        self.template = try ExecSinkTemplate(configuration.argv)
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// The environment a hook gets for `event`.
+    public func environment(for event: StoredEvent, context: ExecSinkContext) -> [String: String] {
+        var environment: [String: String] = [:]
+        for (name, value) in context.variables where Self.isVariableName(name) {
+            environment[name] = value
+        }
+        environment["PATH"] = configuration.searchPath
+        environment["VIPPS_EVENT_ID"] = event.id
+        environment["VIPPS_EVENT_TYPE"] = event.type
+        environment["VIPPS_ENDPOINT"] = event.endpoint
+        return environment.filter { !$0.value.utf8.contains(0) }
+    }
+
+    /// The request that runs the hook for `event`.
+    public func request(for event: StoredEvent, context: ExecSinkContext) -> ProcessRunnerRequest {
+        ProcessRunnerRequest(
+            executable: template.program,
+            arguments: template.render(context.fields),
+            environment: environment(for: event, context: context),
+            searchPath: configuration.searchPath,
+            stdin: context.line + [UInt8(ascii: "\n")],
+            timeout: configuration.timeout,
+            terminationGrace: configuration.terminationGrace,
+            outputLimit: configuration.outputLimit
+        )
+    }
+
+    /// Runs one attempt.
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - context: Fields, variables and line from the decoder.
+    ///   - attempt: Number of this attempt, from 1 (for logs).
+    ///   - completion: Called once with nil on success or the failure.
+    /// - Returns: A handle to kill the run, or nil when it could not start (the completion has then been called).
+    @discardableResult
+    public func attempt(
+        _ event: StoredEvent,
+        context: ExecSinkContext,
+        attempt: Int,
+        completion: @escaping @Sendable (ExecSinkFailure?) -> Void
+    ) -> ProcessRunnerHandle? {
+        let started = ContinuousClock.now
+        do {
+            return try runner.run(request(for: event, context: context)) { [self] result in
+                let failure = Self.failure(for: result, timeout: configuration.timeout)
+                record(event, attempt: attempt, failure: failure, duration: result.duration, result: result)
+                completion(failure)
+            }
+        } catch {
+            let failure = ExecSinkFailure(kind: .spawnError, message: error.description)
+            record(event, attempt: attempt, failure: failure, duration: ContinuousClock.now - started, result: nil)
+            completion(failure)
+            return nil
+        }
+    }
+
+    static func failure(for result: ProcessRunnerResult, timeout: Duration) -> ExecSinkFailure? {
+        let tail = String(decoding: result.stderr.bytes.suffix(tailLimit), as: UTF8.self)
+        switch result.termination {
+        case .exited(0):
+            return nil
+        case .exited(let code):
+            return ExecSinkFailure(kind: .exit, exitCode: code, message: "exit \(code)", stderrTail: tail)
+        case .signaled(let signal):
+            return ExecSinkFailure(
+                kind: .signal,
+                signal: signal,
+                message: "killed by signal \(signal)",
+                stderrTail: tail
+            )
+        case .timedOut:
+            return ExecSinkFailure(kind: .timeout, message: "timeout after \(timeout)", stderrTail: tail)
+        case .killed:
+            return ExecSinkFailure(kind: .killed, message: "killed at shutdown", stderrTail: tail)
+        case .unknown:
+            return ExecSinkFailure(kind: .unknown, message: "exit status lost", stderrTail: tail)
+        }
+    }
+
+    private func record(
+        _ event: StoredEvent,
+        attempt: Int,
+        failure: ExecSinkFailure?,
+        duration: Duration,
+        result: ProcessRunnerResult?
+    ) {
+        let outcome =
+            switch failure?.kind {
+            case nil: "ok"
+            case .timeout: "timeout"
+            case .spawnError: "spawn_error"
+            default: "failed"
+            }
+        Counter(
+            label: "vipps_webhookd_hook_runs_total",
+            dimensions: [("sink", configuration.name), ("outcome", outcome)]
+        )
+        .increment()
+        var metadata: Logger.Metadata = [
+            "sink": .string(configuration.name),
+            "event_id": .string(event.id),
+            "event_type": .string(event.type),
+            "attempt": .stringConvertible(attempt),
+            "outcome": .string(outcome),
+            "duration_ms": .stringConvertible(Self.milliseconds(duration)),
+        ]
+        if let failure {
+            metadata["error"] = .string(failure.message)
+            if let code = failure.exitCode { metadata["exit_code"] = .stringConvertible(code) }
+            if let signal = failure.signal { metadata["signal"] = .stringConvertible(signal) }
+        } else {
+            metadata["exit_code"] = "0"
+        }
+        logger.log(level: failure == nil ? .info : .warning, "hook run", metadata: metadata)
+        if let result, !result.stdout.bytes.isEmpty || !result.stderr.bytes.isEmpty {
+            logger.debug(
+                "hook output",
+                metadata: [
+                    "sink": .string(configuration.name),
+                    "event_id": .string(event.id),
+                    "stdout": .string(String(decoding: result.stdout.bytes.suffix(Self.tailLimit), as: UTF8.self)),
+                    "stderr": .string(String(decoding: result.stderr.bytes.suffix(Self.tailLimit), as: UTF8.self)),
+                    "discarded_bytes": .stringConvertible(result.stdout.discardedCount + result.stderr.discardedCount),
+                ]
+            )
+        }
+    }
+
+    private static func isVariableName(_ name: String) -> Bool {
+        name.hasPrefix("VIPPS_")
+            && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Glibc
+import Logging
+
+/// Appends one ``EventLine`` per event to a file, synced before ``write(_:)`` returns, exactly once across crashes.
+///
+/// Exactly once: after each write the caller records the returned ``SinkPosition`` with the delivered mark
+/// (``EventStore/markDelivered(sequence:sink:position:completion:)``). On start the sink gets the last recorded
+/// position and the ids of events still pending for it; it scans the file from that position (from the start when
+/// the file was rotated since) to the end, cuts a torn last line, and remembers which pending ids are already in the
+/// file: writing one of those again is skipped. Ids are unique per event thanks to deduplication.
+///
+/// Thread-safe; each call does blocking I/O, so call it from a delivery queue, not from a network thread.
+public final class FileSink: @unchecked Sendable {
+    /// The configured path (opened anew by ``reopen()``).
+    public let path: String
+    private let mode: mode_t
+    private let faults: SyscallFaults?
+    private let logger: Logger
+    private let lock = NSLock()
+    private var file: SyscallFile
+    /// Ids of pending events found already written after the last recorded position.
+    private var alreadyWritten: Set<String>
+
+    /// Opens (creating with `mode`) the file at `path` and recovers what was written after `resumeFrom`.
+    /// - Parameters:
+    ///   - resumeFrom: the sink's last recorded position (``EventStore/lastPosition(sink:)``), nil if none.
+    ///   - pendingIDs: ids of events not yet marked delivered to this sink; no scan happens when empty.
+    public init(
+        path: String, mode: mode_t = 0o640, resumeFrom: SinkPosition?, pendingIDs: Set<String>,
+        faults: SyscallFaults? = nil, logger: Logger
+    ) throws {
+        self.path = path
+        self.mode = mode
+        self.faults = faults
+        self.logger = logger
+        file = try SyscallFile(path: path, flags: O_RDWR | O_APPEND | O_CREAT, mode: mode, faults: faults)
+        alreadyWritten = []
+        guard !pendingIDs.isEmpty else { return }
+        do {
+            try recover(resumeFrom: resumeFrom, pendingIDs: pendingIDs)
+        } catch {
+            file.close()
+            throw error
+        }
+    }
+
+    deinit {
+        file.close()
+    }
+
+    /// Appends the line of `event` and syncs it; skips the write if the line is already in the file (written before
+    /// a crash that lost the delivered mark).
+    /// - Returns: the position after the line, to store with the delivered mark.
+    /// - Throws: ``StorageError``; the file is cut back to its previous size so no partial line stays.
+    public func write(_ event: StoredEvent) throws -> SinkPosition {
+        try lock.withLock {
+            let info = try file.status()
+            let before = UInt64(info.st_size)
+            if alreadyWritten.remove(event.id) != nil {
+                logger.info("event line already in file before restart; not writing it again",
+                            metadata: ["id": "\(event.id)", "path": "\(path)"])
+                return SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: before)
+            }
+            let line = EventLine.render(event)
+            do {
+                try line.withUnsafeBytes { try file.append($0) }
+                try file.syncData()
+            } catch {
+                try? file.truncate(to: before)
+                throw error
+            }
+            return SinkPosition(
+                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: before + UInt64(line.count))
+        }
+    }
+
+    /// Closes the file and opens `path` anew (after logrotate moved it), creating it with the configured mode.
+    public func reopen() throws {
+        try lock.withLock {
+            let replacement = try SyscallFile(
+                path: path, flags: O_RDWR | O_APPEND | O_CREAT, mode: mode, faults: faults)
+            file.close()
+            file = replacement
+        }
+    }
+
+    /// Scans from the recorded position to the end for lines of pending ids; cuts a torn final line.
+    private func recover(resumeFrom: SinkPosition?, pendingIDs: Set<String>) throws {
+        let info = try file.status()
+        let size = UInt64(info.st_size)
+        var start: UInt64 = 0
+        if let resumeFrom, resumeFrom.device == UInt64(info.st_dev), resumeFrom.inode == UInt64(info.st_ino),
+            resumeFrom.offset <= size
+        {
+            start = resumeFrom.offset
+        }
+        var wanted: [[UInt8]: String] = [:]
+        for id in pendingIDs {
+            var prefix = Array("{\"id\": ".utf8)
+            EventLine.appendString(id, to: &prefix)
+            wanted[prefix] = id
+        }
+        var offset = start
+        var carry: [UInt8] = []
+        var lineEnd = start
+        while offset < size {
+            let chunk = try file.read(count: Int(min(size - offset, 1 << 16)), at: offset)
+            guard !chunk.isEmpty else { break }
+            offset += UInt64(chunk.count)
+            carry += chunk
+            var lineStart = carry.startIndex
+            while let newline = carry[lineStart...].firstIndex(of: 0x0A) {
+                if let id = Self.idPrefix(of: carry[lineStart..<newline]).flatMap({ wanted[$0] }) {
+                    alreadyWritten.insert(id)
+                }
+                lineEnd += UInt64(newline + 1 - lineStart)
+                lineStart = newline + 1
+            }
+            carry.removeFirst(lineStart)
+        }
+        if lineEnd < size {
+            logger.warning("file sink has a torn last line; cutting it",
+                           metadata: ["path": "\(path)", "bytes": "\(size - lineEnd)"])
+            try file.truncate(to: lineEnd)
+            try file.syncData()
+        }
+        if !alreadyWritten.isEmpty {
+            logger.info("file sink found lines written before a crash",
+                        metadata: ["path": "\(path)", "count": "\(alreadyWritten.count)"])
+        }
+    }
+
+    /// `{"id": "<escaped id>"` of a line written by ``EventLine``, or nil.
+    private static func idPrefix(of line: ArraySlice<UInt8>) -> [UInt8]? {
+        let opening = Array("{\"id\": \"".utf8)
+        guard line.starts(with: opening) else { return nil }
+        var index = line.startIndex + opening.count
+        while index < line.endIndex {
+            switch line[index] {
+            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\""): return Array(line[line.startIndex...index])
+            default: index += 1
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,156 @@
+/// One record in a journal segment. Pure value; ``JournalRecord/frame()`` and ``JournalRecord/decode(_:)`` give the
+/// on-disk form.
+///
+/// Frame layout (little-endian): `u32 payload length`, `u32 CRC-32 of payload`, payload. Payload: `u8 kind`, then
+/// - kind 1 (event): `u64 sequence`, `i64 receivedAtMillis`, id, type, endpoint (each `u16 length` + UTF-8),
+///   `u16 sink count` + sink names, `u32 body length` + body;
+/// - kind 2 (delivered): `u64 sequence`, sink name, `u8 has position` + optional position (`u64` device, inode,
+///   offset);
+/// - kind 3 (checkpoint, first record of each segment): `u64 next sequence`, `u16 count` + (sink name, position)
+///   pairs, so the sequence counter and the last sink positions survive the deletion of older segments.
+enum JournalRecord: Equatable {
+    /// An accepted event and the sinks it is routed to.
+    case event(StoredEvent, sinks: [String])
+    /// The event `sequence` was delivered to `sink` (which stood at `position` afterwards, for file sinks).
+    case delivered(sequence: UInt64, sink: String, position: SinkPosition?)
+    /// The next sequence number to assign and the latest known position of every sink that reported one.
+    case checkpoint(nextSequence: UInt64, positions: [String: SinkPosition])
+
+    /// Bytes of the frame header (length + CRC).
+    static let headerSize = 8
+    /// Largest payload accepted; a larger length in a header is treated as corruption.
+    static let maxPayloadSize = 16 << 20
+
+    /// The framed bytes of this record.
+    func frame() throws -> [UInt8] {
+        var payload = ByteWriter()
+        switch self {
+        case .event(let event, let sinks):
+            payload.u8(1)
+            payload.u64(event.sequence)
+            payload.u64(UInt64(bitPattern: event.receivedAtMillis))
+            try payload.string(event.id, field: "id")
+            try payload.string(event.type, field: "type")
+            try payload.string(event.endpoint, field: "endpoint")
+            guard sinks.count <= Int(UInt16.max) else {
+                throw StorageError(.invalidArgument, call: "encode", detail: "too many sinks")
+            }
+            payload.u16(UInt16(sinks.count))
+            for sink in sinks { try payload.string(sink, field: "sink") }
+            guard event.body.count <= Self.maxPayloadSize - 4096 else {
+                throw StorageError(.invalidArgument, call: "encode", detail: "body too large")
+            }
+            payload.u32(UInt32(event.body.count))
+            payload.bytes.append(contentsOf: event.body)
+        case .delivered(let sequence, let sink, let position):
+            payload.u8(2)
+            payload.u64(sequence)
+            try payload.string(sink, field: "sink")
+            payload.position(position)
+        case .checkpoint(let nextSequence, let positions):
+            payload.u8(3)
+            payload.u64(nextSequence)
+            payload.u16(UInt16(positions.count))
+            for (sink, position) in positions.sorted(by: { $0.key < $1.key }) {
+                try payload.string(sink, field: "sink")
+                payload.position(position)
+            }
+        }
+        var frame = ByteWriter()
+        frame.u32(UInt32(payload.bytes.count))
+        frame.u32(CRC32.checksum(payload.bytes))
+        frame.bytes.append(contentsOf: payload.bytes)
+        return frame.bytes
+    }
+
+    /// Decodes a payload whose CRC already matched.
+    static func decode(_ payload: ArraySlice<UInt8>) throws -> JournalRecord {
+        var reader = ByteReader(bytes: payload)
+        switch try reader.u8() {
+        case 1:
+            let sequence = try reader.u64()
+            let received = Int64(bitPattern: try reader.u64())
+            let id = try reader.string()
+            let type = try reader.string()
+            let endpoint = try reader.string()
+            var sinks: [String] = []
+            for _ in 0..<(try reader.u16()) { sinks.append(try reader.string()) }
+            let body = try reader.take(Int(try reader.u32()))
+            let event = StoredEvent(
+                sequence: sequence, id: id, type: type, endpoint: endpoint, receivedAtMillis: received,
+                body: Array(body))
+            return .event(event, sinks: sinks)
+        case 2:
+            return .delivered(sequence: try reader.u64(), sink: try reader.string(), position: try reader.position())
+        case 3:
+            let nextSequence = try reader.u64()
+            var positions: [String: SinkPosition] = [:]
+            for _ in 0..<(try reader.u16()) {
+                let sink = try reader.string()
+                positions[sink] = try reader.position()
+            }
+            return .checkpoint(nextSequence: nextSequence, positions: positions)
+        default:
+            throw StorageError(.corrupt, call: "decode", detail: "unknown record kind")
+        }
+    }
+}
+
+/// Appends little-endian integers and length-prefixed strings.
+private struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func u8(_ value: UInt8) { bytes.append(value) }
+    mutating func u16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+
+    mutating func string(_ value: String, field: String) throws {
+        let utf8 = Array(value.utf8)
+        guard utf8.count <= Int(UInt16.max) else {
+            throw StorageError(.invalidArgument, call: "encode", detail: "\(field) longer than 65535 bytes")
+        }
+        u16(UInt16(utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
+
+    mutating func position(_ value: SinkPosition?) {
+        guard let value else { return u8(0) }
+        u8(1)
+        u64(value.device)
+        u64(value.inode)
+        u64(value.offset)
+    }
+}
+
+/// Reads what ``ByteWriter`` wrote; running past the end is corruption.
+private struct ByteReader {
+    var bytes: ArraySlice<UInt8>
+
+    mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count <= bytes.count else {
+            throw StorageError(.corrupt, call: "decode", detail: "record shorter than its fields")
+        }
+        defer { bytes = bytes.dropFirst(count) }
+        return bytes.prefix(count)
+    }
+
+    mutating func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
+        let raw = try take(MemoryLayout<T>.size)
+        return raw.reversed().reduce(T(0)) { ($0 << 8) | T($1) }
+    }
+
+    mutating func u8() throws -> UInt8 { try integer(UInt8.self) }
+    mutating func u16() throws -> UInt16 { try integer(UInt16.self) }
+    mutating func u32() throws -> UInt32 { try integer(UInt32.self) }
+    mutating func u64() throws -> UInt64 { try integer(UInt64.self) }
+
+    mutating func string() throws -> String {
+        String(decoding: try take(Int(try u16())), as: UTF8.self)
+    }
+
+    mutating func position() throws -> SinkPosition? {
+        guard try u8() == 1 else { return nil }
+        return SinkPosition(device: try u64(), inode: try u64(), offset: try u64())
+    }
+}

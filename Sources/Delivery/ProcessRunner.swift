@@ -1,0 +1,153 @@
+import CSystem
+import Dispatch
+import Glibc
+
+/// Runs child processes without a shell and watches them event-driven.
+///
+/// Each run is spawned with `posix_spawn` in its own process group, with an empty signal mask and default signal
+/// dispositions, the given environment only, stdin fed from the given bytes through a non-blocking pipe and
+/// stdout/stderr captured through pipes up to a bound. The exit is noticed through a pidfd read source and reaped
+/// with `waitpid(WNOHANG)`; no thread ever blocks on a child. On timeout the whole process group is killed. On a
+/// normal exit the group is left alone: a hook that deliberately starts a daemon keeps it (only its output pipes
+/// stop being read after `outputDrainGrace`). Creating a runner sets SIGPIPE to ignored in this process, so a
+/// child that closes stdin early yields EPIPE instead of killing the daemon; children get SIGPIPE's default back.
+public final class ProcessRunner: Sendable {
+    /// Label prefix of the serial queue each run gets.
+    private let label: String
+
+    /// Creates a runner.
+    /// - Parameter label: Prefix for the Dispatch queue labels of runs.
+    public init(label: String = "vipps-webhookd.process") {
+        _ = Self.ignoreSIGPIPE
+        self.label = label
+    }
+
+    /// Spawn attempts when the program is momentarily busy (ETXTBSY).
+    private static let textBusyAttempts = 20
+
+    private static let ignoreSIGPIPE: Void = {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }()
+
+    /// Spawns `request` and calls `completion` once when the child has ended and its output is collected.
+    /// - Parameters:
+    ///   - request: Program, arguments, environment, stdin and limits.
+    ///   - completion: Called exactly once (on the run's queue) with the result, unless this method throws.
+    /// - Returns: A handle to kill the run early.
+    /// - Throws: `ProcessRunnerError` when nothing was started (the completion is then never called).
+    @discardableResult
+    public func run(
+        _ request: ProcessRunnerRequest,
+        completion: @escaping @Sendable (ProcessRunnerResult) -> Void
+    ) throws(ProcessRunnerError) -> ProcessRunnerHandle {
+        guard
+            let path = Self.resolveExecutable(
+                request.executable,
+                searchPath: request.searchPath ?? request.environment["PATH"]
+            )
+        else {
+            throw .executableNotFound(request.executable)
+        }
+        let argv = [request.executable] + request.arguments
+        for argument in argv where argument.utf8.contains(0) {
+            throw .invalidArgument("argument contains a NUL byte")
+        }
+        var environment: [String] = []
+        for (name, value) in request.environment.sorted(by: { $0.key < $1.key }) {
+            if name.isEmpty || name.utf8.contains(UInt8(ascii: "=")) || name.utf8.contains(0) || value.utf8.contains(0)
+            {
+                throw .invalidArgument("environment variable \(name.debugDescription) cannot be passed")
+            }
+            environment.append("\(name)=\(value)")
+        }
+
+        var opened: [Int32] = []
+        func closeOpened() { opened.forEach(ProcessRunnerSyscall.close) }
+        let input: (read: Int32, write: Int32)
+        let output: (read: Int32, write: Int32)
+        let errors: (read: Int32, write: Int32)
+        do {
+            input = try ProcessRunnerSyscall.pipe()
+            opened += [input.read, input.write]
+            output = try ProcessRunnerSyscall.pipe()
+            opened += [output.read, output.write]
+            errors = try ProcessRunnerSyscall.pipe()
+            opened += [errors.read, errors.write]
+            for fd in [input.write, output.read, errors.read] {
+                try ProcessRunnerSyscall.setNonBlocking(fd)
+            }
+        } catch {
+            closeOpened()
+            throw error
+        }
+
+        var pid: pid_t = 0
+        let spawnResult = Self.withCStrings(argv) { cArgv in
+            Self.withCStrings(environment) { cEnvironment in
+                // ETXTBSY: some process (often a child forked by another thread, between its fork and exec) still
+                // holds the program open for writing. That window is short: try a few times.
+                var result: Int32 = ETXTBSY
+                for _ in 0..<Self.textBusyAttempts where result == ETXTBSY {
+                    result = csystem_spawn(&pid, path, cArgv, cEnvironment, input.read, output.write, errors.write)
+                    if result == ETXTBSY { sched_yield() }
+                }
+                return result
+            }
+        }
+        for fd in [input.read, output.write, errors.write] {
+            ProcessRunnerSyscall.close(fd)
+        }
+        opened = [input.write, output.read, errors.read]
+        guard spawnResult == 0 else {
+            closeOpened()
+            throw .systemCall("posix_spawn(\(path))", errno: spawnResult)
+        }
+
+        let pidfd = csystem_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            let code = errno
+            ProcessRunnerSyscall.signalGroup(pid, SIGKILL)
+            closeOpened()
+            Self.reapEventually(pid)
+            throw .systemCall("pidfd_open", errno: code)
+        }
+
+        let supervisor = ProcessRunnerSupervisor(
+            pid: pid,
+            request: request,
+            queue: DispatchQueue(label: "\(label).\(pid)"),
+            completion: completion
+        )
+        supervisor.start(stdin: input.write, stdout: output.read, stderr: errors.read, pidfd: pidfd)
+        return ProcessRunnerHandle(supervisor: supervisor)
+    }
+
+    /// Calls `body` with a NULL-terminated C array of copies of `strings`.
+    private static func withCStrings<R>(
+        _ strings: [String],
+        _ body: ([UnsafeMutablePointer<CChar>?]) -> R
+    ) -> R {
+        let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+        defer { pointers.forEach { free($0) } }
+        return body(pointers)
+    }
+
+    /// Reaps a killed child whose pidfd could not be opened, polling with timers instead of blocking.
+    private static func reapEventually(_ pid: pid_t) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(10)) {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == 0 || (result == -1 && errno == EINTR) {
+                reapEventually(pid)
+            }
+        }
+    }
+}
+
+/// A `Duration` as a Dispatch interval (nanoseconds, clamped at zero).
+func execDispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+    let (seconds, attoseconds) = duration.components
+    let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    guard !nanoseconds.overflow else { return .never }
+    return .nanoseconds(Int(max(0, nanoseconds.partialValue + attoseconds / 1_000_000_000)))
+}

@@ -1,0 +1,65 @@
+import Glibc
+
+/// Thin wrappers over the POSIX calls the storage uses: each retries `EINTR` and throws ``StorageError``
+/// carrying errno and the call name.
+enum Syscall {
+    /// Runs `body` until it does not fail with `EINTR`; throws on any other failure (a negative result).
+    @discardableResult
+    static func retrying<T: BinaryInteger>(_ call: String, detail: String = "", _ body: () -> T) throws -> T {
+        while true {
+            let result = body()
+            if result >= 0 { return result }
+            if errno == EINTR { continue }
+            throw StorageError.fromErrno(call, detail: detail)
+        }
+    }
+
+    /// `open(2)` with `O_CLOEXEC` added.
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) throws -> Int32 {
+        try retrying("open", detail: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// Makes a directory (and its parents) unless it exists.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw StorageError.fromErrno("mkdir", detail: prefix)
+            }
+        }
+    }
+
+    /// `fsync(2)` of a directory, making entries created, renamed or removed in it durable.
+    static func syncDirectory(_ path: String) throws {
+        let fd = try open(path, flags: O_RDONLY | O_DIRECTORY)
+        defer { Glibc.close(fd) }
+        try retrying("fsync", detail: path) { Glibc.fsync(fd) }
+    }
+
+    /// `unlink(2)`; a missing file is not an error.
+    static func unlink(_ path: String) throws {
+        if Glibc.unlink(path) != 0 && errno != ENOENT {
+            throw StorageError.fromErrno("unlink", detail: path)
+        }
+    }
+
+    /// `rename(2)`.
+    static func rename(_ from: String, _ to: String) throws {
+        try retrying("rename", detail: to) { Glibc.rename(from, to) }
+    }
+
+    /// Names in a directory, without `.` and `..`.
+    static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw StorageError.fromErrno("opendir", detail: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

@@ -1,0 +1,102 @@
+import Glibc
+
+/// An open file descriptor with the positioned and durable I/O the storage needs.
+///
+/// Writes and syncs go through ``SyscallFaults`` when one is set, so tests can fail them on purpose.
+/// Not synchronised: each owner uses it from one queue at a time.
+struct SyscallFile {
+    /// The descriptor.
+    let fd: Int32
+    /// Path it was opened at (for error context).
+    let path: String
+    /// Failure injection for tests; nil in production.
+    let faults: SyscallFaults?
+
+    /// Opens `path` with `flags` (`O_CLOEXEC` added).
+    init(path: String, flags: Int32, mode: mode_t = 0o600, faults: SyscallFaults?) throws {
+        self.fd = try Syscall.open(path, flags: flags, mode: mode)
+        self.path = path
+        self.faults = faults
+    }
+
+    private func injected(_ call: String) throws {
+        if let value = faults?.injectedErrno(for: call) {
+            throw StorageError(.syscall(errno: value), call: call, detail: path)
+        }
+    }
+
+    /// Writes all of `bytes` at `offset` (`pwrite(2)` in a loop).
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        try injected("pwrite")
+        var done = 0
+        while done < bytes.count {
+            let count = try Syscall.retrying("pwrite", detail: path) {
+                pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+            done += count
+        }
+    }
+
+    /// Writes all of `bytes` at the current end (`write(2)` in a loop on an `O_APPEND` descriptor).
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        try injected("write")
+        var done = 0
+        while done < bytes.count {
+            let count = try Syscall.retrying("write", detail: path) {
+                Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            }
+            done += count
+        }
+    }
+
+    /// Reads up to `count` bytes at `offset`; fewer only at end of file.
+    func read(count: Int, at offset: UInt64) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try buffer.withUnsafeMutableBytes { raw in
+            while done < count {
+                let got = try Syscall.retrying("pread", detail: path) {
+                    pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                }
+                if got == 0 { break }
+                done += got
+            }
+        }
+        buffer.removeLast(count - done)
+        return buffer
+    }
+
+    /// `fdatasync(2)`: the data (and the size, if it changed) are on stable storage when this returns.
+    func syncData() throws {
+        try injected("fdatasync")
+        try Syscall.retrying("fdatasync", detail: path) { fdatasync(fd) }
+    }
+
+    /// `fsync(2)`.
+    func sync() throws {
+        try injected("fsync")
+        try Syscall.retrying("fsync", detail: path) { fsync(fd) }
+    }
+
+    /// `ftruncate(2)`.
+    func truncate(to size: UInt64) throws {
+        try Syscall.retrying("ftruncate", detail: path) { ftruncate(fd, off_t(size)) }
+    }
+
+    /// `fstat(2)`.
+    func status() throws -> stat {
+        var info = stat()
+        try Syscall.retrying("fstat", detail: path) { fstat(fd, &info) }
+        return info
+    }
+
+    /// Current size in bytes.
+    func size() throws -> UInt64 {
+        UInt64(try status().st_size)
+    }
+
+    /// Closes the descriptor (errors ignored: the data was synced before, or is being abandoned).
+    func close() {
+        _ = Glibc.close(fd)
+    }
+}

@@ -1,0 +1,34 @@
+/// Listener and limits of an `HTTPServer`. Defaults follow DESIGN.md.
+public struct HTTPServerConfiguration: Sendable {
+    /// Where to listen.
+    public enum Listen: Sendable, Equatable {
+        /// "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" (port 0 picks a free port; `start()` reports it).
+        case address(String)
+        /// An already-listening stream socket, e.g. from systemd socket activation (fd 3). The server owns it.
+        case fileDescriptor(Int32)
+    }
+
+    public var listen: Listen
+    /// listen(2) backlog.
+    public var backlog: Int32 = 1024
+    /// Maximum bytes of a request head (and of a chunked trailer section); beyond it: 431.
+    public var maxHeadBytes: Int = 16 * 1024
+    /// Upper bound on any body, whatever the handler allows; beyond it: 413.
+    public var maxBodyBytes: Int = 65536
+    /// Time allowed for a whole request head from its first byte (from accept for a new connection): then 408.
+    public var headTimeout: Duration = .seconds(10)
+    /// Time allowed for a whole body once the handler asked for it: then 408.
+    public var bodyTimeout: Duration = .seconds(10)
+    /// Time a keep-alive connection may wait for its next request.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Time a client may take to receive a response.
+    public var writeTimeout: Duration = .seconds(10)
+    /// Open connections beyond which new ones are answered 503 and closed.
+    public var maxConnections: Int = 4096
+    /// Requests served on one connection before it is closed (with `Connection: close` on the last answer).
+    public var maxRequestsPerConnection: Int = 1000
+
+    public init(listen: Listen) {
+        self.listen = listen
+    }
+}

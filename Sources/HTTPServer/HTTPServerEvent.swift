@@ -1,0 +1,32 @@
+/// What happened on the server that the daemon may log or count. Delivered synchronously on server queues:
+/// the observer must be fast and must not block.
+public enum HTTPServerEvent: Sendable, Equatable {
+    /// Which deadline a connection missed.
+    public enum TimeoutKind: String, Sendable, Equatable {
+        /// The request head did not arrive completely within `headTimeout`.
+        case head
+        /// The body did not arrive completely within `bodyTimeout`.
+        case body
+        /// A keep-alive connection stayed idle longer than `idleTimeout`.
+        case idle
+        /// The client did not take a response within `writeTimeout`.
+        case write
+    }
+
+    /// A connection was accepted.
+    case connectionAccepted(peer: String)
+    /// A connection was closed after serving `requests` requests.
+    case connectionClosed(peer: String, requests: Int)
+    /// A request was rejected by the parser and answered with `status` before closing.
+    case parseError(peer: String, error: HTTPParseError, status: Int)
+    /// A connection missed a deadline (answered 408 when a request was partly received) and was closed.
+    case timeout(peer: String, kind: TimeoutKind)
+    /// A connection was refused because `maxConnections` were open (answered 503 and closed at once).
+    case connectionRefused(peer: String)
+    /// accept(2) failed; on descriptor exhaustion the listener pauses briefly and retries.
+    case acceptFailed(HTTPServerError)
+    /// A connection failed with a socket error and was closed.
+    case connectionError(peer: String, error: HTTPServerError)
+    /// The handler called `respond` more than once; the extra responses were ignored.
+    case duplicateResponse(peer: String)
+}

@@ -1,0 +1,55 @@
+import Foundation
+import VippsWebhooks
+import Yams
+
+/// Reads a YAML (or JSON) configuration into a `DaemonConfiguration`, collecting every problem rather than stopping at
+/// the first, each with file, line and key path.
+///
+/// Secrets are resolved while loading (files read, environment variables looked up) so that `check-config` catches a
+/// missing or empty secret before the daemon starts; their values never appear in a problem or warning.
+public struct ConfigurationLoader {
+    /// The outcome of loading: a configuration when there are no problems, and warnings either way.
+    public struct Result {
+        public var configuration: DaemonConfiguration?
+        public var problems: [ConfigurationProblem]
+        public var warnings: [ConfigurationProblem]
+    }
+
+    /// Where secrets come from.
+    public var secretResolver: SecretResolver
+
+    /// A loader resolving secrets with `secretResolver`.
+    public init(secretResolver: SecretResolver = SecretResolver()) {
+        self.secretResolver = secretResolver
+    }
+
+    /// Loads the configuration file at `path`.
+    public func load(path: String) -> Result {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let problem = ConfigurationProblem(file: path, line: nil, keyPath: "", message: "cannot read the file")
+            return Result(configuration: nil, problems: [problem], warnings: [])
+        }
+        return load(yaml: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Loads configuration text; `file` names it in problems.
+    public func load(yaml: String, file: String) -> Result {
+        var reader = ConfigurationReader(file: file, secretResolver: secretResolver)
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                reader.problem("", nil, "the file is empty")
+                return reader.result(nil)
+            }
+            root = composed
+        } catch let error as YamlError {
+            reader.problem("", nil, "not valid YAML: \(error)")
+            return reader.result(nil)
+        } catch {
+            reader.problem("", nil, "not valid YAML: \(error)")
+            return reader.result(nil)
+        }
+        let configuration = reader.readRoot(root)
+        return reader.result(configuration)
+    }
+}

@@ -1,0 +1,444 @@
+import VippsWebhooks
+import Yams
+
+/// Walks a composed YAML tree into a `DaemonConfiguration`, recording problems with their key paths.
+struct ConfigurationReader {
+    let file: String
+    let secretResolver: SecretResolver
+    private(set) var problems: [ConfigurationProblem] = []
+    private(set) var warnings: [ConfigurationProblem] = []
+
+    init(file: String, secretResolver: SecretResolver) {
+        self.file = file
+        self.secretResolver = secretResolver
+    }
+
+    static let reservedPaths: Set<String> = ["/healthz", "/metrics"]
+
+    mutating func problem(_ keyPath: String, _ node: Node?, _ message: String) {
+        problems.append(ConfigurationProblem(file: file, line: node?.mark.map { $0.line }, keyPath: keyPath,
+                                             message: message))
+    }
+
+    mutating func warning(_ keyPath: String, _ node: Node?, _ message: String) {
+        warnings.append(ConfigurationProblem(file: file, line: node?.mark.map { $0.line }, keyPath: keyPath,
+                                             message: message))
+    }
+
+    func result(_ configuration: DaemonConfiguration?) -> ConfigurationLoader.Result {
+        ConfigurationLoader.Result(configuration: problems.isEmpty ? configuration : nil, problems: problems,
+                                   warnings: warnings)
+    }
+
+    // MARK: - Root
+
+    mutating func readRoot(_ root: Node) -> DaemonConfiguration? {
+        guard let mapping = mapping(root, at: "") else { return nil }
+        var configuration = DaemonConfiguration()
+        var endpointsNode: Node?
+        var sinksNode: Node?
+        for (key, value, keyNode) in entries(mapping, at: "") {
+            switch key {
+            case "listen":
+                if let text = string(value, at: key) {
+                    if ListenAddress(text) == nil {
+                        problem(key, value, "expected host:port (IPv6 as [::1]:8080) with a port from 0 to 65535")
+                    }
+                    configuration.listen = text
+                }
+            case "public_url":
+                if let text = string(value, at: key) {
+                    do { _ = try SignedTarget(publicBaseURL: text, endpointPath: "/") } catch {
+                        problem(key, value, "\(error)")
+                    }
+                    configuration.publicURL = text
+                }
+            case "state_dir": configuration.stateDirectory = string(value, at: key) ?? configuration.stateDirectory
+            case "clock_skew_seconds":
+                configuration.clockSkewSeconds = integer(value, at: key, in: 0...86_400) ?? configuration.clockSkewSeconds
+            case "max_body_bytes":
+                configuration.maxBodyBytes = integer(value, at: key, in: 1...(64 << 20)) ?? configuration.maxBodyBytes
+            case "server": configuration.server = readServer(value)
+            case "log": configuration.log = readLog(value)
+            case "endpoints": endpointsNode = value
+            case "sinks": sinksNode = value
+            default: problem(key, keyNode, "unknown key (known: listen, public_url, state_dir, clock_skew_seconds, "
+                + "max_body_bytes, server, log, endpoints, sinks)")
+            }
+        }
+        if let sinksNode { configuration.sinks = readSinks(sinksNode) } else { problem("sinks", root, "missing") }
+        let sinkNames = Set(configuration.sinks.map(\.name))
+        if let endpointsNode {
+            configuration.endpoints = readEndpoints(
+                endpointsNode, publicURL: configuration.publicURL, sinkNames: sinkNames)
+        } else {
+            problem("endpoints", root, "missing")
+        }
+        let used = Set(configuration.endpoints.flatMap { $0.routes.flatMap(\.sinks) })
+        for sink in configuration.sinks where !used.contains(sink.name) {
+            warning("sinks.\(sink.name)", nil, "no route sends events to this sink")
+        }
+        return configuration
+    }
+
+    // MARK: - server, log
+
+    private mutating func readServer(_ node: Node) -> DaemonConfiguration.ServerLimits {
+        var limits = DaemonConfiguration.ServerLimits()
+        guard let mapping = mapping(node, at: "server") else { return limits }
+        for (key, value, keyNode) in entries(mapping, at: "server") {
+            let path = "server.\(key)"
+            switch key {
+            case "header_timeout_seconds":
+                limits.headerTimeoutSeconds = integer(value, at: path, in: 1...3600) ?? limits.headerTimeoutSeconds
+            case "body_timeout_seconds":
+                limits.bodyTimeoutSeconds = integer(value, at: path, in: 1...3600) ?? limits.bodyTimeoutSeconds
+            case "idle_timeout_seconds":
+                limits.idleTimeoutSeconds = integer(value, at: path, in: 1...86_400) ?? limits.idleTimeoutSeconds
+            case "max_header_bytes":
+                limits.maxHeaderBytes = integer(value, at: path, in: 1024...(1 << 20)) ?? limits.maxHeaderBytes
+            case "max_connections":
+                limits.maxConnections = integer(value, at: path, in: 1...1_000_000) ?? limits.maxConnections
+            case "max_requests_per_connection":
+                limits.maxRequestsPerConnection =
+                    integer(value, at: path, in: 1...100_000_000) ?? limits.maxRequestsPerConnection
+            case "shutdown_grace_seconds":
+                limits.shutdownGraceSeconds = integer(value, at: path, in: 0...3600) ?? limits.shutdownGraceSeconds
+            default: problem(path, keyNode, "unknown key")
+            }
+        }
+        return limits
+    }
+
+    private mutating func readLog(_ node: Node) -> DaemonConfiguration.LogSettings {
+        var settings = DaemonConfiguration.LogSettings()
+        guard let mapping = mapping(node, at: "log") else { return settings }
+        for (key, value, keyNode) in entries(mapping, at: "log") {
+            switch key {
+            case "format":
+                if let text = string(value, at: "log.format") {
+                    if let format = DaemonConfiguration.LogSettings.Format(rawValue: text) {
+                        settings.format = format
+                    } else {
+                        problem("log.format", value, "expected auto, json or text")
+                    }
+                }
+            case "level":
+                if let text = string(value, at: "log.level") {
+                    if LogSettingsLevel.isValid(text) { settings.level = text } else {
+                        problem("log.level", value, "expected trace, debug, info, notice, warning, error or critical")
+                    }
+                }
+            default: problem("log.\(key)", keyNode, "unknown key")
+            }
+        }
+        return settings
+    }
+
+    // MARK: - sinks
+
+    private mutating func readSinks(_ node: Node) -> [DaemonConfiguration.Sink] {
+        guard let mapping = mapping(node, at: "sinks") else { return [] }
+        var sinks: [DaemonConfiguration.Sink] = []
+        for (name, value, keyNode) in entries(mapping, at: "sinks") {
+            let path = "sinks.\(name)"
+            guard SinkName.isValid(name) else {
+                problem(path, keyNode, "a sink name may hold letters, digits, '-', '_' and '.' (1 to 64 characters)")
+                continue
+            }
+            guard let sinkMapping = self.mapping(value, at: path) else { continue }
+            var file: String?
+            var argv: [String]?
+            var timeout = 30
+            var attempts = 8
+            var concurrency = 4
+            for (key, item, itemKey) in entries(sinkMapping, at: path) {
+                switch key {
+                case "file": file = string(item, at: "\(path).file")
+                case "exec": argv = stringList(item, at: "\(path).exec")
+                case "timeout_seconds": timeout = integer(item, at: "\(path).\(key)", in: 1...86_400) ?? timeout
+                case "max_attempts": attempts = integer(item, at: "\(path).\(key)", in: 1...1000) ?? attempts
+                case "concurrency": concurrency = integer(item, at: "\(path).\(key)", in: 1...256) ?? concurrency
+                default: problem("\(path).\(key)", itemKey, "unknown key (known: file, exec, timeout_seconds, "
+                    + "max_attempts, concurrency)")
+                }
+            }
+            switch (file, argv) {
+            case (let file?, nil):
+                if file.isEmpty { problem("\(path).file", value, "empty path") }
+                for key in ["timeout_seconds", "max_attempts", "concurrency"] where sinkMapping[Node(key)] != nil {
+                    problem("\(path).\(key)", value, "applies to exec sinks only")
+                }
+                sinks.append(.init(name: name, kind: .file(path: file)))
+            case (nil, let argv?):
+                if argv.isEmpty {
+                    problem("\(path).exec", value, "needs at least the program")
+                } else if argv[0].contains("{") {
+                    problem("\(path).exec[0]", value, "the program cannot be a {placeholder}")
+                } else if argv.contains(where: { $0.utf8.contains(0) }) {
+                    problem("\(path).exec", value, "arguments cannot contain NUL")
+                }
+                sinks.append(.init(name: name, kind: .exec(argv: argv, timeoutSeconds: timeout, maxAttempts: attempts,
+                                                           concurrency: concurrency)))
+            case (.some, .some): problem(path, value, "give either file or exec, not both")
+            case (nil, nil): problem(path, value, "needs file: PATH or exec: [PROGRAM, ARG…]")
+            }
+        }
+        return sinks
+    }
+
+    // MARK: - endpoints
+
+    private mutating func readEndpoints(
+        _ node: Node, publicURL: String?, sinkNames: Set<String>
+    ) -> [DaemonConfiguration.Endpoint] {
+        guard let sequence = sequence(node, at: "endpoints") else { return [] }
+        if sequence.isEmpty { problem("endpoints", node, "needs at least one endpoint") }
+        var endpoints: [DaemonConfiguration.Endpoint] = []
+        var seenPaths: Set<String> = []
+        for (index, item) in sequence.enumerated() {
+            let path = "endpoints[\(index)]"
+            guard let mapping = mapping(item, at: path) else { continue }
+            var endpointPath: String?
+            var ownURL: String?
+            var secrets: [WebhookSecret] = []
+            var sawSecret = false
+            var routes: [Route] = []
+            for (key, value, keyNode) in entries(mapping, at: path) {
+                let keyPath = "\(path).\(key)"
+                switch key {
+                case "path": endpointPath = string(value, at: keyPath)
+                case "public_url": ownURL = string(value, at: keyPath)
+                case "secret_file", "secret_env", "secret_credential", "secret", "secrets":
+                    sawSecret = true
+                    secrets += readSecrets(key: key, value: value, at: keyPath)
+                case "routes": routes = readRoutes(value, at: keyPath, sinkNames: sinkNames)
+                default: problem(keyPath, keyNode, "unknown key (known: path, public_url, secret_file, secret_env, "
+                    + "secret_credential, secrets, secret, routes)")
+                }
+            }
+            guard let endpointPath else {
+                problem("\(path).path", item, "missing")
+                continue
+            }
+            if !endpointPath.hasPrefix("/") || endpointPath.contains("?") || endpointPath.contains("#")
+                || endpointPath.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F })
+            {
+                problem("\(path).path", item, "must start with / and hold no query, fragment, space or control")
+            } else if Self.reservedPaths.contains(endpointPath) {
+                problem("\(path).path", item, "\(endpointPath) is the daemon's own")
+            } else if !seenPaths.insert(endpointPath).inserted {
+                problem("\(path).path", item, "\(endpointPath) is configured twice")
+            }
+            if !sawSecret { problem(path, item, "needs a secret: secret_file, secret_env, secret_credential or secrets") }
+            if routes.isEmpty { problem("\(path).routes", item, "needs at least one route") }
+            var target: SignedTarget?
+            do {
+                if let ownURL {
+                    target = try SignedTarget(url: ownURL)
+                } else if let publicURL {
+                    target = try SignedTarget(publicBaseURL: publicURL, endpointPath: endpointPath)
+                }
+            } catch {
+                problem(ownURL != nil ? "\(path).public_url" : "public_url", item, "\(error)")
+            }
+            endpoints.append(.init(path: endpointPath, signedTarget: target, secrets: secrets, routes: routes))
+        }
+        return endpoints
+    }
+
+    private mutating func readSecrets(key: String, value: Node, at path: String) -> [WebhookSecret] {
+        var sources: [(SecretSource, String, Node)] = []
+        switch key {
+        case "secret_file": string(value, at: path).map { sources.append((.file($0), path, value)) }
+        case "secret_env": string(value, at: path).map { sources.append((.environment($0), path, value)) }
+        case "secret_credential": string(value, at: path).map { sources.append((.credential($0), path, value)) }
+        case "secret":
+            if let text = string(value, at: path) {
+                warning(path, value, "an inline secret is readable by whoever reads this file; prefer secret_file")
+                sources.append((.inline(text), path, value))
+            }
+        default:
+            guard let list = sequence(value, at: path) else { return [] }
+            if list.isEmpty { problem(path, value, "empty list") }
+            for (index, item) in list.enumerated() {
+                let itemPath = "\(path)[\(index)]"
+                if let file = item.scalar?.string, item.tagName == .str {
+                    sources.append((.file(file), itemPath, item))
+                } else if let map = item.mapping, map.count == 1, let (entryKey, entryValue) = map.first.map({ $0 }),
+                    let kind = entryKey.string, let text = entryValue.string
+                {
+                    switch kind {
+                    case "file": sources.append((.file(text), itemPath, item))
+                    case "env": sources.append((.environment(text), itemPath, item))
+                    case "credential": sources.append((.credential(text), itemPath, item))
+                    default: problem(itemPath, item, "expected a file path, {file: PATH}, {env: NAME} or {credential: NAME}")
+                    }
+                } else {
+                    problem(itemPath, item, "expected a file path, {file: PATH}, {env: NAME} or {credential: NAME}")
+                }
+            }
+        }
+        var secrets: [WebhookSecret] = []
+        for (source, sourcePath, node) in sources {
+            switch secretResolver.resolve(source) {
+            case .success(let resolved):
+                secrets.append(resolved.secret)
+                if let concern = resolved.warning { warning(sourcePath, node, concern) }
+            case .failure(let failure):
+                problem(sourcePath, node, failure.message)
+            }
+        }
+        return secrets
+    }
+
+    private mutating func readRoutes(_ node: Node, at path: String, sinkNames: Set<String>) -> [Route] {
+        guard let list = sequence(node, at: path) else { return [] }
+        var routes: [Route] = []
+        for (index, item) in list.enumerated() {
+            let routePath = "\(path)[\(index)]"
+            guard let mapping = mapping(item, at: routePath) else { continue }
+            var events: [EventPattern] = []
+            var filters: [RouteFilter] = []
+            var sinks: [String] = []
+            for (key, value, keyNode) in entries(mapping, at: routePath) {
+                switch key {
+                case "events":
+                    let patterns = stringList(value, at: "\(routePath).events") ?? []
+                    if patterns.isEmpty { problem("\(routePath).events", value, "needs at least one event type or glob") }
+                    events = patterns.map(EventPattern.init)
+                case "where": filters = readFilters(value, at: "\(routePath).where")
+                case "sinks":
+                    sinks = stringList(value, at: "\(routePath).sinks") ?? []
+                    if sinks.isEmpty { problem("\(routePath).sinks", value, "needs at least one sink") }
+                    for (sinkIndex, sink) in sinks.enumerated() where !sinkNames.contains(sink) {
+                        problem("\(routePath).sinks[\(sinkIndex)]", value, "no sink named \"\(sink)\" under sinks:")
+                    }
+                default: problem("\(routePath).\(key)", keyNode, "unknown key (known: events, where, sinks)")
+                }
+            }
+            if mapping[Node("events")] == nil { problem("\(routePath).events", item, "missing") }
+            if mapping[Node("sinks")] == nil { problem("\(routePath).sinks", item, "missing") }
+            routes.append(Route(events: events, filters: filters, sinks: sinks))
+        }
+        return routes
+    }
+
+    private mutating func readFilters(_ node: Node, at path: String) -> [RouteFilter] {
+        guard let mapping = mapping(node, at: path) else { return [] }
+        var filters: [RouteFilter] = []
+        for (field, value, _) in entries(mapping, at: path) {
+            let fieldPath = "\(path).\(field)"
+            guard let scalar = value.scalar else {
+                problem(fieldPath, value, "expected a string, number or boolean")
+                continue
+            }
+            switch value.tagName {
+            case .str: filters.append(RouteFilter(field: field, value: .string(scalar.string)))
+            case .bool:
+                if let bool = value.bool { filters.append(RouteFilter(field: field, value: .bool(bool))) }
+            case .int, .float:
+                if let number = JSONNumber(scalar.string) {
+                    filters.append(RouteFilter(field: field, value: .number(number)))
+                } else {
+                    problem(fieldPath, value, "write the number in decimal (e.g. 49900 or 12.5), or quote it")
+                }
+            default: problem(fieldPath, value, "expected a string, number or boolean")
+            }
+        }
+        return filters
+    }
+
+    // MARK: - Node helpers
+
+    private mutating func mapping(_ node: Node, at path: String) -> Node.Mapping? {
+        guard let mapping = node.mapping else {
+            problem(path, node, "expected a mapping (key: value)")
+            return nil
+        }
+        return mapping
+    }
+
+    private mutating func sequence(_ node: Node, at path: String) -> [Node]? {
+        guard let sequence = node.sequence else {
+            problem(path, node, "expected a list")
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    /// The string keys of `mapping` with their values; a non-string or repeated key is a problem.
+    private mutating func entries(_ mapping: Node.Mapping, at path: String) -> [(String, Node, Node)] {
+        var seen: Set<String> = []
+        var result: [(String, Node, Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.string, key.tagName == .str else {
+                problem(path, key, "keys must be strings")
+                continue
+            }
+            guard seen.insert(name).inserted else {
+                problem(path.isEmpty ? name : "\(path).\(name)", key, "key given twice")
+                continue
+            }
+            result.append((name, value, key))
+        }
+        return result
+    }
+
+    private mutating func string(_ node: Node, at path: String) -> String? {
+        guard let scalar = node.scalar, node.tagName == .str else {
+            problem(path, node, "expected a string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    private mutating func integer(_ node: Node, at path: String, in range: ClosedRange<Int>) -> Int? {
+        guard node.scalar != nil, node.tagName == .int, let value = node.int else {
+            problem(path, node, "expected a whole number")
+            return nil
+        }
+        guard range.contains(value) else {
+            problem(path, node, "must be from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func stringList(_ node: Node, at path: String) -> [String]? {
+        guard let list = sequence(node, at: path) else { return nil }
+        var strings: [String] = []
+        for (index, item) in list.enumerated() {
+            guard let scalar = item.scalar else {
+                problem("\(path)[\(index)]", item, "expected a string")
+                continue
+            }
+            // Unquoted YAML numbers and booleans are taken as written: argv and globs are text.
+            strings.append(scalar.string)
+        }
+        return strings
+    }
+}
+
+/// Valid sink names.
+enum SinkName {
+    static func isValid(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            }
+    }
+}
+
+/// Valid `log.level` names (swift-log's).
+enum LogSettingsLevel {
+    static func isValid(_ name: String) -> Bool {
+        ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(name)
+    }
+}
+
+extension Node {
+    /// The resolved tag's name (`str`, `int`, `float`, `bool`, `null`, …).
+    var tagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
+}

@@ -1,0 +1,79 @@
+import VippsWebhooks
+
+/// The daemon's configuration, as loaded and checked from YAML (see `ConfigurationLoader`) or the embedded
+/// development default. Key names follow DESIGN.md.
+public struct DaemonConfiguration: Sendable {
+    /// `listen`: `host:port`, IPv6 as `[::1]:8080`.
+    public var listen: String = "127.0.0.1:8080"
+    /// `public_url`: `scheme://host[:port][/prefix]` the vendor calls.
+    public var publicURL: String?
+    /// `state_dir`: journal, dedup store and dead letters.
+    public var stateDirectory: String = "/var/lib/vipps-webhookd"
+    /// `clock_skew_seconds`: allowed distance between `x-ms-date` and now.
+    public var clockSkewSeconds: Int = 300
+    /// `max_body_bytes`: larger bodies are answered 413 from `Content-Length`.
+    public var maxBodyBytes: Int = 65536
+    /// `server`: HTTP limits.
+    public var server = ServerLimits()
+    /// `log`: format and level of the daemon's own log.
+    public var log = LogSettings()
+    /// `endpoints`: paths the daemon receives on, in configuration order.
+    public var endpoints: [Endpoint] = []
+    /// `sinks`: named destinations, in configuration order.
+    public var sinks: [Sink] = []
+
+    /// Creates a configuration with the defaults of DESIGN.md and no endpoints or sinks.
+    public init() {}
+
+    /// `server:` — HTTP limits; defaults from DESIGN.md.
+    public struct ServerLimits: Sendable, Equatable {
+        public var headerTimeoutSeconds = 10
+        public var bodyTimeoutSeconds = 10
+        public var idleTimeoutSeconds = 60
+        public var maxHeaderBytes = 16384
+        public var maxConnections = 4096
+        public var maxRequestsPerConnection = 1000
+        public var shutdownGraceSeconds = 20
+    }
+
+    /// `log:` — the daemon's own log.
+    public struct LogSettings: Sendable, Equatable {
+        /// `auto` (text on a terminal, JSON otherwise), `json` or `text`.
+        public enum Format: String, Sendable, CaseIterable { case auto, json, text }
+        public var format = Format.auto
+        /// swift-log level name: trace, debug, info, notice, warning, error, critical.
+        public var level = "info"
+    }
+
+    /// One entry of `endpoints:`.
+    public struct Endpoint: Sendable {
+        /// `path`: the request path (after the proxy), starting with `/`.
+        public var path: String
+        /// What the signature covers: from `public_url` (endpoint or global), or `nil` to take the request's own
+        /// Host and target.
+        public var signedTarget: SignedTarget?
+        /// The endpoint's secrets, in the order tried (several during a rotation).
+        public var secrets: [WebhookSecret]
+        /// `routes:` in order.
+        public var routes: [Route]
+    }
+
+    /// One entry of `sinks:`.
+    public struct Sink: Sendable {
+        public var name: String
+        public var kind: Kind
+
+        public enum Kind: Sendable {
+            /// `file: PATH` — JSON Lines.
+            case file(path: String)
+            /// `exec: [argv…]` with its limits.
+            case exec(argv: [String], timeoutSeconds: Int, maxAttempts: Int, concurrency: Int)
+        }
+    }
+
+    /// The signed target of `endpoint` for a request received with `host` and `target` (used when no public URL is
+    /// configured for it).
+    public func signedTarget(for endpoint: Endpoint, requestHost: String, requestTarget: String) -> SignedTarget {
+        endpoint.signedTarget ?? SignedTarget(host: requestHost.lowercased(), pathAndQuery: requestTarget)
+    }
+}

@@ -1,0 +1,115 @@
+import Delivery
+import Dispatch
+import Foundation
+import Testing
+
+/// A thread-safe event log for the tests.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String] = []
+    private var running = 0
+    private(set) var maxRunning = 0
+
+    func append(_ entry: String) { lock.withLock { entries.append(entry) } }
+    var all: [String] { lock.withLock { entries } }
+    func enter() {
+        lock.withLock {
+            running += 1
+            maxRunning = max(maxRunning, running)
+        }
+    }
+    func leave() { lock.withLock { running -= 1 } }
+    func index(_ entry: String) -> Int? { all.firstIndex(of: entry) }
+}
+
+@Suite("KeyedSerialQueue")
+struct KeyedSerialQueueTests {
+    /// A job that logs start/end, takes `millis`, and asks for `retries` retries before finishing.
+    static func job(
+        _ name: String,
+        log: EventLog,
+        millis: Int,
+        retries: Int = 0,
+        done: @escaping @Sendable () -> Void
+    )
+        -> KeyedSerialQueue.Attempt
+    {
+        { attempt, finish in
+            log.enter()
+            log.append("start \(name) \(attempt)")
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(millis)) {
+                log.append("end \(name) \(attempt)")
+                log.leave()
+                if attempt <= retries {
+                    finish(.retry(after: .milliseconds(10)))
+                } else {
+                    done()
+                    finish(.done)
+                }
+            }
+        }
+    }
+
+    @Test("same key: strict order, retries included; other keys in parallel up to the cap")
+    func orderingAndConcurrency() async {
+        let queue = KeyedSerialQueue(concurrency: 2, capacity: 100)
+        let log = EventLog()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let group = DispatchGroup()
+            func add(_ name: String, key: String?, millis: Int, retries: Int = 0) {
+                group.enter()
+                let result = queue.submit(
+                    key: key,
+                    run: Self.job(name, log: log, millis: millis, retries: retries) { group.leave() },
+                    interrupted: { _ in Issue.record("interrupted") }
+                )
+                #expect(result == .accepted)
+            }
+            add("A1", key: "A", millis: 60, retries: 1)
+            add("A2", key: "A", millis: 5)
+            add("B1", key: "B", millis: 5)
+            add("N1", key: nil, millis: 5)
+            add("N2", key: nil, millis: 5)
+            group.notify(queue: .global()) { continuation.resume() }
+        }
+        let order = log.all
+        let index = { (entry: String) in order.firstIndex(of: entry) ?? -1 }
+        #expect(index("end A1 1") < index("start A1 2"))
+        #expect(index("end A1 2") < index("start A2 1"))
+        #expect(index("end B1 1") < index("end A1 1"))
+        #expect(log.maxRunning <= 2)
+        // `finish(.done)` reaches the queue asynchronously, just after the jobs signalled the group.
+        for _ in 0..<100 where queue.depth > 0 { try? await Task.sleep(for: .milliseconds(5)) }
+        #expect(queue.depth == 0)
+    }
+
+    @Test("a full queue answers .full at once; drain interrupts queued jobs and reports running ones")
+    func boundedAndDrain() async {
+        let queue = KeyedSerialQueue(concurrency: 1, capacity: 2)
+        let log = EventLog()
+        let interrupted = EventLog()
+        #expect(
+            queue.submit(
+                key: "K",
+                run: Self.job("slow", log: log, millis: 300) {},
+                interrupted: { _ in interrupted.append("slow") }
+            ) == .accepted
+        )
+        #expect(
+            queue.submit(
+                key: "K",
+                run: Self.job("next", log: log, millis: 5) {},
+                interrupted: { n in interrupted.append("next \(n)") }
+            ) == .accepted
+        )
+        #expect(queue.submit(key: nil, run: Self.job("x", log: log, millis: 5) {}, interrupted: { _ in }) == .full)
+        try? await Task.sleep(for: .milliseconds(30))
+        let stillRunning: Int = await withCheckedContinuation { continuation in
+            queue.drain(deadline: .now() + .milliseconds(20)) { continuation.resume(returning: $0) }
+        }
+        #expect(stillRunning == 1)
+        #expect(queue.submit(key: nil, run: Self.job("y", log: log, millis: 5) {}, interrupted: { _ in }) == .draining)
+        #expect(interrupted.all == ["next 0"])
+        #expect(!log.all.contains("start next 1"))
+    }
+}

@@ -1,0 +1,76 @@
+import Delivery
+import Foundation
+import Glibc
+
+/// Temp folders, hook scripts and async bridges shared by the exec-side tests.
+enum ExecTestSupport {
+    /// A fresh temp folder; remove it with `removeDirectory`.
+    static func makeDirectory() throws -> String {
+        var template = Array("/tmp/vipps-exec-test-XXXXXX".utf8CString)
+        guard let result = mkdtemp(&template) else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+        return String(cString: result)
+    }
+
+    /// Removes a folder made by `makeDirectory`.
+    static func removeDirectory(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Writes an executable `/bin/sh` script with `body` and returns its path.
+    static func script(_ body: String, named name: String = "hook.sh", in directory: String) throws -> String {
+        // Written through a close-on-exec descriptor: children spawned meanwhile by parallel tests must not
+        // inherit it, or exec of the script fails with ETXTBSY.
+        let path = "\(directory)/\(name)"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        let bytes = Array(("#!/bin/sh\n" + body + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw POSIXError(.EIO) }
+        return path
+    }
+
+    /// Runs `request` and waits for its result.
+    static func run(_ runner: ProcessRunner, _ request: ProcessRunnerRequest) async throws -> ProcessRunnerResult {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try runner.run(request) { continuation.resume(returning: $0) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Number of open descriptors of this process.
+    static func openDescriptorCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+    }
+
+    /// True when `pid` no longer runs (gone or a zombie), polled for up to `seconds`.
+    static func processEnds(_ pid: Int32, within seconds: Double = 3) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Reads a text file, trimmed, or nil.
+    static func read(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls until `path` exists with content (hook scripts write it).
+    static func waitForFile(_ path: String, within seconds: Double = 3) async -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let text = read(path), !text.isEmpty { return text }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import Logging
+
+@testable import Delivery
+
+/// A fresh directory under /tmp, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/delivery-test-XXXXXX".utf8CString)
+        let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(result != nil, "mkdtemp failed")
+        path = String(cString: template)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+let testLogger: Logger = {
+    var logger = Logger(label: "delivery-tests")
+    logger.logLevel = .error
+    return logger
+}()
+
+/// Small segments without pre-allocation unless a test says otherwise.
+func testOptions(segmentSize: UInt64 = 1 << 20, preallocate: Bool = false) -> EventStoreOptions {
+    var options = EventStoreOptions()
+    options.segmentSize = segmentSize
+    options.preallocateSegments = preallocate
+    return options
+}
+
+extension EventStore {
+    /// `accept` awaiting its outcome, with test defaults.
+    func accept(
+        id: String, body: String = "{\"ok\":true}", sinks: [String] = ["file"], receivedAtMillis: Int64? = nil
+    ) async -> AcceptOutcome {
+        let millis = receivedAtMillis ?? Int64(Date().timeIntervalSince1970 * 1000)
+        return await withCheckedContinuation { continuation in
+            accept(
+                id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
+                receivedAtMillis: millis, body: Array(body.utf8), sinks: sinks
+            ) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// `markDelivered` awaiting durability.
+    func mark(_ sequence: UInt64, _ sink: String, position: SinkPosition? = nil) async -> StorageError? {
+        await withCheckedContinuation { continuation in
+            markDelivered(sequence: sequence, sink: sink, position: position) { continuation.resume(returning: $0) }
+        }
+    }
+}
+
+extension AcceptOutcome {
+    var storedEvent: StoredEvent? {
+        if case .stored(let event) = self { return event }
+        return nil
+    }
+
+    var failure: StorageError? {
+        if case .failed(let error) = self { return error }
+        return nil
+    }
+}
+
+/// The segment files of a store directory, oldest first.
+func segmentPaths(_ directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory)
+        .filter { $0.hasPrefix("segment-") }.sorted().map { directory + "/" + $0 }
+}
