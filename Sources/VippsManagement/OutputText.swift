@@ -29,10 +29,14 @@ enum OutputText {
         return out
     }
 
-    /// `text` with every occurrence of each non-empty secret replaced by `<redacted>`.
+    /// Shortest secret redacted from text (shorter ones would mangle ordinary words; real keys are far longer).
+    static let minimumRedactedLength = 8
+
+    /// `text` with every occurrence of each secret of at least ``minimumRedactedLength`` bytes replaced by
+    /// `<redacted>`.
     static func redacting(_ secrets: [String], in text: String) -> String {
         var result = text
-        for secret in secrets where !secret.isEmpty {
+        for secret in secrets where secret.utf8.count >= minimumRedactedLength {
             result = result.replacingAll(secret, with: "<redacted>")
         }
         return result

@@ -95,7 +95,12 @@ extension SendCommand {
                     return .invalid("bad chunk size")
                 }
                 let dataStart = lineEnd + 2
-                if size == 0 { return .complete(Answer(status: status, body: body, truncated: false)) }
+                if size == 0 {
+                    // The body is whole; wait for the end of the (usually empty) trailer section too.
+                    let done = atEOF || find([13, 10, 13, 10], in: bytes, from: lineEnd) != nil
+                    if bytes.count - lineEnd > maximumHeadBytes { return .invalid("chunked trailers over 16 KiB") }
+                    return done ? .complete(Answer(status: status, body: body, truncated: false)) : .needMore
+                }
                 guard bytes.count >= dataStart + size + 2 else {
                     if body.count + (bytes.count - dataStart) > maximumBodyBytes {
                         let room = maximumBodyBytes - body.count
