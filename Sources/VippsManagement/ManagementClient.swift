@@ -22,7 +22,9 @@ public final class ManagementClient {
     ///   - transport: how requests travel (default: URLSession).
     /// - Throws: ``ManagementError/invalidInput(_:)`` for a bad root or credentials.
     public init(
-        baseURL: String, credentials: ManagementCredentials, identity: ClientIdentity,
+        baseURL: String,
+        credentials: ManagementCredentials,
+        identity: ClientIdentity,
         transport: any ManagementTransport = URLSessionTransport()
     ) throws(ManagementError) {
         self.baseURL = try ManagementInput.checkBaseURL(baseURL)
@@ -61,12 +63,14 @@ public final class ManagementClient {
     /// The request for an access token (exposed for tests of the header set).
     public func accessTokenRequest() -> ManagementRequest {
         ManagementRequest(
-            method: "POST", url: baseURL + "/accesstoken/get",
+            method: "POST",
+            url: baseURL + "/accesstoken/get",
             headers: [
                 ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
                 ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
                 ("Merchant-Serial-Number", credentials.msn),
-            ] + identity.headers)
+            ] + identity.headers
+        )
     }
 
     /// A Webhooks API request carrying `token` (exposed for tests of the header set).
@@ -89,7 +93,11 @@ public final class ManagementClient {
     }
 
     private func call(
-        _ method: String, _ path: String, body: [UInt8] = [], expecting: Set<Int>, parseBody: Bool = true
+        _ method: String,
+        _ path: String,
+        body: [UInt8] = [],
+        expecting: Set<Int>,
+        parseBody: Bool = true
     ) throws(ManagementError) -> JSONValue? {
         let token = try accessToken()
         let response = try send(webhooksRequest(method: method, path: path, body: body, token: token.value))
@@ -130,12 +138,14 @@ public final class ManagementClient {
         var message: String?
         if problem == nil, !response.body.isEmpty {
             let json = try? JSONParser.parse(response.body)
-            message = json?["message"]?.stringValue ?? json?["error_description"]?.stringValue
+            message =
+                json?["message"]?.stringValue ?? json?["error_description"]?.stringValue
                 ?? json?["error"]?.stringValue
             if json == nil { message = String(decoding: response.body.prefix(OutputText.maximumLength), as: UTF8.self) }
         }
         return .rejected(
-            ManagementRejection(step: step, status: response.status, problem: problem, message: message.map(redacted)))
+            ManagementRejection(step: step, status: response.status, problem: problem, message: message.map(redacted))
+        )
     }
 
     /// `text` with the client secret, subscription key and token removed.

@@ -10,7 +10,8 @@ public enum ManagementInput {
         guard (4...6).contains(msn.utf8.count), msn.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw .invalidInput(
                 "the merchant serial number must be 4 to 6 digits (the Webhooks API pattern ^[0-9]{4,6}$), "
-                    + "got \"\(OutputText.clean(msn))\"")
+                    + "got \"\(OutputText.clean(msn))\""
+            )
         }
     }
 
@@ -48,7 +49,8 @@ public enum ManagementInput {
 
     /// Checks a list of event types: at least one, none empty or with spaces; duplicates dropped.
     /// - Returns: the events to send and those of them this tool does not know (allowed; the caller warns).
-    public static func checkEvents(_ events: [String]) throws(ManagementError) -> (events: [String], unknown: [String]) {
+    public static func checkEvents(_ events: [String]) throws(ManagementError) -> (events: [String], unknown: [String])
+    {
         var result: [String] = []
         for raw in events {
             let event = raw.trimmingSpaces()
@@ -73,7 +75,8 @@ public enum ManagementInput {
         guard (1...128).contains(id.utf8.count), allowed, id != ".", id != ".." else {
             throw .invalidInput(
                 "the webhook id \"\(OutputText.clean(id))\" is not an id (letters, digits, '-', '_', '.', '~'; "
-                    + "no '/'), e.g. one printed by `webhooks list`")
+                    + "no '/'), e.g. one printed by `webhooks list`"
+            )
         }
     }
 
@@ -90,7 +93,9 @@ public enum ManagementInput {
         do { target = try SignedTarget(url: root) } catch { throw .invalidInput("--base-url: \(error)") }
         let lower = root.lowercased()
         if lower.hasPrefix("http://") {
-            let host = target.host.hasPrefix("[") ? String(target.host.prefix { $0 != "]" }) + "]"
+            let host =
+                target.host.hasPrefix("[")
+                ? String(target.host.prefix { $0 != "]" }) + "]"
                 : String(target.host.prefix { $0 != ":" })
             guard ["127.0.0.1", "localhost", "[::1]"].contains(host) else {
                 throw .invalidInput("--base-url must be https:// (plain http:// is allowed only to a loopback host)")

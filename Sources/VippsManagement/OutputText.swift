@@ -10,7 +10,8 @@ enum OutputText {
         var lastWasSpace = true
         var count = 0
         for scalar in text.unicodeScalars {
-            let isSpace = scalar.value < 0x20 || scalar.value == 0x7F || scalar == " "
+            let isSpace =
+                scalar.value < 0x20 || scalar.value == 0x7F || scalar == " "
                 || (0x80...0x9F).contains(scalar.value)
             if isSpace {
                 if lastWasSpace { continue }

@@ -33,8 +33,13 @@ public struct ProblemDetails: Sendable, Equatable {
 
     /// Creates a value.
     public init(
-        type: String? = nil, title: String? = nil, status: Int? = nil, detail: String? = nil,
-        instance: String? = nil, traceId: String? = nil, fieldReasons: [FieldReason] = []
+        type: String? = nil,
+        title: String? = nil,
+        status: Int? = nil,
+        detail: String? = nil,
+        instance: String? = nil,
+        traceId: String? = nil,
+        fieldReasons: [FieldReason] = []
     ) {
         self.type = type
         self.title = title
@@ -52,11 +57,16 @@ public struct ProblemDetails: Sendable, Equatable {
     public static func parse(_ body: [UInt8]) -> ProblemDetails? {
         guard let json = try? JSONParser.parse(body), json.objectMembers != nil else { return nil }
         var problem = ProblemDetails(
-            type: json["type"]?.stringValue, title: json["title"]?.stringValue,
-            status: json["status"]?.numberValue?.int64Value.map(Int.init) ?? json["status"]?.stringValue.flatMap {
-                Int($0)
-            }, detail: json["detail"]?.stringValue, instance: json["instance"]?.stringValue,
-            traceId: json["traceId"]?.stringValue)
+            type: json["type"]?.stringValue,
+            title: json["title"]?.stringValue,
+            status: json["status"]?.numberValue?.int64Value.map(Int.init)
+                ?? json["status"]?.stringValue.flatMap {
+                    Int($0)
+                },
+            detail: json["detail"]?.stringValue,
+            instance: json["instance"]?.stringValue,
+            traceId: json["traceId"]?.stringValue
+        )
         if case .array(let items)? = json["extraDetails"] {
             for item in items {
                 guard let name = item["name"]?.stringValue ?? item["field"]?.stringValue else { continue }
@@ -93,7 +103,9 @@ public struct ProblemDetails: Sendable, Equatable {
             let fields = fieldReasons.map { "\(OutputText.clean($0.name)): \(OutputText.clean($0.reason))" }
             line += (line.isEmpty ? "" : " ") + "(" + fields.joined(separator: "; ") + ")"
         }
-        if let traceId, !traceId.isEmpty { line += (line.isEmpty ? "" : " ") + "[traceId \(OutputText.clean(traceId))]" }
+        if let traceId, !traceId.isEmpty {
+            line += (line.isEmpty ? "" : " ") + "[traceId \(OutputText.clean(traceId))]"
+        }
         return line
     }
 }

@@ -17,7 +17,11 @@ public struct URLSessionTransport: ManagementTransport {
 
     public func perform(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse {
         guard let url = URL(string: request.url) else { throw .invalidInput("not a URL: \(request.url)") }
-        var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
+        var urlRequest = URLRequest(
+            url: url,
+            cachePolicy: .reloadIgnoringLocalCacheData,
+            timeoutInterval: timeoutSeconds
+        )
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if request.method != "GET" { urlRequest.httpBody = Data(request.body) }
@@ -29,9 +33,15 @@ public struct URLSessionTransport: ManagementTransport {
         let box = ResultBox()
         let task = session.dataTask(with: urlRequest) { data, response, error in
             if let http = response as? HTTPURLResponse {
-                box.set(.success(ManagementResponse(
-                    status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"),
-                    body: Array(data ?? Data()))))
+                box.set(
+                    .success(
+                        ManagementResponse(
+                            status: http.statusCode,
+                            contentType: http.value(forHTTPHeaderField: "Content-Type"),
+                            body: Array(data ?? Data())
+                        )
+                    )
+                )
             } else {
                 box.set(.failure(.network(Self.describe(error, url: url))))
             }
@@ -61,8 +71,11 @@ public struct URLSessionTransport: ManagementTransport {
 /// Refuses every redirect, so the answer is the 3xx itself.
 private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
     func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
     ) {
         completionHandler(nil)
     }

@@ -23,21 +23,30 @@ struct SendCommandTests {
         #expect(UUID(uuidString: request.headers["webhook-id"] ?? "") != nil)
         let verifier = SignatureVerifier(secrets: [WebhookSecret(secret)])
         let result = verifier.verify(
-            method: "POST", target: target, headers: request.headers.fields, body: request.body,
-            now: Int64(Date().timeIntervalSince1970))
+            method: "POST",
+            target: target,
+            headers: request.headers.fields,
+            body: request.body,
+            now: Int64(Date().timeIntervalSince1970)
+        )
         #expect(result == .authentic(secretIndex: 0))
         return DecodedEvent.decode(body: request.body)
     }
 
-    @Test("every known type: realistic body of that type, signed for the public URL, unique ids and references",
-          arguments: SampleEvents.knownTypes)
+    @Test(
+        "every known type: realistic body of that type, signed for the public URL, unique ids and references",
+        arguments: SampleEvents.knownTypes
+    )
     func everyType(type: String) throws {
         let receiver = try RecordingReceiver()
         defer { receiver.stop() }
         let out = try ChildProcess.run(
-            ["send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event", type,
-             "--resolve-to", "127.0.0.1:\(receiver.port)", "--count", "2"],
-            environment: ["E2E_SECRET": Self.secret])
+            [
+                "send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event", type,
+                "--resolve-to", "127.0.0.1:\(receiver.port)", "--count", "2",
+            ],
+            environment: ["E2E_SECRET": Self.secret]
+        )
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         let requests = receiver.requests
         try #require(requests.count == 2)
@@ -65,10 +74,13 @@ struct SendCommandTests {
         let receiver = try RecordingReceiver(delayMilliseconds: 30)
         defer { receiver.stop() }
         let out = try ChildProcess.run(
-            ["send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event",
-             "epayments.payment.authorized.v1", "--resolve-to", "127.0.0.1:\(receiver.port)", "--count", "40",
-             "--concurrency", "8"],
-            environment: ["E2E_SECRET": Self.secret])
+            [
+                "send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event",
+                "epayments.payment.authorized.v1", "--resolve-to", "127.0.0.1:\(receiver.port)", "--count", "40",
+                "--concurrency", "8",
+            ],
+            environment: ["E2E_SECRET": Self.secret]
+        )
         #expect(out.status == 0, "\(out.stderr)")
         let requests = receiver.requests
         #expect(requests.count == 40)
@@ -93,8 +105,11 @@ struct SendCommandTests {
         let secretFile = try dir.write("secret", Self.secret + "\n")
         let url = "http://127.0.0.1:\(receiver.port)/hook"
         let out = try ChildProcess.run(
-            ["send", "--secret-file", secretFile, "--url", url, "--body-file", bodyFile, "--webhook-id", "fixed-id-1",
-             "--count", "2"])
+            [
+                "send", "--secret-file", secretFile, "--url", url, "--body-file", bodyFile, "--webhook-id",
+                "fixed-id-1",
+                "--count", "2",
+            ])
         #expect(out.status == 0, "\(out.stderr)")
         let requests = receiver.requests
         try #require(requests.count == 2)
@@ -106,8 +121,12 @@ struct SendCommandTests {
         let target = try SignedTarget(url: url)
         let verifier = SignatureVerifier(secrets: [WebhookSecret(Self.secret)])
         let verdict = verifier.verify(
-            method: "POST", target: target, headers: requests[0].headers.fields, body: requests[0].body,
-            now: Int64(Date().timeIntervalSince1970))
+            method: "POST",
+            target: target,
+            headers: requests[0].headers.fields,
+            body: requests[0].body,
+            now: Int64(Date().timeIntervalSince1970)
+        )
         #expect(verdict == .authentic(secretIndex: 0))
     }
 
@@ -116,9 +135,13 @@ struct SendCommandTests {
         let receiver = try RecordingReceiver(status: 401, answer: "{\"error\":\n\"signature_mismatch\"}")
         defer { receiver.stop() }
         let out = try ChildProcess.run(
-            ["send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event", "login.merchant-initiated.ping.v1",
-             "--resolve-to", "127.0.0.1:\(receiver.port)"],
-            environment: ["E2E_SECRET": "wrong"])
+            [
+                "send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event",
+                "login.merchant-initiated.ping.v1",
+                "--resolve-to", "127.0.0.1:\(receiver.port)",
+            ],
+            environment: ["E2E_SECRET": "wrong"]
+        )
         #expect(out.status != 0)
         #expect(receiver.requests.count == 1)
         #expect(out.stdout.contains("[1/1] 401 login.merchant-initiated.ping.v1 webhook-id="))
@@ -131,9 +154,13 @@ struct SendCommandTests {
         let port = receiver.port
         receiver.stop()
         let out = try ChildProcess.run(
-            ["send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event", "epayments.payment.created.v1",
-             "--resolve-to", "127.0.0.1:\(port)", "--count", "2"],
-            environment: ["E2E_SECRET": Self.secret])
+            [
+                "send", "--secret-env", "E2E_SECRET", "--url", Self.publicURL, "--event",
+                "epayments.payment.created.v1",
+                "--resolve-to", "127.0.0.1:\(port)", "--count", "2",
+            ],
+            environment: ["E2E_SECRET": Self.secret]
+        )
         #expect(out.status != 0)
         #expect(out.stdout.contains("error epayments.payment.created.v1"))
         #expect(out.stdout.contains("Connection refused"))
@@ -155,7 +182,9 @@ struct SendCommandTests {
         ]
         for (arguments, expected) in cases {
             let out = try ChildProcess.run(
-                ["send", "--secret-env", "E2E_SECRET"] + arguments, environment: ["E2E_SECRET": Self.secret])
+                ["send", "--secret-env", "E2E_SECRET"] + arguments,
+                environment: ["E2E_SECRET": Self.secret]
+            )
             #expect(out.status != 0, "\(arguments)")
             #expect(out.stderr.contains(expected), "\(arguments): \(out.stderr)")
         }

@@ -16,7 +16,9 @@ struct WebhooksCommandTests {
     }
 
     static func run(
-        _ fake: FakeVippsAPI, _ arguments: [String], environment: [String: String] = environment()
+        _ fake: FakeVippsAPI,
+        _ arguments: [String],
+        environment: [String: String] = environment()
     ) throws -> ChildProcess.Output {
         try ChildProcess.run(["webhooks"] + arguments + ["--base-url", fake.baseURL], environment: environment)
     }
@@ -37,7 +39,9 @@ struct WebhooksCommandTests {
         let secretPath = dir.path + "/epayment.secret"
         let events = "epayments.payment.captured.v1,epayments.payment.refunded.v1"
         let registered = try Self.run(
-            fake, ["register", "--url", Self.hookURL, "--events", events, "--secret-out", secretPath])
+            fake,
+            ["register", "--url", Self.hookURL, "--events", events, "--secret-out", secretPath]
+        )
         #expect(registered.status == 0, "\(registered.stderr)")
         let registration = try #require(fake.registrations.first)
         #expect(registration.url == Self.hookURL)
@@ -87,14 +91,20 @@ struct WebhooksCommandTests {
         let secretPath = dir.path + "/s"
         let out = try Self.run(
             fake,
-            ["register", "--url", Self.hookURL, "--events", "epayments.payment.captured.v1,donations.gift.v1",
-             "--secret-out", secretPath])
+            [
+                "register", "--url", Self.hookURL, "--events", "epayments.payment.captured.v1,donations.gift.v1",
+                "--secret-out", secretPath,
+            ]
+        )
         #expect(out.status != 0)
         #expect(out.stderr.contains("warning: donations.gift.v1 is not an event type this tool knows"))
         #expect(
             out.stderr.contains(
                 "register failed: 400 Bad Request: One or more validation errors occurred. "
-                    + "(events: unknown event type donations.gift.v1) [traceId trace-0001]"), "\(out.stderr)")
+                    + "(events: unknown event type donations.gift.v1) [traceId trace-0001]"
+            ),
+            "\(out.stderr)"
+        )
         #expect(!FileManager.default.fileExists(atPath: secretPath))
         Self.expectNoSecrets(out)
     }
@@ -107,7 +117,10 @@ struct WebhooksCommandTests {
         #expect(badSecret.status != 0)
         #expect(
             badSecret.stderr.contains(
-                "list failed: access token request: 401 Unauthorized: Invalid client credentials."), "\(badSecret.stderr)")
+                "list failed: access token request: 401 Unauthorized: Invalid client credentials."
+            ),
+            "\(badSecret.stderr)"
+        )
         #expect(badSecret.stderr.contains("check the client id, client secret"))
         Self.expectNoSecrets(badSecret, extra: ["not-the-secret-77"])
 
@@ -116,7 +129,10 @@ struct WebhooksCommandTests {
         #expect(revoked.status != 0)
         #expect(
             revoked.stderr.contains(
-                "list failed: 401 Unauthorized: The access token is missing, expired or invalid."), "\(revoked.stderr)")
+                "list failed: 401 Unauthorized: The access token is missing, expired or invalid."
+            ),
+            "\(revoked.stderr)"
+        )
         #expect(fake.seen.last?.target == "/webhooks/v1/webhooks")
         Self.expectNoSecrets(revoked)
     }
@@ -129,15 +145,22 @@ struct WebhooksCommandTests {
         fake.preload(24, event: event, msn: Self.msn)
         let dir = try TemporaryDirectory()
         let ok = try Self.run(
-            fake, ["register", "--url", Self.hookURL, "--events", event, "--secret-out", dir.path + "/25"])
+            fake,
+            ["register", "--url", Self.hookURL, "--events", event, "--secret-out", dir.path + "/25"]
+        )
         #expect(ok.status == 0, "\(ok.stderr)")
         let refused = try Self.run(
-            fake, ["register", "--url", Self.hookURL, "--events", event, "--secret-out", dir.path + "/26"])
+            fake,
+            ["register", "--url", Self.hookURL, "--events", event, "--secret-out", dir.path + "/26"]
+        )
         #expect(refused.status != 0)
         #expect(
             refused.stderr.contains(
                 "register failed: 400 Bad Request: Maximum number of webhooks reached for this merchant. "
-                    + "(events: \(event) already has 25 registrations for MSN \(Self.msn))"), "\(refused.stderr)")
+                    + "(events: \(event) already has 25 registrations for MSN \(Self.msn))"
+            ),
+            "\(refused.stderr)"
+        )
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/26"))
         #expect(fake.registrations.count == 25)
     }
@@ -154,12 +177,21 @@ struct WebhooksCommandTests {
         var noSecret = Self.environment()
         noSecret["VIPPS_CLIENT_SECRET"] = nil
         let cases: [([String], [String: String], String)] = [
-            (["register", "--url", "http://hooks.example.com/x", "--events", "user.checked-in.v1", "--secret-out", new],
-             Self.environment(), "--url must be an https:// URL"),
-            (["register", "--url", Self.hookURL, "--events", "user.checked-in.v1", "--secret-out", existing],
-             Self.environment(), "already exists; refusing to overwrite it"),
-            (["register", "--url", Self.hookURL, "--events", ",", "--secret-out", new], Self.environment(),
-             "--events"),
+            (
+                [
+                    "register", "--url", "http://hooks.example.com/x", "--events", "user.checked-in.v1", "--secret-out",
+                    new,
+                ],
+                Self.environment(), "--url must be an https:// URL"
+            ),
+            (
+                ["register", "--url", Self.hookURL, "--events", "user.checked-in.v1", "--secret-out", existing],
+                Self.environment(), "already exists; refusing to overwrite it"
+            ),
+            (
+                ["register", "--url", Self.hookURL, "--events", ",", "--secret-out", new], Self.environment(),
+                "--events"
+            ),
             (["list"], sevenDigits, "merchant serial number must be 4 to 6 digits (the Webhooks API pattern"),
             (["list"], noSecret, "missing client secret: give --client-secret, set VIPPS_CLIENT_SECRET"),
             (["delete", "../other"], Self.environment(), "is not an id"),
@@ -171,7 +203,9 @@ struct WebhooksCommandTests {
             Self.expectNoSecrets(out)
         }
         let remote = try ChildProcess.run(
-            ["webhooks", "list", "--base-url", "http://api.example.com"], environment: Self.environment())
+            ["webhooks", "list", "--base-url", "http://api.example.com"],
+            environment: Self.environment()
+        )
         #expect(remote.status != 0)
         #expect(remote.stderr.contains("plain http:// is allowed only to a loopback host"))
         #expect(fake.seen.isEmpty)
@@ -193,7 +227,9 @@ struct WebhooksCommandTests {
             VIPPS_SUBSCRIPTION_KEY=\(FakeVippsAPI.subscriptionKey)
             VIPPS_MSN=\(Self.msn)
 
-            """, mode: 0o640)
+            """,
+            mode: 0o640
+        )
         let fromFile = try Self.run(fake, ["list", "--credentials", file], environment: [:])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
         #expect(fromFile.stderr.contains("warning: credentials file \(file) is accessible by group or others"))
@@ -201,8 +237,12 @@ struct WebhooksCommandTests {
 
         let fromFlags = try Self.run(
             fake,
-            ["list", "--client-id", FakeVippsAPI.clientID, "--client-secret", FakeVippsAPI.clientSecret,
-             "--subscription-key", FakeVippsAPI.subscriptionKey, "--msn", Self.msn], environment: [:])
+            [
+                "list", "--client-id", FakeVippsAPI.clientID, "--client-secret", FakeVippsAPI.clientSecret,
+                "--subscription-key", FakeVippsAPI.subscriptionKey, "--msn", Self.msn,
+            ],
+            environment: [:]
+        )
         #expect(fromFlags.status == 0, "\(fromFlags.stderr)")
         #expect(!fromFlags.stderr.contains("warning"))
     }

@@ -24,9 +24,17 @@ final class ScriptedTransport: ManagementTransport {
 @Suite("management client")
 struct ManagementClientTests {
     static let credentials = ManagementCredentials(
-        clientID: "cid", clientSecret: "client-secret-123", subscriptionKey: "sub-key-456", msn: "654321")
+        clientID: "cid",
+        clientSecret: "client-secret-123",
+        subscriptionKey: "sub-key-456",
+        msn: "654321"
+    )
     static let identity = ClientIdentity(
-        systemName: "vipps-webhookd", systemVersion: "1.2.3", pluginName: "cli", pluginVersion: "1.2.3")
+        systemName: "vipps-webhookd",
+        systemVersion: "1.2.3",
+        pluginName: "cli",
+        pluginVersion: "1.2.3"
+    )
 
     static func json(_ status: Int, _ text: String) -> Result<ManagementResponse, ManagementError> {
         .success(ManagementResponse(status: status, contentType: "application/json", body: Array(text.utf8)))
@@ -42,8 +50,11 @@ struct ManagementClientTests {
             .success(ManagementResponse(status: 204, contentType: nil, body: [])),
         ])
         let client = try ManagementClient(
-            baseURL: "https://api.example/", credentials: Self.credentials, identity: Self.identity,
-            transport: transport)
+            baseURL: "https://api.example/",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
         let created = try client.register(url: "https://a/x", events: ["e1", "e2"])
         #expect(created.id == "id-1" && created.secret == "s3cr3t")
         #expect(!"\(created)".contains("s3cr3t"))
@@ -52,10 +63,12 @@ struct ManagementClientTests {
 
         let seen = transport.seen
         #expect(seen.map(\.method) == ["POST", "POST", "GET", "DELETE"])
-        #expect(seen.map(\.url) == [
-            "https://api.example/accesstoken/get", "https://api.example/webhooks/v1/webhooks",
-            "https://api.example/webhooks/v1/webhooks", "https://api.example/webhooks/v1/webhooks/id-1",
-        ])
+        #expect(
+            seen.map(\.url) == [
+                "https://api.example/accesstoken/get", "https://api.example/webhooks/v1/webhooks",
+                "https://api.example/webhooks/v1/webhooks", "https://api.example/webhooks/v1/webhooks/id-1",
+            ]
+        )
         #expect(seen[0].header("client_id") == "cid")
         #expect(seen[0].header("client_secret") == "client-secret-123")
         #expect(seen[0].header("Ocp-Apim-Subscription-Key") == "sub-key-456")
@@ -81,8 +94,11 @@ struct ManagementClientTests {
             Self.json(401, #"{"message":"token the-token-789 with key sub-key-456 refused"}"#),
         ])
         let client = try ManagementClient(
-            baseURL: "https://api.example", credentials: Self.credentials, identity: Self.identity,
-            transport: transport)
+            baseURL: "https://api.example",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
         do {
             _ = try client.list()
             Issue.record("list succeeded")
@@ -90,7 +106,8 @@ struct ManagementClientTests {
             #expect(
                 error.description
                     == "401 Unauthorized: token <redacted> with key <redacted> refused — the access token was missing "
-                    + "or not accepted")
+                    + "or not accepted"
+            )
         }
     }
 
@@ -101,14 +118,20 @@ struct ManagementClientTests {
         ] {
             let transport = ScriptedTransport([Self.json(200, answer), Self.json(200, #"{"webhooks":[]}"#)])
             let client = try ManagementClient(
-                baseURL: "https://api.example", credentials: Self.credentials, identity: Self.identity,
-                transport: transport)
+                baseURL: "https://api.example",
+                credentials: Self.credentials,
+                identity: Self.identity,
+                transport: transport
+            )
             #expect(try client.list().isEmpty)
         }
         let transport = ScriptedTransport([Self.json(200, #"{"token_type":"Bearer"}"#)])
         let client = try ManagementClient(
-            baseURL: "https://api.example", credentials: Self.credentials, identity: Self.identity,
-            transport: transport)
+            baseURL: "https://api.example",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
         #expect(throws: ManagementError.malformedResponse("token answer has no \"access_token\"")) {
             try client.list()
         }
@@ -118,8 +141,11 @@ struct ManagementClientTests {
     func inputFirst() throws {
         let transport = ScriptedTransport([])
         let client = try ManagementClient(
-            baseURL: "https://api.example", credentials: Self.credentials, identity: Self.identity,
-            transport: transport)
+            baseURL: "https://api.example",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
         #expect(throws: ManagementError.self) { try client.register(url: "http://a/x", events: ["e"]) }
         #expect(throws: ManagementError.self) { try client.delete(id: "a/b") }
         #expect(transport.seen.isEmpty)
@@ -127,7 +153,11 @@ struct ManagementClientTests {
         badMSN.msn = "12"
         #expect(throws: ManagementError.self) {
             try ManagementClient(
-                baseURL: "https://api.example", credentials: badMSN, identity: Self.identity, transport: transport)
+                baseURL: "https://api.example",
+                credentials: badMSN,
+                identity: Self.identity,
+                transport: transport
+            )
         }
     }
 }

@@ -15,7 +15,8 @@ struct ProblemDetailsTests {
         #expect(problem.fieldReasons.count == 2)
         #expect(
             problem.message(reasonPhrase: "Bad Request")
-                == "One or more validation errors occurred. (url: must be https; events: unknown event type) [traceId t-1]")
+                == "One or more validation errors occurred. (url: must be https; events: unknown event type) [traceId t-1]"
+        )
     }
 
     @Test("an ASP.NET errors map, a status as text, and control characters are handled")
@@ -39,12 +40,14 @@ struct ProblemDetailsTests {
         #expect(
             token.description
                 == "access token request: 401 Unauthorized: check the client id, client secret, subscription key and "
-                + "merchant serial number")
+                + "merchant serial number"
+        )
         let api = ManagementRejection(step: .webhooks, status: 403, problem: nil, message: "Out of scope")
         #expect(
             api.description
                 == "403 Forbidden: Out of scope — the subscription key or merchant serial number is not allowed to use "
-                + "the Webhooks API")
+                + "the Webhooks API"
+        )
         #expect(ManagementRejection(step: .webhooks, status: 418, problem: nil, message: nil).description == "418")
     }
 }

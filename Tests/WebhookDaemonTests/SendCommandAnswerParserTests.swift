@@ -15,13 +15,15 @@ struct SendCommandAnswerParserTests {
         #expect(Self.parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab") == .needMore)
         #expect(
             Self.parse("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nabcde")
-                == .complete(.init(status: 200, body: Array("abcde".utf8), truncated: false)))
+                == .complete(.init(status: 200, body: Array("abcde".utf8), truncated: false))
+        )
         #expect(Self.parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", atEOF: true) != .needMore)
     }
 
     @Test("chunked bodies, split anywhere, after an interim 100")
     func chunked() {
-        let text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let text =
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "4;x=y\r\nsign\r\n6\r\nature \r\n0\r\n\r\n"
         let bytes = Array(text.utf8)
         for cut in 0..<bytes.count {
@@ -29,7 +31,8 @@ struct SendCommandAnswerParserTests {
         }
         #expect(
             Parser.parse(bytes, atEOF: false)
-                == .complete(.init(status: 401, body: Array("signature ".utf8), truncated: false)))
+                == .complete(.init(status: 401, body: Array("signature ".utf8), truncated: false))
+        )
     }
 
     @Test("close-delimited bodies end at EOF; 204 has none")
@@ -37,8 +40,11 @@ struct SendCommandAnswerParserTests {
         #expect(Self.parse("HTTP/1.0 200 OK\r\n\r\nhello") == .needMore)
         #expect(
             Self.parse("HTTP/1.0 200 OK\r\n\r\nhello", atEOF: true)
-                == .complete(.init(status: 200, body: Array("hello".utf8), truncated: false)))
-        #expect(Self.parse("HTTP/1.1 204 No Content\r\n\r\n") == .complete(.init(status: 204, body: [], truncated: false)))
+                == .complete(.init(status: 200, body: Array("hello".utf8), truncated: false))
+        )
+        #expect(
+            Self.parse("HTTP/1.1 204 No Content\r\n\r\n") == .complete(.init(status: 204, body: [], truncated: false))
+        )
     }
 
     @Test("bodies over 64 KiB are cut and marked; heads over 16 KiB and garbage are invalid")

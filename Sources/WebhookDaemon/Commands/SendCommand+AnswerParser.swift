@@ -35,8 +35,12 @@ extension SendCommand {
             while true {
                 guard let headEnd = find([13, 10, 13, 10], in: bytes, from: start) else {
                     if bytes.count - start > maximumHeadBytes { return .invalid("answer head over 16 KiB") }
-                    return atEOF ? .invalid(bytes.count == start ? "connection closed without an answer"
-                        : "connection closed in the middle of the answer head") : .needMore
+                    return atEOF
+                        ? .invalid(
+                            bytes.count == start
+                                ? "connection closed without an answer"
+                                : "connection closed in the middle of the answer head"
+                        ) : .needMore
                 }
                 guard headEnd - start <= maximumHeadBytes else { return .invalid("answer head over 16 KiB") }
                 let head = String(decoding: bytes[start..<headEnd], as: UTF8.self)
@@ -64,18 +68,23 @@ extension SendCommand {
                     }
                 }
                 let rest = Array(bytes[bodyStart...])
-                if status == 204 || status == 304 { return .complete(Answer(status: status, body: [], truncated: false)) }
+                if status == 204 || status == 304 {
+                    return .complete(Answer(status: status, body: [], truncated: false))
+                }
                 if chunked { return parseChunked(rest, status: status, atEOF: atEOF) }
                 if let contentLength {
                     let wanted = min(contentLength, maximumBodyBytes)
                     if rest.count >= wanted {
                         return .complete(
-                            Answer(status: status, body: Array(rest.prefix(wanted)), truncated: contentLength > wanted))
+                            Answer(status: status, body: Array(rest.prefix(wanted)), truncated: contentLength > wanted)
+                        )
                     }
                     return atEOF ? .invalid("connection closed before the whole body arrived") : .needMore
                 }
                 if rest.count > maximumBodyBytes {
-                    return .complete(Answer(status: status, body: Array(rest.prefix(maximumBodyBytes)), truncated: true))
+                    return .complete(
+                        Answer(status: status, body: Array(rest.prefix(maximumBodyBytes)), truncated: true)
+                    )
                 }
                 return atEOF ? .complete(Answer(status: status, body: rest, truncated: false)) : .needMore
             }
@@ -120,7 +129,9 @@ extension SendCommand {
             guard bytes.count >= needle.count else { return nil }
             var index = start
             while index + needle.count <= bytes.count {
-                if bytes[index] == needle[0], bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+                if bytes[index] == needle[0], bytes[index..<(index + needle.count)].elementsEqual(needle) {
+                    return index
+                }
                 index += 1
             }
             return nil

@@ -27,11 +27,19 @@ extension SendCommand {
         ///   - webhookID: the `webhook-id` to send.
         ///   - now: seconds since 1970, for `x-ms-date`.
         init(
-            body: [UInt8], eventType: String, secret: WebhookSecret, target: SignedTarget, webhookID: String,
+            body: [UInt8],
+            eventType: String,
+            secret: WebhookSecret,
+            target: SignedTarget,
+            webhookID: String,
             now: Int64
         ) {
             let signed = RequestSigner.sign(
-                secret: secret, target: target, date: HTTPDate.format(secondsSince1970: now), body: body)
+                secret: secret,
+                target: target,
+                date: HTTPDate.format(secondsSince1970: now),
+                body: body
+            )
             self.eventType = eventType
             self.webhookID = webhookID
             self.body = body
@@ -54,7 +62,11 @@ extension SendCommand {
         /// The same request for URLSession (which sets `Host` and `Content-Length` itself).
         func managementRequest(url: String) -> ManagementRequest {
             ManagementRequest(
-                method: "POST", url: url, headers: headers.filter { $0.name != "Host" }, body: body)
+                method: "POST",
+                url: url,
+                headers: headers.filter { $0.name != "Host" },
+                body: body
+            )
         }
     }
 }

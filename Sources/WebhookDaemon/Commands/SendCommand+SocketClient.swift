@@ -1,5 +1,4 @@
 import Foundation
-
 import Glibc
 
 extension SendCommand {
@@ -131,7 +130,12 @@ extension SendCommand {
         }
 
         /// Polls `fd` for `events` until the deadline; throws a timeout naming what was being done.
-        private func wait(_ fd: Int32, for events: Int16, until deadline: Date, doing what: String)
+        private func wait(
+            _ fd: Int32,
+            for events: Int16,
+            until deadline: Date,
+            doing what: String
+        )
             throws(TransportError)
         {
             while true {

@@ -53,7 +53,8 @@ struct SendCommand: ParsableCommand {
         }
         if let event, !SampleEvents.knownTypes.contains(event) {
             throw ValidationError(
-                "unknown event type \(event); known types: \(SampleEvents.knownTypes.joined(separator: ", "))")
+                "unknown event type \(event); known types: \(SampleEvents.knownTypes.joined(separator: ", "))"
+            )
         }
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be 1 to 1000000") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
@@ -81,13 +82,19 @@ struct SendCommand: ParsableCommand {
                 type = DecodedEvent.decode(body: fixedBody).type
             } else {
                 let event = event ?? ""
-                body = SampleEvents.body(for: event, now: nowMilliseconds, msn: msn, randomBytes: SecureRandom.bytes(_:))
+                body =
+                    SampleEvents.body(for: event, now: nowMilliseconds, msn: msn, randomBytes: SecureRandom.bytes(_:))
                     ?? []
                 type = event
             }
             return Delivery(
-                body: body, eventType: type, secret: secret, target: target,
-                webhookID: webhookID ?? UUID().uuidString.lowercased(), now: nowMilliseconds / 1000)
+                body: body,
+                eventType: type,
+                secret: secret,
+                target: target,
+                webhookID: webhookID ?? UUID().uuidString.lowercased(),
+                now: nowMilliseconds / 1000
+            )
         }
         let tally = runner.run()
         if count > 1 { print(tally.summary) }

@@ -12,8 +12,9 @@ extension WebhooksCommand {
         var id: String
 
         func run() throws {
-            try WebhooksCommand.withClient(api, operation: "delete", check: { try ManagementInput.checkWebhookID(id) }) {
-                client in try client.delete(id: id)
+            let checkID = { try ManagementInput.checkWebhookID(id) }
+            try WebhooksCommand.withClient(api, operation: "delete", check: checkID) { client in
+                try client.delete(id: id)
             }
             print("deleted \(id)")
         }

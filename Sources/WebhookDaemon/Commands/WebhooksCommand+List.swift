@@ -5,7 +5,8 @@ extension WebhooksCommand {
     /// `webhooks list`: one registration per line, `id url events(comma-joined)`.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the merchant's webhook registrations, one per line: id url events.")
+            abstract: "List the merchant's webhook registrations, one per line: id url events."
+        )
 
         @OptionGroup var api: ManagementCredentialsOptions
 

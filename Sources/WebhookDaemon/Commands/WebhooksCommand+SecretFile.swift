@@ -22,7 +22,9 @@ final class NewSecretFile {
         } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else {
             if errno == EEXIST { throw Failure(description: "\(path) already exists; refusing to overwrite it") }
-            throw Failure(description: "cannot create \(path): open: \(String(cString: strerror(errno))) (errno \(errno))")
+            throw Failure(
+                description: "cannot create \(path): open: \(String(cString: strerror(errno))) (errno \(errno))"
+            )
         }
         _ = fchmod(descriptor, 0o600)
         self.path = absolute

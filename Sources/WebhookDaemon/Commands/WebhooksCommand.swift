@@ -15,7 +15,11 @@ struct WebhooksCommand: ParsableCommand {
 
     /// The `Vipps-System-*` identity of this tool.
     static let identity = ClientIdentity(
-        systemName: "vipps-webhookd", systemVersion: version, pluginName: "vipps-webhookd-cli", pluginVersion: version)
+        systemName: "vipps-webhookd",
+        systemVersion: version,
+        pluginName: "vipps-webhookd-cli",
+        pluginVersion: version
+    )
 
     /// Writes `line` to standard error.
     static func printError(_ line: String) {
@@ -26,7 +30,9 @@ struct WebhooksCommand: ParsableCommand {
     /// credentials, API answer, network) is printed as `<operation> failed: <reason>` on standard error and ends the
     /// command with exit status 1; no call is made unless the checks and credentials passed.
     static func withClient<T>(
-        _ options: ManagementCredentialsOptions, operation: String, check: () throws -> Void = {},
+        _ options: ManagementCredentialsOptions,
+        operation: String,
+        check: () throws -> Void = {},
         _ body: (ManagementClient) throws -> T
     ) throws -> T {
         do {

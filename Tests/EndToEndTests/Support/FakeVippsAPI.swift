@@ -52,7 +52,8 @@ final class FakeVippsAPI: Sendable {
         let box = HandlerBox()
         server = HTTPServer(
             configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
-            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) })
+            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) }
+        )
         baseURL = "http://127.0.0.1:\(try server.start().port)"
         box.fake = self
     }
@@ -70,8 +71,13 @@ final class FakeVippsAPI: Sendable {
             for index in 0..<count {
                 state.registrations.append(
                     Registration(
-                        id: UUID().uuidString.lowercased(), url: "https://preloaded.example.com/\(index)",
-                        events: [event], msn: msn, secret: "preloaded"))
+                        id: UUID().uuidString.lowercased(),
+                        url: "https://preloaded.example.com/\(index)",
+                        events: [event],
+                        msn: msn,
+                        secret: "preloaded"
+                    )
+                )
             }
         }
     }
@@ -102,8 +108,11 @@ final class FakeVippsAPI: Sendable {
         }
         guard let msn = seen.header("Merchant-Serial-Number"), Self.isMSN(msn) else {
             return problem(
-                400, "Bad Request", detail: "One or more validation errors occurred.",
-                fields: [("Merchant-Serial-Number", "must match ^[0-9]{4,6}$")])
+                400,
+                "Bad Request",
+                detail: "One or more validation errors occurred.",
+                fields: [("Merchant-Serial-Number", "must match ^[0-9]{4,6}$")]
+            )
         }
         guard msn == tokenMSN else { return problem(403, "Forbidden", detail: "The token is for another merchant.") }
         switch (request.method, path == prefix) {
@@ -130,7 +139,8 @@ final class FakeVippsAPI: Sendable {
             200,
             #"{"token_type":"Bearer","expires_in":"3599","ext_expires_in":"3599","expires_on":"1700000000","#
                 + #""not_before":"1699996300","resource":"00000002-0000-0000-c000-000000000000","#
-                + #""access_token":"\#(token)"}"#)
+                + #""access_token":"\#(token)"}"#
+        )
     }
 
     private func register(_ body: [UInt8], msn: String) -> HTTPResponse {
@@ -138,8 +148,11 @@ final class FakeVippsAPI: Sendable {
             case .array(let items)? = json["events"]
         else {
             return problem(
-                400, "Bad Request", detail: "One or more validation errors occurred.",
-                fields: [("body", "must be {\"url\": string, \"events\": [string]}")])
+                400,
+                "Bad Request",
+                detail: "One or more validation errors occurred.",
+                fields: [("body", "must be {\"url\": string, \"events\": [string]}")]
+            )
         }
         let events = items.compactMap(\.stringValue)
         var fields: [(String, String)] = []
@@ -157,14 +170,20 @@ final class FakeVippsAPI: Sendable {
                 let used = state.registrations.filter { $0.msn == msn && $0.events.contains(event) }.count
                 if used >= limit {
                     return problem(
-                        400, "Bad Request",
+                        400,
+                        "Bad Request",
                         detail: "Maximum number of webhooks reached for this merchant.",
-                        fields: [("events", "\(event) already has \(limit) registrations for MSN \(msn)")])
+                        fields: [("events", "\(event) already has \(limit) registrations for MSN \(msn)")]
+                    )
                 }
             }
             let created = Registration(
-                id: UUID().uuidString.lowercased(), url: url, events: events, msn: msn,
-                secret: "whsec-" + UUID().uuidString + "/+=")
+                id: UUID().uuidString.lowercased(),
+                url: url,
+                events: events,
+                msn: msn,
+                secret: "whsec-" + UUID().uuidString + "/+="
+            )
             state.registrations.append(created)
             return self.json(201, #"{"id":"\#(created.id)","secret":"\#(created.secret)"}"#)
         }
@@ -198,7 +217,10 @@ final class FakeVippsAPI: Sendable {
     }
 
     private func problem(
-        _ status: Int, _ title: String, detail: String? = nil, fields: [(String, String)] = []
+        _ status: Int,
+        _ title: String,
+        detail: String? = nil,
+        fields: [(String, String)] = []
     ) -> HTTPResponse {
         var members = [
             JSONMember("type", .string("https://developer.vippsmobilepay.com/docs/APIs/webhooks-api/errors")),
@@ -210,12 +232,16 @@ final class FakeVippsAPI: Sendable {
             JSONMember("traceId", .string("trace-0001")),
             JSONMember(
                 "extraDetails",
-                .array(fields.map { .object([JSONMember("name", .string($0.0)), JSONMember("reason", .string($0.1))]) })
+                .array(
+                    fields.map { .object([JSONMember("name", .string($0.0)), JSONMember("reason", .string($0.1))]) }
+                )
             ),
         ]
         return HTTPResponse(
-            status: status, headers: ["Content-Type": "application/problem+json"],
-            body: JSONValue.object(members).compactBytes)
+            status: status,
+            headers: ["Content-Type": "application/problem+json"],
+            body: JSONValue.object(members).compactBytes
+        )
     }
 }
 

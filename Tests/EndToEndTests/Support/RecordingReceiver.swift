@@ -36,12 +36,16 @@ final class RecordingReceiver: Sendable {
                     state.maxInFlight = max(state.maxInFlight, state.inFlight)
                 }
                 let response = HTTPResponse(
-                    status: status, headers: ["Content-Type": "application/json"], body: Array(answer.utf8))
+                    status: status,
+                    headers: ["Content-Type": "application/json"],
+                    body: Array(answer.utf8)
+                )
                 DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delayMilliseconds)) {
                     shared.mutex.withLock { $0.inFlight -= 1 }
                     respond(response)
                 }
-            })
+            }
+        )
         port = try server.start().port
     }
 
