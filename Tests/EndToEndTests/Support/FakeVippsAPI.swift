@@ -245,11 +245,15 @@ final class FakeVippsAPI: Sendable {
     }
 }
 
-/// Lets the handler reach the fake once it is fully initialised.
+/// Lets the handler reach the fake once it is fully initialised, without keeping it alive.
 private final class HandlerBox: Sendable {
-    private let stored = Mutex<FakeVippsAPI?>(nil)
+    private struct WeakFake: Sendable {
+        weak var value: FakeVippsAPI?
+    }
+
+    private let stored = Mutex(WeakFake())
     var fake: FakeVippsAPI? {
-        get { stored.withLock { $0 } }
-        set { stored.withLock { $0 = newValue } }
+        get { stored.withLock { $0.value } }
+        set { stored.withLock { $0.value = newValue } }
     }
 }
