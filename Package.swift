@@ -50,11 +50,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Client of the vendor's Webhooks management API (access token, register, list, delete).
+        .target(name: "VippsManagement", dependencies: ["VippsWebhooks"], swiftSettings: swiftSettings),
         // Config, CLI commands and wiring of the daemon.
         .target(
             name: "WebhookDaemon",
             dependencies: [
-                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem",
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -70,6 +72,9 @@ let package = Package(
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

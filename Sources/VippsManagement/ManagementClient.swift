@@ -1,0 +1,155 @@
+import VippsWebhooks
+
+/// A client for the Vipps MobilePay Webhooks API (spec §5): access token, register, list, delete.
+///
+/// Fetches one access token on first use and reuses it. Input is checked before any call; every failure is a
+/// ``ManagementError`` whose description is one line and never contains the client secret, subscription key or token.
+public final class ManagementClient {
+    /// Longest answer body accepted.
+    public static let maximumResponseBytes = 1 << 20
+
+    private let baseURL: String
+    private let credentials: ManagementCredentials
+    private let identity: ClientIdentity
+    private let transport: any ManagementTransport
+    private var token: AccessToken?
+
+    /// Creates a client.
+    /// - Parameters:
+    ///   - baseURL: the API root, checked with ``ManagementInput/checkBaseURL(_:)``.
+    ///   - credentials: the merchant's keys, checked with ``ManagementInput/checkCredentials(_:)``.
+    ///   - identity: the `Vipps-System-*` header values.
+    ///   - transport: how requests travel (default: URLSession).
+    /// - Throws: ``ManagementError/invalidInput(_:)`` for a bad root or credentials.
+    public init(
+        baseURL: String,
+        credentials: ManagementCredentials,
+        identity: ClientIdentity,
+        transport: any ManagementTransport = URLSessionTransport()
+    ) throws(ManagementError) {
+        self.baseURL = try ManagementInput.checkBaseURL(baseURL)
+        try ManagementInput.checkCredentials(credentials)
+        self.credentials = credentials
+        self.identity = identity
+        self.transport = transport
+    }
+
+    /// Registers `url` for `events`; the answer's secret is shown only this once.
+    /// - Parameters:
+    ///   - url: an https URL (checked before any call).
+    ///   - events: event types (checked; unknown ones are sent as given).
+    public func register(url: String, events: [String]) throws(ManagementError) -> CreatedWebhook {
+        let url = try ManagementInput.checkWebhookURL(url)
+        let events = try ManagementInput.checkEvents(events).events
+        let body = JSONValue.object([
+            JSONMember("url", .string(url)), JSONMember("events", .array(events.map(JSONValue.string))),
+        ]).compactBytes
+        let json = try call("POST", "/webhooks/v1/webhooks", body: body, expecting: [200, 201])
+        return try CreatedWebhook.parse(json ?? .null)
+    }
+
+    /// Lists the merchant's registrations.
+    public func list() throws(ManagementError) -> [WebhookRegistration] {
+        let json = try call("GET", "/webhooks/v1/webhooks", expecting: [200])
+        return try WebhookRegistration.parseList(json ?? .null)
+    }
+
+    /// Deletes the registration `id`.
+    public func delete(id: String) throws(ManagementError) {
+        try ManagementInput.checkWebhookID(id)
+        _ = try call("DELETE", "/webhooks/v1/webhooks/\(id)", expecting: [200, 204], parseBody: false)
+    }
+
+    /// The request for an access token (exposed for tests of the header set).
+    public func accessTokenRequest() -> ManagementRequest {
+        ManagementRequest(
+            method: "POST",
+            url: baseURL + "/accesstoken/get",
+            headers: [
+                ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
+                ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
+                ("Merchant-Serial-Number", credentials.msn),
+            ] + identity.headers
+        )
+    }
+
+    /// A Webhooks API request carrying `token` (exposed for tests of the header set).
+    public func webhooksRequest(method: String, path: String, body: [UInt8], token: String) -> ManagementRequest {
+        var headers: [(name: String, value: String)] = [
+            ("Authorization", "Bearer \(token)"), ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
+            ("Merchant-Serial-Number", credentials.msn), ("Accept", "application/json, application/problem+json"),
+        ]
+        if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
+        return ManagementRequest(method: method, url: baseURL + path, headers: headers + identity.headers, body: body)
+    }
+
+    private func accessToken() throws(ManagementError) -> AccessToken {
+        if let token { return token }
+        let response = try send(accessTokenRequest())
+        guard response.status == 200 else { throw rejection(.accessToken, response) }
+        let fresh = try AccessToken.parse(try parse(response.body))
+        token = fresh
+        return fresh
+    }
+
+    private func call(
+        _ method: String,
+        _ path: String,
+        body: [UInt8] = [],
+        expecting: Set<Int>,
+        parseBody: Bool = true
+    ) throws(ManagementError) -> JSONValue? {
+        let token = try accessToken()
+        let response = try send(webhooksRequest(method: method, path: path, body: body, token: token.value))
+        guard expecting.contains(response.status) else { throw rejection(.webhooks, response) }
+        return parseBody ? try parse(response.body) : nil
+    }
+
+    private func send(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse {
+        let response: ManagementResponse
+        do {
+            response = try transport.perform(request)
+        } catch .network(let message) {
+            throw .network(redacted(message))
+        } catch {
+            throw error
+        }
+        guard response.body.count <= Self.maximumResponseBytes else {
+            throw .malformedResponse("the answer body is over \(Self.maximumResponseBytes) bytes")
+        }
+        return response
+    }
+
+    private func parse(_ body: [UInt8]) throws(ManagementError) -> JSONValue {
+        do { return try JSONParser.parse(body) } catch { throw .malformedResponse("body is not JSON (\(error))") }
+    }
+
+    private func rejection(_ step: ManagementRejection.Step, _ response: ManagementResponse) -> ManagementError {
+        let problem = ProblemDetails.parse(response.body).map { parsed in
+            var clean = parsed
+            clean.title = parsed.title.map(redacted)
+            clean.detail = parsed.detail.map(redacted)
+            clean.traceId = parsed.traceId.map(redacted)
+            clean.fieldReasons = parsed.fieldReasons.map {
+                ProblemDetails.FieldReason(name: redacted($0.name), reason: redacted($0.reason))
+            }
+            return clean
+        }
+        var message: String?
+        if problem == nil, !response.body.isEmpty {
+            let json = try? JSONParser.parse(response.body)
+            message =
+                json?["message"]?.stringValue ?? json?["error_description"]?.stringValue
+                ?? json?["error"]?.stringValue
+            if json == nil { message = String(decoding: response.body.prefix(OutputText.maximumLength), as: UTF8.self) }
+        }
+        return .rejected(
+            ManagementRejection(step: step, status: response.status, problem: problem, message: message.map(redacted))
+        )
+    }
+
+    /// `text` with the client secret, subscription key and token removed.
+    private func redacted(_ text: String) -> String {
+        OutputText.redacting(credentials.secrets + [token?.value].compactMap { $0 }, in: text)
+    }
+}

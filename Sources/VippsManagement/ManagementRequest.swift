@@ -1,0 +1,47 @@
+/// One HTTP request to the management API, built without I/O.
+public struct ManagementRequest: Sendable {
+    /// `GET`, `POST` or `DELETE`.
+    public var method: String
+    /// The absolute URL.
+    public var url: String
+    /// Header fields in order.
+    public var headers: [(name: String, value: String)]
+    /// The body (empty for the token call, `GET` and `DELETE`).
+    public var body: [UInt8]
+
+    /// Creates a request.
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The value of the first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// An HTTP answer from the management API.
+public struct ManagementResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// The `Content-Type` header, if any.
+    public var contentType: String?
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: Int, contentType: String?, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+/// Carries management requests; the real one is ``URLSessionTransport``, tests may use their own.
+public protocol ManagementTransport: Sendable {
+    /// Sends `request` and returns the answer, or throws ``ManagementError/network(_:)``.
+    func perform(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse
+}

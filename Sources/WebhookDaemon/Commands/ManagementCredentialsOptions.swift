@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import VippsManagement
+
+/// Options every `webhooks` subcommand shares: the merchant's API keys and the API root.
+///
+/// Each credential comes from its flag, else its environment variable, else the `--credentials` file.
+struct ManagementCredentialsOptions: ParsableArguments {
+    @Option(name: .customLong("client-id"), help: "client_id (or VIPPS_CLIENT_ID).")
+    var clientID: String?
+
+    @Option(
+        name: .customLong("client-secret"),
+        help: "client_secret (or VIPPS_CLIENT_SECRET; prefer the environment or --credentials: flags show in ps)."
+    )
+    var clientSecret: String?
+
+    @Option(name: .customLong("subscription-key"), help: "Ocp-Apim-Subscription-Key (or VIPPS_SUBSCRIPTION_KEY).")
+    var subscriptionKey: String?
+
+    @Option(help: "Merchant serial number, 4-6 digits (or VIPPS_MSN).")
+    var msn: String?
+
+    @Option(
+        help: "File of KEY=VALUE lines with VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY, VIPPS_MSN."
+    )
+    var credentials: String?
+
+    @Option(name: .customLong("base-url"), help: "API root (https, or http to a loopback host), instead of --env.")
+    var baseURL: String?
+
+    @Option(help: "API environment: test (https://apitest.vipps.no) or production (https://api.vipps.no).")
+    var env: String?
+
+    /// The API root, from `--base-url` or `--env` (default test).
+    func apiRoot() throws(ManagementCredentialsError) -> String {
+        switch (baseURL, env) {
+        case (.some, .some): throw .init("give only one of --base-url and --env")
+        case (.some(let url), nil): return url
+        case (nil, let name):
+            guard let environment = ManagementEnvironment(rawValue: name ?? "test") else {
+                throw .init("--env must be test or production, got \(name ?? "")")
+            }
+            return environment.baseURL
+        }
+    }
+
+    /// The credentials from flags, then the environment, then the credentials file; warnings go to `warn`.
+    func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        warn: (String) -> Void
+    ) throws(ManagementCredentialsError) -> ManagementCredentials {
+        let file = try credentials.map { path throws(ManagementCredentialsError) in try load(path, warn: warn) }
+        func value(_ flag: String?, _ name: String, _ what: String) throws(ManagementCredentialsError) -> String {
+            if let flag { return flag }
+            if let fromEnvironment = environment[name], !fromEnvironment.isEmpty { return fromEnvironment }
+            if let fromFile = file?.values[name], !fromFile.isEmpty { return fromFile }
+            throw .init(
+                "missing \(what): give --\(what.replacingOccurrences(of: " ", with: "-")), set \(name)"
+                    + ", or put \(name)=... in a --credentials file"
+            )
+        }
+        return ManagementCredentials(
+            clientID: try value(clientID, "VIPPS_CLIENT_ID", "client id"),
+            clientSecret: try value(clientSecret, "VIPPS_CLIENT_SECRET", "client secret"),
+            subscriptionKey: try value(subscriptionKey, "VIPPS_SUBSCRIPTION_KEY", "subscription key"),
+            msn: try value(msn, "VIPPS_MSN", "msn")
+        )
+    }
+
+    private func load(
+        _ path: String,
+        warn: (String) -> Void
+    ) throws(ManagementCredentialsError)
+        -> ManagementCredentialsFile
+    {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .init("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        }
+        if info.st_mode & 0o077 != 0 {
+            warn(
+                "warning: credentials file \(path) is accessible by group or others (mode "
+                    + "\(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
+            )
+        }
+        guard let handle = FileHandle(forReadingAtPath: path),
+            let data = try? handle.read(upToCount: ManagementCredentialsFile.maximumBytes + 1)
+        else { throw .init("cannot read credentials file \(path)") }
+        try? handle.close()
+        guard data.count <= ManagementCredentialsFile.maximumBytes else {
+            throw .init("credentials file \(path) is over \(ManagementCredentialsFile.maximumBytes) bytes")
+        }
+        return try ManagementCredentialsFile(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+}

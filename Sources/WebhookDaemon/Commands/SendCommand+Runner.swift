@@ -1,0 +1,128 @@
+import Foundation
+import VippsManagement
+
+extension SendCommand {
+    /// How requests reach the receiver.
+    enum Route: Sendable {
+        /// Plain HTTP over the socket client, with this request target.
+        case socket(SocketClient, pathAndQuery: String)
+        /// HTTPS through URLSession, to this URL.
+        case urlSession(URLSessionTransport, url: String)
+    }
+
+    /// Counts of a run, and its summary line.
+    struct Tally: Sendable {
+        var sent = 0
+        var succeeded = 0
+        var refused = 0
+        var errors = 0
+        var elapsedSeconds = 0.0
+
+        /// Whether every request got a 2xx answer.
+        var allSucceeded: Bool { succeeded == sent }
+
+        /// `sent 20, 2xx 20, non-2xx 0, errors 0, elapsed 0.150 s, 133.3 req/s`.
+        var summary: String {
+            let rate = elapsedSeconds > 0 ? Double(sent) / elapsedSeconds : 0
+            return "sent \(sent), 2xx \(succeeded), non-2xx \(refused), errors \(errors), "
+                + "elapsed \(String(format: "%.3f", elapsedSeconds)) s, \(String(format: "%.1f", rate)) req/s"
+        }
+    }
+
+    /// Sends `count` deliveries with `concurrency` threads, each taking the next number until all are sent; prints
+    /// one line per request as answers arrive.
+    final class Runner: @unchecked Sendable {
+        /// Longest part of an answer body shown on a line.
+        static let shownAnswerLength = 200
+
+        private let concurrency: Int
+        private let count: Int
+        private let route: Route
+        private let makeDelivery: @Sendable (Int) -> Delivery
+        private let lock = NSLock()
+        private var next = 0
+        private var tally = Tally()
+
+        init(concurrency: Int, count: Int, route: Route, makeDelivery: @escaping @Sendable (Int) -> Delivery) {
+            self.concurrency = concurrency
+            self.count = count
+            self.route = route
+            self.makeDelivery = makeDelivery
+        }
+
+        /// Runs to the end and returns the counts.
+        func run() -> Tally {
+            let start = Date()
+            let finished = DispatchGroup()
+            for _ in 0..<concurrency {
+                finished.enter()
+                let thread = Thread { [self] in
+                    while let number = take() { send(number) }
+                    finished.leave()
+                }
+                thread.start()
+            }
+            finished.wait()
+            lock.lock()
+            defer { lock.unlock() }
+            tally.elapsedSeconds = Date().timeIntervalSince(start)
+            return tally
+        }
+
+        private func take() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard next < count else { return nil }
+            next += 1
+            return next
+        }
+
+        private func send(_ number: Int) {
+            let delivery = makeDelivery(number)
+            let outcome: Result<Answer, TransportError>
+            switch route {
+            case .socket(let client, let pathAndQuery):
+                outcome = Result { () throws(TransportError) in
+                    try client.exchange(delivery.serialized(pathAndQuery: pathAndQuery))
+                }
+            case .urlSession(let transport, let url):
+                do {
+                    let response = try transport.perform(delivery.managementRequest(url: url))
+                    let shown = Array(response.body.prefix(AnswerParser.maximumBodyBytes))
+                    outcome = .success(Answer(status: response.status, body: shown, truncated: shown != response.body))
+                } catch {
+                    outcome = .failure(TransportError(error.description))
+                }
+            }
+            let prefix = "[\(number)/\(count)]"
+            let about = "\(delivery.eventType) webhook-id=\(delivery.webhookID)"
+            lock.lock()
+            defer { lock.unlock() }
+            tally.sent += 1
+            switch outcome {
+            case .success(let answer):
+                if (200..<300).contains(answer.status) { tally.succeeded += 1 } else { tally.refused += 1 }
+                print("\(prefix) \(answer.status) \(about) answer: \(Self.shown(answer))")
+            case .failure(let error):
+                tally.errors += 1
+                print("\(prefix) error \(about): \(error)")
+            }
+        }
+
+        /// The answer body on one line: control characters as spaces, whitespace collapsed, at most 200 characters.
+        static func shown(_ answer: Answer) -> String {
+            var text = ""
+            var lastWasSpace = true
+            for scalar in String(decoding: answer.body, as: UTF8.self).unicodeScalars {
+                let isSpace = scalar.value <= 0x20 || scalar.value == 0x7F
+                if isSpace && lastWasSpace { continue }
+                text.unicodeScalars.append(isSpace ? " " : scalar)
+                lastWasSpace = isSpace
+                if text.count >= shownAnswerLength { break }
+            }
+            while text.hasSuffix(" ") { text.removeLast() }
+            let cut = answer.truncated || text.count >= shownAnswerLength
+            return text.isEmpty ? "(empty)" : text + (cut ? "…" : "")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import VippsManagement
+
+/// `vipps-webhookd webhooks`: register, list and delete webhook registrations with the Vipps MobilePay Webhooks API.
+struct WebhooksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks",
+        abstract: "Register, list and delete webhooks with the Vipps MobilePay Webhooks API.",
+        subcommands: [Register.self, List.self, Delete.self]
+    )
+
+    /// The version sent as `Vipps-System-Version` and `Vipps-System-Plugin-Version`.
+    static let version = "0.1.0"
+
+    /// The `Vipps-System-*` identity of this tool.
+    static let identity = ClientIdentity(
+        systemName: "vipps-webhookd",
+        systemVersion: version,
+        pluginName: "vipps-webhookd-cli",
+        pluginVersion: version
+    )
+
+    /// Writes `line` to standard error.
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Checks input with `check`, then runs `body` with a client built from `options`. Any failure (bad input,
+    /// credentials, API answer, network) is printed as `<operation> failed: <reason>` on standard error and ends the
+    /// command with exit status 1; no call is made unless the checks and credentials passed.
+    static func withClient<T>(
+        _ options: ManagementCredentialsOptions,
+        operation: String,
+        check: () throws -> Void = {},
+        _ body: (ManagementClient) throws -> T
+    ) throws -> T {
+        do {
+            let credentials = try options.resolve(warn: printError)
+            let root = try options.apiRoot()
+            let client = try ManagementClient(baseURL: root, credentials: credentials, identity: identity)
+            try check()
+            return try body(client)
+        } catch {
+            printError("\(operation) failed: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}

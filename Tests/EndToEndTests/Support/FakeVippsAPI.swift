@@ -1,0 +1,259 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Synchronization
+import VippsWebhooks
+
+/// A fake of the Vipps MobilePay access token and Webhooks APIs (spec §5) on 127.0.0.1, built on the project's
+/// HTTPServer, for end-to-end tests of `vipps-webhookd webhooks`.
+///
+/// Enforces the documented headers (token: `client_id`, `client_secret`, `Ocp-Apim-Subscription-Key`,
+/// `Merchant-Serial-Number`; API: `Authorization: Bearer` with a token it issued, the subscription key and an MSN of
+/// `^[0-9]{4,6}$`), the status codes (201, 200, 204), problem+json errors with `extraDetails` (non-https URL, unknown
+/// or missing event types, unknown id), 401 for a missing or invalid token, and the limit of 25 registrations per
+/// event type per MSN (1 for `user.checked-in.v1`).
+final class FakeVippsAPI: Sendable {
+    static let clientID = "fake-client-id"
+    static let clientSecret = "fake-client-secret-Zq81"
+    static let subscriptionKey = "fake-subscription-key-Ht55"
+
+    /// One request as the fake saw it.
+    struct Seen: Sendable {
+        var method: String
+        var target: String
+        var headers: [(name: String, value: String)]
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    struct Registration: Sendable {
+        var id: String
+        var url: String
+        var events: [String]
+        var msn: String
+        var secret: String
+    }
+
+    private struct State {
+        var tokens: [String: String] = [:]  // token -> msn
+        var registrations: [Registration] = []
+        var seen: [Seen] = []
+        var revokeTokens = false
+    }
+
+    private let state = Mutex(State())
+    private let server: HTTPServer
+    /// `http://127.0.0.1:PORT`.
+    let baseURL: String
+
+    init() throws {
+        let box = HandlerBox()
+        server = HTTPServer(
+            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
+            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) }
+        )
+        baseURL = "http://127.0.0.1:\(try server.start().port)"
+        box.fake = self
+    }
+
+    /// Every request seen so far.
+    var seen: [Seen] { state.withLock { $0.seen } }
+    /// Every registration held.
+    var registrations: [Registration] { state.withLock { $0.registrations } }
+    /// Tokens issued from now on are forgotten at once, so API calls carrying them get 401.
+    func revokeTokens() { state.withLock { $0.revokeTokens = true } }
+
+    /// Adds registrations directly (to reach the limit fast).
+    func preload(_ count: Int, event: String, msn: String) {
+        state.withLock { state in
+            for index in 0..<count {
+                state.registrations.append(
+                    Registration(
+                        id: UUID().uuidString.lowercased(),
+                        url: "https://preloaded.example.com/\(index)",
+                        events: [event],
+                        msn: msn,
+                        secret: "preloaded"
+                    )
+                )
+            }
+        }
+    }
+
+    func stop() {
+        let done = DispatchSemaphore(value: 0)
+        server.shutdown(deadline: .seconds(1)) { done.signal() }
+        _ = done.wait(timeout: .now() + 5)
+    }
+
+    private func answer(_ request: HTTPRequest) -> HTTPResponse {
+        let seen = Seen(method: request.method, target: request.target, headers: request.headers.fields)
+        state.withLock { $0.seen.append(seen) }
+        let path = String(request.head.path)
+        if path == "/accesstoken/get" {
+            guard request.method == "POST" else { return problem(405, "Method Not Allowed") }
+            return token(seen)
+        }
+        let prefix = "/webhooks/v1/webhooks"
+        guard path == prefix || path.hasPrefix(prefix + "/") else { return problem(404, "Not Found") }
+        guard seen.header("Ocp-Apim-Subscription-Key") == Self.subscriptionKey else {
+            return json(401, #"{"statusCode":401,"message":"Access denied due to invalid subscription key."}"#)
+        }
+        let bearer = seen.header("Authorization") ?? ""
+        let token = bearer.hasPrefix("Bearer ") ? String(bearer.dropFirst(7)) : ""
+        guard let tokenMSN = state.withLock({ $0.tokens[token] }) else {
+            return problem(401, "Unauthorized", detail: "The access token is missing, expired or invalid.")
+        }
+        guard let msn = seen.header("Merchant-Serial-Number"), Self.isMSN(msn) else {
+            return problem(
+                400,
+                "Bad Request",
+                detail: "One or more validation errors occurred.",
+                fields: [("Merchant-Serial-Number", "must match ^[0-9]{4,6}$")]
+            )
+        }
+        guard msn == tokenMSN else { return problem(403, "Forbidden", detail: "The token is for another merchant.") }
+        switch (request.method, path == prefix) {
+        case ("POST", true): return register(request.body, msn: msn)
+        case ("GET", true): return list(msn: msn)
+        case ("DELETE", false): return delete(id: String(path.dropFirst(prefix.count + 1)), msn: msn)
+        default: return problem(405, "Method Not Allowed")
+        }
+    }
+
+    private func token(_ seen: Seen) -> HTTPResponse {
+        guard seen.header("Ocp-Apim-Subscription-Key") == Self.subscriptionKey else {
+            return json(401, #"{"statusCode":401,"message":"Access denied due to invalid subscription key."}"#)
+        }
+        guard seen.header("client_id") == Self.clientID, seen.header("client_secret") == Self.clientSecret else {
+            return json(401, #"{"error":"unauthorized_client","error_description":"Invalid client credentials."}"#)
+        }
+        guard let msn = seen.header("Merchant-Serial-Number"), Self.isMSN(msn) else {
+            return problem(400, "Bad Request", detail: "Merchant-Serial-Number is missing or invalid.")
+        }
+        let token = "tok-" + UUID().uuidString
+        state.withLock { if !$0.revokeTokens { $0.tokens[token] = msn } }
+        return json(
+            200,
+            #"{"token_type":"Bearer","expires_in":"3599","ext_expires_in":"3599","expires_on":"1700000000","#
+                + #""not_before":"1699996300","resource":"00000002-0000-0000-c000-000000000000","#
+                + #""access_token":"\#(token)"}"#
+        )
+    }
+
+    private func register(_ body: [UInt8], msn: String) -> HTTPResponse {
+        guard let json = try? JSONParser.parse(body), let url = json["url"]?.stringValue,
+            case .array(let items)? = json["events"]
+        else {
+            return problem(
+                400,
+                "Bad Request",
+                detail: "One or more validation errors occurred.",
+                fields: [("body", "must be {\"url\": string, \"events\": [string]}")]
+            )
+        }
+        let events = items.compactMap(\.stringValue)
+        var fields: [(String, String)] = []
+        if !url.hasPrefix("https://") { fields.append(("url", "must be an absolute https URL")) }
+        if events.isEmpty { fields.append(("events", "must not be empty")) }
+        for event in events where !SampleEvents.knownTypes.contains(event) {
+            fields.append(("events", "unknown event type \(event)"))
+        }
+        guard fields.isEmpty else {
+            return problem(400, "Bad Request", detail: "One or more validation errors occurred.", fields: fields)
+        }
+        return state.withLock { state in
+            for event in events {
+                let limit = event == "user.checked-in.v1" ? 1 : 25
+                let used = state.registrations.filter { $0.msn == msn && $0.events.contains(event) }.count
+                if used >= limit {
+                    return problem(
+                        400,
+                        "Bad Request",
+                        detail: "Maximum number of webhooks reached for this merchant.",
+                        fields: [("events", "\(event) already has \(limit) registrations for MSN \(msn)")]
+                    )
+                }
+            }
+            let created = Registration(
+                id: UUID().uuidString.lowercased(),
+                url: url,
+                events: events,
+                msn: msn,
+                secret: "whsec-" + UUID().uuidString + "/+="
+            )
+            state.registrations.append(created)
+            return self.json(201, #"{"id":"\#(created.id)","secret":"\#(created.secret)"}"#)
+        }
+    }
+
+    private func list(msn: String) -> HTTPResponse {
+        let items = state.withLock { $0.registrations.filter { $0.msn == msn } }.map { registration in
+            JSONValue.object([
+                JSONMember("id", .string(registration.id)), JSONMember("url", .string(registration.url)),
+                JSONMember("events", .array(registration.events.map(JSONValue.string))),
+            ])
+        }
+        return json(200, JSONValue.object([JSONMember("webhooks", .array(items))]).compactText)
+    }
+
+    private func delete(id: String, msn: String) -> HTTPResponse {
+        let removed = state.withLock { state in
+            let before = state.registrations.count
+            state.registrations.removeAll { $0.id == id && $0.msn == msn }
+            return state.registrations.count < before
+        }
+        return removed ? HTTPResponse(status: 204) : problem(404, "Not Found", detail: "No webhook with id \(id).")
+    }
+
+    private static func isMSN(_ text: String) -> Bool {
+        (4...6).contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    private func json(_ status: Int, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(text.utf8))
+    }
+
+    private func problem(
+        _ status: Int,
+        _ title: String,
+        detail: String? = nil,
+        fields: [(String, String)] = []
+    ) -> HTTPResponse {
+        var members = [
+            JSONMember("type", .string("https://developer.vippsmobilepay.com/docs/APIs/webhooks-api/errors")),
+            JSONMember("title", .string(title)), JSONMember("status", .number(JSONNumber(Int64(status)))),
+        ]
+        if let detail { members.append(JSONMember("detail", .string(detail))) }
+        members += [
+            JSONMember("instance", .string("/webhooks/v1/webhooks")),
+            JSONMember("traceId", .string("trace-0001")),
+            JSONMember(
+                "extraDetails",
+                .array(
+                    fields.map { .object([JSONMember("name", .string($0.0)), JSONMember("reason", .string($0.1))]) }
+                )
+            ),
+        ]
+        return HTTPResponse(
+            status: status,
+            headers: ["Content-Type": "application/problem+json"],
+            body: JSONValue.object(members).compactBytes
+        )
+    }
+}
+
+/// Lets the handler reach the fake once it is fully initialised, without keeping it alive.
+private final class HandlerBox: Sendable {
+    private struct WeakFake: Sendable {
+        weak var value: FakeVippsAPI?
+    }
+
+    private let stored = Mutex(WeakFake())
+    var fake: FakeVippsAPI? {
+        get { stored.withLock { $0.value } }
+        set { stored.withLock { $0.value = newValue } }
+    }
+}

@@ -1,0 +1,62 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Synchronization
+
+/// A loopback webhook receiver on the project's HTTPServer that records every request and answers with a fixed
+/// status, optionally after a delay (to observe how many requests are in flight at once).
+final class RecordingReceiver: Sendable {
+    private struct State {
+        var requests: [HTTPRequest] = []
+        var inFlight = 0
+        var maxInFlight = 0
+    }
+
+    private final class Shared: Sendable {
+        let mutex = Mutex(State())
+    }
+
+    private let shared = Shared()
+    private let server: HTTPServer
+    /// The bound port on 127.0.0.1.
+    let port: Int
+
+    /// - Parameters:
+    ///   - status: the status of every answer.
+    ///   - answer: the answer body.
+    ///   - delayMilliseconds: how long each answer waits.
+    init(status: Int = 200, answer: String = #"{"status":"accepted"}"#, delayMilliseconds: Int = 0) throws {
+        let shared = shared
+        server = HTTPServer(
+            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
+            handler: ClosureHTTPHandler { request, respond in
+                shared.mutex.withLock { state in
+                    state.requests.append(request)
+                    state.inFlight += 1
+                    state.maxInFlight = max(state.maxInFlight, state.inFlight)
+                }
+                let response = HTTPResponse(
+                    status: status,
+                    headers: ["Content-Type": "application/json"],
+                    body: Array(answer.utf8)
+                )
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delayMilliseconds)) {
+                    shared.mutex.withLock { $0.inFlight -= 1 }
+                    respond(response)
+                }
+            }
+        )
+        port = try server.start().port
+    }
+
+    /// Every request received so far.
+    var requests: [HTTPRequest] { shared.mutex.withLock { $0.requests } }
+    /// Most requests that were being answered at the same time.
+    var maxInFlight: Int { shared.mutex.withLock { $0.maxInFlight } }
+
+    func stop() {
+        let done = DispatchSemaphore(value: 0)
+        server.shutdown(deadline: .seconds(1)) { done.signal() }
+        _ = done.wait(timeout: .now() + 5)
+    }
+}

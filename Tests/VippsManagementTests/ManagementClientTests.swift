@@ -1,0 +1,163 @@
+import Synchronization
+import Testing
+import VippsManagement
+
+/// Answers from a script and records the requests (a test double for the transport).
+final class ScriptedTransport: ManagementTransport {
+    private let state: Mutex<(answers: [Result<ManagementResponse, ManagementError>], seen: [ManagementRequest])>
+
+    init(_ answers: [Result<ManagementResponse, ManagementError>]) {
+        state = Mutex((answers, []))
+    }
+
+    var seen: [ManagementRequest] { state.withLock { $0.seen } }
+
+    func perform(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse {
+        let next = state.withLock { state in
+            state.seen.append(request)
+            return state.answers.isEmpty ? .failure(.network("script exhausted")) : state.answers.removeFirst()
+        }
+        return try next.get()
+    }
+}
+
+@Suite("management client")
+struct ManagementClientTests {
+    static let credentials = ManagementCredentials(
+        clientID: "cid",
+        clientSecret: "client-secret-123",
+        subscriptionKey: "sub-key-456",
+        msn: "654321"
+    )
+    static let identity = ClientIdentity(
+        systemName: "vipps-webhookd",
+        systemVersion: "1.2.3",
+        pluginName: "cli",
+        pluginVersion: "1.2.3"
+    )
+
+    static func json(_ status: Int, _ text: String) -> Result<ManagementResponse, ManagementError> {
+        .success(ManagementResponse(status: status, contentType: "application/json", body: Array(text.utf8)))
+    }
+
+    static let token = json(200, #"{"access_token":"the-token-789","expires_in":"3600","token_type":"Bearer"}"#)
+
+    @Test("one token for several calls; every call carries the documented headers")
+    func headersAndTokenReuse() throws {
+        let transport = ScriptedTransport([
+            Self.token, Self.json(201, #"{"id":"id-1","secret":"s3cr3t"}"#),
+            Self.json(200, #"{"webhooks":[{"id":"id-1","url":"https://a/x","events":["e1","e2"]}]}"#),
+            .success(ManagementResponse(status: 204, contentType: nil, body: [])),
+        ])
+        let client = try ManagementClient(
+            baseURL: "https://api.example/",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
+        let created = try client.register(url: "https://a/x", events: ["e1", "e2"])
+        #expect(created.id == "id-1" && created.secret == "s3cr3t")
+        #expect(!"\(created)".contains("s3cr3t"))
+        #expect(try client.list() == [WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1", "e2"])])
+        try client.delete(id: "id-1")
+
+        let seen = transport.seen
+        #expect(seen.map(\.method) == ["POST", "POST", "GET", "DELETE"])
+        #expect(
+            seen.map(\.url) == [
+                "https://api.example/accesstoken/get", "https://api.example/webhooks/v1/webhooks",
+                "https://api.example/webhooks/v1/webhooks", "https://api.example/webhooks/v1/webhooks/id-1",
+            ]
+        )
+        #expect(seen[0].header("client_id") == "cid")
+        #expect(seen[0].header("client_secret") == "client-secret-123")
+        #expect(seen[0].header("Ocp-Apim-Subscription-Key") == "sub-key-456")
+        #expect(seen[0].header("Merchant-Serial-Number") == "654321")
+        #expect(seen[0].body.isEmpty)
+        #expect(String(decoding: seen[1].body, as: UTF8.self) == #"{"url":"https://a/x","events":["e1","e2"]}"#)
+        #expect(seen[1].header("Content-Type") == "application/json")
+        for request in seen.dropFirst() {
+            #expect(request.header("Authorization") == "Bearer the-token-789")
+            #expect(request.header("Ocp-Apim-Subscription-Key") == "sub-key-456")
+            #expect(request.header("Merchant-Serial-Number") == "654321")
+            #expect(request.header("Vipps-System-Name") == "vipps-webhookd")
+            #expect(request.header("Vipps-System-Version") == "1.2.3")
+            #expect(request.header("Vipps-System-Plugin-Name") == "cli")
+            #expect(request.header("Vipps-System-Plugin-Version") == "1.2.3")
+        }
+    }
+
+    @Test("an answer echoing a secret is redacted in the error")
+    func redaction() throws {
+        let transport = ScriptedTransport([
+            Self.token,
+            Self.json(401, #"{"message":"token the-token-789 with key sub-key-456 refused"}"#),
+        ])
+        let client = try ManagementClient(
+            baseURL: "https://api.example",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
+        do {
+            _ = try client.list()
+            Issue.record("list succeeded")
+        } catch {
+            #expect(
+                error.description
+                    == "401 Unauthorized: token <redacted> with key <redacted> refused — the access token was missing "
+                    + "or not accepted"
+            )
+        }
+    }
+
+    @Test("token answers: expires_in as text or number; no access_token is a malformed answer")
+    func tokenShapes() throws {
+        for answer in [
+            #"{"access_token":"t-1","expires_in":3600}"#, #"{"access_token":"t-1","expires_in":"3600"}"#,
+        ] {
+            let transport = ScriptedTransport([Self.json(200, answer), Self.json(200, #"{"webhooks":[]}"#)])
+            let client = try ManagementClient(
+                baseURL: "https://api.example",
+                credentials: Self.credentials,
+                identity: Self.identity,
+                transport: transport
+            )
+            #expect(try client.list().isEmpty)
+        }
+        let transport = ScriptedTransport([Self.json(200, #"{"token_type":"Bearer"}"#)])
+        let client = try ManagementClient(
+            baseURL: "https://api.example",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
+        #expect(throws: ManagementError.malformedResponse("token answer has no \"access_token\"")) {
+            try client.list()
+        }
+    }
+
+    @Test("bad input throws before any request")
+    func inputFirst() throws {
+        let transport = ScriptedTransport([])
+        let client = try ManagementClient(
+            baseURL: "https://api.example",
+            credentials: Self.credentials,
+            identity: Self.identity,
+            transport: transport
+        )
+        #expect(throws: ManagementError.self) { try client.register(url: "http://a/x", events: ["e"]) }
+        #expect(throws: ManagementError.self) { try client.delete(id: "a/b") }
+        #expect(transport.seen.isEmpty)
+        var badMSN = Self.credentials
+        badMSN.msn = "12"
+        #expect(throws: ManagementError.self) {
+            try ManagementClient(
+                baseURL: "https://api.example",
+                credentials: badMSN,
+                identity: Self.identity,
+                transport: transport
+            )
+        }
+    }
+}
