@@ -76,4 +76,29 @@ import Testing
         #expect(try lines(output).isEmpty)
         #expect(try sink.write(event).offset == UInt64(EventLine.render(event).count))
     }
+
+    @Test func batchWritesInOrderWithOnePositionPerEventAndSkipsLinesWrittenBeforeACrash() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let events = (1...5).map {
+            StoredEvent(sequence: UInt64($0), id: "e\($0)", type: "t", endpoint: "/e", receivedAtMillis: 0,
+                        body: Array("{\"n\":\($0)}".utf8))
+        }
+        let first = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        _ = try first.write([events[0], events[1]])
+        // Restart with e2 and e3 pending: e2 is already in the file (its mark was lost), e3 is not.
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: ["e2", "e3"], logger: testLogger)
+        let positions = try sink.write(Array(events[1...4]))
+        let ids = try lines(output).map { String($0.dropFirst(8).prefix(2)) }
+        #expect(ids == ["e1", "e2", "e3", "e4", "e5"])
+        let sizes = events.map { UInt64(EventLine.render($0).count) }
+        let expected = (1...4).map { index in sizes[0...index].reduce(0, +) }
+        #expect(positions.map(\.offset) == expected)
+        let failing = SyscallFaults()
+        let faulty = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: failing, logger: testLogger)
+        failing.fail("fdatasync", errno: EIO, times: 1)
+        #expect(throws: StorageError.self) { try faulty.write(events) }
+        #expect(try lines(output).count == 5, "a failed batch leaves none of its lines")
+    }
 }
