@@ -8,7 +8,8 @@ import VippsWebhooks
 /// delivered once they are done (run successfully, or dead-lettered).
 ///
 /// When the dispatcher's queue is full, events wait in an in-memory overflow in arrival order (so per-payment order
-/// holds); past `memoryLimit` they are left to the journal and re-fed when the worker is idle.
+/// holds); past `memoryLimit` they are left to the journal and re-fed when the worker is idle. All state lives on the
+/// worker's serial queue, so the caller (the event store's queue, on the request path) only enqueues.
 final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     let dispatcher: ExecDispatcher
@@ -18,9 +19,9 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let metrics: DaemonMetrics
     private let logger: Logger
     private let memoryLimit: Int
-    private let lock = NSLock()
+    private let queue: DispatchQueue
 
-    // Guarded by `lock`.
+    // Guarded by `queue`.
     private var overflow: [StoredEvent] = []
     private var spilled = false
     private var draining = false
@@ -35,7 +36,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         self.memoryLimit = memoryLimit
-        let timer = DispatchSource.makeTimerSource(queue: .global())
+        queue = DispatchQueue(label: "vipps-webhookd.exec-sink.\(configuration.name)")
+        let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
         timer.setEventHandler { [weak self] in self?.drainOverflow() }
         timer.resume()
@@ -47,8 +49,10 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     func deliver(_ event: StoredEvent) {
-        lock.lock()
-        defer { lock.unlock() }
+        queue.async { [self] in enqueue(event) }
+    }
+
+    private func enqueue(_ event: StoredEvent) {
         guard !draining else { return }
         if overflow.isEmpty, submit(event) { return }
         guard overflow.count < memoryLimit else {
@@ -63,32 +67,18 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
-    var isIdle: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return overflow.isEmpty && dispatcher.depth == 0
-    }
-
-    var needsRefeed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return spilled
-    }
-
-    func refeedStarted() {
-        lock.lock()
-        spilled = false
-        lock.unlock()
-    }
+    var isIdle: Bool { queue.sync { overflow.isEmpty && dispatcher.depth == 0 } }
+    var needsRefeed: Bool { queue.sync { spilled } }
+    func refeedStarted() { queue.sync { spilled = false } }
 
     func reopen() {}
 
     func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
-        lock.lock()
-        draining = true
-        overflow.removeAll()  // Still pending in the journal.
-        timer?.cancel()
-        lock.unlock()
+        queue.sync {
+            draining = true
+            overflow.removeAll()  // Still pending in the journal.
+            timer?.cancel()
+        }
         dispatcher.drain(deadline: deadline) { [self] killed in
             if killed > 0 {
                 logger.warning("hooks still running at the shutdown deadline were killed; their events stay pending",
@@ -99,8 +89,6 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     private func drainOverflow() {
-        lock.lock()
-        defer { lock.unlock() }
         guard !draining, !overflow.isEmpty else { return }
         var taken = 0
         for event in overflow {
@@ -111,15 +99,14 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
-    /// Submits to the dispatcher; false when its queue is full. Call with `lock` held.
+    /// Submits to the dispatcher; false when its queue is full. Call on `queue`.
     private func submit(_ event: StoredEvent) -> Bool {
         let decoded = DecodedEvent.decode(body: event.body)
         let variables = Dictionary(decoded.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         let context = ExecSinkContext(fields: { decoded.topLevelText($0) }, variables: variables,
                                       line: EventLine.render(event))
         let result = dispatcher.submit(event, context: context, orderingKey: decoded.orderingKey) { [self] outcome in
-            // Off the caller's stack: `finished` takes `lock`, which `submit` may be holding.
-            DispatchQueue.global().async { self.finished(event, outcome) }
+            queue.async { self.finished(event, outcome) }
         }
         return result == .accepted
     }
@@ -137,11 +124,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             markDelivered(event)
         case .pending(_, let reason):
             metrics.delivery(sink: name, outcome: "pending")
-            lock.lock()
-            let stopping = draining
-            if !stopping { spilled = true }
-            lock.unlock()
-            if !stopping {
+            if !draining {
+                spilled = true
                 logger.error("hook delivery left pending; it will be fed again from the journal",
                              metadata: ["sink": "\(name)", "id": "\(event.id)", "reason": "\(reason)"])
             }
