@@ -27,7 +27,8 @@ COPY Package.* ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 
-# Static Swift runtime: the binary then needs only glibc, libstdc++/libgcc_s and libssl3 at run time (ldd).
+# Static Swift runtime: the binary then needs glibc, libstdc++/libgcc_s, libssl3 and libcurl4 (FoundationNetworking,
+# used by the management API client) at run time (ldd).
 RUN --mount=type=cache,target=/src/.build \
     swift build -c release --static-swift-stdlib --product vipps-webhookd \
     && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/vipps-webhookd" \
@@ -36,10 +37,11 @@ RUN --mount=type=cache,target=/src/.build \
 # ---- runtime --------------------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim
 
-# libssl3: libcrypto (HMAC-SHA256); libstdc++6: linked even with a static Swift runtime; ca-certificates: the
-# management API client and hooks calling HTTPS; curl: HEALTHCHECK; tini: PID 1.
+# libssl3: libcrypto (HMAC-SHA256); libcurl4: FoundationNetworking (management API client); libstdc++6: linked even
+# with a static Swift runtime; ca-certificates: the management API client and hooks calling HTTPS; curl: HEALTHCHECK;
+# tini: PID 1.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl3 libstdc++6 ca-certificates curl tini \
+    && apt-get install -y --no-install-recommends libssl3 libcurl4 libstdc++6 ca-certificates curl tini \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 vipps-webhookd \
