@@ -5,7 +5,7 @@ public struct VippsWebhookdCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vipps-webhookd",
         abstract: "Receive, verify, store and deliver Vipps MobilePay webhooks.",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, SignCommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, SignCommand.self, DeadLettersCommand.self]
     )
 
     public init() {}
