@@ -41,7 +41,7 @@ struct DeadLettersCommand: ParsableCommand {
                     let letter = try store.load(name)
                     rows.append([
                         name, letter.sink, letter.event.id, letter.event.type, "\(letter.attempts)",
-                        Self.timestamp(letter.deadLetteredAtMillis), letter.lastError.message + retry,
+                        Self.timestamp(letter.deadLetteredAtMillis), Self.shortened(letter.lastError.description) + retry,
                     ].map(Self.printable))
                 } catch {
                     unreadable += 1
@@ -72,6 +72,14 @@ struct DeadLettersCommand: ParsableCommand {
                 $0.properties.generalCategory == .control ? " " : $0
             }))
         }
+
+        /// `text` cut to `maxErrorLength` characters (a hook's stderr tail can be long; the file has all of it).
+        static func shortened(_ text: String) -> String {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.count <= maxErrorLength ? trimmed : trimmed.prefix(maxErrorLength - 1) + "…"
+        }
+
+        static let maxErrorLength = 160
 
         /// UTC ISO 8601 time of `millis` since 1970.
         static func timestamp(_ millis: Int64) -> String {
@@ -108,14 +116,14 @@ struct DeadLettersCommand: ParsableCommand {
                     print("no dead letters to retry (\(stateDirectory)/dead-letters does not exist)")
                     return
                 }
-                throw ValidationError("no dead letters in \(stateDirectory) (dead-letters/ does not exist)")
+                throw CommandFailure("no dead letters in \(stateDirectory) (dead-letters/ does not exist)")
             }
             let store = try DeadLetterStore(stateDirectory: stateDirectory)
             let existing = try store.list()
             let chosen = all ? existing : names
             let missing = chosen.filter { !existing.contains($0) }
             guard missing.isEmpty else {
-                throw ValidationError("no such dead letter: \(missing.joined(separator: ", ")); nothing was queued")
+                throw CommandFailure("no such dead letter: \(missing.joined(separator: ", ")); nothing was queued")
             }
             guard !chosen.isEmpty else {
                 print("no dead letters to retry in \(store.directory)")

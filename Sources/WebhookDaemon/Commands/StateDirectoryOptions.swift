@@ -15,18 +15,18 @@ struct StateDirectoryOptions: ParsableArguments {
             ? ServeCommand.systemConfigurationPath : nil)
         guard let path else { return DevelopmentDefault.stateDirectory }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("\(path): cannot read the file")
+            throw CommandFailure("\(path): cannot read the file")
         }
         let root: Node?
         do {
             root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
         } catch {
-            throw ValidationError("\(path): not valid YAML: \(error)")
+            throw CommandFailure("\(path): not valid YAML: \(error)")
         }
-        guard let mapping = root?.mapping else { throw ValidationError("\(path): expected a mapping at the top") }
+        guard let mapping = root?.mapping else { throw CommandFailure("\(path): expected a mapping at the top") }
         guard let node = mapping["state_dir"] else { return DaemonConfiguration().stateDirectory }
         guard let text = node.scalar?.string, !text.isEmpty else {
-            throw ValidationError("\(path): state_dir: expected a path")
+            throw CommandFailure("\(path): state_dir: expected a path")
         }
         return text
     }
