@@ -71,7 +71,9 @@ struct NginxTLSProxyTests {
         let tamperedID = "nginx-\(UUID().uuidString)"
         let refused = try send(tampered, signing: original, id: tamperedID)
         #expect(refused.status == 401, "\(refused.stderr)")
-        #expect(daemon.logEntries.contains { $0["status"] == "401" }, "the 401 must come from the daemon:\n\(daemon.log)")
+        // The daemon logs a request after answering it: wait for the line.
+        #expect(waitUntil(timeout: 5) { daemon.logEntries.contains { $0["status"] == "401" } },
+                "the 401 must come from the daemon:\n\(daemon.log)")
 
         // Too large for nginx (client_max_body_size 64k): 413 from nginx, the daemon never sees it.
         let padding = String(repeating: "x", count: 70 * 1024)
