@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// `dead-letters list` / `dead-letters retry` against the real daemon: a hook that fails while a flag file exists
@@ -18,27 +19,36 @@ struct DeadLetterCommandTests {
 
         init() throws {
             dir = try TemporaryDirectory()
-            let secretFile = try dir.write("secret", DeadLetterCommandTests.secret + "\n")
+            config = dir.path + "/config.yaml"
+            try dir.write("secret", DeadLetterCommandTests.secret + "\n")
             try dir.write("fail", "")
+            try writeConfig(sink: "fulfil")
+        }
+
+        /// Writes the config with the exec sink (and the route to it) called `sink`.
+        func writeConfig(sink: String) throws {
             let script = #"if [ -e "$1" ]; then echo "flag $1 is set" >&2; exit 3; fi; cat >> "$2""#
-            config = try dir.write("config.yaml", """
+            try dir.write(
+                "config.yaml",
+                """
                 listen: "127.0.0.1:0"
                 public_url: "https://hooks.example.com"
                 state_dir: "\(dir.path)/state"
                 log: { format: json, level: info }
                 endpoints:
                   - path: "\(DeadLetterCommandTests.path)"
-                    secret_file: "\(secretFile)"
+                    secret_file: "\(dir.path)/secret"
                     routes:
                       - events: ["*"]
-                        sinks: ["fulfil"]
+                        sinks: ["\(sink)"]
                 sinks:
-                  fulfil:
+                  \(sink):
                     exec: ["/bin/sh", "-c", \(jsonString(script)), "hook", "\(dir.path)/fail", "\(dir.path)/hook.out"]
                     timeout_seconds: 5
                     max_attempts: 2
                     concurrency: 1
-                """)
+                """
+            )
         }
 
         func deadLetters() -> [String] {
@@ -56,10 +66,17 @@ struct DeadLetterCommandTests {
             let id = "e2e-\(UUID().uuidString)"
             let body = SignedDelivery.sampleBody()
             let headers = SignedDelivery.headerArguments(
-                secret: DeadLetterCommandTests.secret, host: "hooks.example.com", path: DeadLetterCommandTests.path,
-                body: body, id: id)
+                secret: DeadLetterCommandTests.secret,
+                host: "hooks.example.com",
+                path: DeadLetterCommandTests.path,
+                body: body,
+                id: id
+            )
             let answer = try SignedDelivery.post(
-                url: "http://127.0.0.1:\(daemon.port)\(DeadLetterCommandTests.path)", body: body, arguments: headers)
+                url: "http://127.0.0.1:\(daemon.port)\(DeadLetterCommandTests.path)",
+                body: body,
+                arguments: headers
+            )
             try #require(answer.status == 200, "\(answer.stderr)\n\(daemon.log)")
             try #require(waitUntil(timeout: 10) { deadLetters().count == 1 }, "no dead letter; log:\n\(daemon.log)")
             return id
@@ -90,7 +107,8 @@ struct DeadLetterCommandTests {
         #expect(retried.stdout.contains("picks them up within a few seconds"), "\(retried.stdout)")
 
         let redelivered = waitUntil(timeout: 10) {
-            setup.deadLetters().isEmpty && daemon.logEntries.contains { $0["msg"] == "dead letter delivered; its file is removed" }
+            setup.deadLetters().isEmpty
+                && daemon.logEntries.contains { $0["msg"] == "dead letter delivered; its file is removed" }
         }
         #expect(redelivered, "dead letter not redelivered; log:\n\(daemon.log)")
         let lines = try String(contentsOfFile: setup.hookOutput, encoding: .utf8).split(separator: "\n")
@@ -99,7 +117,9 @@ struct DeadLetterCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: setup.deadLetterFolder + "/requeue").isEmpty)
 
         let metrics = try SignedDelivery.get(url: "http://127.0.0.1:\(daemon.port)/metrics")
-        let counted = metrics.split(separator: "\n").filter { $0.hasPrefix("vipps_webhookd_dead_letter_requeues_total") }
+        let counted = metrics.split(separator: "\n").filter {
+            $0.hasPrefix("vipps_webhookd_dead_letter_requeues_total")
+        }
         #expect(counted.contains { $0.contains(#"result="queued""#) && $0.hasSuffix(" 1") }, "\(counted)")
         #expect(counted.contains { $0.contains(#"result="delivered""#) && $0.hasSuffix(" 1") }, "\(counted)")
 
@@ -129,6 +149,46 @@ struct DeadLetterCommandTests {
         #expect(redelivered, "dead letter not redelivered after the restart; log:\n\(second.log)")
         let lines = try String(contentsOfFile: setup.hookOutput, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 1 && lines.first?.contains(id) == true, "\(lines)")
+    }
+
+    @Test("a marker for a sink that is not configured stays until a reload brings the sink back")
+    func markerWaitsForItsSink() throws {
+        let setup = try Setup()
+        let daemon = try LaunchedDaemon(configPath: setup.config)
+        defer { daemon.stop() }
+        let id = try setup.deadLetterOneEvent(daemon)
+        let name = try #require(setup.deadLetters().first)
+        func reload(expecting count: Int) throws {
+            kill(daemon.process.processIdentifier, SIGHUP)
+            let reloaded = waitUntil(timeout: 5) {
+                daemon.logEntries.filter { $0["msg"] == "SIGHUP: configuration reloaded" }.count == count
+            }
+            try #require(reloaded, "no reload; log:\n\(daemon.log)")
+        }
+
+        try setup.writeConfig(sink: "renamed")
+        try reload(expecting: 1)
+        try FileManager.default.removeItem(atPath: setup.flag)
+        let retried = try setup.command(["retry", name])
+        #expect(retried.status == 0, "\(retried.stderr)")
+        let complained = waitUntil(timeout: 5) {
+            daemon.logEntries.contains {
+                $0["msg"] == "dead letter's sink is not a configured exec sink; its retry marker stays until it is"
+                    && $0["sink"] == "fulfil" && $0["dead_letter"] == name
+            }
+        }
+        #expect(complained, "\(daemon.log)")
+        #expect(FileManager.default.fileExists(atPath: "\(setup.deadLetterFolder)/requeue/\(name)"))
+        #expect(setup.deadLetters() == [name])
+        #expect(!FileManager.default.fileExists(atPath: setup.hookOutput))
+
+        try setup.writeConfig(sink: "fulfil")
+        try reload(expecting: 2)
+        #expect(waitUntil(timeout: 10) { setup.deadLetters().isEmpty }, "\(daemon.log)")
+        let lines = try String(contentsOfFile: setup.hookOutput, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.contains(id) == true, "\(lines)")
+        let complaints = daemon.logEntries.filter { $0["msg"]?.hasPrefix("dead letter's sink is not") == true }
+        #expect(complaints.count == 1, "logged once per marker, not at every scan: \(complaints.count)")
     }
 
     @Test("retry refuses bad and unknown names without queueing anything")

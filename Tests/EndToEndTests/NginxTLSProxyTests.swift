@@ -16,8 +16,10 @@ struct NginxTLSProxyTests {
     @Test("signed events over HTTPS are accepted, tampered ones get 401, bodies over client_max_body_size get 413")
     func throughNginx() throws {
         for tool in [Self.nginx, "/usr/bin/openssl", "/usr/bin/curl"] {
-            try #require(FileManager.default.isExecutableFile(atPath: tool),
-                         "\(tool) is missing: install nginx, openssl and curl (.ci/run does) to run this test")
+            try #require(
+                FileManager.default.isExecutableFile(atPath: tool),
+                "\(tool) is missing: install nginx, openssl and curl (.ci/run does) to run this test"
+            )
         }
         let dir = try TemporaryDirectory()
         let tlsPort = try freeLoopbackPort()
@@ -25,7 +27,9 @@ struct NginxTLSProxyTests {
         let eventsFile = dir.path + "/events.jsonl"
         let secretFile = try dir.write("secret", Self.secret + "\n")
         // The daemon allows 1 MiB, so a 413 can only come from nginx's client_max_body_size (64k).
-        let config = try dir.write("config.yaml", """
+        let config = try dir.write(
+            "config.yaml",
+            """
             listen: "127.0.0.1:0"
             public_url: "https://\(Self.host):\(tlsPort)"
             state_dir: "\(dir.path)/state"
@@ -40,18 +44,29 @@ struct NginxTLSProxyTests {
             sinks:
               events:
                 file: "\(eventsFile)"
-            """)
+            """
+        )
         let daemon = try LaunchedDaemon(configPath: config)
         defer { daemon.stop() }
         let proxy = try NginxProcess(
-            directory: dir, daemonPort: daemon.port, tlsPort: tlsPort, certificate: certificate, key: key)
+            directory: dir,
+            daemonPort: daemon.port,
+            tlsPort: tlsPort,
+            certificate: certificate,
+            key: key
+        )
         defer { proxy.stop() }
 
         let url = "https://\(Self.host):\(tlsPort)\(Self.path)"
         let tls = ["--resolve", "\(Self.host):\(tlsPort):127.0.0.1", "--cacert", certificate, "-H", "Expect:"]
         func send(_ body: [UInt8], signing signed: [UInt8]? = nil, id: String) throws -> (status: Int, stderr: String) {
             let headers = SignedDelivery.headerArguments(
-                secret: Self.secret, host: "\(Self.host):\(tlsPort)", path: Self.path, body: signed ?? body, id: id)
+                secret: Self.secret,
+                host: "\(Self.host):\(tlsPort)",
+                path: Self.path,
+                body: signed ?? body,
+                id: id
+            )
             return try SignedDelivery.post(url: url, body: body, arguments: tls + headers)
         }
         func eventsLines() -> [Substring] {
@@ -66,14 +81,18 @@ struct NginxTLSProxyTests {
 
         // Tampered: the body differs from the signed one; the daemon refuses it behind nginx.
         let original = SignedDelivery.sampleBody()
-        let tampered = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "49900", with: "1").utf8)
+        let tampered = Array(
+            String(decoding: original, as: UTF8.self).replacingOccurrences(of: "49900", with: "1").utf8
+        )
         try #require(tampered != original)
         let tamperedID = "nginx-\(UUID().uuidString)"
         let refused = try send(tampered, signing: original, id: tamperedID)
         #expect(refused.status == 401, "\(refused.stderr)")
         // The daemon logs a request after answering it: wait for the line.
-        #expect(waitUntil(timeout: 5) { daemon.logEntries.contains { $0["status"] == "401" } },
-                "the 401 must come from the daemon:\n\(daemon.log)")
+        #expect(
+            waitUntil(timeout: 5) { daemon.logEntries.contains { $0["status"] == "401" } },
+            "the 401 must come from the daemon:\n\(daemon.log)"
+        )
 
         // Too large for nginx (client_max_body_size 64k): 413 from nginx, the daemon never sees it.
         let padding = String(repeating: "x", count: 70 * 1024)
@@ -94,10 +113,13 @@ struct NginxTLSProxyTests {
         let certificate = dir.path + "/cert.pem"
         let key = dir.path + "/key.pem"
         let out = try ChildProcess.run(
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-             "-subj", "/CN=\(Self.host)", "-addext", "subjectAltName=DNS:\(Self.host)", "-keyout", key,
-             "-out", certificate],
-            executable: URL(fileURLWithPath: "/usr/bin/openssl"))
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", "/CN=\(Self.host)", "-addext", "subjectAltName=DNS:\(Self.host)", "-keyout", key,
+                "-out", certificate,
+            ],
+            executable: URL(fileURLWithPath: "/usr/bin/openssl")
+        )
         try #require(out.status == 0, "openssl failed: \(out.stderr)")
         return (certificate, key)
     }
@@ -113,13 +135,22 @@ private final class NginxProcess {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../config/nginx/vipps-webhookd.conf")
         let site = try Self.testSite(
-            from: String(contentsOf: shipped, encoding: .utf8), daemonPort: daemonPort, tlsPort: tlsPort,
-            certificate: certificate, key: key, directory: dir.path)
+            from: String(contentsOf: shipped, encoding: .utf8),
+            daemonPort: daemonPort,
+            tlsPort: tlsPort,
+            certificate: certificate,
+            key: key,
+            directory: dir.path
+        )
         for temp in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
-            try FileManager.default.createDirectory(atPath: "\(dir.path)/nginx-temp/\(temp)",
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(dir.path)/nginx-temp/\(temp)",
+                withIntermediateDirectories: true
+            )
         }
-        let configuration = try dir.write("nginx.conf", """
+        let configuration = try dir.write(
+            "nginx.conf",
+            """
             daemon off;
             worker_processes 1;
             pid \(dir.path)/nginx.pid;
@@ -133,7 +164,9 @@ private final class NginxProcess {
                 scgi_temp_path \(dir.path)/nginx-temp/scgi;
             \(site)
             }
-            """, mode: 0o644)
+            """,
+            mode: 0o644
+        )
         let arguments = ["-p", dir.path + "/", "-c", configuration, "-e", dir.path + "/nginx-error.log"]
         let check = try ChildProcess.run(["-t"] + arguments, executable: URL(fileURLWithPath: NginxTLSProxyTests.nginx))
         try #require(check.status == 0, "nginx -t refused the test configuration:\n\(check.stderr)\n\(site)")
@@ -146,10 +179,13 @@ private final class NginxProcess {
         let listening = waitUntil(timeout: 10) {
             guard self.process.isRunning else { return true }
             let probe = try? ChildProcess.run(
-                ["--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--max-time", "2", "--resolve",
-                 "\(NginxTLSProxyTests.host):\(tlsPort):127.0.0.1", "--cacert", certificate,
-                 "https://\(NginxTLSProxyTests.host):\(tlsPort)/"],
-                executable: URL(fileURLWithPath: "/usr/bin/curl"))
+                [
+                    "--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--max-time", "2", "--resolve",
+                    "\(NginxTLSProxyTests.host):\(tlsPort):127.0.0.1", "--cacert", certificate,
+                    "https://\(NginxTLSProxyTests.host):\(tlsPort)/",
+                ],
+                executable: URL(fileURLWithPath: "/usr/bin/curl")
+            )
             return probe?.stdout == "404"
         }
         guard listening, process.isRunning else {
@@ -179,7 +215,12 @@ private final class NginxProcess {
     /// limits, proxy settings) as shipped. The port-80 redirect server is dropped. Throws when the shipped file no
     /// longer has a line this adapts, so the test never silently runs another configuration.
     static func testSite(
-        from shipped: String, daemonPort: Int, tlsPort: Int, certificate: String, key: String, directory: String
+        from shipped: String,
+        daemonPort: Int,
+        tlsPort: Int,
+        certificate: String,
+        key: String,
+        directory: String
     ) throws -> String {
         var site = shipped
         let httpServer = try #require(site.range(of: "server {\n    listen 80;"), "no port-80 server block")
@@ -195,7 +236,10 @@ private final class NginxProcess {
             ("/var/log/nginx/vipps-webhookd.error.log warn", directory + "/nginx-error.log info"),
         ]
         for (old, new) in replacements {
-            try #require(site.contains(old), "config/nginx/vipps-webhookd.conf no longer contains \(old.debugDescription)")
+            try #require(
+                site.contains(old),
+                "config/nginx/vipps-webhookd.conf no longer contains \(old.debugDescription)"
+            )
             site = site.replacingOccurrences(of: old, with: new)
         }
         let directives = site.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }

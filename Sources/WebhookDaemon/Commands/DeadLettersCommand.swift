@@ -18,7 +18,8 @@ struct DeadLettersCommand: ParsableCommand {
     /// `dead-letters list`: one line per dead letter and a total; works without the daemon.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print one line per dead letter: name, sink, event id, type, attempts, when, last error.")
+            abstract: "Print one line per dead letter: name, sink, event id, type, attempts, when, last error."
+        )
 
         @OptionGroup var options: StateDirectoryOptions
 
@@ -39,10 +40,13 @@ struct DeadLettersCommand: ParsableCommand {
                 if !retry.isEmpty { queued += 1 }
                 do {
                     let letter = try store.load(name)
-                    rows.append([
-                        name, letter.sink, letter.event.id, letter.event.type, "\(letter.attempts)",
-                        Self.timestamp(letter.deadLetteredAtMillis), Self.shortened(letter.lastError.description) + retry,
-                    ].map(Self.printable))
+                    rows.append(
+                        [
+                            name, letter.sink, letter.event.id, letter.event.type, "\(letter.attempts)",
+                            Self.timestamp(letter.deadLetteredAtMillis),
+                            Self.shortened(letter.lastError.description) + retry,
+                        ].map(Self.printable)
+                    )
                 } catch {
                     unreadable += 1
                     rows.append([Self.printable(name), "?", "?", "?", "?", "?", "unreadable: \(error)" + retry])
@@ -68,9 +72,13 @@ struct DeadLettersCommand: ParsableCommand {
 
         /// `text` with control characters (a hook's stderr may hold newlines) shown as spaces.
         static func printable(_ text: String) -> String {
-            String(String.UnicodeScalarView(text.unicodeScalars.map {
-                $0.properties.generalCategory == .control ? " " : $0
-            }))
+            String(
+                String.UnicodeScalarView(
+                    text.unicodeScalars.map {
+                        $0.properties.generalCategory == .control ? " " : $0
+                    }
+                )
+            )
         }
 
         /// `text` cut to `maxErrorLength` characters (a hook's stderr tail can be long; the file has all of it).
@@ -92,7 +100,8 @@ struct DeadLettersCommand: ParsableCommand {
     /// `dead-letters retry (NAME…|--all)`: marks dead letters for the daemon to retry.
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Ask the daemon to deliver dead letters again (names as printed by `dead-letters list`).")
+            abstract: "Ask the daemon to deliver dead letters again (names as printed by `dead-letters list`)."
+        )
 
         @OptionGroup var options: StateDirectoryOptions
 
@@ -138,11 +147,13 @@ struct DeadLettersCommand: ParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            print("""
+            print(
+                """
                 \(chosen.count) dead letter\(chosen.count == 1 ? "" : "s") marked for retry in \(markers.directory).
                 The running daemon picks them up within a few seconds (a stopped one when it starts) and removes each \
                 dead letter once its hook succeeds; see its log or run `vipps-webhookd dead-letters list`.
-                """)
+                """
+            )
         }
     }
 }

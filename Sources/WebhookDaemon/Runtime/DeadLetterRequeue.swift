@@ -91,19 +91,31 @@ final class DeadLetterRequeue: @unchecked Sendable {
         do {
             letter = try deadLetters.load(name)
         } catch .notFound {
-            logger.warning("no such dead letter (delivered by an earlier retry?); marker removed",
-                           metadata: ["dead_letter": "\(name)"])
+            logger.warning(
+                "no such dead letter (delivered by an earlier retry?); marker removed",
+                metadata: ["dead_letter": "\(name)"]
+            )
             count(sink: "-", result: "not_found")
             removeMarker(name)
             return
         } catch {
-            reportOnce(name, sink: "-", result: "unreadable",
-                       "cannot read dead letter; its retry marker stays", ["error": "\(error)"])
+            reportOnce(
+                name,
+                sink: "-",
+                result: "unreadable",
+                "cannot read dead letter; its retry marker stays",
+                ["error": "\(error)"]
+            )
             return
         }
         guard let worker = dispatcher.current[letter.sink] as? ExecSinkWorker else {
-            reportOnce(name, sink: letter.sink, result: "unknown_sink",
-                       "dead letter's sink is not a configured exec sink; its retry marker stays until it is", [:])
+            reportOnce(
+                name,
+                sink: letter.sink,
+                result: "unknown_sink",
+                "dead letter's sink is not a configured exec sink; its retry marker stays until it is",
+                [:]
+            )
             return
         }
         inFlight.insert(name)
@@ -112,22 +124,30 @@ final class DeadLetterRequeue: @unchecked Sendable {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
                 context: { ExecSinkContext(event: $0, decoded: DecodedEvent.decode(body: $0.body)) },
-                orderingKey: { DecodedEvent.decode(body: $0.body).orderingKey }
-            ) { [self] outcome in
-                queue.async { self.finished(name, letter: letter, outcome: outcome) }
-            }
+                orderingKey: { DecodedEvent.decode(body: $0.body).orderingKey },
+                completion: { [self] outcome in
+                    queue.async { self.finished(name, letter: letter, outcome: outcome) }
+                }
+            )
         } catch {
             inFlight.remove(name)
-            reportOnce(name, sink: letter.sink, result: "unreadable",
-                       "cannot read dead letter; its retry marker stays", ["error": "\(error)"])
+            reportOnce(
+                name,
+                sink: letter.sink,
+                result: "unreadable",
+                "cannot read dead letter; its retry marker stays",
+                ["error": "\(error)"]
+            )
             return
         }
         switch result {
         case .accepted:
             removeMarker(name)
             count(sink: letter.sink, result: "queued")
-            logger.notice("dead letter queued for another delivery",
-                          metadata: ["dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)"])
+            logger.notice(
+                "dead letter queued for another delivery",
+                metadata: ["dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)"]
+            )
         case .full, .draining:
             // Stays marked; the next scan tries again (or the next start, after a shutdown).
             inFlight.remove(name)
@@ -136,22 +156,32 @@ final class DeadLetterRequeue: @unchecked Sendable {
 
     private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome) {
         inFlight.remove(name)
-        let metadata: Logger.Metadata = ["dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)"]
+        let metadata: Logger.Metadata = [
+            "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
+        ]
         switch outcome {
         case .delivered(let attempts):
             count(sink: letter.sink, result: "delivered")
-            logger.notice("dead letter delivered; its file is removed",
-                          metadata: metadata.merging(["attempts": "\(attempts)"]) { $1 })
+            logger.notice(
+                "dead letter delivered; its file is removed",
+                metadata: metadata.merging(["attempts": "\(attempts)"]) { $1 }
+            )
             recordDelivery(of: letter)
         case .deadLettered(let attempts, let lastError, _):
             count(sink: letter.sink, result: "failed")
-            logger.error("retried dead letter failed again; its file is replaced",
-                         metadata: metadata.merging(["attempts": "\(attempts)",
-                                                     "last_error": "\(lastError.message)"]) { $1 })
+            logger.error(
+                "retried dead letter failed again; its file is replaced",
+                metadata: metadata.merging([
+                    "attempts": "\(attempts)",
+                    "last_error": "\(lastError.message)",
+                ]) { $1 }
+            )
         case .pending(_, let reason):
             count(sink: letter.sink, result: "interrupted")
-            logger.warning("dead letter retry interrupted; it stays a dead letter (retry it again)",
-                           metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
+            logger.warning(
+                "dead letter retry interrupted; it stays a dead letter (retry it again)",
+                metadata: metadata.merging(["reason": "\(reason)"]) { $1 }
+            )
         }
     }
 
@@ -160,16 +190,22 @@ final class DeadLetterRequeue: @unchecked Sendable {
     private func recordDelivery(of letter: DeadLetter) {
         let event = letter.event
         guard store.isPending(sequence: event.sequence, sink: letter.sink) else {
-            logger.debug("event was recorded as delivered when it was dead-lettered",
-                         metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"])
+            logger.debug(
+                "event was recorded as delivered when it was dead-lettered",
+                metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
+            )
             return
         }
-        logger.notice("event was still pending for the sink; recording the delivery",
-                      metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"])
+        logger.notice(
+            "event was still pending for the sink; recording the delivery",
+            metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
+        )
         store.markDelivered(sequence: event.sequence, sink: letter.sink) { [logger] error in
             guard let error else { return }
-            logger.error("cannot record delivery; the hook may run again after a restart",
-                         metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"])
+            logger.error(
+                "cannot record delivery; the hook may run again after a restart",
+                metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"]
+            )
         }
     }
 
@@ -177,13 +213,22 @@ final class DeadLetterRequeue: @unchecked Sendable {
         do {
             try markers.remove(name)
         } catch {
-            logger.error("cannot remove dead-letter retry marker", metadata: ["dead_letter": "\(name)",
-                                                                             "error": "\(error)"])
+            logger.error(
+                "cannot remove dead-letter retry marker",
+                metadata: [
+                    "dead_letter": "\(name)",
+                    "error": "\(error)",
+                ]
+            )
         }
     }
 
     private func reportOnce(
-        _ name: String, sink: String, result: String, _ message: Logger.Message, _ extra: Logger.Metadata
+        _ name: String,
+        sink: String,
+        result: String,
+        _ message: Logger.Message,
+        _ extra: Logger.Metadata
     ) {
         guard reported.insert(name).inserted else { return }
         count(sink: sink, result: result)

@@ -10,7 +10,9 @@ extension ExecSinkContext {
     ///   - decoded: `DecodedEvent.decode(body: event.body)`.
     init(event: StoredEvent, decoded: DecodedEvent) {
         let variables = Dictionary(
-            decoded.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+            decoded.environment.map { ($0.name, $0.value) },
+            uniquingKeysWith: { first, _ in first }
+        )
         self.init(fields: { decoded.topLevelText($0) }, variables: variables, line: EventLine.render(event))
     }
 }

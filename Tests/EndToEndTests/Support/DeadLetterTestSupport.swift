@@ -119,8 +119,11 @@ enum SignedDelivery {
     static func headerArguments(secret: String, host: String, path: String, body: [UInt8], id: String) -> [String] {
         let date = HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970))
         let headers = RequestSigner.sign(
-            secret: WebhookSecret(secret), target: SignedTarget(host: host, pathAndQuery: path), date: date,
-            body: body)
+            secret: WebhookSecret(secret),
+            target: SignedTarget(host: host, pathAndQuery: path),
+            date: date,
+            body: body
+        )
         return [
             "-H", "Content-Type: application/json", "-H", "x-ms-date: \(headers.date)",
             "-H", "x-ms-content-sha256: \(headers.contentHash)", "-H", "Authorization: \(headers.authorization)",
@@ -132,9 +135,13 @@ enum SignedDelivery {
     /// could not connect) and curl's standard error.
     static func post(url: String, body: [UInt8], arguments: [String]) throws -> (status: Int, stderr: String) {
         let output = try ChildProcess.run(
-            ["--silent", "--show-error", "--max-time", "10", "--output", "/dev/null", "--write-out", "%{http_code}",
-             "--data-binary", "@-"] + arguments + [url],
-            executable: URL(fileURLWithPath: "/usr/bin/curl"), stdin: body)
+            [
+                "--silent", "--show-error", "--max-time", "10", "--output", "/dev/null", "--write-out", "%{http_code}",
+                "--data-binary", "@-",
+            ] + arguments + [url],
+            executable: URL(fileURLWithPath: "/usr/bin/curl"),
+            stdin: body
+        )
         return (Int(output.stdout) ?? 0, output.stderr)
     }
 
