@@ -134,6 +134,11 @@ public final class EventStore: @unchecked Sendable {
         }
     }
 
+    /// Whether event `sequence` still awaits delivery to `sink` (false once marked, or when unknown).
+    public func isPending(sequence: UInt64, sink: String) -> Bool {
+        queue.sync { ledger.awaits(sequence: sequence, sink: sink) }
+    }
+
     /// Events journaled but not yet delivered to all their sinks, in sequence order, read back from the journal.
     public func pendingDeliveries() throws -> [PendingDelivery] {
         try queue.sync {

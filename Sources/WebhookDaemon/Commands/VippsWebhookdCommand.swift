@@ -7,6 +7,7 @@ public struct VippsWebhookdCommand: ParsableCommand {
         abstract: "Receive, verify, store and deliver Vipps MobilePay webhooks.",
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, SignCommand.self, SendCommand.self, WebhooksCommand.self,
+            DeadLettersCommand.self,
         ]
     )
 

@@ -10,6 +10,7 @@ import VippsWebhooks
 enum DevelopmentDefault {
     static let endpointPath = "/vipps/webhooks"
     static let secretFile = "./var/dev-webhook.secret"
+    static let stateDirectory = "./var/state"
 
     /// The configuration and lines to show the user (how the secret was obtained, how to send a test event).
     struct Setup {
@@ -19,7 +20,7 @@ enum DevelopmentDefault {
 
     static func make(environment: [String: String]) throws -> Setup {
         var configuration = DaemonConfiguration()
-        configuration.stateDirectory = "./var/state"
+        configuration.stateDirectory = stateDirectory
         configuration.sinks = [.init(name: "events", kind: .file(path: "./var/events.jsonl"))]
         var notices = ["no configuration file: running on the embedded development default"]
         let secret: WebhookSecret

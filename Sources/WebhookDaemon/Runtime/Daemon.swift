@@ -20,6 +20,7 @@ final class Daemon: @unchecked Sendable {
     private var store: EventStore!
     private var factory: SinkFactory!
     private var dispatcher: DeliveryDispatcher!
+    private var requeue: DeadLetterRequeue!
     private var endpoints: EndpointTableBox!
     private var server: HTTPServer!
     private var watchdog: SystemdWatchdog?
@@ -58,6 +59,8 @@ final class Daemon: @unchecked Sendable {
             logger.notice("delivering events journaled before the last stop", metadata: ["events": "\(pending.count)"])
         }
         dispatcher.recover(pending)
+        requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
+        requeue.start()
 
         endpoints = EndpointTableBox(EndpointTable(configuration: configuration))
         let handler = IngestHandler(endpoints: endpoints, store: store, dispatcher: dispatcher, metrics: metrics,

@@ -102,9 +102,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     /// Submits to the dispatcher; false when its queue is full. Call on `queue`.
     private func submit(_ event: StoredEvent) -> Bool {
         let decoded = DecodedEvent.decode(body: event.body)
-        let variables = Dictionary(decoded.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
-        let context = ExecSinkContext(fields: { decoded.topLevelText($0) }, variables: variables,
-                                      line: EventLine.render(event))
+        let context = ExecSinkContext(event: event, decoded: decoded)
         let result = dispatcher.submit(event, context: context, orderingKey: decoded.orderingKey) { [self] outcome in
             queue.async { self.finished(event, outcome) }
         }

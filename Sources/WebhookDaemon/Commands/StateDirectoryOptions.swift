@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Yams
+
+/// `--config PATH` for commands that work on the daemon's state offline: only `state_dir` is read, so they work
+/// where the daemon's secrets are not readable (systemd credentials exist only inside the service).
+struct StateDirectoryOptions: ParsableArguments {
+    @Option(
+        help:
+            "The daemon's configuration file (default: /etc/vipps-webhookd/config.yaml, else the development default)."
+    )
+    var config: String?
+
+    /// The daemon's `state_dir`: from the configuration file (the daemon's default when the key is absent), or the
+    /// development default's `./var/state` when there is no file.
+    func stateDirectory() throws -> String {
+        let path =
+            config
+            ?? (FileManager.default.fileExists(atPath: ServeCommand.systemConfigurationPath)
+                ? ServeCommand.systemConfigurationPath : nil)
+        guard let path else { return DevelopmentDefault.stateDirectory }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure("\(path): cannot read the file")
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw CommandFailure("\(path): not valid YAML: \(error)")
+        }
+        guard let mapping = root?.mapping else { throw CommandFailure("\(path): expected a mapping at the top") }
+        guard let node = mapping["state_dir"] else { return DaemonConfiguration().stateDirectory }
+        guard let text = node.scalar?.string, !text.isEmpty else {
+            throw CommandFailure("\(path): state_dir: expected a path")
+        }
+        return text
+    }
+}

@@ -1,0 +1,242 @@
+import Delivery
+import Dispatch
+import Logging
+import Metrics
+import VippsWebhooks
+
+/// Retries the dead letters an operator asked for with `vipps-webhookd dead-letters retry`: every `interval` it
+/// looks for requeue markers (see `RequeueMarkers`), hands each dead letter to the exec sink it failed on (through
+/// `ExecDispatcher.retryDeadLetter`, which removes the dead-letter file once the hook succeeds) and removes the
+/// marker once the retry is queued.
+///
+/// - A marker whose dead letter is gone (delivered by an earlier retry) is removed.
+/// - A marker whose sink is not configured as an exec sink, or whose dead letter cannot be read, stays (it is
+///   logged once): it is retried when a reload brings the sink back, or until the operator removes it.
+/// - A full hook queue leaves the marker for the next scan.
+/// - After a successful retry the event is marked delivered for the sink only if the journal still has it pending
+///   (normally it was marked when it was dead-lettered).
+///
+/// Each outcome is logged and counted in `vipps_webhookd_dead_letter_requeues_total{sink,result}`, `result` one of
+/// `queued`, `delivered`, `failed`, `interrupted`, `not_found`, `unreadable`, `unknown_sink`.
+final class DeadLetterRequeue: @unchecked Sendable {
+    private let deadLetters: DeadLetterStore
+    private let markers: RequeueMarkers
+    private let dispatcher: DeliveryDispatcher
+    private let store: EventStore
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "vipps-webhookd.dead-letter-requeue")
+
+    // Touched only on `queue`.
+    private var timer: (any DispatchSourceTimer)?
+    /// Dead letters handed to a hook queue and not finished: a new marker for one of them is dropped, never run twice.
+    private var inFlight: Set<String> = []
+    /// Markers whose problem was already logged (cleared when the marker goes away).
+    private var reported: Set<String> = []
+    private var scanFailureReported = false
+
+    /// A requeuer over the dead letters of `deadLetters`, feeding the exec sinks `dispatcher` has at each scan.
+    init(deadLetters: DeadLetterStore, dispatcher: DeliveryDispatcher, store: EventStore, logger: Logger) {
+        self.deadLetters = deadLetters
+        self.markers = RequeueMarkers(deadLetters: deadLetters)
+        self.dispatcher = dispatcher
+        self.store = store
+        self.logger = logger
+    }
+
+    deinit {
+        timer?.cancel()
+    }
+
+    /// Creates the marker folder and scans it every `interval` (the first scan right away).
+    func start(interval: DispatchTimeInterval = .seconds(1)) {
+        do {
+            try markers.createDirectory()
+        } catch {
+            logger.error("cannot create the dead-letter requeue folder", metadata: ["error": "\(error)"])
+        }
+        queue.async { [self] in
+            guard timer == nil else { return }
+            let source = DispatchSource.makeTimerSource(queue: queue)
+            source.schedule(deadline: .now(), repeating: interval, leeway: .milliseconds(100))
+            source.setEventHandler { [weak self] in self?.scan() }
+            source.resume()
+            timer = source
+        }
+    }
+
+    /// One pass over the markers (on `queue`).
+    private func scan() {
+        let names: [String]
+        do {
+            names = try markers.names()
+            scanFailureReported = false
+        } catch {
+            if !scanFailureReported {
+                logger.error("cannot read the dead-letter requeue folder", metadata: ["error": "\(error)"])
+                scanFailureReported = true
+            }
+            return
+        }
+        reported.formIntersection(names)
+        for name in names { requeue(name) }
+    }
+
+    private func requeue(_ name: String) {
+        guard !inFlight.contains(name) else {
+            logger.notice("dead letter is being retried already; marker dropped", metadata: ["dead_letter": "\(name)"])
+            removeMarker(name)
+            return
+        }
+        let letter: DeadLetter
+        do {
+            letter = try deadLetters.load(name)
+        } catch .notFound {
+            logger.warning(
+                "no such dead letter (delivered by an earlier retry?); marker removed",
+                metadata: ["dead_letter": "\(name)"]
+            )
+            count(sink: "-", result: "not_found")
+            removeMarker(name)
+            return
+        } catch {
+            reportOnce(
+                name,
+                sink: "-",
+                result: "unreadable",
+                "cannot read dead letter; its retry marker stays",
+                ["error": "\(error)"]
+            )
+            return
+        }
+        guard let worker = dispatcher.current[letter.sink] as? ExecSinkWorker else {
+            reportOnce(
+                name,
+                sink: letter.sink,
+                result: "unknown_sink",
+                "dead letter's sink is not a configured exec sink; its retry marker stays until it is",
+                [:]
+            )
+            return
+        }
+        inFlight.insert(name)
+        let result: KeyedSerialQueue.SubmitResult
+        do {
+            result = try worker.dispatcher.retryDeadLetter(
+                named: name,
+                context: { ExecSinkContext(event: $0, decoded: DecodedEvent.decode(body: $0.body)) },
+                orderingKey: { DecodedEvent.decode(body: $0.body).orderingKey },
+                completion: { [self] outcome in
+                    queue.async { self.finished(name, letter: letter, outcome: outcome) }
+                }
+            )
+        } catch {
+            inFlight.remove(name)
+            reportOnce(
+                name,
+                sink: letter.sink,
+                result: "unreadable",
+                "cannot read dead letter; its retry marker stays",
+                ["error": "\(error)"]
+            )
+            return
+        }
+        switch result {
+        case .accepted:
+            removeMarker(name)
+            count(sink: letter.sink, result: "queued")
+            logger.notice(
+                "dead letter queued for another delivery",
+                metadata: ["dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)"]
+            )
+        case .full, .draining:
+            // Stays marked; the next scan tries again (or the next start, after a shutdown).
+            inFlight.remove(name)
+        }
+    }
+
+    private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome) {
+        inFlight.remove(name)
+        let metadata: Logger.Metadata = [
+            "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
+        ]
+        switch outcome {
+        case .delivered(let attempts):
+            count(sink: letter.sink, result: "delivered")
+            logger.notice(
+                "dead letter delivered; its file is removed",
+                metadata: metadata.merging(["attempts": "\(attempts)"]) { $1 }
+            )
+            recordDelivery(of: letter)
+        case .deadLettered(let attempts, let lastError, _):
+            count(sink: letter.sink, result: "failed")
+            logger.error(
+                "retried dead letter failed again; its file is replaced",
+                metadata: metadata.merging([
+                    "attempts": "\(attempts)",
+                    "last_error": "\(lastError.message)",
+                ]) { $1 }
+            )
+        case .pending(_, let reason):
+            count(sink: letter.sink, result: "interrupted")
+            logger.warning(
+                "dead letter retry interrupted; it stays a dead letter (retry it again)",
+                metadata: metadata.merging(["reason": "\(reason)"]) { $1 }
+            )
+        }
+    }
+
+    /// Marks the event delivered for its sink if the journal still has it pending (its mark after the dead-lettering
+    /// was lost); otherwise there is nothing to record.
+    private func recordDelivery(of letter: DeadLetter) {
+        let event = letter.event
+        guard store.isPending(sequence: event.sequence, sink: letter.sink) else {
+            logger.debug(
+                "event was recorded as delivered when it was dead-lettered",
+                metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
+            )
+            return
+        }
+        logger.notice(
+            "event was still pending for the sink; recording the delivery",
+            metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
+        )
+        store.markDelivered(sequence: event.sequence, sink: letter.sink) { [logger] error in
+            guard let error else { return }
+            logger.error(
+                "cannot record delivery; the hook may run again after a restart",
+                metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"]
+            )
+        }
+    }
+
+    private func removeMarker(_ name: String) {
+        do {
+            try markers.remove(name)
+        } catch {
+            logger.error(
+                "cannot remove dead-letter retry marker",
+                metadata: [
+                    "dead_letter": "\(name)",
+                    "error": "\(error)",
+                ]
+            )
+        }
+    }
+
+    private func reportOnce(
+        _ name: String,
+        sink: String,
+        result: String,
+        _ message: Logger.Message,
+        _ extra: Logger.Metadata
+    ) {
+        guard reported.insert(name).inserted else { return }
+        count(sink: sink, result: result)
+        logger.error(message, metadata: extra.merging(["dead_letter": "\(name)", "sink": "\(sink)"]) { $1 })
+    }
+
+    private func count(sink: String, result: String) {
+        Counter(label: "vipps_webhookd_dead_letter_requeues_total", dimensions: [("sink", sink), ("result", result)])
+            .increment()
+    }
+}
