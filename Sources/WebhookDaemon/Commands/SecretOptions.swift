@@ -23,17 +23,17 @@ struct SecretOptions: ParsableArguments {
         let secret: WebhookSecret
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {
-                throw ValidationError("cannot read secret file \(secretFile)")
+                throw CommandFailure("cannot read secret file \(secretFile)")
             }
             secret = WebhookSecret(fileContents: Array(data))
         } else {
             let name = secretEnv ?? ""
             guard let value = ProcessInfo.processInfo.environment[name] else {
-                throw ValidationError("environment variable \(name) is not set")
+                throw CommandFailure("environment variable \(name) is not set")
             }
             secret = WebhookSecret(value)
         }
-        guard !secret.isEmpty else { throw ValidationError("the secret is empty") }
+        guard !secret.isEmpty else { throw CommandFailure("the secret is empty") }
         return secret
     }
 }

@@ -39,7 +39,7 @@ struct SignCommand: ParsableCommand {
     private func readBody() throws -> [UInt8] {
         if let bodyFile {
             guard let data = FileManager.default.contents(atPath: bodyFile) else {
-                throw ValidationError("cannot read body file \(bodyFile)")
+                throw CommandFailure("cannot read body file \(bodyFile)")
             }
             return Array(data)
         }
