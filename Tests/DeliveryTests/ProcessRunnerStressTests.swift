@@ -45,7 +45,10 @@ struct ProcessRunnerStressTests {
         }
     }
 
-    @Test("hundreds of short children, 16 at a time, with timeouts and kills: every run ends as expected")
+    @Test(
+        "hundreds of short children, 16 at a time, with timeouts and kills: every run ends as expected",
+        .timeLimit(.minutes(1))
+    )
     func manyConcurrentChildren() async throws {
         let total =
             ProcessInfo.processInfo.environment["VIPPS_STRESS_CHILDREN"].flatMap { Int($0) } ?? Self.defaultChildren
