@@ -24,9 +24,7 @@ public final class ProcessRunner: Sendable {
     }
 
     /// Spawn attempts when the program is momentarily busy (ETXTBSY).
-    private static let textBusyAttempts = 30
-    /// How many of the last of those attempts are preceded by a 1 ms pause instead of a yield.
-    private static let textBusyPauses = 10
+    private static let textBusyAttempts = 20
 
     private static let ignoreSIGPIPE: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
@@ -89,15 +87,12 @@ public final class ProcessRunner: Sendable {
         var pid: pid_t = 0
         let spawnResult = Self.withCStrings(argv) { cArgv in
             Self.withCStrings(environment) { cEnvironment in
-                // ETXTBSY: some process (often a child spawned by another thread, between its clone and its
-                // closefrom) still holds the program open for writing. That window is short: retry, yielding first,
-                // then pausing 1 ms (at most `textBusyPauses` ms in all, only on this error path).
+                // ETXTBSY: some process (often a child forked by another thread, between its fork and exec) still
+                // holds the program open for writing. That window is short: try a few times.
                 var result: Int32 = ETXTBSY
-                for attempt in 0..<Self.textBusyAttempts where result == ETXTBSY {
+                for _ in 0..<Self.textBusyAttempts where result == ETXTBSY {
                     result = csystem_spawn(&pid, path, cArgv, cEnvironment, input.read, output.write, errors.write)
-                    if result == ETXTBSY {
-                        if attempt < Self.textBusyAttempts - Self.textBusyPauses { sched_yield() } else { usleep(1000) }
-                    }
+                    if result == ETXTBSY { sched_yield() }
                 }
                 return result
             }
