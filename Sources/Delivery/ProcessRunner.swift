@@ -6,8 +6,9 @@ import Glibc
 ///
 /// Each run is spawned with `posix_spawn` in its own process group, with an empty signal mask and default signal
 /// dispositions, the given environment only, stdin fed from the given bytes through a non-blocking pipe and
-/// stdout/stderr captured through pipes up to a bound. The exit is noticed through a pidfd read source and reaped
-/// with `waitpid(WNOHANG)`; no thread ever blocks on a child. On timeout the whole process group is killed. On a
+/// stdout/stderr captured through pipes up to a bound. The pipes and a pidfd are watched by one epoll thread of the
+/// runner's own (`ProcessRunnerEventLoop`), and the exit is reaped with `waitpid(WNOHANG)` once the pidfd is
+/// readable; no thread ever blocks on a child. On timeout the whole process group is killed. On a
 /// normal exit the group is left alone: a hook that deliberately starts a daemon keeps it (only its output pipes
 /// stop being read after `outputDrainGrace`). Creating a runner sets SIGPIPE to ignored in this process, so a
 /// child that closes stdin early yields EPIPE instead of killing the daemon; children get SIGPIPE's default back.
@@ -34,12 +35,14 @@ public final class ProcessRunner: Sendable {
     ///   - request: Program, arguments, environment, stdin and limits.
     ///   - completion: Called exactly once (on the run's queue) with the result, unless this method throws.
     /// - Returns: A handle to kill the run early.
-    /// - Throws: `ProcessRunnerError` when nothing was started (the completion is then never called).
+    /// - Throws: `ProcessRunnerError` when the run could not be started and watched (the completion is then never
+    ///   called; a child already spawned is killed and reaped).
     @discardableResult
     public func run(
         _ request: ProcessRunnerRequest,
         completion: @escaping @Sendable (ProcessRunnerResult) -> Void
     ) throws(ProcessRunnerError) -> ProcessRunnerHandle {
+        let loop = try ProcessRunnerEventLoop.shared.get()
         guard
             let path = Self.resolveExecutable(
                 request.executable,
@@ -116,9 +119,16 @@ public final class ProcessRunner: Sendable {
             pid: pid,
             request: request,
             queue: DispatchQueue(label: "\(label).\(pid)"),
+            loop: loop,
             completion: completion
         )
-        supervisor.start(stdin: input.write, stdout: output.read, stderr: errors.read, pidfd: pidfd)
+        do {
+            try supervisor.start(stdin: input.write, stdout: output.read, stderr: errors.read, pidfd: pidfd)
+        } catch {
+            ProcessRunnerSyscall.signalGroup(pid, SIGKILL)
+            Self.reapEventually(pid)
+            throw error
+        }
         return ProcessRunnerHandle(supervisor: supervisor)
     }
 

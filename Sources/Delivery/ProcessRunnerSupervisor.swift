@@ -5,12 +5,14 @@ import Glibc
 /// The state of one running child: feeds stdin, collects output, notices the exit, enforces the timeout.
 ///
 /// Every mutable property is touched only on `queue` (a serial queue of its own), which is what makes the
-/// `@unchecked Sendable` sound. Descriptors are closed only in the cancel handlers of their Dispatch sources.
+/// `@unchecked Sendable` sound. The pipes and the pidfd are watched by `ProcessRunnerEventLoop` (not by Dispatch
+/// sources, see there why), whose handlers run on `queue`; a descriptor is closed only through its watch.
 final class ProcessRunnerSupervisor: @unchecked Sendable {
     private enum Stream { case stdout, stderr }
 
     let pid: pid_t
     private let queue: DispatchQueue
+    private let loop: ProcessRunnerEventLoop
     private let completion: @Sendable (ProcessRunnerResult) -> Void
     private let timeout: Duration
     private let terminationGrace: Duration
@@ -20,12 +22,11 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
 
     private var stdinBytes: [UInt8]
     private var stdinOffset = 0
-    private var stdinSource: (any DispatchSourceWrite)?
-    private var stdinFD: Int32 = -1
-    private var readers: [Stream: (source: any DispatchSourceRead, fd: Int32)] = [:]
+    private var stdinWatch: ProcessRunnerEventLoop.Watch?
+    private var readers: [Stream: ProcessRunnerEventLoop.Watch] = [:]
     private var outputs: [Stream: ProcessRunnerResult.Output] = [.stdout: .init(), .stderr: .init()]
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-    private var pidSource: (any DispatchSourceRead)?
+    private var pidWatch: ProcessRunnerEventLoop.Watch?
     private var timers: [any DispatchSourceTimer] = []
     private var termination: ProcessRunnerResult.Termination?
     private var timedOut = false
@@ -36,10 +37,12 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         pid: pid_t,
         request: ProcessRunnerRequest,
         queue: DispatchQueue,
+        loop: ProcessRunnerEventLoop,
         completion: @escaping @Sendable (ProcessRunnerResult) -> Void
     ) {
         self.pid = pid
         self.queue = queue
+        self.loop = loop
         self.completion = completion
         self.timeout = request.timeout
         self.terminationGrace = request.terminationGrace
@@ -48,37 +51,42 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         self.stdinBytes = request.stdin
     }
 
-    /// Takes ownership of the parent's pipe ends and the pidfd and starts watching them.
-    func start(stdin: Int32, stdout: Int32, stderr: Int32, pidfd: Int32) {
-        queue.async { [self] in
-            let pidSource = DispatchSource.makeReadSource(fileDescriptor: pidfd, queue: queue)
-            pidSource.setEventHandler { [self] in reap() }
-            pidSource.setCancelHandler { ProcessRunnerSyscall.close(pidfd) }
-            self.pidSource = pidSource
-
-            for (stream, fd) in [(Stream.stdout, stdout), (Stream.stderr, stderr)] {
-                let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-                source.setEventHandler { [self] in read(stream) }
-                source.setCancelHandler { ProcessRunnerSyscall.close(fd) }
-                readers[stream] = (source, fd)
+    /// Takes ownership of the parent's pipe ends and the pidfd and starts watching them and the timeout.
+    ///
+    /// Runs on `queue` (new and idle, so this does not wait), so no handler can run before every watch is set.
+    /// - Throws: `ProcessRunnerError` when a descriptor cannot be watched; then all four are closed, nothing is
+    ///   watched and the completion is never called (the caller kills and reaps the child).
+    func start(stdin: Int32, stdout: Int32, stderr: Int32, pidfd: Int32) throws(ProcessRunnerError) {
+        let outcome: Result<Void, ProcessRunnerError> = queue.sync {
+            var unwatched: Set<Int32> = [stdin, stdout, stderr, pidfd]
+            do throws(ProcessRunnerError) {
+                pidWatch = try loop.watch(pidfd, for: .readable, queue: queue) { [self] in reap() }
+                unwatched.remove(pidfd)
+                for (stream, fd) in [(Stream.stdout, stdout), (Stream.stderr, stderr)] {
+                    readers[stream] = try loop.watch(fd, for: .readable, queue: queue) { [self] in read(stream) }
+                    unwatched.remove(fd)
+                }
+                if !stdinBytes.isEmpty {
+                    stdinWatch = try loop.watch(stdin, for: .writable, queue: queue) { [self] in writeInput() }
+                    unwatched.remove(stdin)
+                }
+            } catch {
+                for watch in [pidWatch, readers[.stdout], readers[.stderr], stdinWatch].compactMap({ $0 }) {
+                    loop.close(watch)
+                }
+                pidWatch = nil
+                readers = [:]
+                stdinWatch = nil
+                unwatched.forEach(ProcessRunnerSyscall.close)
+                return .failure(error)
             }
-
-            stdinFD = stdin
-            if stdinBytes.isEmpty {
+            if stdinWatch == nil {
                 ProcessRunnerSyscall.close(stdin)
-                stdinFD = -1
-            } else {
-                let source = DispatchSource.makeWriteSource(fileDescriptor: stdin, queue: queue)
-                source.setEventHandler { [self] in writeInput() }
-                source.setCancelHandler { ProcessRunnerSyscall.close(stdin) }
-                stdinSource = source
             }
-
             timers.append(makeTimer(after: timeout) { [self] in timeoutExpired() })
-            pidSource.activate()
-            readers.values.forEach { $0.source.activate() }
-            stdinSource?.activate()
+            return .success(())
         }
+        try outcome.get()
     }
 
     /// Kills the group unless the child has already been reaped.
@@ -121,15 +129,17 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     }
 
     private func writeInput() {
+        guard let watch = stdinWatch else { return }
         while stdinOffset < stdinBytes.count {
             let written = stdinBytes.withUnsafeBytes { buffer in
-                Glibc.write(stdinFD, buffer.baseAddress! + stdinOffset, buffer.count - stdinOffset)
+                Glibc.write(watch.fd, buffer.baseAddress! + stdinOffset, buffer.count - stdinOffset)
             }
             if written > 0 {
                 stdinOffset += written
             } else if written < 0 && errno == EINTR {
                 continue
             } else if written < 0 && errno == EAGAIN {
+                loop.rearm(watch)
                 return
             } else {
                 break  // EPIPE: the child closed stdin, which it may do.
@@ -139,18 +149,18 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     }
 
     private func closeInput() {
-        if let source = stdinSource {
-            source.cancel()
-            stdinSource = nil
+        if let watch = stdinWatch {
+            loop.close(watch)
+            stdinWatch = nil
             stdinBytes = []
         }
     }
 
     private func read(_ stream: Stream) {
-        guard let fd = readers[stream]?.fd else { return }
+        guard let watch = readers[stream] else { return }
         // A bounded number of reads per event, so one chatty child cannot monopolise the queue.
         for _ in 0..<16 {
-            let count = scratch.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = scratch.withUnsafeMutableBytes { Glibc.read(watch.fd, $0.baseAddress, $0.count) }
             if count > 0 {
                 let keep = min(count, outputLimit - outputs[stream, default: .init()].bytes.count)
                 if keep > 0 {
@@ -160,27 +170,30 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
             } else if count < 0 && errno == EINTR {
                 continue
             } else if count < 0 && errno == EAGAIN {
-                return
+                break
             } else {
                 closeOutput(stream)
                 return
             }
         }
+        loop.rearm(watch)
     }
 
     private func closeOutput(_ stream: Stream) {
-        guard let reader = readers.removeValue(forKey: stream) else { return }
-        reader.source.cancel()
+        guard let watch = readers.removeValue(forKey: stream) else { return }
+        loop.close(watch)
         finishIfDone()
     }
 
     private func reap() {
+        guard let watch = pidWatch else { return }
         var status: Int32 = 0
         var result: pid_t
         repeat {
             result = waitpid(pid, &status, WNOHANG)
         } while result == -1 && errno == EINTR
         if result == 0 {
+            loop.rearm(watch)
             return
         }
         if timedOut {
@@ -194,8 +207,8 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         } else {
             termination = .unknown
         }
-        pidSource?.cancel()
-        pidSource = nil
+        loop.close(watch)
+        pidWatch = nil
         if timedOut || killRequested {
             // Grandchildren that outlived the leader: the group id stays reserved while they exist.
             ProcessRunnerSyscall.signalGroup(pid, SIGKILL)

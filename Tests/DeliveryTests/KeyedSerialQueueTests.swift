@@ -83,33 +83,82 @@ struct KeyedSerialQueueTests {
         #expect(queue.depth == 0)
     }
 
-    @Test("a full queue answers .full at once; drain interrupts queued jobs and reports running ones")
+    @Test(
+        "a full queue answers .full at once; drain interrupts queued jobs and reports running ones",
+        .timeLimit(.minutes(1))
+    )
     func boundedAndDrain() async {
         let queue = KeyedSerialQueue(concurrency: 1, capacity: 2)
         let log = EventLog()
         let interrupted = EventLog()
+        let nextInterrupted = DispatchGroup()
+        nextInterrupted.enter()
+        // The running job ends only when the test says so: no sleep races the scheduler.
+        let slow = HeldAttempt(name: "slow", log: log)
         #expect(
-            queue.submit(
-                key: "K",
-                run: Self.job("slow", log: log, millis: 300) {},
-                interrupted: { _ in interrupted.append("slow") }
-            ) == .accepted
+            queue.submit(key: "K", run: slow.attempt, interrupted: { _ in interrupted.append("slow") }) == .accepted
         )
         #expect(
             queue.submit(
                 key: "K",
                 run: Self.job("next", log: log, millis: 5) {},
-                interrupted: { n in interrupted.append("next \(n)") }
+                interrupted: { n in
+                    interrupted.append("next \(n)")
+                    nextInterrupted.leave()
+                }
             ) == .accepted
         )
         #expect(queue.submit(key: nil, run: Self.job("x", log: log, millis: 5) {}, interrupted: { _ in }) == .full)
-        try? await Task.sleep(for: .milliseconds(30))
+        await wait(for: slow.started)
+
         let stillRunning: Int = await withCheckedContinuation { continuation in
             queue.drain(deadline: .now() + .milliseconds(20)) { continuation.resume(returning: $0) }
         }
         #expect(stillRunning == 1)
         #expect(queue.submit(key: nil, run: Self.job("y", log: log, millis: 5) {}, interrupted: { _ in }) == .draining)
+        await wait(for: nextInterrupted)
         #expect(interrupted.all == ["next 0"])
-        #expect(!log.all.contains("start next 1"))
+
+        // The running job ends after the drain: it frees its place, and the interrupted job never starts.
+        slow.finish(.done)
+        #expect(queue.depth == 0)
+        #expect(interrupted.all == ["next 0"])
+        #expect(log.all == ["start slow 1"])
+    }
+
+    private func wait(for group: DispatchGroup) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            group.notify(queue: .global()) { continuation.resume() }
+        }
+    }
+}
+
+/// One attempt that starts, signals `started`, and ends only when `finish` is called.
+final class HeldAttempt: @unchecked Sendable {
+    /// Left when the attempt has started.
+    let started = DispatchGroup()
+    private let name: String
+    private let log: EventLog
+    private let lock = NSLock()
+    private var pending: (@Sendable (KeyedSerialQueue.Step) -> Void)?
+
+    init(name: String, log: EventLog) {
+        self.name = name
+        self.log = log
+        started.enter()
+    }
+
+    /// The attempt to submit (it must run only once).
+    var attempt: KeyedSerialQueue.Attempt {
+        { [self] attempt, finish in
+            log.append("start \(name) \(attempt)")
+            lock.withLock { pending = finish }
+            started.leave()
+        }
+    }
+
+    /// Ends the started attempt with `step`; the queue gets it before any later call on the queue.
+    func finish(_ step: KeyedSerialQueue.Step) {
+        lock.withLock { pending.take() }?(step)
     }
 }

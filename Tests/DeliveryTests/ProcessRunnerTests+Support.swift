@@ -29,7 +29,27 @@ enum ExecTestSupport {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
         guard written == bytes.count else { throw POSIXError(.EIO) }
+        try waitUntilNotOpenForWriting(path)
         return path
+    }
+
+    /// A child spawned by a parallel test between our `open` and `close` still holds the script's open file
+    /// description until its own `closefrom`; executing the script meanwhile fails with ETXTBSY. Linux refuses a
+    /// read lease while anyone has the file open for writing: wait (bounded) until one is granted.
+    private static func waitUntilNotOpenForWriting(_ path: String) throws {
+        let setLease: Int32 = 1024  // F_SETLEASE, hidden by Glibc's module
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        for _ in 0..<2000 {
+            if fcntl(fd, setLease, F_RDLCK) == 0 {
+                _ = fcntl(fd, setLease, F_UNLCK)
+                return
+            }
+            guard errno == EAGAIN else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+            usleep(1000)
+        }
+        throw POSIXError(.ETXTBSY)
     }
 
     /// Runs `request` and waits for its result.

@@ -5,4 +5,5 @@
 #include "csystem_socket.h"
 #include "csystem_process.h"
 #include "csystem_spawn.h"
+#include "csystem_epoll.h"
 #endif

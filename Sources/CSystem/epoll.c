@@ -1,0 +1,31 @@
+#include "csystem_epoll.h"
+#include <stddef.h>
+#include <sys/epoll.h>
+
+int csystem_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int csystem_epoll_arm(int epfd, int fd, int add, int writable, uint64_t token) {
+    struct epoll_event event = {
+        .events = (writable ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT,
+        .data = {.u64 = token},
+    };
+    return epoll_ctl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event);
+}
+
+int csystem_epoll_remove(int epfd, int fd) {
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int csystem_epoll_wait(int epfd, uint64_t *tokens, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) {
+        capacity = 64;
+    }
+    int count = epoll_wait(epfd, events, capacity, -1);
+    for (int i = 0; i < count; i++) {
+        tokens[i] = events[i].data.u64;
+    }
+    return count;
+}
