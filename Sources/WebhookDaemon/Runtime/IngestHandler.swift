@@ -155,7 +155,8 @@ final class IngestHandler: HTTPHandler {
         metadata["status"] = "\(response.status)"
         metadata["reason"] = "\(reason)"
         metadata["peer"] = "\(peer)"
-        metadata["ms"] = "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)"
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        metadata["ms"] = "\(Double(microseconds) / 1000)"
         let level: Logger.Level = response.status >= 500 ? .error : response.status >= 400 ? .warning : .info
         logger.log(level: level, "request", metadata: metadata)
     }
