@@ -36,21 +36,8 @@ public enum EventLine {
         EventTimestamp.format(millisecondsSinceEpoch: millis, fractionDigits: 3)
     }
 
-    /// Appends `text` as a JSON string literal (quotes, escapes for `"`, `\` and control characters).
+    /// Appends `text` as a JSON string literal.
     static func appendString(_ text: String, to line: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        line.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): line += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): line += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: line += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: line += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: line += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x00..<0x20: line += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: line.append(byte)
-            }
-        }
-        line.append(UInt8(ascii: "\""))
+        JSONValue.writeString(text, into: &line)
     }
 }
