@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+/// Issue 5: exec sinks run through the real daemon — argv, environment, stdin, retries, dead letters, ordering.
+@Suite("daemon exec sinks")
+struct DaemonExecTests {
+    /// A configuration whose every event goes to the file sink `events` and the exec sink `hook`.
+    static func config(exec: String, maxAttempts: Int = 3, concurrency: Int = 4, timeout: Int = 10,
+                       grace: Int = 5) -> String {
+        Fixture.basicConfig(
+            extraTop: "server: { shutdown_grace_seconds: \(grace) }",
+            extraSinks: """
+                  hook:
+                    exec: \(exec)
+                    timeout_seconds: \(timeout)
+                    max_attempts: \(maxAttempts)
+                    concurrency: \(concurrency)
+                """,
+            routes: #"      - { events: ["*"], sinks: ["events", "hook"] }"#)
+    }
+
+    /// The value of one sample of `/metrics` (nil when absent).
+    static func metric(_ harness: DaemonHarness, _ name: String, _ labels: [String: String]) throws -> Double? {
+        let text = try TestHTTPClient.get(port: harness.port, path: "/metrics").text
+        return PrometheusText.parse(text).samples.first { $0.name == name && $0.labels == labels }?.value
+    }
+
+    @Test("a hook gets argv placeholders, a clean environment and the event line on stdin")
+    func argvEnvironmentStdin() throws {
+        let hook = """
+            #!/bin/sh
+            out="$DIR/out"
+            mkdir -p "$out"
+            for arg in "$@"; do printf '%s\\n' "$arg"; done > "$out/argv"
+            tr '\\0' '\\n' < /proc/$$/environ > "$out/env"
+            cat > "$out/stdin"
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{success}", "{missing}"]"#),
+            environment: ["E2E_LEAK_CHECK": "must-not-reach-hooks"],
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        let body = Fixture.payment("CAPTURED", reference: "order-42", msn: "123456")
+        #expect(try harness.send(body, webhookID: "wh-exec-1").status == 200)
+        try eventually("hook ran", timeout: 5) { harness.lines("out/stdin").count == 1 }
+
+        let argvText = try String(contentsOfFile: harness.directory.path + "/out/argv", encoding: .utf8)
+        #expect(argvText == "--ref\norder-42\n{\"currency\":\"NOK\",\"value\":49900}\ntrue\n\n")
+
+        let environment = Dictionary(harness.lines("out/env").compactMap { line -> (String, String)? in
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(environment["PATH"] != nil)
+        #expect(environment["VIPPS_EVENT_ID"] == "wh-exec-1")
+        #expect(environment["VIPPS_EVENT_TYPE"] == "epayments.payment.captured.v1")
+        #expect(environment["VIPPS_ENDPOINT"] == "/vipps/epayment")
+        #expect(environment["VIPPS_MSN"] == "123456")
+        #expect(environment["VIPPS_REFERENCE"] == "order-42")
+        #expect(environment["E2E_LEAK_CHECK"] == nil)
+        #expect(environment.keys.allSatisfy { $0 == "PATH" || $0.hasPrefix("VIPPS_") }, "\(environment.keys.sorted())")
+
+        try harness.waitForRecords("events.jsonl", count: 1)
+        #expect(harness.lines("out/stdin") == harness.lines("events.jsonl"))
+    }
+
+    @Test("shell metacharacters in body fields reach the hook as plain bytes, never a shell")
+    func noShell() throws {
+        let hook = """
+            #!/bin/sh
+            printf '%s' "$1" > "$DIR/argv1"
+            printf '%s' "$VIPPS_REFERENCE" > "$DIR/env-reference"
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh", "{reference}"]"#),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        let pwned = harness.directory.path + "/pwned"
+        let nasty = "x; touch \(pwned) $(touch \(pwned)) `touch \(pwned)` | touch \(pwned) && echo '\"' > \(pwned)"
+        let escaped = nasty.replacingOccurrences(of: "\"", with: "\\\"")
+        let body = Fixture.payment(reference: "placeholder").replacingOccurrences(
+            of: #""reference":"placeholder""#, with: #""reference":"\#(escaped)""#)
+        #expect(try harness.send(body).status == 200)
+        try eventually("hook ran", timeout: 5) {
+            FileManager.default.fileExists(atPath: harness.directory.path + "/env-reference")
+        }
+        #expect(try String(contentsOfFile: harness.directory.path + "/argv1", encoding: .utf8) == nasty)
+        #expect(try String(contentsOfFile: harness.directory.path + "/env-reference", encoding: .utf8) == nasty)
+        #expect(!FileManager.default.fileExists(atPath: pwned))
+    }
+
+    @Test("a hook failing twice then succeeding runs exactly three times")
+    func retries() throws {
+        let hook = """
+            #!/bin/sh
+            echo run >> "$DIR/runs"
+            [ "$(wc -l < "$DIR/runs")" -ge 3 ]
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 4),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        // Delays: 1 s then 2 s, each with equal jitter (at least half of it).
+        try eventually("delivered", timeout: 8) {
+            try Self.metric(harness, "vipps_webhookd_sink_deliveries_total", ["sink": "hook", "outcome": "ok"]) == 1
+        }
+        #expect(harness.lines("runs").count == 3)
+        #expect(try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "failed"]) == 2)
+        #expect(try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "ok"]) == 1)
+        let deadLetters = (try? FileManager.default.contentsOfDirectory(atPath: harness.stateDir + "/dead-letters")) ?? []
+        #expect(deadLetters.isEmpty)
+    }
+
+    @Test("an always-failing hook with max_attempts 2 ends in <state_dir>/dead-letters/")
+    func deadLetter() throws {
+        let hook = """
+            #!/bin/sh
+            echo run >> "$DIR/runs"
+            echo "no such order" >&2
+            exit 3
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        #expect(try harness.send(Fixture.payment(), webhookID: "wh-dead").status == 200)
+        let folder = harness.stateDir + "/dead-letters"
+        var letters: [String] = []
+        try eventually("dead letter written", timeout: 5) {
+            letters = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+                $0.hasSuffix(".json")
+            }
+            return !letters.isEmpty
+        }
+        #expect(letters.count == 1)
+        #expect(letters.first?.hasSuffix("-hook.json") == true)
+        let letter = try String(contentsOfFile: folder + "/" + letters[0], encoding: .utf8)
+        #expect(letter.contains("wh-dead"))
+        #expect(harness.lines("runs").count == 2)
+        #expect(harness.daemon.log.contains("dead letters"))
+    }
+
+    @Test("per payment in order: CAPTURED waits for a slow AUTHORIZED of the same reference, another reference does not")
+    func perPaymentOrder() throws {
+        let hook = """
+            #!/bin/sh
+            echo "start $1 $2" >> "$DIR/order"
+            if [ "$1" = "slow" ] && [ "$2" = "AUTHORIZED" ]; then sleep 1.5; fi
+            echo "end $1 $2" >> "$DIR/order"
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh", "{reference}", "{name}"]"#, concurrency: 4),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "slow")).status == 200)
+        try eventually("slow hook started") { harness.lines("order").contains("start slow AUTHORIZED") }
+        #expect(try harness.send(Fixture.payment("CAPTURED", reference: "slow")).status == 200)
+        #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "fast")).status == 200)
+        try eventually("all hooks done", timeout: 6) { harness.lines("order").count == 6 }
+        let order = harness.lines("order")
+        func index(_ line: String) -> Int { order.firstIndex(of: line) ?? -1 }
+        #expect(index("end fast AUTHORIZED") < index("end slow AUTHORIZED"), "\(order)")
+        #expect(index("end slow AUTHORIZED") < index("start slow CAPTURED"), "\(order)")
+    }
+}
