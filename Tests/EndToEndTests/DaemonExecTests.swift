@@ -158,4 +158,78 @@ struct DaemonExecTests {
         #expect(index("end fast AUTHORIZED") < index("end slow AUTHORIZED"), "\(order)")
         #expect(index("end slow AUTHORIZED") < index("start slow CAPTURED"), "\(order)")
     }
+
+    @Test("a hook over timeout_seconds is killed with its whole process group and retried")
+    func timeoutKillsGroup() throws {
+        let hook = """
+            #!/bin/sh
+            echo run >> "$DIR/runs"
+            if [ "$(wc -l < "$DIR/runs")" -eq 1 ]; then
+              sleep 30 &
+              echo $! > "$DIR/grandchild"
+              wait
+            fi
+            exit 0
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 3, timeout: 1),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        try eventually("delivered on the second run", timeout: 6) {
+            try Self.metric(harness, "vipps_webhookd_sink_deliveries_total", ["sink": "hook", "outcome": "ok"]) == 1
+        }
+        #expect(harness.lines("runs").count == 2)
+        #expect(try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "timeout"]) == 1)
+        let grandchild = try #require(harness.lines("grandchild").first.flatMap { Int32($0) })
+        try eventually("grandchild killed") { kill(grandchild, 0) != 0 || Self.isZombie(grandchild) }
+    }
+
+    @Test("a dead-lettered event is not run again after a restart")
+    func deadLetterSurvivesRestart() throws {
+        let hook = """
+            #!/bin/sh
+            echo "$VIPPS_EVENT_ID" >> "$DIR/runs"
+            [ "$VIPPS_EVENT_ID" != "bad" ]
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2, concurrency: 1),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        #expect(try harness.send(Fixture.payment(), webhookID: "bad").status == 200)
+        try eventually("dead-lettered", timeout: 5) {
+            try Self.metric(harness, "vipps_webhookd_sink_deliveries_total",
+                            ["sink": "hook", "outcome": "dead_letter"]) == 1
+        }
+        harness.daemon.signal(SIGTERM)
+        #expect(try harness.daemon.waitForExit(timeout: 5) == 0)
+        try harness.daemon.restart()
+        #expect(try harness.send(Fixture.payment(), webhookID: "good").status == 200)
+        try eventually("good hooked") { harness.lines("runs").contains("good") }
+        #expect(harness.lines("runs") == ["bad", "bad", "good"])
+    }
+
+    @Test("concurrency 1 runs one hook at a time")
+    func concurrencyLimit() throws {
+        let hook = """
+            #!/bin/sh
+            echo "start" >> "$DIR/order"
+            sleep 0.2
+            echo "end" >> "$DIR/order"
+            """
+        let harness = try DaemonHarness(
+            config: Self.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+        for index in 0..<4 {
+            #expect(try harness.send(Fixture.payment(reference: "ref-\(index)")).status == 200)
+        }
+        try eventually("all hooks done") { harness.lines("order").count == 8 }
+        #expect(harness.lines("order") == Array(repeating: ["start", "end"], count: 4).flatMap { $0 })
+    }
+
+    /// Whether `pid` is a zombie (dead, not yet reaped by its new parent).
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
+    }
 }

@@ -172,6 +172,53 @@ struct DaemonIngestTests {
         #expect(record["id"] as? String == Self.sha256Hex(body))
     }
 
+    @Test("the same delivery sent concurrently is written once; every copy is answered 200")
+    func concurrentDuplicates() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let body = Array(Fixture.payment().utf8)
+        let port = harness.port
+        let statuses = StatusList()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let headers = try? TestSigner.headers(
+                secret: Fixture.secret, url: "http://127.0.0.1:\(port)/vipps/epayment", body: body,
+                webhookID: "wh-race")
+            let response = try? TestHTTPClient.post(port: port, path: "/vipps/epayment", headers: headers ?? [],
+                                                    body: body)
+            statuses.append(response?.status ?? -1)
+        }
+        #expect(statuses.values == Array(repeating: 200, count: 8))
+        #expect(try harness.send(Fixture.payment(), webhookID: "wh-fence").status == 200)
+        try eventually("fence written") { harness.lines("events.jsonl").contains { $0.contains("wh-fence") } }
+        let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
+        #expect(ids.sorted() == ["wh-fence", "wh-race"], "\(ids)")
+    }
+
+    @Test("an endpoint's own public_url (with a query) is what is signed")
+    func endpointPublicURL() throws {
+        let config = Fixture.basicConfig(extraTop: "public_url: \"https://hooks.example.com\"").replacingOccurrences(
+            of: "    secret_file:",
+            with: "    public_url: \"https://Shop.Example.com:443/api/vipps?x=1\"\n    secret_file:")
+        let harness = try DaemonHarness(config: config, files: Fixture.secretFiles)
+        let signed = try harness.send(Fixture.payment(), url: "https://shop.example.com/api/vipps?x=1")
+        #expect(signed.status == 200, "\(signed)")
+        let global = try harness.send(Fixture.payment(), url: "https://hooks.example.com/vipps/epayment")
+        #expect(global.status == 401)
+    }
+
+    @Test("malformed HTTP is answered 400; an unusable webhook-id falls back to the body hash")
+    func malformed() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let garbage = try TestHTTPClient.exchange(port: harness.port, bytes: Array("NOT HTTP AT ALL\r\n\r\n".utf8))
+        #expect(garbage.status == 400)
+        let badLength = try TestHTTPClient.exchange(port: harness.port, bytes: Array(
+            "POST /vipps/epayment HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n".utf8))
+        #expect(badLength.status == 400)
+        let body = Fixture.payment()
+        #expect(try harness.send(body, webhookID: String(repeating: "a", count: 500)).status == 200)
+        let record = try #require(try harness.waitForRecords("events.jsonl", count: 1).first)
+        #expect(record["id"] as? String == Self.sha256Hex(body))
+    }
+
     // MARK: - Helpers
 
     /// The raw text of the `payload` member of a file-sink line (the last member, as the sink writes it).
@@ -194,5 +241,23 @@ extension ISO8601DateFormatter {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
+    }
+}
+
+/// Statuses collected from concurrent requests.
+private final class StatusList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Int] = []
+
+    func append(_ status: Int) {
+        lock.lock()
+        list.append(status)
+        lock.unlock()
+    }
+
+    var values: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return list
     }
 }

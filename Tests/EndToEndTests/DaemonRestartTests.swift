@@ -29,6 +29,49 @@ struct DaemonRestartTests {
         #expect(harness.lines("events.jsonl").count == records.count)
     }
 
+    @Test("SIGKILL in the middle of concurrent traffic: every 200 is written once, nothing else appears")
+    func crashDuringTraffic() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let port = harness.port
+        let outcomes = Outcomes()
+        let group = DispatchGroup()
+        for sender in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                for index in 0..<100 {
+                    let id = "wh-\(sender)-\(index)"
+                    let body = Array(Fixture.payment().utf8)
+                    guard let headers = try? TestSigner.headers(
+                        secret: Fixture.secret, url: "http://127.0.0.1:\(port)/vipps/epayment", body: body,
+                        webhookID: id)
+                    else { return }
+                    outcomes.attempted(id)
+                    guard let response = try? TestHTTPClient.post(
+                        port: port, path: "/vipps/epayment", headers: headers, body: body)
+                    else { return }  // The daemon is gone: stop sending.
+                    if response.status == 200 { outcomes.accepted(id) }
+                }
+            }
+        }
+        try eventually("traffic under way") { outcomes.acceptedCount >= 40 }
+        try harness.daemon.crash()
+        group.wait()
+        let (attempted, accepted) = outcomes.snapshot
+        #expect(accepted.count < attempted.count, "precondition: the crash came during traffic")
+
+        try harness.daemon.restart()
+        try harness.waitForRecords("events.jsonl", count: accepted.count)
+        #expect(try harness.send(Fixture.payment(), webhookID: "wh-after").status == 200)
+        try eventually("fence written") {
+            harness.records("events.jsonl").contains { $0["id"] as? String == "wh-after" }
+        }
+        let lines = harness.lines("events.jsonl")
+        let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
+        #expect(ids.count == lines.count, "every line is whole JSON")
+        #expect(ids.count == Set(ids).count, "a line was written twice")
+        #expect(Set(ids).isSuperset(of: accepted), "lost: \(accepted.subtracting(ids).sorted())")
+        #expect(Set(ids).isSubset(of: attempted.union(["wh-after"])))
+    }
+
     @Test("events still pending for a slow exec sink at SIGKILL are delivered after the restart")
     func crashWithPendingHooks() throws {
         let hook = """
@@ -71,5 +114,36 @@ struct DaemonRestartTests {
         #expect(ids.count == 3, "\(ids)")
         #expect(ids.filter { $0 == "wh-restart-dup" }.count == 1)
         #expect(ids.last == "wh-fence")
+    }
+}
+
+/// What the concurrent senders of `crashDuringTraffic` saw.
+private final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var attemptedIDs: Set<String> = []
+    private var acceptedIDs: Set<String> = []
+
+    func attempted(_ id: String) {
+        lock.lock()
+        attemptedIDs.insert(id)
+        lock.unlock()
+    }
+
+    func accepted(_ id: String) {
+        lock.lock()
+        acceptedIDs.insert(id)
+        lock.unlock()
+    }
+
+    var acceptedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return acceptedIDs.count
+    }
+
+    var snapshot: (attempted: Set<String>, accepted: Set<String>) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (attemptedIDs, acceptedIDs)
     }
 }
