@@ -19,6 +19,9 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let logger: Logger
     private let memoryLimit: Int
     private let lock = NSLock()
+    /// Finished hooks whose outcome is not recorded yet (delivered mark not durable); `drain` waits for them, or the
+    /// daemon could exit before the mark and run the hook again after the restart.
+    private let recording = DispatchGroup()
 
     // Guarded by `lock`.
     private var overflow: [StoredEvent] = []
@@ -94,7 +97,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
                 logger.warning("hooks still running at the shutdown deadline were killed; their events stay pending",
                                metadata: ["sink": "\(name)", "killed": "\(killed)"])
             }
-            completion()
+            recording.notify(queue: .global(), execute: completion)
         }
     }
 
@@ -118,6 +121,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         let context = ExecSinkContext(fields: { decoded.topLevelText($0) }, variables: variables,
                                       line: EventLine.render(event))
         let result = dispatcher.submit(event, context: context, orderingKey: decoded.orderingKey) { [self] outcome in
+            // Entered before the dispatcher counts the run as done, so `drain` cannot complete ahead of the record.
+            recording.enter()
             // Off the caller's stack: `finished` takes `lock`, which `submit` may be holding.
             DispatchQueue.global().async { self.finished(event, outcome) }
         }
@@ -136,6 +141,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
                                     "last_error": "\(lastError.message)", "dead_letter": "\(file)"])
             markDelivered(event)
         case .pending(_, let reason):
+            defer { recording.leave() }
             metrics.delivery(sink: name, outcome: "pending")
             lock.lock()
             let stopping = draining
@@ -150,6 +156,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
 
     private func markDelivered(_ event: StoredEvent) {
         store.markDelivered(sequence: event.sequence, sink: name) { [self] error in
+            defer { recording.leave() }
             guard let error else { return }
             metrics.storageError(operation: "mark_delivered")
             logger.error("cannot record delivery; the hook may run again after a restart",
