@@ -188,7 +188,7 @@ struct DaemonIngestTests {
         }
         #expect(statuses.values == Array(repeating: 200, count: 8))
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-fence").status == 200)
-        try eventually("fence written") { harness.lines("events.jsonl").contains { $0.contains("wh-fence") } }
+        try harness.waitUntil("fence written") { harness.lines("events.jsonl").contains { $0.contains("wh-fence") } }
         let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
         #expect(ids.sorted() == ["wh-fence", "wh-race"], "\(ids)")
     }

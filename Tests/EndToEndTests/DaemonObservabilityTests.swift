@@ -31,7 +31,7 @@ struct DaemonObservabilityTests {
 
         var exposition = PrometheusText()
         var metricsResponse: TestHTTPClient.Response?
-        try eventually("hooks counted") {
+        try harness.waitUntil("hooks counted") {
             metricsResponse = try TestHTTPClient.get(port: harness.port, path: "/metrics")
             exposition = PrometheusText.parse(metricsResponse?.text ?? "")
             return exposition.samples(named: "vipps_webhookd_hook_runs_total").reduce(0) { $0 + $1.value } >= 2

@@ -52,7 +52,7 @@ struct DaemonRestartTests {
                 }
             }
         }
-        try eventually("traffic under way") { outcomes.acceptedCount >= 40 }
+        try harness.waitUntil("traffic under way") { outcomes.acceptedCount >= 40 }
         try harness.daemon.crash()
         group.wait()
         let (attempted, accepted) = outcomes.snapshot
@@ -61,7 +61,7 @@ struct DaemonRestartTests {
         try harness.daemon.restart()
         try harness.waitForRecords("events.jsonl", count: accepted.count)
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-after").status == 200)
-        try eventually("fence written") {
+        try harness.waitUntil("fence written") {
             harness.records("events.jsonl").contains { $0["id"] as? String == "wh-after" }
         }
         let lines = harness.lines("events.jsonl")
@@ -90,7 +90,7 @@ struct DaemonRestartTests {
         let doneAtCrash = Set(harness.lines("hooked"))
         #expect(doneAtCrash.count < ids.count, "precondition: some hooks were still pending at the crash")
         try harness.daemon.restart()
-        try eventually("every event hooked", timeout: 8) { Set(harness.lines("hooked")).isSuperset(of: ids) }
+        try harness.waitUntil("every event hooked", timeout: 8) { Set(harness.lines("hooked")).isSuperset(of: ids) }
         try harness.waitForRecords("events.jsonl", count: ids.count)
         #expect(Set(harness.records("events.jsonl").compactMap { $0["id"] as? String }) == Set(ids))
         #expect(harness.lines("events.jsonl").count == ids.count)

@@ -39,7 +39,11 @@ final class DaemonHarness {
         let headers = try TestSigner.headers(
             secret: secret, url: url ?? "http://127.0.0.1:\(port)\(path)", body: bytes, date: date,
             webhookID: webhookID)
-        return try TestHTTPClient.post(port: port, path: path, headers: headers, body: bytes)
+        do {
+            return try TestHTTPClient.post(port: port, path: path, headers: headers, body: bytes)
+        } catch let failure as TestHTTPClient.Failure {
+            throw TestHTTPClient.Failure(description: "\(failure)\ndaemon log:\n\(daemon.log)")
+        }
     }
 
     /// The lines of a file in the temp directory (empty when it does not exist).
@@ -56,8 +60,17 @@ final class DaemonHarness {
     /// Waits until `name` has at least `count` lines, then returns its records.
     @discardableResult
     func waitForRecords(_ name: String, count: Int, timeout: Double = 5) throws -> [[String: Any]] {
-        try eventually("\(name) has \(count) line(s)", timeout: timeout) { lines(name).count >= count }
+        try waitUntil("\(name) has \(count) line(s)", timeout: timeout) { lines(name).count >= count }
         return records(name)
+    }
+
+    /// `eventually`, with the daemon's log in the failure.
+    func waitUntil(_ what: String, timeout: Double = 5, _ condition: () throws -> Bool) throws {
+        do {
+            try eventually(what, timeout: timeout, condition)
+        } catch let failure as TimeoutFailure {
+            throw TimeoutFailure(description: "\(failure.description)\ndaemon log:\n\(daemon.log)")
+        }
     }
 }
 

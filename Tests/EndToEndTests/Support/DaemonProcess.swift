@@ -1,4 +1,9 @@
+import CSystem
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The real `vipps-webhookd serve` running as a child process on a real socket, for end-to-end tests.
 ///
@@ -16,7 +21,10 @@ final class DaemonProcess {
     let environment: [String: String]
     /// Where the daemon's standard error is collected.
     let logFile: URL
-    private(set) var process: Process?
+    /// The running (or last) daemon's pid; 0 before the first start.
+    private(set) var pid: pid_t = 0
+    /// The exit status once the current run has been reaped.
+    private var exitStatus: Int32?
     /// The port the running daemon listens on.
     private(set) var port: UInt16 = 0
 
@@ -39,9 +47,9 @@ final class DaemonProcess {
     }
 
     deinit {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        if isRunning {
+            kill(pid, SIGKILL)
+            _ = try? waitForExit(timeout: 5)
         }
     }
 
@@ -57,28 +65,35 @@ final class DaemonProcess {
         }
     }
 
+    /// Whether the current run has not exited yet (reaps it when it has).
+    var isRunning: Bool {
+        guard pid > 0, exitStatus == nil else { return false }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return result == 0 }
+        // Exited normally: low 7 bits zero, code in the next byte; else killed by the signal in the low 7 bits.
+        exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return false
+    }
+
     /// Sends `signal` to the daemon.
     func signal(_ number: Int32) {
-        guard let process else { return }
-        kill(process.processIdentifier, number)
+        guard isRunning else { return }
+        kill(pid, number)
     }
 
     /// Waits until the daemon exits and returns its exit status (128 + signal number when killed by a signal).
     @discardableResult
     func waitForExit(timeout: Double) throws -> Int32 {
-        guard let process else { throw Failure(description: "daemon was never started") }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
+        while isRunning {
             guard Date() < deadline else {
                 throw Failure(description: "daemon did not exit within \(timeout) s; log:\n\(log)")
             }
             usleep(10_000)
         }
-        switch process.terminationReason {
-        case .exit: return process.terminationStatus
-        case .uncaughtSignal: return 128 + process.terminationStatus
-        @unknown default: return -1
-        }
+        guard let exitStatus else { throw Failure(description: "daemon was never started") }
+        return exitStatus
     }
 
     /// Kills the running daemon with SIGKILL (no shutdown at all) and waits for it to be gone.
@@ -89,32 +104,36 @@ final class DaemonProcess {
 
     /// Starts the daemon again with the same arguments, directory and environment (it must have exited).
     func restart() throws {
-        if let process, process.isRunning {
-            throw Failure(description: "restart while the daemon still runs")
-        }
+        guard !isRunning else { throw Failure(description: "restart while the daemon still runs") }
         try launch(waitUntilReady: true)
     }
 
+    /// Spawns `env -C <dir> vipps-webhookd <arguments>` with standard error appended to the log file, through the
+    /// project's own `csystem_spawn`: no other descriptor of the test runner leaks into the daemon (an inherited
+    /// write descriptor of a hook script would make its exec fail with ETXTBSY), empty signal mask, default
+    /// dispositions.
     private func launch(waitUntilReady: Bool) throws {
-        if !FileManager.default.fileExists(atPath: logFile.path),
-            !FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        {
-            throw Failure(description: "cannot create \(logFile.path)")
+        let errors = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard errors >= 0 else { throw Failure(description: "cannot open \(logFile.path): errno \(errno)") }
+        defer { close(errors) }
+        let logOffset = UInt64(lseek(errors, 0, SEEK_END))
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard null >= 0 else { throw Failure(description: "cannot open /dev/null: errno \(errno)") }
+        defer { close(null) }
+
+        let argv = ["/usr/bin/env", "-C", workingDirectory.path, ChildProcess.daemonBinary.path] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var cArgv = argv.map { strdup($0) } + [nil]
+        var cEnvp = envp.map { strdup($0) } + [nil]
+        defer {
+            for pointer in cArgv { free(pointer) }
+            for pointer in cEnvp { free(pointer) }
         }
-        let errors = try FileHandle(forWritingTo: logFile)
-        try errors.seekToEnd()
-        let logOffset = try errors.offset()
-        defer { try? errors.close() }
-        let process = Process()
-        process.executableURL = ChildProcess.daemonBinary
-        process.arguments = arguments
-        process.currentDirectoryURL = workingDirectory
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        self.process = process
+        var child: pid_t = 0
+        let result = csystem_spawn(&child, argv[0], &cArgv, &cEnvp, null, null, errors)
+        guard result == 0 else { throw Failure(description: "spawn: errno \(result)") }
+        pid = child
+        exitStatus = nil
         guard waitUntilReady else { return }
         port = try waitForListening(after: logOffset)
         try waitForHealth()
@@ -133,8 +152,8 @@ final class DaemonProcess {
                 else { continue }
                 return port
             }
-            if let process, !process.isRunning {
-                throw Failure(description: "daemon exited with \(process.terminationStatus) before listening:\n\(log)")
+            if !isRunning {
+                throw Failure(description: "daemon exited with \(exitStatus ?? -1) before listening:\n\(log)")
             }
             usleep(10_000)
         }

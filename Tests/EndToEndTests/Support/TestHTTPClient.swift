@@ -53,7 +53,11 @@ enum TestHTTPClient {
         if method == "POST" && !names.contains("content-length") { head += "Content-Length: \(body.count)\r\n" }
         if !names.contains("connection") { head += "Connection: close\r\n" }
         head += "\r\n"
-        return try exchange(port: port, bytes: Array(head.utf8) + body)
+        do {
+            return try exchange(port: port, bytes: Array(head.utf8) + body)
+        } catch let failure as Failure {
+            throw Failure(description: "\(method) \(path) on port \(port): \(failure)")
+        }
     }
 
     /// Sends `bytes` as they are (a full request or only its head) and reads the answer.
