@@ -21,7 +21,7 @@ struct DaemonExecTests {
 
     /// The value of one sample of `/metrics` (nil when absent).
     static func metric(_ harness: DaemonHarness, _ name: String, _ labels: [String: String]) throws -> Double? {
-        let text = try TestHTTPClient.get(port: harness.port, path: "/metrics").text
+        let text = try harness.get("/metrics").text
         return PrometheusText.parse(text).samples.first { $0.name == name && $0.labels == labels }?.value
     }
 
@@ -68,7 +68,8 @@ struct DaemonExecTests {
         let hook = """
             #!/bin/sh
             printf '%s' "$1" > "$DIR/argv1"
-            printf '%s' "$VIPPS_REFERENCE" > "$DIR/env-reference"
+            printf '%s' "$VIPPS_REFERENCE" > "$DIR/env-reference.tmp"
+            mv "$DIR/env-reference.tmp" "$DIR/env-reference"
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh", "{reference}"]"#),
@@ -124,8 +125,9 @@ struct DaemonExecTests {
         let folder = harness.stateDir + "/dead-letters"
         var letters: [String] = []
         try harness.waitUntil("dead letter written", timeout: 5) {
+            // Dot files are the store's temporary files, renamed into place once synced.
             letters = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
-                $0.hasSuffix(".json")
+                $0.hasSuffix(".json") && !$0.hasPrefix(".")
             }
             return !letters.isEmpty
         }
@@ -134,7 +136,7 @@ struct DaemonExecTests {
         let letter = try String(contentsOfFile: folder + "/" + letters[0], encoding: .utf8)
         #expect(letter.contains("wh-dead"))
         #expect(harness.lines("runs").count == 2)
-        #expect(harness.daemon.log.contains("dead letters"))
+        try harness.waitUntil("dead letter logged") { harness.daemon.log.contains("moved to the dead letters") }
     }
 
     @Test("per payment in order: CAPTURED waits for a slow AUTHORIZED of the same reference, another reference does not")

@@ -46,6 +46,15 @@ final class DaemonHarness {
         }
     }
 
+    /// GETs `path` from the daemon.
+    func get(_ path: String) throws -> TestHTTPClient.Response {
+        do {
+            return try TestHTTPClient.get(port: port, path: path)
+        } catch let failure as TestHTTPClient.Failure {
+            throw TestHTTPClient.Failure(description: "\(failure)\ndaemon log:\n\(daemon.log)")
+        }
+    }
+
     /// The lines of a file in the temp directory (empty when it does not exist).
     func lines(_ name: String) -> [String] {
         guard let data = FileManager.default.contents(atPath: directory.path + "/" + name) else { return [] }
