@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `vipps-webhookd serve` with no configuration file: the embedded development default on 127.0.0.1:8080.
@@ -10,15 +10,21 @@ import Testing
 struct DaemonDevelopmentDefaultTests {
     @Test("serve with no config: listens on 127.0.0.1:8080, tells how to send a test event, writes ./var/events.jsonl")
     func developmentDefault() throws {
-        #expect(!FileManager.default.fileExists(atPath: "/etc/vipps-webhookd/config.yaml"),
-                "precondition: no system configuration")
+        #expect(
+            !FileManager.default.fileExists(atPath: "/etc/vipps-webhookd/config.yaml"),
+            "precondition: no system configuration"
+        )
         let directory = try TemporaryDirectory()
         let secret = "dev-secret-\(UUID().uuidString)"
         let environment = ["VIPPS_WEBHOOK_SECRET": secret]
         guard Self.portIsFree(8080) else {
             // Someone else has 8080 (a dev machine): the daemon must fail clearly instead of serving elsewhere.
             let daemon = try DaemonProcess(
-                arguments: ["serve"], workingDirectory: directory.url, environment: environment, waitUntilReady: false)
+                arguments: ["serve"],
+                workingDirectory: directory.url,
+                environment: environment,
+                waitUntilReady: false
+            )
             #expect(try daemon.waitForExit(timeout: 5) != 0)
             #expect(daemon.log.contains("127.0.0.1:8080"), "\(daemon.log)")
             #expect(daemon.log.contains("cannot start"), "\(daemon.log)")
@@ -26,8 +32,13 @@ struct DaemonDevelopmentDefaultTests {
         }
         let daemon = try DaemonProcess(arguments: ["serve"], workingDirectory: directory.url, environment: environment)
         #expect(daemon.port == 8080)
-        let hint = daemon.logRecords.compactMap { $0["msg"] as? String }.first { $0.contains("send a signed test event") }
-        #expect(hint?.contains("vipps-webhookd send --url http://127.0.0.1:8080/vipps/webhooks") == true, "\(daemon.log)")
+        let hint = daemon.logRecords.compactMap { $0["msg"] as? String }.first {
+            $0.contains("send a signed test event")
+        }
+        #expect(
+            hint?.contains("vipps-webhookd send --url http://127.0.0.1:8080/vipps/webhooks") == true,
+            "\(daemon.log)"
+        )
         #expect(hint?.contains("VIPPS_WEBHOOK_SECRET") == true)
         #expect(!daemon.log.contains(secret))
 

@@ -19,7 +19,10 @@ struct DaemonIngestTests {
         #expect(record["endpoint"] as? String == "/vipps/epayment")
         let receivedAt = try #require(record["received_at"] as? String)
         #expect(receivedAt.hasSuffix("Z"))
-        #expect(ISO8601DateFormatter.withFractions.date(from: receivedAt) ?? ISO8601DateFormatter().date(from: receivedAt) != nil)
+        #expect(
+            ISO8601DateFormatter.withFractions.date(from: receivedAt) ?? ISO8601DateFormatter().date(from: receivedAt)
+                != nil
+        )
         #expect(Self.rawPayload(harness.lines("events.jsonl")[0]) == body)
     }
 
@@ -44,18 +47,51 @@ struct DaemonIngestTests {
         let cases: [(String, TestHTTPClient.Response)] = [
             ("tampered body", try post(good, tampered)),
             ("wrong secret", try post(try TestSigner.headers(secret: Fixture.otherSecret, url: url, body: bytes))),
-            ("stale date", try post(try TestSigner.headers(
-                secret: Fixture.secret, url: url, body: bytes, date: Date().addingTimeInterval(-301 - 5)))),
-            ("future date", try post(try TestSigner.headers(
-                secret: Fixture.secret, url: url, body: bytes, date: Date().addingTimeInterval(301 + 5)))),
-            ("signed for another path", try post(try TestSigner.headers(
-                secret: Fixture.secret, url: url + "x", body: bytes))),
+            (
+                "stale date",
+                try post(
+                    try TestSigner.headers(
+                        secret: Fixture.secret,
+                        url: url,
+                        body: bytes,
+                        date: Date().addingTimeInterval(-301 - 5)
+                    )
+                )
+            ),
+            (
+                "future date",
+                try post(
+                    try TestSigner.headers(
+                        secret: Fixture.secret,
+                        url: url,
+                        body: bytes,
+                        date: Date().addingTimeInterval(301 + 5)
+                    )
+                )
+            ),
+            (
+                "signed for another path",
+                try post(
+                    try TestSigner.headers(
+                        secret: Fixture.secret,
+                        url: url + "x",
+                        body: bytes
+                    )
+                )
+            ),
             ("missing x-ms-date", try post(without("x-ms-date"))),
             ("missing x-ms-content-sha256", try post(without("x-ms-content-sha256"))),
             ("missing authorization", try post(without("authorization"))),
             ("malformed authorization", try post(replacing("authorization", "Bearer abc"))),
-            ("authorization without signature", try post(replacing(
-                "authorization", "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature="))),
+            (
+                "authorization without signature",
+                try post(
+                    replacing(
+                        "authorization",
+                        "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature="
+                    )
+                )
+            ),
             ("malformed date", try post(replacing("x-ms-date", "yesterday"))),
         ]
         for (name, response) in cases {
@@ -113,7 +149,8 @@ struct DaemonIngestTests {
     @Test("a body over max_body_bytes is answered 413 from Content-Length, before any body byte is sent")
     func bodyTooLarge() throws {
         let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
-        let head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
+        let head =
+            "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
             + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
         let response = try TestHTTPClient.exchange(port: harness.port, bytes: Array(head.utf8))
         #expect(response.status == 413, "\(response)")
@@ -129,7 +166,8 @@ struct DaemonIngestTests {
     func behindProxy() throws {
         let harness = try DaemonHarness(
             config: Fixture.basicConfig(extraTop: "public_url: \"https://hooks.example.com\""),
-            files: Fixture.secretFiles)
+            files: Fixture.secretFiles
+        )
         let body = Fixture.payment()
         let viaProxy = try harness.send(body, url: "https://hooks.example.com/vipps/epayment")
         #expect(viaProxy.status == 200, "\(viaProxy)")
@@ -151,18 +189,25 @@ struct DaemonIngestTests {
     @Test("secret rotation: either of two secrets verifies, a third does not")
     func rotation() throws {
         let config = Fixture.basicConfig().replacingOccurrences(
-            of: "secret_file: \"$DIR/secret\"", with: "secrets: [\"$DIR/secret\", \"$DIR/next.secret\"]")
+            of: "secret_file: \"$DIR/secret\"",
+            with: "secrets: [\"$DIR/secret\", \"$DIR/next.secret\"]"
+        )
         let harness = try DaemonHarness(
-            config: config, files: ["secret": Fixture.secret + "\n", "next.secret": Fixture.otherSecret])
+            config: config,
+            files: ["secret": Fixture.secret + "\n", "next.secret": Fixture.otherSecret]
+        )
         #expect(try harness.send(Fixture.payment(), secret: Fixture.secret).status == 200)
         #expect(try harness.send(Fixture.payment(), secret: Fixture.otherSecret).status == 200)
         #expect(try harness.send(Fixture.payment(), secret: "third-secret").status == 401)
         try harness.waitForRecords("events.jsonl", count: 2)
     }
 
-    @Test("an authentic body that is not JSON or of no known type is kept with type unknown", arguments: [
-        "this is not json", #"{"eventType":"something.new.v9","id":1}"#, "[1,2,3]",
-    ])
+    @Test(
+        "an authentic body that is not JSON or of no known type is kept with type unknown",
+        arguments: [
+            "this is not json", #"{"eventType":"something.new.v9","id":1}"#, "[1,2,3]",
+        ]
+    )
     func unknownType(body: String) throws {
         let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
         let response = try harness.send(body)
@@ -180,10 +225,17 @@ struct DaemonIngestTests {
         let statuses = StatusList()
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             let headers = try? TestSigner.headers(
-                secret: Fixture.secret, url: "http://127.0.0.1:\(port)/vipps/epayment", body: body,
-                webhookID: "wh-race")
-            let response = try? TestHTTPClient.post(port: port, path: "/vipps/epayment", headers: headers ?? [],
-                                                    body: body)
+                secret: Fixture.secret,
+                url: "http://127.0.0.1:\(port)/vipps/epayment",
+                body: body,
+                webhookID: "wh-race"
+            )
+            let response = try? TestHTTPClient.post(
+                port: port,
+                path: "/vipps/epayment",
+                headers: headers ?? [],
+                body: body
+            )
             statuses.append(response?.status ?? -1)
         }
         #expect(statuses.values == Array(repeating: 200, count: 8))
@@ -197,7 +249,8 @@ struct DaemonIngestTests {
     func endpointPublicURL() throws {
         let config = Fixture.basicConfig(extraTop: "public_url: \"https://hooks.example.com\"").replacingOccurrences(
             of: "    secret_file:",
-            with: "    public_url: \"https://Shop.Example.com:443/api/vipps?x=1\"\n    secret_file:")
+            with: "    public_url: \"https://Shop.Example.com:443/api/vipps?x=1\"\n    secret_file:"
+        )
         let harness = try DaemonHarness(config: config, files: Fixture.secretFiles)
         let signed = try harness.send(Fixture.payment(), url: "https://shop.example.com/api/vipps?x=1")
         #expect(signed.status == 200, "\(signed)")
@@ -210,8 +263,12 @@ struct DaemonIngestTests {
         let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
         let garbage = try TestHTTPClient.exchange(port: harness.port, bytes: Array("NOT HTTP AT ALL\r\n\r\n".utf8))
         #expect(garbage.status == 400)
-        let badLength = try TestHTTPClient.exchange(port: harness.port, bytes: Array(
-            "POST /vipps/epayment HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n".utf8))
+        let badLength = try TestHTTPClient.exchange(
+            port: harness.port,
+            bytes: Array(
+                "POST /vipps/epayment HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n".utf8
+            )
+        )
         #expect(badLength.status == 400)
         let body = Fixture.payment()
         #expect(try harness.send(body, webhookID: String(repeating: "a", count: 500)).status == 200)

@@ -21,22 +21,30 @@ struct DaemonLifecycleTests {
     func reloadAddsEndpoint() throws {
         let harness = try DaemonHarness(
             config: Fixture.basicConfig(),
-            files: Fixture.secretFiles.merging(["recurring.secret": Fixture.otherSecret]) { $1 })
+            files: Fixture.secretFiles.merging(["recurring.secret": Fixture.otherSecret]) { $1 }
+        )
         #expect(try harness.send(Fixture.payment(), path: "/vipps/recurring").status == 404)
-        let extended = Fixture.basicConfig().replacingOccurrences(of: "sinks:\n  events:", with: """
-              - path: "/vipps/recurring"
-                secret_file: "$DIR/recurring.secret"
-                routes:
-                  - { events: ["*"], sinks: ["recurring"] }
-            sinks:
-              recurring: { file: "$DIR/recurring.jsonl" }
-              events:
-            """)
+        let extended = Fixture.basicConfig().replacingOccurrences(
+            of: "sinks:\n  events:",
+            with: """
+                  - path: "/vipps/recurring"
+                    secret_file: "$DIR/recurring.secret"
+                    routes:
+                      - { events: ["*"], sinks: ["recurring"] }
+                sinks:
+                  recurring: { file: "$DIR/recurring.jsonl" }
+                  events:
+                """
+        )
         #expect(extended.contains("/vipps/recurring"))
         try harness.rewriteConfig(extended)
         harness.daemon.signal(SIGHUP)
         try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
-        let response = try harness.send(#"{"hello":"recurring"}"#, path: "/vipps/recurring", secret: Fixture.otherSecret)
+        let response = try harness.send(
+            #"{"hello":"recurring"}"#,
+            path: "/vipps/recurring",
+            secret: Fixture.otherSecret
+        )
         #expect(response.status == 200, "\(response)\n\(harness.daemon.log)")
         #expect(try harness.send(Fixture.payment()).status == 200)
         try harness.waitForRecords("recurring.jsonl", count: 1)
@@ -45,18 +53,25 @@ struct DaemonLifecycleTests {
 
     @Test("SIGHUP with a new secret and an endpoint removed: the old secret and the removed path stop working")
     func reloadSwapsSecretAndRemovesEndpoint() throws {
-        let twoEndpoints = Fixture.basicConfig().replacingOccurrences(of: "sinks:\n  events:", with: """
-              - path: "/vipps/old"
-                secret_file: "$DIR/secret"
-                routes:
-                  - { events: ["*"], sinks: ["events"] }
-            sinks:
-              events:
-            """)
+        let twoEndpoints = Fixture.basicConfig().replacingOccurrences(
+            of: "sinks:\n  events:",
+            with: """
+                  - path: "/vipps/old"
+                    secret_file: "$DIR/secret"
+                    routes:
+                      - { events: ["*"], sinks: ["events"] }
+                sinks:
+                  events:
+                """
+        )
         let harness = try DaemonHarness(
-            config: twoEndpoints, files: Fixture.secretFiles.merging(["next.secret": Fixture.otherSecret]) { $1 })
+            config: twoEndpoints,
+            files: Fixture.secretFiles.merging(["next.secret": Fixture.otherSecret]) { $1 }
+        )
         #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 200)
-        try harness.rewriteConfig(Fixture.basicConfig().replacingOccurrences(of: "$DIR/secret", with: "$DIR/next.secret"))
+        try harness.rewriteConfig(
+            Fixture.basicConfig().replacingOccurrences(of: "$DIR/secret", with: "$DIR/next.secret")
+        )
         harness.daemon.signal(SIGHUP)
         try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
         #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 404)
@@ -74,7 +89,8 @@ struct DaemonLifecycleTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh", "old"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
         let ids = (0..<5).map { "queued-\($0)" }
         for id in ids {
             #expect(try harness.send(Fixture.payment(), webhookID: id).status == 200)
@@ -115,7 +131,8 @@ struct DaemonLifecycleTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 5),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
         #expect(try harness.send(Fixture.payment(), webhookID: "slow").status == 200)
         try harness.waitUntil("hook started") { harness.lines("hooked").contains("start slow") }
         harness.daemon.signal(SIGTERM)
@@ -145,9 +162,12 @@ struct DaemonLifecycleTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
         #expect(try harness.send(Fixture.payment(), webhookID: "long").status == 200)
-        try harness.waitUntil("hook started") { FileManager.default.fileExists(atPath: harness.directory.path + "/first-run") }
+        try harness.waitUntil("hook started") {
+            FileManager.default.fileExists(atPath: harness.directory.path + "/first-run")
+        }
         let started = Date()
         harness.daemon.signal(SIGTERM)
         #expect(try harness.daemon.waitForExit(timeout: 5) == 0)

@@ -9,11 +9,15 @@ struct DaemonObservabilityTests {
         let hook = "#!/bin/sh\nexit 0\n"
         let inlineSecret = "inline-secret-\(UUID().uuidString)"
         let config = DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#).replacingOccurrences(
-            of: "secret_file: \"$DIR/secret\"", with: "secrets: [\"$DIR/secret\", {env: E2E_ENV_SECRET}]")
+            of: "secret_file: \"$DIR/secret\"",
+            with: "secrets: [\"$DIR/secret\", {env: E2E_ENV_SECRET}]"
+        )
         let environmentSecret = "env-secret-\(UUID().uuidString)"
         let harness = try DaemonHarness(
-            config: config, environment: ["E2E_ENV_SECRET": environmentSecret],
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            config: config,
+            environment: ["E2E_ENV_SECRET": environmentSecret],
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
 
         let health = try TestHTTPClient.get(port: harness.port, path: "/healthz")
         #expect(health.status == 200)

@@ -40,13 +40,22 @@ struct DaemonRestartTests {
                 for index in 0..<100 {
                     let id = "wh-\(sender)-\(index)"
                     let body = Array(Fixture.payment().utf8)
-                    guard let headers = try? TestSigner.headers(
-                        secret: Fixture.secret, url: "http://127.0.0.1:\(port)/vipps/epayment", body: body,
-                        webhookID: id)
+                    guard
+                        let headers = try? TestSigner.headers(
+                            secret: Fixture.secret,
+                            url: "http://127.0.0.1:\(port)/vipps/epayment",
+                            body: body,
+                            webhookID: id
+                        )
                     else { return }
                     outcomes.attempted(id)
-                    guard let response = try? TestHTTPClient.post(
-                        port: port, path: "/vipps/epayment", headers: headers, body: body)
+                    guard
+                        let response = try? TestHTTPClient.post(
+                            port: port,
+                            path: "/vipps/epayment",
+                            headers: headers,
+                            body: body
+                        )
                     else { return }  // The daemon is gone: stop sending.
                     if response.status == 200 { outcomes.accepted(id) }
                 }
@@ -81,7 +90,8 @@ struct DaemonRestartTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
         let ids = (0..<6).map { "wh-pending-\($0)" }
         for id in ids {
             #expect(try harness.send(Fixture.payment(), webhookID: id).status == 200)

@@ -23,10 +23,16 @@ struct DaemonRoutingTests {
     @Test("events reach exactly the file sinks whose routes match them")
     func routing() throws {
         let harness = try DaemonHarness(
-            config: Fixture.basicConfig(extraSinks: Self.sinks, routes: Self.routes), files: Fixture.secretFiles)
-        let agreement = try #require(SampleEvents.body(
-            for: "recurring.agreement-activated.v1", now: Int64(Date().timeIntervalSince1970 * 1000),
-            randomBytes: { count in (0..<count).map { _ in UInt8.random(in: 0...255) } }))
+            config: Fixture.basicConfig(extraSinks: Self.sinks, routes: Self.routes),
+            files: Fixture.secretFiles
+        )
+        let agreement = try #require(
+            SampleEvents.body(
+                for: "recurring.agreement-activated.v1",
+                now: Int64(Date().timeIntervalSince1970 * 1000),
+                randomBytes: { count in (0..<count).map { _ in UInt8.random(in: 0...255) } }
+            )
+        )
         let sent: [(id: String, body: String)] = [
             ("captured-ok", Fixture.payment("CAPTURED", msn: "123456", success: true)),
             ("captured-failed", Fixture.payment("CAPTURED", msn: "123456", success: false)),
@@ -57,9 +63,11 @@ struct DaemonRoutingTests {
             let got = harness.records(file).compactMap { $0["id"] as? String }.filter { $0 != "fence" }
             #expect(got == ids, "\(file)")
         }
-        let types = Dictionary(uniqueKeysWithValues: harness.records("events.jsonl").compactMap { record in
-            (record["id"] as? String).map { ($0, record["type"] as? String ?? "") }
-        })
+        let types = Dictionary(
+            uniqueKeysWithValues: harness.records("events.jsonl").compactMap { record in
+                (record["id"] as? String).map { ($0, record["type"] as? String ?? "") }
+            }
+        )
         #expect(types["unknown"] == "unknown")
         #expect(types["agreement"] == "recurring.agreement-activated.v1")
         #expect(types["authorized"] == "epayments.payment.authorized.v1")
@@ -70,12 +78,16 @@ struct DaemonRoutingTests {
         let dir = try TemporaryDirectory()
         try dir.write("secret", Fixture.secret)
         let valid = try dir.write(
-            "valid.yaml", Fixture.basicConfig().replacingOccurrences(of: "$DIR", with: dir.path))
+            "valid.yaml",
+            Fixture.basicConfig().replacingOccurrences(of: "$DIR", with: dir.path)
+        )
         let good = try ChildProcess.run(["check-config", "--config", valid])
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.stdout.contains("ok"))
 
-        let broken = try dir.write("broken.yaml", """
+        let broken = try dir.write(
+            "broken.yaml",
+            """
             listen: "127.0.0.1:99999"
             state_dir: "\(dir.path)/state"
             endpoints:
@@ -85,7 +97,8 @@ struct DaemonRoutingTests {
                   - { events: ["*"], sinks: ["nowhere"] }
             sinks:
               events: { file: "\(dir.path)/events.jsonl", max_attempts: 3 }
-            """)
+            """
+        )
         let bad = try ChildProcess.run(["check-config", "--config", broken])
         #expect(bad.status != 0)
         let errors = bad.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }

@@ -12,13 +12,20 @@ final class DaemonHarness {
     var stateDir: String { directory.path + "/state" }
 
     /// Writes `config` (YAML; `$DIR` is replaced with the temp directory) and starts the daemon on it.
-    init(config: String, environment: [String: String] = [:], files: [String: String] = [:],
-         directory: TemporaryDirectory? = nil) throws {
+    init(
+        config: String,
+        environment: [String: String] = [:],
+        files: [String: String] = [:],
+        directory: TemporaryDirectory? = nil
+    ) throws {
         let directory = try directory ?? TemporaryDirectory()
         self.directory = directory
         for (name, contents) in files.sorted(by: { $0.key < $1.key }) {
-            try directory.write(name, contents.replacingOccurrences(of: "$DIR", with: directory.path),
-                                mode: name.hasSuffix(".sh") ? 0o755 : 0o600)
+            try directory.write(
+                name,
+                contents.replacingOccurrences(of: "$DIR", with: directory.path),
+                mode: name.hasSuffix(".sh") ? 0o755 : 0o600
+            )
         }
         configFile = try directory.write("config.yaml", config.replacingOccurrences(of: "$DIR", with: directory.path))
         daemon = try DaemonProcess(configFile: configFile, directory: directory, environment: environment)
@@ -32,13 +39,21 @@ final class DaemonHarness {
     /// POSTs `body` to `path`, signed with `secret` for `http://127.0.0.1:PORT/path` unless `url` is given.
     @discardableResult
     func send(
-        _ body: String, path: String = "/vipps/epayment", secret: String = Fixture.secret, url: String? = nil,
-        webhookID: String? = nil, date: Date = Date()
+        _ body: String,
+        path: String = "/vipps/epayment",
+        secret: String = Fixture.secret,
+        url: String? = nil,
+        webhookID: String? = nil,
+        date: Date = Date()
     ) throws -> TestHTTPClient.Response {
         let bytes = Array(body.utf8)
         let headers = try TestSigner.headers(
-            secret: secret, url: url ?? "http://127.0.0.1:\(port)\(path)", body: bytes, date: date,
-            webhookID: webhookID)
+            secret: secret,
+            url: url ?? "http://127.0.0.1:\(port)\(path)",
+            body: bytes,
+            date: date,
+            webhookID: webhookID
+        )
         do {
             return try TestHTTPClient.post(port: port, path: path, headers: headers, body: bytes)
         } catch let failure as TestHTTPClient.Failure {
@@ -89,8 +104,12 @@ enum Fixture {
     static let otherSecret = "e2e-other-secret-\(UUID().uuidString)"
 
     /// An ePayment event body (compact JSON).
-    static func payment(_ name: String = "CAPTURED", reference: String = "ref-\(UUID().uuidString.prefix(8))",
-                        msn: String = "123456", success: Bool = true) -> String {
+    static func payment(
+        _ name: String = "CAPTURED",
+        reference: String = "ref-\(UUID().uuidString.prefix(8))",
+        msn: String = "123456",
+        success: Bool = true
+    ) -> String {
         #"{"msn":"\#(msn)","reference":"\#(reference)","pspReference":"\#(UUID().uuidString)","name":"\#(name)","#
             + #""amount":{"currency":"NOK","value":49900},"timestamp":"2024-01-02T03:04:05.678Z","#
             + #""idempotencyKey":"\#(UUID().uuidString)","success":\#(success)}"#

@@ -2,7 +2,7 @@ import CSystem
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The real `vipps-webhookd serve` running as a child process on a real socket, for end-to-end tests.
@@ -30,13 +30,20 @@ final class DaemonProcess {
 
     /// Starts `vipps-webhookd serve --config <configFile>` and waits until `/healthz` answers 200.
     convenience init(configFile: String, directory: TemporaryDirectory, environment: [String: String] = [:]) throws {
-        try self.init(arguments: ["serve", "--config", configFile], workingDirectory: directory.url,
-                      environment: environment)
+        try self.init(
+            arguments: ["serve", "--config", configFile],
+            workingDirectory: directory.url,
+            environment: environment
+        )
     }
 
     /// Starts the daemon with `arguments` in `workingDirectory` and waits until it is ready.
-    init(arguments: [String], workingDirectory: URL, environment: [String: String] = [:],
-         waitUntilReady: Bool = true) throws {
+    init(
+        arguments: [String],
+        workingDirectory: URL,
+        environment: [String: String] = [:],
+        waitUntilReady: Bool = true
+    ) throws {
         self.arguments = arguments
         self.workingDirectory = workingDirectory
         var base = ["PATH": "/usr/local/bin:/usr/bin:/bin"]

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A tiny HTTP/1.1 client over a raw TCP socket to 127.0.0.1, for end-to-end tests: one request per connection,
@@ -31,7 +31,10 @@ enum TestHTTPClient {
 
     /// POSTs `body` to `path` with `headers` (plus Host, Content-Length and Connection: close unless given).
     static func post(
-        port: UInt16, path: String, headers: [(String, String)] = [], body: [UInt8],
+        port: UInt16,
+        path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8],
         host: String? = nil
     ) throws -> Response {
         try request(port: port, method: "POST", path: path, headers: headers, body: body, host: host)
@@ -44,7 +47,12 @@ enum TestHTTPClient {
 
     /// Sends one request and reads the answer.
     static func request(
-        port: UInt16, method: String, path: String, headers: [(String, String)], body: [UInt8], host: String?
+        port: UInt16,
+        method: String,
+        path: String,
+        headers: [(String, String)],
+        body: [UInt8],
+        host: String?
     ) throws -> Response {
         var head = "\(method) \(path) HTTP/1.1\r\n"
         let names = Set(headers.map { $0.0.lowercased() })
@@ -134,7 +142,9 @@ enum TestHTTPClient {
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { throw Failure(description: "malformed header \(line)") }
-            headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            )
         }
         let bodyStart = end + 4
         if let length = headers.first(where: { $0.name == "content-length" }).flatMap({ Int($0.value) }) {

@@ -5,12 +5,19 @@ import VippsWebhooks
 enum TestSigner {
     /// The headers of a delivery of `body` signed with `secret` for `url` at `date` (default: now).
     static func headers(
-        secret: String, url: String, body: [UInt8], date: Date = Date(), webhookID: String? = nil
+        secret: String,
+        url: String,
+        body: [UInt8],
+        date: Date = Date(),
+        webhookID: String? = nil
     ) throws -> [(String, String)] {
         let target = try SignedTarget(url: url)
         let signed = RequestSigner.sign(
-            secret: WebhookSecret(secret), target: target,
-            date: HTTPDate.format(secondsSince1970: Int64(date.timeIntervalSince1970)), body: body)
+            secret: WebhookSecret(secret),
+            target: target,
+            date: HTTPDate.format(secondsSince1970: Int64(date.timeIntervalSince1970)),
+            body: body
+        )
         var headers = [
             ("Content-Type", "application/json"),
             ("x-ms-date", signed.date),
