@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["vipps-webhookd", "VippsWebhooks", "HTTPServer"],
+            dependencies: ["vipps-webhookd", "VippsWebhooks", "VippsCrypto", "HTTPServer", "CSystem"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -169,6 +169,7 @@ public final class EventStore: @unchecked Sendable {
     /// Closes the files; requests still queued and later ones fail with ``StorageError/Code/unavailable``.
     public func close() {
         queue.sync {
+            if !queued.isEmpty { flush() }  // Marks and accepts queued before close are written, not dropped.
             journal.close()
             dedupFile.close()
         }
@@ -195,6 +196,7 @@ public final class EventStore: @unchecked Sendable {
 
     private func flush() {
         flushScheduled = false
+        guard !queued.isEmpty else { return }
         let batch = queued
         queued = []
         var frames: [UInt8] = []

@@ -20,6 +20,9 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let logger: Logger
     private let memoryLimit: Int
     private let queue: DispatchQueue
+    /// Finished hooks whose outcome is not recorded yet (delivered mark not durable); `drain` waits for them, or the
+    /// daemon could exit before the mark and run the hook again after the restart.
+    private let recording = DispatchGroup()
 
     // Guarded by `queue`.
     private var overflow: [StoredEvent] = []
@@ -84,7 +87,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
                 logger.warning("hooks still running at the shutdown deadline were killed; their events stay pending",
                                metadata: ["sink": "\(name)", "killed": "\(killed)"])
             }
-            completion()
+            recording.notify(queue: .global(), execute: completion)
         }
     }
 
@@ -104,6 +107,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         let decoded = DecodedEvent.decode(body: event.body)
         let context = ExecSinkContext(event: event, decoded: decoded)
         let result = dispatcher.submit(event, context: context, orderingKey: decoded.orderingKey) { [self] outcome in
+            // Entered before the dispatcher counts the run as done, so `drain` cannot complete ahead of the record.
+            recording.enter()
             queue.async { self.finished(event, outcome) }
         }
         return result == .accepted
@@ -121,6 +126,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
                                     "last_error": "\(lastError.message)", "dead_letter": "\(file)"])
             markDelivered(event)
         case .pending(_, let reason):
+            defer { recording.leave() }
             metrics.delivery(sink: name, outcome: "pending")
             if !draining {
                 spilled = true
@@ -132,6 +138,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
 
     private func markDelivered(_ event: StoredEvent) {
         store.markDelivered(sequence: event.sequence, sink: name) { [self] error in
+            defer { recording.leave() }
             guard let error else { return }
             metrics.storageError(operation: "mark_delivered")
             logger.error("cannot record delivery; the hook may run again after a restart",

@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+
+/// Issue 6: SIGHUP reloads (or refuses) the configuration and reopens files; SIGTERM drains within the grace period.
+@Suite("daemon lifecycle")
+struct DaemonLifecycleTests {
+    @Test("SIGHUP with a broken configuration: refused, logged, the running one keeps serving")
+    func reloadRefused() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        try harness.rewriteConfig("listen: [this is not\n  valid: yaml")
+        harness.daemon.signal(SIGHUP)
+        try harness.waitUntil("refusal logged") { harness.daemon.log.contains("refused") }
+        let refusal = harness.daemon.logRecords.first { ($0["msg"] as? String)?.contains("refused") == true }
+        #expect(refusal?["level"] as? String == "error")
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        try harness.waitForRecords("events.jsonl", count: 1)
+        #expect(try TestHTTPClient.get(port: harness.port, path: "/healthz").status == 200)
+    }
+
+    @Test("SIGHUP with a valid configuration adding an endpoint: the new endpoint works at once")
+    func reloadAddsEndpoint() throws {
+        let harness = try DaemonHarness(
+            config: Fixture.basicConfig(),
+            files: Fixture.secretFiles.merging(["recurring.secret": Fixture.otherSecret]) { $1 }
+        )
+        #expect(try harness.send(Fixture.payment(), path: "/vipps/recurring").status == 404)
+        let extended = Fixture.basicConfig().replacingOccurrences(
+            of: "sinks:\n  events:",
+            with: """
+                  - path: "/vipps/recurring"
+                    secret_file: "$DIR/recurring.secret"
+                    routes:
+                      - { events: ["*"], sinks: ["recurring"] }
+                sinks:
+                  recurring: { file: "$DIR/recurring.jsonl" }
+                  events:
+                """
+        )
+        #expect(extended.contains("/vipps/recurring"))
+        try harness.rewriteConfig(extended)
+        harness.daemon.signal(SIGHUP)
+        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        let response = try harness.send(
+            #"{"hello":"recurring"}"#,
+            path: "/vipps/recurring",
+            secret: Fixture.otherSecret
+        )
+        #expect(response.status == 200, "\(response)\n\(harness.daemon.log)")
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        try harness.waitForRecords("recurring.jsonl", count: 1)
+        try harness.waitForRecords("events.jsonl", count: 1)
+    }
+
+    @Test("SIGHUP with a new secret and an endpoint removed: the old secret and the removed path stop working")
+    func reloadSwapsSecretAndRemovesEndpoint() throws {
+        let twoEndpoints = Fixture.basicConfig().replacingOccurrences(
+            of: "sinks:\n  events:",
+            with: """
+                  - path: "/vipps/old"
+                    secret_file: "$DIR/secret"
+                    routes:
+                      - { events: ["*"], sinks: ["events"] }
+                sinks:
+                  events:
+                """
+        )
+        let harness = try DaemonHarness(
+            config: twoEndpoints,
+            files: Fixture.secretFiles.merging(["next.secret": Fixture.otherSecret]) { $1 }
+        )
+        #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 200)
+        try harness.rewriteConfig(
+            Fixture.basicConfig().replacingOccurrences(of: "$DIR/secret", with: "$DIR/next.secret")
+        )
+        harness.daemon.signal(SIGHUP)
+        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 404)
+        #expect(try harness.send(Fixture.payment(), secret: Fixture.secret).status == 401)
+        #expect(try harness.send(Fixture.payment(), secret: Fixture.otherSecret).status == 200)
+        try harness.waitForRecords("events.jsonl", count: 2)
+    }
+
+    @Test("SIGHUP changing an exec sink while hooks are queued: every queued event still runs, without a restart")
+    func reloadChangesExecSink() throws {
+        let hook = """
+            #!/bin/sh
+            sleep 0.3
+            echo "$VIPPS_EVENT_ID $1" >> "$DIR/hooked"
+            """
+        let harness = try DaemonHarness(
+            config: DaemonExecTests.config(exec: #"["$DIR/hook.sh", "old"]"#, concurrency: 1),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
+        let ids = (0..<5).map { "queued-\($0)" }
+        for id in ids {
+            #expect(try harness.send(Fixture.payment(), webhookID: id).status == 200)
+        }
+        try harness.rewriteConfig(DaemonExecTests.config(exec: #"["$DIR/hook.sh", "new"]"#, concurrency: 1))
+        harness.daemon.signal(SIGHUP)
+        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        #expect(try harness.send(Fixture.payment(), webhookID: "after-reload").status == 200)
+        try harness.waitUntil("every event hooked", timeout: 8) {
+            Set(harness.lines("hooked").map { String($0.prefix { $0 != " " }) }).isSuperset(of: ids + ["after-reload"])
+        }
+        #expect(harness.lines("hooked").contains("after-reload new"))
+        #expect(harness.lines("hooked").count == ids.count + 1, "\(harness.lines("hooked"))")
+    }
+
+    @Test("SIGHUP reopens the file sink: after a rename the next event lands in a new file at the original path")
+    func reopenAfterRotation() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        #expect(try harness.send(Fixture.payment(), webhookID: "before-rotation").status == 200)
+        try harness.waitForRecords("events.jsonl", count: 1)
+        let path = harness.directory.path + "/events.jsonl"
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        harness.daemon.signal(SIGHUP)
+        try harness.waitUntil("file sink reopened") { harness.daemon.log.contains("file sink reopened") }
+        #expect(try harness.send(Fixture.payment(), webhookID: "after-rotation").status == 200)
+        let records = try harness.waitForRecords("events.jsonl", count: 1)
+        #expect(records.compactMap { $0["id"] as? String } == ["after-rotation"])
+        #expect(harness.records("events.jsonl.1").compactMap { $0["id"] as? String } == ["before-rotation"])
+    }
+
+    @Test("SIGTERM during a slow hook: the hook finishes, the daemon exits 0, nothing is lost or run twice")
+    func gracefulShutdown() throws {
+        let hook = """
+            #!/bin/sh
+            echo "start $VIPPS_EVENT_ID" >> "$DIR/hooked"
+            [ "$VIPPS_EVENT_ID" = "slow" ] && sleep 2
+            echo "end $VIPPS_EVENT_ID" >> "$DIR/hooked"
+            """
+        let harness = try DaemonHarness(
+            config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 5),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
+        #expect(try harness.send(Fixture.payment(), webhookID: "slow").status == 200)
+        try harness.waitUntil("hook started") { harness.lines("hooked").contains("start slow") }
+        harness.daemon.signal(SIGTERM)
+        #expect(try harness.daemon.waitForExit(timeout: 8) == 0)
+        #expect(harness.lines("hooked") == ["start slow", "end slow"])
+        #expect(harness.daemon.log.contains("\"msg\":\"stopped\""))
+        // After a restart the finished hook is not run again: a later event goes through the same (serial) sink
+        // after anything recovered.
+        try harness.daemon.restart()
+        #expect(try harness.send(Fixture.payment(), webhookID: "next").status == 200)
+        try harness.waitUntil("next hooked") { harness.lines("hooked").contains("end next") }
+        #expect(harness.lines("hooked") == ["start slow", "end slow", "start next", "end next"])
+        #expect(harness.records("events.jsonl").compactMap { $0["id"] as? String } == ["slow", "next"])
+    }
+
+    @Test("SIGTERM with grace 1 and a hook sleeping 10: exits, and the hook runs again after the restart")
+    func shutdownKillsHookAfterGrace() throws {
+        let hook = """
+            #!/bin/sh
+            if [ ! -e "$DIR/first-run" ]; then
+              echo $$ > "$DIR/first-run"
+              sleep 10
+              touch "$DIR/first-run-finished"
+              exit 0
+            fi
+            echo "$VIPPS_EVENT_ID" >> "$DIR/second-run"
+            """
+        let harness = try DaemonHarness(
+            config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 1),
+            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+        )
+        #expect(try harness.send(Fixture.payment(), webhookID: "long").status == 200)
+        try harness.waitUntil("hook started") {
+            FileManager.default.fileExists(atPath: harness.directory.path + "/first-run")
+        }
+        let started = Date()
+        harness.daemon.signal(SIGTERM)
+        #expect(try harness.daemon.waitForExit(timeout: 5) == 0)
+        let stopped = Date().timeIntervalSince(started)
+        #expect(stopped >= 0.9 && stopped < 4, "the hook had its grace period, then the daemon stopped: \(stopped) s")
+        let hookPID = try #require(harness.lines("first-run").first.flatMap { Int32($0) })
+        try harness.waitUntil("the hook was killed") { kill(hookPID, 0) != 0 || DaemonExecTests.isZombie(hookPID) }
+        try harness.daemon.restart()
+        try harness.waitUntil("hook ran again") { harness.lines("second-run") == ["long"] }
+        #expect(!FileManager.default.fileExists(atPath: harness.directory.path + "/first-run-finished"))
+    }
+}
