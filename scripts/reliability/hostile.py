@@ -38,29 +38,39 @@ def hold(args):
         except OSError:
             failed += 1
     deadline = started + args.duration
+    # poll, not select: there are more than FD_SETSIZE (1024) descriptors.
+    poller = select.poll()
+    owner = {}
+    for s in idle:
+        poller.register(s, select.POLLIN)
+        owner[s.fileno()] = ("idle", s)
+    for entry in slow:
+        poller.register(entry[0], select.POLLIN)
+        owner[entry[0].fileno()] = ("slow", entry)
     idle_closed = set()
     while time.monotonic() < deadline:
+        for fd, _ in poller.poll(0):
+            kind, item = owner[fd]
+            sock = item if kind == "idle" else item[0]
+            try:
+                data = sock.recv(4096)
+            except OSError:
+                data = b""
+            if not data:  # closed by the server (an answer such as 408 is read and the close comes next)
+                poller.unregister(fd)
+                if kind == "idle":
+                    idle_closed.add(fd)
+                elif item[2] is None:
+                    item[2] = time.monotonic() - started
         for entry in slow:
-            s, sent, closed = entry
-            if closed is not None:
+            if entry[2] is not None:
                 continue
             try:
-                r, _, _ = select.select([s], [], [], 0)
-                if r and not s.recv(4096):
-                    raise ConnectionResetError
-                s.send(head[sent:sent + 1])
-                entry[1] += 1
+                entry[1] += entry[0].send(head[entry[1]:entry[1] + 1])
             except (BlockingIOError, InterruptedError):
                 pass
             except OSError:
                 entry[2] = time.monotonic() - started
-        readable, _, _ = select.select([s for s in idle if s.fileno() not in idle_closed], [], [], 0)
-        for s in readable:
-            try:
-                if not s.recv(4096):
-                    idle_closed.add(s.fileno())
-            except OSError:
-                idle_closed.add(s.fileno())
         time.sleep(args.trickle)
     cut = sorted(e[2] for e in slow if e[2] is not None)
     result = {
