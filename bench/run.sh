@@ -10,9 +10,10 @@
 # $BENCH_EVENTS_FILE, so persisted = lines written), and prints one table: req/s and p99 per connection count, RSS
 # idle and peak (VmHWM), persisted/answered; then the ratios against the issue 4 targets:
 #   daemon >= 0.4x nginx-w1 req/s at 16 connections, >= 0.6x at 128; >= 20x webhook-append-sync;
-#   p99 <= 10 ms at 128 connections; persisted == answered for the daemon.
-# Exit status: 1 when the daemon did not start, failed the preflight, lost or duplicated events (persisted !=
-# answered) or rejected requests; the performance ratios are reported as PASS/MISS and fail the run only with
+#   p99 <= 10 ms at 128 connections; persisted == answered for the daemon (up to `conns` more: requests in flight
+#   when wrk stopped are stored but never answered).
+# Exit status: 1 when the daemon did not start, failed the preflight, lost or duplicated events (persisted <
+# answered, or more than answered + conns) or answered errors; the performance ratios are reported as PASS/MISS and fail the run only with
 # STRICT=1 (loopback numbers on a shared 2-core VM vary by +-15%).
 # Knobs are those of bench/peers.sh (DURATION, CONNS, WRK_THREADS, DRAIN_MAX, BENCH_SECRET, ...).
 set -uo pipefail
@@ -72,7 +73,8 @@ report() {
     { rps[$1, $2, $3] = $4; p99[$1, $2, $3] = $6; modes[$2] = 1; conns[$3] = 1
       if ($1 == "vipps-webhookd") {
         split($15, pa, "/")
-        ok = (pa[1] == pa[2] && $7 == 0 && $17 ~ /^yes/)
+        # wrk stops with up to `conns` requests in flight: stored, never answered, so persisted may exceed answered
+        ok = (pa[1] >= pa[2] && pa[1] <= pa[2] + $3 && $7 == 0 && $17 ~ /^yes/)
         printf "%s  %s c=%s: persisted/answered %s, errors %s, bad signature answered %s\n",
                ok ? "PASS" : "FAIL", $2, $3, $15, $7, $17
         if (!ok) bad = 1
@@ -80,7 +82,7 @@ report() {
     function ratio(num, den, want, label,   r) {
       if (num == "" || den == "" || den == 0) return
       r = num / den
-      printf "%s  %s: %.2fx (%.0f / %.0f req/s; target >= %sx)\n", r >= want ? "PASS" : "MISS", label, r, num, den, want
+      printf "%s  %s: %.2fx (%.0f / %.0f req/s; target >= %sx)\n", (r >= want) ? "PASS" : "MISS", label, r, num, den, want
       if (r < want) miss = 1
     }
     END {
