@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
-// libFuzzer target for the HTTP request parser. Kept out of the root package: a fuzzer executable has no main.
-// Build and run: Fuzz/run-http-parser-fuzz.sh SECONDS
+// libFuzzer targets for the HTTP request parser and for the signature verifier + event decoder.
+// Kept out of the root package: a fuzzer executable has no main.
+// Build and run: Fuzz/run-http-parser-fuzz.sh SECONDS, Fuzz/run-verifier-decoder-fuzz.sh SECONDS
 import PackageDescription
 
 let package = Package(
@@ -10,6 +11,10 @@ let package = Package(
         .executableTarget(
             name: "HTTPParserFuzz",
             dependencies: [.product(name: "HTTPServer", package: "vipps-webhookd")]
-        )
+        ),
+        .executableTarget(
+            name: "VerifierDecoderFuzz",
+            dependencies: [.product(name: "VippsWebhooks", package: "vipps-webhookd")]
+        ),
     ]
 )
