@@ -6,8 +6,8 @@ import Logging
 /// Writes events to a `FileSink` on its own serial queue, in arrival order, batching whatever queued up while the
 /// previous batch was being synced (one fsync per batch), then marks them delivered.
 ///
-/// A failing write (disk full) is retried with backoff, keeping order; events queued beyond `memoryLimit` are left
-/// to the journal and re-fed when the worker is idle again.
+/// A failing write (disk full) is retried with backoff (0.5 s doubling, at most 5 s), keeping order; events queued
+/// beyond `memoryLimit` are left to the journal and re-fed when the worker is idle again.
 final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     /// The file written.
@@ -90,7 +90,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             guard !draining else { return }
             flushOnce()
             if !pending.isEmpty {
-                scheduleFlush(after: failures == 0 ? 0 : min(30, 0.5 * pow(2, Double(min(failures, 6)))))
+                scheduleFlush(after: failures == 0 ? 0 : min(5, 0.25 * pow(2, Double(min(failures, 5)))))
             }
         }
     }
