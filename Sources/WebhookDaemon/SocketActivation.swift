@@ -29,8 +29,8 @@ public enum SocketActivation {
     ///
     /// - Returns: the inherited sockets; empty when the process was not socket-activated (or the variables were
     ///   meant for another process).
-    /// - Throws: ``SocketActivationError`` when the variables are malformed or a descriptor is not a socket.
-    public static func takeInheritedSockets() throws(SocketActivationError) -> [InheritedSocket] {
+    /// - Throws: ``SystemdError`` when the variables are malformed or a descriptor is not a socket.
+    public static func takeInheritedSockets() throws(SystemdError) -> [InheritedSocket] {
         let variables = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]
         let values = variables.map { name in getenv(name).map { String(cString: $0) } }
         for name in variables {
@@ -55,32 +55,32 @@ public enum SocketActivation {
     ///   - processID: this process's id.
     /// - Returns: the sockets, empty when `LISTEN_PID` or `LISTEN_FDS` is unset or `LISTEN_PID` names another
     ///   process.
-    /// - Throws: ``SocketActivationError`` for a malformed number, too many descriptors, or a name count that does
+    /// - Throws: ``SystemdError`` for a malformed number, too many descriptors, or a name count that does
     ///   not match `LISTEN_FDS`.
     public static func parse(
         listenFDs: String?,
         listenPID: String?,
         listenFDNames: String?,
         processID: pid_t
-    ) throws(SocketActivationError) -> [InheritedSocket] {
+    ) throws(SystemdError) -> [InheritedSocket] {
         guard let listenPID, !listenPID.isEmpty else { return [] }
         guard let pid = pid_t(listenPID), pid > 0 else {
-            throw SocketActivationError("LISTEN_PID must be a process id, got \"\(listenPID)\"")
+            throw SystemdError("LISTEN_PID must be a process id, got \"\(listenPID)\"")
         }
         guard pid == processID else { return [] }
         guard let listenFDs, !listenFDs.isEmpty else { return [] }
         guard let count = Int(listenFDs), count >= 0 else {
-            throw SocketActivationError("LISTEN_FDS must be a number of descriptors, got \"\(listenFDs)\"")
+            throw SystemdError("LISTEN_FDS must be a number of descriptors, got \"\(listenFDs)\"")
         }
         guard count <= maximumDescriptors else {
-            throw SocketActivationError("LISTEN_FDS=\(count) exceeds the limit of \(maximumDescriptors) sockets")
+            throw SystemdError("LISTEN_FDS=\(count) exceeds the limit of \(maximumDescriptors) sockets")
         }
         guard count > 0 else { return [] }
         let names: [String]
         if let listenFDNames {
             names = listenFDNames.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard names.count == count else {
-                throw SocketActivationError(
+                throw SystemdError(
                     "LISTEN_FDNAMES has \(names.count) names for LISTEN_FDS=\(count) descriptors"
                 )
             }
@@ -94,45 +94,24 @@ public enum SocketActivation {
 
     /// Checks that each descriptor is an open socket and sets `FD_CLOEXEC` on it.
     ///
-    /// - Throws: ``SocketActivationError`` naming the descriptor when it is closed, not a socket, or its flags
+    /// - Throws: ``SystemdError`` naming the descriptor when it is closed, not a socket, or its flags
     ///   cannot be changed.
-    public static func adopt(_ sockets: [InheritedSocket]) throws(SocketActivationError) {
+    public static func adopt(_ sockets: [InheritedSocket]) throws(SystemdError) {
         for socket in sockets {
             var status = stat()
             guard fstat(socket.fd, &status) == 0 else {
-                throw SocketActivationError("inherited fd \(socket.fd) (\(socket.name))", call: "fstat", errno: errno)
+                throw SystemdError("inherited fd \(socket.fd) (\(socket.name))", call: "fstat", errno: errno)
             }
             guard status.st_mode & S_IFMT == S_IFSOCK else {
-                throw SocketActivationError("inherited fd \(socket.fd) (\(socket.name)) is not a socket")
+                throw SystemdError("inherited fd \(socket.fd) (\(socket.name)) is not a socket")
             }
             let flags = fcntl(socket.fd, F_GETFD)
             guard flags >= 0 else {
-                throw SocketActivationError("inherited fd \(socket.fd) (\(socket.name))", call: "fcntl", errno: errno)
+                throw SystemdError("inherited fd \(socket.fd) (\(socket.name))", call: "fcntl", errno: errno)
             }
             guard flags & FD_CLOEXEC != 0 || fcntl(socket.fd, F_SETFD, flags | FD_CLOEXEC) == 0 else {
-                throw SocketActivationError("inherited fd \(socket.fd) (\(socket.name))", call: "fcntl", errno: errno)
+                throw SystemdError("inherited fd \(socket.fd) (\(socket.name))", call: "fcntl", errno: errno)
             }
         }
-    }
-}
-
-/// Why inherited sockets could not be taken over.
-public struct SocketActivationError: Error, Equatable, CustomStringConvertible {
-    /// What went wrong.
-    public let message: String
-    /// The failing system call, when one failed.
-    public let call: String?
-    /// Its errno, when a system call failed.
-    public let errno: Int32?
-
-    init(_ message: String, call: String? = nil, errno: Int32? = nil) {
-        self.message = message
-        self.call = call
-        self.errno = errno
-    }
-
-    public var description: String {
-        guard let call, let errno else { return message }
-        return "\(message): \(call) failed: \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }

@@ -59,12 +59,12 @@ public struct SystemdNotifier: Sendable {
     /// - Parameters:
     ///   - environment: the process environment (injectable for tests).
     ///   - processID: this process's id; a `WATCHDOG_PID` naming another process disables the watchdog.
-    /// - Throws: ``SystemdNotifierError`` when a variable is set but malformed (a relative or too long socket
+    /// - Throws: ``SystemdError`` when a variable is set but malformed (a relative or too long socket
     ///   path, a non-numeric or zero `WATCHDOG_USEC`, a non-numeric `WATCHDOG_PID`).
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         processID: pid_t = getpid()
-    ) throws(SystemdNotifierError) {
+    ) throws(SystemdError) {
         socketAddress = try Self.parseSocketAddress(environment["NOTIFY_SOCKET"])
         watchdogInterval = try Self.parseWatchdog(
             microseconds: environment["WATCHDOG_USEC"],
@@ -79,15 +79,15 @@ public struct SystemdNotifier: Sendable {
     /// Sends `states` in one datagram.
     ///
     /// - Returns: `true` when sent, `false` when notifications are disabled (no `NOTIFY_SOCKET`).
-    /// - Throws: ``SystemdNotifierError`` when the datagram cannot be sent (errno and call name included).
+    /// - Throws: ``SystemdError`` when the datagram cannot be sent (errno and call name included).
     @discardableResult
-    public func notify(_ states: State...) throws(SystemdNotifierError) -> Bool {
+    public func notify(_ states: State...) throws(SystemdError) -> Bool {
         try notify(states)
     }
 
     /// Sends `states` in one datagram; see ``notify(_:)-(State...)``.
     @discardableResult
-    public func notify(_ states: [State]) throws(SystemdNotifierError) -> Bool {
+    public func notify(_ states: [State]) throws(SystemdError) -> Bool {
         guard let socketAddress, !states.isEmpty else { return false }
         let message = Self.message(for: states, monotonicMicroseconds: Self.monotonicMicroseconds())
         try Self.send(message, to: socketAddress)
@@ -103,7 +103,7 @@ public struct SystemdNotifier: Sendable {
     ///   watchdog for this process or notifications are disabled.
     public func startWatchdog(
         queue: DispatchQueue,
-        onError: @escaping @Sendable (SystemdNotifierError) -> Void = { _ in }
+        onError: @escaping @Sendable (SystemdError) -> Void = { _ in }
     ) -> SystemdWatchdog? {
         guard isEnabled, let watchdogInterval else { return nil }
         let period = watchdogInterval / 2
@@ -114,7 +114,7 @@ public struct SystemdNotifier: Sendable {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         let notifier = self
         timer.setEventHandler {
-            do throws(SystemdNotifierError) {
+            do throws(SystemdError) {
                 try notifier.notify(.watchdog)
             } catch {
                 onError(error)
@@ -150,46 +150,25 @@ public final class SystemdWatchdog: @unchecked Sendable {
     }
 }
 
-/// Why a systemd notification could not be set up or sent.
-public struct SystemdNotifierError: Error, Equatable, CustomStringConvertible {
-    /// What went wrong.
-    public let message: String
-    /// The failing system call, when one failed.
-    public let call: String?
-    /// Its errno, when a system call failed.
-    public let errno: Int32?
-
-    init(_ message: String, call: String? = nil, errno: Int32? = nil) {
-        self.message = message
-        self.call = call
-        self.errno = errno
-    }
-
-    public var description: String {
-        guard let call, let errno else { return message }
-        return "\(message): \(call) failed: \(String(cString: strerror(errno))) (errno \(errno))"
-    }
-}
-
 extension SystemdNotifier {
     /// Largest `sun_path` content: 108 bytes including the terminating NUL of a file-system path.
     static let maximumPathBytes = MemoryLayout<sockaddr_un>.size - MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
 
     /// Parses `NOTIFY_SOCKET`: absolute path, or `@name` for the abstract namespace; unset or empty → `nil`.
-    static func parseSocketAddress(_ value: String?) throws(SystemdNotifierError) -> SocketAddress? {
+    static func parseSocketAddress(_ value: String?) throws(SystemdError) -> SocketAddress? {
         guard let value, !value.isEmpty else { return nil }
         if value.hasPrefix("@") {
             let name = String(value.dropFirst())
             guard !name.isEmpty, name.utf8.count + 1 <= maximumPathBytes else {
-                throw SystemdNotifierError("NOTIFY_SOCKET: abstract socket name is empty or longer than 107 bytes")
+                throw SystemdError("NOTIFY_SOCKET: abstract socket name is empty or longer than 107 bytes")
             }
             return .abstract(name)
         }
         guard value.hasPrefix("/") else {
-            throw SystemdNotifierError("NOTIFY_SOCKET must be an absolute path or @name, got \"\(value)\"")
+            throw SystemdError("NOTIFY_SOCKET must be an absolute path or @name, got \"\(value)\"")
         }
         guard value.utf8.count + 1 <= maximumPathBytes else {
-            throw SystemdNotifierError("NOTIFY_SOCKET: path longer than 107 bytes")
+            throw SystemdError("NOTIFY_SOCKET: path longer than 107 bytes")
         }
         return .path(value)
     }
@@ -199,16 +178,16 @@ extension SystemdNotifier {
         microseconds: String?,
         pid: String?,
         processID: pid_t
-    ) throws(SystemdNotifierError) -> Duration? {
+    ) throws(SystemdError) -> Duration? {
         guard let microseconds, !microseconds.isEmpty else { return nil }
         guard let usec = UInt64(microseconds), usec > 0, usec <= UInt64(Int64.max) else {
-            throw SystemdNotifierError(
+            throw SystemdError(
                 "WATCHDOG_USEC must be a positive number of microseconds, got \"\(microseconds)\""
             )
         }
         if let pid, !pid.isEmpty {
             guard let target = pid_t(pid), target > 0 else {
-                throw SystemdNotifierError("WATCHDOG_PID must be a process id, got \"\(pid)\"")
+                throw SystemdError("WATCHDOG_PID must be a process id, got \"\(pid)\"")
             }
             guard target == processID else { return nil }
         }
@@ -248,10 +227,10 @@ extension SystemdNotifier {
     }
 
     /// Sends `message` as one datagram from a fresh, non-blocking socket (as libsystemd does).
-    static func send(_ message: String, to address: SocketAddress) throws(SystemdNotifierError) {
+    static func send(_ message: String, to address: SocketAddress) throws(SystemdError) {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            throw SystemdNotifierError("cannot notify systemd", call: "socket", errno: Glibc.errno)
+            throw SystemdError("cannot notify systemd", call: "socket", errno: Glibc.errno)
         }
         defer { close(fd) }
 
@@ -278,7 +257,7 @@ extension SystemdNotifier {
             }
             if sent >= 0 {
                 guard sent == payload.count else {
-                    throw SystemdNotifierError(
+                    throw SystemdError(
                         "cannot notify systemd: datagram truncated (\(sent) of \(payload.count) bytes)"
                     )
                 }
@@ -286,7 +265,7 @@ extension SystemdNotifier {
             }
             let code = Glibc.errno
             if code == EINTR { continue }
-            throw SystemdNotifierError("cannot notify systemd at \(address)", call: "sendto", errno: code)
+            throw SystemdError("cannot notify systemd at \(address)", call: "sendto", errno: code)
         }
     }
 }

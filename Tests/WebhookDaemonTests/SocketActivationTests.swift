@@ -39,7 +39,7 @@ struct SocketActivationTests {
         ] as [(String, String, String?)]
     )
     func malformed(fds: String, pid: String, names: String?) {
-        #expect(throws: SocketActivationError.self) {
+        #expect(throws: SystemdError.self) {
             try SocketActivation.parse(listenFDs: fds, listenPID: pid, listenFDNames: names, processID: 42)
         }
     }
@@ -63,7 +63,7 @@ struct SocketActivationTests {
             close(fds[0])
             close(fds[1])
         }
-        let error = try #require(throws: SocketActivationError.self) {
+        let error = try #require(throws: SystemdError.self) {
             try SocketActivation.adopt([.init(fd: fds[0], name: "http")])
         }
         #expect(error.message.contains("is not a socket"))
@@ -74,7 +74,7 @@ struct SocketActivationTests {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
         close(fd)
-        let error = try #require(throws: SocketActivationError.self) {
+        let error = try #require(throws: SystemdError.self) {
             try SocketActivation.adopt([.init(fd: fd, name: "http")])
         }
         #expect(error.call == "fstat")

@@ -22,7 +22,7 @@ struct SystemdNotifierTests {
         arguments: ["run/notify", "@", "/" + String(repeating: "x", count: 107)]
     )
     func malformedSocket(value: String) {
-        #expect(throws: SystemdNotifierError.self) {
+        #expect(throws: SystemdError.self) {
             try SystemdNotifier(environment: ["NOTIFY_SOCKET": value], processID: 42)
         }
     }
@@ -81,7 +81,7 @@ struct SystemdNotifierTests {
     func reportsSendFailure() throws {
         let directory = try TemporaryDirectory()
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": directory.path + "/missing"], processID: 42)
-        let error = try #require(throws: SystemdNotifierError.self) { try notifier.notify(.ready) }
+        let error = try #require(throws: SystemdError.self) { try notifier.notify(.ready) }
         #expect(error.call == "sendto")
         #expect(error.errno == ENOENT)
         #expect(error.description.contains("No such file or directory"))
@@ -113,7 +113,7 @@ struct SystemdNotifierTests {
         ]
     )
     func malformedWatchdog(environment: [String: String]) {
-        #expect(throws: SystemdNotifierError.self) {
+        #expect(throws: SystemdError.self) {
             try SystemdNotifier(environment: environment, processID: 42)
         }
     }
