@@ -249,8 +249,8 @@ public final class EventStore: @unchecked Sendable {
         var markCompletions: [@Sendable (StorageError?) -> Void] = []
         var sequence = nextSequence
         frames.reserveCapacity(batch.reduce(0) { total, request in
-            if case .accept(let event, _, _, _) = request { return total + 160 + event.body.count + event.id.utf8.count }
-            return total + 64
+            guard case .accept(let event, _, _, _) = request else { return total + 64 }
+            return total + 160 + event.body.count + event.id.utf8.count
         })
         for request in batch {
             switch request {
@@ -316,9 +316,6 @@ public final class EventStore: @unchecked Sendable {
         nextSequence = sequence
         appendedEvents += stored.count
         let notBefore = options.now() - options.dedupRetentionSeconds * 1000
-        if !stored.isEmpty {
-            segmentKeys[location.segment, default: []].reserveCapacity(stored.count)
-        }
         for entry in stored {
             index.insert(entry.key, millis: entry.event.receivedAtMillis)
             if entry.event.receivedAtMillis >= notBefore {

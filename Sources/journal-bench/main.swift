@@ -172,7 +172,8 @@ func run(clients: Int, settings: Settings, body: [UInt8]) throws {
 
 let settings = Settings(arguments: Array(CommandLine.arguments.dropFirst()))
 let body = Array(
-    (#"{"msn":"123456","reference":"acme-shop-123-order-000042","pspReference":"7686f7788898767977","name":"AUTHORIZED","#
+    (#"{"msn":"123456","reference":"acme-shop-123-order-000042","pspReference":"7686f7788898767977","#
+        + #""name":"AUTHORIZED","#
         + #""amount":{"currency":"NOK","value":49900},"timestamp":"2026-11-22T12:00:00.000Z","#
         + #""idempotencyKey":"b6d5f2c0-6c3a-4a8e-9d4b-2f1e7c9a0b11","success":true,"sub":"x-padding-to-300-bytes"}"#)
         .utf8)
