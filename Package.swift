@@ -68,6 +68,12 @@ let package = Package(
         .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
         // Micro-benchmark of one verify (not a test): `swift run -c release verify-bench`.
         .executableTarget(name: "verify-bench", dependencies: ["VippsWebhooks"], swiftSettings: swiftSettings),
+        // Load benchmark of EventStore.accept from concurrent clients (not a test): `swift run -c release journal-bench`.
+        .executableTarget(
+            name: "journal-bench",
+            dependencies: ["Delivery", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),

@@ -5,9 +5,12 @@ import Glibc
 /// Design: the journal itself is the dedup store for every event still in a segment (replayed on open). When a
 /// fully delivered segment is deleted, the fingerprints and times of its events (those still within the retention)
 /// are first appended here and synced. Entries are 24 bytes: `u64` key high, `u64` key low, `i64` accepted-at
-/// milliseconds (little-endian). A torn trailing partial entry is ignored and cut on open. The file is rewritten
-/// from the in-memory index (temp file, fsync, rename, directory fsync) when it holds more than twice the index
-/// capacity, which bounds it to about 2 × 24 B × capacity (≈ 96 MB at 2,000,000 entries).
+/// milliseconds (little-endian). A torn trailing partial entry is ignored and cut on open. When it holds more than
+/// twice the index capacity it is compacted from itself (entries still within the retention, the newest `capacity`
+/// of them; temp file, fsync, rename, directory fsync), which bounds it to about 2 × 24 B × capacity (≈ 96 MB at
+/// 2,000,000 entries) and needs no snapshot of the in-memory index.
+///
+/// Not synchronised: ``EventStore`` uses it from its retirement queue.
 final class DedupFile {
     static let entrySize = 24
     private let directory: String
@@ -28,22 +31,8 @@ final class DedupFile {
         let whole = size / UInt64(Self.entrySize) * UInt64(Self.entrySize)
         if whole != size { try file.truncate(to: whole) }
         entryCount = Int(whole) / Self.entrySize
-        var offset: UInt64 = 0
-        let chunkEntries = 4096
-        while offset < whole {
-            let want = min(whole - offset, UInt64(chunkEntries * Self.entrySize))
-            let chunk = try file.read(count: Int(want), at: offset)
-            var start = chunk.startIndex
-            while start + Self.entrySize <= chunk.endIndex {
-                let fields = (0..<3).map { field in
-                    chunk[(start + field * 8)..<(start + field * 8 + 8)].reversed()
-                        .reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
-                }
-                let millis = Int64(bitPattern: fields[2])
-                if millis >= notBefore { index.insert(DedupKey(high: fields[0], low: fields[1]), millis: millis) }
-                start += Self.entrySize
-            }
-            offset += UInt64(chunk.count)
+        try Self.forEachEntry(in: file, size: whole) { key, millis in
+            if millis >= notBefore { index.insert(key, millis: millis) }
         }
     }
 
@@ -67,18 +56,33 @@ final class DedupFile {
         entryCount += entries.count
     }
 
-    /// Replaces the file's content with `entries` atomically (temp file, fsync, rename, directory fsync).
-    func rewrite(_ entries: ArraySlice<(key: DedupKey, millis: Int64)>) throws {
+    /// Replaces the file's content atomically (temp file, fsync, rename, directory fsync) with its entries accepted
+    /// at or after `notBefore`, the newest `limit` of them. Two streaming passes; memory stays at one chunk.
+    func compact(notBefore: Int64, keepingAtMost limit: Int) throws {
+        let size = UInt64(entryCount * Self.entrySize)
+        var live = 0
+        try Self.forEachEntry(in: file, size: size) { _, millis in
+            if millis >= notBefore { live += 1 }
+        }
+        var skip = max(0, live - limit)
         let temporary = path + ".tmp"
         let replacement = try SyscallFile(path: temporary, flags: O_RDWR | O_CREAT | O_TRUNC | O_APPEND, faults: faults)
         do {
-            let chunkSize = 4096
-            var start = entries.startIndex
-            while start < entries.endIndex {
-                let end = min(start + chunkSize, entries.endIndex)
-                try Self.encode(Array(entries[start..<end])).withUnsafeBytes { try replacement.append($0) }
-                start = end
+            var kept: [(key: DedupKey, millis: Int64)] = []
+            kept.reserveCapacity(4096)
+            try Self.forEachEntry(in: file, size: size) { key, millis in
+                guard millis >= notBefore else { return }
+                if skip > 0 {
+                    skip -= 1
+                    return
+                }
+                kept.append((key, millis))
+                if kept.count == 4096 {
+                    try Self.encode(kept).withUnsafeBytes { try replacement.append($0) }
+                    kept.removeAll(keepingCapacity: true)
+                }
             }
+            try Self.encode(kept).withUnsafeBytes { try replacement.append($0) }
             try replacement.sync()
             try Syscall.rename(temporary, path)
             try Syscall.syncDirectory(directory)
@@ -89,7 +93,31 @@ final class DedupFile {
         }
         file.close()
         file = replacement
-        entryCount = entries.count
+        entryCount = min(live, limit)
+    }
+
+    /// Calls `body` with every whole entry in the first `size` bytes of `file`, in order.
+    private static func forEachEntry(
+        in file: SyscallFile, size: UInt64, _ body: (DedupKey, Int64) throws -> Void
+    ) throws {
+        var offset: UInt64 = 0
+        let chunkEntries = 4096
+        while offset < size {
+            let want = min(size - offset, UInt64(chunkEntries * entrySize))
+            let chunk = try file.read(count: Int(want), at: offset)
+            guard !chunk.isEmpty else { break }
+            try chunk.withUnsafeBytes { raw in
+                var start = 0
+                while start + entrySize <= raw.count {
+                    let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                    let low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
+                    let millis = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 16, as: UInt64.self))
+                    try body(DedupKey(high: high, low: low), Int64(bitPattern: millis))
+                    start += entrySize
+                }
+            }
+            offset += UInt64(chunk.count)
+        }
     }
 
     private static func encode(_ entries: [(key: DedupKey, millis: Int64)]) -> [UInt8] {

@@ -13,8 +13,12 @@ import Metrics
 ///   ids of deleted segments are kept in `dedup.log` (see ``DedupFile``). A request whose id is in a batch being
 ///   written gets the same outcome as that one: ``AcceptOutcome/duplicate`` if it succeeds, the same failure if not.
 /// - Ledger: the sinks of an event are stored in its record; ``markDelivered(sequence:sink:position:completion:)``
-///   appends a small record batched like appends. A segment whose events are all delivered is deleted (oldest
-///   first, never the active one) after its ids were saved to `dedup.log`.
+///   and ``markDelivered(_:completion:)`` append small records batched like appends. A segment whose events are all
+///   delivered is deleted (oldest first, never the active one) after its ids were saved to `dedup.log`.
+/// - Off the store's queue: the next journal segment is prepared in the background (see ``Journal``), and segment
+///   retirement (appending ids to `dedup.log`, its sync, deleting the file, the directory sync) runs on a second
+///   serial queue. The ids of a segment come from memory (kept per live segment, 24 bytes per event), not from
+///   re-reading the file; the store's queue only hands the work over and takes the result back.
 ///
 /// Completions are called on the store's queue: they must be quick and must not call back synchronously into
 /// ``pendingDeliveries()``, ``lastPosition(sink:)``, ``statistics`` or ``close()``.
@@ -29,23 +33,44 @@ public final class EventStore: @unchecked Sendable {
         public var dedupEntries: Int
         /// Journal segment files on disk.
         public var segments: Int
+        /// Segment rotations that used a segment pre-allocated in the background.
+        public var preparedRotations: Int
+        /// Segment rotations that started a plain segment because none was prepared in time.
+        public var plainRotations: Int
     }
+
+    /// One delivered mark of a batch: event `sequence` went to `sink`, which then stood at `position` (file sinks).
+    public typealias DeliveredMark = (sequence: UInt64, sink: String, position: SinkPosition?)
 
     private enum Request {
         case accept(StoredEvent, key: DedupKey, sinks: [String], completion: @Sendable (AcceptOutcome) -> Void)
-        case mark(
-            sequence: UInt64, sink: String, position: SinkPosition?,
-            completion: (@Sendable (StorageError?) -> Void)?)
+        case marks([DeliveredMark], completion: (@Sendable (StorageError?) -> Void)?)
+    }
+
+    /// A fully delivered segment handed to the retirement queue.
+    private struct Retirement: Sendable {
+        var segment: UInt64
+        var path: String
+        /// Ids of its events (filtered by retention on the retirement queue).
+        var entries: [(key: DedupKey, millis: Int64)]
     }
 
     /// The serial queue that owns all state (internal so tests can hold it to build a deterministic batch).
     let queue = DispatchQueue(label: "vipps-webhookd.event-store")
+    /// The serial queue that retires delivered segments and alone uses `dedupFile` (internal so tests can hold it).
+    let retireQueue = DispatchQueue(label: "vipps-webhookd.segment-retirement", qos: .utility)
     private let options: EventStoreOptions
     private let logger: Logger
-    // Everything below is touched only on `queue` (or in `init`, before the store is shared).
-    private let journal: Journal
     private let dedupFile: DedupFile
+    // Everything below is touched only on `queue` (or in `init`, before the store is shared).
+    /// The journal (internal so tests can reach its segment preparer).
+    let journal: Journal
     private var index: DedupIndex
+    /// Ids (within retention when journaled) of the events in each live segment, saved to `dedup.log` on retirement.
+    private var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
+    /// Whether a retirement is on `retireQueue` (one at a time keeps deletion oldest-first).
+    private var retiring = false
+    private var closed = false
     private var ledger = DeliveryLedger()
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
@@ -69,6 +94,7 @@ public final class EventStore: @unchecked Sendable {
             directory: directory, faults: options.faults, loadingInto: &index, notBefore: notBefore)
         var ledger = DeliveryLedger()
         var nextSequence: UInt64 = 1
+        var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
         journal = try Journal(
             directory: directory,
             options: Journal.Options(segmentSize: options.segmentSize, preallocate: options.preallocateSegments),
@@ -81,7 +107,9 @@ public final class EventStore: @unchecked Sendable {
                 case .event(let event, let sinks):
                     nextSequence = max(nextSequence, event.sequence + 1)
                     if event.receivedAtMillis >= notBefore {
-                        index.insert(DedupKey(id: event.id), millis: event.receivedAtMillis)
+                        let key = DedupKey(id: event.id)
+                        index.insert(key, millis: event.receivedAtMillis)
+                        segmentKeys[location.segment, default: []].append((key, event.receivedAtMillis))
                     }
                     ledger.add(sequence: event.sequence, sinks: sinks, at: location)
                 case .delivered(let sequence, let sink, let position):
@@ -93,6 +121,7 @@ public final class EventStore: @unchecked Sendable {
             })
         index.evict(before: notBefore)
         self.index = index
+        self.segmentKeys = segmentKeys
         self.ledger = ledger
         self.nextSequence = nextSequence
         logger.info(
@@ -129,9 +158,19 @@ public final class EventStore: @unchecked Sendable {
         sequence: UInt64, sink: String, position: SinkPosition? = nil,
         completion: (@Sendable (StorageError?) -> Void)? = nil
     ) {
-        queue.async {
-            self.enqueue(.mark(sequence: sequence, sink: sink, position: position, completion: completion))
-        }
+        markDelivered([(sequence, sink, position)], completion: completion)
+    }
+
+    /// Records several deliveries at once (e.g. a file sink's batch): one hand-off to the store's queue, written in
+    /// the same journal batch, in order. Marks of events not pending for their sink write nothing.
+    /// - Parameters:
+    ///   - marks: the deliveries; a position is remembered per sink (the last one given wins).
+    ///   - completion: called once, on the store's queue: nil when every mark is durable, else the error of the
+    ///     batch, in which case none of them is recorded (the caller may retry them all).
+    public func markDelivered(
+        _ marks: [DeliveredMark], completion: (@Sendable (StorageError?) -> Void)? = nil
+    ) {
+        queue.async { self.enqueue(.marks(marks, completion: completion)) }
     }
 
     /// Whether event `sequence` still awaits delivery to `sink` (false once marked, or when unknown).
@@ -157,33 +196,38 @@ public final class EventStore: @unchecked Sendable {
         queue.sync { ledger.positions[sink] }
     }
 
-    /// Current counters.
+    /// Current counters, read once the segment retirements already under way have finished.
     public var statistics: Statistics {
-        queue.sync {
+        while queue.sync(execute: { retiring }) { retireQueue.sync {} }
+        return queue.sync {
             Statistics(
                 appendedEvents: appendedEvents, syncs: journal.syncCount, dedupEntries: index.count,
-                segments: journal.segments.count)
+                segments: journal.segments.count, preparedRotations: journal.preparedRotations,
+                plainRotations: journal.plainRotations)
         }
     }
 
-    /// Closes the files; requests still queued and later ones fail with ``StorageError/Code/unavailable``.
+    /// Closes the files (after a retirement under way); requests still queued and later ones fail with
+    /// ``StorageError/Code/unavailable``.
     public func close() {
         queue.sync {
             if !queued.isEmpty { flush() }  // Marks and accepts queued before close are written, not dropped.
+            closed = true
             journal.close()
-            dedupFile.close()
         }
+        retireQueue.sync { dedupFile.close() }
     }
 
     // MARK: - Batching (on `queue`)
 
     private func enqueue(_ request: Request) {
-        guard queued.count < options.maxQueuedRequests else {
-            let error = StorageError(.unavailable, call: "accept", detail: "journal queue full")
+        guard !closed, queued.count < options.maxQueuedRequests else {
+            let error = StorageError(
+                .unavailable, call: "accept", detail: closed ? "event store closed" : "journal queue full")
             errorCounter.increment()
             switch request {
             case .accept(_, _, _, let completion): completion(.failed(error))
-            case .mark(_, _, _, let completion): completion?(error)
+            case .marks(_, let completion): completion?(error)
             }
             return
         }
@@ -202,10 +246,15 @@ public final class EventStore: @unchecked Sendable {
         var frames: [UInt8] = []
         var stored: [(event: StoredEvent, key: DedupKey, sinks: [String], offset: UInt64,
                       completion: @Sendable (AcceptOutcome) -> Void)] = []
+        stored.reserveCapacity(batch.count)
         var followers: [DedupKey: [@Sendable (AcceptOutcome) -> Void]] = [:]
-        var marks: [(sequence: UInt64, sink: String, position: SinkPosition?,
-                     completion: (@Sendable (StorageError?) -> Void)?)] = []
+        var marks: [DeliveredMark] = []
+        var markCompletions: [@Sendable (StorageError?) -> Void] = []
         var sequence = nextSequence
+        frames.reserveCapacity(batch.reduce(0) { total, request in
+            guard case .accept(let event, _, _, _) = request else { return total + 64 }
+            return total + 160 + event.body.count + event.id.utf8.count
+        })
         for request in batch {
             switch request {
             case .accept(var event, let key, let sinks, let completion):
@@ -216,27 +265,33 @@ public final class EventStore: @unchecked Sendable {
                     followers[key]!.append(completion)
                 } else {
                     event.sequence = sequence
+                    let offset = UInt64(frames.count)
                     do {
-                        let frame = try JournalRecord.event(event, sinks: sinks).frame()
-                        stored.append((event, key, sinks, UInt64(frames.count), completion))
+                        try JournalRecord.event(event, sinks: sinks).frame(into: &frames)
+                        stored.append((event, key, sinks, offset, completion))
                         followers[key] = []
-                        frames += frame
                         sequence += 1
                     } catch let error as StorageError {
                         completion(.failed(error))
                     } catch {
-                        preconditionFailure("frame() throws only StorageError")
+                        preconditionFailure("frame(into:) throws only StorageError")
                     }
                 }
-            case .mark(let sequence, let sink, let position, let completion):
-                guard ledger.awaits(sequence: sequence, sink: sink) else {
-                    completion?(nil)
-                    continue
+            case .marks(let requested, let completion):
+                var wrote = false
+                for mark in requested where ledger.awaits(sequence: mark.sequence, sink: mark.sink) {
+                    // Encoding a mark cannot fail for a sink name that was encoded with its event.
+                    let record = JournalRecord.delivered(
+                        sequence: mark.sequence, sink: mark.sink, position: mark.position)
+                    guard (try? record.frame(into: &frames)) != nil else { continue }
+                    marks.append(mark)
+                    wrote = true
                 }
-                // Encoding a mark cannot fail for a sink name that was encoded with its event.
-                let record = JournalRecord.delivered(sequence: sequence, sink: sink, position: position)
-                frames += (try? record.frame()) ?? []
-                marks.append((sequence, sink, position, completion))
+                if wrote {
+                    if let completion { markCompletions.append(completion) }
+                } else {
+                    completion?(nil)
+                }
             }
         }
         guard !frames.isEmpty else { return }
@@ -257,14 +312,18 @@ public final class EventStore: @unchecked Sendable {
                 entry.completion(.failed(failure))
                 for follower in followers[entry.key] ?? [] { follower(.failed(failure)) }
             }
-            for mark in marks { mark.completion?(failure) }
+            for completion in markCompletions { completion(failure) }
             return
         }
         fsyncTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         nextSequence = sequence
         appendedEvents += stored.count
+        let notBefore = options.now() - options.dedupRetentionSeconds * 1000
         for entry in stored {
             index.insert(entry.key, millis: entry.event.receivedAtMillis)
+            if entry.event.receivedAtMillis >= notBefore {
+                segmentKeys[location.segment, default: []].append((entry.key, entry.event.receivedAtMillis))
+            }
             ledger.add(
                 sequence: entry.event.sequence, sinks: entry.sinks,
                 at: Journal.Location(segment: location.segment, offset: location.offset + entry.offset))
@@ -272,7 +331,7 @@ public final class EventStore: @unchecked Sendable {
         for mark in marks {
             ledger.markDelivered(sequence: mark.sequence, sink: mark.sink, position: mark.position)
         }
-        index.evict(before: options.now() - options.dedupRetentionSeconds * 1000)
+        index.evict(before: notBefore)
         for entry in stored {
             entry.completion(.stored(entry.event))
             for follower in followers[entry.key] ?? [] {
@@ -280,34 +339,67 @@ public final class EventStore: @unchecked Sendable {
                 follower(.duplicate)
             }
         }
-        for mark in marks { mark.completion?(nil) }
+        for completion in markCompletions { completion(nil) }
         if !marks.isEmpty { retireCompletedSegments() }
     }
 
-    // MARK: - Segment retirement (on `queue`)
+    // MARK: - Segment retirement
 
-    /// Deletes the oldest segments whose events are all delivered, saving their ids to the dedup file first.
+    /// Hands the oldest segments whose events are all delivered (never the active one) to `retireQueue`; on `queue`.
     private func retireCompletedSegments() {
+        guard !retiring, !closed else { return }
+        var retirements: [Retirement] = []
+        for segment in journal.segments.dropLast() {
+            guard ledger.isComplete(segment: segment) else { break }
+            retirements.append(
+                Retirement(segment: segment, path: journal.path(of: segment), entries: segmentKeys[segment] ?? []))
+        }
+        guard !retirements.isEmpty else { return }
+        retiring = true
         let notBefore = options.now() - options.dedupRetentionSeconds * 1000
-        while journal.segments.count > 1, let oldest = journal.segments.first, ledger.isComplete(segment: oldest) {
+        retireQueue.async { [retirements] in self.retire(retirements, notBefore: notBefore) }
+    }
+
+    /// Saves the ids of each segment to `dedup.log`, then deletes its file, oldest first, stopping at the first
+    /// failure (a later segment may hold the delivered marks of an earlier one); on `retireQueue`.
+    private func retire(_ retirements: [Retirement], notBefore: Int64) {
+        var retired: [UInt64] = []
+        var failure: StorageError?
+        for retirement in retirements {
             do {
-                var entries: [(key: DedupKey, millis: Int64)] = []
-                try journal.records(inSegment: oldest) { record in
-                    if case .event(let event, _) = record, event.receivedAtMillis >= notBefore {
-                        entries.append((DedupKey(id: event.id), event.receivedAtMillis))
-                    }
-                }
-                try dedupFile.append(entries)
-                try journal.removeSegment(oldest)
-                if dedupFile.entryCount > 2 * options.dedupCapacity {
-                    try dedupFile.rewrite(index.entries)
-                }
-                logger.debug("deleted delivered journal segment", metadata: ["segment": "\(oldest)"])
+                try dedupFile.append(retirement.entries.filter { $0.millis >= notBefore })
+                try Syscall.unlink(retirement.path)
+                try Syscall.syncDirectory(journal.directory)
+                retired.append(retirement.segment)
             } catch {
-                errorCounter.increment()
-                logger.error("could not delete a delivered journal segment", metadata: ["error": "\(error)"])
-                return
+                failure = error as? StorageError ?? StorageError(.unavailable, call: "retire", detail: "\(error)")
+                break
             }
         }
+        if failure == nil && dedupFile.entryCount > 2 * options.dedupCapacity {
+            do {
+                try dedupFile.compact(notBefore: notBefore, keepingAtMost: options.dedupCapacity)
+            } catch {
+                failure = error as? StorageError ?? StorageError(.unavailable, call: "compact", detail: "\(error)")
+            }
+        }
+        queue.async { [retired, failure] in self.finishRetirement(retired, failure: failure) }
+    }
+
+    /// Takes back the result of ``retire(_:notBefore:)`` and retires segments completed meanwhile; on `queue`.
+    private func finishRetirement(_ retired: [UInt64], failure: StorageError?) {
+        retiring = false
+        for segment in retired {
+            journal.forgetSegment(segment)
+            segmentKeys[segment] = nil
+            logger.debug("deleted delivered journal segment", metadata: ["segment": "\(segment)"])
+        }
+        if let failure {
+            // Tried again with the next delivered marks.
+            errorCounter.increment()
+            logger.error("could not delete a delivered journal segment", metadata: ["error": "\(failure)"])
+            return
+        }
+        retireCompletedSegments()
     }
 }

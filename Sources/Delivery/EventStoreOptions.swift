@@ -4,7 +4,8 @@ import Foundation
 public struct EventStoreOptions: Sendable {
     /// Journal segment size; a new segment starts when a batch would cross it. Default 16 MiB.
     public var segmentSize: UInt64 = 16 << 20
-    /// Pre-fill new segments with zeros (cheaper `fdatasync` per batch, a short pause at each rotation).
+    /// Pre-fill segments with zeros (cheaper `fdatasync` per batch). The next segment is prepared in the background;
+    /// a rotation that finds none ready starts a plain segment instead of waiting.
     public var preallocateSegments = true
     /// Most event ids remembered for deduplication; the oldest are dropped beyond. Default 2,000,000.
     public var dedupCapacity = 2_000_000

@@ -4,11 +4,17 @@ import Logging
 /// Append-only segment files of CRC-framed ``JournalRecord``s in one directory, with recovery of a torn tail.
 ///
 /// Segments are named `segment-<number>.log` (number increasing, zero-padded); the last one is active. Each segment
-/// starts with a checkpoint record. With `preallocate`, a new segment is filled with zeros up to `segmentSize` and
-/// synced before use, so that later `fdatasync` calls need not flush a size change (measured here: 198 µs instead
-/// of 287 µs); the end of the valid records is then the first frame whose header is zero, whose length runs past the
+/// starts with a checkpoint record. With `preallocate`, segments are filled with zeros up to `segmentSize` and synced
+/// before use, so that later `fdatasync` calls need not flush a size change (measured here: 198 µs instead of
+/// 287 µs); the end of the valid records is then the first frame whose header is zero, whose length runs past the
 /// file, or whose CRC does not match. On open, the active segment is cut back to that end (the bytes after it can
 /// only be a batch that was never acknowledged) and the cut region is zero again.
+///
+/// Rotation never zero-fills on the caller's queue: a ``SegmentPreparer`` readies the next segment in the background
+/// right after each rotation; if it is not ready when needed, a plain (growing) segment is started instead. A
+/// rotation writes the checkpoint, syncs it, renames the file to its segment name and syncs the directory. Newest
+/// segments without a valid checkpoint (a rotation cut short by a crash) never held an acknowledged record: open
+/// deletes them and appends to the last segment with records again.
 ///
 /// Not synchronised: ``EventStore`` uses it from its one serial queue.
 final class Journal {
@@ -39,7 +45,8 @@ final class Journal {
         var allocated: UInt64
     }
 
-    private let directory: String
+    /// The journal directory.
+    let directory: String
     private let options: Options
     private let faults: SyscallFaults?
     private let logger: Logger
@@ -50,6 +57,12 @@ final class Journal {
     private var broken: StorageError?
     /// Number of data syncs issued for appends (group-commit effectiveness).
     private(set) var syncCount = 0
+    /// Rotations that used a segment prepared in the background.
+    private(set) var preparedRotations = 0
+    /// Rotations that had to start a plain segment because none was prepared in time.
+    private(set) var plainRotations = 0
+    /// Readies the next segment in the background (with `preallocate` only).
+    let preparer: SegmentPreparer?
 
     /// Opens the journal in `directory`, calling `visit` for every valid record in order, and recovers the tail.
     /// - Parameters:
@@ -64,35 +77,44 @@ final class Journal {
         self.options = options
         self.faults = faults
         self.logger = logger
+        preparer = options.preallocate
+            ? SegmentPreparer(directory: directory, size: options.segmentSize, logger: logger) : nil
         try Syscall.makeDirectories(directory)
+        try Syscall.unlink(directory + "/" + SegmentPreparer.fileName)
         segments = try Self.segmentNumbers(in: directory)
+        var ends: [UInt64: UInt64] = [:]
         for number in segments {
-            let file = try SyscallFile(path: path(of: number), flags: O_RDWR, faults: faults)
-            let end: UInt64
+            let file = try SyscallFile(path: path(of: number), flags: O_RDONLY, faults: faults)
+            defer { file.close() }
+            ends[number] = try scan(file, segment: number, visit: visit)
+        }
+        // Newest segments without a valid checkpoint: a rotation that did not complete.
+        var removedEmpty = false
+        while let newest = segments.last, ends[newest] == 0 {
+            try Syscall.unlink(path(of: newest))
+            segments.removeLast()
+            removedEmpty = true
+        }
+        if removedEmpty { try Syscall.syncDirectory(directory) }
+        if let newest = segments.last, let end = ends[newest] {
+            let file = try SyscallFile(path: path(of: newest), flags: O_RDWR, faults: faults)
             do {
-                end = try scan(file, segment: number, visit: visit)
+                active = Active(number: newest, file: file, end: end, contentStart: 0, allocated: try file.size())
+                try cutTail()
             } catch {
                 file.close()
+                active = nil
                 throw error
             }
-            if number == segments.last && end > 0 {
-                let allocated = try file.size()
-                active = Active(number: number, file: file, end: end, contentStart: 0, allocated: allocated)
-                try cutTail()
-            } else {
-                file.close()
-            }
+        } else {
+            try startSegment(number: (segments.last ?? 0) + 1, checkpoint: try checkpoint(), rotating: false)
         }
-        if active == nil {
-            // Empty directory, or the newest segment was created but its checkpoint never became durable.
-            let number = segments.last ?? 1
-            segments.removeAll { $0 == number }
-            try startSegment(number: number, checkpoint: try checkpoint())
-        }
+        preparer?.prepare()
     }
 
-    /// Closes the active segment.
+    /// Stops background preparation and closes the active segment.
     func close() {
+        preparer?.close()
         active?.file.close()
         active = nil
         broken = StorageError(.unavailable, call: "append", detail: "journal closed")
@@ -108,7 +130,8 @@ final class Journal {
         if let broken { throw broken }
         guard var current = active else { throw StorageError(.unavailable, call: "append") }
         if current.end + UInt64(frames.count) > options.segmentSize && current.end > current.contentStart {
-            try startSegment(number: current.number + 1, checkpoint: try checkpoint())
+            try startSegment(number: current.number + 1, checkpoint: try checkpoint(), rotating: true)
+            preparer?.prepare()
             current = active!
         }
         let start = current.end
@@ -140,24 +163,16 @@ final class Journal {
         return record
     }
 
-    /// Calls `visit` for every record of a (non-active) segment.
-    func records(inSegment number: UInt64, visit: (JournalRecord) throws -> Void) throws {
-        let file = try SyscallFile(path: path(of: number), flags: O_RDONLY, faults: nil)
-        defer { file.close() }
-        _ = try scan(file, segment: number) { record, _ in try visit(record) }
-    }
-
-    /// Deletes a segment that is not the active one, and syncs the directory.
-    func removeSegment(_ number: UInt64) throws {
+    /// Drops a segment that is not the active one from ``segments`` (after its file was deleted).
+    func forgetSegment(_ number: UInt64) {
         precondition(number != active?.number, "the active segment is never removed")
-        try Syscall.unlink(path(of: number))
-        try Syscall.syncDirectory(directory)
         segments.removeAll { $0 == number }
     }
 
     // MARK: - Segments
 
-    private func path(of number: UInt64) -> String {
+    /// Path of segment `number`.
+    func path(of number: UInt64) -> String {
         let digits = String(number)
         return directory + "/segment-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".log"
     }
@@ -169,35 +184,65 @@ final class Journal {
         }.sorted()
     }
 
-    /// Creates segment `number`, pre-allocates it, writes the checkpoint, syncs file and directory, makes it active.
-    private func startSegment(number: UInt64, checkpoint: [UInt8]) throws {
+    /// Makes segment `number` the active one, starting with `checkpoint`, and syncs its directory entry.
+    ///
+    /// When `rotating`, the prepared file is taken if ready (checkpoint written and synced, then renamed), else a
+    /// plain file is created; when opening, the file is created and zero-filled here if `preallocate` is set (plain when
+    /// the disk has no room for a whole preallocated segment).
+    private func startSegment(number: UInt64, checkpoint: [UInt8], rotating: Bool) throws {
         let path = path(of: number)
-        let file = try SyscallFile(path: path, flags: O_RDWR | O_CREAT | O_TRUNC, faults: faults)
+        var created: SyscallFile?
+        var usedPrepared = false
         do {
-            if options.preallocate {
-                let zeros = [UInt8](repeating: 0, count: 1 << 20)
-                var offset: UInt64 = 0
-                while offset < options.segmentSize {
-                    let count = Int(min(UInt64(zeros.count), options.segmentSize - offset))
-                    try zeros.withUnsafeBytes {
-                        try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset)
+            let file: SyscallFile
+            if rotating, let prepared = preparer?.take() {
+                usedPrepared = true
+                created = prepared
+                try checkpoint.withUnsafeBytes { try prepared.write($0, at: 0) }
+                try prepared.syncData()
+                file = try prepared.renamed(to: path, faults: faults)
+                created = file
+            } else {
+                file = try SyscallFile(path: path, flags: O_RDWR | O_CREAT | O_TRUNC, faults: faults)
+                created = file
+                if !rotating && options.preallocate {
+                    do {
+                        try fillWithZeros(file)
+                    } catch let error as StorageError where error.errnoValue == ENOSPC {
+                        try file.truncate(to: 0)  // No room to preallocate: start a plain (growing) segment.
                     }
-                    offset += UInt64(count)
                 }
+                try checkpoint.withUnsafeBytes { try file.write($0, at: 0) }
+                try file.sync()
             }
-            try checkpoint.withUnsafeBytes { try file.write($0, at: 0) }
-            try file.sync()
             try Syscall.syncDirectory(directory)
+            let end = UInt64(checkpoint.count)
+            let allocated = max(end, try file.size())
+            active?.file.close()
+            active = Active(number: number, file: file, end: end, contentStart: end, allocated: allocated)
         } catch {
-            file.close()
-            try? Syscall.unlink(path)
+            if let created {
+                created.close()
+                try? Syscall.unlink(created.path)
+            }
             throw error
         }
-        active?.file.close()
-        let end = UInt64(checkpoint.count)
-        active = Active(
-            number: number, file: file, end: end, contentStart: end, allocated: max(end, try file.size()))
         segments.append(number)
+        if usedPrepared {
+            preparedRotations += 1
+        } else if rotating {
+            plainRotations += 1
+        }
+    }
+
+    private func fillWithZeros(_ file: SyscallFile) throws {
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: UInt64 = 0
+        while offset < options.segmentSize {
+            let count = Int(min(UInt64(zeros.count), options.segmentSize - offset))
+            try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+            offset += UInt64(count)
+        }
     }
 
     /// Cuts the active segment back to its valid end: truncates, re-extends with a zero hole up to the allocated

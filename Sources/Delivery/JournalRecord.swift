@@ -23,7 +23,45 @@ enum JournalRecord: Equatable {
 
     /// The framed bytes of this record.
     func frame() throws -> [UInt8] {
-        var payload = ByteWriter()
+        var bytes: [UInt8] = []
+        try frame(into: &bytes)
+        return bytes
+    }
+
+    /// Appends the framed bytes of this record to `output` (no intermediate payload buffer); on error `output` is
+    /// left as it was.
+    func frame(into output: inout [UInt8]) throws {
+        let start = output.count
+        output.reserveCapacity(start + Self.headerSize + estimatedPayloadSize)
+        output.u64(0)
+        do {
+            try appendPayload(to: &output)
+        } catch {
+            output.removeSubrange(start...)
+            throw error
+        }
+        let payloadCount = output.count - start - Self.headerSize
+        let crc = output.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
+        output.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: start, as: UInt32.self)
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
+    }
+
+    /// A close upper guess of the payload size, so framing reallocates at most once.
+    private var estimatedPayloadSize: Int {
+        switch self {
+        case .event(let event, let sinks):
+            return 64 + event.id.utf8.count + event.type.utf8.count + event.endpoint.utf8.count + event.body.count
+                + sinks.reduce(0) { $0 + 2 + $1.utf8.count }
+        case .delivered(_, let sink, _):
+            return 40 + sink.utf8.count
+        case .checkpoint(_, let positions):
+            return 16 + positions.keys.reduce(0) { $0 + 27 + $1.utf8.count }
+        }
+    }
+
+    private func appendPayload(to payload: inout [UInt8]) throws {
         switch self {
         case .event(let event, let sinks):
             payload.u8(1)
@@ -41,7 +79,7 @@ enum JournalRecord: Equatable {
                 throw StorageError(.invalidArgument, call: "encode", detail: "body too large")
             }
             payload.u32(UInt32(event.body.count))
-            payload.bytes.append(contentsOf: event.body)
+            payload.append(contentsOf: event.body)
         case .delivered(let sequence, let sink, let position):
             payload.u8(2)
             payload.u64(sequence)
@@ -56,11 +94,6 @@ enum JournalRecord: Equatable {
                 payload.position(position)
             }
         }
-        var frame = ByteWriter()
-        frame.u32(UInt32(payload.bytes.count))
-        frame.u32(CRC32.checksum(payload.bytes))
-        frame.bytes.append(contentsOf: payload.bytes)
-        return frame.bytes
     }
 
     /// Decodes a payload whose CRC already matched.
@@ -96,25 +129,29 @@ enum JournalRecord: Equatable {
     }
 }
 
-/// Appends little-endian integers and length-prefixed strings.
-private struct ByteWriter {
-    var bytes: [UInt8] = []
-
-    mutating func u8(_ value: UInt8) { bytes.append(value) }
-    mutating func u16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-
-    mutating func string(_ value: String, field: String) throws {
-        let utf8 = Array(value.utf8)
-        guard utf8.count <= Int(UInt16.max) else {
-            throw StorageError(.invalidArgument, call: "encode", detail: "\(field) longer than 65535 bytes")
-        }
-        u16(UInt16(utf8.count))
-        bytes.append(contentsOf: utf8)
+/// Little-endian integers and length-prefixed strings appended in place (no temporary arrays).
+extension [UInt8] {
+    fileprivate mutating func u8(_ value: UInt8) { append(value) }
+    fileprivate mutating func u16(_ value: UInt16) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+    fileprivate mutating func u32(_ value: UInt32) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+    fileprivate mutating func u64(_ value: UInt64) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
-    mutating func position(_ value: SinkPosition?) {
+    fileprivate mutating func string(_ value: String, field: String) throws {
+        let count = value.utf8.count
+        guard count <= Int(UInt16.max) else {
+            throw StorageError(.invalidArgument, call: "encode", detail: "\(field) longer than 65535 bytes")
+        }
+        u16(UInt16(count))
+        append(contentsOf: value.utf8)
+    }
+
+    fileprivate mutating func position(_ value: SinkPosition?) {
         guard let value else { return u8(0) }
         u8(1)
         u64(value.device)
@@ -123,7 +160,7 @@ private struct ByteWriter {
     }
 }
 
-/// Reads what ``ByteWriter`` wrote; running past the end is corruption.
+/// Reads what ``JournalRecord/frame(into:)`` wrote; running past the end is corruption.
 private struct ByteReader {
     var bytes: ArraySlice<UInt8>
 

@@ -7,14 +7,26 @@ import Glibc
 struct SyscallFile {
     /// The descriptor.
     let fd: Int32
-    /// Path it was opened at (for error context).
-    let path: String
+    /// Path it was opened at or renamed to (for error context).
+    private(set) var path: String
     /// Failure injection for tests; nil in production.
     let faults: SyscallFaults?
 
     /// Opens `path` with `flags` (`O_CLOEXEC` added).
     init(path: String, flags: Int32, mode: mode_t = 0o600, faults: SyscallFaults?) throws {
         self.fd = try Syscall.open(path, flags: flags, mode: mode)
+        self.path = path
+        self.faults = faults
+    }
+
+    /// Renames the file to `newPath` (`rename(2)`); the returned value carries the new path and `faults`.
+    func renamed(to newPath: String, faults: SyscallFaults?) throws -> SyscallFile {
+        try Syscall.rename(path, newPath)
+        return SyscallFile(descriptor: fd, path: newPath, faults: faults)
+    }
+
+    private init(descriptor: Int32, path: String, faults: SyscallFaults?) {
+        self.fd = descriptor
         self.path = path
         self.faults = faults
     }

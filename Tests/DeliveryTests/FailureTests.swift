@@ -113,3 +113,24 @@ struct TmpfsMount {
         rmdir(path)
     }
 }
+
+@Suite struct StartupSpaceTests {
+    @Test func opensWithAPlainSegmentWhenThereIsNoRoomToPreallocate() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let faults = SyscallFaults()
+        faults.fail("pwrite", errno: ENOSPC, times: 1)  // The zero fill of the first segment.
+        var options = testOptions(segmentSize: 1 << 20, preallocate: true)
+        options.faults = faults
+        let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        #expect(await store.accept(id: "a").storedEvent != nil)
+        store.close()
+        let segment = dir.path + "/segment-000000000001.log"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int)
+        #expect(size < 1 << 20, "a plain segment, not a preallocated one")
+        let reopened = try EventStore(directory: dir.path, options: testOptions(preallocate: true), logger: testLogger)
+        #expect(await reopened.accept(id: "a") == .duplicate)
+        #expect(await reopened.accept(id: "b").storedEvent != nil)
+        reopened.close()
+    }
+}

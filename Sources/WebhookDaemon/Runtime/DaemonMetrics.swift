@@ -84,7 +84,13 @@ final class DaemonMetrics: Sendable {
 
     /// Counts a finished delivery of one event to one sink.
     func delivery(sink: String, outcome: String) {
-        cache.counter("vipps_webhookd_sink_deliveries_total", [("sink", sink), ("outcome", outcome)]).increment()
+        deliveries(sink: sink, outcome: outcome, count: 1)
+    }
+
+    /// Counts `count` finished deliveries to one sink.
+    func deliveries(sink: String, outcome: String, count: Int) {
+        cache.counter("vipps_webhookd_sink_deliveries_total", [("sink", sink), ("outcome", outcome)])
+            .increment(by: count)
     }
 
     /// Counts a storage failure seen by the daemon (journal or sink write, delivered mark).

@@ -105,14 +105,13 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
                 logger.notice("file sink writes again", metadata: ["sink": "\(name)", "after_failures": "\(failures)"])
             }
             failures = 0
-            for (event, position) in zip(batch, positions) {
-                metrics.delivery(sink: name, outcome: "ok")
-                store.markDelivered(sequence: event.sequence, sink: name, position: position) { [self] error in
-                    guard let error else { return }
-                    metrics.storageError(operation: "mark_delivered")
-                    logger.error("cannot record delivery; the event will be checked again after a restart",
-                                 metadata: ["sink": "\(name)", "id": "\(event.id)", "error": "\(error)"])
-                }
+            metrics.deliveries(sink: name, outcome: "ok", count: batch.count)
+            let marks = zip(batch, positions).map { (sequence: $0.sequence, sink: name, position: Optional($1)) }
+            store.markDelivered(marks) { [self] error in
+                guard let error else { return }
+                metrics.storageError(operation: "mark_delivered")
+                logger.error("cannot record deliveries; the file sink checks its file again after a restart",
+                             metadata: ["sink": "\(name)", "events": "\(batch.count)", "error": "\(error)"])
             }
         } catch {
             failures += 1
