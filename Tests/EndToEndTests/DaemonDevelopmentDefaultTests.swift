@@ -47,7 +47,7 @@ struct DaemonDevelopmentDefaultTests {
         let response = try TestHTTPClient.post(port: 8080, path: "/vipps/webhooks", headers: headers, body: body)
         #expect(response.status == 200, "\(response)")
         let events = directory.path + "/var/events.jsonl"
-        try eventually("event written to ./var/events.jsonl") {
+        try waitUntil("event written to ./var/events.jsonl", log: daemon.log) {
             (FileManager.default.contents(atPath: events)?.count ?? 0) > 0
         }
         let line = String(decoding: FileManager.default.contents(atPath: events) ?? Data(), as: UTF8.self)

@@ -240,7 +240,9 @@ struct DaemonIngestTests {
         }
         #expect(statuses.values == Array(repeating: 200, count: 8))
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-fence").status == 200)
-        try harness.waitUntil("fence written") { harness.lines("events.jsonl").contains { $0.contains("wh-fence") } }
+        try waitUntil("fence written", log: harness.daemon.log) {
+            harness.lines("events.jsonl").contains { $0.contains("wh-fence") }
+        }
         let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
         #expect(ids.sorted() == ["wh-fence", "wh-race"], "\(ids)")
     }

@@ -9,7 +9,7 @@ struct DaemonLifecycleTests {
         let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
         try harness.rewriteConfig("listen: [this is not\n  valid: yaml")
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("refusal logged") { harness.daemon.log.contains("refused") }
+        try waitUntil("refusal logged", log: harness.daemon.log) { harness.daemon.log.contains("refused") }
         let refusal = harness.daemon.logRecords.first { ($0["msg"] as? String)?.contains("refused") == true }
         #expect(refusal?["level"] as? String == "error")
         #expect(try harness.send(Fixture.payment()).status == 200)
@@ -39,7 +39,9 @@ struct DaemonLifecycleTests {
         #expect(extended.contains("/vipps/recurring"))
         try harness.rewriteConfig(extended)
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        try waitUntil("reload logged", log: harness.daemon.log) {
+            harness.daemon.log.contains("configuration reloaded")
+        }
         let response = try harness.send(
             #"{"hello":"recurring"}"#,
             path: "/vipps/recurring",
@@ -73,7 +75,9 @@ struct DaemonLifecycleTests {
             Fixture.basicConfig().replacingOccurrences(of: "$DIR/secret", with: "$DIR/next.secret")
         )
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        try waitUntil("reload logged", log: harness.daemon.log) {
+            harness.daemon.log.contains("configuration reloaded")
+        }
         #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 404)
         #expect(try harness.send(Fixture.payment(), secret: Fixture.secret).status == 401)
         #expect(try harness.send(Fixture.payment(), secret: Fixture.otherSecret).status == 200)
@@ -97,9 +101,11 @@ struct DaemonLifecycleTests {
         }
         try harness.rewriteConfig(DaemonExecTests.config(exec: #"["$DIR/hook.sh", "new"]"#, concurrency: 1))
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        try waitUntil("reload logged", log: harness.daemon.log) {
+            harness.daemon.log.contains("configuration reloaded")
+        }
         #expect(try harness.send(Fixture.payment(), webhookID: "after-reload").status == 200)
-        try harness.waitUntil("every event hooked", timeout: 8) {
+        try waitUntil("every event hooked", timeout: 8, log: harness.daemon.log) {
             Set(harness.lines("hooked").map { String($0.prefix { $0 != " " }) }).isSuperset(of: ids + ["after-reload"])
         }
         #expect(harness.lines("hooked").contains("after-reload new"))
@@ -114,7 +120,9 @@ struct DaemonLifecycleTests {
         let path = harness.directory.path + "/events.jsonl"
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("file sink reopened") { harness.daemon.log.contains("file sink reopened") }
+        try waitUntil("file sink reopened", log: harness.daemon.log) {
+            harness.daemon.log.contains("file sink reopened")
+        }
         #expect(try harness.send(Fixture.payment(), webhookID: "after-rotation").status == 200)
         let records = try harness.waitForRecords("events.jsonl", count: 1)
         #expect(records.compactMap { $0["id"] as? String } == ["after-rotation"])
@@ -134,7 +142,7 @@ struct DaemonLifecycleTests {
             files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "slow").status == 200)
-        try harness.waitUntil("hook started") { harness.lines("hooked").contains("start slow") }
+        try waitUntil("hook started", log: harness.daemon.log) { harness.lines("hooked").contains("start slow") }
         harness.daemon.signal(SIGTERM)
         #expect(try harness.daemon.waitForExit(timeout: 8) == 0)
         #expect(harness.lines("hooked") == ["start slow", "end slow"])
@@ -143,7 +151,7 @@ struct DaemonLifecycleTests {
         // after anything recovered.
         try harness.daemon.restart()
         #expect(try harness.send(Fixture.payment(), webhookID: "next").status == 200)
-        try harness.waitUntil("next hooked") { harness.lines("hooked").contains("end next") }
+        try waitUntil("next hooked", log: harness.daemon.log) { harness.lines("hooked").contains("end next") }
         #expect(harness.lines("hooked") == ["start slow", "end slow", "start next", "end next"])
         #expect(harness.records("events.jsonl").compactMap { $0["id"] as? String } == ["slow", "next"])
     }
@@ -165,7 +173,7 @@ struct DaemonLifecycleTests {
             files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "long").status == 200)
-        try harness.waitUntil("hook started") {
+        try waitUntil("hook started", log: harness.daemon.log) {
             FileManager.default.fileExists(atPath: harness.directory.path + "/first-run")
         }
         let started = Date()
@@ -174,9 +182,11 @@ struct DaemonLifecycleTests {
         let stopped = Date().timeIntervalSince(started)
         #expect(stopped >= 0.9 && stopped < 4, "the hook had its grace period, then the daemon stopped: \(stopped) s")
         let hookPID = try #require(harness.lines("first-run").first.flatMap { Int32($0) })
-        try harness.waitUntil("the hook was killed") { kill(hookPID, 0) != 0 || DaemonExecTests.isZombie(hookPID) }
+        try waitUntil("the hook was killed", log: harness.daemon.log) {
+            kill(hookPID, 0) != 0 || DaemonExecTests.isZombie(hookPID)
+        }
         try harness.daemon.restart()
-        try harness.waitUntil("hook ran again") { harness.lines("second-run") == ["long"] }
+        try waitUntil("hook ran again", log: harness.daemon.log) { harness.lines("second-run") == ["long"] }
         #expect(!FileManager.default.fileExists(atPath: harness.directory.path + "/first-run-finished"))
     }
 }

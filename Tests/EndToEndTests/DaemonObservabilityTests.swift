@@ -35,7 +35,7 @@ struct DaemonObservabilityTests {
 
         var exposition = PrometheusText()
         var metricsResponse: TestHTTPClient.Response?
-        try harness.waitUntil("hooks counted") {
+        try waitUntil("hooks counted", log: harness.daemon.log) {
             metricsResponse = try harness.get("/metrics")
             exposition = PrometheusText.parse(metricsResponse?.text ?? "")
             return exposition.samples(named: "vipps_webhookd_hook_runs_total").reduce(0) { $0 + $1.value } >= 2

@@ -61,7 +61,7 @@ struct DaemonRestartTests {
                 }
             }
         }
-        try harness.waitUntil("traffic under way") { outcomes.acceptedCount >= 40 }
+        try waitUntil("traffic under way", log: harness.daemon.log) { outcomes.acceptedCount >= 40 }
         try harness.daemon.crash()
         group.wait()
         let (attempted, accepted) = outcomes.snapshot
@@ -70,7 +70,7 @@ struct DaemonRestartTests {
         try harness.daemon.restart()
         try harness.waitForRecords("events.jsonl", count: accepted.count)
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-after").status == 200)
-        try harness.waitUntil("fence written") {
+        try waitUntil("fence written", log: harness.daemon.log) {
             harness.records("events.jsonl").contains { $0["id"] as? String == "wh-after" }
         }
         let lines = harness.lines("events.jsonl")
@@ -100,7 +100,9 @@ struct DaemonRestartTests {
         let doneAtCrash = Set(harness.lines("hooked"))
         #expect(doneAtCrash.count < ids.count, "precondition: some hooks were still pending at the crash")
         try harness.daemon.restart()
-        try harness.waitUntil("every event hooked", timeout: 8) { Set(harness.lines("hooked")).isSuperset(of: ids) }
+        try waitUntil("every event hooked", timeout: 8, log: harness.daemon.log) {
+            Set(harness.lines("hooked")).isSuperset(of: ids)
+        }
         try harness.waitForRecords("events.jsonl", count: ids.count)
         #expect(Set(harness.records("events.jsonl").compactMap { $0["id"] as? String }) == Set(ids))
         #expect(harness.lines("events.jsonl").count == ids.count)
