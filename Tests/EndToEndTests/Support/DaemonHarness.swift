@@ -20,20 +20,23 @@ final class DaemonHarness {
     ) throws {
         let directory = try directory ?? TemporaryDirectory()
         self.directory = directory
-        for (name, contents) in files.sorted(by: { $0.key < $1.key }) {
-            try directory.write(
-                name,
-                contents.replacingOccurrences(of: "$DIR", with: directory.path),
-                mode: name.hasSuffix(".sh") ? 0o755 : 0o600
-            )
-        }
-        configFile = try directory.write("config.yaml", config.replacingOccurrences(of: "$DIR", with: directory.path))
+        try directory.write(files: files)
+        configFile = try directory.write("config.yaml", directory.expandingDIR(config))
         daemon = try DaemonProcess(configFile: configFile, directory: directory, environment: environment)
     }
 
     /// Replaces the configuration file (for SIGHUP tests).
     func rewriteConfig(_ config: String) throws {
-        try directory.write("config.yaml", config.replacingOccurrences(of: "$DIR", with: directory.path))
+        try directory.write("config.yaml", directory.expandingDIR(config))
+    }
+
+    /// Replaces the configuration file, sends SIGHUP and waits until the daemon logs that it reloaded it.
+    func reload(_ config: String) throws {
+        let message = "SIGHUP: configuration reloaded"
+        let before = daemon.logged(message).count
+        try rewriteConfig(config)
+        daemon.signal(SIGHUP)
+        try waitUntil("configuration reloaded", log: daemon.log) { daemon.logged(message).count > before }
     }
 
     /// POSTs `body` to `path`, signed with `secret` for `http://127.0.0.1:PORT/path` unless `url` is given.
