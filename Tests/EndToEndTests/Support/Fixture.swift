@@ -18,12 +18,17 @@ enum Fixture {
     }
 
     /// A configuration with one endpoint `/vipps/epayment` routing everything to the file sink `events.jsonl`.
-    static func basicConfig(extraTop: String = "", extraSinks: String = "", routes: String? = nil) -> String {
+    static func basicConfig(
+        extraTop: String = "",
+        extraSinks: String = "",
+        routes: String? = nil,
+        maxBodyBytes: Int = 4096
+    ) -> String {
         """
         listen: "127.0.0.1:0"
         state_dir: "$DIR/state"
         clock_skew_seconds: 300
-        max_body_bytes: 4096
+        max_body_bytes: \(maxBodyBytes)
         log: { format: json, level: info }
         \(extraTop)
         endpoints:
