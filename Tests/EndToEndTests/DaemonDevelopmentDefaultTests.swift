@@ -53,8 +53,7 @@ struct DaemonDevelopmentDefaultTests {
         let line = String(decoding: FileManager.default.contents(atPath: events) ?? Data(), as: UTF8.self)
         #expect(line.contains(#""endpoint": "/vipps/webhooks""#))
         #expect(FileManager.default.fileExists(atPath: directory.path + "/var/state"))
-        daemon.signal(SIGTERM)
-        #expect(try daemon.waitForExit(timeout: 5) == 0)
+        #expect(try daemon.stop(timeout: 5) == 0)
     }
 
     /// Whether a listening socket can be bound to 127.0.0.1:`port` right now.

@@ -46,7 +46,7 @@ struct DaemonExecTests {
                 exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{success}", "{missing}"]"#
             ),
             environment: ["E2E_LEAK_CHECK": "must-not-reach-hooks"],
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let body = Fixture.payment("CAPTURED", reference: "order-42", msn: "123456")
         #expect(try harness.send(body, webhookID: "wh-exec-1").status == 200)
@@ -85,7 +85,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh", "{reference}"]"#),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let pwned = harness.directory.path + "/pwned"
         let nasty = "x; touch \(pwned) $(touch \(pwned)) `touch \(pwned)` | touch \(pwned) && echo '\"' > \(pwned)"
@@ -112,7 +112,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 4),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment()).status == 200)
         // Delays: 1 s then 2 s, each with equal jitter (at least half of it).
@@ -138,7 +138,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-dead").status == 200)
         let folder = harness.stateDir + "/dead-letters"
@@ -170,7 +170,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh", "{reference}", "{name}"]"#, concurrency: 4),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "slow")).status == 200)
         try waitUntil("slow hook started", log: harness.daemon.log) { harness.lines("order").contains("start slow AUTHORIZED") }
@@ -192,7 +192,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "bad").status == 200)
         try waitUntil("dead-lettered", timeout: 5, log: harness.daemon.log) {
@@ -202,8 +202,7 @@ struct DaemonExecTests {
                 ["sink": "hook", "outcome": "dead_letter"]
             ) == 1
         }
-        harness.daemon.signal(SIGTERM)
-        #expect(try harness.daemon.waitForExit(timeout: 5) == 0)
+        #expect(try harness.daemon.stop(timeout: 5) == 0)
         try harness.daemon.restart()
         #expect(try harness.send(Fixture.payment(), webhookID: "good").status == 200)
         try waitUntil("good hooked", log: harness.daemon.log) { harness.lines("runs").contains("good") }
@@ -220,7 +219,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         for index in 0..<4 {
             #expect(try harness.send(Fixture.payment(reference: "ref-\(index)")).status == 200)
@@ -244,7 +243,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 3, timeout: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            files: Fixture.hookFiles(hook))
         #expect(try harness.send(Fixture.payment()).status == 200)
         try waitUntil("delivered on the second run", timeout: 6, log: harness.daemon.log) {
             try Self.metric(harness, "vipps_webhookd_sink_deliveries_total", ["sink": "hook", "outcome": "ok"]) == 1

@@ -16,7 +16,7 @@ struct DaemonObservabilityTests {
         let harness = try DaemonHarness(
             config: config,
             environment: ["E2E_ENV_SECRET": environmentSecret],
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
 
         let health = try TestHTTPClient.get(port: harness.port, path: "/healthz")

@@ -7,7 +7,7 @@ import Testing
 struct DaemonRestartTests {
     @Test("every event answered 200 before SIGKILL is in the file sink exactly once after the restart")
     func crashKeepsEveryAcceptedEvent() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         var accepted: [String] = []
         for index in 0..<40 {
             let id = "wh-crash-\(index)"
@@ -31,7 +31,7 @@ struct DaemonRestartTests {
 
     @Test("SIGKILL in the middle of concurrent traffic: every 200 is written once, nothing else appears")
     func crashDuringTraffic() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let port = harness.port
         let outcomes = Outcomes()
         let group = DispatchGroup()
@@ -90,7 +90,7 @@ struct DaemonRestartTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let ids = (0..<6).map { "wh-pending-\($0)" }
         for id in ids {
@@ -110,7 +110,7 @@ struct DaemonRestartTests {
 
     @Test("dedup survives a restart: a redelivery afterwards is answered 200 and not written again")
     func dedupAfterRestart() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Fixture.payment()
         let noHeaderBody = Fixture.payment()
         #expect(try harness.send(body, webhookID: "wh-restart-dup").status == 200)

@@ -11,11 +11,12 @@ final class DaemonHarness {
     var port: UInt16 { daemon.port }
     var stateDir: String { directory.path + "/state" }
 
-    /// Writes `config` (YAML; `$DIR` is replaced with the temp directory) and starts the daemon on it.
+    /// Writes `files` and `config` (YAML; `$DIR` is replaced with the temp directory) and starts the daemon on it;
+    /// by default `Fixture.basicConfig()` with its secret file.
     init(
-        config: String,
+        config: String = Fixture.basicConfig(),
         environment: [String: String] = [:],
-        files: [String: String] = [:],
+        files: [String: String] = Fixture.secretFiles,
         directory: TemporaryDirectory? = nil
     ) throws {
         let directory = try directory ?? TemporaryDirectory()

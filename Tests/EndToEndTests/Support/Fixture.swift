@@ -18,8 +18,12 @@ enum Fixture {
     }
 
     /// A configuration with one endpoint `/vipps/epayment` routing everything to the file sink `events.jsonl`.
+    /// `secret` is the endpoint's secret entry, `extraEndpoints` more endpoint items (see `endpoint`), `extraSinks`
+    /// more sinks, each as YAML at its place's indentation.
     static func basicConfig(
         extraTop: String = "",
+        secret: String = #"secret_file: "$DIR/secret""#,
+        extraEndpoints: String = "",
         extraSinks: String = "",
         routes: String? = nil,
         maxBodyBytes: Int = 4096
@@ -33,9 +37,10 @@ enum Fixture {
         \(extraTop)
         endpoints:
           - path: "/vipps/epayment"
-            secret_file: "$DIR/secret"
+            \(secret)
             routes:
         \(routes ?? "      - { events: [\"*\"], sinks: [\"events\"] }")
+        \(extraEndpoints)
         sinks:
           events:
             file: "$DIR/events.jsonl"
@@ -43,6 +48,22 @@ enum Fixture {
         """
     }
 
+    /// An item for `basicConfig(extraEndpoints:)`: `path`, verified with the secret file `$DIR/<secretFile>`,
+    /// everything routed to `sink`.
+    static func endpoint(_ path: String, secretFile: String, sink: String) -> String {
+        """
+          - path: "\(path)"
+            secret_file: "$DIR/\(secretFile)"
+            routes:
+              - { events: ["*"], sinks: ["\(sink)"] }
+        """
+    }
+
     /// The secret file for `basicConfig`.
     static var secretFiles: [String: String] { ["secret": secret + "\n"] }
+
+    /// The secret file for `basicConfig` and `hook` as the executable `$DIR/hook.sh`.
+    static func hookFiles(_ hook: String) -> [String: String] {
+        secretFiles.merging(["hook.sh": hook]) { $1 }
+    }
 }
