@@ -115,7 +115,7 @@ struct DaemonIngestTests {
         let harness = try DaemonHarness()
         let unknown = try harness.send(Fixture.payment(), path: "/vipps/nothing-here")
         #expect(unknown.status == 404)
-        let get = try TestHTTPClient.get(port: harness.port, path: "/vipps/epayment")
+        let get = try harness.get("/vipps/epayment")
         #expect(get.status == 405)
         #expect(get.header("allow") == "POST")
         #expect(harness.lines("events.jsonl").isEmpty)

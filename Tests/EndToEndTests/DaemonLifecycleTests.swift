@@ -14,7 +14,7 @@ struct DaemonLifecycleTests {
         #expect(refusal?["level"] as? String == "error")
         #expect(try harness.send(Fixture.payment()).status == 200)
         try harness.waitForRecords("events.jsonl", count: 1)
-        #expect(try TestHTTPClient.get(port: harness.port, path: "/healthz").status == 200)
+        #expect(try harness.get("/healthz").status == 200)
     }
 
     @Test("SIGHUP with a valid configuration adding an endpoint: the new endpoint works at once")

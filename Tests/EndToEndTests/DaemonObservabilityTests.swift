@@ -19,7 +19,7 @@ struct DaemonObservabilityTests {
             files: Fixture.hookFiles(hook)
         )
 
-        let health = try TestHTTPClient.get(port: harness.port, path: "/healthz")
+        let health = try harness.get("/healthz")
         #expect(health.status == 200)
 
         // Traffic: accepted, duplicate, forged, stale, unknown path, wrong method.
@@ -30,7 +30,7 @@ struct DaemonObservabilityTests {
         #expect(try harness.send(Fixture.payment(), secret: inlineSecret).status == 401)
         #expect(try harness.send(Fixture.payment(), date: Date().addingTimeInterval(-3600)).status == 401)
         #expect(try harness.send(Fixture.payment(), path: "/nope").status == 404)
-        #expect(try TestHTTPClient.get(port: harness.port, path: "/vipps/epayment").status == 405)
+        #expect(try harness.get("/vipps/epayment").status == 405)
         try harness.waitForRecords("events.jsonl", count: 2)
 
         var exposition = PrometheusText()
