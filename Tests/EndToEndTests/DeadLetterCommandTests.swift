@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 
 /// `dead-letters list` / `dead-letters retry` against the real daemon: a hook that fails while a flag file exists
