@@ -47,14 +47,13 @@ struct DaemonDevelopmentDefaultTests {
         let response = try TestHTTPClient.post(port: 8080, path: "/vipps/webhooks", headers: headers, body: body)
         #expect(response.status == 200, "\(response)")
         let events = directory.path + "/var/events.jsonl"
-        try eventually("event written to ./var/events.jsonl") {
+        try waitUntil("event written to ./var/events.jsonl", log: daemon.log) {
             (FileManager.default.contents(atPath: events)?.count ?? 0) > 0
         }
         let line = String(decoding: FileManager.default.contents(atPath: events) ?? Data(), as: UTF8.self)
         #expect(line.contains(#""endpoint": "/vipps/webhooks""#))
         #expect(FileManager.default.fileExists(atPath: directory.path + "/var/state"))
-        daemon.signal(SIGTERM)
-        #expect(try daemon.waitForExit(timeout: 5) == 0)
+        #expect(try daemon.stop(timeout: 5) == 0)
     }
 
     /// Whether a listening socket can be bound to 127.0.0.1:`port` right now.
@@ -64,15 +63,7 @@ struct DaemonDevelopmentDefaultTests {
         defer { close(fd) }
         var reuse: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
+        let bound = withLoopbackAddress(port: port) { bind(fd, $0, $1) }
         return bound == 0 && listen(fd, 1) == 0
     }
 }

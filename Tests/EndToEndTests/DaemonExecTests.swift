@@ -46,11 +46,11 @@ struct DaemonExecTests {
                 exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{success}", "{missing}"]"#
             ),
             environment: ["E2E_LEAK_CHECK": "must-not-reach-hooks"],
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let body = Fixture.payment("CAPTURED", reference: "order-42", msn: "123456")
         #expect(try harness.send(body, webhookID: "wh-exec-1").status == 200)
-        try harness.waitUntil("hook ran", timeout: 5) { harness.lines("out/stdin").count == 1 }
+        try waitUntil("hook ran", timeout: 5, log: harness.daemon.log) { harness.lines("out/stdin").count == 1 }
 
         let argvText = try String(contentsOfFile: harness.directory.path + "/out/argv", encoding: .utf8)
         #expect(argvText == "--ref\norder-42\n{\"currency\":\"NOK\",\"value\":49900}\ntrue\n\n")
@@ -85,7 +85,7 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh", "{reference}"]"#),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let pwned = harness.directory.path + "/pwned"
         let nasty = "x; touch \(pwned) $(touch \(pwned)) `touch \(pwned)` | touch \(pwned) && echo '\"' > \(pwned)"
@@ -95,7 +95,7 @@ struct DaemonExecTests {
             with: #""reference":"\#(escaped)""#
         )
         #expect(try harness.send(body).status == 200)
-        try harness.waitUntil("hook ran", timeout: 5) {
+        try waitUntil("hook ran", timeout: 5, log: harness.daemon.log) {
             FileManager.default.fileExists(atPath: harness.directory.path + "/env-reference")
         }
         #expect(try String(contentsOfFile: harness.directory.path + "/argv1", encoding: .utf8) == nasty)
@@ -112,11 +112,11 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 4),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment()).status == 200)
         // Delays: 1 s then 2 s, each with equal jitter (at least half of it).
-        try harness.waitUntil("delivered", timeout: 8) {
+        try waitUntil("delivered", timeout: 8, log: harness.daemon.log) {
             try Self.metric(harness, "vipps_webhookd_sink_deliveries_total", ["sink": "hook", "outcome": "ok"]) == 1
         }
         #expect(harness.lines("runs").count == 3)
@@ -138,12 +138,12 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-dead").status == 200)
         let folder = harness.stateDir + "/dead-letters"
         var letters: [String] = []
-        try harness.waitUntil("dead letter written", timeout: 5) {
+        try waitUntil("dead letter written", timeout: 5, log: harness.daemon.log) {
             // Dot files are the store's temporary files, renamed into place once synced.
             letters = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
                 $0.hasSuffix(".json") && !$0.hasPrefix(".")
@@ -155,7 +155,7 @@ struct DaemonExecTests {
         let letter = try String(contentsOfFile: folder + "/" + letters[0], encoding: .utf8)
         #expect(letter.contains("wh-dead"))
         #expect(harness.lines("runs").count == 2)
-        try harness.waitUntil("dead letter logged") { harness.daemon.log.contains("moved to the dead letters") }
+        try waitUntil("dead letter logged", log: harness.daemon.log) { harness.daemon.log.contains("moved to the dead letters") }
     }
 
     @Test(
@@ -170,13 +170,13 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh", "{reference}", "{name}"]"#, concurrency: 4),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "slow")).status == 200)
-        try harness.waitUntil("slow hook started") { harness.lines("order").contains("start slow AUTHORIZED") }
+        try waitUntil("slow hook started", log: harness.daemon.log) { harness.lines("order").contains("start slow AUTHORIZED") }
         #expect(try harness.send(Fixture.payment("CAPTURED", reference: "slow")).status == 200)
         #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "fast")).status == 200)
-        try harness.waitUntil("all hooks done", timeout: 6) { harness.lines("order").count == 6 }
+        try waitUntil("all hooks done", timeout: 6, log: harness.daemon.log) { harness.lines("order").count == 6 }
         let order = harness.lines("order")
         func index(_ line: String) -> Int { order.firstIndex(of: line) ?? -1 }
         #expect(index("end fast AUTHORIZED") < index("end slow AUTHORIZED"), "\(order)")
@@ -192,21 +192,20 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "bad").status == 200)
-        try harness.waitUntil("dead-lettered", timeout: 5) {
+        try waitUntil("dead-lettered", timeout: 5, log: harness.daemon.log) {
             try Self.metric(
                 harness,
                 "vipps_webhookd_sink_deliveries_total",
                 ["sink": "hook", "outcome": "dead_letter"]
             ) == 1
         }
-        harness.daemon.signal(SIGTERM)
-        #expect(try harness.daemon.waitForExit(timeout: 5) == 0)
+        #expect(try harness.daemon.stop(timeout: 5) == 0)
         try harness.daemon.restart()
         #expect(try harness.send(Fixture.payment(), webhookID: "good").status == 200)
-        try harness.waitUntil("good hooked") { harness.lines("runs").contains("good") }
+        try waitUntil("good hooked", log: harness.daemon.log) { harness.lines("runs").contains("good") }
         #expect(harness.lines("runs") == ["bad", "bad", "good"])
     }
 
@@ -220,12 +219,12 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         for index in 0..<4 {
             #expect(try harness.send(Fixture.payment(reference: "ref-\(index)")).status == 200)
         }
-        try harness.waitUntil("all hooks done") { harness.lines("order").count == 8 }
+        try waitUntil("all hooks done", log: harness.daemon.log) { harness.lines("order").count == 8 }
         #expect(harness.lines("order") == Array(repeating: ["start", "end"], count: 4).flatMap { $0 })
     }
 
@@ -244,15 +243,15 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 3, timeout: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 })
+            files: Fixture.hookFiles(hook))
         #expect(try harness.send(Fixture.payment()).status == 200)
-        try harness.waitUntil("delivered on the second run", timeout: 6) {
+        try waitUntil("delivered on the second run", timeout: 6, log: harness.daemon.log) {
             try Self.metric(harness, "vipps_webhookd_sink_deliveries_total", ["sink": "hook", "outcome": "ok"]) == 1
         }
         #expect(harness.lines("runs").count == 2)
         #expect(try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "timeout"]) == 1)
         let grandchild = try #require(harness.lines("grandchild").first.flatMap { Int32($0) })
-        try harness.waitUntil("grandchild killed") { kill(grandchild, 0) != 0 || Self.isZombie(grandchild) }
+        try waitUntil("grandchild killed", log: harness.daemon.log) { kill(grandchild, 0) != 0 || Self.isZombie(grandchild) }
     }
 
     static func isZombie(_ pid: Int32) -> Bool {

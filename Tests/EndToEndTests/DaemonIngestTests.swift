@@ -7,7 +7,7 @@ import VippsCrypto
 struct DaemonIngestTests {
     @Test("an authentic event is answered 200 and written once with id, type, endpoint, received_at and payload")
     func accepted() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Fixture.payment("CAPTURED")
         let response = try harness.send(body, webhookID: "wh-accepted-1")
         #expect(response.status == 200, "\(response)")
@@ -28,11 +28,15 @@ struct DaemonIngestTests {
 
     @Test("forged, stale or incomplete deliveries are answered 401 and nothing is written")
     func rejected() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Fixture.payment()
         let bytes = Array(body.utf8)
         let url = "http://127.0.0.1:\(harness.port)/vipps/epayment"
-        let good = try TestSigner.headers(secret: Fixture.secret, url: url, body: bytes)
+        /// The headers of `bytes` signed with `secret` for `target` at `date`.
+        func signed(_ secret: String, for target: String, at date: Date = Date()) throws -> [(String, String)] {
+            try TestSigner.headers(secret: secret, url: target, body: bytes, date: date)
+        }
+        let good = try signed(Fixture.secret, for: url)
 
         func post(_ headers: [(String, String)], _ payload: [UInt8] = bytes) throws -> TestHTTPClient.Response {
             try TestHTTPClient.post(port: harness.port, path: "/vipps/epayment", headers: headers, body: payload)
@@ -46,39 +50,10 @@ struct DaemonIngestTests {
         tampered[tampered.count - 2] = UInt8(ascii: "x")
         let cases: [(String, TestHTTPClient.Response)] = [
             ("tampered body", try post(good, tampered)),
-            ("wrong secret", try post(try TestSigner.headers(secret: Fixture.otherSecret, url: url, body: bytes))),
-            (
-                "stale date",
-                try post(
-                    try TestSigner.headers(
-                        secret: Fixture.secret,
-                        url: url,
-                        body: bytes,
-                        date: Date().addingTimeInterval(-301 - 5)
-                    )
-                )
-            ),
-            (
-                "future date",
-                try post(
-                    try TestSigner.headers(
-                        secret: Fixture.secret,
-                        url: url,
-                        body: bytes,
-                        date: Date().addingTimeInterval(301 + 5)
-                    )
-                )
-            ),
-            (
-                "signed for another path",
-                try post(
-                    try TestSigner.headers(
-                        secret: Fixture.secret,
-                        url: url + "x",
-                        body: bytes
-                    )
-                )
-            ),
+            ("wrong secret", try post(try signed(Fixture.otherSecret, for: url))),
+            ("stale date", try post(try signed(Fixture.secret, for: url, at: Date().addingTimeInterval(-301 - 5)))),
+            ("future date", try post(try signed(Fixture.secret, for: url, at: Date().addingTimeInterval(301 + 5)))),
+            ("signed for another path", try post(try signed(Fixture.secret, for: url + "x"))),
             ("missing x-ms-date", try post(without("x-ms-date"))),
             ("missing x-ms-content-sha256", try post(without("x-ms-content-sha256"))),
             ("missing authorization", try post(without("authorization"))),
@@ -106,7 +81,7 @@ struct DaemonIngestTests {
 
     @Test("a redelivery with the same webhook-id and a new signature is answered 200 and not written again")
     func duplicateByWebhookID() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Fixture.payment()
         #expect(try harness.send(body, webhookID: "wh-dup").status == 200)
         let again = try harness.send(body, webhookID: "wh-dup", date: Date().addingTimeInterval(-2))
@@ -123,7 +98,7 @@ struct DaemonIngestTests {
 
     @Test("without webhook-id the body hash is the id and dedups redeliveries")
     func duplicateByBodyHash() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Fixture.payment()
         #expect(try harness.send(body).status == 200)
         #expect(try harness.send(body, date: Date().addingTimeInterval(-1)).status == 200)
@@ -137,10 +112,10 @@ struct DaemonIngestTests {
 
     @Test("unknown path 404, GET on an endpoint 405 with Allow: POST")
     func pathsAndMethods() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let unknown = try harness.send(Fixture.payment(), path: "/vipps/nothing-here")
         #expect(unknown.status == 404)
-        let get = try TestHTTPClient.get(port: harness.port, path: "/vipps/epayment")
+        let get = try harness.get("/vipps/epayment")
         #expect(get.status == 405)
         #expect(get.header("allow") == "POST")
         #expect(harness.lines("events.jsonl").isEmpty)
@@ -148,7 +123,7 @@ struct DaemonIngestTests {
 
     @Test("a body over max_body_bytes is answered 413 from Content-Length, before any body byte is sent")
     func bodyTooLarge() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let head =
             "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
             + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
@@ -165,8 +140,7 @@ struct DaemonIngestTests {
     @Test("behind a proxy: signed for public_url, received on 127.0.0.1 with its own Host → 200")
     func behindProxy() throws {
         let harness = try DaemonHarness(
-            config: Fixture.basicConfig(extraTop: "public_url: \"https://hooks.example.com\""),
-            files: Fixture.secretFiles
+            config: Fixture.basicConfig(extraTop: "public_url: \"https://hooks.example.com\"")
         )
         let body = Fixture.payment()
         let viaProxy = try harness.send(body, url: "https://hooks.example.com/vipps/epayment")
@@ -179,7 +153,7 @@ struct DaemonIngestTests {
 
     @Test("without public_url the request's own Host and target are what is signed")
     func ownHost() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let response = try harness.send(Fixture.payment(), url: "http://127.0.0.1:\(harness.port)/vipps/epayment")
         #expect(response.status == 200, "\(response)")
         let other = try harness.send(Fixture.payment(), url: "https://hooks.example.com/vipps/epayment")
@@ -188,12 +162,8 @@ struct DaemonIngestTests {
 
     @Test("secret rotation: either of two secrets verifies, a third does not")
     func rotation() throws {
-        let config = Fixture.basicConfig().replacingOccurrences(
-            of: "secret_file: \"$DIR/secret\"",
-            with: "secrets: [\"$DIR/secret\", \"$DIR/next.secret\"]"
-        )
         let harness = try DaemonHarness(
-            config: config,
+            config: Fixture.basicConfig(secret: #"secrets: ["$DIR/secret", "$DIR/next.secret"]"#),
             files: ["secret": Fixture.secret + "\n", "next.secret": Fixture.otherSecret]
         )
         #expect(try harness.send(Fixture.payment(), secret: Fixture.secret).status == 200)
@@ -209,7 +179,7 @@ struct DaemonIngestTests {
         ]
     )
     func unknownType(body: String) throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let response = try harness.send(body)
         #expect(response.status == 200, "\(response)")
         let record = try #require(try harness.waitForRecords("events.jsonl", count: 1).first)
@@ -219,7 +189,7 @@ struct DaemonIngestTests {
 
     @Test("the same delivery sent concurrently is written once; every copy is answered 200")
     func concurrentDuplicates() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Array(Fixture.payment().utf8)
         let port = harness.port
         let statuses = StatusList()
@@ -240,7 +210,9 @@ struct DaemonIngestTests {
         }
         #expect(statuses.values == Array(repeating: 200, count: 8))
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-fence").status == 200)
-        try harness.waitUntil("fence written") { harness.lines("events.jsonl").contains { $0.contains("wh-fence") } }
+        try waitUntil("fence written", log: harness.daemon.log) {
+            harness.lines("events.jsonl").contains { $0.contains("wh-fence") }
+        }
         let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
         #expect(ids.sorted() == ["wh-fence", "wh-race"], "\(ids)")
     }
@@ -251,7 +223,7 @@ struct DaemonIngestTests {
             of: "    secret_file:",
             with: "    public_url: \"https://Shop.Example.com:443/api/vipps?x=1\"\n    secret_file:"
         )
-        let harness = try DaemonHarness(config: config, files: Fixture.secretFiles)
+        let harness = try DaemonHarness(config: config)
         let signed = try harness.send(Fixture.payment(), url: "https://shop.example.com/api/vipps?x=1")
         #expect(signed.status == 200, "\(signed)")
         let global = try harness.send(Fixture.payment(), url: "https://hooks.example.com/vipps/epayment")
@@ -260,7 +232,7 @@ struct DaemonIngestTests {
 
     @Test("malformed HTTP is answered 400; an unusable webhook-id falls back to the body hash")
     func malformed() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let garbage = try TestHTTPClient.exchange(port: harness.port, bytes: Array("NOT HTTP AT ALL\r\n\r\n".utf8))
         #expect(garbage.status == 400)
         let badLength = try TestHTTPClient.exchange(

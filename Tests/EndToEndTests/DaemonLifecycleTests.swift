@@ -6,40 +6,29 @@ import Testing
 struct DaemonLifecycleTests {
     @Test("SIGHUP with a broken configuration: refused, logged, the running one keeps serving")
     func reloadRefused() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         try harness.rewriteConfig("listen: [this is not\n  valid: yaml")
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("refusal logged") { harness.daemon.log.contains("refused") }
+        try waitUntil("refusal logged", log: harness.daemon.log) { harness.daemon.log.contains("refused") }
         let refusal = harness.daemon.logRecords.first { ($0["msg"] as? String)?.contains("refused") == true }
         #expect(refusal?["level"] as? String == "error")
         #expect(try harness.send(Fixture.payment()).status == 200)
         try harness.waitForRecords("events.jsonl", count: 1)
-        #expect(try TestHTTPClient.get(port: harness.port, path: "/healthz").status == 200)
+        #expect(try harness.get("/healthz").status == 200)
     }
 
     @Test("SIGHUP with a valid configuration adding an endpoint: the new endpoint works at once")
     func reloadAddsEndpoint() throws {
         let harness = try DaemonHarness(
-            config: Fixture.basicConfig(),
             files: Fixture.secretFiles.merging(["recurring.secret": Fixture.otherSecret]) { $1 }
         )
         #expect(try harness.send(Fixture.payment(), path: "/vipps/recurring").status == 404)
-        let extended = Fixture.basicConfig().replacingOccurrences(
-            of: "sinks:\n  events:",
-            with: """
-                  - path: "/vipps/recurring"
-                    secret_file: "$DIR/recurring.secret"
-                    routes:
-                      - { events: ["*"], sinks: ["recurring"] }
-                sinks:
-                  recurring: { file: "$DIR/recurring.jsonl" }
-                  events:
-                """
+        let extended = Fixture.basicConfig(
+            extraEndpoints: Fixture.endpoint("/vipps/recurring", secretFile: "recurring.secret", sink: "recurring"),
+            extraSinks: #"  recurring: { file: "$DIR/recurring.jsonl" }"#
         )
         #expect(extended.contains("/vipps/recurring"))
-        try harness.rewriteConfig(extended)
-        harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        try harness.reload(extended)
         let response = try harness.send(
             #"{"hello":"recurring"}"#,
             path: "/vipps/recurring",
@@ -53,27 +42,15 @@ struct DaemonLifecycleTests {
 
     @Test("SIGHUP with a new secret and an endpoint removed: the old secret and the removed path stop working")
     func reloadSwapsSecretAndRemovesEndpoint() throws {
-        let twoEndpoints = Fixture.basicConfig().replacingOccurrences(
-            of: "sinks:\n  events:",
-            with: """
-                  - path: "/vipps/old"
-                    secret_file: "$DIR/secret"
-                    routes:
-                      - { events: ["*"], sinks: ["events"] }
-                sinks:
-                  events:
-                """
+        let twoEndpoints = Fixture.basicConfig(
+            extraEndpoints: Fixture.endpoint("/vipps/old", secretFile: "secret", sink: "events")
         )
         let harness = try DaemonHarness(
             config: twoEndpoints,
             files: Fixture.secretFiles.merging(["next.secret": Fixture.otherSecret]) { $1 }
         )
         #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 200)
-        try harness.rewriteConfig(
-            Fixture.basicConfig().replacingOccurrences(of: "$DIR/secret", with: "$DIR/next.secret")
-        )
-        harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        try harness.reload(Fixture.basicConfig(secret: #"secret_file: "$DIR/next.secret""#))
         #expect(try harness.send(Fixture.payment(), path: "/vipps/old").status == 404)
         #expect(try harness.send(Fixture.payment(), secret: Fixture.secret).status == 401)
         #expect(try harness.send(Fixture.payment(), secret: Fixture.otherSecret).status == 200)
@@ -89,17 +66,15 @@ struct DaemonLifecycleTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh", "old"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let ids = (0..<5).map { "queued-\($0)" }
         for id in ids {
             #expect(try harness.send(Fixture.payment(), webhookID: id).status == 200)
         }
-        try harness.rewriteConfig(DaemonExecTests.config(exec: #"["$DIR/hook.sh", "new"]"#, concurrency: 1))
-        harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("reload logged") { harness.daemon.log.contains("configuration reloaded") }
+        try harness.reload(DaemonExecTests.config(exec: #"["$DIR/hook.sh", "new"]"#, concurrency: 1))
         #expect(try harness.send(Fixture.payment(), webhookID: "after-reload").status == 200)
-        try harness.waitUntil("every event hooked", timeout: 8) {
+        try waitUntil("every event hooked", timeout: 8, log: harness.daemon.log) {
             Set(harness.lines("hooked").map { String($0.prefix { $0 != " " }) }).isSuperset(of: ids + ["after-reload"])
         }
         #expect(harness.lines("hooked").contains("after-reload new"))
@@ -108,13 +83,15 @@ struct DaemonLifecycleTests {
 
     @Test("SIGHUP reopens the file sink: after a rename the next event lands in a new file at the original path")
     func reopenAfterRotation() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         #expect(try harness.send(Fixture.payment(), webhookID: "before-rotation").status == 200)
         try harness.waitForRecords("events.jsonl", count: 1)
         let path = harness.directory.path + "/events.jsonl"
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
         harness.daemon.signal(SIGHUP)
-        try harness.waitUntil("file sink reopened") { harness.daemon.log.contains("file sink reopened") }
+        try waitUntil("file sink reopened", log: harness.daemon.log) {
+            harness.daemon.log.contains("file sink reopened")
+        }
         #expect(try harness.send(Fixture.payment(), webhookID: "after-rotation").status == 200)
         let records = try harness.waitForRecords("events.jsonl", count: 1)
         #expect(records.compactMap { $0["id"] as? String } == ["after-rotation"])
@@ -131,19 +108,18 @@ struct DaemonLifecycleTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 5),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "slow").status == 200)
-        try harness.waitUntil("hook started") { harness.lines("hooked").contains("start slow") }
-        harness.daemon.signal(SIGTERM)
-        #expect(try harness.daemon.waitForExit(timeout: 8) == 0)
+        try waitUntil("hook started", log: harness.daemon.log) { harness.lines("hooked").contains("start slow") }
+        #expect(try harness.daemon.stop(timeout: 8) == 0)
         #expect(harness.lines("hooked") == ["start slow", "end slow"])
         #expect(harness.daemon.log.contains("\"msg\":\"stopped\""))
         // After a restart the finished hook is not run again: a later event goes through the same (serial) sink
         // after anything recovered.
         try harness.daemon.restart()
         #expect(try harness.send(Fixture.payment(), webhookID: "next").status == 200)
-        try harness.waitUntil("next hooked") { harness.lines("hooked").contains("end next") }
+        try waitUntil("next hooked", log: harness.daemon.log) { harness.lines("hooked").contains("end next") }
         #expect(harness.lines("hooked") == ["start slow", "end slow", "start next", "end next"])
         #expect(harness.records("events.jsonl").compactMap { $0["id"] as? String } == ["slow", "next"])
     }
@@ -162,21 +138,22 @@ struct DaemonLifecycleTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "long").status == 200)
-        try harness.waitUntil("hook started") {
+        try waitUntil("hook started", log: harness.daemon.log) {
             FileManager.default.fileExists(atPath: harness.directory.path + "/first-run")
         }
         let started = Date()
-        harness.daemon.signal(SIGTERM)
-        #expect(try harness.daemon.waitForExit(timeout: 5) == 0)
+        #expect(try harness.daemon.stop(timeout: 5) == 0)
         let stopped = Date().timeIntervalSince(started)
         #expect(stopped >= 0.9 && stopped < 4, "the hook had its grace period, then the daemon stopped: \(stopped) s")
         let hookPID = try #require(harness.lines("first-run").first.flatMap { Int32($0) })
-        try harness.waitUntil("the hook was killed") { kill(hookPID, 0) != 0 || DaemonExecTests.isZombie(hookPID) }
+        try waitUntil("the hook was killed", log: harness.daemon.log) {
+            kill(hookPID, 0) != 0 || DaemonExecTests.isZombie(hookPID)
+        }
         try harness.daemon.restart()
-        try harness.waitUntil("hook ran again") { harness.lines("second-run") == ["long"] }
+        try waitUntil("hook ran again", log: harness.daemon.log) { harness.lines("second-run") == ["long"] }
         #expect(!FileManager.default.fileExists(atPath: harness.directory.path + "/first-run-finished"))
     }
 }

@@ -16,10 +16,10 @@ struct DaemonObservabilityTests {
         let harness = try DaemonHarness(
             config: config,
             environment: ["E2E_ENV_SECRET": environmentSecret],
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
 
-        let health = try TestHTTPClient.get(port: harness.port, path: "/healthz")
+        let health = try harness.get("/healthz")
         #expect(health.status == 200)
 
         // Traffic: accepted, duplicate, forged, stale, unknown path, wrong method.
@@ -30,12 +30,12 @@ struct DaemonObservabilityTests {
         #expect(try harness.send(Fixture.payment(), secret: inlineSecret).status == 401)
         #expect(try harness.send(Fixture.payment(), date: Date().addingTimeInterval(-3600)).status == 401)
         #expect(try harness.send(Fixture.payment(), path: "/nope").status == 404)
-        #expect(try TestHTTPClient.get(port: harness.port, path: "/vipps/epayment").status == 405)
+        #expect(try harness.get("/vipps/epayment").status == 405)
         try harness.waitForRecords("events.jsonl", count: 2)
 
         var exposition = PrometheusText()
         var metricsResponse: TestHTTPClient.Response?
-        try harness.waitUntil("hooks counted") {
+        try waitUntil("hooks counted", log: harness.daemon.log) {
             metricsResponse = try harness.get("/metrics")
             exposition = PrometheusText.parse(metricsResponse?.text ?? "")
             return exposition.samples(named: "vipps_webhookd_hook_runs_total").reduce(0) { $0 + $1.value } >= 2

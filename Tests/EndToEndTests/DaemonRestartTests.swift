@@ -7,7 +7,7 @@ import Testing
 struct DaemonRestartTests {
     @Test("every event answered 200 before SIGKILL is in the file sink exactly once after the restart")
     func crashKeepsEveryAcceptedEvent() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         var accepted: [String] = []
         for index in 0..<40 {
             let id = "wh-crash-\(index)"
@@ -31,7 +31,7 @@ struct DaemonRestartTests {
 
     @Test("SIGKILL in the middle of concurrent traffic: every 200 is written once, nothing else appears")
     func crashDuringTraffic() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let port = harness.port
         let outcomes = Outcomes()
         let group = DispatchGroup()
@@ -61,7 +61,7 @@ struct DaemonRestartTests {
                 }
             }
         }
-        try harness.waitUntil("traffic under way") { outcomes.acceptedCount >= 40 }
+        try waitUntil("traffic under way", log: harness.daemon.log) { outcomes.acceptedCount >= 40 }
         try harness.daemon.crash()
         group.wait()
         let (attempted, accepted) = outcomes.snapshot
@@ -70,7 +70,7 @@ struct DaemonRestartTests {
         try harness.daemon.restart()
         try harness.waitForRecords("events.jsonl", count: accepted.count)
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-after").status == 200)
-        try harness.waitUntil("fence written") {
+        try waitUntil("fence written", log: harness.daemon.log) {
             harness.records("events.jsonl").contains { $0["id"] as? String == "wh-after" }
         }
         let lines = harness.lines("events.jsonl")
@@ -90,7 +90,7 @@ struct DaemonRestartTests {
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
-            files: Fixture.secretFiles.merging(["hook.sh": hook]) { $1 }
+            files: Fixture.hookFiles(hook)
         )
         let ids = (0..<6).map { "wh-pending-\($0)" }
         for id in ids {
@@ -100,7 +100,9 @@ struct DaemonRestartTests {
         let doneAtCrash = Set(harness.lines("hooked"))
         #expect(doneAtCrash.count < ids.count, "precondition: some hooks were still pending at the crash")
         try harness.daemon.restart()
-        try harness.waitUntil("every event hooked", timeout: 8) { Set(harness.lines("hooked")).isSuperset(of: ids) }
+        try waitUntil("every event hooked", timeout: 8, log: harness.daemon.log) {
+            Set(harness.lines("hooked")).isSuperset(of: ids)
+        }
         try harness.waitForRecords("events.jsonl", count: ids.count)
         #expect(Set(harness.records("events.jsonl").compactMap { $0["id"] as? String }) == Set(ids))
         #expect(harness.lines("events.jsonl").count == ids.count)
@@ -108,7 +110,7 @@ struct DaemonRestartTests {
 
     @Test("dedup survives a restart: a redelivery afterwards is answered 200 and not written again")
     func dedupAfterRestart() throws {
-        let harness = try DaemonHarness(config: Fixture.basicConfig(), files: Fixture.secretFiles)
+        let harness = try DaemonHarness()
         let body = Fixture.payment()
         let noHeaderBody = Fixture.payment()
         #expect(try harness.send(body, webhookID: "wh-restart-dup").status == 200)

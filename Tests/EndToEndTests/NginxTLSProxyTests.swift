@@ -5,82 +5,71 @@ import Testing
 /// The shipped nginx site (config/nginx/vipps-webhookd.conf) in front of the real daemon: real nginx terminating TLS
 /// with a self-signed certificate for hooks.example.com, events sent with curl to the public host name.
 ///
+/// nginx listens on a Unix socket in the test's directory instead of port 443 (curl `--unix-socket`), so the test
+/// needs no free TCP port and the signed URL is exactly the production one, `https://hooks.example.com/...`; the
+/// daemon listens on port 0 and nginx proxies to the port it logs.
+///
 /// Needs /usr/sbin/nginx, openssl and curl (CI installs them in `.ci/run`); fails, never skips, without them.
 @Suite("nginx TLS proxy")
 struct NginxTLSProxyTests {
     static let nginx = "/usr/sbin/nginx"
-    static let secret = "nginx-proxy-test-secret"
-    static let path = "/vipps/epayment"
+    static let curl = URL(fileURLWithPath: "/usr/bin/curl")
     static let host = "hooks.example.com"
+    static let url = "https://\(host)/vipps/epayment"
 
     @Test("signed events over HTTPS are accepted, tampered ones get 401, bodies over client_max_body_size get 413")
     func throughNginx() throws {
-        for tool in [Self.nginx, "/usr/bin/openssl", "/usr/bin/curl"] {
+        for tool in [Self.nginx, "/usr/bin/openssl", Self.curl.path] {
             try #require(
                 FileManager.default.isExecutableFile(atPath: tool),
                 "\(tool) is missing: install nginx, openssl and curl (.ci/run does) to run this test"
             )
         }
-        let dir = try TemporaryDirectory()
-        let tlsPort = try freeLoopbackPort()
-        let (certificate, key) = try makeCertificate(in: dir)
-        let eventsFile = dir.path + "/events.jsonl"
-        let secretFile = try dir.write("secret", Self.secret + "\n")
         // The daemon allows 1 MiB, so a 413 can only come from nginx's client_max_body_size (64k).
-        let config = try dir.write(
-            "config.yaml",
-            """
-            listen: "127.0.0.1:0"
-            public_url: "https://\(Self.host):\(tlsPort)"
-            state_dir: "\(dir.path)/state"
-            max_body_bytes: 1048576
-            log: { format: json, level: info }
-            endpoints:
-              - path: "\(Self.path)"
-                secret_file: "\(secretFile)"
-                routes:
-                  - events: ["*"]
-                    sinks: ["events"]
-            sinks:
-              events:
-                file: "\(eventsFile)"
-            """
+        let harness = try DaemonHarness(
+            config: Fixture.basicConfig(extraTop: "public_url: \"https://\(Self.host)\"", maxBodyBytes: 1_048_576),
+            files: Fixture.secretFiles
         )
-        let daemon = try LaunchedDaemon(configPath: config)
-        defer { daemon.stop() }
+        let (certificate, key) = try makeCertificate(in: harness.directory)
         let proxy = try NginxProcess(
-            directory: dir,
-            daemonPort: daemon.port,
-            tlsPort: tlsPort,
+            directory: harness.directory,
+            daemonPort: harness.port,
             certificate: certificate,
             key: key
         )
         defer { proxy.stop() }
 
-        let url = "https://\(Self.host):\(tlsPort)\(Self.path)"
-        let tls = ["--resolve", "\(Self.host):\(tlsPort):127.0.0.1", "--cacert", certificate, "-H", "Expect:"]
+        /// POSTs `body` through nginx with curl, signed (for the public URL) as `signed` or else `body` itself.
         func send(_ body: [UInt8], signing signed: [UInt8]? = nil, id: String) throws -> (status: Int, stderr: String) {
-            let headers = SignedDelivery.headerArguments(
-                secret: Self.secret,
-                host: "\(Self.host):\(tlsPort)",
-                path: Self.path,
+            let headers = try TestSigner.headers(
+                secret: Fixture.secret,
+                url: Self.url,
                 body: signed ?? body,
-                id: id
+                webhookID: id
             )
-            return try SignedDelivery.post(url: url, body: body, arguments: tls + headers)
-        }
-        func eventsLines() -> [Substring] {
-            ((try? String(contentsOfFile: eventsFile, encoding: .utf8)) ?? "").split(separator: "\n")
+            let output = try ChildProcess.run(
+                proxy.curlArguments
+                    + [
+                        "--silent", "--show-error", "--max-time", "10", "--output", "/dev/null",
+                        "--write-out", "%{http_code}", "--data-binary", "@-", "-H", "Expect:",
+                    ]
+                    + headers.flatMap { ["-H", "\($0.0): \($0.1)"] } + [Self.url],
+                executable: Self.curl,
+                stdin: body
+            )
+            return (Int(output.stdout) ?? 0, output.stderr)
         }
 
         // Accepted: 200 and the event's line in the file sink.
         let goodID = "nginx-\(UUID().uuidString)"
-        let accepted = try send(SignedDelivery.sampleBody(), id: goodID)
-        #expect(accepted.status == 200, "\(accepted.stderr)\ndaemon:\n\(daemon.log)\nnginx:\n\(proxy.errorLog)")
-        #expect(waitUntil(timeout: 5) { eventsLines().contains { $0.contains(goodID) } }, "\(eventsLines())")
+        let accepted = try send(Array(Fixture.payment().utf8), id: goodID)
+        #expect(accepted.status == 200, "\(accepted.stderr)\ndaemon:\n\(harness.daemon.log)\nnginx:\n\(proxy.errorLog)")
+        try waitUntil("the accepted event is written", log: harness.daemon.log) {
+            harness.lines("events.jsonl").contains { $0.contains(goodID) }
+        }
 
         // Tampered: the body differs from the signed one; the daemon refuses it behind nginx.
-        let original = SignedDelivery.sampleBody()
+        let original = Array(Fixture.payment().utf8)
         let tampered = Array(
             String(decoding: original, as: UTF8.self).replacingOccurrences(of: "49900", with: "1").utf8
         )
@@ -89,10 +78,9 @@ struct NginxTLSProxyTests {
         let refused = try send(tampered, signing: original, id: tamperedID)
         #expect(refused.status == 401, "\(refused.stderr)")
         // The daemon logs a request after answering it: wait for the line.
-        #expect(
-            waitUntil(timeout: 5) { daemon.logEntries.contains { $0["status"] == "401" } },
-            "the 401 must come from the daemon:\n\(daemon.log)"
-        )
+        try waitUntil("the 401 comes from the daemon", log: harness.daemon.log) {
+            harness.daemon.logRecords.contains { $0["status"] as? String == "401" }
+        }
 
         // Too large for nginx (client_max_body_size 64k): 413 from nginx, the daemon never sees it.
         let padding = String(repeating: "x", count: 70 * 1024)
@@ -101,10 +89,10 @@ struct NginxTLSProxyTests {
         let tooLarge = try send(large, id: largeID)
         #expect(tooLarge.status == 413, "\(tooLarge.stderr)")
         #expect(proxy.errorLog.contains("client intended to send too large body"), "\(proxy.errorLog)")
-        #expect(!daemon.logEntries.contains { $0["status"] == "413" }, "\(daemon.log)")
+        #expect(!harness.daemon.logRecords.contains { $0["status"] as? String == "413" }, "\(harness.daemon.log)")
 
         // Refused requests never reach the journal, so nothing of theirs can still be on its way to the file.
-        let lines = eventsLines()
+        let lines = harness.lines("events.jsonl")
         #expect(lines.count == 1 && lines[0].contains(goodID), "\(lines)")
     }
 
@@ -125,19 +113,28 @@ struct NginxTLSProxyTests {
     }
 }
 
-/// Real nginx in the foreground (`daemon off`) with the shipped site adapted to temporary paths and ports.
+/// Real nginx in the foreground (`daemon off`) with the shipped site adapted to temporary paths, a Unix socket and the
+/// daemon's port.
 private final class NginxProcess {
     private let process = Process()
     private let directory: String
+    /// Where nginx listens (TLS).
+    private let socket: String
+    /// The self-signed certificate nginx serves.
+    private let certificate: String
 
-    init(directory dir: TemporaryDirectory, daemonPort: Int, tlsPort: Int, certificate: String, key: String) throws {
+    init(directory dir: TemporaryDirectory, daemonPort: UInt16, certificate: String, key: String) throws {
         directory = dir.path
+        socket = dir.path + "/nginx.sock"
+        self.certificate = certificate
+        // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+        try #require(socket.utf8.count < 108, "the socket path is too long for AF_UNIX: \(socket)")
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../config/nginx/vipps-webhookd.conf")
         let site = try Self.testSite(
             from: String(contentsOf: shipped, encoding: .utf8),
             daemonPort: daemonPort,
-            tlsPort: tlsPort,
+            socket: socket,
             certificate: certificate,
             key: key,
             directory: dir.path
@@ -176,25 +173,31 @@ private final class NginxProcess {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let listening = waitUntil(timeout: 10) {
-            guard self.process.isRunning else { return true }
-            let probe = try? ChildProcess.run(
-                [
-                    "--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--max-time", "2", "--resolve",
-                    "\(NginxTLSProxyTests.host):\(tlsPort):127.0.0.1", "--cacert", certificate,
-                    "https://\(NginxTLSProxyTests.host):\(tlsPort)/",
-                ],
-                executable: URL(fileURLWithPath: "/usr/bin/curl")
-            )
-            return probe?.stdout == "404"
-        }
-        guard listening, process.isRunning else {
+        do {
+            try waitUntil("nginx serves TLS on \(socket)", timeout: 10, log: errorLog) {
+                guard process.isRunning else { return true }
+                let probe = try? ChildProcess.run(
+                    curlArguments + [
+                        "--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--max-time", "2",
+                        "https://\(NginxTLSProxyTests.host)/",
+                    ],
+                    executable: NginxTLSProxyTests.curl
+                )
+                return probe?.stdout == "404"
+            }
+            try #require(process.isRunning, "nginx exited at start:\n\(errorLog)")
+        } catch {
             stop()
-            throw LaunchError("nginx did not start serving TLS on port \(tlsPort):\n\(errorLog)")
+            throw error
         }
     }
 
     deinit { stop() }
+
+    /// curl's arguments to reach this nginx: its socket, and its certificate as the only trusted one.
+    var curlArguments: [String] {
+        ["--unix-socket", socket, "--cacert", certificate]
+    }
 
     /// nginx's error log so far.
     var errorLog: String {
@@ -205,19 +208,19 @@ private final class NginxProcess {
     func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
-        if !waitUntil(timeout: 5, { !self.process.isRunning }) {
+        if (try? waitUntil("nginx exited", { !process.isRunning })) == nil {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
     }
 
-    /// The shipped site with the daemon's and nginx's test ports and temporary paths; everything else (TLS settings,
+    /// The shipped site with the daemon's test port, nginx's socket and temporary paths; everything else (TLS settings,
     /// limits, proxy settings) as shipped. The port-80 redirect server is dropped. Throws when the shipped file no
     /// longer has a line this adapts, so the test never silently runs another configuration.
     static func testSite(
         from shipped: String,
-        daemonPort: Int,
-        tlsPort: Int,
+        daemonPort: UInt16,
+        socket: String,
         certificate: String,
         key: String,
         directory: String
@@ -228,7 +231,7 @@ private final class NginxProcess {
         site.removeSubrange(httpServer.lowerBound..<httpServerEnd.upperBound)
         let replacements = [
             ("server 127.0.0.1:8080;", "server 127.0.0.1:\(daemonPort);"),
-            ("    listen 443 ssl;\n", "    listen 127.0.0.1:\(tlsPort) ssl;\n"),
+            ("    listen 443 ssl;\n", "    listen unix:\(socket) ssl;\n"),
             ("    listen [::]:443 ssl;\n", ""),
             ("/etc/letsencrypt/live/hooks.example.com/fullchain.pem", certificate),
             ("/etc/letsencrypt/live/hooks.example.com/privkey.pem", key),

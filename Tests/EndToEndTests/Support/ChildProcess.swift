@@ -53,25 +53,3 @@ enum ChildProcess {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 }
-
-/// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-    var path: String { url.path }
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("vipps-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    /// Writes `contents` to `name` inside the directory and returns its path.
-    @discardableResult
-    func write(_ name: String, _ contents: String, mode: Int = 0o600) throws -> String {
-        let file = url.appendingPathComponent(name)
-        try Data(contents.utf8).write(to: file)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
-        return file.path
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}

@@ -11,29 +11,33 @@ final class DaemonHarness {
     var port: UInt16 { daemon.port }
     var stateDir: String { directory.path + "/state" }
 
-    /// Writes `config` (YAML; `$DIR` is replaced with the temp directory) and starts the daemon on it.
+    /// Writes `files` and `config` (YAML; `$DIR` is replaced with the temp directory) and starts the daemon on it;
+    /// by default `Fixture.basicConfig()` with its secret file.
     init(
-        config: String,
+        config: String = Fixture.basicConfig(),
         environment: [String: String] = [:],
-        files: [String: String] = [:],
+        files: [String: String] = Fixture.secretFiles,
         directory: TemporaryDirectory? = nil
     ) throws {
         let directory = try directory ?? TemporaryDirectory()
         self.directory = directory
-        for (name, contents) in files.sorted(by: { $0.key < $1.key }) {
-            try directory.write(
-                name,
-                contents.replacingOccurrences(of: "$DIR", with: directory.path),
-                mode: name.hasSuffix(".sh") ? 0o755 : 0o600
-            )
-        }
-        configFile = try directory.write("config.yaml", config.replacingOccurrences(of: "$DIR", with: directory.path))
+        try directory.write(files: files)
+        configFile = try directory.write("config.yaml", directory.expandingDIR(config))
         daemon = try DaemonProcess(configFile: configFile, directory: directory, environment: environment)
     }
 
     /// Replaces the configuration file (for SIGHUP tests).
     func rewriteConfig(_ config: String) throws {
-        try directory.write("config.yaml", config.replacingOccurrences(of: "$DIR", with: directory.path))
+        try directory.write("config.yaml", directory.expandingDIR(config))
+    }
+
+    /// Replaces the configuration file, sends SIGHUP and waits until the daemon logs that it reloaded it.
+    func reload(_ config: String) throws {
+        let message = "SIGHUP: configuration reloaded"
+        let before = daemon.logged(message).count
+        try rewriteConfig(config)
+        daemon.signal(SIGHUP)
+        try waitUntil("configuration reloaded", log: daemon.log) { daemon.logged(message).count > before }
     }
 
     /// POSTs `body` to `path`, signed with `secret` for `http://127.0.0.1:PORT/path` unless `url` is given.
@@ -84,72 +88,7 @@ final class DaemonHarness {
     /// Waits until `name` has at least `count` lines, then returns its records.
     @discardableResult
     func waitForRecords(_ name: String, count: Int, timeout: Double = 5) throws -> [[String: Any]] {
-        try waitUntil("\(name) has \(count) line(s)", timeout: timeout) { lines(name).count >= count }
+        try waitUntil("\(name) has \(count) line(s)", timeout: timeout, log: daemon.log) { lines(name).count >= count }
         return records(name)
     }
-
-    /// `eventually`, with the daemon's log in the failure.
-    func waitUntil(_ what: String, timeout: Double = 5, _ condition: () throws -> Bool) throws {
-        do {
-            try eventually(what, timeout: timeout, condition)
-        } catch let failure as TimeoutFailure {
-            throw TimeoutFailure(description: "\(failure.description)\ndaemon log:\n\(daemon.log)")
-        }
-    }
-}
-
-/// Shared test values.
-enum Fixture {
-    static let secret = "e2e-secret-\(UUID().uuidString)"
-    static let otherSecret = "e2e-other-secret-\(UUID().uuidString)"
-
-    /// An ePayment event body (compact JSON).
-    static func payment(
-        _ name: String = "CAPTURED",
-        reference: String = "ref-\(UUID().uuidString.prefix(8))",
-        msn: String = "123456",
-        success: Bool = true
-    ) -> String {
-        #"{"msn":"\#(msn)","reference":"\#(reference)","pspReference":"\#(UUID().uuidString)","name":"\#(name)","#
-            + #""amount":{"currency":"NOK","value":49900},"timestamp":"2024-01-02T03:04:05.678Z","#
-            + #""idempotencyKey":"\#(UUID().uuidString)","success":\#(success)}"#
-    }
-
-    /// A configuration with one endpoint `/vipps/epayment` routing everything to the file sink `events.jsonl`.
-    static func basicConfig(extraTop: String = "", extraSinks: String = "", routes: String? = nil) -> String {
-        """
-        listen: "127.0.0.1:0"
-        state_dir: "$DIR/state"
-        clock_skew_seconds: 300
-        max_body_bytes: 4096
-        log: { format: json, level: info }
-        \(extraTop)
-        endpoints:
-          - path: "/vipps/epayment"
-            secret_file: "$DIR/secret"
-            routes:
-        \(routes ?? "      - { events: [\"*\"], sinks: [\"events\"] }")
-        sinks:
-          events:
-            file: "$DIR/events.jsonl"
-        \(extraSinks)
-        """
-    }
-
-    /// The secret file for `basicConfig`.
-    static var secretFiles: [String: String] { ["secret": secret + "\n"] }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass (then throws, naming `what`).
-func eventually(_ what: String, timeout: Double = 5, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while try !condition() {
-        guard Date() < deadline else { throw TimeoutFailure(description: "timed out after \(timeout) s: \(what)") }
-        usleep(20_000)
-    }
-}
-
-/// A condition did not come true in time.
-struct TimeoutFailure: Error, CustomStringConvertible {
-    var description: String
 }

@@ -72,6 +72,11 @@ final class DaemonProcess {
         }
     }
 
+    /// The JSON log records whose `msg` is `message`.
+    func logged(_ message: String) -> [[String: Any]] {
+        logRecords.filter { $0["msg"] as? String == message }
+    }
+
     /// Whether the current run has not exited yet (reaps it when it has).
     var isRunning: Bool {
         guard pid > 0, exitStatus == nil else { return false }
@@ -101,6 +106,13 @@ final class DaemonProcess {
         }
         guard let exitStatus else { throw Failure(description: "daemon was never started") }
         return exitStatus
+    }
+
+    /// Sends SIGTERM (a graceful shutdown) and returns the exit status once the daemon is gone.
+    @discardableResult
+    func stop(timeout: Double = 5) throws -> Int32 {
+        signal(SIGTERM)
+        return try waitForExit(timeout: timeout)
     }
 
     /// Kills the running daemon with SIGKILL (no shutdown at all) and waits for it to be gone.

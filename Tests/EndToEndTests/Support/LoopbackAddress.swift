@@ -1,0 +1,16 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Calls `body` with 127.0.0.1:`port` as a `sockaddr` and its length, for `bind` and `connect`.
+func withLoopbackAddress<Result>(port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+}
