@@ -51,18 +51,17 @@ extension SendCommand {
         }
 
         /// Runs to the end and returns the counts.
+        ///
+        /// The workers are joined (not just signalled) before this returns: a worker thread still tearing down while
+        /// the process exits would race `exit()`'s library destructors.
         func run() -> Tally {
             let start = Date()
-            let finished = DispatchGroup()
-            for _ in 0..<concurrency {
-                finished.enter()
-                let thread = Thread { [self] in
+            let threads = (0..<concurrency).map { _ in
+                JoinableThread { [self] in
                     while let number = take() { send(number) }
-                    finished.leave()
                 }
-                thread.start()
             }
-            finished.wait()
+            for thread in threads { thread.join() }
             lock.lock()
             defer { lock.unlock() }
             tally.elapsedSeconds = Date().timeIntervalSince(start)
