@@ -17,6 +17,7 @@ final class DaemonProcess {
     }
 
     let arguments: [String]
+    let launcher: [String]
     let workingDirectory: URL
     let environment: [String: String]
     /// Where the daemon's standard error is collected.
@@ -37,14 +38,17 @@ final class DaemonProcess {
         )
     }
 
-    /// Starts the daemon with `arguments` in `workingDirectory` and waits until it is ready.
+    /// Starts the daemon with `arguments` in `workingDirectory` and waits until it is ready. `launcher` is a command
+    /// line that runs the daemon (e.g. `systemd-socket-activate -l ADDR`), put before the daemon's own.
     init(
         arguments: [String],
         workingDirectory: URL,
         environment: [String: String] = [:],
+        launcher: [String] = [],
         waitUntilReady: Bool = true
     ) throws {
         self.arguments = arguments
+        self.launcher = launcher
         self.workingDirectory = workingDirectory
         var base = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
         base.merge(environment) { $1 }
@@ -140,7 +144,7 @@ final class DaemonProcess {
         guard null >= 0 else { throw Failure(description: "cannot open /dev/null: errno \(errno)") }
         defer { close(null) }
 
-        let argv = ["/usr/bin/env", "-C", workingDirectory.path, ChildProcess.daemonBinary.path] + arguments
+        let argv = ["/usr/bin/env", "-C", workingDirectory.path] + launcher + [ChildProcess.daemonBinary.path] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var cArgv = argv.map { strdup($0) } + [nil]
         var cEnvp = envp.map { strdup($0) } + [nil]

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// systemd socket activation for real: `systemd-socket-activate` (from the systemd package) listens, starts the daemon
+/// on the first connection and passes the socket as fd 3 with `LISTEN_FDS`/`LISTEN_PID`/`LISTEN_FDNAMES`, as systemd
+/// does for `vipps-webhookd.socket`.
+@Suite("daemon socket activation")
+struct DaemonSocketActivationTests {
+    static let tool = "/usr/bin/systemd-socket-activate"
+
+    @Test("the daemon serves on the socket systemd passes and ignores listen:")
+    func servesOnInheritedSocket() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.tool), "install systemd (systemd-socket-activate)")
+        let directory = try TemporaryDirectory()
+        try directory.write(files: Fixture.secretFiles)
+        // listen: names an address the daemon must NOT use: with an inherited socket it is ignored.
+        let config = Fixture.basicConfig().replacingOccurrences(of: #"listen: "127.0.0.1:0""#,
+                                                                with: #"listen: "127.0.0.1:1""#)
+        let configFile = try directory.write("config.yaml", directory.expandingDIR(config))
+        let port = try Self.freePort()
+        let daemon = try DaemonProcess(
+            arguments: ["serve", "--config", configFile], workingDirectory: directory.url,
+            launcher: [Self.tool, "--listen=127.0.0.1:\(port)", "--fdname=http"], waitUntilReady: false)
+
+        // The first connection starts the daemon; the kernel holds it in the backlog until the daemon accepts.
+        // (Until systemd-socket-activate has bound the port, connecting is refused: try again.)
+        try waitUntil("the activated daemon answers /healthz", log: daemon.log) {
+            (try? TestHTTPClient.get(port: port, path: "/healthz"))?.status == 200
+        }
+        let body = Array(Fixture.payment().utf8)
+        let headers = try TestSigner.headers(
+            secret: Fixture.secret, url: "http://127.0.0.1:\(port)/vipps/epayment", body: body)
+        let answer = try TestHTTPClient.post(port: port, path: "/vipps/epayment", headers: headers, body: body)
+        #expect(answer.status == 200, "\(daemon.log)")
+        let adopted = daemon.logged("using the socket passed by systemd; listen: is ignored")
+        #expect(adopted.first?["name"] as? String == "http")
+        #expect(adopted.first?["fd"] as? String == "3")
+        try waitUntil("event written", log: daemon.log) {
+            ((try? String(contentsOfFile: directory.path + "/events.jsonl", encoding: .utf8)) ?? "").contains("\"id\"")
+        }
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit(timeout: 10) == 0)
+    }
+
+    /// A loopback port that was free a moment ago.
+    private static func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let bound = withLoopbackAddress(port: 0) { bind(fd, $0, $1) }
+        try #require(bound == 0)
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        try #require(named == 0)
+        return UInt16(bigEndian: address.sin_port)
+    }
+}
