@@ -42,7 +42,11 @@ final class HTTPConnection: @unchecked Sendable {
     private var liveSources = 0
     private var pending: [UInt8] = []
     private var pendingOffset = 0
+    /// The deadline in force: what it is for and when it passes (nil: none).
     private var timerKind: TimerKind?
+    private var timerDeadline = DispatchTime.now()
+    /// When the Dispatch timer is scheduled to fire (nil: not scheduled).
+    private var timerArmedFor: DispatchTime?
     private var headDeadline = DispatchTime.now()
     private var bodyDeadline = DispatchTime.now()
     private var requestCount = 0
@@ -312,18 +316,29 @@ final class HTTPConnection: @unchecked Sendable {
 
     // MARK: - Timers
 
+    /// Sets the one deadline in force. The Dispatch timer is only rescheduled when `deadline` is earlier than the
+    /// time it is armed for; otherwise it fires early and `timerFired` re-arms it for what is left. Rescheduling a
+    /// Dispatch timer wakes libdispatch's manager thread, so doing it several times per request costs throughput.
     private func arm(_ kind: TimerKind, _ deadline: DispatchTime) {
         timerKind = kind
+        timerDeadline = deadline
+        if let armed = timerArmedFor, armed <= deadline { return }
+        timerArmedFor = deadline
         timer?.schedule(deadline: deadline, repeating: .never, leeway: .milliseconds(10))
     }
 
+    /// Clears the deadline; an armed Dispatch timer is left to fire and finds nothing to do.
     private func disarm() {
         timerKind = nil
-        timer?.schedule(deadline: .distantFuture, repeating: .never)
     }
 
     private func timerFired() {
+        timerArmedFor = nil
         guard let kind = timerKind else { return }
+        if DispatchTime.now() < timerDeadline {
+            arm(kind, timerDeadline)
+            return
+        }
         timerKind = nil
         switch kind {
         case .idle:
