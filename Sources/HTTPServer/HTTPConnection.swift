@@ -52,7 +52,13 @@ final class HTTPConnection: @unchecked Sendable {
     private var requestCount = 0
     private var peerClosed = false
     private var draining = false
+    /// Whether `process()` is running (it is re-entered through `written()` when an answer goes out at once).
+    private var processing = false
+    private var dateCache = HTTPDateCache()
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    /// Marks each connection's queue with the connection's identity, to recognise calls made on it.
+    private static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
 
     init(
         fd: Int32,
@@ -70,6 +76,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.onClosed = onClosed
         self.queue = DispatchQueue(label: "http.connection", target: .global())
         self.parser = HTTPRequestParser(limits: .init(maxHeadBytes: configuration.maxHeadBytes))
+        queue.setSpecific(key: Self.queueKey, value: ObjectIdentifier(self))
     }
 
     /// Creates the Dispatch sources and starts reading; the head deadline runs from now.
@@ -111,6 +118,15 @@ final class HTTPConnection: @unchecked Sendable {
     // MARK: - Reading and processing
 
     private func readable() {
+        switch phase {
+        case .head, .body:
+            break
+        case .handling, .closing, .closed:
+            // Reading is paused while a request is handled; it is only suspended once the client sends more, which
+            // spares a suspend/resume pair per request for clients that wait for each answer.
+            suspendReading()
+            return
+        }
         let result: IOResult
         do {
             result = try Syscall.nonBlocking("recv") {
@@ -138,6 +154,9 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Runs the parser until it needs more bytes or a request is handed to the handler.
     private func process() {
+        guard !processing else { return }  // the running loop below goes on by itself
+        processing = true
+        defer { processing = false }
         while true {
             switch phase {
             case .head:
@@ -203,7 +222,6 @@ final class HTTPConnection: @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest) {
         phase = .handling(request.head)
         disarm()
-        suspendReading()
         let answered = Atomic(false)
         let peer = self.peer
         let observer = self.observer
@@ -212,11 +230,18 @@ final class HTTPConnection: @unchecked Sendable {
                 observer(.duplicateResponse(peer: peer))
                 return
             }
-            queue.async { [self] in
-                guard case .handling(let head) = phase else { return }
-                send(response, for: head, forceClose: false)
+            if DispatchQueue.getSpecific(key: Self.queueKey) == ObjectIdentifier(self) {
+                // Answered on this connection's queue (from within `handle`): no hop needed.
+                responded(response)
+            } else {
+                queue.async { [self] in responded(response) }
             }
         }
+    }
+
+    private func responded(_ response: HTTPResponse) {
+        guard case .handling(let head) = phase else { return }
+        send(response, for: head, forceClose: false)
     }
 
     // MARK: - Writing
@@ -226,27 +251,22 @@ final class HTTPConnection: @unchecked Sendable {
             head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
         phase = keepAlive ? .head : .closing
         if !keepAlive { suspendReading() }
-        let bytes = response.serialized(
+        response.serialize(
+            into: &pending,
             version: head.version,
             keepAlive: keepAlive,
             isHead: head.method == "HEAD",
-            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+            date: dateCache.current()
         )
-        enqueue(bytes)
+        flush()
     }
 
     /// Answers with `response` and `Connection: close`, then closes.
     private func respondAndClose(_ response: HTTPResponse) {
         phase = .closing
         suspendReading()
-        enqueue(
-            response.serialized(
-                version: .http1_1,
-                keepAlive: false,
-                isHead: false,
-                date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
-            )
-        )
+        response.serialize(into: &pending, version: .http1_1, keepAlive: false, isHead: false, date: dateCache.current())
+        flush()
     }
 
     private func enqueue(_ bytes: [UInt8]) {
@@ -304,8 +324,7 @@ final class HTTPConnection: @unchecked Sendable {
                 headDeadline = .now() + configuration.headTimeout.dispatchInterval
                 arm(.head, headDeadline)
             }
-            // Asynchronously, so that many pipelined requests answered at once do not nest calls.
-            queue.async { [self] in process() }
+            process()
         case .body:
             arm(.body, bodyDeadline)
             resumeReading()
