@@ -5,8 +5,12 @@ import Synchronization
 /// One accepted client connection: reads, parses, asks the handler, writes responses in order.
 ///
 /// All mutable state is confined to `queue` (a serial queue targeting the global concurrent queue); every entry point
-/// hops onto it. One request is processed at a time: while the handler works or a response is being written, the
-/// connection does not read, so buffers stay bounded and pipelined responses keep request order.
+/// hops onto it, except an answer given on that queue already (from within `handle`), which is sent at once.
+/// One request is processed at a time: while the handler works or a response is being written, the connection does
+/// not read, so buffers stay bounded and pipelined responses keep request order.
+///
+/// Deadlines (head, body, idle, write) are kept here and checked when the Dispatch timer fires; the timer itself is
+/// only rescheduled for an earlier deadline, so the usual request cycle does not reschedule it at all.
 final class HTTPConnection: @unchecked Sendable {
     private enum Phase {
         /// Waiting for (the rest of) a request head.
