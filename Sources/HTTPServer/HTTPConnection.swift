@@ -5,8 +5,12 @@ import Synchronization
 /// One accepted client connection: reads, parses, asks the handler, writes responses in order.
 ///
 /// All mutable state is confined to `queue` (a serial queue targeting the global concurrent queue); every entry point
-/// hops onto it. One request is processed at a time: while the handler works or a response is being written, the
-/// connection does not read, so buffers stay bounded and pipelined responses keep request order.
+/// hops onto it, except an answer given on that queue already (from within `handle`), which is sent at once.
+/// One request is processed at a time: while the handler works or a response is being written, the connection does
+/// not read, so buffers stay bounded and pipelined responses keep request order.
+///
+/// Deadlines (head, body, idle, write) are kept here and checked when the Dispatch timer fires; the timer itself is
+/// only rescheduled for an earlier deadline, so the usual request cycle does not reschedule it at all.
 final class HTTPConnection: @unchecked Sendable {
     private enum Phase {
         /// Waiting for (the rest of) a request head.
@@ -42,13 +46,23 @@ final class HTTPConnection: @unchecked Sendable {
     private var liveSources = 0
     private var pending: [UInt8] = []
     private var pendingOffset = 0
+    /// The deadline in force: what it is for and when it passes (nil: none).
     private var timerKind: TimerKind?
+    private var timerDeadline = DispatchTime.now()
+    /// When the Dispatch timer is scheduled to fire (nil: not scheduled).
+    private var timerArmedFor: DispatchTime?
     private var headDeadline = DispatchTime.now()
     private var bodyDeadline = DispatchTime.now()
     private var requestCount = 0
     private var peerClosed = false
     private var draining = false
+    /// Whether `process()` is running (it is re-entered through `written()` when an answer goes out at once).
+    private var processing = false
+    private var dateCache = HTTPDateCache()
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    /// Marks each connection's queue with the connection's identity, to recognise calls made on it.
+    private static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
 
     init(
         fd: Int32,
@@ -66,6 +80,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.onClosed = onClosed
         self.queue = DispatchQueue(label: "http.connection", target: .global())
         self.parser = HTTPRequestParser(limits: .init(maxHeadBytes: configuration.maxHeadBytes))
+        queue.setSpecific(key: Self.queueKey, value: ObjectIdentifier(self))
     }
 
     /// Creates the Dispatch sources and starts reading; the head deadline runs from now.
@@ -107,6 +122,15 @@ final class HTTPConnection: @unchecked Sendable {
     // MARK: - Reading and processing
 
     private func readable() {
+        switch phase {
+        case .head, .body:
+            break
+        case .handling, .closing, .closed:
+            // Reading is paused while a request is handled; it is only suspended once the client sends more, which
+            // spares a suspend/resume pair per request for clients that wait for each answer.
+            suspendReading()
+            return
+        }
         let result: IOResult
         do {
             result = try Syscall.nonBlocking("recv") {
@@ -134,6 +158,9 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Runs the parser until it needs more bytes or a request is handed to the handler.
     private func process() {
+        guard !processing else { return }  // the running loop below goes on by itself
+        processing = true
+        defer { processing = false }
         while true {
             switch phase {
             case .head:
@@ -199,7 +226,6 @@ final class HTTPConnection: @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest) {
         phase = .handling(request.head)
         disarm()
-        suspendReading()
         let answered = Atomic(false)
         let peer = self.peer
         let observer = self.observer
@@ -208,11 +234,18 @@ final class HTTPConnection: @unchecked Sendable {
                 observer(.duplicateResponse(peer: peer))
                 return
             }
-            queue.async { [self] in
-                guard case .handling(let head) = phase else { return }
-                send(response, for: head, forceClose: false)
+            if DispatchQueue.getSpecific(key: Self.queueKey) == ObjectIdentifier(self) {
+                // Answered on this connection's queue (from within `handle`): no hop needed.
+                responded(response)
+            } else {
+                queue.async { [self] in responded(response) }
             }
         }
+    }
+
+    private func responded(_ response: HTTPResponse) {
+        guard case .handling(let head) = phase else { return }
+        send(response, for: head, forceClose: false)
     }
 
     // MARK: - Writing
@@ -222,27 +255,22 @@ final class HTTPConnection: @unchecked Sendable {
             head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
         phase = keepAlive ? .head : .closing
         if !keepAlive { suspendReading() }
-        let bytes = response.serialized(
+        response.serialize(
+            into: &pending,
             version: head.version,
             keepAlive: keepAlive,
             isHead: head.method == "HEAD",
-            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+            date: dateCache.current()
         )
-        enqueue(bytes)
+        flush()
     }
 
     /// Answers with `response` and `Connection: close`, then closes.
     private func respondAndClose(_ response: HTTPResponse) {
         phase = .closing
         suspendReading()
-        enqueue(
-            response.serialized(
-                version: .http1_1,
-                keepAlive: false,
-                isHead: false,
-                date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
-            )
-        )
+        response.serialize(into: &pending, version: .http1_1, keepAlive: false, isHead: false, date: dateCache.current())
+        flush()
     }
 
     private func enqueue(_ bytes: [UInt8]) {
@@ -300,8 +328,7 @@ final class HTTPConnection: @unchecked Sendable {
                 headDeadline = .now() + configuration.headTimeout.dispatchInterval
                 arm(.head, headDeadline)
             }
-            // Asynchronously, so that many pipelined requests answered at once do not nest calls.
-            queue.async { [self] in process() }
+            process()
         case .body:
             arm(.body, bodyDeadline)
             resumeReading()
@@ -312,18 +339,29 @@ final class HTTPConnection: @unchecked Sendable {
 
     // MARK: - Timers
 
+    /// Sets the one deadline in force. The Dispatch timer is only rescheduled when `deadline` is earlier than the
+    /// time it is armed for; otherwise it fires early and `timerFired` re-arms it for what is left. Rescheduling a
+    /// Dispatch timer wakes libdispatch's manager thread, so doing it several times per request costs throughput.
     private func arm(_ kind: TimerKind, _ deadline: DispatchTime) {
         timerKind = kind
+        timerDeadline = deadline
+        if let armed = timerArmedFor, armed <= deadline { return }
+        timerArmedFor = deadline
         timer?.schedule(deadline: deadline, repeating: .never, leeway: .milliseconds(10))
     }
 
+    /// Clears the deadline; an armed Dispatch timer is left to fire and finds nothing to do.
     private func disarm() {
         timerKind = nil
-        timer?.schedule(deadline: .distantFuture, repeating: .never)
     }
 
     private func timerFired() {
+        timerArmedFor = nil
         guard let kind = timerKind else { return }
+        if DispatchTime.now() < timerDeadline {
+            arm(kind, timerDeadline)
+            return
+        }
         timerKind = nil
         switch kind {
         case .idle:

@@ -46,7 +46,10 @@ public struct HTTPRequestParser: Sendable {
 
     /// Adds received bytes.
     public mutating func append(_ bytes: some Collection<UInt8>) {
-        if readIndex > 0 && (readIndex == buffer.count || readIndex >= 64 * 1024) {
+        if readIndex > 0 && readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            readIndex = 0
+        } else if readIndex >= 64 * 1024 {
             buffer.removeSubrange(0..<readIndex)
             readIndex = 0
         }

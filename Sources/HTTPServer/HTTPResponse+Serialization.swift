@@ -6,28 +6,71 @@ extension HTTPResponse {
     ///   - isHead: whether the request was HEAD (no body is written).
     ///   - date: the `Date` value (IMF-fixdate).
     func serialized(version: HTTPVersion, keepAlive: Bool, isHead: Bool, date: String) -> [UInt8] {
-        let bodyAllowed = !(status < 200 || status == 204 || status == 304)
-        var text = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
-        for (name, value) in headers {
-            switch name.lowercasedASCII() {
-            case "content-length", "transfer-encoding", "connection", "date": continue
-            default:
-                // Never let a handler's value split the head: CR, LF and other controls are dropped.
-                let safeName = name.utf8.allSatisfy(ASCII.isTokenChar) ? name : "X-Invalid-Name"
-                let safeValue = String(decoding: value.utf8.filter(ASCII.isFieldValueChar), as: UTF8.self)
-                text += "\(safeName): \(safeValue)\r\n"
-            }
-        }
-        text += "Date: \(date)\r\n"
-        if bodyAllowed { text += "Content-Length: \(body.count)\r\n" }
-        if keepAlive {
-            if version == .http1_0 { text += "Connection: keep-alive\r\n" }
-        } else {
-            text += "Connection: close\r\n"
-        }
-        text += "\r\n"
-        var bytes = Array(text.utf8)
-        if bodyAllowed && !isHead { bytes += body }
+        var bytes: [UInt8] = []
+        serialize(into: &bytes, version: version, keepAlive: keepAlive, isHead: isHead, date: date.utf8)
         return bytes
+    }
+
+    /// Appends the bytes of this response to `bytes` (see `serialized(version:keepAlive:isHead:date:)`), reserving
+    /// room for the whole response first so that it is built without intermediate strings or regrowth.
+    func serialize(
+        into bytes: inout [UInt8],
+        version: HTTPVersion,
+        keepAlive: Bool,
+        isHead: Bool,
+        date: some Collection<UInt8>
+    ) {
+        let bodyAllowed = !(status < 200 || status == 204 || status == 304)
+        let sendsBody = bodyAllowed && !isHead
+        var headerBytes = 0
+        for (name, value) in headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        bytes.reserveCapacity(bytes.count + 128 + headerBytes + (sendsBody ? body.count : 0))
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.appendDecimal(status, to: &bytes)
+        bytes.append(ASCII.space)
+        bytes.append(contentsOf: Self.reasonPhrase(status).utf8)
+        bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        for (name, value) in headers where !Self.isServerOwned(name) {
+            // Never let a handler's value split the head: CR, LF and other controls are dropped.
+            if name.utf8.allSatisfy(ASCII.isTokenChar) {
+                bytes.append(contentsOf: name.utf8)
+            } else {
+                bytes.append(contentsOf: "X-Invalid-Name".utf8)
+            }
+            bytes.append(contentsOf: ": ".utf8)
+            for byte in value.utf8 where ASCII.isFieldValueChar(byte) { bytes.append(byte) }
+            bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        }
+        bytes.append(contentsOf: "Date: ".utf8)
+        bytes.append(contentsOf: date)
+        bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        if bodyAllowed {
+            bytes.append(contentsOf: "Content-Length: ".utf8)
+            Self.appendDecimal(body.count, to: &bytes)
+            bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        }
+        if keepAlive {
+            if version == .http1_0 { bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8) }
+        } else {
+            bytes.append(contentsOf: "Connection: close\r\n".utf8)
+        }
+        bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        if sendsBody { bytes.append(contentsOf: body) }
+    }
+
+    /// Fields the server writes itself; a handler's own are dropped.
+    private static func isServerOwned(_ name: String) -> Bool {
+        HTTPHeaders.namesEqual(name, "content-length") || HTTPHeaders.namesEqual(name, "transfer-encoding")
+            || HTTPHeaders.namesEqual(name, "connection") || HTTPHeaders.namesEqual(name, "date")
+    }
+
+    /// Appends the decimal digits of `value` (non-negative), without an intermediate string.
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(0x30 + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 }

@@ -176,6 +176,48 @@ import Testing
         #expect(server.log.all.contains { if case .timeout(_, .idle) = $0 { true } else { false } })
     }
 
+    @Test func laterDeadlineOutlivesTheTimerArmedForAnEarlierOne() throws {
+        // The timer is armed for the first head deadline (100 ms after accept); once the answer is out the later idle
+        // deadline is in force, so that firing must only re-arm the timer, not close the connection.
+        let server = try RunningServer(configure: {
+            $0.headTimeout = .milliseconds(100)
+            $0.idleTimeout = .milliseconds(600)
+        })
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        try client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+        usleep(300_000)  // past the first head deadline, well before the idle one
+        try client.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+        let answered = Date()
+        #expect(try client.readsEOF())
+        #expect(Date().timeIntervalSince(answered) >= 0.5)
+        let timeouts = server.log.all.compactMap { event -> HTTPServerEvent.TimeoutKind? in
+            if case .timeout(_, let kind) = event { kind } else { nil }
+        }
+        #expect(timeouts == [.idle])
+    }
+
+    @Test func headDeadlineEarlierThanIdleOneStillCuts() throws {
+        // An idle keep-alive connection has its timer armed for the far idle deadline; a request head that starts
+        // then must still be cut at the (earlier) head deadline.
+        let server = try RunningServer(configure: {
+            $0.headTimeout = .milliseconds(200)
+            $0.idleTimeout = .seconds(30)
+        })
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        try client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+        usleep(300_000)  // past the first head deadline: the timer is now armed for the idle one
+        let start = Date()
+        try client.send("GET /2 HTTP/1.1\r\n")
+        #expect(try client.readResponse().status == 408)
+        #expect(Date().timeIntervalSince(start) < 3)
+        #expect(try client.readsEOF())
+    }
+
     @Test func slowBodyGets408() throws {
         let server = try RunningServer(configure: { $0.bodyTimeout = .milliseconds(200) })
         defer { server.stop() }
