@@ -196,11 +196,15 @@ struct ExecDispatcherTests {
     func drainAtShutdown() async throws {
         let dir = try ExecTestSupport.makeDirectory()
         defer { ExecTestSupport.removeDirectory(dir) }
+        // The hook reports that it started, then outlives any scheduling delay of this test (a loaded test
+        // process can leave a task waiting for seconds); only the drain may end it.
+        let started = "\(dir)/started"
         let (dispatcher, store) = try Self.dispatcher(
-            ["/bin/sleep", "5"],
+            ["/bin/sh", "-c", "echo > \(started); exec /bin/sleep 60"],
             dir: dir,
             maxAttempts: 1,
             concurrency: 1,
+            timeout: .seconds(120),
             capacity: 2
         )
         let outcomes = EventLog()
@@ -222,7 +226,11 @@ struct ExecDispatcherTests {
                 _ in
             } == .full
         )
-        try await Task.sleep(for: .milliseconds(50))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: started), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(FileManager.default.fileExists(atPath: started), "the first hook never started")
         let killed: Int = await withCheckedContinuation { continuation in
             dispatcher.drain(deadline: .now() + .milliseconds(50)) { continuation.resume(returning: $0) }
         }
