@@ -34,6 +34,7 @@ struct ConfigurationLoaderTests {
             state_dir: "/tmp/state"
             clock_skew_seconds: 120
             max_body_bytes: 4096
+            dedup_max_ids: 100000
             server: { header_timeout_seconds: 5, body_timeout_seconds: 6, idle_timeout_seconds: 7,
                       max_header_bytes: 8192, max_connections: 100, max_requests_per_connection: 50,
                       shutdown_grace_seconds: 3 }
@@ -64,6 +65,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.listen == "[::1]:9090")
         #expect(configuration.clockSkewSeconds == 120)
         #expect(configuration.maxBodyBytes == 4096)
+        #expect(configuration.dedupMaxIDs == 100_000)
         #expect(configuration.server.headerTimeoutSeconds == 5)
         #expect(configuration.server.maxRequestsPerConnection == 50)
         #expect(configuration.log.format == .json)
@@ -96,6 +98,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.listen == "127.0.0.1:8080")
         #expect(configuration.clockSkewSeconds == 300)
         #expect(configuration.maxBodyBytes == 65536)
+        #expect(configuration.dedupMaxIDs == 2_000_000)
         #expect(configuration.server == DaemonConfiguration.ServerLimits())
         #expect(configuration.endpoints[0].signedTarget == nil)
     }

@@ -58,12 +58,14 @@ struct ConfigurationReader {
                 configuration.clockSkewSeconds = integer(value, at: key, in: 0...86_400) ?? configuration.clockSkewSeconds
             case "max_body_bytes":
                 configuration.maxBodyBytes = integer(value, at: key, in: 1...(64 << 20)) ?? configuration.maxBodyBytes
+            case "dedup_max_ids":
+                configuration.dedupMaxIDs = integer(value, at: key, in: 1000...50_000_000) ?? configuration.dedupMaxIDs
             case "server": configuration.server = readServer(value)
             case "log": configuration.log = readLog(value)
             case "endpoints": endpointsNode = value
             case "sinks": sinksNode = value
             default: problem(key, keyNode, "unknown key (known: listen, public_url, state_dir, clock_skew_seconds, "
-                + "max_body_bytes, server, log, endpoints, sinks)")
+                + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks)")
             }
         }
         if let sinksNode { configuration.sinks = readSinks(sinksNode) } else { problem("sinks", root, "missing") }

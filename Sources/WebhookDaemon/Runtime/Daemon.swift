@@ -48,7 +48,9 @@ final class Daemon: @unchecked Sendable {
         let stateDirectory = configuration.stateDirectory
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
-        store = try EventStore(directory: stateDirectory + "/journal", logger: logger)
+        var storeOptions = EventStoreOptions()
+        storeOptions.dedupCapacity = configuration.dedupMaxIDs
+        store = try EventStore(directory: stateDirectory + "/journal", options: storeOptions, logger: logger)
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
         factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
                               logger: logger)
@@ -151,6 +153,7 @@ final class Daemon: @unchecked Sendable {
         var needRestart: [String] = []
         if next.listen != configuration.listen { needRestart.append("listen") }
         if next.stateDirectory != configuration.stateDirectory { needRestart.append("state_dir") }
+        if next.dedupMaxIDs != configuration.dedupMaxIDs { needRestart.append("dedup_max_ids") }
         if next.server != configuration.server { needRestart.append("server") }
         if next.log != configuration.log { needRestart.append("log") }
         if !needRestart.isEmpty {
