@@ -10,7 +10,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case trailingData
         /// A number that breaks the RFC 8259 grammar or has an out-of-range exponent.
         case invalidNumber
-        /// A backslash escape other than `\" \\ \/ \b \f \n \r \t \uXXXX`.
+        /// A backslash escape other than `\" \\ \/ \b \f \n \r \t \uHHHH` (H a hex digit).
         case invalidEscape
         /// A `\u` escape of a UTF-16 surrogate without its partner.
         case loneSurrogate
