@@ -81,7 +81,9 @@ final class ClientRecord: @unchecked Sendable {
 }
 
 func run(clients: Int, settings: Settings, body: [UInt8]) throws {
-    var template = Array("\(settings.directory)/journal-bench-XXXXXX".utf8CString)
+    // mkdtemp replaces the trailing six template characters with a unique suffix.
+    let suffix = String(repeating: "X", count: 6)
+    var template = Array("\(settings.directory)/journal-bench-\(suffix)".utf8CString)
     guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
         Settings.usage("cannot create a directory under \(settings.directory)")
     }

@@ -107,11 +107,7 @@ import Testing
         defer { dir.remove() }
         let options = testOptions(segmentSize: 4096)
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
-        let body = "{\"pad\":\"\(String(repeating: "p", count: 900))\"}"
-        var events: [StoredEvent] = []
-        for number in 0..<20 {
-            events.append(try #require(await store.accept(id: "evt-\(number)", body: body).storedEvent))
-        }
+        let events = try await store.acceptPadded(20)
         #expect(store.statistics.segments > 3)
         for event in events.prefix(19) { #expect(await store.mark(event.sequence, "file") == nil) }
         #expect(store.statistics.segments <= 2, "fully delivered segments are deleted, the active one kept")

@@ -11,11 +11,7 @@ import Testing
         defer { dir.remove() }
         let options = testOptions(segmentSize: 4096)
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
-        let body = "{\"pad\":\"\(String(repeating: "p", count: 900))\"}"
-        var events: [StoredEvent] = []
-        for number in 0..<12 {
-            events.append(try #require(await store.accept(id: "evt-\(number)", body: body).storedEvent))
-        }
+        let events = try await store.acceptPadded(12)
         let before = try segmentPaths(dir.path)
         #expect(before.count >= 3)
         let gate = DispatchSemaphore(value: 0)
@@ -27,7 +23,7 @@ import Testing
         #expect(error == nil)
         // The retirement is handed off but cannot run: accepts must not wait for it.
         for number in 12..<15 {
-            #expect(await store.accept(id: "evt-\(number)", body: body).storedEvent != nil)
+            #expect(await store.accept(id: "evt-\(number)", body: paddedBody).storedEvent != nil)
         }
         #expect(try segmentPaths(dir.path).starts(with: before), "nothing deleted while the retirement is held")
         gate.signal()

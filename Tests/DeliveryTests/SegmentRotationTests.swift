@@ -7,7 +7,6 @@ import Testing
 
 /// Segment preparation in the background and rotation, including crashes around a prepared segment.
 @Suite struct SegmentRotationTests {
-    private let body = "{\"pad\":\"\(String(repeating: "p", count: 900))\"}"
 
     private func fileSize(_ path: String) throws -> Int {
         try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
@@ -25,7 +24,7 @@ import Testing
         var ids: [String] = []
         while store.statistics.plainRotations < 2 {
             ids.append("evt-\(ids.count)")
-            #expect(await store.accept(id: ids.last!, body: body).storedEvent != nil)
+            #expect(await store.accept(id: ids.last!, body: paddedBody).storedEvent != nil)
             try #require(ids.count < 100)
         }
         #expect(store.statistics.preparedRotations == 1, "only the first rotation found a prepared segment")
@@ -38,7 +37,7 @@ import Testing
         let rotations = store.statistics.plainRotations
         while store.statistics.preparedRotations < 2 {
             ids.append("evt-\(ids.count)")
-            #expect(await store.accept(id: ids.last!, body: body).storedEvent != nil)
+            #expect(await store.accept(id: ids.last!, body: paddedBody).storedEvent != nil)
             try #require(ids.count < 100)
         }
         #expect(store.statistics.plainRotations == rotations)

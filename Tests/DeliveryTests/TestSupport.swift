@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Glibc
 import Logging
 
@@ -34,7 +35,19 @@ func testOptions(segmentSize: UInt64 = 1 << 20, preallocate: Bool = false) -> Ev
     return options
 }
 
+/// A ~900-byte event body: a few of them fill a 4 KiB test segment, so rotation and retirement happen quickly.
+let paddedBody = "{\"pad\":\"\(String(repeating: "p", count: 900))\"}"
+
 extension EventStore {
+    /// Accepts `count` padded events with ids `evt-0`, `evt-1`, … and returns them as stored.
+    func acceptPadded(_ count: Int) async throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        for number in 0..<count {
+            events.append(try #require(await accept(id: "evt-\(number)", body: paddedBody).storedEvent))
+        }
+        return events
+    }
+
     /// `accept` awaiting its outcome, with test defaults.
     func accept(
         id: String, body: String = "{\"ok\":true}", sinks: [String] = ["file"], receivedAtMillis: Int64? = nil
