@@ -8,13 +8,15 @@ let package = Package(
     name: "vipps-webhookd-fuzz",
     dependencies: [.package(name: "vipps-webhookd", path: "..")],
     targets: [
+        // libFuzzer's driver entry, shared by the fuzz executables.
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "HTTPParserFuzz",
-            dependencies: [.product(name: "HTTPServer", package: "vipps-webhookd")]
+            dependencies: ["FuzzDriver", .product(name: "HTTPServer", package: "vipps-webhookd")]
         ),
         .executableTarget(
             name: "VerifierDecoderFuzz",
-            dependencies: [.product(name: "VippsWebhooks", package: "vipps-webhookd")]
+            dependencies: ["FuzzDriver", .product(name: "VippsWebhooks", package: "vipps-webhookd")]
         ),
     ]
 )
