@@ -54,7 +54,7 @@ final class Daemon: @unchecked Sendable {
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
         factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
                               logger: logger)
-        dispatcher = DeliveryDispatcher(store: store, logger: logger)
+        dispatcher = DeliveryDispatcher(store: store, metrics: metrics, logger: logger)
         let pending = try store.pendingDeliveries()
         dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:], pending: pending))
         if !pending.isEmpty {

@@ -7,14 +7,16 @@ import Logging
 /// journal, and swaps the worker set on reload.
 final class DeliveryDispatcher: @unchecked Sendable {
     private let store: EventStore
+    private let metrics: DaemonMetrics
     private let logger: Logger
     private let lock = NSLock()
     private var workers: [String: any SinkWorker] = [:]
     private var refeedTimer: (any DispatchSourceTimer)?
     private let refeedQueue = DispatchQueue(label: "vipps-webhookd.refeed")
 
-    init(store: EventStore, logger: Logger) {
+    init(store: EventStore, metrics: DaemonMetrics, logger: Logger) {
         self.store = store
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -44,6 +46,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
         let current = self.current
         for sink in sinks {
             guard let worker = current[sink] else {
+                metrics.delivery(sink: sink, outcome: "unconfigured_sink")
                 logger.error("event routed to a sink that is not configured; it stays pending",
                              metadata: ["sink": "\(sink)", "id": "\(event.id)"])
                 continue
@@ -62,6 +65,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
             }
         }
         for (sink, count) in missing {
+            metrics.deliveries(sink: sink, outcome: "unconfigured_sink", count: count)
             logger.warning("pending events for a sink that is no longer configured; they stay in the journal",
                            metadata: ["sink": "\(sink)", "events": "\(count)"])
         }
@@ -95,6 +99,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
         do {
             pending = try store.pendingDeliveries()
         } catch {
+            metrics.storageError(operation: "read_pending")
             logger.error("cannot read pending deliveries from the journal", metadata: ["error": "\(error)"])
             return
         }
