@@ -1,6 +1,8 @@
 #include "csystem_epoll.h"
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <pthread.h>
 
 int csystem_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
@@ -28,4 +30,30 @@ int csystem_epoll_wait(int epfd, uint64_t *tokens, int capacity) {
         tokens[i] = events[i].data.u64;
     }
     return count;
+}
+
+int csystem_epoll_add_events(int epfd, int fd, uint32_t events, uint64_t token) {
+    struct epoll_event event = {.events = events, .data = {.u64 = token}};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int csystem_epoll_wait_events(int epfd, uint64_t *tokens, uint32_t *events, int capacity, int timeout_ms) {
+    struct epoll_event ready[128];
+    if (capacity > 128) {
+        capacity = 128;
+    }
+    int count = epoll_wait(epfd, ready, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        tokens[i] = ready[i].data.u64;
+        events[i] = ready[i].events;
+    }
+    return count;
+}
+
+int csystem_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+int csystem_set_thread_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }

@@ -1,17 +1,15 @@
-import Dispatch
 import Glibc
-import Synchronization
 
 /// One accepted client connection: reads, parses, asks the handler, writes responses in order.
 ///
-/// All mutable state is confined to `queue` (a serial queue targeting the global concurrent queue); every entry point
-/// hops onto it, except an answer given on that queue already (from within `handle`), which is sent at once.
-/// One request is processed at a time: while the handler works or a response is being written, the connection does
-/// not read, so buffers stay bounded and pipelined responses keep request order.
+/// Confined to the thread of its `ConnectionLoop`: every method runs there, and an answer given on another thread
+/// is posted to the loop. The socket is registered edge-triggered for input and output once; `canRead` and
+/// `canWrite` remember the last readiness so no epoll call is needed per request. One request is processed at a
+/// time: while the handler works or a response waits to be sent, the connection does not read, so buffers stay
+/// bounded and pipelined responses keep request order.
 ///
-/// Deadlines (head, body, idle, write) are kept here and checked when the Dispatch timer fires; the timer itself is
-/// only rescheduled for an earlier deadline, so the usual request cycle does not reschedule it at all.
-final class HTTPConnection: @unchecked Sendable {
+/// One deadline is in force at a time (head, body, idle or write); the loop's tick checks it.
+final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private enum Phase {
         /// Waiting for (the rest of) a request head.
         case head
@@ -24,160 +22,122 @@ final class HTTPConnection: @unchecked Sendable {
         case closed
     }
 
-    private enum TimerKind {
+    private enum DeadlineKind {
         case head, body, idle, write
     }
 
     let peer: String
     private let fd: Int32
-    private let queue: DispatchQueue
-    private let configuration: HTTPServerConfiguration
-    private let handler: any HTTPHandler
-    private let observer: @Sendable (HTTPServerEvent) -> Void
-    private let onClosed: @Sendable (HTTPConnection) -> Void
+    private unowned let context: ConnectionLoop
+    private var configuration: HTTPServerConfiguration { context.configuration }
+    private var token: UInt64 = 0
 
     private var parser: HTTPRequestParser
     private var phase = Phase.head
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
-    private var timer: (any DispatchSourceTimer)?
-    private var readSuspended = true
-    private var writeSuspended = true
-    private var liveSources = 0
-    private var pending: [UInt8] = []
-    private var pendingOffset = 0
-    /// The deadline in force: what it is for and when it passes (nil: none).
-    private var timerKind: TimerKind?
-    private var timerDeadline = DispatchTime.now()
-    /// When the Dispatch timer is scheduled to fire (nil: not scheduled).
-    private var timerArmedFor: DispatchTime?
-    private var headDeadline = DispatchTime.now()
-    private var bodyDeadline = DispatchTime.now()
-    private var requestCount = 0
+    private var canRead = false
+    private var canWrite = true
     private var peerClosed = false
     private var draining = false
-    /// Whether `process()` is running (it is re-entered through `written()` when an answer goes out at once).
-    private var processing = false
-    private var dateCache = HTTPDateCache()
-    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Whether `pump()` is running (it is re-entered when the handler answers from within `handle`).
+    private var pumping = false
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
+    private var deadlineKind: DeadlineKind?
+    private var deadline: UInt64 = 0
+    private var bodyDeadline: UInt64 = 0
+    private var requestCount = 0
+    /// The number of the last request the handler answered (later answers for it are duplicates).
+    private var answeredCount = 0
 
-    /// Marks each connection's queue with the connection's identity, to recognise calls made on it.
-    private static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
-
-    init(
-        fd: Int32,
-        peer: String,
-        configuration: HTTPServerConfiguration,
-        handler: any HTTPHandler,
-        observer: @escaping @Sendable (HTTPServerEvent) -> Void,
-        onClosed: @escaping @Sendable (HTTPConnection) -> Void
-    ) {
+    init(fd: Int32, peer: String, context: ConnectionLoop) {
         self.fd = fd
         self.peer = peer
-        self.configuration = configuration
-        self.handler = handler
-        self.observer = observer
-        self.onClosed = onClosed
-        self.queue = DispatchQueue(label: "http.connection", target: .global())
-        self.parser = HTTPRequestParser(limits: .init(maxHeadBytes: configuration.maxHeadBytes))
-        queue.setSpecific(key: Self.queueKey, value: ObjectIdentifier(self))
+        self.context = context
+        self.parser = HTTPRequestParser(limits: .init(maxHeadBytes: context.configuration.maxHeadBytes))
     }
 
-    /// Creates the Dispatch sources and starts reading; the head deadline runs from now.
-    func start() {
-        queue.async { [self] in
-            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            read.setEventHandler { [self] in readable() }
-            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-            write.setEventHandler { [self] in flush() }
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.setEventHandler { [self] in timerFired() }
-            for source in [read, write, timer] as [any DispatchSourceProtocol] {
-                liveSources += 1
-                source.setCancelHandler { [self] in sourceCancelled() }
-            }
-            readSource = read
-            writeSource = write
-            self.timer = timer
-            timer.activate()
-            headDeadline = .now() + configuration.headTimeout.dispatchInterval
-            arm(.head, headDeadline)
-            resumeReading()
+    /// Registers the socket with the loop; the head deadline runs from now. False (and the socket closed) when the
+    /// socket cannot be watched.
+    func start(now: UInt64) -> Bool {
+        do {
+            token = try context.loop.register(
+                fd, events: EventMask.input | EventMask.output | EventMask.edgeTriggered, client: self)
+        } catch {
+            context.server?.observe(.connectionError(peer: peer, error: error))
+            Syscall.close(fd)
+            phase = .closed
+            return false
         }
+        arm(.head, now + configuration.headTimeout.nanoseconds)
+        return true
+    }
+
+    func ready(_ events: UInt32) {
+        if events & EventMask.readableOrClosed != 0 { canRead = true }
+        if events & EventMask.writableOrClosed != 0 { canWrite = true }
+        pump()
     }
 
     /// Stops taking new requests: closes now when idle, otherwise after the current response.
     func drain() {
-        queue.async { [self] in
-            draining = true
-            if case .head = phase, parser.isIdle, pending.isEmpty { close() }
-        }
+        draining = true
+        if case .head = phase, parser.isIdle, pending.isEmpty { close() }
     }
 
     /// Closes at once, abandoning any request in progress.
     func forceClose() {
-        queue.async { [self] in close() }
+        close()
     }
 
-    // MARK: - Reading and processing
-
-    private func readable() {
-        switch phase {
-        case .head, .body:
-            break
-        case .handling, .closing, .closed:
-            // Reading is paused while a request is handled; it is only suspended once the client sends more, which
-            // spares a suspend/resume pair per request for clients that wait for each answer.
-            suspendReading()
-            return
+    /// Acts on a passed deadline (called by the loop's tick).
+    func checkDeadline(now: UInt64) {
+        guard let kind = deadlineKind, now >= deadline else { return }
+        deadlineKind = nil
+        switch kind {
+        case .idle:
+            observe(.timeout(peer: peer, kind: .idle))
+            close()
+        case .write:
+            observe(.timeout(peer: peer, kind: .write))
+            close()
+        case .head:
+            observe(.timeout(peer: peer, kind: .head))
+            if parser.isIdle { close() } else { respondAndClose(.text(408, "Request Timeout")) }
+        case .body:
+            observe(.timeout(peer: peer, kind: .body))
+            respondAndClose(.text(408, "Request Timeout"))
         }
-        let result: IOResult
-        do {
-            result = try Syscall.nonBlocking("recv") {
-                readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            }
-        } catch {
-            fail(error)
-            return
-        }
-        switch result {
-        case .wouldBlock:
-            return
-        case .done(0):
-            peerClosed = true
-            suspendReading()
-        case .done(let count):
-            if parser.isIdle, case .head = phase, !draining {
-                headDeadline = .now() + configuration.headTimeout.dispatchInterval
-                arm(.head, headDeadline)
-            }
-            parser.append(readBuffer[0..<count])
-        }
-        process()
     }
 
-    /// Runs the parser until it needs more bytes or a request is handed to the handler.
-    private func process() {
-        guard !processing else { return }  // the running loop below goes on by itself
-        processing = true
-        defer { processing = false }
+    // MARK: - The state machine
+
+    /// Sends what is queued, then parses and reads until the connection waits for the socket or the handler.
+    private func pump() {
+        guard !pumping else { return }  // the running pump goes on by itself
+        pumping = true
+        defer { pumping = false }
         while true {
+            if pendingOffset < pending.count {
+                guard canWrite, flush() else { return }
+                if case .closed = phase { return }
+            }
             switch phase {
-            case .head:
-                guard pending.isEmpty else { return }
-            case .body:
+            case .head, .body:
                 break
-            case .handling, .closing, .closed:
+            case .handling, .closed:
+                return
+            case .closing:
+                close()
                 return
             }
             switch parser.next() {
             case .needMoreData:
                 if peerClosed {
                     close()
-                } else {
-                    resumeReading()
+                    return
                 }
-                return
+                guard canRead else { return }
+                receive()
             case .head(let head):
                 headReceived(head)
             case .body(let bytes):
@@ -189,28 +149,52 @@ final class HTTPConnection: @unchecked Sendable {
             case .end:
                 if case .body(let head, let body) = phase { dispatch(HTTPRequest(head: head, body: body, peer: peer)) }
             case .error(let error):
-                observer(.parseError(peer: peer, error: error, status: error.status))
+                observe(.parseError(peer: peer, error: error, status: error.status))
                 respondAndClose(HTTPResponse.text(error.status, HTTPResponse.reasonPhrase(error.status)))
-                return
+            }
+        }
+    }
+
+    /// One recv(2) into the loop's buffer.
+    private func receive() {
+        let buffer = context.readBuffer
+        let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+        if count > 0 {
+            if parser.isIdle, case .head = phase, !draining {
+                arm(.head, monotonicNanoseconds() + configuration.headTimeout.nanoseconds)
+            }
+            parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            // A short read took everything there was; new data raises a new edge.
+            if count < buffer.count { canRead = false }
+        } else if count == 0 {
+            peerClosed = true
+            canRead = false
+        } else {
+            let code = errno
+            if code == EAGAIN || code == EWOULDBLOCK {
+                canRead = false
+            } else if code != EINTR {
+                fail(.system(call: "recv", errno: code))
             }
         }
     }
 
     private func headReceived(_ head: HTTPRequestHead) {
         requestCount += 1
-        switch handler.decide(head: head, peer: peer) {
+        switch context.handler.decide(head: head, peer: peer) {
         case .readBody(let maxBytes):
             let limit = min(maxBytes, configuration.maxBodyBytes)
             parser.readBody(maxBytes: limit)
             phase = .body(head, [])
             if head.bodyFraming.hasBody {
                 if head.expectsContinue, !(head.bodyFraming.isLength { $0 > limit }) {
-                    enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    pending += "HTTP/1.1 100 Continue\r\n\r\n".utf8
                 }
-                bodyDeadline = .now() + configuration.bodyTimeout.dispatchInterval
+                bodyDeadline = monotonicNanoseconds() + configuration.bodyTimeout.nanoseconds
                 arm(.body, bodyDeadline)
             }
         case .respond(let response):
+            answeredCount = requestCount
             if head.bodyFraming.hasBody {
                 phase = .handling(head)
                 send(response, for: head, forceClose: true)
@@ -225,27 +209,31 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func dispatch(_ request: HTTPRequest) {
         phase = .handling(request.head)
-        disarm()
-        let answered = Atomic(false)
-        let peer = self.peer
-        let observer = self.observer
-        handler.handle(request) { [self] response in
-            guard !answered.exchange(true, ordering: .acquiringAndReleasing) else {
-                observer(.duplicateResponse(peer: peer))
-                return
+        deadlineKind = nil
+        let number = requestCount
+        let loop = context.loop
+        context.handler.handle(request, respond: HTTPResponder { [self] response, then in
+            if loop.inLoop {
+                responded(response, request: number)
+                then?()
+            } else if !loop.execute({ [self] in
+                responded(response, request: number)
+                then?()
+            }) {
+                then?()  // the server has stopped: nobody is waiting for the answer any more
             }
-            if DispatchQueue.getSpecific(key: Self.queueKey) == ObjectIdentifier(self) {
-                // Answered on this connection's queue (from within `handle`): no hop needed.
-                responded(response)
-            } else {
-                queue.async { [self] in responded(response) }
-            }
-        }
+        })
     }
 
-    private func responded(_ response: HTTPResponse) {
-        guard case .handling(let head) = phase else { return }
+    private func responded(_ response: HTTPResponse, request number: Int) {
+        guard number > answeredCount else {
+            observe(.duplicateResponse(peer: peer))
+            return
+        }
+        answeredCount = number
+        guard case .handling(let head) = phase, number == requestCount else { return }  // closed meanwhile
         send(response, for: head, forceClose: false)
+        pump()
     }
 
     // MARK: - Writing
@@ -254,65 +242,51 @@ final class HTTPConnection: @unchecked Sendable {
         let keepAlive =
             head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
         phase = keepAlive ? .head : .closing
-        if !keepAlive { suspendReading() }
         response.serialize(
             into: &pending,
             version: head.version,
             keepAlive: keepAlive,
             isHead: head.method == "HEAD",
-            date: dateCache.current()
+            date: context.currentDate()
         )
-        flush()
     }
 
     /// Answers with `response` and `Connection: close`, then closes.
     private func respondAndClose(_ response: HTTPResponse) {
         phase = .closing
-        suspendReading()
-        response.serialize(into: &pending, version: .http1_1, keepAlive: false, isHead: false, date: dateCache.current())
-        flush()
+        response.serialize(
+            into: &pending, version: .http1_1, keepAlive: false, isHead: false, date: context.currentDate())
+        pump()
     }
 
-    private func enqueue(_ bytes: [UInt8]) {
-        pending += bytes
-        flush()
-    }
-
-    /// Writes as much as the socket takes; waits on the write source for the rest.
-    private func flush() {
+    /// Writes as much as the socket takes. True when everything queued went out (and the follow-up is done);
+    /// false when the socket is full (a write deadline runs) or failed (closed).
+    private func flush() -> Bool {
         while pendingOffset < pending.count {
-            let result: IOResult
-            do {
-                result = try Syscall.nonBlocking("send") {
-                    pending.withUnsafeBytes { raw in
-                        Glibc.send(fd, raw.baseAddress! + pendingOffset, raw.count - pendingOffset, Int32(MSG_NOSIGNAL))
-                    }
-                }
-            } catch {
-                fail(error)
-                return
+            let count = pending.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress! + pendingOffset, raw.count - pendingOffset, Int32(MSG_NOSIGNAL))
             }
-            guard case .done(let count) = result else {
-                suspendReading()
-                if writeSuspended, let writeSource {
-                    writeSuspended = false
-                    writeSource.resume()
-                    arm(.write, .now() + configuration.writeTimeout.dispatchInterval)
-                }
-                return
+            if count >= 0 {
+                pendingOffset += count
+                continue
             }
-            pendingOffset += count
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                canWrite = false
+                if deadlineKind != .write { arm(.write, monotonicNanoseconds() + configuration.writeTimeout.nanoseconds) }
+                return false
+            }
+            fail(.system(call: "send", errno: code))
+            return false
         }
         pending.removeAll(keepingCapacity: pending.count <= 64 * 1024)
         pendingOffset = 0
-        if !writeSuspended, let writeSource {
-            writeSuspended = true
-            writeSource.suspend()
-        }
         written()
+        return true
     }
 
-    /// Everything queued has been sent: close, or go on with the next request.
+    /// Everything queued has been sent: set the deadline for what comes next.
     private func written() {
         switch phase {
         case .closing:
@@ -320,66 +294,21 @@ final class HTTPConnection: @unchecked Sendable {
         case .head:
             if draining && parser.isIdle {
                 close()
-                return
-            }
-            if parser.isIdle {
-                arm(.idle, .now() + configuration.idleTimeout.dispatchInterval)
+            } else if parser.isIdle {
+                arm(.idle, monotonicNanoseconds() + configuration.idleTimeout.nanoseconds)
             } else {
-                headDeadline = .now() + configuration.headTimeout.dispatchInterval
-                arm(.head, headDeadline)
+                arm(.head, monotonicNanoseconds() + configuration.headTimeout.nanoseconds)
             }
-            process()
         case .body:
             arm(.body, bodyDeadline)
-            resumeReading()
         case .handling, .closed:
-            break
+            if deadlineKind == .write { deadlineKind = nil }
         }
     }
 
-    // MARK: - Timers
-
-    /// Sets the one deadline in force. The Dispatch timer is only rescheduled when `deadline` is earlier than the
-    /// time it is armed for; otherwise it fires early and `timerFired` re-arms it for what is left. Rescheduling a
-    /// Dispatch timer wakes libdispatch's manager thread, so doing it several times per request costs throughput.
-    private func arm(_ kind: TimerKind, _ deadline: DispatchTime) {
-        timerKind = kind
-        timerDeadline = deadline
-        if let armed = timerArmedFor, armed <= deadline { return }
-        timerArmedFor = deadline
-        timer?.schedule(deadline: deadline, repeating: .never, leeway: .milliseconds(10))
-    }
-
-    /// Clears the deadline; an armed Dispatch timer is left to fire and finds nothing to do.
-    private func disarm() {
-        timerKind = nil
-    }
-
-    private func timerFired() {
-        timerArmedFor = nil
-        guard let kind = timerKind else { return }
-        if DispatchTime.now() < timerDeadline {
-            arm(kind, timerDeadline)
-            return
-        }
-        timerKind = nil
-        switch kind {
-        case .idle:
-            observer(.timeout(peer: peer, kind: .idle))
-            close()
-        case .write:
-            observer(.timeout(peer: peer, kind: .write))
-            close()
-        case .head:
-            observer(.timeout(peer: peer, kind: .head))
-            if parser.isIdle { close() } else { respondAndClose(.text(408, "Request Timeout")) }
-        case .body:
-            observer(.timeout(peer: peer, kind: .body))
-            respondAndClose(.text(408, "Request Timeout"))
-        }
-        if case .closing = phase, timerKind == nil {
-            arm(.write, .now() + configuration.writeTimeout.dispatchInterval)
-        }
+    private func arm(_ kind: DeadlineKind, _ at: UInt64) {
+        deadlineKind = kind
+        deadline = at
     }
 
     // MARK: - Closing
@@ -389,53 +318,22 @@ final class HTTPConnection: @unchecked Sendable {
             close()
             return
         }
-        observer(.connectionError(peer: peer, error: error))
+        observe(.connectionError(peer: peer, error: error))
         close()
     }
 
-    private func resumeReading() {
-        guard readSuspended, !peerClosed, let readSource else { return }
-        readSuspended = false
-        readSource.resume()
-    }
-
-    private func suspendReading() {
-        guard !readSuspended, let readSource else { return }
-        readSuspended = true
-        readSource.suspend()
-    }
-
-    /// Cancels every source; the descriptor is closed once all cancel handlers ran.
     private func close() {
         if case .closed = phase { return }
         phase = .closed
-        timerKind = nil
-        timer?.cancel()
-        readSource?.cancel()
-        writeSource?.cancel()
-        if readSuspended {
-            readSuspended = false
-            readSource?.resume()
-        }
-        if writeSuspended {
-            writeSuspended = false
-            writeSource?.resume()
-        }
-        if liveSources == 0 { finish() }
-    }
-
-    private func sourceCancelled() {
-        liveSources -= 1
-        if liveSources == 0 { finish() }
-    }
-
-    private func finish() {
-        readSource = nil
-        writeSource = nil
-        timer = nil
+        deadlineKind = nil
+        context.loop.unregister(fd, token: token)
         Syscall.close(fd)
-        observer(.connectionClosed(peer: peer, requests: requestCount))
-        onClosed(self)
+        observe(.connectionClosed(peer: peer, requests: requestCount))
+        context.connectionClosed(self)
+    }
+
+    private func observe(_ event: HTTPServerEvent) {
+        context.server?.observe(event)
     }
 }
 
@@ -448,11 +346,12 @@ extension HTTPBodyFraming {
 }
 
 extension Duration {
-    /// This duration for Dispatch (nanoseconds, saturating).
-    var dispatchInterval: DispatchTimeInterval {
+    /// This duration in nanoseconds (saturating; negative counts as zero).
+    var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
-        let nanos = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !nanos.overflow, nanos.partialValue < Int64(Int.max) else { return .never }
-        return .nanoseconds(Int(nanos.partialValue + attoseconds / 1_000_000_000))
+        guard seconds >= 0, attoseconds >= 0 else { return 0 }
+        let nanos = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !nanos.overflow else { return .max / 2 }
+        return nanos.partialValue + UInt64(attoseconds / 1_000_000_000)
     }
 }

@@ -1,7 +1,7 @@
 /// An `HTTPHandler` made of two closures (handy for small servers and tests).
 public struct ClosureHTTPHandler: HTTPHandler {
     private let decideClosure: @Sendable (HTTPRequestHead, String) -> HTTPHeadDecision
-    private let handleClosure: @Sendable (HTTPRequest, @escaping @Sendable (HTTPResponse) -> Void) -> Void
+    private let handleClosure: @Sendable (HTTPRequest, HTTPResponder) -> Void
 
     /// - Parameters:
     ///   - decide: the head decision; by default read bodies up to the server's `maxBodyBytes`.
@@ -9,7 +9,7 @@ public struct ClosureHTTPHandler: HTTPHandler {
     public init(
         decide: @escaping @Sendable (HTTPRequestHead, String) -> HTTPHeadDecision = { _, _ in .readBody(maxBytes: .max)
         },
-        handle: @escaping @Sendable (HTTPRequest, @escaping @Sendable (HTTPResponse) -> Void) -> Void
+        handle: @escaping @Sendable (HTTPRequest, HTTPResponder) -> Void
     ) {
         decideClosure = decide
         handleClosure = handle
@@ -19,7 +19,7 @@ public struct ClosureHTTPHandler: HTTPHandler {
         decideClosure(head, peer)
     }
 
-    public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    public func handle(_ request: HTTPRequest, respond: HTTPResponder) {
         handleClosure(request, respond)
     }
 }

@@ -9,14 +9,15 @@ public enum HTTPHeadDecision: Sendable, Equatable {
     case respond(HTTPResponse)
 }
 
-/// The application side of the server. Both methods are called on the connection's queue; `decide` must return
-/// quickly, `handle` may finish later from any thread.
+/// The application side of the server. Both methods are called on the connection's event-loop thread, which
+/// serves many connections: `decide` must return quickly and `handle` must not block (hand slow work to another
+/// thread and answer from there).
 public protocol HTTPHandler: Sendable {
     /// Called once per request when its head is complete, before the body is read.
     func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision
 
-    /// Called with the complete request. Call `respond` exactly once, from any thread, now or later (for example
-    /// after a journal fsync); further calls are ignored. Responses on a connection go out in request order:
-    /// the next pipelined request is not read until this one is answered.
-    func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void)
+    /// Called with the complete request. Answer through `respond` exactly once, from any thread, now or later (for
+    /// example after a journal fsync); further answers are ignored. Responses on a connection go out in request
+    /// order: the next pipelined request is not read until this one is answered.
+    func handle(_ request: HTTPRequest, respond: HTTPResponder)
 }

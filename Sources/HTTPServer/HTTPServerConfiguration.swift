@@ -1,3 +1,5 @@
+import Glibc
+
 /// Listener and limits of an `HTTPServer`. Defaults follow DESIGN.md.
 public struct HTTPServerConfiguration: Sendable {
     /// Where to listen.
@@ -27,6 +29,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int = 4096
     /// Requests served on one connection before it is closed (with `Connection: close` on the last answer).
     public var maxRequestsPerConnection: Int = 1000
+
+    /// Event-loop threads serving connections (the first one also accepts); by default one per online CPU, at most 4.
+    public var eventLoops: Int = Self.defaultEventLoops
+
+    /// One loop per online CPU, between 1 and 4.
+    public static var defaultEventLoops: Int {
+        min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
 
     public init(listen: Listen) {
         self.listen = listen

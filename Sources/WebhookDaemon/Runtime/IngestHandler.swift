@@ -48,7 +48,7 @@ final class IngestHandler: HTTPHandler {
         return .readBody(maxBytes: table.maxBodyBytes)
     }
 
-    func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    func handle(_ request: HTTPRequest, respond: HTTPResponder) {
         let started = ContinuousClock.now
         let path = String(request.head.path)
         guard let endpoint = endpoints.current.entries[path] else {
@@ -90,27 +90,32 @@ final class IngestHandler: HTTPHandler {
             id: id, type: decoded.type, endpoint: path, receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
             body: request.body, sinks: sinks
         ) { [self, extra] outcome in
+            // On the store's queue, which writes the next batch only after this returns: hand the event to its
+            // sinks and the answer to the connection; count and log on the connection's thread.
             var extra = extra
             let response: HTTPResponse
-            var reason: String
+            let reason: String
             switch outcome {
             case .stored(let event):
                 response = HTTPResponse.text(200, "stored\n")
                 reason = "stored"
                 extra["sequence"] = "\(event.sequence)"
-                metrics.eventAccepted(type: decoded.type)
                 dispatcher.deliver(event, to: sinks)
             case .duplicate:
                 response = HTTPResponse.text(200, "duplicate of an accepted event\n")
                 reason = "duplicate"
-                metrics.duplicate()
             case .failed(let error):
                 response = HTTPResponse.text(503, "cannot store the event; retry later\n")
                 reason = "storage failed: \(error)"
-                metrics.storageError(operation: "journal")
             }
-            respond(response)
-            finish(response, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
+            respond.respond(response) { [self, extra, reason] in
+                switch outcome {
+                case .stored: metrics.eventAccepted(type: decoded.type)
+                case .duplicate: metrics.duplicate()
+                case .failed: metrics.storageError(operation: "journal")
+                }
+                finish(response, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
+            }
         }
     }
 

@@ -1,0 +1,96 @@
+import Glibc
+
+/// The listening socket, watched on the first loop: accepts, counts and refuses over the limit, and hands each new
+/// connection to the loops in turn. Loop thread only (after `register`).
+final class Listener: EventLoopClient, @unchecked Sendable {
+    /// How long accepting pauses after accept(2) failed for lack of descriptors or memory.
+    private static let pauseMilliseconds = 100
+
+    private let fd: Int32
+    private weak var server: HTTPServer?
+    private let loops: [ConnectionLoop]
+    private var loop: EventLoop { loops[0].loop }
+    private var token: UInt64?
+    private var closed = false
+    private var nextLoop = 0
+
+    init(fd: Int32, server: HTTPServer, loops: [ConnectionLoop]) {
+        self.fd = fd
+        self.server = server
+        self.loops = loops
+    }
+
+    /// Starts watching the socket (level-triggered).
+    func register() throws(HTTPServerError) {
+        token = try loop.register(fd, events: EventMask.input, client: self)
+    }
+
+    /// Stops accepting and closes the socket.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let token { loop.unregister(fd, token: token) }
+        token = nil
+        Syscall.close(fd)
+    }
+
+    func ready(_ events: UInt32) {
+        guard let server else { return }
+        while !closed {
+            let accepted: (fd: Int32, peer: SocketAddress)?
+            do {
+                accepted = try ListeningSocket.accept(fd)
+            } catch {
+                if case .system(_, let code) = error, code == ECONNABORTED || code == EPROTO { continue }
+                server.observe(.acceptFailed(error))
+                pause()
+                return
+            }
+            guard let (client, peerAddress) = accepted else { return }
+            let peer = peerAddress.description
+            try? Syscall.setOption(client, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            guard server.admit() else {
+                refuse(client, peer: peer)
+                continue
+            }
+            server.observe(.connectionAccepted(peer: peer))
+            let target = loops[nextLoop % loops.count]
+            nextLoop &+= 1
+            if target.loop === loop {
+                target.adopt(fd: client, peer: peer)
+            } else if !target.loop.execute({ target.adopt(fd: client, peer: peer) }) {
+                Syscall.close(client)
+                server.connectionEnded()
+            }
+        }
+    }
+
+    /// Out of descriptors or memory: stop watching for a moment so the loop does not spin, then retry.
+    private func pause() {
+        if let token { loop.unregister(fd, token: token) }
+        token = nil
+        loop.after(milliseconds: Self.pauseMilliseconds) { [self] in
+            guard !closed else { return }
+            do throws(HTTPServerError) {
+                try register()
+            } catch {
+                server?.observe(.acceptFailed(error))
+                pause()
+            }
+        }
+    }
+
+    /// Answers 503 without reading (best effort, never blocking) and closes.
+    private func refuse(_ client: Int32, peer: String) {
+        server?.observe(.connectionRefused(peer: peer))
+        let bytes = HTTPResponse.text(503, "Service Unavailable").serialized(
+            version: .http1_1,
+            keepAlive: false,
+            isHead: false,
+            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+        )
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = Glibc.shutdown(client, Int32(SHUT_WR))
+        Syscall.close(client)
+    }
+}
