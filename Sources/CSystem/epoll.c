@@ -4,6 +4,9 @@
 #include <sys/eventfd.h>
 #include <pthread.h>
 
+_Static_assert(EPOLLIN == 0x001 && EPOLLOUT == 0x004 && EPOLLERR == 0x008 && EPOLLHUP == 0x010, "epoll bits");
+_Static_assert(EPOLLRDHUP == 0x2000 && EPOLLET == (1u << 31), "epoll bits");
+
 int csystem_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
 }

@@ -1,7 +1,6 @@
 #ifndef VIPPS_CSYSTEM_EPOLL_H
 #define VIPPS_CSYSTEM_EPOLL_H
 #include <stdint.h>
-#include <sys/epoll.h>
 
 /// epoll_create1(EPOLL_CLOEXEC); -1 with errno on failure.
 int csystem_epoll_create(void);
@@ -33,12 +32,13 @@ int csystem_eventfd(void);
 /// pthread_setname_np(3) for the calling thread (at most 15 bytes); 0 or an error number.
 int csystem_set_thread_name(const char *name);
 
-/// The epoll event bits, as constants Swift imports (Glibc does not expose <sys/epoll.h>).
-static const uint32_t csystem_epoll_in = EPOLLIN;
-static const uint32_t csystem_epoll_out = EPOLLOUT;
-static const uint32_t csystem_epoll_rdhup = EPOLLRDHUP;
-static const uint32_t csystem_epoll_hup = EPOLLHUP;
-static const uint32_t csystem_epoll_err = EPOLLERR;
-static const uint32_t csystem_epoll_et = EPOLLET;
+/// The epoll event bits, as constants Swift imports (Glibc does not expose <sys/epoll.h>, and including it here
+/// would make this module re-export libc types). epoll.c checks them against the real header.
+static const uint32_t csystem_epoll_in = 0x001;
+static const uint32_t csystem_epoll_out = 0x004;
+static const uint32_t csystem_epoll_err = 0x008;
+static const uint32_t csystem_epoll_hup = 0x010;
+static const uint32_t csystem_epoll_rdhup = 0x2000;
+static const uint32_t csystem_epoll_et = 1u << 31;
 
 #endif
