@@ -2,9 +2,15 @@ import Delivery
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// Writes events to a `FileSink` on its own serial queue, in arrival order, batching whatever queued up while the
 /// previous batch was being synced (one fsync per batch), then marks them delivered.
+///
+/// Batches start at most every `minFlushInterval` (10 ms): under load that bounds the sink's fsyncs — each also
+/// writes the file's inode, as the file grows — to 100 per second, so they do not crowd the journal's fsyncs that
+/// answers wait for; a lone event is still written at once. Events arrive through an inbox that costs one hop to
+/// the queue per batch, not per event.
 ///
 /// A failing write (disk full) is retried with backoff (0.5 s doubling, at most 5 s), keeping order; events queued
 /// beyond `memoryLimit` are left to the journal and re-fed when the worker is idle again.
@@ -18,7 +24,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private let logger: Logger
     private let queue: DispatchQueue
     private let memoryLimit: Int
-    private let maxBatch = 512
+    private let maxBatch = 4096
+    private let minFlushInterval = DispatchTimeInterval.milliseconds(10)
+    /// Events handed over and not yet taken by `queue`; `scheduled`: a hop to `queue` is on its way.
+    private let inbox = Mutex<(events: [StoredEvent], scheduled: Bool)>(([], false))
 
     // Guarded by `queue`.
     private var pending: [StoredEvent] = []
@@ -26,6 +35,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private var failures = 0
     private var spilled = false
     private var draining = false
+    private var lastFlush = DispatchTime(uptimeNanoseconds: 0)
 
     init(name: String, sink: FileSink, store: EventStore, metrics: DaemonMetrics, logger: Logger,
          memoryLimit: Int = 100_000) {
@@ -39,8 +49,28 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     func deliver(_ event: StoredEvent) {
-        queue.async { [self] in
-            guard !draining else { return }
+        let hop = inbox.withLock { inbox -> Bool in
+            inbox.events.append(event)
+            defer { inbox.scheduled = true }
+            return !inbox.scheduled
+        }
+        if hop {
+            queue.async { [self] in
+                takeInbox()
+                scheduleFlush(after: pacingDelay())
+            }
+        }
+    }
+
+    /// Moves the inbox into `pending` (on `queue`); while draining, events stay in the journal only.
+    private func takeInbox() {
+        let events = inbox.withLock { inbox in
+            inbox.scheduled = false
+            defer { inbox.events = [] }
+            return inbox.events
+        }
+        guard !draining else { return }
+        for event in events {
             guard pending.count < memoryLimit else {
                 if !spilled {
                     logger.error("file sink queue full; further events wait in the journal",
@@ -50,11 +80,19 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
                 return
             }
             pending.append(event)
-            scheduleFlush(after: 0)
         }
     }
 
-    var isIdle: Bool { queue.sync { pending.isEmpty && !flushScheduled } }
+    /// Seconds until the next batch may start.
+    private func pacingDelay() -> Double {
+        let next = lastFlush + minFlushInterval
+        let now = DispatchTime.now()
+        return next > now ? Double(next.uptimeNanoseconds - now.uptimeNanoseconds) / 1e9 : 0
+    }
+
+    var isIdle: Bool {
+        queue.sync { inbox.withLock { $0.events.isEmpty } && pending.isEmpty && !flushScheduled }
+    }
     var needsRefeed: Bool { queue.sync { spilled } }
     func refeedStarted() { queue.sync { spilled = false } }
 
@@ -73,6 +111,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
 
     func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         queue.async { [self] in
+            takeInbox()
             draining = true
             // Write what is queued now, unless the disk keeps failing; the rest stays pending in the journal.
             while !pending.isEmpty, failures == 0, DispatchTime.now() < deadline {
@@ -90,7 +129,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             guard !draining else { return }
             flushOnce()
             if !pending.isEmpty {
-                scheduleFlush(after: failures == 0 ? 0 : min(5, 0.25 * pow(2, Double(min(failures, 5)))))
+                scheduleFlush(
+                    after: failures == 0 ? pacingDelay() : min(5, 0.25 * pow(2, Double(min(failures, 5)))))
             }
         }
     }
@@ -98,6 +138,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private func flushOnce() {
         let batch = Array(pending.prefix(maxBatch))
         guard !batch.isEmpty else { return }
+        lastFlush = .now()
         do {
             let positions = try sink.write(batch)
             pending.removeFirst(batch.count)
