@@ -23,9 +23,12 @@ struct DaemonLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let entries = merged.sorted { $0.key < $1.key }
+        let entries: [(key: String, value: Logger.MetadataValue)]
+        if let extra = event.metadata, !extra.isEmpty {
+            entries = (metadata.isEmpty ? extra : metadata.merging(extra) { $1 }).sorted { $0.key < $1.key }
+        } else {
+            entries = metadata.sorted { $0.key < $1.key }
+        }
         var line: [UInt8] = []
         line.reserveCapacity(256)
         switch format {

@@ -156,6 +156,7 @@ final class IngestHandler: HTTPHandler {
         let label = response.status == 404 ? "unknown" : endpoint  // Unknown paths would make unbounded labels.
         metrics.request(endpoint: label, status: response.status, duration: elapsed)
         var metadata = extra
+        metadata.reserveCapacity(extra.count + 5)
         metadata["endpoint"] = "\(endpoint)"
         metadata["status"] = "\(response.status)"
         metadata["reason"] = "\(reason)"
