@@ -9,7 +9,7 @@
 # Builds the daemon in release mode, runs bench/peers.sh with the daemon as a counted target (its file sink is
 # $BENCH_EVENTS_FILE, so persisted = lines written), and prints one table: req/s and p99 per connection count, RSS
 # idle and peak (VmHWM), persisted/answered; then the ratios against the issue 4 targets:
-#   daemon >= 0.4x nginx-w1 req/s at 16 connections, >= 0.6x at 128; >= 20x webhook-append-sync;
+#   daemon >= 0.4x nginx-w1 req/s at 16 connections, >= 0.6x at 128; >= 20x webhook-append-sync at 16 and 128;
 #   p99 <= 10 ms at 128 connections; persisted == answered for the daemon (up to `conns` more: requests in flight
 #   when wrk stopped are stored but never answered).
 # Exit status: 1 when the daemon did not start, failed the preflight, lost or duplicated events (persisted <
@@ -95,8 +95,15 @@ report() {
       for (m in modes) {
         ratio(rps["vipps-webhookd", m, 16], rps["nginx-w1", m, 16], 0.4, m " daemon/nginx-w1 at 16 conns")
         ratio(rps["vipps-webhookd", m, 128], rps["nginx-w1", m, 128], 0.6, m " daemon/nginx-w1 at 128 conns")
-        for (c in conns) ratio(rps["vipps-webhookd", m, c], rps["webhook-append-sync", m, c], 20,
-                               m " daemon/webhook-append-sync at " c " conns")
+        # Issue 4 sets the 20x target at 16 and 128 connections; at 1 connection every request waits for its own
+        # fsync (the daemon answers only once the event is on disk), so that ratio is shown for information only.
+        for (c in conns) {
+          if (c == 16 || c == 128) ratio(rps["vipps-webhookd", m, c], rps["webhook-append-sync", m, c], 20,
+                                         m " daemon/webhook-append-sync at " c " conns")
+          else if (rps["webhook-append-sync", m, c] > 0)
+            printf "INFO  %s daemon/webhook-append-sync at %s conns: %.2fx (no target: one fsync per request)\n", m, c,
+                   rps["vipps-webhookd", m, c] / rps["webhook-append-sync", m, c]
+        }
         if (p99["vipps-webhookd", m, 128] != "") {
           p = p99["vipps-webhookd", m, 128] / 1000
           printf "%s  %s p99 at 128 conns: %.2f ms (target <= 10 ms)\n", p <= 10 ? "PASS" : "MISS", m, p

@@ -92,30 +92,38 @@ final class IngestHandler: HTTPHandler {
         ) { [self, extra] outcome in
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
-            var extra = extra
-            let response: HTTPResponse
-            let reason: String
-            switch outcome {
-            case .stored(let event):
-                response = HTTPResponse.text(200, "stored\n")
-                reason = "stored"
-                extra["sequence"] = "\(event.sequence)"
-                dispatcher.deliver(event, to: sinks)
-            case .duplicate:
-                response = HTTPResponse.text(200, "duplicate of an accepted event\n")
-                reason = "duplicate"
-            case .failed(let error):
-                response = HTTPResponse.text(503, "cannot store the event; retry later\n")
-                reason = "storage failed: \(error)"
-            }
-            respond.respond(response) { [self, extra, reason] in
+            if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
+            respond.respond(Self.answer(to: outcome)) { [self] in
+                var extra = extra
+                let reason: String
                 switch outcome {
-                case .stored: metrics.eventAccepted(type: decoded.type)
-                case .duplicate: metrics.duplicate()
-                case .failed: metrics.storageError(operation: "journal")
+                case .stored(let event):
+                    reason = "stored"
+                    extra["sequence"] = "\(event.sequence)"
+                    metrics.eventAccepted(type: decoded.type)
+                case .duplicate:
+                    reason = "duplicate"
+                    metrics.duplicate()
+                case .failed(let error):
+                    reason = "storage failed: \(error)"
+                    metrics.storageError(operation: "journal")
                 }
-                finish(response, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
+                finish(Self.answer(to: outcome), endpoint: path, peer: request.peer, started: started, reason: reason,
+                       extra: extra)
             }
+        }
+    }
+
+    private static let storedAnswer = HTTPResponse.text(200, "stored\n")
+    private static let duplicateAnswer = HTTPResponse.text(200, "duplicate of an accepted event\n")
+    private static let storageFailedAnswer = HTTPResponse.text(503, "cannot store the event; retry later\n")
+
+    /// The answer to a POST once the store has decided.
+    private static func answer(to outcome: AcceptOutcome) -> HTTPResponse {
+        switch outcome {
+        case .stored: storedAnswer
+        case .duplicate: duplicateAnswer
+        case .failed: storageFailedAnswer
         }
     }
 
