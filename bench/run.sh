@@ -38,9 +38,10 @@ else
 fi
 export MODES=${MODES:-$modes} HYPERFINE=${HYPERFINE:-0}
 # Every request must be a new event, or the daemon answers repeats as duplicates (200 without a journal write) and
-# its req/s is inflated: 10 s at 26k req/s needs 260k events (wrk builds them before the load, ~25 us and ~2.5 KiB
-# each). A run that still wraps fails the persisted/answered check below with "wrapped".
-export BENCH_UNIQUE=${BENCH_UNIQUE:-$(( ${DURATION:-10} * 40000 ))}
+# its req/s is inflated: 10 s at 45k req/s needs 450k events (wrk builds them before the load, ~25 us and ~2.5 KiB
+# each, so ~15 s and ~1.5 GB per wrk run at the default). A run that still wraps fails the persisted/answered check
+# below with "wrapped".
+export BENCH_UNIQUE=${BENCH_UNIQUE:-$(( ${DURATION:-10} * 60000 ))}
 export BENCH_SECRET=${BENCH_SECRET-bench-secret-not-for-production}
 
 echo "building vipps-webhookd (release)..." >&2

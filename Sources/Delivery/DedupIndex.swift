@@ -11,12 +11,12 @@ struct DedupIndex {
 
     /// Creates an empty index holding at most `capacity` entries.
     ///
-    /// The hash table is not sized for `capacity` up front: keys land on random buckets, so a table reserved for two
-    /// million entries has a fresh page touched by almost every insert for its first few hundred thousand — on this
-    /// VM that page-fault work was 14% of the daemon's CPU under load. Growing instead rehashes every entry at each
-    /// doubling (≈ 20 ms at 250,000 entries, ≈ 100 ms at a million; log2 of the cap times in the daemon's life),
-    /// and memory stays proportional to the ids held. The insertion-order list is appended in order, so reserving
-    /// it costs only the pages used.
+    /// The hash table is sized for at most 262,144 entries up front, not for `capacity`: keys land on random
+    /// buckets, so a table reserved for two million entries had a fresh page touched by almost every insert for its
+    /// first few hundred thousand — on this VM that page-fault work was 14% of the daemon's CPU under load. Beyond
+    /// that the table grows, rehashing every entry at each doubling (≈ 20 ms at 262,144 entries, ≈ 100 ms at a
+    /// million; a handful of times in the daemon's life), and memory stays proportional to the ids held. The
+    /// insertion-order list is appended in order, so reserving it costs only the pages used.
     init(capacity: Int) {
         precondition(capacity > 0, "dedup capacity must be positive")
         self.capacity = capacity
@@ -24,7 +24,7 @@ struct DedupIndex {
         order.reserveCapacity(capacity)
     }
 
-    private static let initialTableCapacity = 65_536
+    private static let initialTableCapacity = 262_144
 
     /// Number of entries.
     var count: Int { times.count }

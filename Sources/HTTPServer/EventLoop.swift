@@ -167,15 +167,12 @@ final class EventLoop: @unchecked Sendable {
                 if code == EINTR { continue }
                 fatalError("epoll_wait failed: \(systemErrorMessage(code)) (errno \(code))")
             }
-            var woken = false
-            for index in 0..<Int(count) {
-                if tokens[index] == Self.wakeToken {
-                    woken = true
-                } else if let client = clients[tokens[index]] {
-                    client.ready(events[index])
-                }
+            // Posted tasks first: they are mostly answers that clients are waiting for, and a batch of reads
+            // (each a whole request's parse and verification) would otherwise delay them.
+            if tokens[0..<Int(count)].contains(Self.wakeToken), !runTasks() { break }
+            for index in 0..<Int(count) where tokens[index] != Self.wakeToken {
+                clients[tokens[index]]?.ready(events[index])
             }
-            if woken, !runTasks() { break }
             let now = monotonicNanoseconds()
             if now >= nextTick {
                 nextTick = now + UInt64(Self.tickInterval) * 1_000_000
