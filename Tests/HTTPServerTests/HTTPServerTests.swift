@@ -362,4 +362,64 @@ import Testing
         #expect(try client.readsEOF())
         #expect(server.log.all.contains { if case .duplicateResponse = $0 { true } else { false } })
     }
+
+    @Test func followUpWorkRunsAfterTheAnswerOnTheLoopThread() throws {
+        let threads = Mutex<[String]>([])
+        let followed = DispatchSemaphore(value: 0)
+        let handler = ClosureHTTPHandler { request, respond in
+            let handlerThread = currentThreadName()
+            DispatchQueue.global().async {
+                respond.respond(.text(200, "answered")) {
+                    threads.withLock { $0 = [handlerThread, currentThreadName()] }
+                    followed.signal()
+                }
+            }
+        }
+        let server = try RunningServer(handler: handler)
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try client.readResponse().body == "answered\n")
+        #expect(followed.wait(timeout: .now() + 5) == .success)
+        let names = threads.withLock { $0 }
+        #expect(names.count == 2 && names[0].hasPrefix("http-loop-") && names[0] == names[1])
+    }
+
+    @Test func followUpWorkStillRunsWhenTheServerHasStopped() throws {
+        let held = Mutex<HTTPResponder?>(nil)
+        let handler = ClosureHTTPHandler { _, respond in held.withLock { $0 = respond } }
+        let server = try RunningServer(handler: handler)
+        let client = try RawClient(port: server.port)
+        try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(eventually { held.withLock { $0 != nil } })
+        let stopped = DispatchSemaphore(value: 0)
+        server.server.shutdown(deadline: .milliseconds(100)) { stopped.signal() }
+        #expect(stopped.wait(timeout: .now() + 5) == .success)
+        let ran = Atomic(false)
+        held.withLock { $0 }?.respond(.text(200, "too late")) { ran.store(true, ordering: .relaxed) }
+        let didRun = ran.load(ordering: .relaxed)
+        #expect(didRun)
+    }
+
+    @Test func connectionsAreSpreadOverTheLoops() throws {
+        let names = Mutex<Set<String>>([])
+        let handler = ClosureHTTPHandler { _, respond in
+            names.withLock { _ = $0.insert(currentThreadName()) }
+            respond(.text(200, "ok"))
+        }
+        let server = try RunningServer(configure: { $0.eventLoops = 3 }, handler: handler)
+        defer { server.stop() }
+        let clients = try (0..<6).map { _ in try RawClient(port: server.port) }
+        for client in clients {
+            try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(try client.readResponse().body == "ok\n")
+        }
+        #expect(names.withLock { $0 } == ["http-loop-0", "http-loop-1", "http-loop-2"])
+    }
+}
+
+/// The name of the calling thread, as the kernel reports it.
+private func currentThreadName() -> String {
+    let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+    return name.trimmingCharacters(in: .whitespacesAndNewlines)
 }
