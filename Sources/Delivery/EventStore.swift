@@ -75,6 +75,8 @@ public final class EventStore: @unchecked Sendable {
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
     private var flushScheduled = false
+    /// Requests handed over from other threads, taken by `queue` in one hop per burst.
+    private let inbox = CoalescingInbox<Request>()
     private var appendedEvents = 0
 
     private let fsyncTimer = Timer(label: "vipps_webhookd_journal_fsync_seconds")
@@ -145,7 +147,7 @@ public final class EventStore: @unchecked Sendable {
         let event = StoredEvent(
             sequence: 0, id: id, type: type, endpoint: endpoint, receivedAtMillis: receivedAtMillis, body: body)
         let key = DedupKey(id: id)
-        queue.async { self.enqueue(.accept(event, key: key, sinks: sinks, completion: completion)) }
+        submit(.accept(event, key: key, sinks: sinks, completion: completion))
     }
 
     /// Records that event `sequence` was delivered to `sink`; batched and synced like appends.
@@ -170,7 +172,7 @@ public final class EventStore: @unchecked Sendable {
     public func markDelivered(
         _ marks: [DeliveredMark], completion: (@Sendable (StorageError?) -> Void)? = nil
     ) {
-        queue.async { self.enqueue(.marks(marks, completion: completion)) }
+        submit(.marks(marks, completion: completion))
     }
 
     /// Whether event `sequence` still awaits delivery to `sink` (false once marked, or when unknown).
@@ -211,6 +213,7 @@ public final class EventStore: @unchecked Sendable {
     /// ``StorageError/Code/unavailable``.
     public func close() {
         queue.sync {
+            for request in inbox.takeAll() { enqueue(request) }
             if !queued.isEmpty { flush() }  // Marks and accepts queued before close are written, not dropped.
             closed = true
             journal.close()
@@ -219,6 +222,13 @@ public final class EventStore: @unchecked Sendable {
     }
 
     // MARK: - Batching (on `queue`)
+
+    /// Hands `request` to `queue` (from any thread).
+    private func submit(_ request: Request) {
+        if inbox.append(request) {
+            queue.async { for request in self.inbox.takeAll() { self.enqueue(request) } }
+        }
+    }
 
     private func enqueue(_ request: Request) {
         guard !closed, queued.count < options.maxQueuedRequests else {

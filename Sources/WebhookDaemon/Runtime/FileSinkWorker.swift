@@ -2,7 +2,6 @@ import Delivery
 import Dispatch
 import Foundation
 import Logging
-import Synchronization
 
 /// Writes events to a `FileSink` on its own serial queue, in arrival order, batching whatever queued up while the
 /// previous batch was being synced (one fsync per batch), then marks them delivered.
@@ -26,8 +25,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private let memoryLimit: Int
     private let maxBatch = 4096
     private let minFlushInterval = DispatchTimeInterval.milliseconds(10)
-    /// Events handed over and not yet taken by `queue`; `scheduled`: a hop to `queue` is on its way.
-    private let inbox = Mutex<(events: [StoredEvent], scheduled: Bool)>(([], false))
+    /// Events handed over and not yet taken by `queue`.
+    private let inbox = CoalescingInbox<StoredEvent>()
 
     // Guarded by `queue`.
     private var pending: [StoredEvent] = []
@@ -49,12 +48,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     func deliver(_ event: StoredEvent) {
-        let hop = inbox.withLock { inbox -> Bool in
-            inbox.events.append(event)
-            defer { inbox.scheduled = true }
-            return !inbox.scheduled
-        }
-        if hop {
+        if inbox.append(event) {
             queue.async { [self] in
                 takeInbox()
                 scheduleFlush(after: pacingDelay())
@@ -64,11 +58,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
 
     /// Moves the inbox into `pending` (on `queue`); while draining, events stay in the journal only.
     private func takeInbox() {
-        let events = inbox.withLock { inbox in
-            inbox.scheduled = false
-            defer { inbox.events = [] }
-            return inbox.events
-        }
+        let events = inbox.takeAll()
         guard !draining else { return }
         for event in events {
             guard pending.count < memoryLimit else {
@@ -91,7 +81,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     var isIdle: Bool {
-        queue.sync { inbox.withLock { $0.events.isEmpty } && pending.isEmpty && !flushScheduled }
+        queue.sync { inbox.isEmpty && pending.isEmpty && !flushScheduled }
     }
     var needsRefeed: Bool { queue.sync { spilled } }
     func refeedStarted() { queue.sync { spilled = false } }
