@@ -13,8 +13,8 @@ public struct DaemonConfiguration: Sendable {
     public var clockSkewSeconds: Int = 300
     /// `max_body_bytes`: larger bodies are answered 413 from `Content-Length`.
     public var maxBodyBytes: Int = 65536
-    /// `dedup_max_ids`: event ids remembered for deduplication (7 days at most); the index's memory is reserved for
-    /// this many (about 75 bytes each).
+    /// `dedup_max_ids`: event ids remembered for deduplication (7 days at most). Memory: a table for up to a million
+    /// ids (≈ 50 MB, resident once ~100,000 ids are held), growing beyond; about 75 bytes per id when full.
     public var dedupMaxIDs: Int = 2_000_000
     /// `server`: HTTP limits.
     public var server = ServerLimits()
