@@ -24,7 +24,7 @@ final class ConnectionLoop: @unchecked Sendable {
         self.handler = handler
         self.server = server
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
-        loop.execute { [self] in loop.tick = { [unowned self] now in checkDeadlines(now: now) } }
+        loop.execute { [self] in loop.tick = { [weak self] now in self?.checkDeadlines(now: now) } }
     }
 
     deinit {

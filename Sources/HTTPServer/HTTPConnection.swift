@@ -28,7 +28,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
 
     let peer: String
     private let fd: Int32
-    private unowned let context: ConnectionLoop
+    /// Strong: a late answer may reach a closed connection after the server let go of its loops.
+    private let context: ConnectionLoop
     private var configuration: HTTPServerConfiguration { context.configuration }
     private var token: UInt64 = 0
 
