@@ -13,12 +13,12 @@ import Testing
     }
 
     private func error(_ text: String, bodyLimit: Int = 1 << 20) -> HTTPParseError? {
-        for case .error(let error) in parseAll(text.bytes, bodyLimit: bodyLimit) { return error }
+        for case .error(let error) in HTTPRequestParser.parseAll(text.bytes, bodyLimit: bodyLimit) { return error }
         return nil
     }
 
     @Test func parsesRequestWithBody() throws {
-        let events = parseAll(Self.postWithBody.bytes)
+        let events = HTTPRequestParser.parseAll(Self.postWithBody.bytes)
         let head = try #require(firstHead(events))
         #expect(head.method == "POST")
         #expect(head.target == "/hook?x=1")
@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func parsesChunkedBodyWithExtensionsAndTrailers() throws {
-        let events = parseAll(Self.chunkedPost.bytes)
+        let events = HTTPRequestParser.parseAll(Self.chunkedPost.bytes)
         #expect(try #require(firstHead(events)).bodyFraming == .chunked)
         #expect(events.dropFirst() == [.body("hello world".bytes), .end])
     }
@@ -41,7 +41,7 @@ import Testing
     @Test(arguments: [postWithBody, chunkedPost])
     func everySplitGivesTheSameResult(_ request: String) {
         let bytes = request.bytes
-        let whole = parseAll(bytes)
+        let whole = HTTPRequestParser.parseAll(bytes)
         #expect(whole.last == .end)
         for split in 0...bytes.count {
             var parser = HTTPRequestParser()
@@ -69,47 +69,47 @@ import Testing
             }
             #expect(events == whole, "split at \(split)")
         }
-        #expect(parseAll(bytes, pieceSize: 1) == whole)
+        #expect(HTTPRequestParser.parseAll(bytes, pieceSize: 1) == whole)
     }
 
     @Test func pipelinedRequestsInOneBuffer() {
         let input =
             "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" + Self.postWithBody + Self.chunkedPost
             + "GET /d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-        let events = parseAll(input.bytes)
+        let events = HTTPRequestParser.parseAll(input.bytes)
         let heads = events.compactMap { event -> HTTPRequestHead? in
             if case .head(let head) = event { return head } else { return nil }
         }
         #expect(heads.map(\.target) == ["/a", "/hook?x=1", "/c", "/d"])
         #expect(heads.map(\.keepAlive) == [true, true, true, false])
         #expect(events.filter { $0 == .end }.count == 4)
-        #expect(parseAll(input.bytes, pieceSize: 3) == events)
+        #expect(HTTPRequestParser.parseAll(input.bytes, pieceSize: 3) == events)
     }
 
     @Test func leadingEmptyLinesBetweenRequestsAreIgnored() {
-        let events = parseAll("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes)
+        let events = HTTPRequestParser.parseAll("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes)
         #expect(firstHead(events)?.target == "/")
     }
 
     @Test func keepAliveRules() {
-        #expect(firstHead(parseAll("GET / HTTP/1.0\r\n\r\n".bytes))?.keepAlive == false)
-        #expect(firstHead(parseAll("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n".bytes))?.keepAlive == true)
+        #expect(firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.0\r\n\r\n".bytes))?.keepAlive == false)
+        #expect(firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n".bytes))?.keepAlive == true)
         #expect(
-            firstHead(parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n".bytes))?.keepAlive == false
+            firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n".bytes))?.keepAlive == false
         )
-        #expect(firstHead(parseAll("GET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes))?.keepAlive == true)
+        #expect(firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes))?.keepAlive == true)
     }
 
     @Test func expectContinue() {
         let head = firstHead(
-            parseAll("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n".bytes)
+            HTTPRequestParser.parseAll("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n".bytes)
         )
         #expect(head?.expectsContinue == true)
         #expect(error("POST / HTTP/1.1\r\nHost: a\r\nExpect: something\r\n\r\n") == .unsupportedExpectation)
     }
 
     @Test func duplicateEqualContentLengthIsAccepted() {
-        let events = parseAll("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok".bytes)
+        let events = HTTPRequestParser.parseAll("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok".bytes)
         #expect(events.dropFirst() == [.body("ok".bytes), .end])
     }
 
@@ -188,14 +188,14 @@ import Testing
     @Test func headLimitGives431() {
         let limits = HTTPRequestParser.Limits(maxHeadBytes: 100)
         let big = "GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "a", count: 200) + "\r\n\r\n"
-        let events = parseAll(big.bytes, pieceSize: 7, limits: limits)
+        let events = HTTPRequestParser.parseAll(big.bytes, pieceSize: 7, limits: limits)
         #expect(events == [.error(.headTooLarge)])
         #expect(HTTPParseError.headTooLarge.status == 431)
         // A head that is never terminated also fails once it passes the limit.
         let endless = "GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "a", count: 200)
-        #expect(parseAll(endless.bytes, limits: limits) == [.error(.headTooLarge)])
+        #expect(HTTPRequestParser.parseAll(endless.bytes, limits: limits) == [.error(.headTooLarge)])
         let small = "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-        #expect(parseAll(small.bytes, limits: limits).last == .end)
+        #expect(HTTPRequestParser.parseAll(small.bytes, limits: limits).last == .end)
     }
 
     @Test func trailerSectionIsBounded() {
@@ -203,7 +203,7 @@ import Testing
         let input =
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
             + String(repeating: "a", count: 200) + "\r\n\r\n"
-        #expect(parseAll(input.bytes, limits: limits).last == .error(.trailersTooLarge))
+        #expect(HTTPRequestParser.parseAll(input.bytes, limits: limits).last == .error(.trailersTooLarge))
     }
 
     @Test func contentLengthOverLimitFailsBeforeAnyBodyByte() {
@@ -222,13 +222,13 @@ import Testing
     @Test func chunkedOverLimitFailsWhenRunningSizePassesLimit() {
         let input =
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-        let events = parseAll(input.bytes, bodyLimit: 8)
+        let events = HTTPRequestParser.parseAll(input.bytes, bodyLimit: 8)
         #expect(events.dropFirst() == [.body("hello".bytes), .error(.bodyTooLarge)])
-        #expect(parseAll(input.bytes, bodyLimit: 11).last == .end)
+        #expect(HTTPRequestParser.parseAll(input.bytes, bodyLimit: 11).last == .end)
     }
 
     @Test func bodyOfZeroLimitWithoutBodyCompletes() {
-        #expect(parseAll("GET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes, bodyLimit: 0).last == .end)
+        #expect(HTTPRequestParser.parseAll("GET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes, bodyLimit: 0).last == .end)
     }
 
     @Test func idleTracksBufferedBytes() {

@@ -4,37 +4,21 @@ import HTTPServer
 /// Runs the parser over `input` in pieces of `pieceSize` bytes, reading every body up to `bodyLimit`,
 /// and returns the events with consecutive body pieces merged. Checks per-event invariants on the way.
 func outcome(_ input: [UInt8], pieceSize: Int, bodyLimit: Int) -> [HTTPParserEvent] {
-    var parser = HTTPRequestParser(limits: .init(maxHeadBytes: 512, maxChunkLineBytes: 64))
-    var events: [HTTPParserEvent] = []
-    var offset = 0
     var bodyBytes = 0
-    while true {
-        let event = parser.next()
+    return HTTPRequestParser.parseAll(
+        input, pieceSize: pieceSize, bodyLimit: bodyLimit, limits: .init(maxHeadBytes: 512, maxChunkLineBytes: 64)
+    ) { event, parser in
         switch event {
-        case .needMoreData:
-            guard offset < input.count else { return events }
-            let end = min(input.count, offset + pieceSize)
-            parser.append(input[offset..<end])
-            offset = end
         case .head:
-            events.append(event)
             bodyBytes = 0
-            parser.readBody(maxBytes: bodyLimit)
         case .body(let bytes):
             precondition(!bytes.isEmpty, "empty body event")
             bodyBytes += bytes.count
             precondition(bodyBytes <= bodyLimit, "body passed its limit")
-            if case .body(let previous)? = events.last {
-                events[events.count - 1] = .body(previous + bytes)
-            } else {
-                events.append(event)
-            }
-        case .end:
-            events.append(event)
         case .error:
-            events.append(event)
             precondition(parser.next() == event, "a failed parser must stay failed")
-            return events
+        case .needMoreData, .end:
+            break
         }
         precondition(parser.bufferedByteCount <= input.count, "buffer holds more than was given")
     }
