@@ -207,7 +207,7 @@ final class Journal {
                 created = file
                 if !rotating && options.preallocate {
                     do {
-                        try fillWithZeros(file)
+                        _ = try file.writeZeros(upTo: options.segmentSize)
                     } catch let error as StorageError where error.errnoValue == ENOSPC {
                         try file.truncate(to: 0)  // No room to preallocate: start a plain (growing) segment.
                     }
@@ -232,16 +232,6 @@ final class Journal {
             preparedRotations += 1
         } else if rotating {
             plainRotations += 1
-        }
-    }
-
-    private func fillWithZeros(_ file: SyscallFile) throws {
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: UInt64 = 0
-        while offset < options.segmentSize {
-            let count = Int(min(UInt64(zeros.count), options.segmentSize - offset))
-            try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
-            offset += UInt64(count)
         }
     }
 

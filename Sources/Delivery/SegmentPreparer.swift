@@ -87,14 +87,7 @@ final class SegmentPreparer: @unchecked Sendable {
             return failed(generation, error)
         }
         do {
-            let zeros = [UInt8](repeating: 0, count: 1 << 20)
-            var offset: UInt64 = 0
-            while offset < size {
-                guard isCurrent(generation) else { return abandon(file) }
-                let count = Int(min(UInt64(zeros.count), size - offset))
-                try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
-                offset += UInt64(count)
-            }
+            guard try file.writeZeros(upTo: size, while: { isCurrent(generation) }) else { return abandon(file) }
             try file.sync()
         } catch {
             abandon(file)

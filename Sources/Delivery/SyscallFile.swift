@@ -49,6 +49,20 @@ struct SyscallFile {
         }
     }
 
+    /// Writes zeros from offset 0 up to `size`, a mebibyte at a time; before each one asks `proceed` and stops
+    /// (returning false) when it says no. True once everything is written.
+    func writeZeros(upTo size: UInt64, while proceed: () -> Bool = { true }) throws -> Bool {
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: UInt64 = 0
+        while offset < size {
+            guard proceed() else { return false }
+            let count = Int(min(UInt64(zeros.count), size - offset))
+            try zeros.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+            offset += UInt64(count)
+        }
+        return true
+    }
+
     /// Writes all of `bytes` at the current end (`write(2)` in a loop on an `O_APPEND` descriptor).
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         try injected("write")
