@@ -195,7 +195,6 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
                 arm(.body, bodyDeadline)
             }
         case .respond(let response):
-            answeredCount = requestCount
             if head.bodyFraming.hasBody {
                 phase = .handling(head)
                 send(response, for: head, forceClose: true)

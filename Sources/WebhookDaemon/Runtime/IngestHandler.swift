@@ -93,7 +93,8 @@ final class IngestHandler: HTTPHandler {
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
             if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
-            respond.respond(Self.answer(to: outcome)) { [self] in
+            let answer = Self.answer(to: outcome)
+            respond.respond(answer) { [self] in
                 var extra = extra
                 let reason: String
                 switch outcome {
@@ -108,8 +109,7 @@ final class IngestHandler: HTTPHandler {
                     reason = "storage failed: \(error)"
                     metrics.storageError(operation: "journal")
                 }
-                finish(Self.answer(to: outcome), endpoint: path, peer: request.peer, started: started, reason: reason,
-                       extra: extra)
+                finish(answer, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
             }
         }
     }
