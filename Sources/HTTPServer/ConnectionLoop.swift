@@ -36,13 +36,15 @@ final class ConnectionLoop: @unchecked Sendable {
         dateCache.current()
     }
 
-    /// Takes over an accepted socket (the server has counted it already).
+    /// Takes over an accepted socket (the server has counted it already). The observer hears of the connection only
+    /// once it is watched, so every `connectionAccepted` is followed by one `connectionClosed`.
     func adopt(fd: Int32, peer: String) {
         let connection = HTTPConnection(fd: fd, peer: peer, context: self)
         guard connection.start(now: monotonicNanoseconds()) else {
             server?.connectionEnded()
             return
         }
+        server?.observe(.connectionAccepted(peer: peer))
         connections[ObjectIdentifier(connection)] = connection
         loop.wantsTicks = true
         if forceClosing {

@@ -53,7 +53,6 @@ final class Listener: EventLoopClient, @unchecked Sendable {
                 refuse(client, peer: peer)
                 continue
             }
-            server.observe(.connectionAccepted(peer: peer))
             let target = loops[nextLoop % loops.count]
             nextLoop &+= 1
             if target.loop === loop {
