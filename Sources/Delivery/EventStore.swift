@@ -78,11 +78,14 @@ public final class EventStore: @unchecked Sendable {
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
     private let inbox = CoalescingInbox<Request>()
     private var appendedEvents = 0
+    /// Told when the journal reaches a dead end (see ``onDeadEnd(_:)``).
+    private var deadEndHandler: (@Sendable (StorageError) -> Void)?
 
     private let fsyncTimer = Timer(label: "vipps_webhookd_journal_fsync_seconds")
     private let errorCounter = Counter(label: "vipps_webhookd_journal_errors_total")
     private let dedupHits = Counter(label: "vipps_webhookd_dedup_hits_total")
     private let batchSize = Recorder(label: "vipps_webhookd_journal_batch_size")
+    private let corruptCounter = Counter(label: "vipps_webhookd_journal_corrupt_records_total")
 
     /// Opens (creating) the store in `directory`: replays the journal, recovers a torn tail, loads the dedup file.
     /// - Throws: ``StorageError`` when the directory or its files cannot be read or created.
@@ -99,7 +102,9 @@ public final class EventStore: @unchecked Sendable {
         var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
         journal = try Journal(
             directory: directory,
-            options: Journal.Options(segmentSize: options.segmentSize, preallocate: options.preallocateSegments),
+            options: Journal.Options(
+                segmentSize: options.segmentSize, preallocate: options.preallocateSegments,
+                asideDirectory: options.asideDirectory ?? directory + "/corrupt"),
             faults: options.faults, logger: logger,
             checkpoint: {
                 try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame()
@@ -115,12 +120,18 @@ public final class EventStore: @unchecked Sendable {
                     }
                     ledger.add(sequence: event.sequence, sinks: sinks, at: location)
                 case .delivered(let sequence, let sink, let position):
+                    nextSequence = max(nextSequence, sequence + 1)  // Its event's record may be damaged.
                     ledger.markDelivered(sequence: sequence, sink: sink, position: position)
                 case .checkpoint(let next, let positions):
                     nextSequence = max(nextSequence, next)
                     ledger.restore(positions: positions)
                 }
             })
+        if journal.corruptRecords > 0 {
+            // A damaged region may have held events numbered past every readable one: never hand those out again.
+            nextSequence += journal.damagedBytes / UInt64(JournalFrame.minimumEventFrame) + 1
+            corruptCounter.increment(by: journal.corruptRecords)
+        }
         index.evict(before: notBefore)
         self.index = index
         self.segmentKeys = segmentKeys
@@ -131,8 +142,32 @@ public final class EventStore: @unchecked Sendable {
             metadata: [
                 "directory": "\(directory)", "next_sequence": "\(nextSequence)",
                 "pending": "\(ledger.pending.count)", "dedup_entries": "\(index.count)",
+                "corrupt_records": "\(journal.corruptRecords)",
             ])
+        journal.onBroken = { [weak self] error in self?.reachedDeadEnd(error) }
         queue.sync { retireCompletedSegments() }
+    }
+
+    /// Calls `handler` once (on the store's queue) when the journal can no longer be written or cut back: from then
+    /// on every accept and mark fails until the process restarts. Called at once when that already happened.
+    public func onDeadEnd(_ handler: @escaping @Sendable (StorageError) -> Void) {
+        queue.sync {
+            deadEndHandler = handler
+            if !closed, let broken = journal.broken { handler(broken) }
+        }
+    }
+
+    /// Why the journal can no longer be written or cut back, or nil while it works.
+    public var deadEnd: StorageError? {
+        queue.sync { journal.broken == nil || closed ? nil : journal.broken }
+    }
+
+    /// Reports the journal's dead end once; on `queue`.
+    private func reachedDeadEnd(_ error: StorageError) {
+        logger.error(
+            "journal reached a dead end: every webhook is refused until the daemon restarts",
+            metadata: ["error": "\(error)"])
+        deadEndHandler?(error)
     }
 
     /// Journals an event unless its id was accepted before, calling `completion` once the outcome is durable.

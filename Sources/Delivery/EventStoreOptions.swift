@@ -15,6 +15,9 @@ public struct EventStoreOptions: Sendable {
     public var maxQueuedRequests = 10_000
     /// Current time in milliseconds since 1970 (for dedup retention); injectable for tests.
     public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// Where copies of journal segments with damaged records are set aside; nil for `<directory>/corrupt`. Kept
+    /// out of reach of segment retirement.
+    public var asideDirectory: String?
     /// Failure injection for tests; nil in production.
     public var faults: SyscallFaults?
 

@@ -1,19 +1,29 @@
 import Glibc
 import Logging
 
-/// Append-only segment files of CRC-framed ``JournalRecord``s in one directory, with recovery of a torn tail.
+/// Append-only segment files of CRC-framed ``JournalRecord``s in one directory, with recovery that keeps every valid
+/// record.
 ///
 /// Segments are named `segment-<number>.log` (number increasing, zero-padded); the last one is active. Each segment
-/// starts with a checkpoint record. With `preallocate`, segments are filled with zeros up to `segmentSize` and synced
-/// before use, so that later `fdatasync` calls need not flush a size change (measured here: 198 µs instead of
-/// 287 µs); the end of the valid records is then the first frame whose header is zero, whose length runs past the
-/// file, or whose CRC does not match. On open, the active segment is cut back to that end (the bytes after it can
-/// only be a batch that was never acknowledged) and the cut region is zero again.
+/// starts with a checkpoint record. Every write (the checkpoint, then each batch) ends with a padding frame up to the
+/// next ``JournalFrame/blockSize`` boundary, so the next batch's write never rewrites a block holding acknowledged
+/// data (a torn write can only tear the unacknowledged batch). With `preallocate`, segments are filled with zeros up
+/// to `segmentSize` and synced before use, so that later `fdatasync` calls need not flush a size change (measured
+/// here: 198 µs instead of 287 µs).
+///
+/// Recovery reads each segment frame by frame. A frame that fails its length, CRC or decoding check does not end the
+/// segment: the scan resynchronises on the next valid frame, reports the damaged region (error log line with segment
+/// and offset, ``corruptRecords``) and copies the segment into `asideDirectory` once (never deleted by retirement).
+/// Invalid bytes with no valid frame after them are the end: in the active segment that is the torn tail of a batch
+/// that was never acknowledged, cut back quietly (the cut region is zero again); in an older segment non-zero bytes
+/// there are reported as damage. A frame with a valid CRC that does not decode (a record kind of a newer version)
+/// stops the open with an error rather than losing it. When the active segment's valid end is not on a block
+/// boundary (a journal written before padding existed, or a torn padding frame), the next append starts a new segment.
 ///
 /// Rotation never zero-fills on the caller's queue: a ``SegmentPreparer`` readies the next segment in the background
 /// right after each rotation; if it is not ready when needed, a plain (growing) segment is started instead. A
 /// rotation writes the checkpoint, syncs it, renames the file to its segment name and syncs the directory. Newest
-/// segments without a valid checkpoint (a rotation cut short by a crash) never held an acknowledged record: open
+/// segments without any valid frame (a rotation cut short by a crash) never held an acknowledged record: open
 /// deletes them and appends to the last segment with records again.
 ///
 /// Not synchronised: ``EventStore`` uses it from its one serial queue.
@@ -32,17 +42,30 @@ final class Journal {
         var segmentSize: UInt64
         /// Whether new segments are pre-filled with zeros up to `segmentSize`.
         var preallocate: Bool
+        /// Where copies of segments with damaged records are set aside (created when first needed).
+        var asideDirectory: String
     }
 
     private struct Active {
         var number: UInt64
         var file: SyscallFile
-        /// Offset just past the last valid record.
+        /// Offset just past the last valid frame.
         var end: UInt64
-        /// Offset just past the checkpoint record (a segment holding no more is never rotated away).
+        /// Offset just past the checkpoint write (a segment holding no more is never rotated away).
         var contentStart: UInt64
         /// Size the file had when opened or pre-allocated.
         var allocated: UInt64
+    }
+
+    /// What the scan of one segment found.
+    private struct ScanResult {
+        /// Offset just past the last valid frame (0 when none is valid).
+        var end: UInt64 = 0
+        /// Damaged regions followed by a valid frame (or, in older segments, a non-zero invalid tail).
+        var damaged: [Range<Int>] = []
+        /// Invalid bytes after the last valid frame (the tail), and whether any of them is non-zero.
+        var tail: Range<Int> = 0..<0
+        var tailHasData = false
     }
 
     /// The journal directory.
@@ -53,8 +76,16 @@ final class Journal {
     /// Segment numbers, oldest first; the last is the active one.
     private(set) var segments: [UInt64] = []
     private var active: Active?
+    /// Set when the active segment's valid end is not on a block boundary: the next append starts a new segment.
+    private var needsFreshSegment = false
     /// Set when an I/O error could not be undone: every append fails until the journal is opened again.
-    private var broken: StorageError?
+    private(set) var broken: StorageError?
+    /// Called once (on the owner's queue) when ``broken`` is set.
+    var onBroken: ((StorageError) -> Void)?
+    /// Damaged regions found by the open (each reported with a log line; their segments were set aside).
+    private(set) var corruptRecords = 0
+    /// Bytes in those damaged regions.
+    private(set) var damagedBytes: UInt64 = 0
     /// Number of data syncs issued for appends (group-commit effectiveness).
     private(set) var syncCount = 0
     /// Rotations that used a segment prepared in the background.
@@ -68,6 +99,8 @@ final class Journal {
     /// - Parameters:
     ///   - checkpoint: the checkpoint frame to start a new segment with (called after all records were visited).
     ///   - visit: receives each record and its location, oldest first.
+    /// - Throws: ``StorageError`` when a file cannot be read or written, or with code `corrupt` when a record with a
+    ///   valid CRC does not decode (written by a newer version: nothing is cut, the operator decides).
     init(
         directory: String, options: Options, faults: SyscallFaults?, logger: Logger,
         checkpoint: () throws -> [UInt8],
@@ -86,9 +119,9 @@ final class Journal {
         for number in segments {
             let file = try SyscallFile(path: path(of: number), flags: O_RDONLY, faults: faults)
             defer { file.close() }
-            ends[number] = try scan(file, segment: number, visit: visit)
+            ends[number] = try recover(file, segment: number, newest: number == segments.last, visit: visit)
         }
-        // Newest segments without a valid checkpoint: a rotation that did not complete.
+        // Newest segments without any valid frame: a rotation that did not complete.
         var removedEmpty = false
         while let newest = segments.last, ends[newest] == 0 {
             try Syscall.unlink(path(of: newest))
@@ -106,6 +139,7 @@ final class Journal {
                 active = nil
                 throw error
             }
+            needsFreshSegment = end % UInt64(JournalFrame.blockSize) != 0
         } else {
             try startSegment(number: (segments.last ?? 0) + 1, checkpoint: try checkpoint(), rotating: false)
         }
@@ -120,36 +154,46 @@ final class Journal {
         broken = StorageError(.unavailable, call: "append", detail: "journal closed")
     }
 
-    /// Writes `frames` (one or more framed records) at the end and syncs them.
+    /// Writes `frames` (one or more framed records) at the end, padded to the next block boundary, and syncs them.
     ///
     /// Starts a new segment first when the batch would cross the segment size. On failure nothing of the batch
     /// stays in the journal: the written region is cut back; if even that fails, the journal refuses every later
-    /// append until reopened.
+    /// append until reopened (``broken``, reported once through ``onBroken``).
     /// - Returns: the location of the first byte of `frames`.
     func append(_ frames: [UInt8], checkpoint: () throws -> [UInt8]) throws -> Location {
         if let broken { throw broken }
         guard var current = active else { throw StorageError(.unavailable, call: "append") }
-        if current.end + UInt64(frames.count) > options.segmentSize && current.end > current.contentStart {
+        var bytes = frames
+        JournalFrame.pad(&bytes, startingAt: current.end)
+        if needsFreshSegment
+            || (current.end + UInt64(bytes.count) > options.segmentSize && current.end > current.contentStart)
+        {
             try startSegment(number: current.number + 1, checkpoint: try checkpoint(), rotating: true)
             preparer?.prepare()
             current = active!
+            bytes = frames
+            JournalFrame.pad(&bytes, startingAt: current.end)
         }
         let start = current.end
         do {
-            try frames.withUnsafeBytes { try current.file.write($0, at: start) }
+            try bytes.withUnsafeBytes { try current.file.write($0, at: start) }
             syncCount += 1
             try current.file.syncData()
         } catch {
             do {
                 try cutTail()
             } catch let undo as StorageError {
-                logger.critical("journal cannot undo a failed write; refusing appends until restart: \(undo)")
-                broken = StorageError(
+                let failure = StorageError(
                     .unavailable, call: "append", detail: "journal needs reopening after an I/O error: \(undo)")
+                logger.critical(
+                    "journal cannot undo a failed write; refusing appends until restart",
+                    metadata: ["segment": "\(current.number)", "error": "\(error)", "undo_error": "\(undo)"])
+                broken = failure
+                onBroken?(failure)
             }
             throw error
         }
-        active!.end = start + UInt64(frames.count)
+        active!.end = start + UInt64(bytes.count)
         return Location(segment: current.number, offset: start)
     }
 
@@ -157,8 +201,15 @@ final class Journal {
     func read(at location: Location) throws -> JournalRecord {
         let file = try SyscallFile(path: path(of: location.segment), flags: O_RDONLY, faults: nil)
         defer { file.close() }
-        guard let (record, _) = try frame(in: file, at: location.offset, size: try file.size()) else {
-            throw StorageError(.corrupt, call: "read", detail: "no record at segment \(location.segment)")
+        let header = try file.read(count: JournalRecord.headerSize, at: location.offset)
+        let length = header.count == JournalRecord.headerSize
+            ? header[0..<4].reversed().reduce(0) { ($0 << 8) | Int($1) } : 0
+        let bytes = try file.read(count: JournalRecord.headerSize + min(length, JournalRecord.maxPayloadSize),
+                                  at: location.offset)
+        let check = bytes.withUnsafeBytes { JournalFrame.check($0, at: 0) }
+        guard case .record(let record, _) = check else {
+            throw StorageError(
+                .corrupt, call: "read", detail: "no record at segment \(location.segment) offset \(location.offset)")
         }
         return record
     }
@@ -173,8 +224,12 @@ final class Journal {
 
     /// Path of segment `number`.
     func path(of number: UInt64) -> String {
+        directory + "/" + Self.fileName(of: number)
+    }
+
+    private static func fileName(of number: UInt64) -> String {
         let digits = String(number)
-        return directory + "/segment-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".log"
+        return "segment-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".log"
     }
 
     private static func segmentNumbers(in directory: String) throws -> [UInt64] {
@@ -184,13 +239,16 @@ final class Journal {
         }.sorted()
     }
 
-    /// Makes segment `number` the active one, starting with `checkpoint`, and syncs its directory entry.
+    /// Makes segment `number` the active one, starting with `checkpoint` (padded to a block), and syncs its
+    /// directory entry.
     ///
     /// When `rotating`, the prepared file is taken if ready (checkpoint written and synced, then renamed), else a
     /// plain file is created; when opening, the file is created and zero-filled here if `preallocate` is set (plain when
     /// the disk has no room for a whole preallocated segment).
-    private func startSegment(number: UInt64, checkpoint: [UInt8], rotating: Bool) throws {
+    private func startSegment(number: UInt64, checkpoint unpadded: [UInt8], rotating: Bool) throws {
         let path = path(of: number)
+        var checkpoint = unpadded
+        JournalFrame.pad(&checkpoint, startingAt: 0)
         var created: SyscallFile?
         var usedPrepared = false
         do {
@@ -228,6 +286,7 @@ final class Journal {
             throw error
         }
         segments.append(number)
+        needsFreshSegment = false
         if usedPrepared {
             preparedRotations += 1
         } else if rotating {
@@ -247,51 +306,101 @@ final class Journal {
         try current.file.syncData()
     }
 
-    // MARK: - Frames
+    // MARK: - Recovery
 
-    /// Visits the valid records of `file` from the start; returns the offset just past the last valid one.
-    private func scan(
-        _ file: SyscallFile, segment: UInt64, visit: (JournalRecord, Location) throws -> Void
+    /// Visits the valid records of segment `number`, reports and sets aside damage; returns the offset just past
+    /// the last valid frame.
+    private func recover(
+        _ file: SyscallFile, segment: UInt64, newest: Bool, visit: (JournalRecord, Location) throws -> Void
     ) throws -> UInt64 {
-        let size = try file.size()
-        var offset: UInt64 = 0
-        var sawCheckpoint = false
-        while let (record, length) = try frame(in: file, at: offset, size: size) {
-            if case .checkpoint = record { sawCheckpoint = true }
-            try visit(record, Location(segment: segment, offset: offset))
-            offset += length
-        }
-        if offset < size {
-            let rest = try file.read(count: Int(min(size - offset, UInt64(JournalRecord.headerSize))), at: offset)
-            if rest.contains(where: { $0 != 0 }) {
+        let bytes = try file.read(count: Int(try file.size()), at: 0)
+        let result = try bytes.withUnsafeBytes { try scan($0, segment: segment, visit: visit) }
+        var damaged = result.damaged
+        if result.tailHasData {
+            if newest {
                 logger.warning(
                     "journal segment has an invalid tail (torn write of an unacknowledged batch); cutting it",
-                    metadata: ["segment": "\(segment)", "offset": "\(offset)", "discarded_bytes": "\(size - offset)"])
+                    metadata: [
+                        "segment": "\(segment)", "offset": "\(result.tail.lowerBound)",
+                        "discarded_bytes": "\(result.tail.count)",
+                    ])
+            } else {
+                damaged.append(result.tail)  // Older segments were complete: data at their end is damage.
             }
         }
-        if !sawCheckpoint && offset > 0 {
-            throw StorageError(.corrupt, call: "open", detail: "segment \(segment) does not start with a checkpoint")
+        if !damaged.isEmpty || (result.end == 0 && result.tailHasData) {
+            let copy = try setAside(segment: segment, bytes: bytes, firstDamage: damaged.first?.lowerBound ?? 0)
+            for region in damaged {
+                corruptRecords += 1
+                damagedBytes += UInt64(region.count)
+                logger.error(
+                    "journal record damaged; skipped, later records kept, segment copied aside",
+                    metadata: [
+                        "segment": "\(path(of: segment))", "offset": "\(region.lowerBound)",
+                        "damaged_bytes": "\(region.count)", "copy": "\(copy)",
+                    ])
+            }
         }
-        return offset
+        return result.end
     }
 
-    /// The record at `offset` and its framed length, or nil at the end of the valid records.
-    private func frame(in file: SyscallFile, at offset: UInt64, size: UInt64) throws -> (JournalRecord, UInt64)? {
-        let headerSize = UInt64(JournalRecord.headerSize)
-        guard offset + headerSize <= size else { return nil }
-        let header = try file.read(count: JournalRecord.headerSize, at: offset)
-        let length = header[0..<4].reversed().reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
-        let crc = header[4..<8].reversed().reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
-        guard length > 0, length <= JournalRecord.maxPayloadSize, offset + headerSize + UInt64(length) <= size else {
-            return nil
+    /// Walks the frames of one segment's `bytes`, resynchronising after damage.
+    private func scan(
+        _ bytes: UnsafeRawBufferPointer, segment: UInt64, visit: (JournalRecord, Location) throws -> Void
+    ) throws -> ScanResult {
+        var result = ScanResult()
+        var offset = 0
+        var sawCheckpoint = false
+        scanning: while offset < bytes.count {
+            switch JournalFrame.check(bytes, at: offset) {
+            case .record(let record, let length):
+                if case .checkpoint = record { sawCheckpoint = true }
+                try visit(record, Location(segment: segment, offset: UInt64(offset)))
+                offset += length
+                result.end = UInt64(offset)
+            case .padding(let length):
+                offset += length
+                result.end = UInt64(offset)
+            case .undecodable(let kind, _):
+                throw StorageError(
+                    .corrupt, call: "open",
+                    detail: "segment \(path(of: segment)) offset \(offset): record kind \(kind) has a valid checksum "
+                        + "but cannot be read (written by a newer version?); refusing to open rather than drop it")
+            case .invalid:
+                guard let next = JournalFrame.resynchronise(bytes, from: offset + 1) else { break scanning }
+                result.damaged.append(offset..<next)
+                offset = next
+            }
         }
-        let payload = try file.read(count: Int(length), at: offset + headerSize)
-        guard payload.count == Int(length), CRC32.checksum(payload) == crc else { return nil }
-        guard let record = try? JournalRecord.decode(payload[...]) else {
-            logger.error("journal record with a valid CRC does not decode; treating it as the end",
-                         metadata: ["offset": "\(offset)"])
-            return nil
+        result.tail = Int(result.end)..<bytes.count
+        result.tailHasData = JournalFrame.firstNonZero(bytes, from: Int(result.end)) != nil
+        if !sawCheckpoint && result.end > 0 && result.damaged.first?.lowerBound != 0 {
+            throw StorageError(.corrupt, call: "open", detail: "segment \(segment) does not start with a checkpoint")
         }
-        return (record, headerSize + UInt64(length))
+        return result
+    }
+
+    /// Copies a segment with damage into `asideDirectory` (once per segment and first damaged offset; an existing
+    /// copy is kept), durably; returns the copy's path.
+    private func setAside(segment: UInt64, bytes: [UInt8], firstDamage: Int) throws -> String {
+        let aside = options.asideDirectory
+        try Syscall.makeDirectories(aside)
+        let copyPath = aside + "/" + Self.fileName(of: segment) + ".damaged-at-\(firstDamage)"
+        let copy: SyscallFile
+        do {
+            copy = try SyscallFile(path: copyPath, flags: O_WRONLY | O_CREAT | O_EXCL, faults: faults)
+        } catch let error as StorageError where error.errnoValue == EEXIST {
+            return copyPath  // Set aside by an earlier start.
+        }
+        defer { copy.close() }
+        do {
+            try bytes.withUnsafeBytes { try copy.write($0, at: 0) }
+            try copy.sync()
+            try Syscall.syncDirectory(aside)
+        } catch {
+            try? Syscall.unlink(copyPath)
+            throw error
+        }
+        return copyPath
     }
 }

@@ -99,11 +99,14 @@ public struct SystemdNotifier: Sendable {
     /// - Parameters:
     ///   - queue: where the timer fires; a ping is one non-blocking `sendto`.
     ///   - onError: called on `queue` when a ping cannot be sent (the timer keeps running).
+    ///   - isHealthy: asked before each ping; while false no ping is sent, so systemd restarts the process once the
+    ///     watchdog timeout passes.
     /// - Returns: the running timer (cancel it on shutdown or let it go out of scope), or `nil` when systemd set no
     ///   watchdog for this process or notifications are disabled.
     public func startWatchdog(
         queue: DispatchQueue,
-        onError: @escaping @Sendable (SystemdError) -> Void = { _ in }
+        onError: @escaping @Sendable (SystemdError) -> Void = { _ in },
+        isHealthy: @escaping @Sendable () -> Bool = { true }
     ) -> SystemdWatchdog? {
         guard isEnabled, let watchdogInterval else { return nil }
         let period = watchdogInterval / 2
@@ -114,6 +117,7 @@ public struct SystemdNotifier: Sendable {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         let notifier = self
         timer.setEventHandler {
+            guard isHealthy() else { return }
             do throws(SystemdError) {
                 try notifier.notify(.watchdog)
             } catch {

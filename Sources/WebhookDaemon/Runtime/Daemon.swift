@@ -50,7 +50,9 @@ final class Daemon: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o750])
         var storeOptions = EventStoreOptions()
         storeOptions.dedupCapacity = configuration.dedupMaxIDs
+        storeOptions.asideDirectory = stateDirectory + "/corrupt"
         store = try EventStore(directory: stateDirectory + "/journal", options: storeOptions, logger: logger)
+        store.onDeadEnd { [self] error in control.async { self.deadEnd(error) } }
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
         factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
                               logger: logger)
@@ -74,7 +76,7 @@ final class Daemon: @unchecked Sendable {
         installSignalHandlers()
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
-        watchdog = notifier?.startWatchdog(queue: control)
+        watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
         logger.notice("listening", metadata: [
             "address": "\(bound)", "endpoints": "\(configuration.endpoints.map(\.path).joined(separator: ","))",
             "state_dir": "\(stateDirectory)",
@@ -186,6 +188,16 @@ final class Daemon: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The journal can no longer be written or cut back: webhooks already get 503; `/healthz` answers 503 from now
+    /// on and the watchdog is no longer fed, so systemd restarts the daemon (a restart reopens the journal).
+    private func deadEnd(_ error: StorageError) {
+        health.fail("journal")
+        logger.critical(
+            "journal dead end: answering 503 to every webhook and to /healthz, watchdog stopped; restart needed",
+            metadata: ["error": "\(error)", "watchdog": "\(watchdog == nil ? "not configured" : "stopped")"])
+        notify([.status("journal failed, restart needed: \(error)")])
     }
 
     private func notify(_ states: [SystemdNotifier.State]) {

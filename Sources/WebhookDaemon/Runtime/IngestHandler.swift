@@ -189,9 +189,19 @@ final class HealthState: @unchecked Sendable {
 
     var isReady: Bool { state == "ready" }
 
+    /// Whether ``fail(_:)`` was called: the daemon cannot serve until restarted.
+    var isFailed: Bool { state.hasPrefix("failed") }
+
     func set(_ state: String) {
         lock.lock()
-        value = state
+        if !value.hasPrefix("failed") { value = state }
+        lock.unlock()
+    }
+
+    /// Latches `failed: <reason>`: later ``set(_:)`` calls no longer change the state.
+    func fail(_ reason: String) {
+        lock.lock()
+        if !value.hasPrefix("failed") { value = "failed: \(reason)" }
         lock.unlock()
     }
 }

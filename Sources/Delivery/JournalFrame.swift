@@ -1,0 +1,118 @@
+import Glibc
+
+/// The frame layer of a journal segment: reading frames out of a segment's bytes, finding the next valid frame after
+/// damage, and padding batches to block boundaries. Pure functions over bytes.
+///
+/// A frame is `u32 payload length`, `u32 CRC-32 of payload`, payload (see ``JournalRecord``). Besides records, a
+/// segment holds padding frames (payload kind ``paddingKind``, then zeros), written after each batch so that the next
+/// batch starts on a fresh ``blockSize`` boundary and its write never touches a block holding acknowledged data.
+/// Journals written before padding existed have records back to back and still read the same way.
+enum JournalFrame {
+    /// The alignment of batches: a write of one batch never shares a block of this size with an earlier batch.
+    static let blockSize = 4096
+    /// Payload kind of a padding frame (skipped on replay; never a ``JournalRecord``).
+    static let paddingKind: UInt8 = 0xFF
+    /// Smallest padding frame: header and kind byte.
+    static let minimumPadding = JournalRecord.headerSize + 1
+    /// Fewest bytes an event frame takes (header, kind, sequence, time, three empty strings, no sinks, empty body);
+    /// a damaged region of `n` bytes held at most `n / minimumEventFrame` events.
+    static let minimumEventFrame = JournalRecord.headerSize + 1 + 8 + 8 + 3 * 2 + 2 + 4
+
+    /// What starts at an offset of a segment.
+    enum Check {
+        /// A record and its framed length.
+        case record(JournalRecord, length: Int)
+        /// A padding frame of `length` bytes.
+        case padding(length: Int)
+        /// A frame whose CRC matches but whose payload does not decode (a record kind of a newer version, or a bug):
+        /// never treated as damage to skip, since valid data would be thrown away.
+        case undecodable(kind: UInt8, length: Int)
+        /// No valid frame (zeros, a torn write, or damage).
+        case invalid
+    }
+
+    /// Checks the frame at `offset` of `bytes`.
+    static func check(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Check {
+        let headerSize = JournalRecord.headerSize
+        guard offset >= 0, offset + headerSize < bytes.count else { return .invalid }
+        let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        guard length > 0, length <= JournalRecord.maxPayloadSize, length <= bytes.count - offset - headerSize else {
+            return .invalid
+        }
+        let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<(offset + headerSize + length)])
+        guard CRC32.checksum(payload) == crc else { return .invalid }
+        let kind = payload[0]
+        if kind == paddingKind { return .padding(length: headerSize + length) }
+        guard let record = try? JournalRecord.decode(Array(payload)[...]) else {
+            return .undecodable(kind: kind, length: headerSize + length)
+        }
+        return .record(record, length: headerSize + length)
+    }
+
+    /// The offset of the next frame at or after `start` that is a record or padding, or nil when there is none.
+    ///
+    /// Tries every byte offset (records inside a batch follow each other without alignment), skipping zero runs a
+    /// block at a time: a frame's length is not zero, so a frame can start at most 3 bytes before a non-zero byte.
+    static func resynchronise(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var offset = start
+        while offset + JournalRecord.headerSize < bytes.count {
+            guard let nonZero = firstNonZero(bytes, from: offset) else { return nil }
+            offset = max(offset, nonZero - 3)
+            let lengthHigh = bytes[offset + 3]
+            if lengthHigh <= 1 {  // maxPayloadSize is 0x01000000: anything larger is no frame.
+                switch check(bytes, at: offset) {
+                case .record, .padding: return offset
+                case .undecodable, .invalid: break
+                }
+            }
+            offset += 1
+        }
+        return nil
+    }
+
+    /// Index of the first non-zero byte at or after `start`, or nil.
+    static func firstNonZero(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var offset = start
+        let zeros = [UInt8](repeating: 0, count: 256)
+        return zeros.withUnsafeBytes { zero -> Int? in
+            while offset + zero.count <= bytes.count
+                && memcmp(bytes.baseAddress! + offset, zero.baseAddress!, zero.count) == 0
+            {
+                offset += zero.count
+            }
+            while offset < bytes.count {
+                if bytes[offset] != 0 { return offset }
+                offset += 1
+            }
+            return nil
+        }
+    }
+
+    /// Bytes to add after a batch that ends at `end` so that the next batch starts on a block boundary: 0 when it
+    /// already does, else at least ``minimumPadding`` (a whole extra block when the gap is smaller than that).
+    static func paddingCount(after end: UInt64) -> Int {
+        let block = UInt64(blockSize)
+        var gap = Int((block - end % block) % block)
+        if gap > 0 && gap < minimumPadding { gap += blockSize }
+        return gap
+    }
+
+    /// Appends to `bytes`, which will be written at offset `start`, the padding that makes it end on a block boundary.
+    static func pad(_ bytes: inout [UInt8], startingAt start: UInt64) {
+        let count = paddingCount(after: start + UInt64(bytes.count))
+        if count > 0 { appendPadding(count: count, to: &bytes) }
+    }
+
+    /// Appends a padding frame of exactly `count` bytes (at least ``minimumPadding``) to `output`.
+    static func appendPadding(count: Int, to output: inout [UInt8]) {
+        precondition(count >= minimumPadding, "a padding frame needs a header and a kind byte")
+        let payloadCount = count - JournalRecord.headerSize
+        var payload = [UInt8](repeating: 0, count: payloadCount)
+        payload[0] = paddingKind
+        let crc = CRC32.checksum(payload)
+        withUnsafeBytes(of: UInt32(payloadCount).littleEndian) { output.append(contentsOf: $0) }
+        withUnsafeBytes(of: crc.littleEndian) { output.append(contentsOf: $0) }
+        output.append(contentsOf: payload)
+    }
+}
