@@ -9,7 +9,7 @@ import Testing
     @Test func acceptsCompleteWhileARetirementIsHeld() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let options = testOptions(segmentSize: 4096)
+        let options = testOptions(segmentSize: 16 << 10)
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         let events = try await store.acceptPadded(12)
         let before = try segmentPaths(dir.path)

@@ -15,7 +15,8 @@ import Testing
     @Test func rotationTakesThePreparedSegmentElseStartsAPlainOne() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let options = testOptions(segmentSize: 8192, preallocate: true)
+        // Not a multiple of 4 KiB: a segment holds its checkpoint block and two batch blocks (12288 bytes).
+        let options = testOptions(segmentSize: 14000, preallocate: true)
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         let preparer = try #require(store.journal.preparer)
         preparer.queue.sync {}  // the first preparation has finished
@@ -29,8 +30,8 @@ import Testing
         }
         #expect(store.statistics.preparedRotations == 1, "only the first rotation found a prepared segment")
         let segments = try segmentPaths(dir.path)
-        #expect(try fileSize(segments[1]) == 8192, "the prepared segment was zero-filled to the segment size")
-        #expect(try fileSize(segments[2]) < 8192, "the fallback segment grows as it is written")
+        #expect(try fileSize(segments[1]) == 14000, "the prepared segment was zero-filled to the segment size")
+        #expect(try fileSize(segments[2]) < 14000, "the fallback segment grows as it is written")
 
         gate.signal()
         preparer.queue.sync {}  // abandoned preparations end, the current one finishes

@@ -35,7 +35,8 @@ func testOptions(segmentSize: UInt64 = 1 << 20, preallocate: Bool = false) -> Ev
     return options
 }
 
-/// A ~900-byte event body: a few of them fill a 4 KiB test segment, so rotation and retirement happen quickly.
+/// A ~900-byte event body (each batch takes a 4 KiB block of a small test segment, so rotation and retirement
+/// happen quickly).
 let paddedBody = "{\"pad\":\"\(String(repeating: "p", count: 900))\"}"
 
 extension EventStore {
@@ -58,6 +59,14 @@ extension EventStore {
                 id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
                 receivedAtMillis: millis, body: Array(body.utf8), sinks: sinks
             ) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Marks `events` delivered to `sink` in one batch, awaiting durability.
+    func markAll(_ events: some Sequence<StoredEvent>, _ sink: String = "file") async -> StorageError? {
+        let marks = events.map { (sequence: $0.sequence, sink: sink, position: SinkPosition?.none) }
+        return await withCheckedContinuation { continuation in
+            markDelivered(marks) { continuation.resume(returning: $0) }
         }
     }
 

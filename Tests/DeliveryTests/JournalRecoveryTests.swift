@@ -1,0 +1,302 @@
+import Dispatch
+import Foundation
+import Glibc
+import Testing
+
+@testable import Delivery
+
+/// Recovery after damage inside the journal: every valid record is kept, the damage is reported and set aside, and
+/// a torn tail of an unacknowledged batch stays a quiet cut.
+@Suite struct JournalRecoveryTests {
+    /// Accepts `ids` as one batch (the store's queue is held until all are queued).
+    private func acceptBatch(_ store: EventStore, _ ids: [String]) -> [AcceptOutcome] {
+        let gate = DispatchSemaphore(value: 0)
+        store.queue.async { gate.wait() }
+        let done = DispatchGroup()
+        let outcomes = KeyedOutcomes()
+        for id in ids {
+            done.enter()
+            store.accept(
+                id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment", receivedAtMillis: now(),
+                body: Array("{\"id\":\"\(id)\"}".utf8), sinks: ["file"]
+            ) { outcome in
+                outcomes.append(id, outcome)
+                done.leave()
+            }
+        }
+        gate.signal()
+        done.wait()
+        return ids.map { outcomes.outcome(of: $0)! }
+    }
+
+    private func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private func bytes(_ path: String) throws -> [UInt8] {
+        try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Flips one byte inside the (only) record holding `marker` in one of the segments; returns the segment path.
+    @discardableResult
+    private func flipByte(in directory: String, inside marker: String, at delta: Int = 2) throws -> String {
+        for segment in try segmentPaths(directory) {
+            var content = try bytes(segment)
+            guard let start = content.firstRange(of: Array(marker.utf8))?.lowerBound else { continue }
+            content[start + delta] ^= 0x5A
+            try Data(content).write(to: URL(fileURLWithPath: segment))
+            return segment
+        }
+        throw StorageError(.corrupt, call: "test", detail: "\(marker) not found")
+    }
+
+    private func asideCopies(_ directory: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory + "/corrupt")) ?? []
+    }
+
+    @Test(arguments: [false, true])
+    func byteFlippedInsideOneRecordMidSegmentLosesNothingElse(preallocate: Bool) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let options = testOptions(segmentSize: 1 << 20, preallocate: preallocate)
+        var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        var ids: [String] = []
+        for number in 0..<4 {
+            ids.append("single-\(number)")
+            #expect(await store.accept(id: ids.last!).storedEvent != nil)
+        }
+        let batch = (0..<7).map { "batched-\($0)" }  // back to back in one write
+        #expect(acceptBatch(store, batch).allSatisfy { $0.storedEvent != nil })
+        ids += batch
+        for number in 4..<8 {
+            ids.append("single-\(number)")
+            #expect(await store.accept(id: ids.last!).storedEvent != nil)
+        }
+        store.close()
+        let segment = try flipByte(in: dir.path, inside: "batched-3")
+        let damagedBefore = try bytes(segment)
+
+        store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        let pending = try store.pendingDeliveries()
+        #expect(pending.map(\.event.id) == ids.filter { $0 != "batched-3" }, "each other event once, in order")
+        #expect(store.journal.corruptRecords == 1)
+        let copies = asideCopies(dir.path)
+        #expect(copies.count == 1)
+        #expect(try bytes(dir.path + "/corrupt/" + copies[0]) == damagedBefore, "the damaged segment set aside")
+        let next = try #require(await store.accept(id: "after").storedEvent)
+        #expect(next.sequence > 16, "no sequence number handed out again (batched-3 had 8)")
+        #expect(await store.markAll(pending.map(\.event)) == nil)
+        store.close()
+
+        store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        #expect(try store.pendingDeliveries().map(\.event.id) == ["after"], "delivered once: nothing owed twice")
+        #expect(asideCopies(dir.path).count == 1, "a restart does not copy the same damage again")
+        store.close()
+    }
+
+    @Test func damageInAnOlderSegmentKeepsItsLaterRecordsAndTheCopySurvivesRetirement() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let options = testOptions(segmentSize: 16 << 10)
+        var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        let events = try await store.acceptPadded(12)
+        store.close()
+        let segments = try segmentPaths(dir.path)
+        #expect(segments.count >= 4)
+        let damaged = try flipByte(in: dir.path, inside: "evt-4", at: 1)
+        #expect(damaged == segments[1], "the middle record of the second segment")
+
+        store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        let pending = try store.pendingDeliveries()
+        #expect(pending.map(\.event.id) == events.map(\.id).filter { $0 != "evt-4" })
+        #expect(store.journal.corruptRecords == 1)
+        #expect(try segmentPaths(dir.path) == segments, "no segment with valid records is deleted")
+        #expect(await store.markAll(pending.map(\.event)) == nil)
+        #expect(store.statistics.segments <= 2, "delivered segments, the damaged one too, are retired")
+        #expect(asideCopies(dir.path).count == 1, "the copy outlives retirement")
+        store.close()
+    }
+
+    @Test func badFirstFrameKeepsTheRecordsAfterIt() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        let events = try await store.acceptPadded(3)
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).first)
+        var content = try bytes(segment)
+        content[10] ^= 0xFF  // inside the checkpoint's payload
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+
+        store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(try store.pendingDeliveries().map(\.event) == events)
+        #expect(store.journal.corruptRecords == 1)
+        #expect(try #require(await store.accept(id: "next").storedEvent).sequence > 3)
+        store.close()
+    }
+
+    @Test func lastEventDamagedBeforeItsPaddingIsReportedAndItsSequenceNotReused() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(await store.accept(id: "first").storedEvent?.sequence == 1)
+        #expect(await store.accept(id: "last-one").storedEvent?.sequence == 2)
+        store.close()
+        try flipByte(in: dir.path, inside: "last-one")
+
+        store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(try store.pendingDeliveries().map(\.event.id) == ["first"])
+        #expect(store.journal.corruptRecords == 1, "the padding after it shows it was not a torn tail")
+        #expect(try #require(await store.accept(id: "new").storedEvent).sequence > 2)
+        store.close()
+    }
+
+    @Test func tornTailOfAnUnacknowledgedBatchIsAQuietCut() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(await store.accept(id: "a").storedEvent != nil)
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).last)
+        var content = try bytes(segment)
+        #expect(content.count % 4096 == 0)
+        // The first 60 bytes of a real frame, written at the next batch's place: a torn unacknowledged write.
+        let frame = try JournalRecord.event(
+            StoredEvent(sequence: 2, id: "torn", type: "t", endpoint: "/e", receivedAtMillis: 0, body: Array(repeating: 1, count: 300)),
+            sinks: ["file"]
+        ).frame()
+        content += frame.prefix(60)
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+
+        store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(try store.pendingDeliveries().map(\.event.id) == ["a"])
+        #expect(store.journal.corruptRecords == 0)
+        #expect(asideCopies(dir.path).isEmpty)
+        #expect(await store.accept(id: "torn").storedEvent?.sequence == 2, "never acknowledged: not a duplicate")
+        store.close()
+    }
+
+    @Test func everyBatchStartsOnAFreshBlock() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        for preallocate in [false, true] {
+            let path = dir.path + "/\(preallocate)"
+            let store = try EventStore(
+                directory: path, options: testOptions(segmentSize: 1 << 20, preallocate: preallocate),
+                logger: testLogger)
+            #expect(await store.accept(id: "one").storedEvent != nil)
+            #expect(acceptBatch(store, ["two", "three", "four"]).allSatisfy { $0.storedEvent != nil })
+            #expect(await store.mark(1, "file") == nil)
+            #expect(await store.accept(id: "five", body: paddedBody + paddedBody + paddedBody + paddedBody + paddedBody).storedEvent != nil)
+            #expect(await store.accept(id: "six").storedEvent != nil)
+            store.close()
+            let content = try bytes(try #require(try segmentPaths(path).last))
+            var writes: [Int] = []  // where each write (checkpoint or batch) starts: after a padding frame
+            var offset = 0
+            var startOfWrite = true
+            try content.withUnsafeBytes { raw in
+                while offset < raw.count {
+                    switch JournalFrame.check(raw, at: offset) {
+                    case .record(_, let length):
+                        if startOfWrite { writes.append(offset) }
+                        startOfWrite = false
+                        offset += length
+                    case .padding(let length):
+                        offset += length
+                        startOfWrite = true
+                        #expect(offset % 4096 == 0, "padding ends on a block boundary")
+                    case .invalid, .undecodable:
+                        #expect(JournalFrame.firstNonZero(raw, from: offset) == nil, "only zeros after the end")
+                        offset = raw.count
+                    }
+                }
+            }
+            #expect(writes.count == 6, "checkpoint, 3 event batches, 1 mark batch, the large batch, the last one")
+            #expect(writes.allSatisfy { $0 % 4096 == 0 })
+            #expect(writes.last! >= 5 * 4096, "the large batch took more than one block")
+        }
+    }
+
+    @Test func journalWrittenWithoutPaddingStillReplaysAndIsNotAppendedTo() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        var legacy = try JournalRecord.checkpoint(nextSequence: 1, positions: [:]).frame()
+        var events: [StoredEvent] = []
+        for sequence in UInt64(1)...3 {
+            let event = StoredEvent(
+                sequence: sequence, id: "old-\(sequence)", type: "t", endpoint: "/e", receivedAtMillis: now(),
+                body: Array("{}".utf8))
+            events.append(event)
+            try JournalRecord.event(event, sinks: ["file"]).frame(into: &legacy)
+        }
+        try JournalRecord.delivered(sequence: 2, sink: "file", position: nil).frame(into: &legacy)
+        let path = dir.path + "/segment-000000000001.log"
+        try Data(legacy).write(to: URL(fileURLWithPath: path))
+
+        let store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(try store.pendingDeliveries().map(\.event) == [events[0], events[2]])
+        #expect(store.journal.corruptRecords == 0)
+        #expect(await store.accept(id: "new").storedEvent?.sequence == 4)
+        #expect(try bytes(path) == legacy, "acknowledged unaligned bytes are never written again")
+        #expect(try segmentPaths(dir.path).count == 2, "appends went to a new, aligned segment")
+        store.close()
+    }
+
+    @Test func recordKindOfANewerVersionRefusesToOpenAndCutsNothing() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(await store.accept(id: "a").storedEvent != nil)
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).last)
+        var content = try bytes(segment)
+        let payload: [UInt8] = [42, 1, 2, 3]  // kind 42 with a valid checksum
+        withUnsafeBytes(of: UInt32(payload.count).littleEndian) { content.append(contentsOf: $0) }
+        withUnsafeBytes(of: CRC32.checksum(payload).littleEndian) { content.append(contentsOf: $0) }
+        content += payload
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+
+        #expect {
+            try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        } throws: { error in
+            (error as? StorageError)?.code == .corrupt && "\(error)".contains("kind 42")
+        }
+        #expect(try bytes(segment) == content, "nothing was cut")
+    }
+
+    @Test func journalThatCannotBeCutBackIsADeadEnd() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let faults = SyscallFaults()
+        var options = testOptions()
+        options.faults = faults
+        let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        let reported = KeyedOutcomes()
+        store.onDeadEnd { error in reported.append("dead-end", .failed(error)) }
+        #expect(await store.accept(id: "a").storedEvent != nil)
+        #expect(store.deadEnd == nil)
+        faults.fail("fdatasync", errno: EIO, times: 2)  // the batch's sync, then the undo's sync
+        #expect(await store.accept(id: "b").failure?.errnoValue == EIO)
+        faults.clear()
+        #expect(await store.accept(id: "c").failure?.code == .unavailable)
+        #expect(store.deadEnd?.code == .unavailable)
+        #expect(reported.outcome(of: "dead-end")?.failure?.code == .unavailable, "reported once, to the handler")
+        let late = KeyedOutcomes()
+        store.onDeadEnd { error in late.append("late", .failed(error)) }
+        #expect(late.outcome(of: "late") != nil, "a handler set afterwards learns it at once")
+        store.close()
+    }
+}
+
+/// Outcomes collected from completion handlers on other threads.
+final class KeyedOutcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [String: AcceptOutcome] = [:]
+
+    func append(_ key: String, _ outcome: AcceptOutcome) {
+        lock.withLock { outcomes[key] = outcome }
+    }
+
+    func outcome(of key: String) -> AcceptOutcome? {
+        lock.withLock { outcomes[key] }
+    }
+}
