@@ -9,8 +9,11 @@ import VippsCrypto
 
 /// The dead-letter folder, `<state_dir>/dead-letters/`: one JSON file per (event, sink), written durably.
 ///
-/// File names are `<journal sequence, 20 digits>-<sink>.json`, so listing order is arrival order; a sink name with
-/// characters outside `A-Z a-z 0-9 . _ -` is replaced by a safe form plus a short hash. Names given back to
+/// File names are `<journal sequence, 20 digits>-<8 hex digits of the event id's SHA-256>-<sink>.json`, so listing
+/// order is arrival order and two events never share a name even when sequence numbers start again (a journal
+/// reset); a sink name with characters outside `A-Z a-z 0-9 . _ -` is replaced by a safe form plus a short hash.
+/// A file is never overwritten by another event's dead letter: the final name is created with `link(2)`, which fails
+/// rather than replace. Names given back to
 /// `load` / `remove` must have that shape (letters, digits, `.`, `_`, `-`, ending in `.json`, not starting with
 /// `.`): a user-supplied name cannot reach outside the folder. Files are mode 0600 (they hold payment data).
 public final class DeadLetterStore: Sendable {
@@ -24,21 +27,25 @@ public final class DeadLetterStore: Sendable {
     /// - Throws: `DeadLetterError.systemCall` when the folder cannot be created.
     public init(stateDirectory: String) throws(DeadLetterError) {
         directory = stateDirectory.hasSuffix("/") ? "\(stateDirectory)dead-letters" : "\(stateDirectory)/dead-letters"
-        for path in [stateDirectory, directory] where mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw .systemCall("mkdir", path: path, errno: errno)
+        do {
+            try Syscall.makeDirectories(directory)  // syncs the parent of each directory it creates
+        } catch {
+            let storage = error as? StorageError
+            throw .systemCall(storage?.call ?? "mkdir", path: storage?.detail ?? directory, errno: storage?.errnoValue ?? EIO)
         }
-        try Self.syncDirectory(stateDirectory)
     }
 
-    /// The file name of the dead letter of `sequence` for `sink`.
-    public static func fileName(sequence: UInt64, sink: String) -> String {
+    /// The file name of the dead letter of event `eventID` (journal sequence `sequence`) for `sink`; `attempt` above
+    /// 1 adds a suffix, used when the name is taken by another event's dead letter.
+    public static func fileName(sequence: UInt64, sink: String, eventID: String, attempt: Int = 1) -> String {
         let digits = String(sequence)
         let padded = String(repeating: "0", count: max(0, 20 - digits.count)) + digits
         var safe = String(sink.unicodeScalars.map { isSafe($0) ? Character($0) : "_" }.prefix(64))
         if safe != sink || safe.hasPrefix(".") {
             safe = "\(safe)-\(Digest.hex(Digest.sha256(Array(sink.utf8)).prefix(4)))"
         }
-        return "\(padded)-\(safe).json"
+        let event = Digest.hex(Digest.sha256(Array(eventID.utf8)).prefix(4))
+        return "\(padded)-\(event)-\(safe)\(attempt > 1 ? "-\(attempt)" : "").json"
     }
 
     /// True when `name` could be a file of this store.
@@ -47,12 +54,13 @@ public final class DeadLetterStore: Sendable {
             && name.unicodeScalars.allSatisfy(isSafe)
     }
 
-    /// Writes `letter` durably (temp file, fsync, rename, fsync of the folder), replacing an earlier one of the
-    /// same event and sink.
+    /// Writes `letter` durably (temp file, fsync, `link` to the final name, fsync of the folder), replacing an
+    /// earlier one of the same event and sink; a name taken by another event's dead letter is never overwritten
+    /// (the next free suffixed name is used).
     /// - Returns: The file name.
     @discardableResult
     public func write(_ letter: DeadLetter) throws(DeadLetterError) -> String {
-        let name = Self.fileName(sequence: letter.event.sequence, sink: letter.sink)
+        var name = Self.fileName(sequence: letter.event.sequence, sink: letter.sink, eventID: letter.event.id)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let bytes: [UInt8]
@@ -73,10 +81,22 @@ public final class DeadLetterStore: Sendable {
             _ = unlink(temporary)
             throw error
         }
-        guard rename(temporary, "\(directory)/\(name)") == 0 else {
-            let code = errno
-            _ = unlink(temporary)
-            throw .systemCall("rename", path: temporary, errno: code)
+        defer { _ = unlink(temporary) }
+        var attempt = 1
+        while link(temporary, "\(directory)/\(name)") != 0 {
+            guard errno == EEXIST, attempt < 1000 else {
+                throw .systemCall("link", path: "\(directory)/\(name)", errno: errno)
+            }
+            if let existing = try? load(name), existing.event.id == letter.event.id, existing.sink == letter.sink {
+                // The same event and sink: the newer record replaces it.
+                guard rename(temporary, "\(directory)/\(name)") == 0 else {
+                    throw .systemCall("rename", path: temporary, errno: errno)
+                }
+                break
+            }
+            attempt += 1
+            name = Self.fileName(
+                sequence: letter.event.sequence, sink: letter.sink, eventID: letter.event.id, attempt: attempt)
         }
         try Self.syncDirectory(directory)
         return name
@@ -160,9 +180,11 @@ public final class DeadLetterStore: Sendable {
     }
 
     private static func syncDirectory(_ path: String) throws(DeadLetterError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .systemCall("open", path: path, errno: errno) }
-        defer { _ = close(fd) }
-        guard fsync(fd) == 0 else { throw .systemCall("fsync", path: path, errno: errno) }
+        do {
+            try Syscall.syncDirectory(path)
+        } catch {
+            let storage = error as? StorageError
+            throw .systemCall(storage?.call ?? "fsync", path: path, errno: storage?.errnoValue ?? EIO)
+        }
     }
 }

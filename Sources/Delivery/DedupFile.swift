@@ -26,7 +26,7 @@ final class DedupFile {
         self.directory = directory
         self.path = directory + "/dedup.log"
         self.faults = faults
-        file = try SyscallFile(path: path, flags: O_RDWR | O_CREAT | O_APPEND, faults: faults)
+        file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, faults: faults)
         let size = try file.size()
         let whole = size / UInt64(Self.entrySize) * UInt64(Self.entrySize)
         if whole != size { try file.truncate(to: whole) }

@@ -8,6 +8,13 @@ struct DedupIndex {
     private var times: [DedupKey: Int64] = [:]
     private var order: [(key: DedupKey, millis: Int64)] = []
     private var head = 0
+    /// The retention floor given to the last ``evict(before:)``: entries at or after it are still needed.
+    private var floor = Int64.min
+    /// Entries dropped for room (capacity reached) while still within the retention: a redelivery of one of them
+    /// would be accepted again.
+    private(set) var earlyEvictions = 0
+    /// Acceptance time of the newest entry counted in ``earlyEvictions``.
+    private(set) var newestEarlyEvictionMillis: Int64?
 
     /// Creates an empty index holding at most `capacity` entries.
     ///
@@ -35,16 +42,25 @@ struct DedupIndex {
         times[key] != nil
     }
 
-    /// Adds `key` accepted at `millis`; no effect when present. Drops the oldest entry beyond the capacity.
+    /// Adds `key` accepted at `millis`; no effect when present. Drops the oldest entry beyond the capacity (counted
+    /// in ``earlyEvictions`` when still within the retention).
     mutating func insert(_ key: DedupKey, millis: Int64) {
         guard times[key] == nil else { return }
         times[key] = millis
         order.append((key, millis))
-        while times.count > capacity { dropOldest() }
+        while times.count > capacity {
+            let dropped = order[head].millis
+            if dropped >= floor {
+                earlyEvictions += 1
+                newestEarlyEvictionMillis = max(newestEarlyEvictionMillis ?? dropped, dropped)
+            }
+            dropOldest()
+        }
     }
 
-    /// Drops entries accepted before `millis`.
+    /// Drops entries accepted before `millis` (the retention floor).
     mutating func evict(before millis: Int64) {
+        floor = max(floor, millis)
         while head < order.count && order[head].millis < millis { dropOldest() }
     }
 

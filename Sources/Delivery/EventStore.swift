@@ -37,6 +37,8 @@ public final class EventStore: @unchecked Sendable {
         public var preparedRotations: Int
         /// Segment rotations that started a plain segment because none was prepared in time.
         public var plainRotations: Int
+        /// Ids dropped from deduplication for room while still within the retention.
+        public var dedupEvictionsWithinRetention = 0
     }
 
     /// One delivered mark of a batch: event `sequence` went to `sink`, which then stood at `position` (file sinks).
@@ -78,6 +80,10 @@ public final class EventStore: @unchecked Sendable {
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
     private let inbox = CoalescingInbox<Request>()
     private var appendedEvents = 0
+    /// Early dedup evictions already counted, already logged, and when the last log line was written (uptime ns).
+    private var reportedEarlyEvictions = 0
+    private var loggedEarlyEvictions = 0
+    private var lastEarlyEvictionLog: UInt64?
     /// Told when the journal reaches a dead end (see ``onDeadEnd(_:)``).
     private var deadEndHandler: (@Sendable (StorageError) -> Void)?
 
@@ -86,6 +92,7 @@ public final class EventStore: @unchecked Sendable {
     private let dedupHits = Counter(label: "vipps_webhookd_dedup_hits_total")
     private let batchSize = Recorder(label: "vipps_webhookd_journal_batch_size")
     private let corruptCounter = Counter(label: "vipps_webhookd_journal_corrupt_records_total")
+    private let earlyEvictionCounter = Counter(label: "vipps_webhookd_dedup_evictions_within_retention_total")
 
     /// Opens (creating) the store in `directory`: replays the journal, recovers a torn tail, loads the dedup file.
     /// - Throws: ``StorageError`` when the directory or its files cannot be read or created.
@@ -94,6 +101,7 @@ public final class EventStore: @unchecked Sendable {
         self.logger = logger
         let notBefore = options.now() - options.dedupRetentionSeconds * 1000
         var index = DedupIndex(capacity: options.dedupCapacity)
+        index.evict(before: notBefore)  // sets the retention floor, so evictions for room are told apart
         try Syscall.makeDirectories(directory)
         dedupFile = try DedupFile(
             directory: directory, faults: options.faults, loadingInto: &index, notBefore: notBefore)
@@ -145,6 +153,7 @@ public final class EventStore: @unchecked Sendable {
                 "corrupt_records": "\(journal.corruptRecords)",
             ])
         journal.onBroken = { [weak self] error in self?.reachedDeadEnd(error) }
+        reportEarlyEvictions()
         queue.sync { retireCompletedSegments() }
     }
 
@@ -160,6 +169,31 @@ public final class EventStore: @unchecked Sendable {
     /// Why the journal can no longer be written or cut back, or nil while it works.
     public var deadEnd: StorageError? {
         queue.sync { journal.broken == nil || closed ? nil : journal.broken }
+    }
+
+    /// Counts ids dropped from the dedup index for room while still within the retention, and logs them at most
+    /// once a minute (a redelivery of such an id would be accepted and delivered again); on `queue` or in `init`.
+    private func reportEarlyEvictions() {
+        let evicted = index.earlyEvictions - reportedEarlyEvictions
+        guard evicted > 0 else { return }
+        earlyEvictionCounter.increment(by: evicted)
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard lastEarlyEvictionLog.map({ now - $0 >= 60_000_000_000 }) ?? true else { return }
+        let ageSeconds = index.newestEarlyEvictionMillis.map { (options.now() - $0) / 1000 } ?? 0
+        logger.warning(
+            """
+            dedup capacity reached: ids younger than the retention were forgotten; a redelivery of one of them \
+            would be accepted again (raise dedup_max_ids if memory allows)
+            """,
+            metadata: [
+                "evicted_since_last_line": "\(index.earlyEvictions - loggedEarlyEvictions)",
+                "evicted_total": "\(index.earlyEvictions)", "capacity": "\(index.capacity)",
+                "newest_evicted_age_seconds": "\(ageSeconds)",
+                "retention_seconds": "\(options.dedupRetentionSeconds)",
+            ])
+        lastEarlyEvictionLog = now
+        loggedEarlyEvictions = index.earlyEvictions
+        reportedEarlyEvictions = index.earlyEvictions
     }
 
     /// Reports the journal's dead end once; on `queue`.
@@ -240,7 +274,7 @@ public final class EventStore: @unchecked Sendable {
             Statistics(
                 appendedEvents: appendedEvents, syncs: journal.syncCount, dedupEntries: index.count,
                 segments: journal.segments.count, preparedRotations: journal.preparedRotations,
-                plainRotations: journal.plainRotations)
+                plainRotations: journal.plainRotations, dedupEvictionsWithinRetention: index.earlyEvictions)
         }
     }
 
@@ -377,6 +411,7 @@ public final class EventStore: @unchecked Sendable {
             ledger.markDelivered(sequence: mark.sequence, sink: mark.sink, position: mark.position)
         }
         index.evict(before: notBefore)
+        reportEarlyEvictions()
         for entry in stored {
             entry.completion(.stored(entry.event))
             for follower in followers[entry.key] ?? [] {

@@ -34,7 +34,7 @@ public final class FileSink: @unchecked Sendable {
         self.mode = mode
         self.faults = faults
         self.logger = logger
-        file = try SyscallFile(path: path, flags: O_RDWR | O_APPEND | O_CREAT, mode: mode, faults: faults)
+        file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
         alreadyWritten = []
         guard !pendingIDs.isEmpty else { return }
         do {
@@ -90,11 +90,12 @@ public final class FileSink: @unchecked Sendable {
         }
     }
 
-    /// Closes the file and opens `path` anew (after logrotate moved it), creating it with the configured mode.
+    /// Closes the file and opens `path` anew (after logrotate moved it), creating it with the configured mode (and
+    /// syncing its directory entry).
     public func reopen() throws {
         try lock.withLock {
-            let replacement = try SyscallFile(
-                path: path, flags: O_RDWR | O_APPEND | O_CREAT, mode: mode, faults: faults)
+            let replacement = try SyscallFile.openCreating(
+                path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
             file.close()
             file = replacement
         }

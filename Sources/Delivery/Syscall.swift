@@ -19,22 +19,33 @@ enum Syscall {
         try retrying("open", detail: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
-    /// Makes a directory (and its parents) unless it exists.
+    /// Makes a directory (and its parents) unless it exists; syncs the parent of each directory it creates, so the
+    /// new entries survive a power cut.
     static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
+            let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+            if mkdir(prefix, mode) == 0 {
+                try syncDirectory(parent)
+            } else if errno != EEXIST {
                 throw StorageError.fromErrno("mkdir", detail: prefix)
             }
         }
     }
 
-    /// `fsync(2)` of a directory, making entries created, renamed or removed in it durable.
+    /// `fsync(2)` of a directory, making entries created, renamed or removed in it durable. The one directory sync
+    /// of the Delivery module.
     static func syncDirectory(_ path: String) throws {
         let fd = try open(path, flags: O_RDONLY | O_DIRECTORY)
         defer { Glibc.close(fd) }
         try retrying("fsync", detail: path) { Glibc.fsync(fd) }
+    }
+
+    /// The directory holding `path` (`.` for a bare name).
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// `unlink(2)`; a missing file is not an error.

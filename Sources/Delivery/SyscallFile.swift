@@ -19,6 +19,25 @@ struct SyscallFile {
         self.faults = faults
     }
 
+    /// Opens `path` with `flags`, creating it with `mode` when missing; a file it created has its directory entry
+    /// synced (parent directory `fsync`) before this returns, so the name survives a power cut.
+    static func openCreating(path: String, flags: Int32, mode: mode_t = 0o600, faults: SyscallFaults?) throws
+        -> SyscallFile
+    {
+        do {
+            let created = try SyscallFile(path: path, flags: flags | O_CREAT | O_EXCL, mode: mode, faults: faults)
+            do {
+                try Syscall.syncDirectory(Syscall.parentDirectory(of: path))
+            } catch {
+                created.close()
+                throw error
+            }
+            return created
+        } catch let error as StorageError where error.errnoValue == EEXIST {
+            return try SyscallFile(path: path, flags: flags, mode: mode, faults: faults)
+        }
+    }
+
     /// Renames the file to `newPath` (`rename(2)`); the returned value carries the new path and `faults`.
     func renamed(to newPath: String, faults: SyscallFaults?) throws -> SyscallFile {
         try Syscall.rename(path, newPath)

@@ -31,7 +31,8 @@ struct DeadLetterTests {
         let store = try DeadLetterStore(stateDirectory: "\(dir)/state")
         let second = try store.write(Self.letter(sequence: 12))
         let first = try store.write(Self.letter(sequence: 3))
-        #expect(first == "00000000000000000003-fulfil.json")
+        #expect(first.hasPrefix("00000000000000000003-") && first.hasSuffix("-fulfil.json"))
+        #expect(first.count == "00000000000000000003-12345678-fulfil.json".count, "8 hex digits of the event id's hash")
         #expect(try store.list() == [first, second])
         #expect(try store.load(first) == Self.letter(sequence: 3))
 
@@ -51,6 +52,41 @@ struct DeadLetterTests {
         #expect(throws: DeadLetterError.notFound(first)) { try store.load(first) }
     }
 
+    @Test("after sequence numbers start again, another event's dead letter is never overwritten")
+    func namesNeverCollide() throws {
+        let dir = try ExecTestSupport.makeDirectory()
+        defer { ExecTestSupport.removeDirectory(dir) }
+        let store = try DeadLetterStore(stateDirectory: dir)
+        let old = Self.letter(sequence: 7)
+        var reused = Self.letter(sequence: 7)  // same sequence and sink, another event (journal reset)
+        reused.event.id = "evt-after-reset"
+        let first = try store.write(old)
+        let second = try store.write(reused)
+        #expect(first != second)
+        #expect(try store.load(first) == old)
+        #expect(try store.load(second) == reused)
+        #expect(try store.list().count == 2)
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: store.directory)).contains { $0.hasPrefix(".") })
+    }
+
+    @Test("a name taken by another event's dead letter gets a suffix instead of replacing it")
+    func takenNameIsNotReplaced() throws {
+        let dir = try ExecTestSupport.makeDirectory()
+        defer { ExecTestSupport.removeDirectory(dir) }
+        let store = try DeadLetterStore(stateDirectory: dir)
+        let letter = Self.letter(sequence: 9)
+        let name = DeadLetterStore.fileName(sequence: 9, sink: "fulfil", eventID: letter.event.id)
+        var squatter = Self.letter(sequence: 9)
+        squatter.event.id = "someone-else"
+        let squatterName = try store.write(squatter)
+        // Put the other event's letter under this event's name, as a hash collision would.
+        #expect(rename("\(store.directory)/\(squatterName)", "\(store.directory)/\(name)") == 0)
+        let written = try store.write(letter)
+        #expect(written == DeadLetterStore.fileName(sequence: 9, sink: "fulfil", eventID: letter.event.id, attempt: 2))
+        #expect(try store.load(name).event.id == "someone-else")
+        #expect(try store.load(written) == letter)
+    }
+
     @Test("names from users cannot leave the folder; unsafe sink names are made safe")
     func safeNames() throws {
         let dir = try ExecTestSupport.makeDirectory()
@@ -60,10 +96,10 @@ struct DeadLetterTests {
             #expect(throws: DeadLetterError.invalidName(bad)) { try store.load(bad) }
             #expect(throws: DeadLetterError.invalidName(bad)) { try store.remove(bad) }
         }
-        let name = DeadLetterStore.fileName(sequence: 1, sink: "../../etc/x y")
+        let name = DeadLetterStore.fileName(sequence: 1, sink: "../../etc/x y", eventID: "evt-1")
         #expect(DeadLetterStore.isValidName(name))
         #expect(!name.contains("/"))
-        #expect(name != DeadLetterStore.fileName(sequence: 1, sink: ".._.._etc_x_y"))
+        #expect(name != DeadLetterStore.fileName(sequence: 1, sink: ".._.._etc_x_y", eventID: "evt-1"))
         let written = try store.write(Self.letter(sequence: 1, sink: "../../etc/x y"))
         #expect(written == name)
         #expect(try store.load(name).sink == "../../etc/x y")

@@ -76,6 +76,7 @@ import Testing
             _ = await store.accept(id: "evt-\(number)", receivedAtMillis: clock.millis)
         }
         #expect(store.statistics.dedupEntries == 3)
+        #expect(store.statistics.dedupEvictionsWithinRetention == 1, "evt-0 was dropped for room, not for age")
         let again = await store.accept(id: "evt-0", receivedAtMillis: clock.millis)
         #expect(again.storedEvent != nil, "dropped beyond cap")
         #expect(await store.accept(id: "evt-3", receivedAtMillis: clock.millis) == .duplicate)
@@ -84,6 +85,7 @@ import Testing
         clock.millis += 7 * 24 * 3600 * 1000 + 1
         store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         #expect(store.statistics.dedupEntries == 0, "older than the retention")
+        #expect(store.statistics.dedupEvictionsWithinRetention == 0, "dropped for age, not counted")
         #expect(await store.accept(id: "evt-3", receivedAtMillis: clock.millis).storedEvent != nil)
         store.close()
     }

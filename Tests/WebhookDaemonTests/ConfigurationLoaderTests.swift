@@ -103,6 +103,29 @@ struct ConfigurationLoaderTests {
         #expect(configuration.endpoints[0].signedTarget == nil)
     }
 
+    @Test("a dedup cap whose memory would not fit the unit's MemoryMax is an error, one that fits is not")
+    func dedupCapWithinMemoryMax() {
+        func config(_ ids: Int) -> String {
+            """
+            dedup_max_ids: \(ids)
+            endpoints:
+              - path: "/vipps"
+                secret_file: "\(directory)/epayment.secret"
+                routes: [{ events: ["*"], sinks: ["f"] }]
+            sinks:
+              f: { file: "/tmp/f.jsonl" }
+            """
+        }
+        let fits = load(config(6_000_000))
+        #expect(fits.problems.isEmpty)
+        #expect(fits.configuration?.dedupMaxIDs == 6_000_000)
+        let tooMany = load(config(6_000_001))
+        #expect(tooMany.configuration == nil)
+        #expect(tooMany.problems.map(\.description).contains {
+            $0.hasPrefix("test.yaml:1: dedup_max_ids:") && $0.contains("MemoryMax=1G")
+        })
+    }
+
     @Test("every problem is reported with its line and key path, not just the first")
     func manyProblems() {
         let result = load("""

@@ -15,6 +15,11 @@ struct ConfigurationReader {
 
     static let reservedPaths: Set<String> = ["/healthz", "/metrics"]
 
+    /// Most `dedup_max_ids` the shipped unit's `MemoryMax=1G` holds: the dedup index measured 87 bytes per id
+    /// (`DedupIndex`, 1–4 million random ids), and it may take half the limit (its table is briefly twice as large
+    /// while it grows; the journal, HTTP buffers and hooks need the rest).
+    static let dedupIDsWithinMemoryMax = 6_000_000
+
     mutating func problem(_ keyPath: String, _ node: Node?, _ message: String) {
         problems.append(ConfigurationProblem(file: file, line: node?.mark.map { $0.line }, keyPath: keyPath,
                                              message: message))
@@ -60,6 +65,11 @@ struct ConfigurationReader {
                 configuration.maxBodyBytes = integer(value, at: key, in: 1...(64 << 20)) ?? configuration.maxBodyBytes
             case "dedup_max_ids":
                 configuration.dedupMaxIDs = integer(value, at: key, in: 1000...50_000_000) ?? configuration.dedupMaxIDs
+                if configuration.dedupMaxIDs > Self.dedupIDsWithinMemoryMax {
+                    problem(key, value, "\(configuration.dedupMaxIDs) ids need about "
+                        + "\(configuration.dedupMaxIDs * 87 >> 20) MiB (87 bytes each) and do not fit the service's "
+                        + "MemoryMax=1G (systemd/vipps-webhookd.service); at most \(Self.dedupIDsWithinMemoryMax)")
+                }
             case "server": configuration.server = readServer(value)
             case "log": configuration.log = readLog(value)
             case "endpoints": endpointsNode = value

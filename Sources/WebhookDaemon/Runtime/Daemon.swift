@@ -46,8 +46,7 @@ final class Daemon: @unchecked Sendable {
     func start() throws {
         signal(SIGPIPE, SIG_IGN)
         let stateDirectory = configuration.stateDirectory
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o750])
+        try DurableDirectory.create(stateDirectory, mode: 0o750)
         var storeOptions = EventStoreOptions()
         storeOptions.dedupCapacity = configuration.dedupMaxIDs
         storeOptions.asideDirectory = stateDirectory + "/corrupt"
