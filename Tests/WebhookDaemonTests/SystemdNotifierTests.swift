@@ -131,6 +131,34 @@ struct SystemdNotifierTests {
             #expect(try receiver.receive() == "WATCHDOG=1\n")
         }
     }
+
+    @Test("stops pinging while the daemon is not healthy, so systemd restarts it")
+    func watchdogStopsWhenUnhealthy() throws {
+        let receiver = try DatagramReceiver(.path)
+        let notifier = try SystemdNotifier(
+            environment: ["NOTIFY_SOCKET": receiver.notifySocket, "WATCHDOG_USEC": "100000"],
+            processID: 42
+        )
+        let healthy = HealthFlag()
+        let started = notifier.startWatchdog(queue: DispatchQueue(label: "watchdog-test"), isHealthy: { healthy.value })
+        let watchdog = try #require(started)
+        defer { watchdog.cancel() }
+        #expect(try receiver.receive() == "WATCHDOG=1\n")
+        healthy.value = false
+        while (try? receiver.receive(timeoutMilliseconds: 10)) != nil {}  // a ping already in flight
+        #expect(throws: TestFailure.self, "no ping for four periods") { try receiver.receive(timeoutMilliseconds: 200) }
+    }
+}
+
+/// A flag shared with the watchdog timer's queue.
+private final class HealthFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = true
+
+    var value: Bool {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }
 
 /// A bound AF_UNIX datagram socket standing in for systemd's notify socket.
