@@ -4,7 +4,7 @@
 #   scripts/reliability.sh           # default: 10 crash rounds, 60 s per fuzz target       (~6 min on 2 cores)
 #   scripts/reliability.sh --short   # CI: 3 crash rounds, 30 s per fuzz target              (< 5 min on 2 cores)
 #   scripts/reliability.sh --long    # default + 600 s per fuzz target + a 10-minute steady-load run (~35 min)
-#   ONLY="crash disk" scripts/reliability.sh --short   # a subset: crash disk sink hostile fuzz long
+#   ONLY="crash disk" scripts/reliability.sh --short   # a subset: crash disk sink corrupt hostile fuzz long
 #
 # Builds the daemon in release mode, then per check starts it on 127.0.0.1:$PORT [18095] with its own config and state
 # dir under a temp dir, loads it with scripts/reliability/loadgen.py (unique signed events; every webhook-id answered
@@ -33,7 +33,7 @@ case $form in
   default) ROUNDS=${ROUNDS:-10} FUZZ_SECONDS=${FUZZ_SECONDS:-60} ;;
   long) ROUNDS=${ROUNDS:-10} FUZZ_SECONDS=${FUZZ_SECONDS:-600} ;;
 esac
-ONLY=${ONLY:-crash disk sink hostile fuzz$([[ $form == long ]] && echo ' long')}
+ONLY=${ONLY:-crash disk sink corrupt hostile fuzz$([[ $form == long ]] && echo ' long')}
 LONG_SECONDS=${LONG_SECONDS:-600}
 LONG_RATE=${LONG_RATE:-500}
 TMPFS_MB=${TMPFS_MB:-64}
@@ -278,6 +278,43 @@ check_sink() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
+# c2. journal corruption: events held pending (their exec hook fails), the daemon stopped, one byte flipped inside
+# CORRUPT_RECORDS [3] event records spread over the journal (corrupt_journal.py), then restarted with the sink
+# turned into a file sink of the same name. Every other event answered 200 must reach it exactly once, the damaged
+# ones must not, and each must be reported (error log line, vipps_webhookd_journal_corrupt_records_total) with the
+# segment copied to state_dir/corrupt/.
+# ---------------------------------------------------------------------------------------------------------------------
+check_corrupt() {
+  local dir=$WORK/corrupt damage=${CORRUPT_RECORDS:-3} rate=400 seconds=5
+  [[ $form == short ]] || { rate=500 seconds=12; }  # ~6,000 events: more than one 16 MiB segment
+  mkdir -p "$dir/state"
+  touch "$dir/flag"
+  write_config "$dir/config.yaml" "$dir/state" events "    exec: [\"$helpers/hook.sh\", \"$dir/flag\", \"$dir/ok\", \"$dir/fail\"]
+    max_attempts: 30"
+  start_daemon "$dir/config.yaml" "$dir/daemon.log" || { result corrupt FAIL "daemon did not start"; return; }
+  loadgen --threads 4 --rate "$rate" --duration "$seconds" --accepted "$dir/accepted" >"$dir/load.out"
+  wait_load
+  stop_daemon
+  python3 "$helpers/corrupt_journal.py" "$dir/state/journal" "$damage" >"$dir/damage.json" \
+    || { result corrupt FAIL "could not damage the journal"; return; }
+  python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["damaged"]))' "$dir/damage.json" >"$dir/damaged"
+  sort -u "$dir/accepted" | grep -vxF -f "$dir/damaged" >"$dir/expected"
+  write_config "$dir/config.yaml" "$dir/state" events "    file: \"$dir/events.jsonl\""
+  start_daemon "$dir/config.yaml" "$dir/daemon.log" || { result corrupt FAIL "daemon did not restart on the damaged journal"; return; }
+  local expected; expected=$(wc -l <"$dir/expected")
+  wait_delivered "$dir/events.jsonl" "$expected" 60
+  local counted; counted=$(curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | awk '/^vipps_webhookd_journal_corrupt_records_total/ { print $2 + 0 }')
+  stop_daemon
+  python3 "$helpers/check_sink.py" "$dir/events.jsonl" "$dir/expected" >"$dir/check.json"
+  local sink_status=$? ok=PASS
+  local leaked; leaked=$(grep -cF -f "$dir/damaged" "$dir/events.jsonl")
+  local reported; reported=$(grep -c 'journal record damaged' "$dir/daemon.log")
+  local copies; copies=$(find "$dir/state/corrupt" -type f 2>/dev/null | wc -l)
+  ((sink_status == 0 && leaked == 0 && reported == damage && ${counted:-0} == damage && copies >= 1 && expected >= 1000)) || ok=FAIL
+  result corrupt "$ok" "answered_200=$(sort -u "$dir/accepted" | wc -l) segments=$(json "$dir/damage.json" segments) damaged=$damage at $(json "$dir/damage.json" places | tr -d "[]' ") delivered=$(json "$dir/check.json" lines) expected=$expected missing=$(json "$dir/check.json" missing) duplicated=$(json "$dir/check.json" duplicated) damaged_delivered=$leaked error_lines=$reported metric=${counted:--} copies_set_aside=$copies"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
 # d. hostile clients: 1,000 idle connections + 50 slow-loris while valid events keep flowing; a 64 MiB body.
 # ---------------------------------------------------------------------------------------------------------------------
 check_hostile() {
@@ -370,7 +407,7 @@ DAEMON=$repo/.build/release/vipps-webhookd
 log "form=$form ROUNDS=$ROUNDS FUZZ_SECONDS=$FUZZ_SECONDS checks: $ONLY; work dir $WORK"
 for check in $ONLY; do
   case $check in
-    crash|disk|sink|hostile|fuzz|long) "check_$check" ;;
+    crash|disk|sink|corrupt|hostile|fuzz|long) "check_$check" ;;
     *) echo "unknown check: $check" >&2; exit 2 ;;
   esac
 done

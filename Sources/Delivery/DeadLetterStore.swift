@@ -31,7 +31,8 @@ public final class DeadLetterStore: Sendable {
             try Syscall.makeDirectories(directory)  // syncs the parent of each directory it creates
         } catch {
             let storage = error as? StorageError
-            throw .systemCall(storage?.call ?? "mkdir", path: storage?.detail ?? directory, errno: storage?.errnoValue ?? EIO)
+            throw .systemCall(
+                storage?.call ?? "mkdir", path: storage?.detail ?? directory, errno: storage?.errnoValue ?? EIO)
         }
     }
 
@@ -96,7 +97,8 @@ public final class DeadLetterStore: Sendable {
             }
             attempt += 1
             name = Self.fileName(
-                sequence: letter.event.sequence, sink: letter.sink, eventID: letter.event.id, attempt: attempt)
+                sequence: letter.event.sequence, sink: letter.sink, eventID: letter.event.id,
+                attempt: attempt)
         }
         try Self.syncDirectory(directory)
         return name

@@ -274,7 +274,8 @@ public final class EventStore: @unchecked Sendable {
             Statistics(
                 appendedEvents: appendedEvents, syncs: journal.syncCount, dedupEntries: index.count,
                 segments: journal.segments.count, preparedRotations: journal.preparedRotations,
-                plainRotations: journal.plainRotations, dedupEvictionsWithinRetention: index.earlyEvictions)
+                plainRotations: journal.plainRotations,
+                dedupEvictionsWithinRetention: index.earlyEvictions)
         }
     }
 

@@ -184,7 +184,8 @@ final class Journal {
                 try cutTail()
             } catch let undo as StorageError {
                 let failure = StorageError(
-                    .unavailable, call: "append", detail: "journal needs reopening after an I/O error: \(undo)")
+                    .unavailable, call: "append",
+                    detail: "journal needs reopening after an I/O error: \(undo)")
                 logger.critical(
                     "journal cannot undo a failed write; refusing appends until restart",
                     metadata: ["segment": "\(current.number)", "error": "\(error)", "undo_error": "\(undo)"])
@@ -202,14 +203,14 @@ final class Journal {
         let file = try SyscallFile(path: path(of: location.segment), flags: O_RDONLY, faults: nil)
         defer { file.close() }
         let header = try file.read(count: JournalRecord.headerSize, at: location.offset)
-        let length = header.count == JournalRecord.headerSize
-            ? header[0..<4].reversed().reduce(0) { ($0 << 8) | Int($1) } : 0
-        let bytes = try file.read(count: JournalRecord.headerSize + min(length, JournalRecord.maxPayloadSize),
-                                  at: location.offset)
+        let length = header.prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+        let frameSize = JournalRecord.headerSize + min(length, JournalRecord.maxPayloadSize)
+        let bytes = try file.read(count: frameSize, at: location.offset)
         let check = bytes.withUnsafeBytes { JournalFrame.check($0, at: 0) }
         guard case .record(let record, _) = check else {
             throw StorageError(
-                .corrupt, call: "read", detail: "no record at segment \(location.segment) offset \(location.offset)")
+                .corrupt, call: "read",
+                detail: "no record at segment \(location.segment) offset \(location.offset)")
         }
         return record
     }

@@ -17,8 +17,12 @@ import Testing
         for id in ids {
             done.enter()
             store.accept(
-                id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment", receivedAtMillis: now(),
-                body: Array("{\"id\":\"\(id)\"}".utf8), sinks: ["file"]
+                id: id,
+                type: "epayments.payment.captured.v1",
+                endpoint: "/vipps/epayment",
+                receivedAtMillis: now(),
+                body: Array("{\"id\":\"\(id)\"}".utf8),
+                sinks: ["file"]
             ) { outcome in
                 outcomes.append(id, outcome)
                 done.leave()
@@ -160,7 +164,14 @@ import Testing
         #expect(content.count % 4096 == 0)
         // The first 60 bytes of a real frame, written at the next batch's place: a torn unacknowledged write.
         let frame = try JournalRecord.event(
-            StoredEvent(sequence: 2, id: "torn", type: "t", endpoint: "/e", receivedAtMillis: 0, body: Array(repeating: 1, count: 300)),
+            StoredEvent(
+                sequence: 2,
+                id: "torn",
+                type: "t",
+                endpoint: "/e",
+                receivedAtMillis: 0,
+                body: Array(repeating: 1, count: 300)
+            ),
             sinks: ["file"]
         ).frame()
         content += frame.prefix(60)
@@ -180,12 +191,17 @@ import Testing
         for preallocate in [false, true] {
             let path = dir.path + "/\(preallocate)"
             let store = try EventStore(
-                directory: path, options: testOptions(segmentSize: 1 << 20, preallocate: preallocate),
-                logger: testLogger)
+                directory: path,
+                options: testOptions(segmentSize: 1 << 20, preallocate: preallocate),
+                logger: testLogger
+            )
             #expect(await store.accept(id: "one").storedEvent != nil)
             #expect(acceptBatch(store, ["two", "three", "four"]).allSatisfy { $0.storedEvent != nil })
             #expect(await store.mark(1, "file") == nil)
-            #expect(await store.accept(id: "five", body: paddedBody + paddedBody + paddedBody + paddedBody + paddedBody).storedEvent != nil)
+            #expect(
+                await store.accept(id: "five", body: paddedBody + paddedBody + paddedBody + paddedBody + paddedBody)
+                    .storedEvent != nil
+            )
             #expect(await store.accept(id: "six").storedEvent != nil)
             store.close()
             let content = try bytes(try #require(try segmentPaths(path).last))
@@ -223,8 +239,13 @@ import Testing
         var events: [StoredEvent] = []
         for sequence in UInt64(1)...3 {
             let event = StoredEvent(
-                sequence: sequence, id: "old-\(sequence)", type: "t", endpoint: "/e", receivedAtMillis: now(),
-                body: Array("{}".utf8))
+                sequence: sequence,
+                id: "old-\(sequence)",
+                type: "t",
+                endpoint: "/e",
+                receivedAtMillis: now(),
+                body: Array("{}".utf8)
+            )
             events.append(event)
             try JournalRecord.event(event, sinks: ["file"]).frame(into: &legacy)
         }

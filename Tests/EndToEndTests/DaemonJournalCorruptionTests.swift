@@ -15,7 +15,8 @@ struct DaemonJournalCorruptionTests {
             routes: #"      - { events: ["*"], sinks: ["held"] }"#
         ).replacingOccurrences(
             of: "  events:\n    file: \"$DIR/events.jsonl\"",
-            with: "  held:\n    exec: [\"/bin/false\"]\n    max_attempts: 50\n    timeout_seconds: 5")
+            with: "  held:\n    exec: [\"/bin/false\"]\n    max_attempts: 50\n    timeout_seconds: 5"
+        )
     }
 
     static func deliveringConfig() -> String {

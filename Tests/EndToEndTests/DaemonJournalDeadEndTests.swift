@@ -25,13 +25,16 @@ struct DaemonJournalDeadEndTests {
         let directory = try TemporaryDirectory()
         let receiver = try NotifyReceiver(path: directory.path + "/notify.sock")
         let harness = try DaemonHarness(
-            environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "200000"], directory: directory)
+            environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "200000"],
+            directory: directory
+        )
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-before").status == 200)
         #expect(receiver.waitFor("WATCHDOG=1"), "the watchdog is fed while the journal works")
 
         let journal = harness.stateDir + "/journal"
         let segment = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: journal).filter { $0.hasPrefix("segment-") }.max())
+            try FileManager.default.contentsOfDirectory(atPath: journal).filter { $0.hasPrefix("segment-") }.max()
+        )
         #expect(Self.chattr("+i", journal + "/" + segment) == 0)
         defer { _ = Self.chattr("-i", journal + "/" + segment) }
 
@@ -40,7 +43,8 @@ struct DaemonJournalDeadEndTests {
             harness.daemon.logRecords.contains { ($0["msg"] as? String)?.hasPrefix("journal dead end") == true }
         }
         let line = try #require(
-            harness.daemon.logRecords.first { ($0["msg"] as? String)?.hasPrefix("journal dead end") == true })
+            harness.daemon.logRecords.first { ($0["msg"] as? String)?.hasPrefix("journal dead end") == true }
+        )
         #expect(line["level"] as? String == "critical")
         #expect("\(line)".contains("Operation not permitted"), "says why: \(line)")
         let health = try harness.get("/healthz")
