@@ -52,6 +52,15 @@ import Testing
         throw StorageError(.corrupt, call: "test", detail: "\(marker) not found")
     }
 
+    /// A closed store in `directory` holding the event "a": its last segment's path and bytes.
+    private func journalWithOneEvent(_ directory: String) async throws -> (path: String, content: [UInt8]) {
+        let store = try EventStore(directory: directory, options: testOptions(), logger: testLogger)
+        #expect(await store.accept(id: "a").storedEvent != nil)
+        store.close()
+        let segment = try #require(try segmentPaths(directory).last)
+        return (segment, try bytes(segment))
+    }
+
     private func asideCopies(_ directory: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory + "/corrupt")) ?? []
     }
@@ -156,11 +165,8 @@ import Testing
     @Test func tornTailOfAnUnacknowledgedBatchIsAQuietCut() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
-        #expect(await store.accept(id: "a").storedEvent != nil)
-        store.close()
-        let segment = try #require(try segmentPaths(dir.path).last)
-        var content = try bytes(segment)
+        let (segment, written) = try await journalWithOneEvent(dir.path)
+        var content = written
         #expect(content.count % 4096 == 0)
         // The first 60 bytes of a real frame, written at the next batch's place: a torn unacknowledged write.
         let frame = try JournalRecord.event(
@@ -177,7 +183,7 @@ import Testing
         content += frame.prefix(60)
         try Data(content).write(to: URL(fileURLWithPath: segment))
 
-        store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        let store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
         #expect(try store.pendingDeliveries().map(\.event.id) == ["a"])
         #expect(store.journal.corruptRecords == 0)
         #expect(asideCopies(dir.path).isEmpty)
@@ -208,7 +214,7 @@ import Testing
             var writes: [Int] = []  // where each write (checkpoint or batch) starts: after a padding frame
             var offset = 0
             var startOfWrite = true
-            try content.withUnsafeBytes { raw in
+            content.withUnsafeBytes { raw in
                 while offset < raw.count {
                     switch JournalFrame.check(raw, at: offset) {
                     case .record(_, let length):
@@ -265,11 +271,8 @@ import Testing
     @Test func recordKindOfANewerVersionRefusesToOpenAndCutsNothing() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
-        #expect(await store.accept(id: "a").storedEvent != nil)
-        store.close()
-        let segment = try #require(try segmentPaths(dir.path).last)
-        var content = try bytes(segment)
+        let (segment, written) = try await journalWithOneEvent(dir.path)
+        var content = written
         let payload: [UInt8] = [42, 1, 2, 3]  // kind 42 with a valid checksum
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { content.append(contentsOf: $0) }
         withUnsafeBytes(of: CRC32.checksum(payload).littleEndian) { content.append(contentsOf: $0) }
