@@ -1,7 +1,8 @@
 /// In-memory set of accepted event ids (as ``DedupKey``s) with their acceptance time, oldest first.
 ///
 /// Bounded: at most `capacity` entries; inserting beyond drops the oldest, and ``evict(before:)`` drops entries older
-/// than the retention. Memory is about 60–80 bytes per entry (≈ 150 MB at the default 2,000,000). Pure value.
+/// than the retention. Memory: 87 bytes per entry measured (1–4 million random keys; ≈ 175 MB at the default
+/// 2,000,000). Pure value.
 struct DedupIndex {
     /// Most entries kept.
     let capacity: Int

@@ -59,8 +59,11 @@ enum JournalFrame {
         while offset + JournalRecord.headerSize < bytes.count {
             guard let nonZero = firstNonZero(bytes, from: offset) else { return nil }
             offset = max(offset, nonZero - 3)
+            // maxPayloadSize is 0x01000000: a larger length is no frame. Record kinds are small numbers (padding
+            // aside): this skips offsets inside JSON text before any checksum is computed.
             let lengthHigh = bytes[offset + 3]
-            if lengthHigh <= 1 {  // maxPayloadSize is 0x01000000: anything larger is no frame.
+            let kind = offset + JournalRecord.headerSize < bytes.count ? bytes[offset + JournalRecord.headerSize] : 0
+            if lengthHigh <= 1 && ((kind > 0 && kind < 0x20) || kind == paddingKind) {
                 switch check(bytes, at: offset) {
                 case .record, .padding: return offset
                 case .undecodable, .invalid: break
