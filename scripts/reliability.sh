@@ -286,7 +286,8 @@ check_sink() {
 # ---------------------------------------------------------------------------------------------------------------------
 check_corrupt() {
   local dir=$WORK/corrupt damage=${CORRUPT_RECORDS:-3} rate=400 seconds=5
-  [[ $form == short ]] || { rate=500 seconds=12; }  # ~6,000 events: more than one 16 MiB segment
+  # Default and long: ~10,000 events, which fill more than one 16 MiB segment (a batch takes at least a 4 KiB block).
+  [[ $form == short ]] || { rate=700 seconds=15; }
   mkdir -p "$dir/state"
   touch "$dir/flag"
   write_config "$dir/config.yaml" "$dir/state" events "    exec: [\"$helpers/hook.sh\", \"$dir/flag\", \"$dir/ok\", \"$dir/fail\"]
