@@ -61,6 +61,26 @@ import Testing
         return (segment, try bytes(segment))
     }
 
+    /// The records (not padding) of a segment's `content`, walked from the start up to the first invalid frame.
+    private func frames(_ content: [UInt8]) -> [(offset: Int, length: Int, record: JournalRecord)] {
+        content.withUnsafeBytes { raw in
+            var found: [(offset: Int, length: Int, record: JournalRecord)] = []
+            var offset = 0
+            while offset < raw.count {
+                switch JournalFrame.check(raw, at: offset) {
+                case .record(let record, let length):
+                    found.append((offset, length, record))
+                    offset += length
+                case .padding(let length):
+                    offset += length
+                case .invalid, .undecodable:
+                    return found
+                }
+            }
+            return found
+        }
+    }
+
     private func asideCopies(_ directory: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory + "/corrupt")) ?? []
     }
@@ -102,6 +122,57 @@ import Testing
         store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         #expect(try store.pendingDeliveries().map(\.event.id) == ["after"], "delivered once: nothing owed twice")
         #expect(asideCopies(dir.path).count == 1, "a restart does not copy the same damage again")
+        store.close()
+    }
+
+    /// Damage of a frame header (a length running far past the record) or a whole record zeroed (a lost block) in
+    /// the middle of a batch: resynchronisation still finds the records after it, and zeros are not taken for padding.
+    @Test(arguments: ["length", "zeroed"])
+    func damagedHeaderOrZeroedRecordMidBatch(kind: String) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        let ids = (0..<5).map { "in-batch-\($0)" }
+        #expect(acceptBatch(store, ids).allSatisfy { $0.storedEvent != nil })
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).last)
+        var content = try bytes(segment)
+        let records = frames(content).filter { if case .event = $0.record { true } else { false } }
+        #expect(records.count == 5)
+        let victim = records[2]
+        if kind == "length" {
+            content[victim.offset + 2] = 0x40  // length += 4 MiB: runs past the file
+        } else {
+            for index in victim.offset..<(victim.offset + victim.length) { content[index] = 0 }
+        }
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+
+        store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(
+            try store.pendingDeliveries().map(\.event.id) == ["in-batch-0", "in-batch-1", "in-batch-3", "in-batch-4"]
+        )
+        #expect(store.journal.corruptRecords == 1)
+        store.close()
+    }
+
+    @Test func damagedDeliveredMarkMakesItsEventPendingAgainNotLost() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        let events = try await store.acceptPadded(3)
+        #expect(await store.markAll(events.prefix(2)) == nil)
+        #expect(await store.accept(id: "later").storedEvent != nil)
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).last)
+        var content = try bytes(segment)
+        let mark = try #require(frames(content).first { if case .delivered = $0.record { true } else { false } })
+        content[mark.offset + mark.length / 2] ^= 0xFF
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+
+        store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        #expect(store.journal.corruptRecords == 1)
+        // The mark of evt-0 was damaged: delivering it again (at least once) rather than losing anything.
+        #expect(try store.pendingDeliveries().map(\.event.id) == ["evt-0", "evt-2", "later"])
         store.close()
     }
 
