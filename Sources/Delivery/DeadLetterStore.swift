@@ -32,7 +32,10 @@ public final class DeadLetterStore: Sendable {
         } catch {
             let storage = error as? StorageError
             throw .systemCall(
-                storage?.call ?? "mkdir", path: storage?.detail ?? directory, errno: storage?.errnoValue ?? EIO)
+                storage?.call ?? "mkdir",
+                path: storage?.detail ?? directory,
+                errno: storage?.errnoValue ?? EIO
+            )
         }
     }
 
@@ -97,8 +100,11 @@ public final class DeadLetterStore: Sendable {
             }
             attempt += 1
             name = Self.fileName(
-                sequence: letter.event.sequence, sink: letter.sink, eventID: letter.event.id,
-                attempt: attempt)
+                sequence: letter.event.sequence,
+                sink: letter.sink,
+                eventID: letter.event.id,
+                attempt: attempt
+            )
         }
         try Self.syncDirectory(directory)
         return name

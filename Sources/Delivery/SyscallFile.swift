@@ -21,9 +21,12 @@ struct SyscallFile {
 
     /// Opens `path` with `flags`, creating it with `mode` when missing; a file it created has its directory entry
     /// synced (parent directory `fsync`) before this returns, so the name survives a power cut.
-    static func openCreating(path: String, flags: Int32, mode: mode_t = 0o600, faults: SyscallFaults?) throws
-        -> SyscallFile
-    {
+    static func openCreating(
+        path: String,
+        flags: Int32,
+        mode: mode_t = 0o600,
+        faults: SyscallFaults?
+    ) throws -> SyscallFile {
         do {
             let created = try SyscallFile(path: path, flags: flags | O_CREAT | O_EXCL, mode: mode, faults: faults)
             do {

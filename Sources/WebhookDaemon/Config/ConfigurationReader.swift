@@ -66,9 +66,16 @@ struct ConfigurationReader {
             case "dedup_max_ids":
                 configuration.dedupMaxIDs = integer(value, at: key, in: 1000...50_000_000) ?? configuration.dedupMaxIDs
                 if configuration.dedupMaxIDs > Self.dedupIDsWithinMemoryMax {
-                    problem(key, value, "\(configuration.dedupMaxIDs) ids need about "
-                        + "\(configuration.dedupMaxIDs * 87 >> 20) MiB (87 bytes each) and do not fit the service's "
-                        + "MemoryMax=1G (systemd/vipps-webhookd.service); at most \(Self.dedupIDsWithinMemoryMax)")
+                    let mebibytes = configuration.dedupMaxIDs * 87 >> 20
+                    problem(
+                        key,
+                        value,
+                        """
+                        \(configuration.dedupMaxIDs) ids need about \(mebibytes) MiB (87 bytes each) and do not fit \
+                        the service's MemoryMax=1G (systemd/vipps-webhookd.service); at most \
+                        \(Self.dedupIDsWithinMemoryMax)
+                        """
+                    )
                 }
             case "server": configuration.server = readServer(value)
             case "log": configuration.log = readLog(value)
