@@ -123,7 +123,7 @@ final class IngestHandler: HTTPHandler {
 
     private static let storedAnswer = HTTPResponse.text(200, "stored\n")
     /// The one answer to every request that is not authentic, whatever the reason (no oracle for a forger).
-    static let notAuthenticAnswer = HTTPResponse.text(401, "not authentic\n")
+    static let notAuthenticAnswer = HTTPResponse.text(401, "not authentic")
     private static let duplicateAnswer = HTTPResponse.text(200, "duplicate of an accepted event\n")
     private static let storageFailedAnswer = HTTPResponse.text(503, "cannot store the event; retry later\n")
 
