@@ -78,14 +78,25 @@ extension DeadLetter: Codable {
         let body = Array(try event.decode(Data.self, forKey: .body))
         if let source = try event.decodeIfPresent(String.self, forKey: .source) {
             self.event = StoredEvent(
-                sequence: sequence, id: id, type: type, endpoint: endpoint, receivedAtMillis: receivedAt, body: body,
+                sequence: sequence,
+                id: id,
+                type: type,
+                endpoint: endpoint,
+                receivedAtMillis: receivedAt,
+                body: body,
                 webhookID: try event.decodeIfPresent(String.self, forKey: .webhookID),
-                source: EventSource(rawValue: source))
+                source: EventSource(rawValue: source)
+            )
         } else {
             // Written by a version whose id was the webhook-id header: the id is derived anew from the body.
             self.event = StoredEvent.migratingLegacy(
-                sequence: sequence, legacyID: id, type: type, endpoint: endpoint, receivedAtMillis: receivedAt,
-                body: body)
+                sequence: sequence,
+                legacyID: id,
+                type: type,
+                endpoint: endpoint,
+                receivedAtMillis: receivedAt,
+                body: body
+            )
         }
         sink = try container.decode(String.self, forKey: .sink)
         attempts = try container.decode(Int.self, forKey: .attempts)

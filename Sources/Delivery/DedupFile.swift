@@ -23,7 +23,10 @@ final class DedupFile {
     /// Opens (creating) `name` (default `dedup.log`) in `directory` and inserts its entries accepted at or after
     /// `notBefore` into `index`.
     init(
-        directory: String, name: String = "dedup.log", faults: SyscallFaults?, loadingInto index: inout DedupIndex,
+        directory: String,
+        name: String = "dedup.log",
+        faults: SyscallFaults?,
+        loadingInto index: inout DedupIndex,
         notBefore: Int64
     ) throws {
         self.directory = directory

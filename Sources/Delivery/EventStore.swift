@@ -44,8 +44,12 @@ public final class EventStore: @unchecked Sendable {
 
     private enum Request {
         case accept(
-            StoredEvent, key: DedupKey, legacyKeys: [DedupKey], sinks: [String],
-            completion: @Sendable (AcceptOutcome) -> Void)
+            StoredEvent,
+            key: DedupKey,
+            legacyKeys: [DedupKey],
+            sinks: [String],
+            completion: @Sendable (AcceptOutcome) -> Void
+        )
         case marks([DeliveredMark], completion: (@Sendable (StorageError?) -> Void)?)
     }
 
@@ -100,7 +104,11 @@ public final class EventStore: @unchecked Sendable {
         var index = DedupIndex(capacity: options.dedupCapacity)
         try Syscall.makeDirectories(directory)
         let legacy = try LegacyDedup(
-            directory: directory, capacity: options.dedupCapacity, notBefore: notBefore, faults: options.faults)
+            directory: directory,
+            capacity: options.dedupCapacity,
+            notBefore: notBefore,
+            faults: options.faults
+        )
         var legacyJournalEntries: [(key: DedupKey, millis: Int64)] = []
         dedupFile = try DedupFile(
             directory: directory, faults: options.faults, loadingInto: &index, notBefore: notBefore)
@@ -140,7 +148,8 @@ public final class EventStore: @unchecked Sendable {
             logger.notice(
                 "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries",
                 metadata: [
-                    "from_dedup_log": "\(legacy.movedFromDedupLog)", "from_journal": "\(legacyJournalEntries.count)",
+                    "from_dedup_log": "\(legacy.movedFromDedupLog)",
+                    "from_journal": "\(legacyJournalEntries.count)",
                     "legacy_entries": "\(legacy.index.count)",
                 ])
         }
@@ -171,13 +180,26 @@ public final class EventStore: @unchecked Sendable {
     ///   - sinks: names of the sinks the event is routed to; stored with it and returned by ``pendingDeliveries()``.
     ///   - completion: called exactly once, on the store's queue.
     public func accept(
-        id: String, webhookID: String? = nil, source: EventSource = .webhook, type: String, endpoint: String,
-        receivedAtMillis: Int64, body: [UInt8], sinks: [String],
+        id: String,
+        webhookID: String? = nil,
+        source: EventSource = .webhook,
+        type: String,
+        endpoint: String,
+        receivedAtMillis: Int64,
+        body: [UInt8],
+        sinks: [String],
         completion: @escaping @Sendable (AcceptOutcome) -> Void
     ) {
         let event = StoredEvent(
-            sequence: 0, id: id, type: type, endpoint: endpoint, receivedAtMillis: receivedAtMillis, body: body,
-            webhookID: webhookID, source: source)
+            sequence: 0,
+            id: id,
+            type: type,
+            endpoint: endpoint,
+            receivedAtMillis: receivedAtMillis,
+            body: body,
+            webhookID: webhookID,
+            source: source
+        )
         let key = DedupKey(id: id)
         let legacyKeys = hasLegacy ? LegacyDedup.candidateKeys(webhookID: webhookID, body: body) : []
         submit(.accept(event, key: key, legacyKeys: legacyKeys, sinks: sinks, completion: completion))
@@ -308,7 +330,8 @@ public final class EventStore: @unchecked Sendable {
                     legacyDedupHits.increment()
                     logger.notice(
                         "duplicate of an event accepted before the upgrade (legacy dedup entry); not stored again",
-                        metadata: ["id": "\(event.id)", "webhook_id": "\(event.webhookID ?? "-")"])
+                        metadata: ["id": "\(event.id)", "webhook_id": "\(event.webhookID ?? "-")"]
+                    )
                     completion(.duplicate)
                 } else if followers[key] != nil {
                     followers[key]!.append(completion)

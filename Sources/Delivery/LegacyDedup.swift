@@ -42,7 +42,12 @@ final class LegacyDedup {
         let legacyExists = access(directory + "/" + Self.fileName, F_OK) == 0
         if legacyExists || migrating {
             file = try DedupFile(
-                directory: directory, name: Self.fileName, faults: faults, loadingInto: &index, notBefore: notBefore)
+                directory: directory,
+                name: Self.fileName,
+                faults: faults,
+                loadingInto: &index,
+                notBefore: notBefore
+            )
         }
         let oldPath = directory + "/dedup.log"
         guard migrating, let file, access(oldPath, F_OK) == 0 else { return }
@@ -65,7 +70,10 @@ final class LegacyDedup {
         if migrating {
             if let file, !journalEntries.isEmpty { try file.append(journalEntries) }
             let marker = try SyscallFile(
-                path: directory + "/" + Self.markerName, flags: O_WRONLY | O_CREAT | O_TRUNC, faults: faults)
+                path: directory + "/" + Self.markerName,
+                flags: O_WRONLY | O_CREAT | O_TRUNC,
+                faults: faults
+            )
             defer { marker.close() }
             try marker.sync()
             try Syscall.syncDirectory(directory)

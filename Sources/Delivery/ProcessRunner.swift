@@ -99,7 +99,15 @@ public final class ProcessRunner: Sendable {
                 var result: Int32 = ETXTBSY
                 for _ in 0..<Self.textBusyAttempts where result == ETXTBSY {
                     result = csystem_spawn(
-                        &pid, program, cArgv, cEnvironment, input.read, output.write, errors.write, workingDirectory)
+                        &pid,
+                        program,
+                        cArgv,
+                        cEnvironment,
+                        input.read,
+                        output.write,
+                        errors.write,
+                        workingDirectory
+                    )
                     if result == ETXTBSY { sched_yield() }
                 }
                 return result

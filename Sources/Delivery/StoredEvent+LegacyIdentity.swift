@@ -5,12 +5,25 @@ extension StoredEvent {
     /// body hash): its id is derived anew from the body, its `webhook_id` is the old id unless that was the body
     /// hash, and the old id is kept as ``legacyID`` (for deduplication against the old dedup state).
     static func migratingLegacy(
-        sequence: UInt64, legacyID: String, type: String, endpoint: String, receivedAtMillis: Int64, body: [UInt8]
+        sequence: UInt64,
+        legacyID: String,
+        type: String,
+        endpoint: String,
+        receivedAtMillis: Int64,
+        body: [UInt8]
     ) -> StoredEvent {
         let bodyHash = EventIdentity.bodyHash(body)
         let id = EPaymentBusinessKey(DecodedEvent.decode(body: body))?.id ?? bodyHash
         return StoredEvent(
-            sequence: sequence, id: id, type: type, endpoint: endpoint, receivedAtMillis: receivedAtMillis, body: body,
-            webhookID: legacyID == bodyHash ? nil : legacyID, source: .webhook, legacyID: legacyID)
+            sequence: sequence,
+            id: id,
+            type: type,
+            endpoint: endpoint,
+            receivedAtMillis: receivedAtMillis,
+            body: body,
+            webhookID: legacyID == bodyHash ? nil : legacyID,
+            source: .webhook,
+            legacyID: legacyID
+        )
     }
 }

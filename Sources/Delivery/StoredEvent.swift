@@ -25,8 +25,15 @@ public struct StoredEvent: Sendable, Equatable {
 
     /// Creates an event record.
     public init(
-        sequence: UInt64, id: String, type: String, endpoint: String, receivedAtMillis: Int64, body: [UInt8],
-        webhookID: String? = nil, source: EventSource = .webhook, legacyID: String? = nil
+        sequence: UInt64,
+        id: String,
+        type: String,
+        endpoint: String,
+        receivedAtMillis: Int64,
+        body: [UInt8],
+        webhookID: String? = nil,
+        source: EventSource = .webhook,
+        legacyID: String? = nil
     ) {
         self.sequence = sequence
         self.id = id

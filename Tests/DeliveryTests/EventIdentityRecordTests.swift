@@ -17,7 +17,10 @@ struct EventIdentityRecordTests {
 
     /// An event payload exactly as versions before the optional fields wrote it (kind 1, nothing after the body).
     static func oldPayload(
-        id: String, body: String, sinks: [String] = ["file"], receivedAt: Int64 = 1_700_000_000_000
+        id: String,
+        body: String,
+        sinks: [String] = ["file"],
+        receivedAt: Int64 = 1_700_000_000_000
     ) -> [UInt8] {
         func u16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
         func string(_ text: String) -> [UInt8] { u16(text.utf8.count) + Array(text.utf8) }
@@ -49,22 +52,32 @@ struct EventIdentityRecordTests {
         let body = #"{"hello":"world"}"#
         let hash = Digest.hex(Digest.sha256(Array(body.utf8)))
         let record = try JournalRecord.decode(ArraySlice(Self.oldPayload(id: hash, body: body)))
-        guard case .event(let event, _) = record else { Issue.record("not an event")
-            return }
+        guard case .event(let event, _) = record else {
+            Issue.record("not an event")
+            return
+        }
         #expect(event.id == hash && event.webhookID == nil && event.legacyID == hash)
         let paymentHash = Digest.hex(Digest.sha256(Array(Self.payment.utf8)))
         let payment = try JournalRecord.decode(ArraySlice(Self.oldPayload(id: paymentHash, body: Self.payment)))
-        guard case .event(let paymentEvent, _) = payment else { Issue.record("not an event")
-            return }
+        guard case .event(let paymentEvent, _) = payment else {
+            Issue.record("not an event")
+            return
+        }
         #expect(paymentEvent.id == Self.paymentID && paymentEvent.webhookID == nil)
     }
 
     @Test("new records round-trip webhook_id and source; the old layout is a prefix of the new one")
     func roundTrip() throws {
         let event = StoredEvent(
-            sequence: 3, id: Self.paymentID, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
-            receivedAtMillis: 1_700_000_000_000, body: Array(Self.payment.utf8), webhookID: "wh-9",
-            source: .reconciliation)
+            sequence: 3,
+            id: Self.paymentID,
+            type: "epayments.payment.captured.v1",
+            endpoint: "/vipps/epayment",
+            receivedAtMillis: 1_700_000_000_000,
+            body: Array(Self.payment.utf8),
+            webhookID: "wh-9",
+            source: .reconciliation
+        )
         let frame = try JournalRecord.event(event, sinks: ["a", "b"]).frame()
         let payload = frame[JournalRecord.headerSize...]
         #expect(try JournalRecord.decode(payload) == .event(event, sinks: ["a", "b"]))
@@ -99,10 +112,17 @@ struct EventIdentityRecordTests {
     @Test("the line carries source and, when present, webhook_id, escaped")
     func line() throws {
         var event = StoredEvent(
-            sequence: 1, id: "abc", type: "unknown", endpoint: "/e", receivedAtMillis: 0, body: Array("{}".utf8),
-            webhookID: "wh-\"quoted\"")
+            sequence: 1,
+            id: "abc",
+            type: "unknown",
+            endpoint: "/e",
+            receivedAtMillis: 0,
+            body: Array("{}".utf8),
+            webhookID: "wh-\"quoted\""
+        )
         let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(EventLine.render(event))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(EventLine.render(event))) as? [String: Any]
+        )
         #expect(object["webhook_id"] as? String == "wh-\"quoted\"")
         #expect(object["source"] as? String == "webhook")
         event.webhookID = nil
@@ -114,12 +134,23 @@ struct EventIdentityRecordTests {
     @Test("dead letters keep webhook_id and source; an old dead letter gets its id derived from the body")
     func deadLetters() throws {
         let event = StoredEvent(
-            sequence: 5, id: Self.paymentID, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
-            receivedAtMillis: 1, body: Array(Self.payment.utf8), webhookID: "wh-5")
+            sequence: 5,
+            id: Self.paymentID,
+            type: "epayments.payment.captured.v1",
+            endpoint: "/vipps/epayment",
+            receivedAtMillis: 1,
+            body: Array(Self.payment.utf8),
+            webhookID: "wh-5"
+        )
         let letter = DeadLetter(
-            event: event, sink: "hook", attempts: 2,
-            lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"), firstAttemptAtMillis: 1,
-            deadLetteredAtMillis: 2, line: "")
+            event: event,
+            sink: "hook",
+            attempts: 2,
+            lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"),
+            firstAttemptAtMillis: 1,
+            deadLetteredAtMillis: 2,
+            line: ""
+        )
         let data = try JSONEncoder().encode(letter)
         #expect(try JSONDecoder().decode(DeadLetter.self, from: data).event == event)
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -155,8 +186,13 @@ struct EventIdentityRecordTests {
         // The old id (its webhook-id) is a legacy entry: a request carrying it whose new id is unknown is a duplicate.
         let byOldID = await withCheckedContinuation { continuation in
             store.accept(
-                id: "unknown-new-id", webhookID: "wh-old", type: "unknown", endpoint: "/e", receivedAtMillis: recent,
-                body: Array("{}".utf8), sinks: []
+                id: "unknown-new-id",
+                webhookID: "wh-old",
+                type: "unknown",
+                endpoint: "/e",
+                receivedAtMillis: recent,
+                body: Array("{}".utf8),
+                sinks: []
             ) { continuation.resume(returning: $0) }
         }
         #expect(byOldID == .duplicate)

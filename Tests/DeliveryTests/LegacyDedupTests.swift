@@ -25,13 +25,20 @@ struct LegacyDedupTests {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func accept(
-        _ store: EventStore, body: String, webhookID: String?
+        _ store: EventStore,
+        body: String,
+        webhookID: String?
     ) async -> AcceptOutcome {
         let bytes = Array(body.utf8)
         let id = EventIdentity.id(body: bytes, decoded: DecodedEvent.decode(body: bytes))
         return await withCheckedContinuation { continuation in
             store.accept(
-                id: id, webhookID: webhookID, type: "unknown", endpoint: "/e", receivedAtMillis: now(), body: bytes,
+                id: id,
+                webhookID: webhookID,
+                type: "unknown",
+                endpoint: "/e",
+                receivedAtMillis: now(),
+                body: bytes,
                 sinks: ["file"]
             ) { continuation.resume(returning: $0) }
         }
@@ -43,11 +50,14 @@ struct LegacyDedupTests {
         defer { dir.remove() }
         let payment = #"{"msn":"123456","reference":"r-1","pspReference":"p-1","name":"CAPTURED"}"#
         let noHeader = #"{"msn":"123456","reference":"r-2","pspReference":"p-2","name":"CAPTURED"}"#
-        try Self.writeOldDedupLog(in: dir.path, [
-            ("wh-old", Self.now() - 2 * Self.hour),
-            (EventIdentity.bodyHash(Array(noHeader.utf8)), Self.now() - Self.hour),
-            ("wh-expired", Self.now() - 8 * 24 * Self.hour),
-        ])
+        try Self.writeOldDedupLog(
+            in: dir.path,
+            [
+                ("wh-old", Self.now() - 2 * Self.hour),
+                (EventIdentity.bodyHash(Array(noHeader.utf8)), Self.now() - Self.hour),
+                ("wh-expired", Self.now() - 8 * 24 * Self.hour),
+            ]
+        )
         for round in 0..<2 {
             let store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
             #expect(await Self.accept(store, body: payment, webhookID: "wh-old") == .duplicate, "round \(round)")

@@ -67,12 +67,16 @@ struct DaemonEventIdentityTests {
         #expect(try harness.send(body, secret: Fixture.secret, webhookID: "old-registration").status == 200)
         #expect(try harness.send(body, secret: Fixture.otherSecret, webhookID: "new-registration").status == 200)
         try Self.fence(harness, lines: 2)
-        #expect(harness.records("events.jsonl").compactMap { $0["webhook_id"] as? String }
-            == ["old-registration", "fence"])
+        #expect(
+            harness.records("events.jsonl").compactMap { $0["webhook_id"] as? String }
+                == ["old-registration", "fence"]
+        )
         #expect(harness.lines("runs").filter { $0 == ExpectedEventID.of(body) }.count == 1)
     }
 
-    @Test("two endpoints receiving the same body give one line and one hook run; different bodies sharing a webhook-id on either endpoint are all stored and delivered")
+    @Test(
+        "two endpoints receiving the same body give one line and one hook run; different bodies sharing a webhook-id on either endpoint are all stored and delivered"
+    )
     func acrossEndpoints() throws {
         let other = """
               - path: "/vipps/other"
@@ -85,22 +89,27 @@ struct DaemonEventIdentityTests {
         let harness = try DaemonHarness(config: Self.config(extraEndpoints: other), files: files)
         let shared = Fixture.payment()
         #expect(try harness.send(shared, webhookID: "wh-a").status == 200)
-        #expect(try harness.send(shared, path: "/vipps/other", secret: Fixture.otherSecret, webhookID: "wh-b").status
-            == 200)
+        #expect(
+            try harness.send(shared, path: "/vipps/other", secret: Fixture.otherSecret, webhookID: "wh-b").status
+                == 200
+        )
         // Authentic, different events that reuse an already seen webhook-id: stored, not "duplicate".
         let second = Fixture.payment()
         let third = Fixture.payment()
         let answer = try harness.send(second, webhookID: "wh-a")
         #expect(answer.status == 200 && answer.text.contains("stored"), "\(answer)")
-        #expect(try harness.send(third, path: "/vipps/other", secret: Fixture.otherSecret, webhookID: "wh-a").status
-            == 200)
+        #expect(
+            try harness.send(third, path: "/vipps/other", secret: Fixture.otherSecret, webhookID: "wh-a").status
+                == 200
+        )
         try Self.fence(harness, lines: 4)
         let records = harness.records("events.jsonl")
         let expected = [shared, second, third].map(ExpectedEventID.of)
         #expect(Array(records.compactMap { $0["id"] as? String }.prefix(3)) == expected)
         #expect(
             Array(records.compactMap { $0["endpoint"] as? String }.prefix(3))
-                == ["/vipps/epayment", "/vipps/epayment", "/vipps/other"])
+                == ["/vipps/epayment", "/vipps/epayment", "/vipps/other"]
+        )
         #expect(Array(harness.lines("runs").prefix(3)) == expected)
         #expect(harness.lines("runs").count == 4)
     }
@@ -109,7 +118,8 @@ struct DaemonEventIdentityTests {
     func businessKey() throws {
         let harness = try DaemonHarness(config: Self.config(), files: Fixture.hookFiles(Self.countingHook))
         let psp = UUID().uuidString
-        let compact = #"{"msn":"123456","reference":"order-77","pspReference":"\#(psp)","name":"CAPTURED","#
+        let compact =
+            #"{"msn":"123456","reference":"order-77","pspReference":"\#(psp)","name":"CAPTURED","#
             + #""amount":{"currency":"NOK","value":100},"timestamp":"2024-01-02T03:04:05.678Z","success":true}"#
         let reordered = """
             {
@@ -130,11 +140,13 @@ struct DaemonEventIdentityTests {
         #expect(try harness.send(#"{ "hello": "world" }"#).status == 200)
         try Self.fence(harness, lines: 5)
         let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
-        #expect(Array(ids.prefix(4)) == [
-            ExpectedEventID.ofPayment(msn: "123456", reference: "order-77", pspReference: psp, name: "CAPTURED"),
-            ExpectedEventID.ofPayment(msn: "123456", reference: "order-77", pspReference: psp, name: "REFUNDED"),
-            ExpectedEventID.of(unknown), ExpectedEventID.of(#"{ "hello": "world" }"#),
-        ])
+        #expect(
+            Array(ids.prefix(4)) == [
+                ExpectedEventID.ofPayment(msn: "123456", reference: "order-77", pspReference: psp, name: "CAPTURED"),
+                ExpectedEventID.ofPayment(msn: "123456", reference: "order-77", pspReference: psp, name: "REFUNDED"),
+                ExpectedEventID.of(unknown), ExpectedEventID.of(#"{ "hello": "world" }"#),
+            ]
+        )
         #expect(harness.lines("runs").count == 5)
     }
 
@@ -172,7 +184,9 @@ struct DaemonEventIdentityTests {
         #expect(log.contains("missing header"))
     }
 
-    @Test("refused requests are logged truncated and rate-limited, with a count of what was suppressed; metrics count every one")
+    @Test(
+        "refused requests are logged truncated and rate-limited, with a count of what was suppressed; metrics count every one"
+    )
     func refusalLogging() throws {
         let harness = try DaemonHarness()
         let longPath = "/" + String(repeating: "p", count: 15_000)
@@ -192,7 +206,10 @@ struct DaemonEventIdentityTests {
         #expect(refused.count + suppressed == count, "\(refused.count) logged + \(suppressed) suppressed")
         #expect(harness.daemon.log.utf8.count < 200_000)
         let metric = try DaemonExecTests.metric(
-            harness, "vipps_webhookd_http_requests_total", ["endpoint": "unknown", "status": "404"])
+            harness,
+            "vipps_webhookd_http_requests_total",
+            ["endpoint": "unknown", "status": "404"]
+        )
         #expect(metric == Double(count))
     }
 

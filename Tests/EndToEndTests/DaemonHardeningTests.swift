@@ -11,7 +11,9 @@ struct DaemonHardeningTests {
             pwd > "$DIR/hook-cwd"
             """
         let harness = try DaemonHarness(
-            config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#), files: Fixture.hookFiles(hook))
+            config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#),
+            files: Fixture.hookFiles(hook)
+        )
         #expect(try harness.send(Fixture.payment()).status == 200)
         try waitUntil("hook ran", log: harness.daemon.log) { !harness.lines("hook-cwd").isEmpty }
         #expect(harness.lines("hook-cwd") == ["/"])

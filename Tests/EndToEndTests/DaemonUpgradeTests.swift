@@ -6,7 +6,9 @@ import VippsCrypto
 /// the upgrade, and across a further restart.
 @Suite("daemon upgrade of the dedup state")
 struct DaemonUpgradeTests {
-    @Test("journal events get new ids from their bodies; old dedup.log entries still catch redeliveries; a restart keeps both")
+    @Test(
+        "journal events get new ids from their bodies; old dedup.log entries still catch redeliveries; a restart keeps both"
+    )
     func upgradeKeepsDedup() throws {
         let directory = try TemporaryDirectory()
         let now = Date()
@@ -17,16 +19,29 @@ struct DaemonUpgradeTests {
         let expired = Fixture.payment()  // only in dedup.log, older than the retention
         var state = try LegacyStateDirectory(stateDirectory: directory.path + "/state")
         state.event(
-            sequence: 1, oldID: "wh-pending", type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
-            receivedAt: now.addingTimeInterval(-60), body: pending, sinks: ["events"])
+            sequence: 1,
+            oldID: "wh-pending",
+            type: "epayments.payment.captured.v1",
+            endpoint: "/vipps/epayment",
+            receivedAt: now.addingTimeInterval(-60),
+            body: pending,
+            sinks: ["events"]
+        )
         state.event(
-            sequence: 2, oldID: Digest.hex(Digest.sha256(Array(delivered.utf8))),
-            type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment", receivedAt: now.addingTimeInterval(-50),
-            body: delivered, sinks: ["events"])
+            sequence: 2,
+            oldID: Digest.hex(Digest.sha256(Array(delivered.utf8))),
+            type: "epayments.payment.captured.v1",
+            endpoint: "/vipps/epayment",
+            receivedAt: now.addingTimeInterval(-50),
+            body: delivered,
+            sinks: ["events"]
+        )
         state.delivered(sequence: 2, sink: "events")
         state.retired(oldID: "wh-retired", acceptedAt: now.addingTimeInterval(-3 * 86400))
         state.retired(
-            oldID: Digest.hex(Digest.sha256(Array(retiredWithoutID.utf8))), acceptedAt: now.addingTimeInterval(-86400))
+            oldID: Digest.hex(Digest.sha256(Array(retiredWithoutID.utf8))),
+            acceptedAt: now.addingTimeInterval(-86400)
+        )
         state.retired(oldID: "wh-expired", acceptedAt: now.addingTimeInterval(-8 * 86400))
         try state.write()
 
@@ -36,8 +51,11 @@ struct DaemonUpgradeTests {
         #expect(recovered["id"] as? String == ExpectedEventID.of(pending))
         #expect(recovered["webhook_id"] as? String == "wh-pending")
         #expect(recovered["source"] as? String == "webhook")
-        let migrated = try #require(harness.daemon.logged(
-            "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries").first)
+        let migrated = try #require(
+            harness.daemon.logged(
+                "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries"
+            ).first
+        )
         #expect(migrated["from_dedup_log"] as? String == "2", "\(migrated)")
         #expect(migrated["from_journal"] as? String == "2")
 
@@ -61,15 +79,21 @@ struct DaemonUpgradeTests {
         #expect(try harness.send(fresh, webhookID: "wh-fresh").text.contains("stored"))
         #expect(try harness.send(fresh, webhookID: "wh-fresh-again").text.contains("duplicate"))
         try harness.waitForRecords("events.jsonl", count: 3)
-        #expect(harness.daemon.logged(
-            "duplicate of an event accepted before the upgrade (legacy dedup entry); not stored again").count == 2)
+        #expect(
+            harness.daemon.logged(
+                "duplicate of an event accepted before the upgrade (legacy dedup entry); not stored again"
+            ).count == 2
+        )
         #expect(try DaemonExecTests.metric(harness, "vipps_webhookd_dedup_legacy_hits_total", [:]) == 2)
 
         #expect(try harness.daemon.stop(timeout: 5) == 0)
         try harness.daemon.restart()
-        #expect(harness.daemon.logged(
-            "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries").count == 1,
-            "the migration runs once")
+        #expect(
+            harness.daemon.logged(
+                "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries"
+            ).count == 1,
+            "the migration runs once"
+        )
         try redeliver()
         #expect(try harness.send(fresh, webhookID: "wh-fresh-3").text.contains("duplicate"))
         #expect(try harness.send(expired).text.contains("duplicate"))

@@ -23,7 +23,8 @@ struct EventIdentityTests {
         return Digest.hex(Digest.sha256(bytes))
     }
 
-    static let webhook = #"{"msn":"123456","reference":"order-1","pspReference":"psp-9","name":"CAPTURED","#
+    static let webhook =
+        #"{"msn":"123456","reference":"order-1","pspReference":"psp-9","name":"CAPTURED","#
         + #""amount":{"currency":"NOK","value":100},"timestamp":"2024-01-02T03:04:05Z","success":true}"#
 
     @Test("an ePayment event's id is the hash of its length-prefixed business key")
@@ -42,16 +43,26 @@ struct EventIdentityTests {
             """
         #expect(Self.id(reordered) == Self.id(Self.webhook))
         // The vendor's event-log entry (as reconciliation stores it) plus the msn the daemon asked for.
-        let logEntry = #"{"reference":"order-1","pspReference":"psp-9","name":"CAPTURED","#
+        let logEntry =
+            #"{"reference":"order-1","pspReference":"psp-9","name":"CAPTURED","#
             + #""amount":{"currency":"NOK","value":100},"timestamp":"2024-01-02T03:04:06Z","success":true,"#
             + #""msn":"123456"}"#
         #expect(Self.id(logEntry) == Self.id(Self.webhook))
-        for (field, value) in [("msn", "654321"), ("reference", "order-2"), ("pspReference", "psp-8"),
-                               ("name", "REFUNDED")] {
-            let original = field == "name" ? "CAPTURED" : ["msn": "123456", "reference": "order-1",
-                                                           "pspReference": "psp-9"][field]!
+        for (field, value) in [
+            ("msn", "654321"), ("reference", "order-2"), ("pspReference", "psp-8"),
+            ("name", "REFUNDED"),
+        ] {
+            let original =
+                field == "name"
+                ? "CAPTURED"
+                : [
+                    "msn": "123456", "reference": "order-1",
+                    "pspReference": "psp-9",
+                ][field]!
             let changed = Self.webhook.replacingOccurrences(
-                of: "\"\(field)\":\"\(original)\"", with: "\"\(field)\":\"\(value)\"")
+                of: "\"\(field)\":\"\(original)\"",
+                with: "\"\(field)\":\"\(value)\""
+            )
             #expect(changed != Self.webhook)
             #expect(Self.id(changed) != Self.id(Self.webhook), "\(field)")
         }

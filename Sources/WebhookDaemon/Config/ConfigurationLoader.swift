@@ -71,7 +71,8 @@ public struct ConfigurationLoader {
             let line = yaml.utf8.prefix(offset).reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
             return (line, "reader: \(problem) at byte offset \(offset)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return (context.mark.line, "\(duplicates.count) duplicated key(s) in a mapping at line \(context.mark.line)")
+            let line = context.mark.line
+            return (line, "\(duplicates.count) duplicated key(s) in a mapping at line \(line)")
         case .dataCouldNotBeDecoded: return (nil, "the file is not valid UTF-8")
         case .no, .memory, .writer, .emitter, .representer: return (nil, "the YAML library failed to read it")
         }

@@ -250,9 +250,11 @@ struct ConfigurationReader {
                 problem(ownURL != nil ? "\(path).public_url" : "public_url", item, "\(error)")
             }
             if ownURL == nil && publicURL == nil {
-                warning(path, item, "no public_url: the signed host and path of \(endpointPath) are taken from each "
-                    + "request's Host header and target, so a delivery signed for another URL with the same secret "
-                    + "is accepted; set public_url to the URL registered with Vipps MobilePay")
+                let message =
+                    "no public_url: the signed host and path of \(endpointPath) are taken from each request's Host "
+                    + "header and target, so a delivery signed for another URL with the same secret is accepted; "
+                    + "set public_url to the URL registered with Vipps MobilePay"
+                warning(path, item, message)
             }
             endpoints.append(.init(path: endpointPath, signedTarget: target, secrets: secrets, routes: routes))
         }

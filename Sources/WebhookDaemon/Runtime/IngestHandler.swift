@@ -42,7 +42,8 @@ final class IngestHandler: HTTPHandler {
         guard head.method == "POST" else {
             var response = HTTPResponse.text(405, "method not allowed: use POST\n")
             response.headers.replaceOrAdd(name: "Allow", value: "POST")
-            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(LogText.escaped(head.method))")
+            let method = LogText.escaped(head.method)
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(method)")
             return .respond(response)
         }
         if case .length(let length) = head.bodyFraming, length > table.maxBodyBytes {
@@ -72,8 +73,14 @@ final class IngestHandler: HTTPHandler {
             method: request.method, target: target, headers: headers, body: request.body, now: now)
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
-            finish(Self.notAuthenticAnswer, endpoint: path, peer: request.peer, started: started,
-                   reason: "\(failure)", extra: ["signed_target": "\(LogText.escaped("\(target)"))"])
+            finish(
+                Self.notAuthenticAnswer,
+                endpoint: path,
+                peer: request.peer,
+                started: started,
+                reason: "\(failure)",
+                extra: ["signed_target": "\(LogText.escaped("\(target)"))"]
+            )
             respond(Self.notAuthenticAnswer)
             return
         }
@@ -94,8 +101,14 @@ final class IngestHandler: HTTPHandler {
             extra["routed"] = "no route matched; kept in the journal only"
         }
         store.accept(
-            id: id, webhookID: webhookID.value, source: .webhook, type: decoded.type, endpoint: path,
-            receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000), body: request.body, sinks: sinks
+            id: id,
+            webhookID: webhookID.value,
+            source: .webhook,
+            type: decoded.type,
+            endpoint: path,
+            receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
+            body: request.body,
+            sinks: sinks
         ) { [self, extra] outcome in
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
@@ -157,7 +170,8 @@ final class IngestHandler: HTTPHandler {
             return response
         }
         if response.status >= 400 {
-            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(LogText.escaped(head.method))")
+            let method = LogText.escaped(head.method)
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(method)")
         } else {
             metrics.request(endpoint: path, status: response.status, duration: .zero)
         }
@@ -167,8 +181,12 @@ final class IngestHandler: HTTPHandler {
     /// Logs and counts one answer: every answer is counted; refusals (4xx) are logged through a rate limit per
     /// status, with the path escaped and cut.
     private func finish(
-        _ response: HTTPResponse, endpoint: String, peer: String, started: ContinuousClock.Instant,
-        reason: @autoclosure () -> String, extra: @autoclosure () -> Logger.Metadata = [:]
+        _ response: HTTPResponse,
+        endpoint: String,
+        peer: String,
+        started: ContinuousClock.Instant,
+        reason: @autoclosure () -> String,
+        extra: @autoclosure () -> Logger.Metadata = [:]
     ) {
         let elapsed = ContinuousClock.now - started
         let label = response.status == 404 ? "unknown" : endpoint  // Unknown paths would make unbounded labels.

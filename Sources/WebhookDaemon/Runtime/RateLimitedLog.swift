@@ -25,7 +25,10 @@ final class RateLimitedLog: @unchecked Sendable {
     /// Logs `message` unless `kind` already had its lines in the current interval; `metadata` is built only when
     /// the line is written.
     func log(
-        _ level: Logger.Level, kind: String, _ message: String, metadata: @autoclosure () -> Logger.Metadata
+        _ level: Logger.Level,
+        kind: String,
+        _ message: String,
+        metadata: @autoclosure () -> Logger.Metadata
     ) {
         guard logger.logLevel <= level else { return }
         lock.lock()
@@ -43,7 +46,8 @@ final class RateLimitedLog: @unchecked Sendable {
         write(report)
         if allowed { logger.log(level: level, "\(message)", metadata: metadata()) }
         if schedule {
-            let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+            let nanoseconds =
+                interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds) + 1_000_000)) {
                 [self] in
                 lock.lock()
@@ -70,7 +74,8 @@ final class RateLimitedLog: @unchecked Sendable {
         for (kind, count) in report.sorted(by: { $0.key < $1.key }) where count > 0 {
             logger.warning(
                 "log lines suppressed (rate limit)",
-                metadata: ["kind": "\(kind)", "lines": "\(count)", "interval_s": "\(interval.components.seconds)"])
+                metadata: ["kind": "\(kind)", "lines": "\(count)", "interval_s": "\(interval.components.seconds)"]
+            )
         }
     }
 }

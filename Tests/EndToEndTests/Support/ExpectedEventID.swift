@@ -14,7 +14,8 @@ enum ExpectedEventID {
     static func of(_ body: String) -> String { of(Array(body.utf8)) }
 
     static func of(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], object["eventType"] == nil,
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            object["eventType"] == nil,
             let name = object["name"] as? String, ePaymentNames.contains(name),
             let msn = object["msn"] as? String, let reference = object["reference"] as? String,
             let pspReference = object["pspReference"] as? String,

@@ -23,7 +23,12 @@ struct LegacyStateDirectory {
 
     /// An event journaled by the old version with id `oldID` (its webhook-id, or its body hash without one).
     mutating func event(
-        sequence: UInt64, oldID: String, type: String, endpoint: String, receivedAt: Date, body: String,
+        sequence: UInt64,
+        oldID: String,
+        type: String,
+        endpoint: String,
+        receivedAt: Date,
+        body: String,
         sinks: [String]
     ) {
         var payload: [UInt8] = [1] + Self.u64(sequence) + Self.u64(UInt64(Self.millis(receivedAt)))
