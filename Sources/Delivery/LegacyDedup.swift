@@ -29,6 +29,7 @@ final class LegacyDedup {
     /// Whether this open found the migration not yet complete.
     let migrating: Bool
     private let directory: String
+    private let maxCapacity: Int
     private let faults: SyscallFaults?
     private var file: DedupFile?
 
@@ -36,10 +37,16 @@ final class LegacyDedup {
     /// Call ``finish(journalEntries:notBefore:)`` after the journal replay and before `dedup.log` is used.
     init(directory: String, capacity: Int, notBefore: Int64, faults: SyscallFaults?) throws {
         self.directory = directory
+        self.maxCapacity = capacity
         self.faults = faults
-        index = DedupIndex(capacity: capacity)
         migrating = access(directory + "/" + Self.markerName, F_OK) != 0
+        let oldPath = directory + "/dedup.log"
         let legacyExists = access(directory + "/" + Self.fileName, F_OK) == 0
+        // Sized for what the files hold (a table sized for the full capacity would cost memory for nothing).
+        let oldEntries = migrating ? Self.entryCount(oldPath) : 0
+        index = DedupIndex(
+            capacity: max(1, min(capacity, Self.entryCount(directory + "/" + Self.fileName) + oldEntries))
+        )
         if legacyExists || migrating {
             file = try DedupFile(
                 directory: directory,
@@ -49,15 +56,15 @@ final class LegacyDedup {
                 notBefore: notBefore
             )
         }
-        let oldPath = directory + "/dedup.log"
         guard migrating, let file, access(oldPath, F_OK) == 0 else { return }
-        var old = DedupIndex(capacity: capacity)
+        var old = DedupIndex(capacity: max(1, min(capacity, oldEntries)))
         let oldFile = try DedupFile(directory: directory, faults: faults, loadingInto: &old, notBefore: notBefore)
         oldFile.close()
         let entries = Array(old.entries)
         try file.append(entries)
         for entry in entries { index.insert(entry.key, millis: entry.millis) }
         movedFromDedupLog = entries.count
+        try Syscall.syncDirectory(directory)  // The legacy file's name is durable before the old file goes.
         try Syscall.unlink(oldPath)
         try Syscall.syncDirectory(directory)
     }
@@ -65,7 +72,14 @@ final class LegacyDedup {
     /// Adds the old ids of events still in journal segments (each event's ``StoredEvent/legacyID``, accepted at or
     /// after `notBefore`), completes the migration if it is under way, and drops the file once nothing in it is live.
     func finish(journalEntries: [(key: DedupKey, millis: Int64)], notBefore: Int64) throws {
-        for entry in journalEntries { index.insert(entry.key, millis: entry.millis) }
+        if !journalEntries.isEmpty {
+            // Oldest first, as the index expects, in a table sized for both.
+            var merged = DedupIndex(capacity: max(1, min(maxCapacity, index.count + journalEntries.count)))
+            for entry in (Array(index.entries) + journalEntries).sorted(by: { $0.millis < $1.millis }) {
+                merged.insert(entry.key, millis: entry.millis)
+            }
+            index = merged
+        }
         index.evict(before: notBefore)
         if migrating {
             if let file, !journalEntries.isEmpty { try file.append(journalEntries) }
@@ -84,6 +98,13 @@ final class LegacyDedup {
             try Syscall.unlink(directory + "/" + Self.fileName)
             try Syscall.syncDirectory(directory)
         }
+    }
+
+    /// Whole entries in the file at `path` (0 when it does not exist).
+    private static func entryCount(_ path: String) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Int(info.st_size) / DedupFile.entrySize
     }
 
     /// Whether any of `keys` is a live legacy fingerprint.
