@@ -44,6 +44,25 @@ struct LegacyDedupTests {
         }
     }
 
+    @Test("a torn last entry of the old dedup.log is dropped; whole entries before it are migrated")
+    func tornOldFile() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.writeOldDedupLog(in: dir.path, [("wh-a", Self.now() - Self.hour), ("wh-b", Self.now() - Self.hour)])
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.path + "/dedup.log"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0xAB, count: 10))
+        try handle.close()
+        let store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        defer { store.close() }
+        #expect(await Self.accept(store, body: "{}", webhookID: "wh-a") == .duplicate)
+        #expect(await Self.accept(store, body: "[]", webhookID: "wh-b") == .duplicate)
+        #expect(access(dir.path + "/dedup.log", F_OK) == 0)
+        #expect(access(dir.path + "/" + LegacyDedup.fileName, F_OK) == 0)
+        let legacySize = try FileManager.default.attributesOfItem(atPath: dir.path + "/" + LegacyDedup.fileName)[.size]
+        #expect(legacySize as? Int == 2 * DedupFile.entrySize)
+    }
+
     @Test("old dedup.log entries catch a redelivery by webhook-id or body hash, once migrated and after a reopen")
     func legacyEntriesCatchRedeliveries() async throws {
         let dir = TemporaryDirectory()

@@ -227,5 +227,10 @@ struct DaemonEventIdentityTests {
         let warnings = harness.daemon.log.split(separator: "\n").filter { $0.contains("no public_url") }
         #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.contains("/vipps/epayment") == true)
+        // A reload warns again, for each endpoint that has none now.
+        try harness.reload(Fixture.basicConfig(extraEndpoints: other.replacingOccurrences(of: "public_url", with: "#")))
+        let afterReload = harness.daemon.log.split(separator: "\n").filter { $0.contains("no public_url") }
+        #expect(afterReload.count == 3, "\(afterReload)")
+        #expect(afterReload.last?.contains("/vipps/pinned") == true)
     }
 }
