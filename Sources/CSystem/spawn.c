@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 int csystem_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                  int stdin_fd, int stdout_fd, int stderr_fd) {
+                  int stdin_fd, int stdout_fd, int stderr_fd, const char *cwd) {
     int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
     int moved[3] = {-1, -1, -1};
     int rc = 0;
@@ -35,6 +35,9 @@ int csystem_spawn(pid_t *pid, const char *path, char *const argv[], char *const 
     }
     if (rc == 0) {
         rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    }
+    if (rc == 0 && cwd != NULL) {
+        rc = posix_spawn_file_actions_addchdir_np(&actions, cwd);
     }
     sigset_t empty, all;
     sigemptyset(&empty);

@@ -50,7 +50,8 @@ extension DeadLetter: Codable {
     }
 
     private enum EventKeys: String, CodingKey {
-        case sequence, id, type, endpoint
+        case sequence, id, type, endpoint, source
+        case webhookID = "webhook_id"
         case receivedAt = "received_at_ms"
         case body = "body_base64"
     }
@@ -69,14 +70,34 @@ extension DeadLetter: Codable {
             )
         }
         let event = try container.nestedContainer(keyedBy: EventKeys.self, forKey: .event)
-        self.event = StoredEvent(
-            sequence: try event.decode(UInt64.self, forKey: .sequence),
-            id: try event.decode(String.self, forKey: .id),
-            type: try event.decode(String.self, forKey: .type),
-            endpoint: try event.decode(String.self, forKey: .endpoint),
-            receivedAtMillis: try event.decode(Int64.self, forKey: .receivedAt),
-            body: Array(try event.decode(Data.self, forKey: .body))
-        )
+        let sequence = try event.decode(UInt64.self, forKey: .sequence)
+        let id = try event.decode(String.self, forKey: .id)
+        let type = try event.decode(String.self, forKey: .type)
+        let endpoint = try event.decode(String.self, forKey: .endpoint)
+        let receivedAt = try event.decode(Int64.self, forKey: .receivedAt)
+        let body = Array(try event.decode(Data.self, forKey: .body))
+        if let source = try event.decodeIfPresent(String.self, forKey: .source) {
+            self.event = StoredEvent(
+                sequence: sequence,
+                id: id,
+                type: type,
+                endpoint: endpoint,
+                receivedAtMillis: receivedAt,
+                body: body,
+                webhookID: try event.decodeIfPresent(String.self, forKey: .webhookID),
+                source: EventSource(rawValue: source)
+            )
+        } else {
+            // Written by a version whose id was the webhook-id header: the id is derived anew from the body.
+            self.event = StoredEvent.migratingLegacy(
+                sequence: sequence,
+                legacyID: id,
+                type: type,
+                endpoint: endpoint,
+                receivedAtMillis: receivedAt,
+                body: body
+            )
+        }
         sink = try container.decode(String.self, forKey: .sink)
         attempts = try container.decode(Int.self, forKey: .attempts)
         lastError = try container.decode(ExecSinkFailure.self, forKey: .lastError)
@@ -98,6 +119,8 @@ extension DeadLetter: Codable {
         try event.encode(self.event.id, forKey: .id)
         try event.encode(self.event.type, forKey: .type)
         try event.encode(self.event.endpoint, forKey: .endpoint)
+        try event.encode(self.event.source.rawValue, forKey: .source)
+        try event.encodeIfPresent(self.event.webhookID, forKey: .webhookID)
         try event.encode(self.event.receivedAtMillis, forKey: .receivedAt)
         try event.encode(Data(self.event.body), forKey: .body)
         try container.encode(line, forKey: .line)

@@ -20,11 +20,17 @@ final class DedupFile {
     /// Entries in the file (live or not).
     private(set) var entryCount: Int
 
-    /// Opens (creating) `dedup.log` in `directory` and inserts its entries accepted at or after `notBefore` into
-    /// `index`.
-    init(directory: String, faults: SyscallFaults?, loadingInto index: inout DedupIndex, notBefore: Int64) throws {
+    /// Opens (creating) `name` (default `dedup.log`) in `directory` and inserts its entries accepted at or after
+    /// `notBefore` into `index`.
+    init(
+        directory: String,
+        name: String = "dedup.log",
+        faults: SyscallFaults?,
+        loadingInto index: inout DedupIndex,
+        notBefore: Int64
+    ) throws {
         self.directory = directory
-        self.path = directory + "/dedup.log"
+        self.path = directory + "/" + name
         self.faults = faults
         file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, faults: faults)
         let size = try file.size()

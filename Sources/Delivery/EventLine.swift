@@ -2,15 +2,15 @@ import VippsWebhooks
 
 /// The JSON line a file sink appends per event, also the exec sink's stdin. Pure.
 ///
-/// `{"id": "...", "type": "...", "endpoint": "...", "received_at": "2026-11-22T20:15:00.123Z", "payload": …}` and a
-/// final `\n`. When the body is valid JSON (`JSONParser`, strict RFC 8259) its bytes are spliced in unchanged, except raw CR and LF
+/// `{"id": "...", "type": "...", "endpoint": "...", "received_at": "2026-11-22T20:15:00.123Z", "source": "webhook",
+/// "webhook_id": "...", "payload": …}` and a final `\n`; `webhook_id` only when the request had that header. When the body is valid JSON (`JSONParser`, strict RFC 8259) its bytes are spliced in unchanged, except raw CR and LF
 /// (which in valid JSON can only be whitespace) become spaces so the line stays one line; otherwise the payload is
 /// the body as a JSON string (invalid UTF-8 replaced by U+FFFD).
 public enum EventLine {
     /// The line for `event`, newline included.
     public static func render(_ event: StoredEvent) -> [UInt8] {
         var line: [UInt8] = []
-        line.reserveCapacity(event.body.count + event.id.utf8.count + 160)
+        line.reserveCapacity(event.body.count + event.id.utf8.count + (event.webhookID?.utf8.count ?? 0) + 200)
         line += Array("{\"id\": ".utf8)
         appendString(event.id, to: &line)
         line += Array(", \"type\": ".utf8)
@@ -19,7 +19,13 @@ public enum EventLine {
         appendString(event.endpoint, to: &line)
         line += Array(", \"received_at\": \"".utf8)
         line += Array(timestamp(millis: event.receivedAtMillis).utf8)
-        line += Array("\", \"payload\": ".utf8)
+        line += Array("\", \"source\": ".utf8)
+        appendString(event.source.rawValue, to: &line)
+        if let webhookID = event.webhookID {
+            line += Array(", \"webhook_id\": ".utf8)
+            appendString(webhookID, to: &line)
+        }
+        line += Array(", \"payload\": ".utf8)
         if (try? JSONParser.parse(event.body)) != nil {
             for byte in event.body {
                 line.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte)

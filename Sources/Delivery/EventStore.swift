@@ -45,7 +45,13 @@ public final class EventStore: @unchecked Sendable {
     public typealias DeliveredMark = (sequence: UInt64, sink: String, position: SinkPosition?)
 
     private enum Request {
-        case accept(StoredEvent, key: DedupKey, sinks: [String], completion: @Sendable (AcceptOutcome) -> Void)
+        case accept(
+            StoredEvent,
+            key: DedupKey,
+            legacyKeys: [DedupKey],
+            sinks: [String],
+            completion: @Sendable (AcceptOutcome) -> Void
+        )
         case marks([DeliveredMark], completion: (@Sendable (StorageError?) -> Void)?)
     }
 
@@ -68,6 +74,10 @@ public final class EventStore: @unchecked Sendable {
     /// The journal (internal so tests can reach its segment preparer).
     let journal: Journal
     private var index: DedupIndex
+    /// Fingerprints of ids given by versions before ids came from signed content (see ``LegacyDedup``).
+    private let legacy: LegacyDedup
+    /// Whether `legacy` held any fingerprint at open (read from any thread; never changes).
+    private let hasLegacy: Bool
     /// Ids (within retention when journaled) of the events in each live segment, saved to `dedup.log` on retirement.
     private var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
     /// Whether a retirement is on `retireQueue` (one at a time keeps deletion oldest-first).
@@ -90,6 +100,7 @@ public final class EventStore: @unchecked Sendable {
     private let fsyncTimer = Timer(label: "vipps_webhookd_journal_fsync_seconds")
     private let errorCounter = Counter(label: "vipps_webhookd_journal_errors_total")
     private let dedupHits = Counter(label: "vipps_webhookd_dedup_hits_total")
+    private let legacyDedupHits = Counter(label: "vipps_webhookd_dedup_legacy_hits_total")
     private let batchSize = Recorder(label: "vipps_webhookd_journal_batch_size")
     private let corruptCounter = Counter(label: "vipps_webhookd_journal_corrupt_records_total")
     private let earlyEvictionCounter = Counter(label: "vipps_webhookd_dedup_evictions_within_retention_total")
@@ -103,6 +114,13 @@ public final class EventStore: @unchecked Sendable {
         var index = DedupIndex(capacity: options.dedupCapacity)
         index.evict(before: notBefore)  // sets the retention floor, so evictions for room are told apart
         try Syscall.makeDirectories(directory)
+        let legacy = try LegacyDedup(
+            directory: directory,
+            capacity: options.dedupCapacity,
+            notBefore: notBefore,
+            faults: options.faults
+        )
+        var legacyJournalEntries: [(key: DedupKey, millis: Int64)] = []
         dedupFile = try DedupFile(
             directory: directory, faults: options.faults, loadingInto: &index, notBefore: notBefore)
         var ledger = DeliveryLedger()
@@ -125,6 +143,9 @@ public final class EventStore: @unchecked Sendable {
                         let key = DedupKey(id: event.id)
                         index.insert(key, millis: event.receivedAtMillis)
                         segmentKeys[location.segment, default: []].append((key, event.receivedAtMillis))
+                        if let legacyID = event.legacyID {
+                            legacyJournalEntries.append((DedupKey(id: legacyID), event.receivedAtMillis))
+                        }
                     }
                     ledger.add(sequence: event.sequence, sinks: sinks, at: location)
                 case .delivered(let sequence, let sink, let position):
@@ -141,6 +162,18 @@ public final class EventStore: @unchecked Sendable {
             corruptCounter.increment(by: journal.corruptRecords)
         }
         index.evict(before: notBefore)
+        try legacy.finish(journalEntries: legacyJournalEntries, notBefore: notBefore)
+        if legacy.migrating {
+            logger.notice(
+                "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries",
+                metadata: [
+                    "from_dedup_log": "\(legacy.movedFromDedupLog)",
+                    "from_journal": "\(legacyJournalEntries.count)",
+                    "legacy_entries": "\(legacy.index.count)",
+                ])
+        }
+        self.legacy = legacy
+        hasLegacy = legacy.index.count > 0
         self.index = index
         self.segmentKeys = segmentKeys
         self.ledger = ledger
@@ -151,6 +184,7 @@ public final class EventStore: @unchecked Sendable {
                 "directory": "\(directory)", "next_sequence": "\(nextSequence)",
                 "pending": "\(ledger.pending.count)", "dedup_entries": "\(index.count)",
                 "corrupt_records": "\(journal.corruptRecords)",
+                "legacy_dedup_entries": "\(legacy.index.count)",
             ])
         journal.onBroken = { [weak self] error in self?.reachedDeadEnd(error) }
         reportEarlyEvictions()
@@ -205,18 +239,39 @@ public final class EventStore: @unchecked Sendable {
     }
 
     /// Journals an event unless its id was accepted before, calling `completion` once the outcome is durable.
+    ///
+    /// An event whose id is unknown is also a duplicate when a legacy fingerprint (see ``LegacyDedup``) matches its
+    /// `webhookID` or its body hash: each such hit is logged and counted.
     /// - Parameters:
-    ///   - id: the event id (`webhook-id` header, or hex SHA-256 of the body).
+    ///   - id: the event id, derived from the signed body (`EventIdentity` in VippsWebhooks).
+    ///   - webhookID: the request's `webhook-id` header when usable, kept for correlation (never part of the id).
+    ///   - source: how the event arrived.
     ///   - sinks: names of the sinks the event is routed to; stored with it and returned by ``pendingDeliveries()``.
     ///   - completion: called exactly once, on the store's queue.
     public func accept(
-        id: String, type: String, endpoint: String, receivedAtMillis: Int64, body: [UInt8], sinks: [String],
+        id: String,
+        webhookID: String? = nil,
+        source: EventSource = .webhook,
+        type: String,
+        endpoint: String,
+        receivedAtMillis: Int64,
+        body: [UInt8],
+        sinks: [String],
         completion: @escaping @Sendable (AcceptOutcome) -> Void
     ) {
         let event = StoredEvent(
-            sequence: 0, id: id, type: type, endpoint: endpoint, receivedAtMillis: receivedAtMillis, body: body)
+            sequence: 0,
+            id: id,
+            type: type,
+            endpoint: endpoint,
+            receivedAtMillis: receivedAtMillis,
+            body: body,
+            webhookID: webhookID,
+            source: source
+        )
         let key = DedupKey(id: id)
-        submit(.accept(event, key: key, sinks: sinks, completion: completion))
+        let legacyKeys = hasLegacy ? LegacyDedup.candidateKeys(webhookID: webhookID, body: body) : []
+        submit(.accept(event, key: key, legacyKeys: legacyKeys, sinks: sinks, completion: completion))
     }
 
     /// Records that event `sequence` was delivered to `sink`; batched and synced like appends.
@@ -306,7 +361,7 @@ public final class EventStore: @unchecked Sendable {
                 .unavailable, call: "accept", detail: closed ? "event store closed" : "journal queue full")
             errorCounter.increment()
             switch request {
-            case .accept(_, _, _, let completion): completion(.failed(error))
+            case .accept(_, _, _, _, let completion): completion(.failed(error))
             case .marks(_, let completion): completion?(error)
             }
             return
@@ -332,14 +387,21 @@ public final class EventStore: @unchecked Sendable {
         var markCompletions: [@Sendable (StorageError?) -> Void] = []
         var sequence = nextSequence
         frames.reserveCapacity(batch.reduce(0) { total, request in
-            guard case .accept(let event, _, _, _) = request else { return total + 64 }
+            guard case .accept(let event, _, _, _, _) = request else { return total + 64 }
             return total + 160 + event.body.count + event.id.utf8.count
         })
         for request in batch {
             switch request {
-            case .accept(var event, let key, let sinks, let completion):
+            case .accept(var event, let key, let legacyKeys, let sinks, let completion):
                 if index.contains(key) {
                     dedupHits.increment()
+                    completion(.duplicate)
+                } else if followers[key] == nil, legacy.contains(anyOf: legacyKeys) {
+                    legacyDedupHits.increment()
+                    logger.notice(
+                        "duplicate of an event accepted before the upgrade (legacy dedup entry); not stored again",
+                        metadata: ["id": "\(event.id)", "webhook_id": "\(event.webhookID ?? "-")"]
+                    )
                     completion(.duplicate)
                 } else if followers[key] != nil {
                     followers[key]!.append(completion)
@@ -413,6 +475,7 @@ public final class EventStore: @unchecked Sendable {
         }
         index.evict(before: notBefore)
         reportEarlyEvictions()
+        if hasLegacy { legacy.evict(before: notBefore) }
         for entry in stored {
             entry.completion(.stored(entry.event))
             for follower in followers[entry.key] ?? [] {

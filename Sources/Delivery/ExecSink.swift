@@ -3,8 +3,10 @@ import Metrics
 
 /// Runs one hook attempt for an event: argv from the template, a clean environment, the event line on stdin.
 ///
-/// Environment of the hook, and nothing else: `PATH` (the configured search path), `VIPPS_EVENT_ID`,
-/// `VIPPS_EVENT_TYPE`, `VIPPS_ENDPOINT`, and the context's `VIPPS_*` variables (values with a NUL byte dropped).
+/// Environment of the hook, and nothing else: `PATH` (the configured search path), `VIPPS_EVENT_ID` (the event's id,
+/// derived from the signed body: what a hook should be idempotent on), `VIPPS_EVENT_TYPE`, `VIPPS_ENDPOINT`,
+/// `VIPPS_EVENT_SOURCE` (`webhook` or `reconciliation`), and the context's `VIPPS_*` variables (values with a NUL
+/// byte dropped). Hooks run in `/`, never in the state directory.
 /// Exit status 0 is success; any other end, a timeout or a spawn error is a failure the caller may retry.
 public final class ExecSink: Sendable {
     /// Bytes of stderr kept with a failure, and of each stream in the debug log line.
@@ -39,6 +41,7 @@ public final class ExecSink: Sendable {
         environment["VIPPS_EVENT_ID"] = event.id
         environment["VIPPS_EVENT_TYPE"] = event.type
         environment["VIPPS_ENDPOINT"] = event.endpoint
+        environment["VIPPS_EVENT_SOURCE"] = event.source.rawValue
         return environment.filter { !$0.value.utf8.contains(0) }
     }
 

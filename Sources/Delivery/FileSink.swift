@@ -69,7 +69,7 @@ public final class FileSink: @unchecked Sendable {
             var ends: [UInt64] = []
             ends.reserveCapacity(events.count)
             for event in events {
-                if alreadyWritten.remove(event.id) != nil {
+                if event.lineIDs.reduce(false, { alreadyWritten.remove($1) != nil || $0 }) {
                     logger.info("event line already in file before restart; not writing it again",
                                 metadata: ["id": "\(event.id)", "path": "\(path)"])
                 } else {

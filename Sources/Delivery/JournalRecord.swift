@@ -3,7 +3,11 @@
 ///
 /// Frame layout (little-endian): `u32 payload length`, `u32 CRC-32 of payload`, payload. Payload: `u8 kind`, then
 /// - kind 1 (event): `u64 sequence`, `i64 receivedAtMillis`, id, type, endpoint (each `u16 length` + UTF-8),
-///   `u16 sink count` + sink names, `u32 body length` + body;
+///   `u16 sink count` + sink names, `u32 body length` + body, then optional fields to the end of the payload, each
+///   `u8 tag`, `u16 length`, value: tag 1 identity scheme (`u8`, 1 = id derived from the signed body), tag 2 source
+///   (UTF-8), tag 3 `webhook-id` header (UTF-8); unknown tags are skipped. A record without tag 1 was written by an
+///   earlier version (whose id was the `webhook-id` header): it decodes with its id derived anew from the body (see
+///   `StoredEvent.migratingLegacy`). Versions before the optional fields ignore them, so they still read new records.
 /// - kind 2 (delivered): `u64 sequence`, sink name, `u8 has position` + optional position (`u64` device, inode,
 ///   offset);
 /// - kind 3 (checkpoint, first record of each segment): `u64 next sequence`, `u16 count` + (sink name, position)
@@ -15,6 +19,16 @@ enum JournalRecord: Equatable {
     case delivered(sequence: UInt64, sink: String, position: SinkPosition?)
     /// The next sequence number to assign and the latest known position of every sink that reported one.
     case checkpoint(nextSequence: UInt64, positions: [String: SinkPosition])
+
+    /// Tags of the optional fields after an event's body.
+    private enum EventField {
+        static let identityScheme: UInt8 = 1
+        static let source: UInt8 = 2
+        static let webhookID: UInt8 = 3
+    }
+
+    /// Identity scheme of events whose id is derived from the signed body (tag 1).
+    private static let signedIdentityScheme: UInt8 = 1
 
     /// Bytes of the frame header (length + CRC).
     static let headerSize = 8
@@ -52,7 +66,8 @@ enum JournalRecord: Equatable {
     private var estimatedPayloadSize: Int {
         switch self {
         case .event(let event, let sinks):
-            return 64 + event.id.utf8.count + event.type.utf8.count + event.endpoint.utf8.count + event.body.count
+            return 96 + event.id.utf8.count + event.type.utf8.count + event.endpoint.utf8.count + event.body.count
+                + event.source.rawValue.utf8.count + (event.webhookID?.utf8.count ?? 0)
                 + sinks.reduce(0) { $0 + 2 + $1.utf8.count }
         case .delivered(_, let sink, _):
             return 40 + sink.utf8.count
@@ -80,6 +95,9 @@ enum JournalRecord: Equatable {
             }
             payload.u32(UInt32(event.body.count))
             payload.append(contentsOf: event.body)
+            payload.field(EventField.identityScheme, [Self.signedIdentityScheme])
+            try payload.field(EventField.source, event.source.rawValue)
+            if let webhookID = event.webhookID { try payload.field(EventField.webhookID, webhookID) }
         case .delivered(let sequence, let sink, let position):
             payload.u8(2)
             payload.u64(sequence)
@@ -108,10 +126,29 @@ enum JournalRecord: Equatable {
             let endpoint = try reader.string()
             var sinks: [String] = []
             for _ in 0..<(try reader.u16()) { sinks.append(try reader.string()) }
-            let body = try reader.take(Int(try reader.u32()))
+            let body = Array(try reader.take(Int(try reader.u32())))
+            var scheme: UInt8?
+            var source = EventSource.webhook
+            var webhookID: String?
+            while !reader.bytes.isEmpty {
+                let tag = try reader.u8()
+                let value = try reader.take(Int(try reader.u16()))
+                switch tag {
+                case EventField.identityScheme: scheme = value.first
+                case EventField.source: source = EventSource(rawValue: String(decoding: value, as: UTF8.self))
+                case EventField.webhookID: webhookID = String(decoding: value, as: UTF8.self)
+                default: break
+                }
+            }
+            guard scheme != nil else {
+                let event = StoredEvent.migratingLegacy(
+                    sequence: sequence, legacyID: id, type: type, endpoint: endpoint, receivedAtMillis: received,
+                    body: body)
+                return .event(event, sinks: sinks)
+            }
             let event = StoredEvent(
-                sequence: sequence, id: id, type: type, endpoint: endpoint, receivedAtMillis: received,
-                body: Array(body))
+                sequence: sequence, id: id, type: type, endpoint: endpoint, receivedAtMillis: received, body: body,
+                webhookID: webhookID, source: source)
             return .event(event, sinks: sinks)
         case 2:
             return .delivered(sequence: try reader.u64(), sink: try reader.string(), position: try reader.position())
@@ -149,6 +186,21 @@ extension [UInt8] {
         }
         u16(UInt16(count))
         append(contentsOf: value.utf8)
+    }
+
+    /// An optional field: `u8 tag`, `u16 length`, value.
+    fileprivate mutating func field(_ tag: UInt8, _ value: [UInt8]) {
+        u8(tag)
+        u16(UInt16(value.count))
+        append(contentsOf: value)
+    }
+
+    /// An optional UTF-8 field; throws when longer than 65535 bytes.
+    fileprivate mutating func field(_ tag: UInt8, _ value: String) throws {
+        guard value.utf8.count <= Int(UInt16.max) else {
+            throw StorageError(.invalidArgument, call: "encode", detail: "field \(tag) longer than 65535 bytes")
+        }
+        field(tag, Array(value.utf8))
     }
 
     fileprivate mutating func position(_ value: SinkPosition?) {

@@ -51,6 +51,8 @@ public final class ProcessRunner: Sendable {
         else {
             throw .executableNotFound(request.executable)
         }
+        // The child changes directory before exec: a relative program path is taken from here, not from there.
+        let program = path.hasPrefix("/") ? path : Self.currentDirectory().map { $0 + "/" + path } ?? path
         let argv = [request.executable] + request.arguments
         for argument in argv where argument.utf8.contains(0) {
             throw .invalidArgument("argument contains a NUL byte")
@@ -85,13 +87,27 @@ public final class ProcessRunner: Sendable {
         }
 
         var pid: pid_t = 0
+        let workingDirectory = request.workingDirectory
+        guard !workingDirectory.utf8.contains(0) else {
+            closeOpened()
+            throw .invalidArgument("working directory contains a NUL byte")
+        }
         let spawnResult = Self.withCStrings(argv) { cArgv in
             Self.withCStrings(environment) { cEnvironment in
                 // ETXTBSY: some process (often a child forked by another thread, between its fork and exec) still
                 // holds the program open for writing. That window is short: try a few times.
                 var result: Int32 = ETXTBSY
                 for _ in 0..<Self.textBusyAttempts where result == ETXTBSY {
-                    result = csystem_spawn(&pid, path, cArgv, cEnvironment, input.read, output.write, errors.write)
+                    result = csystem_spawn(
+                        &pid,
+                        program,
+                        cArgv,
+                        cEnvironment,
+                        input.read,
+                        output.write,
+                        errors.write,
+                        workingDirectory
+                    )
                     if result == ETXTBSY { sched_yield() }
                 }
                 return result
@@ -133,6 +149,14 @@ public final class ProcessRunner: Sendable {
     }
 
     /// Calls `body` with a NULL-terminated C array of copies of `strings`.
+    /// The daemon's working directory, nil when it cannot be read.
+    private static func currentDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return nil }
+        let length = buffer.firstIndex(of: 0) ?? buffer.count
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private static func withCStrings<R>(
         _ strings: [String],
         _ body: ([UnsafeMutablePointer<CChar>?]) -> R

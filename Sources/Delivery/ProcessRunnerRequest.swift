@@ -10,6 +10,8 @@ public struct ProcessRunnerRequest: Sendable {
     public var searchPath: String?
     /// Bytes written to the child's stdin, then stdin is closed. A child that does not read them is fine.
     public var stdin: [UInt8]
+    /// The child's working directory (default `/`), so it does not start inside the daemon's state directory.
+    public var workingDirectory: String
     /// Wall-clock limit from spawn; when it passes the child's whole process group is killed.
     public var timeout: Duration
     /// Time between SIGTERM and SIGKILL to the group on timeout; zero sends SIGKILL at once.
@@ -27,6 +29,7 @@ public struct ProcessRunnerRequest: Sendable {
     ///   - environment: The complete environment of the child.
     ///   - searchPath: Folders for a bare name (default: `environment["PATH"]`).
     ///   - stdin: Bytes for the child's stdin.
+    ///   - workingDirectory: The child's working directory (default `/`).
     ///   - timeout: Limit of the run.
     ///   - terminationGrace: SIGTERM-to-SIGKILL delay on timeout (default 0: SIGKILL at once).
     ///   - outputLimit: Bytes kept per output stream (default 64 KiB).
@@ -37,6 +40,7 @@ public struct ProcessRunnerRequest: Sendable {
         environment: [String: String] = [:],
         searchPath: String? = nil,
         stdin: [UInt8] = [],
+        workingDirectory: String = "/",
         timeout: Duration,
         terminationGrace: Duration = .zero,
         outputLimit: Int = 64 * 1024,
@@ -47,6 +51,7 @@ public struct ProcessRunnerRequest: Sendable {
         self.environment = environment
         self.searchPath = searchPath
         self.stdin = stdin
+        self.workingDirectory = workingDirectory
         self.timeout = timeout
         self.terminationGrace = terminationGrace
         self.outputLimit = outputLimit

@@ -21,7 +21,7 @@ import Testing
         let line = EventLine.render(event(body: body))
         let prefix = "{\"id\": \"evt-1\", \"type\": \"epayments.payment.captured.v1\", "
             + "\"endpoint\": \"/vipps/epayment\", "
-            + "\"received_at\": \"2026-11-22T20:15:00.123Z\", \"payload\": "
+            + "\"received_at\": \"2026-11-22T20:15:00.123Z\", \"source\": \"webhook\", \"payload\": "
         #expect(line == Array(prefix.utf8) + body + Array("}\n".utf8))
         let payload = try #require(try object(line)["payload"] as? [String: Any])
         #expect(payload["name"] as? String == "Bjørn Ærø ✓")

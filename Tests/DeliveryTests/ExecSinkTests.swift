@@ -67,7 +67,8 @@ struct ExecSinkTests {
         #expect(
             lines == [
                 "PATH=/usr/local/bin:/usr/bin:/bin", "VIPPS_ENDPOINT=/vipps/epayment", "VIPPS_EVENT_ID=evt-1",
-                "VIPPS_EVENT_TYPE=epayments.payment.captured.v1", "VIPPS_MSN=123456", "VIPPS_REFERENCE=order-1",
+                "VIPPS_EVENT_SOURCE=webhook", "VIPPS_EVENT_TYPE=epayments.payment.captured.v1", "VIPPS_MSN=123456",
+                "VIPPS_REFERENCE=order-1",
             ]
         )
     }

@@ -63,7 +63,8 @@ struct DaemonExecTests {
             uniquingKeysWith: { first, _ in first }
         )
         #expect(environment["PATH"] != nil)
-        #expect(environment["VIPPS_EVENT_ID"] == "wh-exec-1")
+        #expect(environment["VIPPS_EVENT_ID"] == ExpectedEventID.of(body))
+        #expect(environment["VIPPS_EVENT_SOURCE"] == "webhook")
         #expect(environment["VIPPS_EVENT_TYPE"] == "epayments.payment.captured.v1")
         #expect(environment["VIPPS_ENDPOINT"] == "/vipps/epayment")
         #expect(environment["VIPPS_MSN"] == "123456")
@@ -187,8 +188,9 @@ struct DaemonExecTests {
     func deadLetterSurvivesRestart() throws {
         let hook = """
             #!/bin/sh
-            echo "$VIPPS_EVENT_ID" >> "$DIR/runs"
-            [ "$VIPPS_EVENT_ID" != "bad" ]
+            WID=$(sed -n 's/.*"webhook_id": "\\([^"]*\\)".*/\\1/p')
+            echo "$WID" >> "$DIR/runs"
+            [ "$WID" != "bad" ]
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 2, concurrency: 1),

@@ -61,8 +61,9 @@ struct DaemonLifecycleTests {
     func reloadChangesExecSink() throws {
         let hook = """
             #!/bin/sh
+            WID=$(sed -n 's/.*"webhook_id": "\\([^"]*\\)".*/\\1/p')
             sleep 0.3
-            echo "$VIPPS_EVENT_ID $1" >> "$DIR/hooked"
+            echo "$WID $1" >> "$DIR/hooked"
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh", "old"]"#, concurrency: 1),
@@ -94,17 +95,18 @@ struct DaemonLifecycleTests {
         }
         #expect(try harness.send(Fixture.payment(), webhookID: "after-rotation").status == 200)
         let records = try harness.waitForRecords("events.jsonl", count: 1)
-        #expect(records.compactMap { $0["id"] as? String } == ["after-rotation"])
-        #expect(harness.records("events.jsonl.1").compactMap { $0["id"] as? String } == ["before-rotation"])
+        #expect(records.compactMap { $0["webhook_id"] as? String } == ["after-rotation"])
+        #expect(harness.records("events.jsonl.1").compactMap { $0["webhook_id"] as? String } == ["before-rotation"])
     }
 
     @Test("SIGTERM during a slow hook: the hook finishes, the daemon exits 0, nothing is lost or run twice")
     func gracefulShutdown() throws {
         let hook = """
             #!/bin/sh
-            echo "start $VIPPS_EVENT_ID" >> "$DIR/hooked"
-            [ "$VIPPS_EVENT_ID" = "slow" ] && sleep 2
-            echo "end $VIPPS_EVENT_ID" >> "$DIR/hooked"
+            WID=$(sed -n 's/.*"webhook_id": "\\([^"]*\\)".*/\\1/p')
+            echo "start $WID" >> "$DIR/hooked"
+            [ "$WID" = "slow" ] && sleep 2
+            echo "end $WID" >> "$DIR/hooked"
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 5),
@@ -121,20 +123,21 @@ struct DaemonLifecycleTests {
         #expect(try harness.send(Fixture.payment(), webhookID: "next").status == 200)
         try waitUntil("next hooked", log: harness.daemon.log) { harness.lines("hooked").contains("end next") }
         #expect(harness.lines("hooked") == ["start slow", "end slow", "start next", "end next"])
-        #expect(harness.records("events.jsonl").compactMap { $0["id"] as? String } == ["slow", "next"])
+        #expect(harness.records("events.jsonl").compactMap { $0["webhook_id"] as? String } == ["slow", "next"])
     }
 
     @Test("SIGTERM with grace 1 and a hook sleeping 10: exits, and the hook runs again after the restart")
     func shutdownKillsHookAfterGrace() throws {
         let hook = """
             #!/bin/sh
+            WID=$(sed -n 's/.*"webhook_id": "\\([^"]*\\)".*/\\1/p')
             if [ ! -e "$DIR/first-run" ]; then
               echo $$ > "$DIR/first-run"
               sleep 10
               touch "$DIR/first-run-finished"
               exit 0
             fi
-            echo "$VIPPS_EVENT_ID" >> "$DIR/second-run"
+            echo "$WID" >> "$DIR/second-run"
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 1),

@@ -21,7 +21,7 @@ struct DaemonRestartTests {
         // An event sent after the restart: once it is written, everything recovered before it is written too.
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-after").status == 200)
         let records = try harness.waitForRecords("events.jsonl", count: accepted.count + 1)
-        let ids = records.compactMap { $0["id"] as? String }
+        let ids = records.compactMap { $0["webhook_id"] as? String }
         #expect(ids.count == accepted.count + 1, "lines: \(ids.count)")
         #expect(Set(ids) == Set(accepted + ["wh-after"]))
         #expect(ids.count == Set(ids).count, "a line was written twice")
@@ -71,10 +71,10 @@ struct DaemonRestartTests {
         try harness.waitForRecords("events.jsonl", count: accepted.count)
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-after").status == 200)
         try waitUntil("fence written", log: harness.daemon.log) {
-            harness.records("events.jsonl").contains { $0["id"] as? String == "wh-after" }
+            harness.records("events.jsonl").contains { $0["webhook_id"] as? String == "wh-after" }
         }
         let lines = harness.lines("events.jsonl")
-        let ids = harness.records("events.jsonl").compactMap { $0["id"] as? String }
+        let ids = harness.records("events.jsonl").compactMap { $0["webhook_id"] as? String }
         #expect(ids.count == lines.count, "every line is whole JSON")
         #expect(ids.count == Set(ids).count, "a line was written twice")
         #expect(Set(ids).isSuperset(of: accepted), "lost: \(accepted.subtracting(ids).sorted())")
@@ -85,8 +85,9 @@ struct DaemonRestartTests {
     func crashWithPendingHooks() throws {
         let hook = """
             #!/bin/sh
+            WID=$(sed -n 's/.*"webhook_id": "\\([^"]*\\)".*/\\1/p')
             sleep 0.3
-            echo "$VIPPS_EVENT_ID" >> "$DIR/hooked"
+            echo "$WID" >> "$DIR/hooked"
             """
         let harness = try DaemonHarness(
             config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1),
@@ -104,7 +105,7 @@ struct DaemonRestartTests {
             Set(harness.lines("hooked")).isSuperset(of: ids)
         }
         try harness.waitForRecords("events.jsonl", count: ids.count)
-        #expect(Set(harness.records("events.jsonl").compactMap { $0["id"] as? String }) == Set(ids))
+        #expect(Set(harness.records("events.jsonl").compactMap { $0["webhook_id"] as? String }) == Set(ids))
         #expect(harness.lines("events.jsonl").count == ids.count)
     }
 
@@ -122,10 +123,11 @@ struct DaemonRestartTests {
         #expect(again.status == 200, "\(again)")
         #expect(try harness.send(noHeaderBody, date: Date().addingTimeInterval(-3)).status == 200)
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-fence").status == 200)
-        let ids = try harness.waitForRecords("events.jsonl", count: 3).compactMap { $0["id"] as? String }
-        #expect(ids.count == 3, "\(ids)")
-        #expect(ids.filter { $0 == "wh-restart-dup" }.count == 1)
-        #expect(ids.last == "wh-fence")
+        let records = try harness.waitForRecords("events.jsonl", count: 3)
+        let ids = records.compactMap { $0["id"] as? String }
+        #expect(ids.count == 3 && Set(ids).count == 3, "\(ids)")
+        #expect(Array(ids.prefix(2)) == [body, noHeaderBody].map(ExpectedEventID.of))
+        #expect(records.last?["webhook_id"] as? String == "wh-fence")
     }
 }
 

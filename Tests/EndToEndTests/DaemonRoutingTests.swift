@@ -60,12 +60,12 @@ struct DaemonRoutingTests {
         try harness.waitForRecords("events.jsonl", count: sent.count + 1)
         try harness.waitForRecords("payments.jsonl", count: 5)
         for (file, ids) in expected {
-            let got = harness.records(file).compactMap { $0["id"] as? String }.filter { $0 != "fence" }
+            let got = harness.records(file).compactMap { $0["webhook_id"] as? String }.filter { $0 != "fence" }
             #expect(got == ids, "\(file)")
         }
         let types = Dictionary(
             uniqueKeysWithValues: harness.records("events.jsonl").compactMap { record in
-                (record["id"] as? String).map { ($0, record["type"] as? String ?? "") }
+                (record["webhook_id"] as? String).map { ($0, record["type"] as? String ?? "") }
             }
         )
         #expect(types["unknown"] == "unknown")

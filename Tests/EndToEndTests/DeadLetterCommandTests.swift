@@ -178,10 +178,10 @@ extension DaemonHarness {
 
     /// Posts one signed event (signed for the public URL) and waits for it to be dead-lettered; returns its id.
     fileprivate func deadLetterOneEvent() throws -> String {
-        let id = "e2e-\(UUID().uuidString)"
-        let answer = try send(Fixture.payment(), url: "https://hooks.example.com/vipps/epayment", webhookID: id)
+        let body = Fixture.payment()
+        let answer = try send(body, url: "https://hooks.example.com/vipps/epayment", webhookID: "e2e-\(UUID())")
         try #require(answer.status == 200, "\(answer)\n\(daemon.log)")
         try waitUntil("one dead letter", timeout: 10, log: daemon.log) { deadLetters().count == 1 }
-        return id
+        return ExpectedEventID.of(body)
     }
 }

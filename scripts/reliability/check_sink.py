@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Compares the webhook-ids answered 200 (loadgen --accepted files) with what reached a sink.
 
-usage: check_sink.py SINK_FILE ACCEPTED_FILE...     (SINK_FILE: file-sink JSON lines with "id", or --plain: one id a
-                                                     line, e.g. what an exec hook appended)
+usage: check_sink.py SINK_FILE ACCEPTED_FILE...     (SINK_FILE: file-sink JSON lines, matched by "webhook_id", or
+                                                     --plain: one id a line, e.g. what an exec hook appended)
 Prints one JSON object: accepted (distinct 200-answered ids), lines (sink lines), missing (accepted ids not in the
-sink), duplicated (ids on more than one sink line: a sink wrote/ran an event twice), bad_lines (not JSON / no id).
+sink), duplicated (ids on more than one sink line: a sink wrote/ran an event twice; for JSON lines also a repeated
+event "id"), bad_lines (not JSON / no webhook_id).
 Exits 1 when anything is missing or duplicated or a line is unreadable.
 """
 import collections
@@ -25,6 +26,7 @@ def main():
         with open(path) as f:
             accepted.update(line.strip() for line in f if line.strip())
     counts = collections.Counter()
+    event_ids = collections.Counter()
     lines = bad = 0
     with open(sink, "rb") as f:
         for raw in f:
@@ -33,11 +35,13 @@ def main():
                 counts[raw.decode(errors="replace").strip()] += 1
                 continue
             try:
-                counts[json.loads(raw)["id"]] += 1
+                line = json.loads(raw)
+                counts[line["webhook_id"]] += 1
+                event_ids[line["id"]] += 1
             except (ValueError, KeyError, TypeError):
                 bad += 1
     missing = [i for i in accepted if i not in counts]
-    duplicated = [i for i, n in counts.items() if n > 1]
+    duplicated = [i for i, n in counts.items() if n > 1] + [i for i, n in event_ids.items() if n > 1]
     result = {
         "accepted": len(accepted),
         "lines": lines,

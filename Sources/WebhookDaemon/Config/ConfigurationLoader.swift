@@ -43,13 +43,38 @@ public struct ConfigurationLoader {
             }
             root = composed
         } catch let error as YamlError {
-            reader.problem("", nil, "not valid YAML: \(error)")
+            // Yams' own description quotes the offending source line, which may hold an inline secret: only the
+            // position and libyaml's fixed problem text are reported.
+            let (line, problem) = Self.describe(error, in: yaml)
+            reader.problemAt(line: line, "not valid YAML: \(problem)")
             return reader.result(nil)
         } catch {
-            reader.problem("", nil, "not valid YAML: \(error)")
+            reader.problem("", nil, "not valid YAML")
             return reader.result(nil)
         }
         let configuration = reader.readRoot(root)
         return reader.result(configuration)
+    }
+
+    /// The line and a description of a YAML syntax error that never includes the file's content.
+    static func describe(_ error: YamlError, in yaml: String) -> (line: Int?, problem: String) {
+        func located(_ kind: String, _ context: YamlError.Context?, _ problem: String, _ mark: Mark) -> (Int?, String) {
+            let during = context.map { "\($0.text) (line \($0.mark.line), column \($0.mark.column)): " } ?? ""
+            return (mark.line, "\(kind): \(during)\(problem) at line \(mark.line), column \(mark.column)")
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _): return located("scanner", context, problem, mark)
+        case .parser(let context, let problem, let mark, _): return located("parser", context, problem, mark)
+        case .composer(let context, let problem, let mark, _): return located("composer", context, problem, mark)
+        case .reader(let problem, let offset, _, _):
+            guard let offset else { return (nil, "reader: \(problem)") }
+            let line = yaml.utf8.prefix(offset).reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            return (line, "reader: \(problem) at byte offset \(offset)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let line = context.mark.line
+            return (line, "\(duplicates.count) duplicated key(s) in a mapping at line \(line)")
+        case .dataCouldNotBeDecoded: return (nil, "the file is not valid UTF-8")
+        case .no, .memory, .writer, .emitter, .representer: return (nil, "the YAML library failed to read it")
+        }
     }
 }

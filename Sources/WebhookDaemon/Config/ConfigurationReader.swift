@@ -25,6 +25,11 @@ struct ConfigurationReader {
                                              message: message))
     }
 
+    /// A problem at `line` that no node describes (a YAML syntax error).
+    mutating func problemAt(line: Int?, _ message: String) {
+        problems.append(ConfigurationProblem(file: file, line: line, keyPath: "", message: message))
+    }
+
     mutating func warning(_ keyPath: String, _ node: Node?, _ message: String) {
         warnings.append(ConfigurationProblem(file: file, line: node?.mark.map { $0.line }, keyPath: keyPath,
                                              message: message))
@@ -260,6 +265,13 @@ struct ConfigurationReader {
                 }
             } catch {
                 problem(ownURL != nil ? "\(path).public_url" : "public_url", item, "\(error)")
+            }
+            if ownURL == nil && publicURL == nil {
+                let message =
+                    "no public_url: the signed host and path of \(endpointPath) are taken from each request's Host "
+                    + "header and target, so a delivery signed for another URL with the same secret is accepted; "
+                    + "set public_url to the URL registered with Vipps MobilePay"
+                warning(path, item, message)
             }
             endpoints.append(.init(path: endpointPath, signedTarget: target, secrets: secrets, routes: routes))
         }

@@ -6,9 +6,13 @@ import VippsWebhooks
 
 /// The daemon's HTTP handler: socket → parser → verifier → journal (fsync) → answer → dispatcher.
 ///
-/// Answers follow DESIGN.md: 200 only once the event is durably journaled (or was accepted before), 401 for anything
-/// not authentic, 404 unknown path, 405 other methods, 413 from `Content-Length` before reading, 503 when the event
-/// cannot be stored. Every answer is logged once with its reason and counted.
+/// Answers: 200 only once the event is durably journaled (or was accepted before), 401 for anything not authentic
+/// (one body for every reason: the reason goes to the log only), 404 unknown path, 405 other methods, 413 from
+/// `Content-Length` before reading, 503 when the event cannot be stored. Every answer is counted; every answer is
+/// logged, refusals (4xx) through a rate limit with client-supplied text escaped and cut (see ``LogText``).
+///
+/// The event id is derived from the signed body only (`EventIdentity`); the `webhook-id` header is kept with the
+/// event for correlation and never decides whether it is stored.
 final class IngestHandler: HTTPHandler {
     private let endpoints: EndpointTableBox
     private let store: EventStore
@@ -16,6 +20,7 @@ final class IngestHandler: HTTPHandler {
     private let metrics: DaemonMetrics
     private let logger: Logger
     private let health: HealthState
+    private let refusals: RateLimitedLog
 
     init(endpoints: EndpointTableBox, store: EventStore, dispatcher: DeliveryDispatcher, metrics: DaemonMetrics,
          health: HealthState, logger: Logger) {
@@ -25,6 +30,7 @@ final class IngestHandler: HTTPHandler {
         self.metrics = metrics
         self.health = health
         self.logger = logger
+        refusals = RateLimitedLog(logger: logger)
     }
 
     func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision {
@@ -36,7 +42,8 @@ final class IngestHandler: HTTPHandler {
         guard head.method == "POST" else {
             var response = HTTPResponse.text(405, "method not allowed: use POST\n")
             response.headers.replaceOrAdd(name: "Allow", value: "POST")
-            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(head.method)")
+            let method = LogText.escaped(head.method)
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(method)")
             return .respond(response)
         }
         if case .length(let length) = head.bodyFraming, length > table.maxBodyBytes {
@@ -66,18 +73,25 @@ final class IngestHandler: HTTPHandler {
             method: request.method, target: target, headers: headers, body: request.body, now: now)
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
-            let response = HTTPResponse.text(401, "not authentic: \(failure)\n")
-            finish(response, endpoint: path, peer: request.peer, started: started, reason: "\(failure)",
-                   extra: ["signed_target": "\(target)"])
-            respond(response)
+            finish(
+                Self.notAuthenticAnswer,
+                endpoint: path,
+                peer: request.peer,
+                started: started,
+                reason: "\(failure)",
+                extra: ["signed_target": "\(LogText.escaped("\(target)"))"]
+            )
+            respond(Self.notAuthenticAnswer)
             return
         }
 
-        let (id, rejectedHeader) = EventIdentity.id(webhookID: request.headers["webhook-id"], body: request.body)
+        let webhookID = WebhookIDHeader.value(request.headers["webhook-id"])
         let decoded = DecodedEvent.decode(body: request.body)
+        let id = EventIdentity.id(body: request.body, decoded: decoded)
         let sinks = endpoint.router.sinks(for: decoded)
         var extra: Logger.Metadata = ["id": "\(id)", "type": "\(decoded.type)"]
-        if rejectedHeader { extra["webhook_id"] = "unusable header; body hash used" }
+        if let value = webhookID.value { extra["webhook_id"] = "\(value)" }
+        if webhookID.unusable { extra["webhook_id"] = "unusable header; not kept" }
         if !decoded.findings.isEmpty {
             metrics.findings(type: decoded.type)
             extra["findings"] = "\(decoded.findings.map { "\($0)" }.joined(separator: "; "))"
@@ -87,8 +101,14 @@ final class IngestHandler: HTTPHandler {
             extra["routed"] = "no route matched; kept in the journal only"
         }
         store.accept(
-            id: id, type: decoded.type, endpoint: path, receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
-            body: request.body, sinks: sinks
+            id: id,
+            webhookID: webhookID.value,
+            source: .webhook,
+            type: decoded.type,
+            endpoint: path,
+            receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
+            body: request.body,
+            sinks: sinks
         ) { [self, extra] outcome in
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
@@ -115,6 +135,8 @@ final class IngestHandler: HTTPHandler {
     }
 
     private static let storedAnswer = HTTPResponse.text(200, "stored\n")
+    /// The one answer to every request that is not authentic, whatever the reason (no oracle for a forger).
+    static let notAuthenticAnswer = HTTPResponse.text(401, "not authentic")
     private static let duplicateAnswer = HTTPResponse.text(200, "duplicate of an accepted event\n")
     private static let storageFailedAnswer = HTTPResponse.text(503, "cannot store the event; retry later\n")
 
@@ -148,31 +170,46 @@ final class IngestHandler: HTTPHandler {
             return response
         }
         if response.status >= 400 {
-            finish(response, endpoint: path, peer: peer, started: .now, reason: "\(head.method) \(path)")
+            let method = LogText.escaped(head.method)
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(method)")
         } else {
             metrics.request(endpoint: path, status: response.status, duration: .zero)
         }
         return response
     }
 
-    /// Logs and counts one answer.
+    /// Logs and counts one answer: every answer is counted; refusals (4xx) are logged through a rate limit per
+    /// status, with the path escaped and cut.
     private func finish(
-        _ response: HTTPResponse, endpoint: String, peer: String, started: ContinuousClock.Instant, reason: String,
-        extra: Logger.Metadata = [:]
+        _ response: HTTPResponse,
+        endpoint: String,
+        peer: String,
+        started: ContinuousClock.Instant,
+        reason: @autoclosure () -> String,
+        extra: @autoclosure () -> Logger.Metadata = [:]
     ) {
         let elapsed = ContinuousClock.now - started
         let label = response.status == 404 ? "unknown" : endpoint  // Unknown paths would make unbounded labels.
         metrics.request(endpoint: label, status: response.status, duration: elapsed)
-        var metadata = extra
-        metadata.reserveCapacity(extra.count + 5)
-        metadata["endpoint"] = "\(endpoint)"
-        metadata["status"] = "\(response.status)"
-        metadata["reason"] = "\(reason)"
-        metadata["peer"] = "\(peer)"
-        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        metadata["ms"] = "\(Double(microseconds) / 1000)"
-        let level: Logger.Level = response.status >= 500 ? .error : response.status >= 400 ? .warning : .info
-        logger.log(level: level, "request", metadata: metadata)
+        func metadata() -> Logger.Metadata {
+            var metadata = extra()
+            metadata["endpoint"] = "\(LogText.escaped(endpoint))"
+            metadata["status"] = "\(response.status)"
+            metadata["reason"] = "\(reason())"
+            metadata["peer"] = "\(peer)"
+            let microseconds =
+                elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+            metadata["ms"] = "\(Double(microseconds) / 1000)"
+            return metadata
+        }
+        switch response.status {
+        case 400..<500:
+            refusals.log(.warning, kind: "refused_\(response.status)", "request", metadata: metadata())
+        case 500...:
+            logger.log(level: .error, "request", metadata: metadata())
+        default:
+            logger.log(level: .info, "request", metadata: metadata())
+        }
     }
 }
 

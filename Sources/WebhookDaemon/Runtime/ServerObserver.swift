@@ -7,17 +7,13 @@ import Logging
 /// Lines are rate-limited per kind (a flood of bad clients must not flood the log); counters are exact.
 final class ServerObserver: @unchecked Sendable {
     private let metrics: DaemonMetrics
-    private let logger: Logger
     private let lock = NSLock()
-    private var windowStart = ContinuousClock.now
-    private var linesInWindow: [String: Int] = [:]
-    private var suppressed: [String: Int] = [:]
-    private let linesPerSecond = 20
+    private let rateLimited: RateLimitedLog
     private var openConnections = 0
 
     init(metrics: DaemonMetrics, logger: Logger) {
         self.metrics = metrics
-        self.logger = logger
+        rateLimited = RateLimitedLog(logger: logger)
     }
 
     func observe(_ event: HTTPServerEvent) {
@@ -59,23 +55,6 @@ final class ServerObserver: @unchecked Sendable {
     }
 
     private func log(_ level: Logger.Level, kind: String, _ message: String, _ metadata: Logger.Metadata) {
-        guard logger.logLevel <= level else { return }
-        lock.lock()
-        let now = ContinuousClock.now
-        var report: [String: Int] = [:]
-        if now - windowStart >= .seconds(1) {
-            report = suppressed
-            suppressed = [:]
-            linesInWindow = [:]
-            windowStart = now
-        }
-        let allowed = linesInWindow[kind, default: 0] < linesPerSecond
-        if allowed { linesInWindow[kind, default: 0] += 1 } else { suppressed[kind, default: 0] += 1 }
-        lock.unlock()
-        for (suppressedKind, count) in report where count > 0 {
-            logger.warning("log lines suppressed (rate limit)", metadata: ["kind": "\(suppressedKind)",
-                                                                           "lines": "\(count)"])
-        }
-        if allowed { logger.log(level: level, "\(message)", metadata: metadata) }
+        rateLimited.log(level, kind: kind, message, metadata: metadata)
     }
 }

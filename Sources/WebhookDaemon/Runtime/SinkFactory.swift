@@ -25,7 +25,7 @@ struct SinkFactory {
                     continue
                 }
                 try createParentDirectory(of: path)
-                let ids = Set(pending.filter { $0.sinks.contains(sink.name) }.map(\.event.id))
+                let ids = Set(pending.filter { $0.sinks.contains(sink.name) }.flatMap(\.event.lineIDs))
                 let file = try FileSink(path: path, resumeFrom: store.lastPosition(sink: sink.name), pendingIDs: ids,
                                         logger: logger)
                 result[sink.name] = FileSinkWorker(name: sink.name, sink: file, store: store, metrics: metrics,

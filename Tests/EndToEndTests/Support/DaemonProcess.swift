@@ -153,7 +153,7 @@ final class DaemonProcess {
             for pointer in cEnvp { free(pointer) }
         }
         var child: pid_t = 0
-        let result = csystem_spawn(&child, argv[0], &cArgv, &cEnvp, null, null, errors)
+        let result = csystem_spawn(&child, argv[0], &cArgv, &cEnvp, null, null, errors, nil)
         guard result == 0 else { throw Failure(description: "spawn: errno \(result)") }
         pid = child
         exitStatus = nil

@@ -1,0 +1,24 @@
+import VippsCrypto
+
+/// The identity of one logical event, derived only from what the signature covers: the body (signed through
+/// `x-ms-content-sha256`). Never from an unsigned header such as `webhook-id`.
+///
+/// - Events with a business key (ePayment: ``EPaymentBusinessKey``) get an id derived from that key, so the same
+///   event has the same id however it arrived: a vendor retry, a second registration (secret rotation, URL
+///   replacement), or the payment's event log fetched later, whatever the key order or whitespace of the body.
+/// - Every other body gets the lowercase hex SHA-256 of its bytes (``bodyHash(_:)``).
+public enum EventIdentity {
+    /// The id of the event whose body is `body`.
+    /// - Parameters:
+    ///   - body: The request body exactly as received.
+    ///   - decoded: `DecodedEvent.decode(body: body)`.
+    public static func id(body: some Collection<UInt8>, decoded: DecodedEvent) -> String {
+        if let key = EPaymentBusinessKey(decoded) { return key.id }
+        return bodyHash(body)
+    }
+
+    /// The lowercase hex SHA-256 of `body`.
+    public static func bodyHash(_ body: some Collection<UInt8>) -> String {
+        Digest.hex(Digest.sha256(body))
+    }
+}

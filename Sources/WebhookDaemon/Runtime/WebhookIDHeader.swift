@@ -1,0 +1,17 @@
+/// The `webhook-id` header of a delivery: kept with the event for correlation with the vendor, never part of its id
+/// and never a reason to skip it (the header is not signed).
+enum WebhookIDHeader {
+    /// Longest `webhook-id` kept; vendor ids are UUIDs (36 characters).
+    static let maxLength = 200
+
+    /// The header's value when it is 1 to ``maxLength`` visible ASCII bytes; nil when absent or unusable (then
+    /// `unusable` tells which, for the log).
+    static func value(_ header: String?) -> (value: String?, unusable: Bool) {
+        guard let header else { return (nil, false) }
+        let bytes = header.utf8
+        guard (1...maxLength).contains(bytes.count), bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return (nil, true)
+        }
+        return (header, false)
+    }
+}
