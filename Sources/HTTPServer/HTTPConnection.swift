@@ -281,6 +281,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest) {
         phase = .handling(request.head)
         handedOverBytes = request.body.capacity
+        parser.releaseConsumedBytes()  // the bytes of this request; nothing is read until it is answered
         deadlineKind = nil
         let number = requestCount
         let loop = context.loop
