@@ -213,6 +213,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     /// One recv(2) into the loop's buffer, of at most what the buffer budget allows. False when the read has to wait
     /// for budget (the loop resumes this connection later).
     private func receive() -> Bool {
+        account()  // what was consumed since may have been released
         let allowance = context.readAllowance(for: self)
         guard allowance > 0 else {
             // Either this request was cut to make room (a 503 is queued) or the read waits for budget.
