@@ -65,13 +65,23 @@ import Testing
 
     @Test func requestFollowedByFINIsAnsweredThenClosed() throws {
         // The handler answers later (as the daemon does after its journal fsync): the FIN is long in when it does.
+        // "/block" holds the only loop thread for a moment, so that the next clients' requests and FINs are both
+        // in when the loop first reads them (one readiness edge for both).
         let handler = ClosureHTTPHandler { request, respond in
+            if request.target == "/block" { usleep(200_000) }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) {
                 respond(HTTPResponse(status: 200, body: Array(request.target.utf8)))
             }
         }
-        let server = try RunningServer(configure: { $0.idleTimeout = .seconds(30) }, handler: handler)
+        let server = try RunningServer(
+            configure: {
+                $0.idleTimeout = .seconds(30)
+                $0.eventLoops = 1
+            }, handler: handler)
         defer { server.stop() }
+        let blocker = try RawClient(port: server.port)
+        try blocker.send("GET /block HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(50_000)
         let single = try RawClient(port: server.port)
         try single.send("POST /one HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi")
         _ = Glibc.shutdown(single.fd, Int32(SHUT_WR))
@@ -85,7 +95,8 @@ import Testing
         #expect(try pipelined.readResponse().body == "/b")
         #expect(try pipelined.readsEOF())
         #expect(Date().timeIntervalSince(start) < 2, "closed long before the idle timeout")
-        #expect(eventually(2) { server.server.openConnectionCount == 0 })
+        #expect(try blocker.readResponse().body == "/block")
+        #expect(eventually(2) { server.server.openConnectionCount == 1 }, "only the blocker's keep-alive is open")
         #expect(!server.log.all.contains { if case .timeout = $0 { true } else { false } })
     }
 

@@ -20,6 +20,7 @@
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import resource
 import select
@@ -172,22 +173,37 @@ class Sampler(threading.Thread):
             self.stop.wait(0.1)
 
 
-class Prober(threading.Thread):
-    """One signed event on a fresh connection every `interval` seconds; statuses and latencies."""
+class Prober:
+    """One signed event on a fresh connection every `interval` seconds, for `duration` seconds, in a process of its
+    own (the flood's thread would otherwise delay it and its measured latencies). `results()`: (status, seconds,
+    seconds since the prober started)."""
 
-    def __init__(self, host, port, path, interval):
-        super().__init__(daemon=True)
-        self.host, self.port, self.path, self.interval = host, port, path, interval
-        self.results, self.stop = [], threading.Event()
+    def __init__(self, host, port, path, interval, duration):
+        self.queue = multiprocessing.Queue()
+        self.process = multiprocessing.Process(
+            target=Prober.run, args=(host, port, path, interval, duration, self.queue), daemon=True)
 
-    def run(self):
+    def start(self):
+        self.process.start()
+
+    def results(self):
+        results = self.queue.get(timeout=60)
+        self.process.join()
+        return results
+
+    @staticmethod
+    def run(host, port, path, interval, duration, queue):
         secret = os.environ["BENCH_SECRET"].encode()
-        while not self.stop.wait(self.interval):
-            _, body, headers = new_request(secret, self.path, f"{self.host}:{self.port}")
+        results = []
+        begin = time.monotonic()
+        deadline = begin + duration
+        while time.monotonic() + interval < deadline:
+            time.sleep(interval)
+            _, body, headers = new_request(secret, path, f"{host}:{port}")
             started = time.monotonic()
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            conn = http.client.HTTPConnection(host, port, timeout=10)
             try:
-                conn.request("POST", self.path, body=body, headers=headers)
+                conn.request("POST", path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -195,7 +211,8 @@ class Prober(threading.Thread):
                 status = type(error).__name__
             finally:
                 conn.close()
-            self.results.append((status, time.monotonic() - started))
+            results.append((status, time.monotonic() - started, started - begin))
+        queue.put(results)
 
 
 def flood_payload(args):
@@ -219,7 +236,9 @@ def flood(args):
     sampler = Sampler(args.pid)
     baseline = rss_kb(args.pid)
     sampler.start()
-    prober = Prober(args.host, args.port, args.probe_path, args.probe_interval)
+    # Started before the flood's sockets exist, so the probing process holds none of them.
+    prober = Prober(args.host, args.port, args.probe_path, args.probe_interval, args.duration)
+    prober.start()
     payload = flood_payload(args) if args.shape == "bighead" else b"\r\n"
     conns, failed = [], 0  # [socket, bytes sent, first byte at, closed after, response bytes]
     started = time.monotonic()
@@ -230,7 +249,6 @@ def flood(args):
             conns.append([s, 0, None, None, b""])
         except OSError:
             failed += 1
-    prober.start()
     poller = select.poll()
     owner = {}
     for entry in conns:
@@ -274,8 +292,7 @@ def flood(args):
     peak_open = sampler.peak
     for entry in conns:
         entry[0].close()
-    prober.stop.set()
-    prober.join()
+    probes = prober.results()
     time.sleep(args.settle)
     sampler.stop.set()
     sampler.join()
@@ -285,10 +302,10 @@ def flood(args):
         key = line[1].decode() if len(line) > 1 else ("closed" if entry[3] is not None else "open")
         statuses[key] = statuses.get(key, 0) + 1
     cut = sorted(e[3] for e in conns if e[3] is not None)
-    probes = prober.results
-    latencies = sorted(latency for _, latency in probes)
+    latencies = sorted(latency for _, latency, _ in probes)
+    slowest = max(probes, key=lambda probe: probe[1], default=None)
     probe_status = {}
-    for status, _ in probes:
+    for status, _, _ in probes:
         probe_status[str(status)] = probe_status.get(str(status), 0) + 1
     print(json.dumps({
         "shape": args.shape,
@@ -304,6 +321,7 @@ def flood(args):
         "probe_200": probe_status.get("200", 0),
         "probe_max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         "probe_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+        "probe_slowest_at_s": round(slowest[2], 1) if slowest else None,
         "rss_baseline_kb": baseline,
         "rss_peak_kb": max(peak_open, sampler.peak),
         "rss_after_kb": sampler.last,
