@@ -255,9 +255,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             let limit = min(maxBytes, configuration.maxBodyBytes)
             parser.readBody(maxBytes: limit)
             headBytes = head.estimatedHeldBytes
-            if case .length(let length) = head.bodyFraming { bodyCapacityLimit = min(length, limit) } else {
-                bodyCapacityLimit = limit
-            }
+            bodyCapacityLimit = limit
+            if case .length(let length) = head.bodyFraming { bodyCapacityLimit = min(length, limit) }
             phase = .body(head, [])
             if head.bodyFraming.hasBody {
                 if head.expectsContinue, !(head.bodyFraming.isLength { $0 > limit }) {

@@ -68,8 +68,14 @@ import Testing
         var many = few
         for index in 0..<100 { many.add(name: "x-\(index)", value: String(repeating: "v", count: 100)) }
         let small = HTTPRequestHead(
-            method: "POST", target: "/", version: .http1_1, headers: few, bodyFraming: .none, keepAlive: true,
-            expectsContinue: false)
+            method: "POST",
+            target: "/",
+            version: .http1_1,
+            headers: few,
+            bodyFraming: .none,
+            keepAlive: true,
+            expectsContinue: false
+        )
         var large = small
         large.headers = many
         #expect(small.estimatedHeldBytes < 512)

@@ -39,7 +39,9 @@ import Testing
         try client.send(String(repeating: "\r\n", count: 9) + "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try client.readResponse().status == 400)
         #expect(try client.readsEOF())
-        #expect(server.log.all.contains { if case .parseError(_, .tooManyEmptyLines, 400) = $0 { true } else { false } })
+        #expect(
+            server.log.all.contains { if case .parseError(_, .tooManyEmptyLines, 400) = $0 { true } else { false } }
+        )
         // An empty line between keep-alive requests is still fine.
         let polite = try RawClient(port: server.port)
         try polite.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -77,7 +79,9 @@ import Testing
             configure: {
                 $0.idleTimeout = .seconds(30)
                 $0.eventLoops = 1
-            }, handler: handler)
+            },
+            handler: handler
+        )
         defer { server.stop() }
         let blocker = try RawClient(port: server.port)
         try blocker.send("GET /block HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -182,7 +186,9 @@ import Testing
             configure: {
                 $0.eventLoops = 1
                 $0.maxBufferedBytes = 20_000
-            }, handler: handler)
+            },
+            handler: handler
+        )
         defer {
             for respond in held.withLock({ $0 }) { respond(.text(200, "late")) }
             server.stop()

@@ -32,7 +32,8 @@ struct ServerLimitsConfigurationTests {
         let large = try #require(load("max_body_bytes: 33554432").configuration)
         #expect(large.bufferedBytesBudget == 8 * (16384 + 33_554_432))
         let explicit = try #require(
-            load("server:\n  max_buffered_bytes: 2097152\n  max_header_count: 50").configuration)
+            load("server:\n  max_buffered_bytes: 2097152\n  max_header_count: 50").configuration
+        )
         #expect(explicit.bufferedBytesBudget == 2_097_152)
         #expect(explicit.server.maxHeaderCount == 50)
     }
@@ -41,7 +42,9 @@ struct ServerLimitsConfigurationTests {
     func invalidValues() {
         let small = load("server:\n  max_buffered_bytes: 1048576\nmax_body_bytes: 1000000")
         #expect(small.configuration == nil)
-        #expect(small.problems.map(\.description).contains { $0.contains("server.max_buffered_bytes: must be at least") })
+        #expect(
+            small.problems.map(\.description).contains { $0.contains("server.max_buffered_bytes: must be at least") }
+        )
         #expect(small.problems.allSatisfy { $0.line != nil })
         let tiny = load("server:\n  max_buffered_bytes: 1000\n  max_header_count: 0")
         let messages = tiny.problems.map(\.description)

@@ -70,9 +70,10 @@ struct ConfigurationReader {
                 + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks)")
             }
         }
-        if let explicit = configuration.server.maxBufferedBytes, explicit < configuration.minimumBufferedBytes {
-            problem("server.max_buffered_bytes", bufferedBytesNode,
-                    "must be at least 8 × (server.max_header_bytes + max_body_bytes) = \(configuration.minimumBufferedBytes)")
+        let minimumBuffered = configuration.minimumBufferedBytes
+        if let explicit = configuration.server.maxBufferedBytes, explicit < minimumBuffered {
+            let message = "must be at least 8 × (server.max_header_bytes + max_body_bytes) = \(minimumBuffered)"
+            problem("server.max_buffered_bytes", bufferedBytesNode, message)
         }
         if let sinksNode { configuration.sinks = readSinks(sinksNode) } else { problem("sinks", root, "missing") }
         let sinkNames = Set(configuration.sinks.map(\.name))
