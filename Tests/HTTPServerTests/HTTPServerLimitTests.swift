@@ -114,15 +114,25 @@ import Testing
         #expect(eventually(2) { server.server.openConnectionCount == 0 })
     }
 
+    /// A head announcing a 65,536-byte body.
+    private static let bigHead = "POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n".bytes
+
+    /// A server with one loop (so one budget share) of `budget` bytes and a body timeout no test reaches.
+    private func budgetServer(_ budget: Int, handler: any HTTPHandler = echoHandler) throws -> RunningServer {
+        try RunningServer(
+            configure: {
+                $0.eventLoops = 1
+                $0.maxBufferedBytes = budget
+                $0.bodyTimeout = .seconds(30)
+            },
+            handler: handler
+        )
+    }
+
     @Test func theOldestIncompleteRequestIsCutWhenTheBudgetRunsOut() throws {
-        let server = try RunningServer(configure: {
-            $0.eventLoops = 1
-            $0.maxBufferedBytes = 150_000
-            $0.bodyTimeout = .seconds(30)
-        })
+        let server = try budgetServer(150_000)
         defer { server.stop() }
-        let head = "POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n"
-        let almost = head.bytes + [UInt8](repeating: 0x78, count: 60_000)
+        let almost = Self.bigHead + [UInt8](repeating: 0x78, count: 60_000)
         var clients: [RawClient] = []
         for _ in 0..<3 {
             let client = try RawClient(port: server.port)
@@ -149,25 +159,20 @@ import Testing
     }
 
     @Test func closedConnectionsGiveTheirBudgetBack() throws {
-        let server = try RunningServer(configure: {
-            $0.eventLoops = 1
-            $0.maxBufferedBytes = 200_000
-            $0.bodyTimeout = .seconds(30)
-        })
+        let server = try budgetServer(200_000)
         defer { server.stop() }
-        let head = "POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n"
         // Ten rounds of two almost whole bodies that are abandoned: were their bytes not given back on close, the
         // budget would run out in the second round.
         for _ in 0..<10 {
             do {
                 let clients = try (0..<2).map { _ in try RawClient(port: server.port) }
-                for client in clients { try client.send(head.bytes + [UInt8](repeating: 0x78, count: 60_000)) }
+                for client in clients { try client.send(Self.bigHead + [UInt8](repeating: 0x78, count: 60_000)) }
                 usleep(50_000)
             }  // closed here
             #expect(eventually { server.server.openConnectionCount == 0 })
         }
         let fresh = try RawClient(port: server.port)
-        try fresh.send(head.bytes + [UInt8](repeating: 0x78, count: 65536))
+        try fresh.send(Self.bigHead + [UInt8](repeating: 0x78, count: 65536))
         #expect(try fresh.readResponse().status == 200)
         #expect(!server.log.all.contains { if case .requestShed = $0 { true } else { false } })
     }
@@ -182,13 +187,7 @@ import Testing
                 respond(HTTPResponse(status: 200, body: Array(request.target.utf8)))
             }
         }
-        let server = try RunningServer(
-            configure: {
-                $0.eventLoops = 1
-                $0.maxBufferedBytes = 20_000
-            },
-            handler: handler
-        )
+        let server = try budgetServer(20_000, handler: handler)
         defer {
             for respond in held.withLock({ $0 }) { respond(.text(200, "late")) }
             server.stop()
