@@ -60,9 +60,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var requestStartedAt: UInt64 = 0
     /// The most body bytes the current request may have (Content-Length, or the limit for a chunked body).
     private var bodyCapacityLimit = 0
-    /// Estimated bytes of the parsed head of the request not answered yet.
+    /// Estimated bytes of the parsed head of the request being read.
     private var headBytes = 0
-    /// Bytes of the body the handler has, until it answers.
+    /// Bytes of the request (head and body) the handler has, until it answers.
     private var handedOverBytes = 0
     /// Bytes charged to the loop's buffer budget.
     private var charged = 0
@@ -280,7 +280,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
 
     private func dispatch(_ request: HTTPRequest) {
         phase = .handling(request.head)
-        handedOverBytes = request.body.capacity
+        handedOverBytes = request.body.capacity + headBytes
+        headBytes = 0
         parser.releaseConsumedBytes()  // the bytes of this request; nothing is read until it is answered
         deadlineKind = nil
         let number = requestCount
@@ -305,7 +306,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         }
         answeredCount = number
         guard case .handling(let head) = phase, number == requestCount else {
-            // Closed meanwhile: the handler is done with the body now.
+            // Closed meanwhile: the handler is done with the request now.
             handedOverBytes = 0
             account()
             return
@@ -424,12 +425,12 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
 
     // MARK: - Buffer budget
 
-    /// Drops the buffers of the request in progress (the connection reads no more after this). A body the handler
-    /// has stays charged until it answers.
+    /// Drops the buffers of the request in progress (the connection reads no more after this). A request the
+    /// handler has stays charged until it answers.
     private func releaseBuffers() {
         parser = HTTPRequestParser(limits: parser.limits)
         if case .body = phase { phase = .closing }
-        if handedOverBytes == 0 { headBytes = 0 }
+        headBytes = 0
         account()
     }
 
