@@ -96,8 +96,7 @@ final class ConnectionLoop: @unchecked Sendable {
         while true {
             let allowance = budget.readAllowance(readSize: readBuffer.count)
             if allowance > 0 { return allowance }
-            let candidates = connections.values.lazy.compactMap { $0.sheddingCandidate }
-            guard let id = BufferBudget.victim(among: candidates), let victim = connections[id] else {
+            guard let victim = oldestIncomplete() else {
                 if !connection.waitsForBudget {
                     connection.waitsForBudget = true
                     waiting.append(connection)
@@ -107,6 +106,13 @@ final class ConnectionLoop: @unchecked Sendable {
             victim.shed()
             if victim === connection { return 0 }
         }
+    }
+
+    /// The connection whose request is to be cut first. Its own function so that nothing shares the dictionary's
+    /// storage when the victim removes itself from it (that would copy all of it).
+    private func oldestIncomplete() -> HTTPConnection? {
+        let id = BufferBudget.victim(among: connections.values.lazy.compactMap { $0.sheddingCandidate })
+        return id.flatMap { connections[$0] }
     }
 
     /// A connection now holds `new` bytes instead of `old`.
