@@ -316,8 +316,33 @@ check_corrupt() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
-# d. hostile clients: 1,000 idle connections + 50 slow-loris while valid events keep flowing; a 64 MiB body.
+# d. hostile clients: 1,000 idle connections + 50 slow-loris while valid events keep flowing; a 64 MiB body; 4,000
+#    connections of empty lines, then 4,000 of 16 KiB heads + 65,535 of 65,536 body bytes, with signed events on
+#    fresh connections meanwhile and the daemon's RSS before, at its peak and after they closed.
 # ---------------------------------------------------------------------------------------------------------------------
+# The documented worst case (README, "Server limits"): idle RSS + max_buffered_bytes (64 MiB) x 1.5.
+HOSTILE_BUDGET_KB=$((64 * 1024))
+
+# flood_ok OUT KIND: the flood in OUT passed (every connection cut by the server, every probe answered 200, and for
+# `bighead` RSS within the budget and back near its baseline); prints its part of the summary line.
+flood_ok() {
+  python3 - "$1" "$2" "$HOSTILE_BUDGET_KB" <<'PY'
+import json, sys
+d, kind, budget = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
+ok = d["connect_failed"] == 0 and d["closed_by_server"] == d["connections"] and d["probes"] > 0 \
+    and d["probe_200"] == d["probes"]
+if kind == "blank":
+    ok = ok and d["cut_after_s_max"] is not None and d["cut_after_s_max"] < 12.5
+else:
+    ok = ok and d["rss_peak_kb"] - d["rss_baseline_kb"] <= budget * 3 // 2 \
+        and d["rss_after_kb"] - d["rss_baseline_kb"] <= 16384
+print(f"{kind}: {d['connections']} conns answered {d['answers']} cut after {d['cut_after_s_min']}-{d['cut_after_s_max']}s; "
+      f"RSS {d['rss_baseline_kb']}->{d['rss_peak_kb']}->{d['rss_after_kb']} KiB; signed probes on fresh connections "
+      f"{d['probe_200']}/{d['probes']} 200, p50 {d['probe_p50_ms']} ms, max {d['probe_max_ms']} ms")
+sys.exit(0 if ok else 1)
+PY
+}
+
 check_hostile() {
   local dir=$WORK/hostile
   mkdir -p "$dir/state"
@@ -344,13 +369,22 @@ check_hostile() {
   sleep 0.5
   rss1=$(rss_kb "$DAEMON_PID")
   local big; big=$(json "$dir/big.out" status)
+  # Empty lines every 4 s (each used to move the head deadline), then big heads and almost whole bodies.
+  python3 "$helpers/hostile.py" flood 127.0.0.1 "$PORT" --shape blank --conns 4000 --duration 13 \
+    --pid "$DAEMON_PID" >"$dir/blank.out"
+  python3 "$helpers/hostile.py" flood 127.0.0.1 "$PORT" --shape bighead --conns 4000 --duration 16 \
+    --pid "$DAEMON_PID" >"$dir/bighead.out"
+  local blank_line blank_ok=0 bighead_line bighead_ok=0
+  blank_line=$(flood_ok "$dir/blank.out" blank) || blank_ok=1
+  bighead_line=$(flood_ok "$dir/bighead.out" bighead) || bighead_ok=1
   local healthy; healthy=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")
   stop_daemon
   local ok=PASS
+  ((blank_ok == 0 && bighead_ok == 0)) || ok=FAIL
   awk -v m="$maxms" 'BEGIN { exit !(m != "-" && m < 1000) }' || ok=FAIL
   ((non200 == 0 && sink_ok == 0 && rss1 - rss0 < 1024)) || ok=FAIL
   [[ $big == 413 && $healthy == 200 && $(json "$dir/hold.out" connect_failed) == 0 ]] || ok=FAIL
-  result hostile "$ok" "idle=$(json "$dir/hold.out" idle_open) slowloris=$(json "$dir/hold.out" slow_open) daemon_fds=$fds_held; valid events: answered=$answered non200_or_errors=$non200 max_latency=${maxms}ms p99=$(json "$dir/load.out" p99_ms)ms missing=$(json "$dir/check.json" missing); slowloris cut by server=$(json "$dir/hold.out" slow_closed_by_server)/50 after $(json "$dir/hold.out" slow_cut_after_s_min)-$(json "$dir/hold.out" slow_cut_after_s_max)s; idle closed=$(json "$dir/hold.out" idle_closed_by_server); 64MiB POST: status=$big body_bytes_taken=$(json "$dir/big.out" body_bytes_sent) RSS ${rss0}->${rss1} KiB (+$((rss1 - rss0)))"
+  result hostile "$ok" "idle=$(json "$dir/hold.out" idle_open) slowloris=$(json "$dir/hold.out" slow_open) daemon_fds=$fds_held; valid events: answered=$answered non200_or_errors=$non200 max_latency=${maxms}ms p99=$(json "$dir/load.out" p99_ms)ms missing=$(json "$dir/check.json" missing); slowloris cut by server=$(json "$dir/hold.out" slow_closed_by_server)/50 after $(json "$dir/hold.out" slow_cut_after_s_min)-$(json "$dir/hold.out" slow_cut_after_s_max)s; idle closed=$(json "$dir/hold.out" idle_closed_by_server); 64MiB POST: status=$big body_bytes_taken=$(json "$dir/big.out" body_bytes_sent) RSS ${rss0}->${rss1} KiB (+$((rss1 - rss0))); $blank_line; $bighead_line"
 }
 
 # ---------------------------------------------------------------------------------------------------------------------

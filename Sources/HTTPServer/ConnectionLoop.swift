@@ -1,8 +1,15 @@
-/// One event loop of an `HTTPServer` with the connections it owns, their shared read buffer and `Date` cache.
+import CSystem
+
+/// One event loop of an `HTTPServer` with the connections it owns, their shared read buffer and `Date` cache, and
+/// their share of the buffer budget (`HTTPServerConfiguration.maxBufferedBytes`).
 ///
 /// Everything but `loop` and the constants is touched only on the loop's thread.
 final class ConnectionLoop: @unchecked Sendable {
     private static let readBufferSize = 64 * 1024
+    /// Bytes released (by connections) after which the allocator is asked to give free memory back.
+    private static let trimThreshold = 8 << 20
+    /// Delay of that request: one trim for a whole burst of closes.
+    private static let trimDelayMilliseconds = 1000
 
     let loop: EventLoop
     let configuration: HTTPServerConfiguration
@@ -15,6 +22,12 @@ final class ConnectionLoop: @unchecked Sendable {
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
     private var draining = false
     private var forceClosing = false
+    private var budget: BufferBudget
+    /// Connections whose read waits for budget, in the order they asked.
+    private var waiting: [HTTPConnection] = []
+    private var resumeScheduled = false
+    private var releasedSinceTrim = 0
+    private var trimScheduled = false
 
     init(index: Int, configuration: HTTPServerConfiguration, handler: any HTTPHandler, server: HTTPServer)
         throws(HTTPServerError)
@@ -24,6 +37,7 @@ final class ConnectionLoop: @unchecked Sendable {
         self.handler = handler
         self.server = server
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        budget = BufferBudget(limit: configuration.maxBufferedBytes / max(1, configuration.eventLoops))
         loop.execute { [self] in loop.tick = { [weak self] now in self?.checkDeadlines(now: now) } }
     }
 
@@ -71,6 +85,64 @@ final class ConnectionLoop: @unchecked Sendable {
     func forceCloseAll() {
         forceClosing = true
         for connection in Array(connections.values) { connection.forceClose() }
+    }
+
+    // MARK: - Buffer budget
+
+    /// How many bytes `connection` may read now (0: it must not read). When the budget is used up, cuts the oldest
+    /// incomplete request (possibly `connection`'s own); when nothing can be cut, `connection` waits and is pumped
+    /// again once bytes are released.
+    func readAllowance(for connection: HTTPConnection) -> Int {
+        while true {
+            let allowance = budget.readAllowance(readSize: readBuffer.count)
+            if allowance > 0 { return allowance }
+            guard let victim = oldestIncomplete() else {
+                if !connection.waitsForBudget {
+                    connection.waitsForBudget = true
+                    waiting.append(connection)
+                }
+                return 0
+            }
+            victim.shed()
+            if victim === connection { return 0 }
+        }
+    }
+
+    /// The connection whose request is to be cut first. Its own function so that nothing shares the dictionary's
+    /// storage when the victim removes itself from it (that would copy all of it).
+    private func oldestIncomplete() -> HTTPConnection? {
+        let id = BufferBudget.victim(among: connections.values.lazy.compactMap { $0.sheddingCandidate })
+        return id.flatMap { connections[$0] }
+    }
+
+    /// A connection now holds `new` bytes instead of `old`.
+    func recharge(from old: Int, to new: Int) {
+        budget.recharge(from: old, to: new)
+        guard new < old else { return }
+        if !waiting.isEmpty && !resumeScheduled {
+            // Not at once: the releasing connection may be in the middle of its own work.
+            resumeScheduled = loop.execute { [self] in resumeWaiting() }
+        }
+        releasedSinceTrim += old - new
+        if releasedSinceTrim >= Self.trimThreshold && !trimScheduled {
+            trimScheduled = true
+            loop.after(milliseconds: Self.trimDelayMilliseconds) { [self] in
+                trimScheduled = false
+                releasedSinceTrim = 0
+                // glibc keeps freed memory of its per-thread arenas unless asked; the loops free buffers in bursts.
+                _ = csystem_malloc_trim(0)
+            }
+        }
+    }
+
+    /// Lets waiting connections read again, oldest first, while there is room.
+    private func resumeWaiting() {
+        resumeScheduled = false
+        while budget.readAllowance(readSize: readBuffer.count) > 0, !waiting.isEmpty {
+            let connection = waiting.removeFirst()
+            connection.waitsForBudget = false
+            connection.resume()
+        }
     }
 
     private func checkDeadlines(now: UInt64) {

@@ -222,6 +222,8 @@ enum EventMask {
     static let edgeTriggered = csystem_epoll_et
     /// Bits after which a read makes progress (data, end of stream or an error to report).
     static let readableOrClosed = csystem_epoll_in | csystem_epoll_rdhup | csystem_epoll_hup | csystem_epoll_err
+    /// Bits saying the peer will send no more (FIN, hang-up, error): reading on reaches the end of the stream.
+    static let peerClosed = csystem_epoll_rdhup | csystem_epoll_hup | csystem_epoll_err
     /// Bits after which a write makes progress (room, or an error to report).
     static let writableOrClosed = csystem_epoll_out | csystem_epoll_hup | csystem_epoll_err
 }

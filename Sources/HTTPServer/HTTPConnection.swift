@@ -8,7 +8,12 @@ import Glibc
 /// time: while the handler works or a response waits to be sent, the connection does not read, so buffers stay
 /// bounded and pipelined responses keep request order.
 ///
-/// One deadline is in force at a time (head, body, idle or write); the loop's tick checks it.
+/// One deadline is in force at a time (head, body, idle or write); the loop's tick checks it. The head deadline runs
+/// from accept, and on a keep-alive connection from the first byte of the next request (an empty line counts); it is
+/// not moved by later bytes.
+///
+/// What the connection holds for a request not answered yet (parser buffer, parsed head, body) is charged to its
+/// loop's buffer budget; a read takes at most what the loop allows (`ConnectionLoop.readAllowance(for:)`).
 final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private enum Phase {
         /// Waiting for (the rest of) a request head.
@@ -37,6 +42,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var phase = Phase.head
     private var canRead = false
     private var canWrite = true
+    /// The peer's FIN (or a hang-up or error) was reported: read until recv(2) says so, even after a short read.
+    private var inputEnding = false
     private var peerClosed = false
     private var draining = false
     /// Whether `pump()` is running (it is re-entered when the handler answers from within `handle`).
@@ -49,12 +56,28 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var requestCount = 0
     /// The number of the last request the handler answered (later answers for it are duplicates).
     private var answeredCount = 0
+    /// When the current request's first byte arrived (for a new connection: when it was accepted).
+    private var requestStartedAt: UInt64 = 0
+    /// The most body bytes the current request may have (Content-Length, or the limit for a chunked body).
+    private var bodyCapacityLimit = 0
+    /// Estimated bytes of the parsed head of the request being read.
+    private var headBytes = 0
+    /// Bytes of the request (head and body) the handler has, until it answers.
+    private var handedOverBytes = 0
+    /// Bytes charged to the loop's buffer budget.
+    private var charged = 0
+    /// Whether the loop keeps this connection in its list of reads waiting for budget (set by the loop).
+    var waitsForBudget = false
 
     init(fd: Int32, peer: String, context: ConnectionLoop) {
         self.fd = fd
         self.peer = peer
         self.context = context
-        self.parser = HTTPRequestParser(limits: .init(maxHeadBytes: context.configuration.maxHeadBytes))
+        self.parser = HTTPRequestParser(limits: Self.parserLimits(context.configuration))
+    }
+
+    private static func parserLimits(_ configuration: HTTPServerConfiguration) -> HTTPRequestParser.Limits {
+        .init(maxHeadBytes: configuration.maxHeadBytes, maxHeaderCount: configuration.maxHeaderCount)
     }
 
     /// Registers the socket with the loop; the head deadline runs from now. False (and the socket closed) when the
@@ -69,14 +92,41 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             phase = .closed
             return false
         }
+        requestStartedAt = now
         arm(.head, now + configuration.headTimeout.nanoseconds)
         return true
     }
 
     func ready(_ events: UInt32) {
         if events & EventMask.readableOrClosed != 0 { canRead = true }
+        if events & EventMask.peerClosed != 0 { inputEnding = true }
         if events & EventMask.writableOrClosed != 0 { canWrite = true }
         pump()
+    }
+
+    /// Goes on after its read waited for budget.
+    func resume() {
+        pump()
+    }
+
+    /// The request in progress, if it may be cut to make room in the buffer budget: one that is incomplete (not
+    /// handed to the handler) and holds bytes.
+    var sheddingCandidate: BufferBudget.Candidate? {
+        switch phase {
+        case .head where !parser.isIdle, .body:
+            guard charged > 0 else { return nil }
+            return .init(id: ObjectIdentifier(self), startedAt: requestStartedAt, heldBytes: charged)
+        default:
+            return nil
+        }
+    }
+
+    /// Cuts the request in progress because the loop's buffer budget is used up: frees what it holds, answers 503
+    /// and closes.
+    func shed() {
+        observe(.requestShed(peer: peer, heldBytes: charged))
+        releaseBuffers()
+        respondAndClose(.text(503, "Service Unavailable"))
     }
 
     /// Stops taking new requests: closes now when idle, otherwise after the current response.
@@ -116,8 +166,12 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private func pump() {
         guard !pumping else { return }  // the running pump goes on by itself
         pumping = true
-        defer { pumping = false }
+        defer {
+            pumping = false
+            account()
+        }
         while true {
+            account()
             if pendingOffset < pending.count {
                 guard canWrite, flush() else { return }
                 if case .closed = phase { return }
@@ -133,18 +187,18 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             }
             switch parser.next() {
             case .needMoreData:
+                parser.releaseConsumedBytes()
                 if peerClosed {
                     close()
                     return
                 }
-                guard canRead else { return }
-                receive()
+                guard canRead, receive() else { return }
             case .head(let head):
                 headReceived(head)
             case .body(let bytes):
                 if case .body(let head, var body) = phase {
                     phase = .head  // release the array's buffer before appending, to avoid a copy
-                    body += bytes
+                    body.append(bytes, growingAtMostTo: bodyCapacityLimit)
                     phase = .body(head, body)
                 }
             case .end:
@@ -156,17 +210,30 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         }
     }
 
-    /// One recv(2) into the loop's buffer.
-    private func receive() {
+    /// One recv(2) into the loop's buffer, of at most what the buffer budget allows. False when the read has to wait
+    /// for budget (the loop resumes this connection later).
+    private func receive() -> Bool {
+        account()  // what was consumed since may have been released
+        let allowance = context.readAllowance(for: self)
+        guard allowance > 0 else {
+            // Either this request was cut to make room (a 503 is queued) or the read waits for budget.
+            if case .closing = phase { return true }
+            return false
+        }
         let buffer = context.readBuffer
-        let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+        let count = recv(fd, buffer.baseAddress, allowance, 0)
         if count > 0 {
-            if parser.isIdle, case .head = phase, !draining {
-                arm(.head, monotonicNanoseconds() + configuration.headTimeout.nanoseconds)
+            if parser.isIdle, case .head = phase {
+                // The first byte of a request: its head deadline runs from now on a keep-alive connection (on a
+                // new one it runs from accept), and no later byte moves it.
+                requestStartedAt = monotonicNanoseconds()
+                if deadlineKind == .idle { arm(.head, requestStartedAt + configuration.headTimeout.nanoseconds) }
             }
             parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            // A short read took everything there was; new data raises a new edge.
-            if count < buffer.count { canRead = false }
+            account()
+            // A short read took everything there was; new data raises a new edge. Not so once the peer's FIN was
+            // reported: the end of stream that came with these bytes raises no new edge, so read on until it.
+            if count < allowance && !inputEnding { canRead = false }
         } else if count == 0 {
             peerClosed = true
             canRead = false
@@ -178,6 +245,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
                 fail(.system(call: "recv", errno: code))
             }
         }
+        return true
     }
 
     private func headReceived(_ head: HTTPRequestHead) {
@@ -186,6 +254,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         case .readBody(let maxBytes):
             let limit = min(maxBytes, configuration.maxBodyBytes)
             parser.readBody(maxBytes: limit)
+            headBytes = head.estimatedHeldBytes
+            bodyCapacityLimit = limit
+            if case .length(let length) = head.bodyFraming { bodyCapacityLimit = min(length, limit) }
             phase = .body(head, [])
             if head.bodyFraming.hasBody {
                 if head.expectsContinue, !(head.bodyFraming.isLength { $0 > limit }) {
@@ -209,6 +280,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
 
     private func dispatch(_ request: HTTPRequest) {
         phase = .handling(request.head)
+        handedOverBytes = request.body.capacity + headBytes
+        headBytes = 0
+        parser.releaseConsumedBytes()  // the bytes of this request; nothing is read until it is answered
         deadlineKind = nil
         let number = requestCount
         let loop = context.loop
@@ -231,7 +305,12 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             return
         }
         answeredCount = number
-        guard case .handling(let head) = phase, number == requestCount else { return }  // closed meanwhile
+        guard case .handling(let head) = phase, number == requestCount else {
+            // Closed meanwhile: the handler is done with the request now.
+            handedOverBytes = 0
+            account()
+            return
+        }
         send(response, for: head, forceClose: false)
         pump()
     }
@@ -242,6 +321,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         let keepAlive =
             head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
         phase = keepAlive ? .head : .closing
+        headBytes = 0
+        handedOverBytes = 0
         response.serialize(
             into: &pending,
             version: head.version,
@@ -295,9 +376,13 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             if draining && parser.isIdle {
                 close()
             } else if parser.isIdle {
+                // Idle keep-alive connections hold no buffers.
+                parser.releaseConsumedBytes(keepingUpTo: 0)
+                pending = []
                 arm(.idle, monotonicNanoseconds() + configuration.idleTimeout.nanoseconds)
             } else {
-                arm(.head, monotonicNanoseconds() + configuration.headTimeout.nanoseconds)
+                requestStartedAt = monotonicNanoseconds()
+                arm(.head, requestStartedAt + configuration.headTimeout.nanoseconds)
             }
         case .body:
             arm(.body, bodyDeadline)
@@ -326,6 +411,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         if case .closed = phase { return }
         phase = .closed
         deadlineKind = nil
+        releaseBuffers()
+        pending = []
         context.loop.unregister(fd, token: token)
         Syscall.close(fd)
         observe(.connectionClosed(peer: peer, requests: requestCount))
@@ -334,6 +421,36 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
 
     private func observe(_ event: HTTPServerEvent) {
         context.server?.observe(event)
+    }
+
+    // MARK: - Buffer budget
+
+    /// Drops the buffers of the request in progress (the connection reads no more after this). A request the
+    /// handler has stays charged until it answers.
+    private func releaseBuffers() {
+        parser = HTTPRequestParser(limits: parser.limits)
+        if case .body = phase { phase = .closing }
+        headBytes = 0
+        account()
+    }
+
+    /// Tells the loop's budget what this connection holds now.
+    private func account() {
+        var held = parser.heldByteCount + headBytes + handedOverBytes
+        if case .body(_, let body) = phase { held += body.capacity }
+        guard held != charged else { return }
+        context.recharge(from: charged, to: held)
+        charged = held
+    }
+}
+
+extension [UInt8] {
+    /// Appends `bytes`, growing the storage by doubling but never beyond `limit` bytes (unless `bytes` need more),
+    /// so that a body never reserves more than its Content-Length.
+    mutating func append(_ bytes: [UInt8], growingAtMostTo limit: Int) {
+        let needed = count + bytes.count
+        if needed > capacity { reserveCapacity(Swift.max(needed, Swift.min(limit, capacity * 2))) }
+        append(contentsOf: bytes)
     }
 }
 

@@ -2,6 +2,10 @@
 public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The head (request line + fields) exceeds the head limit. 431.
     case headTooLarge
+    /// The head or the trailer section has more field lines than allowed. 431.
+    case tooManyHeaders
+    /// More empty lines before a request line than allowed. 400.
+    case tooManyEmptyLines
     /// A line feed not preceded by a carriage return in the head or chunk framing. 400.
     case bareLineFeed
     /// A carriage return not followed by a line feed. 400.
@@ -46,7 +50,7 @@ public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The response status for this error.
     public var status: Int {
         switch self {
-        case .headTooLarge, .trailersTooLarge: return 431
+        case .headTooLarge, .trailersTooLarge, .tooManyHeaders: return 431
         case .bodyTooLarge: return 413
         case .unsupportedVersion: return 505
         case .unsupportedExpectation: return 417
@@ -57,6 +61,8 @@ public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .headTooLarge: return "request head too large"
+        case .tooManyHeaders: return "too many header fields"
+        case .tooManyEmptyLines: return "too many empty lines before the request line"
         case .bareLineFeed: return "bare LF"
         case .bareCarriageReturn: return "bare CR"
         case .invalidRequestLine: return "invalid request line"

@@ -10,23 +10,42 @@ public struct HTTPRequestParser: Sendable {
         public var maxHeadBytes: Int
         /// Maximum bytes of one chunk-size line, extensions included.
         public var maxChunkLineBytes: Int
+        /// Maximum field lines in a request head, and in a trailer section.
+        public var maxHeaderCount: Int
+        /// Maximum empty lines skipped before a request line (RFC 9112 §2.2 asks to skip at least one).
+        public var maxLeadingEmptyLines: Int
 
-        public init(maxHeadBytes: Int = 16 * 1024, maxChunkLineBytes: Int = 1024) {
+        public init(
+            maxHeadBytes: Int = 16 * 1024,
+            maxChunkLineBytes: Int = 1024,
+            maxHeaderCount: Int = 100,
+            maxLeadingEmptyLines: Int = 8
+        ) {
             self.maxHeadBytes = maxHeadBytes
             self.maxChunkLineBytes = maxChunkLineBytes
+            self.maxHeaderCount = maxHeaderCount
+            self.maxLeadingEmptyLines = maxLeadingEmptyLines
         }
     }
 
+    /// Progress of a scan for the end of a CRLF-terminated line section; offsets are relative to `readIndex`.
+    private struct LineScan: Sendable {
+        var scanned = 0
+        var lineStart = 0
+        /// Complete non-empty lines seen.
+        var lines = 0
+    }
+
     private enum State: Sendable {
-        /// Scanning for the end of a head; offsets are relative to `readIndex`.
-        case head(scanned: Int, lineStart: Int)
+        /// Scanning for the end of a head.
+        case head(LineScan)
         /// A head was returned; waiting for `readBody(maxBytes:)`.
         case awaitingBodyDecision(HTTPBodyFraming)
         case fixedBody(remaining: Int)
         case chunkSizeLine
         case chunkData(remaining: Int)
         case chunkDataEnd
-        case trailers(scanned: Int, lineStart: Int)
+        case trailers(LineScan)
         case complete
         case failed(HTTPParseError)
     }
@@ -35,7 +54,9 @@ public struct HTTPRequestParser: Sendable {
     public let limits: Limits
     private var buffer: [UInt8] = []
     private var readIndex = 0
-    private var state: State = .head(scanned: 0, lineStart: 0)
+    private var state: State = .head(LineScan())
+    /// Empty lines skipped before the current request line (they make a request that has started).
+    private var skippedEmptyLines = 0
     private var bodyLimit = 0
     private var bodyReceived = 0
 
@@ -46,9 +67,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// Adds received bytes.
     public mutating func append(_ bytes: some Collection<UInt8>) {
-        if readIndex > 0 && readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
+        if readIndex == buffer.count {
+            releaseConsumedBytes()
         } else if readIndex >= 64 * 1024 {
             buffer.removeSubrange(0..<readIndex)
             readIndex = 0
@@ -59,10 +79,22 @@ public struct HTTPRequestParser: Sendable {
     /// Number of received bytes not consumed yet.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
-    /// Whether the parser is between requests with nothing buffered (an idle keep-alive connection).
+    /// Bytes of memory the parser's buffer holds (its capacity, consumed bytes included until released).
+    public var heldByteCount: Int { buffer.capacity }
+
+    /// Whether the parser is between requests with nothing of the next one received, not even an empty line (an
+    /// idle keep-alive connection).
     public var isIdle: Bool {
-        if case .head = state { return bufferedByteCount == 0 }
+        if case .head = state { return bufferedByteCount == 0 && skippedEmptyLines == 0 }
         return false
+    }
+
+    /// Empties the buffer when every received byte has been consumed: its storage is given back to the allocator
+    /// when larger than `keepingUpTo` bytes, otherwise kept for the next bytes.
+    public mutating func releaseConsumedBytes(keepingUpTo: Int = 4096) {
+        guard readIndex == buffer.count else { return }
+        buffer.removeAll(keepingCapacity: buffer.capacity <= keepingUpTo)
+        readIndex = 0
     }
 
     /// Accepts the body of the request whose head was just returned, up to `maxBytes` bytes.
@@ -90,10 +122,10 @@ public struct HTTPRequestParser: Sendable {
         case .awaitingBodyDecision:
             preconditionFailure("next() called before readBody(maxBytes:) for the returned head")
         case .complete:
-            state = .head(scanned: 0, lineStart: 0)
+            state = .head(LineScan())
             return .end
-        case .head(let scanned, let lineStart):
-            return parseHead(scanned: scanned, lineStart: lineStart)
+        case .head(let scan):
+            return parseHead(scan)
         case .fixedBody(let remaining):
             let count = min(remaining, bufferedByteCount)
             guard count > 0 else { return .needMoreData }
@@ -116,23 +148,25 @@ public struct HTTPRequestParser: Sendable {
             readIndex += 2
             state = .chunkSizeLine
             return next()
-        case .trailers(let scanned, let lineStart):
-            return parseTrailers(scanned: scanned, lineStart: lineStart)
+        case .trailers(let scan):
+            return parseTrailers(scan)
         }
     }
 
     // MARK: - Head
 
-    private mutating func parseHead(scanned: Int, lineStart: Int) -> HTTPParserEvent {
-        switch scanLines(from: scanned, lineStart: lineStart, limit: limits.maxHeadBytes, skipLeadingEmptyLines: true) {
-        case .incomplete(let scanned, let lineStart):
-            state = .head(scanned: scanned, lineStart: lineStart)
+    private mutating func parseHead(_ scan: LineScan) -> HTTPParserEvent {
+        // The request line is one line more than the fields.
+        switch scanLines(scan, maxLines: limits.maxHeaderCount + 1, skipLeadingEmptyLines: true) {
+        case .incomplete(let scan):
+            state = .head(scan)
             return .needMoreData
         case .failure(let error):
             return fail(error == .trailersTooLarge ? .headTooLarge : error)
         case .complete(let length):
             let headBytes = buffer[readIndex..<(readIndex + length - 2)]
             readIndex += length
+            skippedEmptyLines = 0
             switch Self.parseHead(headBytes) {
             case .success(let head):
                 state = .awaitingBodyDecision(head.bodyFraming)
@@ -144,22 +178,21 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private enum ScanResult {
-        case incomplete(scanned: Int, lineStart: Int)
+        case incomplete(LineScan)
         /// The section including its final empty line is `length` bytes from `readIndex`.
         case complete(length: Int)
         case failure(HTTPParseError)
     }
 
-    /// Scans CRLF-terminated lines from `readIndex + scanned` until an empty line.
-    /// Rejects bare LF and bare CR; fails with `.trailersTooLarge` past `limit` bytes.
-    private mutating func scanLines(
-        from scanned: Int,
-        lineStart: Int,
-        limit: Int,
-        skipLeadingEmptyLines: Bool
-    ) -> ScanResult {
-        var offset = scanned
-        var lineStart = lineStart
+    /// Scans CRLF-terminated lines from `readIndex + scan.scanned` until an empty line. Rejects bare LF and bare
+    /// CR; fails with `.trailersTooLarge` past `limits.maxHeadBytes` bytes and `.tooManyHeaders` past `maxLines`
+    /// lines. With `skipLeadingEmptyLines`, empty lines before the first line are consumed (at most
+    /// `limits.maxLeadingEmptyLines`, then `.tooManyEmptyLines`).
+    private mutating func scanLines(_ scan: LineScan, maxLines: Int, skipLeadingEmptyLines: Bool) -> ScanResult {
+        let limit = limits.maxHeadBytes
+        var offset = scan.scanned
+        var lineStart = scan.lineStart
+        var lines = scan.lines
         while readIndex + offset < buffer.count {
             let byte = buffer[readIndex + offset]
             if offset > 0 && buffer[readIndex + offset - 1] == ASCII.cr && byte != ASCII.lf {
@@ -169,18 +202,24 @@ public struct HTTPRequestParser: Sendable {
                 guard offset > 0 && buffer[readIndex + offset - 1] == ASCII.cr else { return .failure(.bareLineFeed) }
                 if lineStart == offset - 1 {
                     if skipLeadingEmptyLines && lineStart == 0 {
+                        skippedEmptyLines += 1
+                        guard skippedEmptyLines <= limits.maxLeadingEmptyLines else {
+                            return .failure(.tooManyEmptyLines)
+                        }
                         readIndex += offset + 1
                         offset = 0
                         continue
                     }
                     return .complete(length: offset + 1)
                 }
+                lines += 1
+                if lines > maxLines { return .failure(.tooManyHeaders) }
                 lineStart = offset + 1
             }
             offset += 1
             if offset > limit { return .failure(.trailersTooLarge) }
         }
-        return .incomplete(scanned: offset, lineStart: lineStart)
+        return .incomplete(LineScan(scanned: offset, lineStart: lineStart, lines: lines))
     }
 
     // MARK: - Chunked body
@@ -196,7 +235,7 @@ public struct HTTPRequestParser: Sendable {
         guard let size = Self.parseChunkSize(line) else { return fail(.invalidChunkSize) }
         readIndex = lf + 1
         if size == 0 {
-            state = .trailers(scanned: 0, lineStart: 0)
+            state = .trailers(LineScan())
             return next()
         }
         guard size <= bodyLimit - bodyReceived else { return fail(.bodyTooLarge) }
@@ -221,11 +260,10 @@ public struct HTTPRequestParser: Sendable {
         return size
     }
 
-    private mutating func parseTrailers(scanned: Int, lineStart: Int) -> HTTPParserEvent {
-        switch scanLines(from: scanned, lineStart: lineStart, limit: limits.maxHeadBytes, skipLeadingEmptyLines: false)
-        {
-        case .incomplete(let scanned, let lineStart):
-            state = .trailers(scanned: scanned, lineStart: lineStart)
+    private mutating func parseTrailers(_ scan: LineScan) -> HTTPParserEvent {
+        switch scanLines(scan, maxLines: limits.maxHeaderCount, skipLeadingEmptyLines: false) {
+        case .incomplete(let scan):
+            state = .trailers(scan)
             return .needMoreData
         case .failure(let error):
             return fail(error)
@@ -235,7 +273,7 @@ public struct HTTPRequestParser: Sendable {
             for line in Self.lines(section) {
                 if case .failure(let error) = Self.parseField(line) { return fail(error) }
             }
-            state = .head(scanned: 0, lineStart: 0)
+            state = .head(LineScan())
             return .end
         }
     }

@@ -15,8 +15,16 @@ public struct HTTPServerConfiguration: Sendable {
     public var backlog: Int32 = 1024
     /// Maximum bytes of a request head (and of a chunked trailer section); beyond it: 431.
     public var maxHeadBytes: Int = 16 * 1024
+    /// Maximum field lines in a request head (and in a chunked trailer section); beyond it: 431.
+    public var maxHeaderCount: Int = 100
     /// Upper bound on any body, whatever the handler allows; beyond it: 413.
     public var maxBodyBytes: Int = 65536
+    /// Bytes all connections together may hold for requests not answered yet: received head bytes, parsed heads
+    /// and bodies, until the answer (or the close). Split evenly over the event loops. When a loop's share is used
+    /// up, its oldest incomplete request is cut (503, `HTTPServerEvent.requestShed`); when only requests the
+    /// handler has are left, reads wait until one is answered. Should be several times `maxHeadBytes +
+    /// maxBodyBytes` per loop, or large requests are cut while others are in progress.
+    public var maxBufferedBytes: Int = 64 << 20
     /// Time allowed for a whole request head from its first byte (from accept for a new connection): then 408.
     public var headTimeout: Duration = .seconds(10)
     /// Time allowed for a whole body once the handler asked for it: then 408.

@@ -29,4 +29,7 @@ public enum HTTPServerEvent: Sendable, Equatable {
     case connectionError(peer: String, error: HTTPServerError)
     /// The handler called `respond` more than once; the extra responses were ignored.
     case duplicateResponse(peer: String)
+    /// The buffers of unanswered requests reached `maxBufferedBytes` (the loop's share): this connection's request,
+    /// the oldest incomplete one, holding `heldBytes`, was cut (its buffers freed, answered 503, closed).
+    case requestShed(peer: String, heldBytes: Int)
 }

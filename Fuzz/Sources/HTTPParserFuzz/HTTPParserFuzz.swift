@@ -2,11 +2,13 @@ import FuzzDriver
 import HTTPServer
 
 /// Runs the parser over `input` in pieces of `pieceSize` bytes, reading every body up to `bodyLimit`,
-/// and returns the events with consecutive body pieces merged. Checks per-event invariants on the way.
+/// and returns the events with consecutive body pieces merged. Checks per-event invariants on the way, and releases
+/// consumed bytes after every request (which must not change the outcome).
 func outcome(_ input: [UInt8], pieceSize: Int, bodyLimit: Int) -> [HTTPParserEvent] {
     var bodyBytes = 0
     return HTTPRequestParser.parseAll(
-        input, pieceSize: pieceSize, bodyLimit: bodyLimit, limits: .init(maxHeadBytes: 512, maxChunkLineBytes: 64)
+        input, pieceSize: pieceSize, bodyLimit: bodyLimit,
+        limits: .init(maxHeadBytes: 512, maxChunkLineBytes: 64, maxHeaderCount: 8, maxLeadingEmptyLines: 3)
     ) { event, parser in
         switch event {
         case .head:
@@ -17,10 +19,14 @@ func outcome(_ input: [UInt8], pieceSize: Int, bodyLimit: Int) -> [HTTPParserEve
             precondition(bodyBytes <= bodyLimit, "body passed its limit")
         case .error:
             precondition(parser.next() == event, "a failed parser must stay failed")
-        case .needMoreData, .end:
+        case .end:
+            parser.releaseConsumedBytes(keepingUpTo: 0)
+            precondition(parser.heldByteCount == 0 || parser.bufferedByteCount > 0, "consumed bytes kept")
+        case .needMoreData:
             break
         }
         precondition(parser.bufferedByteCount <= input.count, "buffer holds more than was given")
+        precondition(parser.heldByteCount >= parser.bufferedByteCount, "buffer smaller than what it holds")
     }
 }
 

@@ -6,4 +6,5 @@
 #include "csystem_process.h"
 #include "csystem_spawn.h"
 #include "csystem_epoll.h"
+#include "csystem_memory.h"
 #endif

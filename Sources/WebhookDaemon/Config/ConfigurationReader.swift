@@ -7,6 +7,8 @@ struct ConfigurationReader {
     let secretResolver: SecretResolver
     private(set) var problems: [ConfigurationProblem] = []
     private(set) var warnings: [ConfigurationProblem] = []
+    /// Where `server.max_buffered_bytes` was set (checked against the head and body limits once all are read).
+    private var bufferedBytesNode: Node?
 
     init(file: String, secretResolver: SecretResolver) {
         self.file = file
@@ -90,6 +92,11 @@ struct ConfigurationReader {
                 + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks)")
             }
         }
+        let minimumBuffered = configuration.minimumBufferedBytes
+        if let explicit = configuration.server.maxBufferedBytes, explicit < minimumBuffered {
+            let message = "must be at least 8 × (server.max_header_bytes + max_body_bytes) = \(minimumBuffered)"
+            problem("server.max_buffered_bytes", bufferedBytesNode, message)
+        }
         if let sinksNode { configuration.sinks = readSinks(sinksNode) } else { problem("sinks", root, "missing") }
         let sinkNames = Set(configuration.sinks.map(\.name))
         if let endpointsNode {
@@ -121,6 +128,11 @@ struct ConfigurationReader {
                 limits.idleTimeoutSeconds = integer(value, at: path, in: 1...86_400) ?? limits.idleTimeoutSeconds
             case "max_header_bytes":
                 limits.maxHeaderBytes = integer(value, at: path, in: 1024...(1 << 20)) ?? limits.maxHeaderBytes
+            case "max_header_count":
+                limits.maxHeaderCount = integer(value, at: path, in: 1...10_000) ?? limits.maxHeaderCount
+            case "max_buffered_bytes":
+                limits.maxBufferedBytes = integer(value, at: path, in: (1 << 20)...(1 << 34))
+                bufferedBytesNode = value
             case "max_connections":
                 limits.maxConnections = integer(value, at: path, in: 1...1_000_000) ?? limits.maxConnections
             case "max_requests_per_connection":

@@ -34,9 +34,27 @@ public struct DaemonConfiguration: Sendable {
         public var bodyTimeoutSeconds = 10
         public var idleTimeoutSeconds = 60
         public var maxHeaderBytes = 16384
+        /// `max_header_count`: field lines in a request head; more get 431.
+        public var maxHeaderCount = 100
+        /// `max_buffered_bytes`: what all connections together may hold for requests not answered yet (heads and
+        /// bodies); nil = `defaultMaxBufferedBytes`, or more when that is under `minimumBufferedBytes`.
+        public var maxBufferedBytes: Int?
         public var maxConnections = 4096
         public var maxRequestsPerConnection = 1000
         public var shutdownGraceSeconds = 20
+    }
+
+    /// 64 MiB.
+    public static let defaultMaxBufferedBytes = 64 << 20
+
+    /// The least `server.max_buffered_bytes` may be: 8 whole requests of the largest size (the budget is split over
+    /// up to 4 event loops, and each must be able to hold two).
+    public var minimumBufferedBytes: Int { 8 * (server.maxHeaderBytes + maxBodyBytes) }
+
+    /// The buffer budget in force: `server.max_buffered_bytes`, or by default 64 MiB (more when the limits on heads
+    /// and bodies need it).
+    public var bufferedBytesBudget: Int {
+        server.maxBufferedBytes ?? max(Self.defaultMaxBufferedBytes, minimumBufferedBytes)
     }
 
     /// `log:` — the daemon's own log.

@@ -94,6 +94,8 @@ final class Daemon: @unchecked Sendable {
         let limits = configuration.server
         var server = HTTPServerConfiguration(listen: listen)
         server.maxHeadBytes = limits.maxHeaderBytes
+        server.maxHeaderCount = limits.maxHeaderCount
+        server.maxBufferedBytes = configuration.bufferedBytesBudget
         server.maxBodyBytes = configuration.maxBodyBytes
         server.headTimeout = .seconds(limits.headerTimeoutSeconds)
         server.bodyTimeout = .seconds(limits.bodyTimeoutSeconds)

@@ -41,6 +41,10 @@ final class ServerObserver: @unchecked Sendable {
         case .connectionError(let peer, let error):
             metrics.serverEvent(kind: "connection_error")
             log(.debug, kind: "connection", "connection error", ["peer": "\(peer)", "error": "\(error)"])
+        case .requestShed(let peer, let heldBytes):
+            metrics.serverEvent(kind: "shed_buffer_budget")
+            let message = "buffers of unanswered requests full; oldest incomplete request cut with 503"
+            log(.warning, kind: "shed", message, ["peer": "\(peer)", "held_bytes": "\(heldBytes)"])
         case .duplicateResponse(let peer):
             metrics.serverEvent(kind: "duplicate_response")
             log(.error, kind: "duplicate", "a request was answered twice (bug)", ["peer": "\(peer)"])

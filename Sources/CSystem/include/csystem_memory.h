@@ -1,0 +1,9 @@
+#ifndef VIPPS_CSYSTEM_MEMORY_H
+#define VIPPS_CSYSTEM_MEMORY_H
+#include <stddef.h>
+
+/// malloc_trim(3): gives the free memory of every malloc arena back to the kernel (not only the top of the heap).
+/// 1 when some memory was released, 0 otherwise.
+int csystem_malloc_trim(size_t pad);
+
+#endif

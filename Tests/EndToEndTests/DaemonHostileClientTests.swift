@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real daemon against clients that send too little or in odd shapes: an empty-line trickler, a request
+/// followed at once by its FIN, a header flood.
+@Suite("daemon against hostile clients")
+struct DaemonHostileClientTests {
+    @Test("a \\r\\n trickler is answered 408 and closed within the head timeout; a signed event is served meanwhile")
+    func emptyLineTrickler() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(extraTop: "server: { header_timeout_seconds: 1 }"))
+        let trickler = try RawConnection(port: harness.port)
+        let start = Date()
+        let stop = StopFlag(false)
+        let fd = trickler.fd
+        let thread = Thread {
+            while !stop.load() {
+                _ = "\r\n".withCString { send(fd, $0, 2, Int32(MSG_NOSIGNAL)) }
+                usleep(200_000)
+            }
+        }
+        thread.start()
+        defer { stop.store(true) }
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        let answer = try trickler.readAll()
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(answer.hasPrefix("HTTP/1.1 408 "), "\(answer)")
+        #expect(elapsed >= 0.9 && elapsed < 3, "closed after \(elapsed) s")
+        let metrics = PrometheusText.parse(try harness.get("/metrics").text)
+        let timeouts = metrics.samples(named: "vipps_webhookd_http_errors_total").filter {
+            $0.labels == ["kind": "timeout_head"]
+        }
+        #expect(timeouts.map(\.value) == [1])
+    }
+
+    @Test("a signed event followed at once by the client's FIN is stored, answered, and the connection closed")
+    func requestWithFIN() throws {
+        let harness = try DaemonHarness()
+        let body = Array(Fixture.payment().utf8)
+        let headers = try TestSigner.headers(
+            secret: Fixture.secret,
+            url: "http://127.0.0.1:\(harness.port)/vipps/epayment",
+            body: body
+        )
+        var head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(body.count)\r\n\r\n"
+        let client = try RawConnection(port: harness.port)
+        try client.send(Array(head.utf8) + body)
+        _ = shutdown(client.fd, Int32(SHUT_WR))
+        let start = Date()
+        let answer = try client.readAll()  // to the server's close: well before the 60 s idle timeout
+        #expect(answer.hasPrefix("HTTP/1.1 200 "), "\(answer)")
+        #expect(Date().timeIntervalSince(start) < 3)
+        #expect(try harness.waitForRecords("events.jsonl", count: 1).count == 1)
+    }
+
+    @Test("more header fields than server.max_header_count get 431 and a closed connection")
+    func headerFlood() throws {
+        let harness = try DaemonHarness(config: Fixture.basicConfig(extraTop: "server: { max_header_count: 10 }"))
+        let fields = (1...10).map { "x-\($0): v\r\n" }.joined()
+        let client = try RawConnection(port: harness.port)
+        try client.send(Array("POST /vipps/epayment HTTP/1.1\r\nHost: a\r\n\(fields)\r\n".utf8))
+        let answer = try client.readAll()
+        #expect(answer.hasPrefix("HTTP/1.1 431 "), "\(answer)")
+        #expect(try harness.send(Fixture.payment()).status == 200, "a signed event's own fields fit")
+    }
+}
+
+/// A blocking loopback TCP connection with a 5 s receive timeout.
+private final class RawConnection {
+    let fd: Int32
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else {
+            let code = errno
+            close(fd)
+            throw TestHTTPClient.Failure(description: "connect: errno \(code)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw TestHTTPClient.Failure(description: "send: errno \(errno)") }
+            sent += n
+        }
+    }
+
+    /// Everything the server sends until it closes the connection (throws when that takes more than 5 s).
+    func readAll() throws -> String {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return String(decoding: data, as: UTF8.self) }
+            guard n > 0 else { throw TestHTTPClient.Failure(description: "recv: errno \(errno) after \(data.count) B") }
+            data += buffer[0..<n]
+        }
+    }
+}
+
+/// A flag shared with a thread.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Bool
+
+    init(_ value: Bool) { self.value = value }
+
+    func load() -> Bool { lock.withLock { value } }
+    func store(_ newValue: Bool) { lock.withLock { value = newValue } }
+}
