@@ -42,6 +42,8 @@ public final class ExecSink: Sendable {
         environment["VIPPS_EVENT_TYPE"] = event.type
         environment["VIPPS_ENDPOINT"] = event.endpoint
         environment["VIPPS_EVENT_SOURCE"] = event.source.rawValue
+        // An event journaled before ids came from signed content keeps its earlier id for hooks that saw it then.
+        environment["VIPPS_LEGACY_EVENT_ID"] = event.legacyID.flatMap { $0 == event.id ? nil : $0 }
         return environment.filter { !$0.value.utf8.contains(0) }
     }
 

@@ -73,6 +73,24 @@ struct ExecSinkTests {
         )
     }
 
+    @Test("an event journaled under an earlier id gives it as VIPPS_LEGACY_EVENT_ID; no field can supply one")
+    func legacyEventID() throws {
+        let sink = try ExecSink(
+            configuration: .init(name: "env", argv: ["/usr/bin/env"], timeout: .seconds(5), maxAttempts: 1, concurrency: 1),
+            runner: ProcessRunner(),
+            logger: Self.logger
+        )
+        let spoofing = Self.context([:], variables: ["VIPPS_LEGACY_EVENT_ID": "spoofed"])
+        #expect(sink.environment(for: Self.event, context: spoofing)["VIPPS_LEGACY_EVENT_ID"] == nil)
+        var migrated = Self.event
+        migrated.legacyID = "0f8c2a54-webhook-id"
+        let environment = sink.environment(for: migrated, context: spoofing)
+        #expect(environment["VIPPS_LEGACY_EVENT_ID"] == "0f8c2a54-webhook-id")
+        #expect(environment["VIPPS_EVENT_ID"] == "evt-1")
+        migrated.legacyID = migrated.id
+        #expect(sink.environment(for: migrated, context: Self.context([:]))["VIPPS_LEGACY_EVENT_ID"] == nil)
+    }
+
     @Test("shell metacharacters in a field arrive byte for byte as one argument and run nothing; stdin is the line")
     func noShellInjection() async throws {
         let dir = try ExecTestSupport.makeDirectory()
