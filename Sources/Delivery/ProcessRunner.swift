@@ -148,7 +148,6 @@ public final class ProcessRunner: Sendable {
         return ProcessRunnerHandle(supervisor: supervisor)
     }
 
-    /// Calls `body` with a NULL-terminated C array of copies of `strings`.
     /// The daemon's working directory, nil when it cannot be read.
     private static func currentDirectory() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -157,6 +156,7 @@ public final class ProcessRunner: Sendable {
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Calls `body` with a NULL-terminated C array of copies of `strings`.
     private static func withCStrings<R>(
         _ strings: [String],
         _ body: ([UnsafeMutablePointer<CChar>?]) -> R
