@@ -69,4 +69,36 @@ struct ConfigurationSecretSafetyTests {
         let global = load("public_url: \"https://hooks.example.com\"\n" + yaml)
         #expect(!global.warnings.contains { $0.message.contains("public_url") })
     }
+
+    @Test("endpoints routing one event type to different sinks get a warning; same sinks, other types or `*` do not")
+    func crossEndpointRoutingWarning() {
+        func yaml(_ second: String) -> String {
+            """
+            public_url: "https://hooks.example.com"
+            state_dir: /tmp/state
+            endpoints:
+              - path: /old
+                secret: "x"
+                routes: [{ events: ["epayments.payment.*"], sinks: [events] }]
+              - path: /new
+                secret: "x"
+                routes: [\(second)]
+            sinks:
+              events: { file: /tmp/events.jsonl }
+              other: { file: /tmp/other.jsonl }
+            """
+        }
+        let differing = load(yaml(#"{ events: ["epayments.payment.captured.v1"], sinks: [other] }"#))
+        let warnings = differing.warnings.filter { $0.message.contains("different sinks") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.keyPath == "endpoints[1]")
+        #expect(warnings.first?.message.contains("/old and /new route epayments.payment.captured.v1") == true)
+        for same in [
+            #"{ events: ["epayments.payment.*"], sinks: [events] }"#,
+            #"{ events: ["recurring.*"], sinks: [other] }"#,
+            #"{ events: ["*"], sinks: [other] }"#,
+        ] {
+            #expect(!load(yaml(same)).warnings.contains { $0.message.contains("different sinks") }, "\(same)")
+        }
+    }
 }

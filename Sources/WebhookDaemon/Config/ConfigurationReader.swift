@@ -105,6 +105,16 @@ struct ConfigurationReader {
         } else {
             problem("endpoints", root, "missing")
         }
+        for conflict in CrossEndpointRouting.conflicts(configuration.endpoints) {
+            let first = configuration.endpoints[conflict.first].path
+            let second = configuration.endpoints[conflict.second].path
+            warning(
+                "endpoints[\(conflict.second)]", nil,
+                "\(first) and \(second) route \(conflict.type) to different sinks "
+                    + "(\(conflict.firstSinks.joined(separator: ", ")) / \(conflict.secondSinks.joined(separator: ", "))); "
+                    + "events are deduplicated across endpoints, so one delivered to both reaches only the sinks of "
+                    + "the endpoint it reaches first")
+        }
         let used = Set(configuration.endpoints.flatMap { $0.routes.flatMap(\.sinks) })
         for sink in configuration.sinks where !used.contains(sink.name) {
             warning("sinks.\(sink.name)", nil, "no route sends events to this sink")
