@@ -30,9 +30,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
     private var stopped = false
     private var refeedTimer: (any DispatchSourceTimer)?
     private let refeedQueue = DispatchQueue(label: "vipps-webhookd.refeed")
-    /// Used only on `refeedQueue`.
+    // Used only on `refeedQueue`.
     private var feed: JournalFeed?
     private var readFailureLogged = false
+    private var retryScheduled = false
     /// Entered for each replaced worker until its drain completes.
     private let handovers = DispatchGroup()
 
@@ -141,10 +142,12 @@ final class DeliveryDispatcher: @unchecked Sendable {
             worker.drain(deadline: deadline) { group.leave() }
         }
         group.notify(queue: .global()) { [self] in
-            // Replaced workers were told to drain at reload; end what still runs of them and wait for their marks.
-            for worker in replaced { worker.abandon() }
-            if handovers.wait(timeout: deadline + 2) == .timedOut {
-                logger.warning("replaced sink workers still busy at the end of the shutdown; their events stay pending")
+            // Replaced workers drain since the reload: they get the same deadline, then what still runs is ended.
+            if handovers.wait(timeout: deadline) == .timedOut {
+                for worker in replaced { worker.abandon() }
+                if handovers.wait(timeout: .now() + 2) == .timedOut {
+                    logger.warning("replaced sink workers still busy after the shutdown deadline; their events stay pending")
+                }
             }
             completion()
         }
@@ -160,13 +163,17 @@ final class DeliveryDispatcher: @unchecked Sendable {
         guard !fed.isEmpty else { return }
         let feed = self.feed ?? store.journalFeed()
         self.feed = feed
+        var full = false
         for sink in fed.sorted() {
             guard let worker = worker(feeding: sink) else { continue }
             var count = 0
             do {
                 while true {
                     let room = worker.room
-                    guard room > 0 else { break }
+                    guard room > 0 else {
+                        full = true
+                        break
+                    }
                     let events = try feed.next(
                         sink: sink, maxEvents: min(room, Self.pageEvents), maxBytes: Self.pageBytes,
                         caughtUp: { worker.caughtUp() })
@@ -188,6 +195,14 @@ final class DeliveryDispatcher: @unchecked Sendable {
             }
         }
         feed.close()
+        if full && !retryScheduled {
+            // A worker is busy with what it was fed: look again soon rather than at the next tick.
+            retryScheduled = true
+            refeedQueue.asyncAfter(deadline: .now() + .milliseconds(20)) { [self] in
+                retryScheduled = false
+                refeed()
+            }
+        }
     }
 
     /// The worker that takes `sink`'s waiting events now: none while a replaced one drains; a `RemovedSinkWorker`

@@ -141,6 +141,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     private func finished(_ event: StoredEvent, _ outcome: ExecDeliveryOutcome) {
+        defer { drainOverflow() }  // A slot of the hook queue is free again.
         switch outcome {
         case .delivered:
             metrics.delivery(sink: name, outcome: "ok")

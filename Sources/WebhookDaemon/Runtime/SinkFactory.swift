@@ -11,6 +11,8 @@ struct SinkFactory {
     let logger: Logger
     /// Most events a worker holds in memory before it leaves arrivals to the journal.
     var memoryLimit = 100_000
+    /// Events an exec sink's hook queue admits at once (beyond them, the worker's overflow takes them).
+    var hookQueueCapacity = 10_000
 
     /// Workers for `sinks`. A worker in `existing` with the same name and settings is kept (file sinks keep their
     /// file, exec sinks their queue). Each new file sink is given the ids of the events still owed to it (read from
@@ -37,7 +39,7 @@ struct SinkFactory {
             case .exec(let argv, let timeoutSeconds, let maxAttempts, let concurrency):
                 let configuration = ExecSinkConfiguration(
                     name: sink.name, argv: argv, timeout: .seconds(timeoutSeconds), maxAttempts: maxAttempts,
-                    concurrency: concurrency)
+                    concurrency: concurrency, queueCapacity: hookQueueCapacity)
                 if let old = existing[sink.name] as? ExecSinkWorker, old.configuration == configuration {
                     result[sink.name] = old
                     continue
