@@ -106,14 +106,15 @@ func duplicates(_ ids: [String]) -> [String] {
     Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
 }
 
-/// Whether the ids of each payment (`evt-<payment>-<number>`) appear with increasing numbers.
+/// Whether the ids of each payment (`<prefix>-<payment>-<number>`) appear with increasing numbers.
 func inPaymentOrder(_ ids: [String]) -> Bool {
-    var last: [Substring: Int] = [:]
+    var last: [String: Int] = [:]
     for id in ids {
         let parts = id.split(separator: "-")
         guard parts.count == 3, let number = Int(parts[2]) else { return false }
-        if let previous = last[parts[1]], previous >= number { return false }
-        last[parts[1]] = number
+        let payment = "\(parts[0])-\(parts[1])"
+        if let previous = last[payment], previous >= number { return false }
+        last[payment] = number
     }
     return true
 }
