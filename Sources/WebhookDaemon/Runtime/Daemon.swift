@@ -54,10 +54,12 @@ final class Daemon: @unchecked Sendable {
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
         factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
                               logger: logger)
+        // Undocumented test knob (scripts/reliability.sh): makes the workers spill to the journal early.
         if let limit = ProcessInfo.processInfo.environment["VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS"].flatMap(Int.init),
             limit > 0
         {
             factory.memoryLimit = limit
+            factory.hookQueueCapacity = limit
         }
         dispatcher = DeliveryDispatcher(store: store, deadLetters: deadLetters, metrics: metrics, logger: logger)
         let owed = store.owedPerSink
