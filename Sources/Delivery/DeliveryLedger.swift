@@ -147,7 +147,9 @@ struct DeliveryLedger {
         while index < order.count, result.count < limit {
             let sequence = order[index]
             index += 1
-            if let entry = pending[sequence], entry.remaining.contains(sink) { result.append((sequence, entry.location)) }
+            if let entry = pending[sequence], entry.remaining.contains(sink) {
+                result.append((sequence, entry.location))
+            }
         }
         return result
     }

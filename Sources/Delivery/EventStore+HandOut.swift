@@ -62,7 +62,10 @@ public final class JournalFeed {
     /// `caughtUp` was called on the store's queue first (before any later arrival is handed out).
     /// - Throws: ``StorageError`` when a record cannot be read; every event claimed by this call is given back.
     public func next(
-        sink: String, maxEvents: Int, maxBytes: Int, caughtUp: () -> Void
+        sink: String,
+        maxEvents: Int,
+        maxBytes: Int,
+        caughtUp: () -> Void
     ) throws -> [StoredEvent] {
         let claimed = store.onQueue {
             let claimed = store.ledger.claim(sink: sink, limit: maxEvents)
@@ -99,7 +102,7 @@ public final class JournalFeed {
                 // An event delivered meanwhile may have left with its segment: no line of it is pending any more.
                 do {
                     ids.insert(try reader.event(sequence: entry.sequence, at: entry.location).id)
-                } catch where !store.isPending(sequence: entry.sequence, sink: sink) {
+                } catch  where !store.isPending(sequence: entry.sequence, sink: sink) {
                     continue
                 }
             }

@@ -53,6 +53,9 @@ final class JournalReader {
 
     private func corrupt(_ sequence: UInt64, _ location: Journal.Location, _ what: String) -> StorageError {
         StorageError(
-            .corrupt, call: "read", detail: "event \(sequence) at segment \(location.segment) offset \(location.offset): \(what)")
+            .corrupt,
+            call: "read",
+            detail: "event \(sequence) at segment \(location.segment) offset \(location.offset): \(what)"
+        )
     }
 }

@@ -40,8 +40,10 @@ struct DaemonDeliveryPathTests {
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                 let event = object["event"] as? [String: Any], let error = object["last_error"] as? [String: Any]
             else { return nil }
-            return (object["sink"] as? String ?? "", event["id"] as? String ?? "", error["kind"] as? String ?? "",
-                    error["message"] as? String ?? "")
+            return (
+                object["sink"] as? String ?? "", event["id"] as? String ?? "", error["kind"] as? String ?? "",
+                error["message"] as? String ?? ""
+            )
         }
     }
 
@@ -52,8 +54,14 @@ struct DaemonDeliveryPathTests {
 
     @Test("SIGHUP removing a sink with pending events: they become its dead letters (sink removed); nothing stays owed")
     func reloadRemovingSinkDeadLettersOwedEvents() throws {
-        let harness = try DaemonHarness(config: Self.config(), files: Fixture.hookFiles(Self.hook).merging(["down": ""]) { $1 })
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: harness.directory.path + "/hook.sh")
+        let harness = try DaemonHarness(
+            config: Self.config(),
+            files: Fixture.hookFiles(Self.hook).merging(["down": ""]) { $1 }
+        )
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o755],
+            ofItemAtPath: harness.directory.path + "/hook.sh"
+        )
         let ids = (0..<20).map { "wh-removed-\($0)" }
         for id in ids { #expect(try harness.send(Fixture.payment(), webhookID: id).status == 200) }
         try harness.waitForRecords("events.jsonl", count: 20)
@@ -78,9 +86,17 @@ struct DaemonDeliveryPathTests {
 
     @Test("a restart with a sink removed from the configuration: its owed events become dead letters")
     func restartWithSinkRemoved() throws {
-        let harness = try DaemonHarness(config: Self.config(), files: Fixture.hookFiles(Self.hook).merging(["down": ""]) { $1 })
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: harness.directory.path + "/hook.sh")
-        for number in 0..<5 { #expect(try harness.send(Fixture.payment(), webhookID: "wh-gone-\(number)").status == 200) }
+        let harness = try DaemonHarness(
+            config: Self.config(),
+            files: Fixture.hookFiles(Self.hook).merging(["down": ""]) { $1 }
+        )
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o755],
+            ofItemAtPath: harness.directory.path + "/hook.sh"
+        )
+        for number in 0..<5 {
+            #expect(try harness.send(Fixture.payment(), webhookID: "wh-gone-\(number)").status == 200)
+        }
         try harness.waitForRecords("events.jsonl", count: 5)
         #expect(try harness.daemon.stop(timeout: 10) == 0)
         try harness.rewriteConfig(Self.config(withHook: false))
@@ -95,9 +111,14 @@ struct DaemonDeliveryPathTests {
     @Test("a backlog that spills to the journal: every event reaches the file and the hook once, in payment order")
     func spillDeliversExactlyOnce() throws {
         let harness = try DaemonHarness(
-            config: Self.config(), environment: ["VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS": "3"],
-            files: Fixture.hookFiles(Self.hook))
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: harness.directory.path + "/hook.sh")
+            config: Self.config(),
+            environment: ["VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS": "3"],
+            files: Fixture.hookFiles(Self.hook)
+        )
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o755],
+            ofItemAtPath: harness.directory.path + "/hook.sh"
+        )
         let senders = 6
         let perSender = 40
         let failures = Counter()
@@ -113,7 +134,9 @@ struct DaemonDeliveryPathTests {
         #expect(failures.value == 0)
         let total = senders * perSender
         try harness.waitForRecords("events.jsonl", count: total, timeout: 60)
-        try waitUntil("every hook ran", timeout: 60, log: harness.daemon.log) { harness.lines("ran.jsonl").count >= total }
+        try waitUntil("every hook ran", timeout: 60, log: harness.daemon.log) {
+            harness.lines("ran.jsonl").count >= total
+        }
         Thread.sleep(forTimeInterval: 1.5)  // Room for a double delivery to show.
         let fileIDs = harness.records("events.jsonl").compactMap { $0["id"] as? String }
         let hookIDs = harness.records("ran.jsonl").compactMap { $0["id"] as? String }
@@ -121,12 +144,18 @@ struct DaemonDeliveryPathTests {
             #expect(ids.count == total)
             #expect(Set(ids).count == total)
             for sender in 0..<senders {
-                let mine = ids.filter { $0.hasPrefix("wh-spill-\(sender)-") }.map { Int($0.split(separator: "-").last!)! }
+                let mine = ids.filter { $0.hasPrefix("wh-spill-\(sender)-") }.map {
+                    Int($0.split(separator: "-").last!)!
+                }
                 #expect(mine == Array(0..<perSender), "payment \(sender) in arrival order")
             }
         }
-        let spilled = try DaemonExecTests.metric(harness, "vipps_webhookd_sink_deliveries_total",
-                                                 ["sink": "events", "outcome": "spilled"]) ?? 0
+        let spilled =
+            try DaemonExecTests.metric(
+                harness,
+                "vipps_webhookd_sink_deliveries_total",
+                ["sink": "events", "outcome": "spilled"]
+            ) ?? 0
         #expect(spilled > 0, "the file sink really spilled to the journal")
         _ = try harness.daemon.stop()
     }

@@ -9,8 +9,13 @@ import Testing
 @Suite(.serialized) struct DeliveryHandOutTests {
     /// Sends `count` events of `payments` payments from `senders` concurrent tasks; returns the ids stored.
     private func send(
-        _ harness: DeliveryHarness, count: Int, payments: Int = 10, senders: Int = 16, sinks: [String],
-        pad: Int = 0, prefix: String = "evt"
+        _ harness: DeliveryHarness,
+        count: Int,
+        payments: Int = 10,
+        senders: Int = 16,
+        sinks: [String],
+        pad: Int = 0,
+        prefix: String = "evt"
     ) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for sender in 0..<senders {
@@ -22,8 +27,10 @@ import Testing
                         let payment = sender % payments
                         let id = "\(prefix)-\(payment)-\(number)"
                         if await harness.accept(
-                            id: id, body: paymentBody(payment: payment, number: number, pad: pad), sinks: sinks) != nil
-                        {
+                            id: id,
+                            body: paymentBody(payment: payment, number: number, pad: pad),
+                            sinks: sinks
+                        ) != nil {
                             stored.append(id)
                         }
                     }
@@ -63,8 +70,15 @@ import Testing
         defer { harness.remove() }
         let out = harness.directory + "/runs.jsonl"
         try harness.configure([
-            .init(name: "spill-hook", kind: .exec(argv: ["/bin/sh", "-c", "cat >> \(out)"], timeoutSeconds: 10,
-                                                  maxAttempts: 3, concurrency: 4))
+            .init(
+                name: "spill-hook",
+                kind: .exec(
+                    argv: ["/bin/sh", "-c", "cat >> \(out)"],
+                    timeoutSeconds: 10,
+                    maxAttempts: 3,
+                    concurrency: 4
+                )
+            )
         ])
         let warmUp = await send(harness, count: 1, payments: 1, senders: 1, sinks: ["spill-hook"], prefix: "warm")
         #expect(await harness.settled(within: 10))
@@ -90,8 +104,13 @@ import Testing
         // The hook fails while `flag` exists, with many attempts: events stay owed to it.
         let hook = DaemonConfiguration.Sink(
             name: "hook",
-            kind: .exec(argv: ["/bin/sh", "-c", "test ! -e \(flag) && cat >> \(ok)"], timeoutSeconds: 5,
-                        maxAttempts: 100, concurrency: 2))
+            kind: .exec(
+                argv: ["/bin/sh", "-c", "test ! -e \(flag) && cat >> \(ok)"],
+                timeoutSeconds: 5,
+                maxAttempts: 100,
+                concurrency: 2
+            )
+        )
         let fileSink = DaemonConfiguration.Sink(name: "file", kind: .file(path: file))
         try harness.configure([hook, fileSink])
         let before = await send(harness, count: 120, payments: 4, senders: 4, sinks: ["hook", "file"], pad: 400)
@@ -99,7 +118,15 @@ import Testing
         #expect(harness.segmentCount > 3)
         try harness.configure([fileSink])
         // Routed under the old table, stored after the swap: settled too.
-        let late = await send(harness, count: 20, payments: 2, senders: 2, sinks: ["hook", "file"], pad: 400, prefix: "late")
+        let late = await send(
+            harness,
+            count: 20,
+            payments: 2,
+            senders: 2,
+            sinks: ["hook", "file"],
+            pad: 400,
+            prefix: "late"
+        )
         #expect(await harness.settled(within: 60))
         await harness.stop()
         let letters = try harness.deadLetters.list().map { try harness.deadLetters.load($0) }
@@ -116,8 +143,13 @@ import Testing
         let harness = try DeliveryHarness()
         defer { harness.remove() }
         // Stored for a sink that has no worker yet (its config is gone at the next start).
-        for number in 0..<5 { await harness.accept(id: "evt-0-\(number)", body: paymentBody(payment: 0, number: number),
-                                                   sinks: ["gone"]) }
+        for number in 0..<5 {
+            await harness.accept(
+                id: "evt-0-\(number)",
+                body: paymentBody(payment: 0, number: number),
+                sinks: ["gone"]
+            )
+        }
         try harness.configure([])
         #expect(await harness.settled(within: 30))
         await harness.stop()
@@ -131,9 +163,15 @@ import Testing
         FileManager.default.createFile(atPath: flag, contents: nil)
         let out = harness.directory + "/runs.txt"
         func hook(_ version: String) -> DaemonConfiguration.Sink {
-            .init(name: "hook",
-                  kind: .exec(argv: ["/bin/sh", "-c", "test ! -e \(flag) && cat >> \(out)", version],
-                              timeoutSeconds: 5, maxAttempts: 100, concurrency: 3))
+            .init(
+                name: "hook",
+                kind: .exec(
+                    argv: ["/bin/sh", "-c", "test ! -e \(flag) && cat >> \(out)", version],
+                    timeoutSeconds: 5,
+                    maxAttempts: 100,
+                    concurrency: 3
+                )
+            )
         }
         try harness.configure([hook("v1")])
         let first = await send(harness, count: 60, payments: 3, senders: 3, sinks: ["hook"])
@@ -159,13 +197,24 @@ import Testing
         let out = harness.directory + "/runs.txt"
         let started = harness.directory + "/started"
         func hook(_ version: String) -> DaemonConfiguration.Sink {
-            .init(name: "hook",
-                  kind: .exec(argv: ["/bin/sh", "-c", "touch \(started); sleep 1; cat >> \(out)", version],
-                              timeoutSeconds: 10, maxAttempts: 1, concurrency: 1))
+            .init(
+                name: "hook",
+                kind: .exec(
+                    argv: ["/bin/sh", "-c", "touch \(started); sleep 1; cat >> \(out)", version],
+                    timeoutSeconds: 10,
+                    maxAttempts: 1,
+                    concurrency: 1
+                )
+            )
         }
         try harness.configure([hook("v1")])
-        let sequence = try #require(await harness.accept(id: "evt-0-0", body: paymentBody(payment: 0, number: 0),
-                                                         sinks: ["hook"]))
+        let sequence = try #require(
+            await harness.accept(
+                id: "evt-0-0",
+                body: paymentBody(payment: 0, number: 0),
+                sinks: ["hook"]
+            )
+        )
         while !FileManager.default.fileExists(atPath: started) { try await Task.sleep(for: .milliseconds(20)) }
         try harness.configure([hook("v2")])
         await harness.stop(grace: 10)

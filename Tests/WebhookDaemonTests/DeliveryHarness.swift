@@ -29,8 +29,13 @@ final class DeliveryHarness: @unchecked Sendable {
         store = try EventStore(directory: directory + "/journal", options: options, logger: logger)
         deadLetters = try DeadLetterStore(stateDirectory: directory)
         let metrics = DaemonMetrics.bootstrap()
-        factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
-                              logger: logger)
+        factory = SinkFactory(
+            store: store,
+            deadLetters: deadLetters,
+            runner: ProcessRunner(),
+            metrics: metrics,
+            logger: logger
+        )
         factory.memoryLimit = memoryLimit
         dispatcher = DeliveryDispatcher(store: store, deadLetters: deadLetters, metrics: metrics, logger: logger)
     }
@@ -45,8 +50,12 @@ final class DeliveryHarness: @unchecked Sendable {
     func accept(id: String, body: String, sinks: [String]) async -> UInt64? {
         await withCheckedContinuation { continuation in
             store.accept(
-                id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps", receivedAtMillis: 1_700_000_000_000,
-                body: Array(body.utf8), sinks: sinks
+                id: id,
+                type: "epayments.payment.captured.v1",
+                endpoint: "/vipps",
+                receivedAtMillis: 1_700_000_000_000,
+                body: Array(body.utf8),
+                sinks: sinks
             ) { [dispatcher] outcome in
                 guard case .stored(let event) = outcome else { return continuation.resume(returning: nil) }
                 dispatcher.deliver(event, to: sinks)

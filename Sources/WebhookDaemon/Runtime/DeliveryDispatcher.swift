@@ -85,8 +85,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
         lock.unlock()
         for worker in leaving {
             handovers.enter()
-            logger.notice("sink worker replaced; draining the old one before its sink is fed again",
-                          metadata: ["sink": "\(worker.name)"])
+            logger.notice(
+                "sink worker replaced; draining the old one before its sink is fed again",
+                metadata: ["sink": "\(worker.name)"]
+            )
             worker.drain(deadline: .now() + Self.replacedWorkerGrace(worker)) { [self] in
                 lock.lock()
                 draining[worker.name]?[ObjectIdentifier(worker)] = nil
@@ -111,8 +113,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
         for sink in sinks where current[sink] == nil {
             // Routed under a table that had the sink; the re-feed settles it (a dead letter, `sink removed`).
             metrics.delivery(sink: sink, outcome: "unconfigured_sink")
-            logger.error("event routed to a sink that is not configured; it becomes a dead letter of the sink",
-                         metadata: ["sink": "\(sink)", "id": "\(event.id)"])
+            logger.error(
+                "event routed to a sink that is not configured; it becomes a dead letter of the sink",
+                metadata: ["sink": "\(sink)", "id": "\(event.id)"]
+            )
             store.feedFromJournal(sink: sink)
         }
         for sink in store.handOut(sequence: event.sequence, sinks: sinks.filter { current[$0] != nil }) {
@@ -146,7 +150,9 @@ final class DeliveryDispatcher: @unchecked Sendable {
             if handovers.wait(timeout: deadline) == .timedOut {
                 for worker in replaced { worker.abandon() }
                 if handovers.wait(timeout: .now() + 2) == .timedOut {
-                    logger.warning("replaced sink workers still busy after the shutdown deadline; their events stay pending")
+                    logger.warning(
+                        "replaced sink workers still busy after the shutdown deadline; their events stay pending"
+                    )
                 }
             }
             completion()
@@ -175,8 +181,11 @@ final class DeliveryDispatcher: @unchecked Sendable {
                         break
                     }
                     let events = try feed.next(
-                        sink: sink, maxEvents: min(room, Self.pageEvents), maxBytes: Self.pageBytes,
-                        caughtUp: { worker.caughtUp() })
+                        sink: sink,
+                        maxEvents: min(room, Self.pageEvents),
+                        maxBytes: Self.pageBytes,
+                        caughtUp: { worker.caughtUp() }
+                    )
                     guard !events.isEmpty else { break }
                     worker.refeed(events)
                     count += events.count
@@ -185,8 +194,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
             } catch {
                 metrics.storageError(operation: "read_pending")
                 if !readFailureLogged {
-                    logger.error("cannot read waiting events from the journal; trying again",
-                                 metadata: ["sink": "\(sink)", "error": "\(error)"])
+                    logger.error(
+                        "cannot read waiting events from the journal; trying again",
+                        metadata: ["sink": "\(sink)", "error": "\(error)"]
+                    )
                 }
                 readFailureLogged = true
             }
@@ -212,10 +223,17 @@ final class DeliveryDispatcher: @unchecked Sendable {
         defer { lock.unlock() }
         guard draining[sink] == nil else { return nil }
         if let worker = workers[sink] ?? removed[sink] { return worker }
-        logger.warning("events are owed to a sink that is not configured; they become dead letters of it",
-                       metadata: ["sink": "\(sink)"])
+        logger.warning(
+            "events are owed to a sink that is not configured; they become dead letters of it",
+            metadata: ["sink": "\(sink)"]
+        )
         let worker = RemovedSinkWorker(
-            name: sink, deadLetters: deadLetters, store: store, metrics: metrics, logger: logger)
+            name: sink,
+            deadLetters: deadLetters,
+            store: store,
+            metrics: metrics,
+            logger: logger
+        )
         removed[sink] = worker
         return worker
     }

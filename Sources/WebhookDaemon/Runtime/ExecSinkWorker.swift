@@ -32,8 +32,14 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private var draining = false
     private var timer: (any DispatchSourceTimer)?
 
-    init(configuration: ExecSinkConfiguration, dispatcher: ExecDispatcher, store: EventStore, metrics: DaemonMetrics,
-         logger: Logger, memoryLimit: Int = 100_000) {
+    init(
+        configuration: ExecSinkConfiguration,
+        dispatcher: ExecDispatcher,
+        store: EventStore,
+        metrics: DaemonMetrics,
+        logger: Logger,
+        memoryLimit: Int = 100_000
+    ) {
         self.name = configuration.name
         self.configuration = configuration
         self.dispatcher = dispatcher
@@ -57,8 +63,10 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         queue.async { [self] in
             guard !spilled, !draining, overflow.count < memoryLimit else {
                 if !spilled && !draining {
-                    logger.error("hook queue and overflow full; further events wait in the journal",
-                                 metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"])
+                    logger.error(
+                        "hook queue and overflow full; further events wait in the journal",
+                        metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
+                    )
                 }
                 metrics.delivery(sink: name, outcome: "spilled")
                 giveBack([event])
@@ -110,8 +118,10 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         }
         dispatcher.drain(deadline: deadline) { [self] killed in
             if killed > 0 {
-                logger.warning("hooks still running at the shutdown deadline were killed; their events stay pending",
-                               metadata: ["sink": "\(name)", "killed": "\(killed)"])
+                logger.warning(
+                    "hooks still running at the shutdown deadline were killed; their events stay pending",
+                    metadata: ["sink": "\(name)", "killed": "\(killed)"]
+                )
             }
             recording.notify(queue: .global(), execute: completion)
         }
@@ -148,16 +158,22 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             markDelivered(event)
         case .deadLettered(let attempts, let lastError, let file):
             metrics.delivery(sink: name, outcome: "dead_letter")
-            logger.error("hook gave up; event moved to the dead letters",
-                         metadata: ["sink": "\(name)", "id": "\(event.id)", "attempts": "\(attempts)",
-                                    "last_error": "\(lastError.message)", "dead_letter": "\(file)"])
+            logger.error(
+                "hook gave up; event moved to the dead letters",
+                metadata: [
+                    "sink": "\(name)", "id": "\(event.id)", "attempts": "\(attempts)",
+                    "last_error": "\(lastError.message)", "dead_letter": "\(file)",
+                ]
+            )
             markDelivered(event)
         case .pending(_, let reason):
             defer { recording.leave() }
             metrics.delivery(sink: name, outcome: "pending")
             if !draining {
-                logger.error("hook delivery left pending; it will be fed again from the journal",
-                             metadata: ["sink": "\(name)", "id": "\(event.id)", "reason": "\(reason)"])
+                logger.error(
+                    "hook delivery left pending; it will be fed again from the journal",
+                    metadata: ["sink": "\(name)", "id": "\(event.id)", "reason": "\(reason)"]
+                )
             }
             giveBack([event])
         }

@@ -39,8 +39,14 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private var draining = false
     private var lastFlush = DispatchTime(uptimeNanoseconds: 0)
 
-    init(name: String, sink: FileSink, store: EventStore, metrics: DaemonMetrics, logger: Logger,
-         memoryLimit: Int = 100_000) {
+    init(
+        name: String,
+        sink: FileSink,
+        store: EventStore,
+        metrics: DaemonMetrics,
+        logger: Logger,
+        memoryLimit: Int = 100_000
+    ) {
         self.name = name
         self.sink = sink
         self.store = store
@@ -91,8 +97,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         }
         guard !givenBack.isEmpty else { return }
         if !spilled && !draining {
-            logger.error("file sink queue full; further events wait in the journal",
-                         metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"])
+            logger.error(
+                "file sink queue full; further events wait in the journal",
+                metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
+            )
             metrics.deliveries(sink: name, outcome: "spilled", count: givenBack.count)
         }
         spilled = spilled || !draining
@@ -106,7 +114,6 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         return next > now ? Double(next.uptimeNanoseconds - now.uptimeNanoseconds) / 1e9 : 0
     }
 
-
     func reopen() {
         queue.async { [self] in
             do {
@@ -114,8 +121,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
                 logger.info("file sink reopened", metadata: ["sink": "\(name)", "path": "\(sink.path)"])
             } catch {
                 metrics.storageError(operation: "file_reopen")
-                logger.error("file sink cannot reopen its file",
-                             metadata: ["sink": "\(name)", "path": "\(sink.path)", "error": "\(error)"])
+                logger.error(
+                    "file sink cannot reopen its file",
+                    metadata: ["sink": "\(name)", "path": "\(sink.path)", "error": "\(error)"]
+                )
             }
         }
     }
@@ -147,7 +156,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             flushOnce()
             if !pending.isEmpty {
                 scheduleFlush(
-                    after: failures == 0 ? pacingDelay() : min(5, 0.25 * pow(2, Double(min(failures, 5)))))
+                    after: failures == 0 ? pacingDelay() : min(5, 0.25 * pow(2, Double(min(failures, 5))))
+                )
             }
         }
     }
@@ -171,9 +181,13 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             failures += 1
             metrics.delivery(sink: name, outcome: "write_error")
             metrics.storageError(operation: "file_write")
-            logger.error("file sink write failed; retrying with backoff",
-                         metadata: ["sink": "\(name)", "path": "\(sink.path)", "events": "\(batch.count)",
-                                    "attempt": "\(failures)", "error": "\(error)"])
+            logger.error(
+                "file sink write failed; retrying with backoff",
+                metadata: [
+                    "sink": "\(name)", "path": "\(sink.path)", "events": "\(batch.count)",
+                    "attempt": "\(failures)", "error": "\(error)",
+                ]
+            )
         }
     }
 }

@@ -50,12 +50,20 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
             }
             guard !settled.isEmpty else { return }
             metrics.deliveries(sink: name, outcome: "sink_removed", count: settled.count)
-            logger.warning("events owed to a removed sink were moved to the dead letters",
-                           metadata: ["sink": "\(name)", "events": "\(settled.count)",
-                                      "first_id": "\(settled[0].id)"])
+            logger.warning(
+                "events owed to a removed sink were moved to the dead letters",
+                metadata: [
+                    "sink": "\(name)", "events": "\(settled.count)",
+                    "first_id": "\(settled[0].id)",
+                ]
+            )
             marking.enter()
-            store.markDurably(settled.map { ($0.sequence, name, nil) }, sink: name, metrics: metrics,
-                              logger: logger) { [marking] in marking.leave() }
+            store.markDurably(
+                settled.map { ($0.sequence, name, nil) },
+                sink: name,
+                metrics: metrics,
+                logger: logger
+            ) { [marking] in marking.leave() }
         }
     }
 
@@ -80,17 +88,24 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let context = ExecSinkContext(event: event, decoded: DecodedEvent.decode(body: event.body))
         let letter = DeadLetter(
-            event: event, sink: name, attempts: 0,
+            event: event,
+            sink: name,
+            attempts: 0,
             lastError: ExecSinkFailure(kind: .sinkRemoved, message: "sink removed"),
-            firstAttemptAtMillis: now, deadLetteredAtMillis: now, line: String(decoding: context.line, as: UTF8.self))
+            firstAttemptAtMillis: now,
+            deadLetteredAtMillis: now,
+            line: String(decoding: context.line, as: UTF8.self)
+        )
         do {
             try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
             return true
         } catch {
             metrics.storageError(operation: "dead_letter")
-            logger.critical("cannot write the dead letter of an event owed to a removed sink; it stays in the journal",
-                            metadata: ["sink": "\(name)", "id": "\(event.id)", "error": "\(error)"])
+            logger.critical(
+                "cannot write the dead letter of an event owed to a removed sink; it stays in the journal",
+                metadata: ["sink": "\(name)", "id": "\(event.id)", "error": "\(error)"]
+            )
             failing = true
             queue.asyncAfter(deadline: .now() + 5) { [self] in failing = false }
             return false

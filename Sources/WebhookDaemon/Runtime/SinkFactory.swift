@@ -18,7 +18,8 @@ struct SinkFactory {
     /// file, exec sinks their queue). Each new file sink is given the ids of the events still owed to it (read from
     /// the journal page by page), to skip those it wrote before a crash, so it never writes a line twice.
     func workers(
-        for sinks: [DaemonConfiguration.Sink], existing: [String: any SinkWorker]
+        for sinks: [DaemonConfiguration.Sink],
+        existing: [String: any SinkWorker]
     ) throws -> [String: any SinkWorker] {
         var result: [String: any SinkWorker] = [:]
         for sink in sinks {
@@ -32,24 +33,48 @@ struct SinkFactory {
                 let feed = store.journalFeed()
                 defer { feed.close() }
                 let ids = try feed.owedIDs(sink: sink.name)
-                let file = try FileSink(path: path, resumeFrom: store.lastPosition(sink: sink.name), pendingIDs: ids,
-                                        logger: logger)
-                result[sink.name] = FileSinkWorker(name: sink.name, sink: file, store: store, metrics: metrics,
-                                                   logger: logger, memoryLimit: memoryLimit)
+                let file = try FileSink(
+                    path: path,
+                    resumeFrom: store.lastPosition(sink: sink.name),
+                    pendingIDs: ids,
+                    logger: logger
+                )
+                result[sink.name] = FileSinkWorker(
+                    name: sink.name,
+                    sink: file,
+                    store: store,
+                    metrics: metrics,
+                    logger: logger,
+                    memoryLimit: memoryLimit
+                )
             case .exec(let argv, let timeoutSeconds, let maxAttempts, let concurrency):
                 let configuration = ExecSinkConfiguration(
-                    name: sink.name, argv: argv, timeout: .seconds(timeoutSeconds), maxAttempts: maxAttempts,
-                    concurrency: concurrency, queueCapacity: hookQueueCapacity)
+                    name: sink.name,
+                    argv: argv,
+                    timeout: .seconds(timeoutSeconds),
+                    maxAttempts: maxAttempts,
+                    concurrency: concurrency,
+                    queueCapacity: hookQueueCapacity
+                )
                 if let old = existing[sink.name] as? ExecSinkWorker, old.configuration == configuration {
                     result[sink.name] = old
                     continue
                 }
                 let execSink = try ExecSink(configuration: configuration, runner: runner, logger: logger)
                 let dispatcher = ExecDispatcher(
-                    sink: execSink, retryPolicy: RetryPolicy(maxAttempts: maxAttempts), deadLetters: deadLetters,
-                    logger: logger)
-                result[sink.name] = ExecSinkWorker(configuration: configuration, dispatcher: dispatcher, store: store,
-                                                   metrics: metrics, logger: logger, memoryLimit: memoryLimit)
+                    sink: execSink,
+                    retryPolicy: RetryPolicy(maxAttempts: maxAttempts),
+                    deadLetters: deadLetters,
+                    logger: logger
+                )
+                result[sink.name] = ExecSinkWorker(
+                    configuration: configuration,
+                    dispatcher: dispatcher,
+                    store: store,
+                    metrics: metrics,
+                    logger: logger,
+                    memoryLimit: memoryLimit
+                )
             }
         }
         return result

@@ -32,7 +32,10 @@ extension EventStore {
     /// Records deliveries, trying again every second while the journal refuses the write (the events stay
     /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed.
     func markDurably(
-        _ marks: [DeliveredMark], sink: String, metrics: DaemonMetrics, logger: Logger,
+        _ marks: [DeliveredMark],
+        sink: String,
+        metrics: DaemonMetrics,
+        logger: Logger,
         done: (@Sendable () -> Void)? = nil
     ) {
         markDelivered(marks) { [self] error in
@@ -42,13 +45,17 @@ extension EventStore {
             }
             metrics.storageError(operation: "mark_delivered")
             if error.code == .unavailable, error.detail != "journal queue full" {
-                logger.error("cannot record deliveries, the journal is closed; they happen again after the restart",
-                             metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"])
+                logger.error(
+                    "cannot record deliveries, the journal is closed; they happen again after the restart",
+                    metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"]
+                )
                 done?()
                 return
             }
-            logger.error("cannot record deliveries; trying again in 1 s",
-                         metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"])
+            logger.error(
+                "cannot record deliveries; trying again in 1 s",
+                metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"]
+            )
             DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
                 self.markDurably(marks, sink: sink, metrics: metrics, logger: logger, done: done)
             }
