@@ -47,6 +47,19 @@ struct DaemonDeliveryPathTests {
         }
     }
 
+    /// A daemon with the file sink and the hook, whose hook fails (`$DIR/down` exists).
+    static func daemonWithFailingHook() throws -> DaemonHarness {
+        let harness = try DaemonHarness(
+            config: config(),
+            files: Fixture.hookFiles(hook).merging(["down": ""]) { $1 }
+        )
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o755],
+            ofItemAtPath: harness.directory.path + "/hook.sh"
+        )
+        return harness
+    }
+
     /// The `pending` count the store logged when it opened last.
     static func pendingAtOpen(_ harness: DaemonHarness) -> String? {
         (harness.daemon.logged("event store opened").last?["pending"]).map { "\($0)" }
@@ -54,14 +67,7 @@ struct DaemonDeliveryPathTests {
 
     @Test("SIGHUP removing a sink with pending events: they become its dead letters (sink removed); nothing stays owed")
     func reloadRemovingSinkDeadLettersOwedEvents() throws {
-        let harness = try DaemonHarness(
-            config: Self.config(),
-            files: Fixture.hookFiles(Self.hook).merging(["down": ""]) { $1 }
-        )
-        try FileManager.default.setAttributes(
-            [.posixPermissions: 0o755],
-            ofItemAtPath: harness.directory.path + "/hook.sh"
-        )
+        let harness = try Self.daemonWithFailingHook()
         let ids = (0..<20).map { "wh-removed-\($0)" }
         for id in ids { #expect(try harness.send(Fixture.payment(), webhookID: id).status == 200) }
         try harness.waitForRecords("events.jsonl", count: 20)
@@ -86,14 +92,7 @@ struct DaemonDeliveryPathTests {
 
     @Test("a restart with a sink removed from the configuration: its owed events become dead letters")
     func restartWithSinkRemoved() throws {
-        let harness = try DaemonHarness(
-            config: Self.config(),
-            files: Fixture.hookFiles(Self.hook).merging(["down": ""]) { $1 }
-        )
-        try FileManager.default.setAttributes(
-            [.posixPermissions: 0o755],
-            ofItemAtPath: harness.directory.path + "/hook.sh"
-        )
+        let harness = try Self.daemonWithFailingHook()
         for number in 0..<5 {
             #expect(try harness.send(Fixture.payment(), webhookID: "wh-gone-\(number)").status == 200)
         }

@@ -65,21 +65,11 @@ import Testing
     }
 
     @Test func execSinkSpillRunsEveryHookOnceInPaymentOrder() async throws {
-        var harness = try DeliveryHarness(memoryLimit: 4)
+        let harness = try DeliveryHarness(memoryLimit: 4)
         harness.factory.hookQueueCapacity = 4
         defer { harness.remove() }
         let out = harness.directory + "/runs.jsonl"
-        try harness.configure([
-            .init(
-                name: "spill-hook",
-                kind: .exec(
-                    argv: ["/bin/sh", "-c", "cat >> \(out)"],
-                    timeoutSeconds: 10,
-                    maxAttempts: 3,
-                    concurrency: 4
-                )
-            )
-        ])
+        try harness.configure([shellSink("spill-hook", "cat >> \(out)", concurrency: 4)])
         let warmUp = await send(harness, count: 1, payments: 1, senders: 1, sinks: ["spill-hook"], prefix: "warm")
         #expect(await harness.settled(within: 10))
         let stored = await send(harness, count: 400, payments: 8, senders: 8, sinks: ["spill-hook"]) + warmUp
@@ -163,14 +153,13 @@ import Testing
         FileManager.default.createFile(atPath: flag, contents: nil)
         let out = harness.directory + "/runs.txt"
         func hook(_ version: String) -> DaemonConfiguration.Sink {
-            .init(
-                name: "hook",
-                kind: .exec(
-                    argv: ["/bin/sh", "-c", "test ! -e \(flag) && cat >> \(out)", version],
-                    timeoutSeconds: 5,
-                    maxAttempts: 100,
-                    concurrency: 3
-                )
+            shellSink(
+                "hook",
+                "test ! -e \(flag) && cat >> \(out)",
+                version: version,
+                timeout: 5,
+                attempts: 100,
+                concurrency: 3
             )
         }
         try harness.configure([hook("v1")])
@@ -197,15 +186,7 @@ import Testing
         let out = harness.directory + "/runs.txt"
         let started = harness.directory + "/started"
         func hook(_ version: String) -> DaemonConfiguration.Sink {
-            .init(
-                name: "hook",
-                kind: .exec(
-                    argv: ["/bin/sh", "-c", "touch \(started); sleep 1; cat >> \(out)", version],
-                    timeoutSeconds: 10,
-                    maxAttempts: 1,
-                    concurrency: 1
-                )
-            )
+            shellSink("hook", "touch \(started); sleep 1; cat >> \(out)", version: version, attempts: 1)
         }
         try harness.configure([hook("v1")])
         let sequence = try #require(

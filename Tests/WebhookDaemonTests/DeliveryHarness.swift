@@ -136,3 +136,24 @@ func deliveriesCounted(sink: String, outcome: String) -> Int {
             && $0.contains("outcome=\"\(outcome)\"")
     }.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
 }
+
+/// An exec sink running `/bin/sh -c script`; `version` is the shell's `$0`, so changing it changes the sink's
+/// settings (a reload then replaces its worker).
+func shellSink(
+    _ name: String,
+    _ script: String,
+    version: String = "v1",
+    timeout: Int = 10,
+    attempts: Int = 3,
+    concurrency: Int = 1
+) -> DaemonConfiguration.Sink {
+    .init(
+        name: name,
+        kind: .exec(
+            argv: ["/bin/sh", "-c", script, version],
+            timeoutSeconds: timeout,
+            maxAttempts: attempts,
+            concurrency: concurrency
+        )
+    )
+}

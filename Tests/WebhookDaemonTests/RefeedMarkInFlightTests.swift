@@ -8,20 +8,12 @@ import Testing
 /// re-feed's snapshot listed that event as pending and ran its hook a second time.
 @Suite struct RefeedMarkInFlightTests {
     @Test func aHookWhoseMarkIsInFlightIsNotRunAgain() async throws {
-        var harness = try DeliveryHarness(memoryLimit: 1)
+        let harness = try DeliveryHarness(memoryLimit: 1)
         harness.factory.hookQueueCapacity = 1
         defer { harness.remove() }
         let out = harness.directory + "/runs.txt"
         try harness.configure([
-            .init(
-                name: "inflight",
-                kind: .exec(
-                    argv: ["/bin/sh", "-c", "sleep 0.5; cat >> \(out)"],
-                    timeoutSeconds: 10,
-                    maxAttempts: 1,
-                    concurrency: 1
-                )
-            )
+            shellSink("inflight", "sleep 0.5; cat >> \(out)", attempts: 1)
         ])
         #expect(await harness.settled(within: 5))
         for number in 0..<3 {
