@@ -4,7 +4,9 @@ a line) or moved to its dead letters (STATE_DIR/dead-letters/*.json of that sink
 
 usage: check_owed.py SINK OK_FILE STATE_DIR ACCEPTED_FILE...
 Prints one JSON object: accepted, ran, dead_letters, sink_removed (dead letters whose last error is sink_removed),
-missing, twice (ids run or dead-lettered more than once, or both). Exits 1 when anything is missing or twice.
+missing, twice (ids run or dead-lettered more than once, or both; accepted or not: an event answered after a reload
+may still be owed to the sink when it was routed under the old configuration). Exits 1 when anything is missing or
+twice.
 """
 import collections
 import glob
