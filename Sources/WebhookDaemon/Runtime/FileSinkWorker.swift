@@ -96,14 +96,15 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             pending.append(event)
         }
         guard !givenBack.isEmpty else { return }
-        if !spilled && !draining {
+        guard !draining else { return store.giveBack(givenBack, sink: name) }
+        if !spilled {
             logger.error(
                 "file sink queue full; further events wait in the journal",
                 metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
             )
-            metrics.deliveries(sink: name, outcome: "spilled", count: givenBack.count)
         }
-        spilled = spilled || !draining
+        metrics.deliveries(sink: name, outcome: "spilled", count: givenBack.count)
+        spilled = true
         store.giveBack(givenBack, sink: name)
     }
 
