@@ -431,14 +431,16 @@ check_spill() {
   wait_delivered "$dir/events.jsonl" "$accepted" 120
   wait_delivered "$dir/ok" "$accepted" 120
   local catchup=$((SECONDS - t))
-  local spilled; spilled=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vipps_webhookd_sink_deliveries_total/ && /outcome="spilled"/ { n += $NF } END { print n + 0 }')
+  curl -s "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt"
+  local spilled; spilled=$(awk '/^vipps_webhookd_sink_deliveries_total/ && /outcome="spilled"/ { n += $NF } END { print n + 0 }' "$dir/metrics.txt")
+  local refed; refed=$(awk '/^vipps_webhookd_journal_refed_events_total/ { n += $NF } END { print n + 0 }' "$dir/metrics.txt")
   stop_daemon
   python3 "$helpers/check_sink.py" "$dir/events.jsonl" "$dir/accepted" >"$dir/check.json"
   local file_status=$?
   python3 "$helpers/check_sink.py" --plain "$dir/ok" "$dir/accepted" >"$dir/hook.json"
   local hook_status=$? ok=PASS
-  ((file_status == 0 && hook_status == 0 && DIED == 0 && spilled > 0 && accepted >= 1000)) || ok=FAIL
-  result spill "$ok" "answered_200=$accepted spilled_arrivals=$spilled file_lines=$(json "$dir/check.json" lines) file_missing=$(json "$dir/check.json" missing) file_duplicated=$(json "$dir/check.json" duplicated) hook_runs=$(json "$dir/hook.json" lines) hook_missing=$(json "$dir/hook.json" missing) hook_duplicated=$(json "$dir/hook.json" duplicated) caught_up_in<=${catchup}s p99=$(json "$dir/load.out" p99_ms)ms"
+  ((file_status == 0 && hook_status == 0 && DIED == 0 && spilled > 0 && refed > 0 && accepted >= 1000)) || ok=FAIL
+  result spill "$ok" "answered_200=$accepted spilled_arrivals=$spilled fed_from_journal=$refed file_lines=$(json "$dir/check.json" lines) file_missing=$(json "$dir/check.json" missing) file_duplicated=$(json "$dir/check.json" duplicated) hook_runs=$(json "$dir/hook.json" lines) hook_missing=$(json "$dir/hook.json" missing) hook_duplicated=$(json "$dir/hook.json" duplicated) caught_up_in<=${catchup}s p99=$(json "$dir/load.out" p99_ms)ms"
 }
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import Delivery
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 
 /// Hands stored events to the sink workers they are routed to, streams what waits in the journal to the workers fed
 /// from it, and swaps the worker set on reload.
@@ -11,7 +12,8 @@ import Logging
 /// - Journal re-feed (every 0.5 s and on each change, on its own queue): for each sink fed from the journal whose
 ///   worker has room, claims pages of waiting events in sequence order (at most 1,024 events / 8 MiB) and reads
 ///   their bodies off the store's queue, until none waits; then the sink is back on arrivals. A new worker (start-up,
-///   reload) starts this way, so a backlog is streamed, never read at once.
+///   reload) starts this way, so a backlog is streamed, never read at once. Counted in
+///   `vipps_webhookd_journal_refed_events_total{sink}`.
 /// - Reload: a sink whose worker is replaced (changed settings) or removed is switched to the journal first, its
 ///   old worker drains (finishes what runs, gives back the rest), and only then is the new one fed. Events owed to a
 ///   sink no worker is configured for go to a ``RemovedSinkWorker`` (dead letters, reason `sink removed`).
@@ -202,6 +204,8 @@ final class DeliveryDispatcher: @unchecked Sendable {
                 readFailureLogged = true
             }
             if count > 0 {
+                Counter(label: "vipps_webhookd_journal_refed_events_total", dimensions: [("sink", sink)])
+                    .increment(by: count)
                 logger.info("fed waiting events from the journal", metadata: ["sink": "\(sink)", "events": "\(count)"])
             }
         }
