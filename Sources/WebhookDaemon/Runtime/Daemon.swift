@@ -156,9 +156,10 @@ final class Daemon: @unchecked Sendable {
             dispatcher.reopenFiles()
             return
         }
-        // Routes first: a request routed under the old table to a sink that goes away is settled by the dispatcher.
-        endpoints.replace(with: EndpointTable(configuration: next))
+        // Workers first, so that no route names a sink without one; an event routed under the old table to a sink
+        // that goes away is settled by the dispatcher (a dead letter of that sink).
         dispatcher.install(workers)
+        endpoints.replace(with: EndpointTable(configuration: next))
         dispatcher.reopenFiles()
         var needRestart: [String] = []
         if next.listen != configuration.listen { needRestart.append("listen") }

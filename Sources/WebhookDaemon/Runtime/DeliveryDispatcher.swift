@@ -57,20 +57,26 @@ final class DeliveryDispatcher: @unchecked Sendable {
         return workers
     }
 
-    /// Installs the workers (at start and on reload). Sinks whose worker is new, replaced or removed are switched
-    /// to the journal before the swap, so nothing routed under the old set lands on a worker unseen; replaced and
-    /// removed workers drain (a running hook may finish within its timeout) before their sink is fed again.
+    /// Installs the workers (at start and on reload, before the new routes are in use). Sinks whose worker is
+    /// replaced or removed, and new ones the journal owes events, are switched to the journal before the swap, so
+    /// nothing routed under the old set lands on a worker unseen; replaced and removed workers drain (a running hook
+    /// may finish within its timeout) before their sink is fed again.
     func install(_ newWorkers: [String: any SinkWorker]) {
         lock.lock()
         let old = workers
+        let settling = Set(removed.keys)
         lock.unlock()
         var leaving: [any SinkWorker] = []
-        for (name, worker) in newWorkers where old[name] !== worker { store.feedFromJournal(sink: name) }
+        let owed = store.owedPerSink
+        for (name, worker) in newWorkers where old[name] !== worker {
+            // A sink nothing is owed to and no worker had gets no arrival before the routes naming it are in use.
+            if old[name] != nil || settling.contains(name) || owed[name] != nil { store.feedFromJournal(sink: name) }
+        }
         for (name, worker) in old where newWorkers[name] !== worker {
             store.feedFromJournal(sink: name)
             leaving.append(worker)
         }
-        for sink in store.owedPerSink.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
+        for sink in owed.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
         lock.lock()
         workers = newWorkers
         for name in newWorkers.keys {
