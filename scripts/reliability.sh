@@ -402,8 +402,9 @@ check_reload() {
   start_daemon "$dir/config.yaml" "$dir/daemon2.log" || { result reload FAIL "restart failed"; return; }
   stop_daemon
   local left; left=$(grep 'event store opened' "$dir/daemon2.log" | grep -o 'pending[^0-9]*[0-9]*' | head -1 | grep -o '[0-9]*$')
-  ((file_status == 0 && owed_status == 0 && DIED == 0 && ${left:-1} == 0 && accepted >= 1000)) || ok=FAIL
-  result reload "$ok" "answered_200=$accepted file_lines=$(json "$dir/check.json" lines) file_missing=$(json "$dir/check.json" missing) file_duplicated=$(json "$dir/check.json" duplicated) answered_before_reload=$(json "$dir/owed.json" accepted) hook_dead_letters=$(json "$dir/owed.json" dead_letters) of_which_sink_removed=$(json "$dir/owed.json" sink_removed) hook_missing=$(json "$dir/owed.json" missing) hook_twice=$(json "$dir/owed.json" twice) owed_after_restart=${left:-?}"
+  local non200; non200=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["sent"]-d["status"].get("200",0))' "$dir/load.out")
+  ((file_status == 0 && owed_status == 0 && DIED == 0 && ${left:-1} == 0 && non200 == 0 && accepted >= 1000)) || ok=FAIL
+  result reload "$ok" "answered_200=$accepted non200_or_errors=$non200 file_lines=$(json "$dir/check.json" lines) file_missing=$(json "$dir/check.json" missing) file_duplicated=$(json "$dir/check.json" duplicated) answered_before_reload=$(json "$dir/owed.json" accepted) hook_dead_letters=$(json "$dir/owed.json" dead_letters) of_which_sink_removed=$(json "$dir/owed.json" sink_removed) hook_missing=$(json "$dir/owed.json" missing) hook_twice=$(json "$dir/owed.json" twice) owed_after_restart=${left:-?}"
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
