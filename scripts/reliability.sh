@@ -4,7 +4,7 @@
 #   scripts/reliability.sh           # default: 10 crash rounds, 60 s per fuzz target       (~6 min on 2 cores)
 #   scripts/reliability.sh --short   # CI: 3 crash rounds, 30 s per fuzz target              (< 5 min on 2 cores)
 #   scripts/reliability.sh --long    # default + 600 s per fuzz target + a 10-minute steady-load run (~35 min)
-#   ONLY="crash disk" scripts/reliability.sh --short   # a subset: crash disk sink corrupt hostile fuzz long
+#   ONLY="crash disk" scripts/reliability.sh --short   # a subset: crash disk sink corrupt hostile fuzz reload spill long
 #
 # Builds the daemon in release mode, then per check starts it on 127.0.0.1:$PORT [18095] with its own config and state
 # dir under a temp dir, loads it with scripts/reliability/loadgen.py (unique signed events; every webhook-id answered
@@ -33,7 +33,7 @@ case $form in
   default) ROUNDS=${ROUNDS:-10} FUZZ_SECONDS=${FUZZ_SECONDS:-60} ;;
   long) ROUNDS=${ROUNDS:-10} FUZZ_SECONDS=${FUZZ_SECONDS:-600} ;;
 esac
-ONLY=${ONLY:-crash disk sink corrupt hostile fuzz$([[ $form == long ]] && echo ' long')}
+ONLY=${ONLY:-crash disk sink corrupt hostile fuzz reload spill$([[ $form == long ]] && echo ' long')}
 LONG_SECONDS=${LONG_SECONDS:-600}
 LONG_RATE=${LONG_RATE:-500}
 TMPFS_MB=${TMPFS_MB:-64}
@@ -436,13 +436,94 @@ check_long() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
+# f. reload with a removed sink under load: a file sink and a failing exec hook (30 attempts) get every event; halfway
+# through the load a SIGHUP removes the hook. Every event answered 200 must reach the file once, and for the hook be
+# either run or a dead letter of it, exactly once (the owed ones with last error sink_removed); after a restart the
+# journal must owe nothing (its segments can retire).
+# ---------------------------------------------------------------------------------------------------------------------
+check_reload() {
+  local dir=$WORK/reload seconds=$([[ $form == short ]] && echo 10 || echo 30)
+  mkdir -p "$dir/state"
+  touch "$dir/flag"
+  local both="    file: \"$dir/events.jsonl\"
+  hook:
+    exec: [\"$helpers/hook.sh\", \"$dir/flag\", \"$dir/ok\", \"$dir/fail\"]
+    timeout_seconds: 10
+    max_attempts: 30
+    concurrency: 4"
+  write_config "$dir/config.yaml" "$dir/state" events "$both"
+  sed -i 's/sinks: \["events"\]/sinks: ["events", "hook"]/' "$dir/config.yaml"
+  start_daemon "$dir/config.yaml" "$dir/daemon.log" || { result reload FAIL "daemon did not start"; return; }
+  loadgen --threads 4 --rate 300 --duration "$seconds" --accepted "$dir/accepted" >"$dir/load.out"
+  sleep $((seconds / 2))
+  write_config "$dir/config.yaml" "$dir/state" events "    file: \"$dir/events.jsonl\""
+  # Answered before the SIGHUP: routed to the hook too (later ones may be, if routed under the old table).
+  cp "$dir/accepted" "$dir/accepted-before"
+  kill -HUP "$DAEMON_PID"
+  wait_load
+  local accepted; accepted=$(sort -u "$dir/accepted" | wc -l)
+  wait_delivered "$dir/events.jsonl" "$accepted" 60
+  local t=$SECONDS
+  while ((SECONDS - t < 60)) && (($(python3 "$helpers/check_owed.py" hook "$dir/ok" "$dir/state" "$dir/accepted-before" | python3 -c 'import json,sys; print(json.load(sys.stdin)["missing"])') > 0)); do sleep 1; done
+  stop_daemon
+  python3 "$helpers/check_sink.py" "$dir/events.jsonl" "$dir/accepted" >"$dir/check.json"
+  local file_status=$?
+  python3 "$helpers/check_owed.py" hook "$dir/ok" "$dir/state" "$dir/accepted-before" >"$dir/owed.json"
+  local owed_status=$? ok=PASS
+  # Restart: the journal must owe nothing any more (log line of the store's open).
+  start_daemon "$dir/config.yaml" "$dir/daemon2.log" || { result reload FAIL "restart failed"; return; }
+  stop_daemon
+  local left; left=$(grep 'event store opened' "$dir/daemon2.log" | grep -o 'pending[^0-9]*[0-9]*' | head -1 | grep -o '[0-9]*$')
+  local non200; non200=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["sent"]-d["status"].get("200",0))' "$dir/load.out")
+  ((file_status == 0 && owed_status == 0 && DIED == 0 && ${left:-1} == 0 && non200 == 0 && accepted >= 1000)) || ok=FAIL
+  result reload "$ok" "answered_200=$accepted non200_or_errors=$non200 file_lines=$(json "$dir/check.json" lines) file_missing=$(json "$dir/check.json" missing) file_duplicated=$(json "$dir/check.json" duplicated) answered_before_reload=$(json "$dir/owed.json" accepted) hook_dead_letters=$(json "$dir/owed.json" dead_letters) of_which_sink_removed=$(json "$dir/owed.json" sink_removed) hook_missing=$(json "$dir/owed.json" missing) hook_twice=$(json "$dir/owed.json" twice) owed_after_restart=${left:-?}"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# g. spill to the journal: the sink workers may hold only 50 events in memory (VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS, the
+# hook queue and the overflow each), so under full-speed load the file sink and the hook leave arrivals to the journal
+# and are fed back from it in order; every event answered 200 must reach the file and the hook exactly once.
+# ---------------------------------------------------------------------------------------------------------------------
+check_spill() {
+  local dir=$WORK/spill seconds=$([[ $form == short ]] && echo 10 || echo 30)
+  mkdir -p "$dir/state"
+  write_config "$dir/config.yaml" "$dir/state" events "    file: \"$dir/events.jsonl\"
+  hook:
+    exec: [\"$helpers/hook.sh\", \"$dir/flag\", \"$dir/ok\", \"$dir/fail\"]
+    timeout_seconds: 10
+    max_attempts: 30
+    concurrency: 8"
+  sed -i 's/sinks: \["events"\]/sinks: ["events", "hook"]/' "$dir/config.yaml"
+  export VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS=50
+  start_daemon "$dir/config.yaml" "$dir/daemon.log" || { unset VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS; result spill FAIL "daemon did not start"; return; }
+  unset VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS
+  loadgen --threads 8 --duration "$seconds" --accepted "$dir/accepted" >"$dir/load.out"
+  wait_load
+  local accepted; accepted=$(sort -u "$dir/accepted" | wc -l)
+  local t=$SECONDS
+  wait_delivered "$dir/events.jsonl" "$accepted" 120
+  wait_delivered "$dir/ok" "$accepted" 120
+  local catchup=$((SECONDS - t))
+  curl -s "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt"
+  local spilled; spilled=$(awk '/^vipps_webhookd_sink_deliveries_total/ && /outcome="spilled"/ { n += $NF } END { print n + 0 }' "$dir/metrics.txt")
+  local refed; refed=$(awk '/^vipps_webhookd_journal_refed_events_total/ { n += $NF } END { print n + 0 }' "$dir/metrics.txt")
+  stop_daemon
+  python3 "$helpers/check_sink.py" "$dir/events.jsonl" "$dir/accepted" >"$dir/check.json"
+  local file_status=$?
+  python3 "$helpers/check_sink.py" --plain "$dir/ok" "$dir/accepted" >"$dir/hook.json"
+  local hook_status=$? ok=PASS
+  ((file_status == 0 && hook_status == 0 && DIED == 0 && spilled > 0 && refed > 0 && accepted >= 1000)) || ok=FAIL
+  result spill "$ok" "answered_200=$accepted spilled_arrivals=$spilled fed_from_journal=$refed file_lines=$(json "$dir/check.json" lines) file_missing=$(json "$dir/check.json" missing) file_duplicated=$(json "$dir/check.json" duplicated) hook_runs=$(json "$dir/hook.json" lines) hook_missing=$(json "$dir/hook.json" missing) hook_duplicated=$(json "$dir/hook.json" duplicated) caught_up_in<=${catchup}s p99=$(json "$dir/load.out" p99_ms)ms"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
 log "building vipps-webhookd (release)..."
 (cd "$repo" && swift build -c release --product vipps-webhookd >"$WORK/build.log" 2>&1) || { tail -20 "$WORK/build.log" >&2; echo "release build failed" >&2; exit 1; }
 DAEMON=$repo/.build/release/vipps-webhookd
 log "form=$form ROUNDS=$ROUNDS FUZZ_SECONDS=$FUZZ_SECONDS checks: $ONLY; work dir $WORK"
 for check in $ONLY; do
   case $check in
-    crash|disk|sink|corrupt|hostile|fuzz|long) "check_$check" ;;
+    crash|disk|sink|corrupt|hostile|fuzz|reload|spill|long) "check_$check" ;;
     *) echo "unknown check: $check" >&2; exit 2 ;;
   esac
 done

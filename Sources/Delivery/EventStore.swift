@@ -64,7 +64,13 @@ public final class EventStore: @unchecked Sendable {
     }
 
     /// The serial queue that owns all state (internal so tests can hold it to build a deterministic batch).
-    let queue = DispatchQueue(label: "vipps-webhookd.event-store")
+    let queue: DispatchQueue = {
+        let queue = DispatchQueue(label: "vipps-webhookd.event-store")
+        queue.setSpecific(key: EventStore.queueKey, value: ObjectIdentifier(queue))
+        return queue
+    }()
+    /// Tells whether the current thread runs on a store's queue (see ``onQueue(_:)``).
+    static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
     /// The serial queue that retires delivered segments and alone uses `dedupFile` (internal so tests can hold it).
     let retireQueue = DispatchQueue(label: "vipps-webhookd.segment-retirement", qos: .utility)
     private let options: EventStoreOptions
@@ -82,8 +88,8 @@ public final class EventStore: @unchecked Sendable {
     private var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
     /// Whether a retirement is on `retireQueue` (one at a time keeps deletion oldest-first).
     private var retiring = false
-    private var closed = false
-    private var ledger = DeliveryLedger()
+    var closed = false
+    var ledger = DeliveryLedger()
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
     private var flushScheduled = false

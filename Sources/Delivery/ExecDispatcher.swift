@@ -146,6 +146,11 @@ public final class ExecDispatcher: Sendable {
         }
     }
 
+    /// Kills the hooks running now (their events end `.pending`); for a drain that must end before its deadline.
+    public func killRunning() {
+        runs.killAll()
+    }
+
     private func runAttempt(
         _ event: StoredEvent,
         context: ExecSinkContext,

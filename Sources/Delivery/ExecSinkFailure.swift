@@ -14,6 +14,8 @@ public struct ExecSinkFailure: Error, Sendable, Equatable, Codable, CustomString
         case unknown
         /// Could not be started.
         case spawnError = "spawn_error"
+        /// Never attempted: its sink was removed from the configuration while the event was owed to it.
+        case sinkRemoved = "sink_removed"
     }
 
     /// The kind of failure.

@@ -55,13 +55,21 @@ final class Daemon: @unchecked Sendable {
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
         factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
                               logger: logger)
-        dispatcher = DeliveryDispatcher(store: store, metrics: metrics, logger: logger)
-        let pending = try store.pendingDeliveries()
-        dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:], pending: pending))
-        if !pending.isEmpty {
-            logger.notice("delivering events journaled before the last stop", metadata: ["events": "\(pending.count)"])
+        // Undocumented test knob (scripts/reliability.sh): makes the workers spill to the journal early.
+        if let limit = ProcessInfo.processInfo.environment["VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS"].flatMap(Int.init),
+            limit > 0
+        {
+            factory.memoryLimit = limit
+            factory.hookQueueCapacity = limit
         }
-        dispatcher.recover(pending)
+        dispatcher = DeliveryDispatcher(store: store, deadLetters: deadLetters, metrics: metrics, logger: logger)
+        let owed = store.owedPerSink
+        if !owed.isEmpty {
+            // Streamed from the journal by the dispatcher, page by page, oldest first.
+            logger.notice("delivering events journaled before the last stop",
+                          metadata: ["deliveries": "\(owed.values.reduce(0, +))"])
+        }
+        dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
         requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
         requeue.start()
 
@@ -141,9 +149,9 @@ final class Daemon: @unchecked Sendable {
             dispatcher.reopenFiles()
             return
         }
+        let workers: [String: any SinkWorker]
         do {
-            let workers = try factory.workers(for: next.sinks, existing: dispatcher.current, pending: [])
-            dispatcher.install(workers)
+            workers = try factory.workers(for: next.sinks, existing: dispatcher.current)
         } catch {
             logger.error("SIGHUP: cannot set up the new sinks; the running configuration stays",
                          metadata: ["error": "\(error)"])
@@ -151,6 +159,9 @@ final class Daemon: @unchecked Sendable {
             dispatcher.reopenFiles()
             return
         }
+        // Workers first, so that no route names a sink without one; an event routed under the old table to a sink
+        // that goes away is settled by the dispatcher (a dead letter of that sink).
+        dispatcher.install(workers)
         endpoints.replace(with: EndpointTable(configuration: next))
         dispatcher.reopenFiles()
         var needRestart: [String] = []

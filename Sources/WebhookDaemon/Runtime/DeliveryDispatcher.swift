@@ -2,20 +2,50 @@ import Delivery
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 
-/// Hands stored events to the sink workers they are routed to, re-feeds events a worker had to leave to the
-/// journal, and swaps the worker set on reload.
+/// Hands stored events to the sink workers they are routed to, streams what waits in the journal to the workers fed
+/// from it, and swaps the worker set on reload.
+///
+/// - Arrivals: each event is claimed in the store for its sinks (`EventStore.handOut`) and given to their workers;
+///   a sink fed from the journal gets nothing this way.
+/// - Journal re-feed (every 0.5 s and on each change, on its own queue): for each sink fed from the journal whose
+///   worker has room, claims pages of waiting events in sequence order (at most 1,024 events / 8 MiB) and reads
+///   their bodies off the store's queue, until none waits; then the sink is back on arrivals. A new worker (start-up,
+///   reload) starts this way, so a backlog is streamed, never read at once. Counted in
+///   `vipps_webhookd_journal_refed_events_total{sink}`.
+/// - Reload: a sink whose worker is replaced (changed settings) or removed is switched to the journal first, its
+///   old worker drains (finishes what runs, gives back the rest), and only then is the new one fed. Events owed to a
+///   sink no worker is configured for go to a ``RemovedSinkWorker`` (dead letters, reason `sink removed`).
 final class DeliveryDispatcher: @unchecked Sendable {
     private let store: EventStore
+    private let deadLetters: DeadLetterStore
     private let metrics: DaemonMetrics
     private let logger: Logger
     private let lock = NSLock()
+    // Guarded by `lock`.
     private var workers: [String: any SinkWorker] = [:]
+    /// Workers settling events of sinks that are not configured.
+    private var removed: [String: any SinkWorker] = [:]
+    /// Replaced workers still draining, per sink: their sink is fed again only when none is left.
+    private var draining: [String: [ObjectIdentifier: any SinkWorker]] = [:]
+    private var stopped = false
     private var refeedTimer: (any DispatchSourceTimer)?
     private let refeedQueue = DispatchQueue(label: "vipps-webhookd.refeed")
+    // Used only on `refeedQueue`.
+    private var feed: JournalFeed?
+    private var readFailureLogged = false
+    private var retryScheduled = false
+    /// Entered for each replaced worker until its drain completes.
+    private let handovers = DispatchGroup()
 
-    init(store: EventStore, metrics: DaemonMetrics, logger: Logger) {
+    /// Most events and body bytes of one re-feed page.
+    static let pageEvents = 1024
+    static let pageBytes = 8 << 20
+
+    init(store: EventStore, deadLetters: DeadLetterStore, metrics: DaemonMetrics, logger: Logger) {
         self.store = store
+        self.deadLetters = deadLetters
         self.metrics = metrics
         self.logger = logger
     }
@@ -27,47 +57,78 @@ final class DeliveryDispatcher: @unchecked Sendable {
         return workers
     }
 
-    /// Installs the workers (at start and on reload) and starts the periodic journal re-feed check.
+    /// Installs the workers (at start and on reload, before the new routes are in use). Sinks whose worker is
+    /// replaced or removed, and new ones the journal owes events, are switched to the journal before the swap, so
+    /// nothing routed under the old set lands on a worker unseen; replaced and removed workers drain (a running hook
+    /// may finish within its timeout) before their sink is fed again.
     func install(_ newWorkers: [String: any SinkWorker]) {
         lock.lock()
+        let old = workers
+        let settling = Set(removed.keys)
+        lock.unlock()
+        var leaving: [any SinkWorker] = []
+        let owed = store.owedPerSink
+        for (name, worker) in newWorkers where old[name] !== worker {
+            // A sink nothing is owed to and no worker had gets no arrival before the routes naming it are in use.
+            if old[name] != nil || settling.contains(name) || owed[name] != nil { store.feedFromJournal(sink: name) }
+        }
+        for (name, worker) in old where newWorkers[name] !== worker {
+            store.feedFromJournal(sink: name)
+            leaving.append(worker)
+        }
+        for sink in owed.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
+        lock.lock()
         workers = newWorkers
+        for name in newWorkers.keys {
+            if let worker = removed.removeValue(forKey: name) { leaving.append(worker) }
+        }
+        for worker in leaving { draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
         if refeedTimer == nil {
             let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
-            timer.schedule(deadline: .now() + 2, repeating: 2)
-            timer.setEventHandler { [weak self] in self?.refeedSpilledWorkers() }
+            timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+            timer.setEventHandler { [weak self] in self?.refeed() }
             timer.resume()
             refeedTimer = timer
         }
         lock.unlock()
+        for worker in leaving {
+            handovers.enter()
+            logger.notice(
+                "sink worker replaced; draining the old one before its sink is fed again",
+                metadata: ["sink": "\(worker.name)"]
+            )
+            worker.drain(deadline: .now() + Self.replacedWorkerGrace(worker)) { [self] in
+                lock.lock()
+                draining[worker.name]?[ObjectIdentifier(worker)] = nil
+                if draining[worker.name]?.isEmpty == true { draining[worker.name] = nil }
+                lock.unlock()
+                handovers.leave()
+                refeedQueue.async { self.refeed() }
+            }
+        }
+        refeedQueue.async { self.refeed() }
     }
 
-    /// Queues a just-stored event for each of its sinks.
+    /// How long a replaced worker may run what it holds: one hook run for exec sinks.
+    private static func replacedWorkerGrace(_ worker: any SinkWorker) -> DispatchTimeInterval {
+        guard let exec = worker as? ExecSinkWorker else { return .seconds(30) }
+        return .nanoseconds(Int(exec.configuration.timeout.components.seconds) * 1_000_000_000 + 5_000_000_000)
+    }
+
+    /// Queues a just-stored event for each of its sinks (called on the store's queue by the accept completion).
     func deliver(_ event: StoredEvent, to sinks: [String]) {
         let current = self.current
-        for sink in sinks {
-            guard let worker = current[sink] else {
-                metrics.delivery(sink: sink, outcome: "unconfigured_sink")
-                logger.error("event routed to a sink that is not configured; it stays pending",
-                             metadata: ["sink": "\(sink)", "id": "\(event.id)"])
-                continue
-            }
-            worker.deliver(event)
+        for sink in sinks where current[sink] == nil {
+            // Routed under a table that had the sink; the re-feed settles it (a dead letter, `sink removed`).
+            metrics.delivery(sink: sink, outcome: "unconfigured_sink")
+            logger.error(
+                "event routed to a sink that is not configured; it becomes a dead letter of the sink",
+                metadata: ["sink": "\(sink)", "id": "\(event.id)"]
+            )
+            store.feedFromJournal(sink: sink)
         }
-    }
-
-    /// Queues events that were journaled but not delivered before the last stop.
-    func recover(_ pending: [PendingDelivery]) {
-        var missing: [String: Int] = [:]
-        let current = self.current
-        for delivery in pending {
-            for sink in delivery.sinks {
-                if let worker = current[sink] { worker.deliver(delivery.event) } else { missing[sink, default: 0] += 1 }
-            }
-        }
-        for (sink, count) in missing {
-            metrics.deliveries(sink: sink, outcome: "unconfigured_sink", count: count)
-            logger.warning("pending events for a sink that is no longer configured; they stay in the journal",
-                           metadata: ["sink": "\(sink)", "events": "\(count)"])
+        for sink in store.handOut(sequence: event.sequence, sinks: sinks.filter { current[$0] != nil }) {
+            current[sink]!.deliver(event)
         }
     }
 
@@ -76,42 +137,114 @@ final class DeliveryDispatcher: @unchecked Sendable {
         for worker in current.values { worker.reopen() }
     }
 
-    /// Drains every worker by `deadline`; what is not done stays pending in the journal.
+    /// Drains every worker (also replaced ones still draining) by `deadline`; what is not done stays pending in the
+    /// journal.
     func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         lock.lock()
+        stopped = true
         refeedTimer?.cancel()
         refeedTimer = nil
-        let all = Array(workers.values)
+        let all = Array(workers.values) + Array(removed.values)
+        let replaced = draining.values.flatMap(\.values)
         lock.unlock()
+        refeedQueue.sync {}  // A re-feed under way hands its page over first.
         let group = DispatchGroup()
         for worker in all {
             group.enter()
             worker.drain(deadline: deadline) { group.leave() }
         }
-        group.notify(queue: .global(), execute: completion)
+        group.notify(queue: .global()) { [self] in
+            // Replaced workers drain since the reload: they get the same deadline, then what still runs is ended.
+            if handovers.wait(timeout: deadline) == .timedOut {
+                for worker in replaced { worker.abandon() }
+                if handovers.wait(timeout: .now() + 2) == .timedOut {
+                    logger.warning(
+                        "replaced sink workers still busy after the shutdown deadline; their events stay pending"
+                    )
+                }
+            }
+            completion()
+        }
     }
 
-    /// For each worker that left events to the journal and is idle now, reads its pending events back and feeds them.
-    private func refeedSpilledWorkers() {
-        let spilled = current.values.filter { $0.needsRefeed && $0.isIdle }
-        guard !spilled.isEmpty else { return }
-        let pending: [PendingDelivery]
-        do {
-            pending = try store.pendingDeliveries()
-        } catch {
-            metrics.storageError(operation: "read_pending")
-            logger.error("cannot read pending deliveries from the journal", metadata: ["error": "\(error)"])
-            return
-        }
-        for worker in spilled {
-            worker.refeedStarted()
+    /// One pass of the journal re-feed (on `refeedQueue`).
+    private func refeed() {
+        lock.lock()
+        let isStopped = stopped
+        lock.unlock()
+        guard !isStopped else { return }
+        let fed = store.sinksFedFromJournal
+        guard !fed.isEmpty else { return }
+        let feed = self.feed ?? store.journalFeed()
+        self.feed = feed
+        var full = false
+        for sink in fed.sorted() {
+            guard let worker = worker(feeding: sink) else { continue }
             var count = 0
-            for delivery in pending where delivery.sinks.contains(worker.name) {
-                worker.deliver(delivery.event)
-                count += 1
+            do {
+                while true {
+                    let room = worker.room
+                    guard room > 0 else {
+                        full = true
+                        break
+                    }
+                    let events = try feed.next(
+                        sink: sink,
+                        maxEvents: min(room, Self.pageEvents),
+                        maxBytes: Self.pageBytes,
+                        caughtUp: { worker.caughtUp() }
+                    )
+                    guard !events.isEmpty else { break }
+                    worker.refeed(events)
+                    count += events.count
+                }
+                readFailureLogged = false
+            } catch {
+                metrics.storageError(operation: "read_pending")
+                if !readFailureLogged {
+                    logger.error(
+                        "cannot read waiting events from the journal; trying again",
+                        metadata: ["sink": "\(sink)", "error": "\(error)"]
+                    )
+                }
+                readFailureLogged = true
             }
-            logger.notice("re-fed pending events from the journal", metadata: ["sink": "\(worker.name)",
-                                                                               "events": "\(count)"])
+            if count > 0 {
+                Counter(label: "vipps_webhookd_journal_refed_events_total", dimensions: [("sink", sink)])
+                    .increment(by: count)
+                logger.info("fed waiting events from the journal", metadata: ["sink": "\(sink)", "events": "\(count)"])
+            }
         }
+        feed.close()
+        if full && !retryScheduled {
+            // A worker is busy with what it was fed: look again soon rather than at the next tick.
+            retryScheduled = true
+            refeedQueue.asyncAfter(deadline: .now() + .milliseconds(20)) { [self] in
+                retryScheduled = false
+                refeed()
+            }
+        }
+    }
+
+    /// The worker that takes `sink`'s waiting events now: none while a replaced one drains; a `RemovedSinkWorker`
+    /// for a sink that is not configured.
+    private func worker(feeding sink: String) -> (any SinkWorker)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard draining[sink] == nil else { return nil }
+        if let worker = workers[sink] ?? removed[sink] { return worker }
+        logger.warning(
+            "events are owed to a sink that is not configured; they become dead letters of it",
+            metadata: ["sink": "\(sink)"]
+        )
+        let worker = RemovedSinkWorker(
+            name: sink,
+            deadLetters: deadLetters,
+            store: store,
+            metrics: metrics,
+            logger: logger
+        )
+        removed[sink] = worker
+        return worker
     }
 }

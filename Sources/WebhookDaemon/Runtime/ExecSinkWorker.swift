@@ -8,8 +8,10 @@ import VippsWebhooks
 /// delivered once they are done (run successfully, or dead-lettered).
 ///
 /// When the dispatcher's queue is full, events wait in an in-memory overflow in arrival order (so per-payment order
-/// holds); past `memoryLimit` they are left to the journal and re-fed when the worker is idle. All state lives on the
-/// worker's serial queue, so the caller (the event store's queue, on the request path) only enqueues.
+/// holds); past `memoryLimit` arrivals are given back to the journal, and so are all later arrivals until the
+/// journal re-feed has caught up, so that they reach the hook in arrival order. An event whose delivery ended
+/// undone (`.pending`) is given back too. All state lives on the worker's serial queue, so the caller (the event
+/// store's queue, on the request path) only enqueues.
 final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     let dispatcher: ExecDispatcher
@@ -30,8 +32,14 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private var draining = false
     private var timer: (any DispatchSourceTimer)?
 
-    init(configuration: ExecSinkConfiguration, dispatcher: ExecDispatcher, store: EventStore, metrics: DaemonMetrics,
-         logger: Logger, memoryLimit: Int = 100_000) {
+    init(
+        configuration: ExecSinkConfiguration,
+        dispatcher: ExecDispatcher,
+        store: EventStore,
+        metrics: DaemonMetrics,
+        logger: Logger,
+        memoryLimit: Int = 100_000
+    ) {
         self.name = configuration.name
         self.configuration = configuration
         self.dispatcher = dispatcher
@@ -52,40 +60,68 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     func deliver(_ event: StoredEvent) {
-        queue.async { [self] in enqueue(event) }
+        queue.async { [self] in
+            guard !spilled, !draining, overflow.count < memoryLimit else {
+                if !spilled && !draining {
+                    logger.error(
+                        "hook queue and overflow full; further events wait in the journal",
+                        metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
+                    )
+                }
+                metrics.delivery(sink: name, outcome: "spilled")
+                giveBack([event])
+                return
+            }
+            enqueue(event)
+        }
     }
 
-    private func enqueue(_ event: StoredEvent) {
-        guard !draining else { return }
-        if overflow.isEmpty, submit(event) { return }
-        guard overflow.count < memoryLimit else {
-            if !spilled {
-                logger.error("hook queue and overflow full; further events wait in the journal",
-                             metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"])
-            }
-            spilled = true
-            return
+    func refeed(_ events: [StoredEvent]) {
+        queue.async { [self] in
+            guard !draining else { return giveBack(events) }
+            for event in events { enqueue(event) }
         }
+    }
+
+    var room: Int { queue.sync { draining ? 0 : max(0, memoryLimit - overflow.count) } }
+
+    func caughtUp() {
+        queue.async { [self] in spilled = false }
+    }
+
+    /// Submits `event` behind everything already queued (on `queue`).
+    private func enqueue(_ event: StoredEvent) {
+        if overflow.isEmpty, submit(event) { return }
         overflow.append(event)
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
-    var isIdle: Bool { queue.sync { overflow.isEmpty && dispatcher.depth == 0 } }
-    var needsRefeed: Bool { queue.sync { spilled } }
-    func refeedStarted() { queue.sync { spilled = false } }
+    /// Hands events back to the journal; arrivals go there too until the re-feed has caught up (on `queue`).
+    private func giveBack(_ events: [StoredEvent]) {
+        if !draining { spilled = true }
+        store.giveBack(events.map(\.sequence), sink: name)
+    }
 
     func reopen() {}
+
+    func abandon() {
+        dispatcher.killRunning()
+    }
 
     func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         queue.sync {
             draining = true
-            overflow.removeAll()  // Still pending in the journal.
+            giveBack(overflow)
+            overflow.removeAll()
+            metrics.recordOverflow(sink: name, count: 0)
             timer?.cancel()
         }
         dispatcher.drain(deadline: deadline) { [self] killed in
             if killed > 0 {
-                logger.warning("hooks still running at the shutdown deadline were killed; their events stay pending",
-                               metadata: ["sink": "\(name)", "killed": "\(killed)"])
+                logger.warning(
+                    "hooks still running at the shutdown deadline were killed; their events stay pending",
+                    metadata: ["sink": "\(name)", "killed": "\(killed)"]
+                )
             }
             recording.notify(queue: .global(), execute: completion)
         }
@@ -115,34 +151,37 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     private func finished(_ event: StoredEvent, _ outcome: ExecDeliveryOutcome) {
+        defer { drainOverflow() }  // A slot of the hook queue is free again.
         switch outcome {
         case .delivered:
             metrics.delivery(sink: name, outcome: "ok")
             markDelivered(event)
         case .deadLettered(let attempts, let lastError, let file):
             metrics.delivery(sink: name, outcome: "dead_letter")
-            logger.error("hook gave up; event moved to the dead letters",
-                         metadata: ["sink": "\(name)", "id": "\(event.id)", "attempts": "\(attempts)",
-                                    "last_error": "\(lastError.message)", "dead_letter": "\(file)"])
+            logger.error(
+                "hook gave up; event moved to the dead letters",
+                metadata: [
+                    "sink": "\(name)", "id": "\(event.id)", "attempts": "\(attempts)",
+                    "last_error": "\(lastError.message)", "dead_letter": "\(file)",
+                ]
+            )
             markDelivered(event)
         case .pending(_, let reason):
             defer { recording.leave() }
             metrics.delivery(sink: name, outcome: "pending")
             if !draining {
-                spilled = true
-                logger.error("hook delivery left pending; it will be fed again from the journal",
-                             metadata: ["sink": "\(name)", "id": "\(event.id)", "reason": "\(reason)"])
+                logger.error(
+                    "hook delivery left pending; it will be fed again from the journal",
+                    metadata: ["sink": "\(name)", "id": "\(event.id)", "reason": "\(reason)"]
+                )
             }
+            giveBack([event])
         }
     }
 
     private func markDelivered(_ event: StoredEvent) {
-        store.markDelivered(sequence: event.sequence, sink: name) { [self] error in
-            defer { recording.leave() }
-            guard let error else { return }
-            metrics.storageError(operation: "mark_delivered")
-            logger.error("cannot record delivery; the hook may run again after a restart",
-                         metadata: ["sink": "\(name)", "id": "\(event.id)", "error": "\(error)"])
+        store.markDurably([(event.sequence, name, nil)], sink: name, metrics: metrics, logger: logger) { [recording] in
+            recording.leave()
         }
     }
 }

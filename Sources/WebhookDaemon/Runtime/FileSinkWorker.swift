@@ -11,8 +11,9 @@ import Logging
 /// answers wait for; a lone event is still written at once. Events arrive through an inbox that costs one hop to
 /// the queue per batch, not per event.
 ///
-/// A failing write (disk full) is retried with backoff (0.5 s doubling, at most 5 s), keeping order; events queued
-/// beyond `memoryLimit` are left to the journal and re-fed when the worker is idle again.
+/// A failing write (disk full) is retried with backoff (0.5 s doubling, at most 5 s), keeping order; arrivals beyond
+/// `memoryLimit` are given back to the journal, and so are all later arrivals until the journal re-feed has caught
+/// up (the file keeps arrival order).
 final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     /// The file written.
@@ -25,6 +26,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private let memoryLimit: Int
     private let maxBatch = 4096
     private let minFlushInterval = DispatchTimeInterval.milliseconds(10)
+    /// Batches written whose marks are not recorded yet (`drain` waits for them).
+    private let marking = DispatchGroup()
     /// Events handed over and not yet taken by `queue`.
     private let inbox = CoalescingInbox<StoredEvent>()
 
@@ -36,8 +39,14 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private var draining = false
     private var lastFlush = DispatchTime(uptimeNanoseconds: 0)
 
-    init(name: String, sink: FileSink, store: EventStore, metrics: DaemonMetrics, logger: Logger,
-         memoryLimit: Int = 100_000) {
+    init(
+        name: String,
+        sink: FileSink,
+        store: EventStore,
+        metrics: DaemonMetrics,
+        logger: Logger,
+        memoryLimit: Int = 100_000
+    ) {
         self.name = name
         self.sink = sink
         self.store = store
@@ -56,21 +65,47 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         }
     }
 
-    /// Moves the inbox into `pending` (on `queue`); while draining, events stay in the journal only.
+    func refeed(_ events: [StoredEvent]) {
+        queue.async { [self] in
+            guard !draining else { return store.giveBack(events.map(\.sequence), sink: name) }
+            pending.append(contentsOf: events)
+            scheduleFlush(after: pacingDelay())
+        }
+    }
+
+    var room: Int {
+        queue.sync {
+            takeInbox()
+            return draining ? 0 : max(0, memoryLimit - pending.count)
+        }
+    }
+
+    func caughtUp() {
+        queue.async { [self] in spilled = false }
+    }
+
+    /// Moves the inbox into `pending` (on `queue`). Past `memoryLimit`, while spilled or draining, arrivals are
+    /// given back to the journal.
     private func takeInbox() {
-        let events = inbox.takeAll()
-        guard !draining else { return }
-        for event in events {
-            guard pending.count < memoryLimit else {
-                if !spilled {
-                    logger.error("file sink queue full; further events wait in the journal",
-                                 metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"])
-                }
-                spilled = true
-                return
+        var givenBack: [UInt64] = []
+        for event in inbox.takeAll() {
+            guard !spilled, !draining, pending.count < memoryLimit else {
+                givenBack.append(event.sequence)
+                continue
             }
             pending.append(event)
         }
+        guard !givenBack.isEmpty else { return }
+        guard !draining else { return store.giveBack(givenBack, sink: name) }
+        if !spilled {
+            logger.error(
+                "file sink queue full; further events wait in the journal",
+                metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
+            )
+        }
+        metrics.deliveries(sink: name, outcome: "spilled", count: givenBack.count)
+        spilled = true
+        store.giveBack(givenBack, sink: name)
     }
 
     /// Seconds until the next batch may start.
@@ -80,12 +115,6 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         return next > now ? Double(next.uptimeNanoseconds - now.uptimeNanoseconds) / 1e9 : 0
     }
 
-    var isIdle: Bool {
-        queue.sync { inbox.isEmpty && pending.isEmpty && !flushScheduled }
-    }
-    var needsRefeed: Bool { queue.sync { spilled } }
-    func refeedStarted() { queue.sync { spilled = false } }
-
     func reopen() {
         queue.async { [self] in
             do {
@@ -93,8 +122,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
                 logger.info("file sink reopened", metadata: ["sink": "\(name)", "path": "\(sink.path)"])
             } catch {
                 metrics.storageError(operation: "file_reopen")
-                logger.error("file sink cannot reopen its file",
-                             metadata: ["sink": "\(name)", "path": "\(sink.path)", "error": "\(error)"])
+                logger.error(
+                    "file sink cannot reopen its file",
+                    metadata: ["sink": "\(name)", "path": "\(sink.path)", "error": "\(error)"]
+                )
             }
         }
     }
@@ -103,13 +134,19 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         queue.async { [self] in
             takeInbox()
             draining = true
-            // Write what is queued now, unless the disk keeps failing; the rest stays pending in the journal.
+            // Write what is queued now, unless the disk keeps failing; the rest goes back to the journal.
             while !pending.isEmpty, failures == 0, DispatchTime.now() < deadline {
                 flushOnce()
             }
-            completion()
+            if !pending.isEmpty {
+                store.giveBack(pending.map(\.sequence), sink: name)
+                pending = []
+            }
+            marking.notify(queue: .global(), execute: completion)
         }
     }
+
+    func abandon() {}
 
     private func scheduleFlush(after delay: Double) {
         guard !flushScheduled else { return }
@@ -120,7 +157,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             flushOnce()
             if !pending.isEmpty {
                 scheduleFlush(
-                    after: failures == 0 ? pacingDelay() : min(5, 0.25 * pow(2, Double(min(failures, 5)))))
+                    after: failures == 0 ? pacingDelay() : min(5, 0.25 * pow(2, Double(min(failures, 5))))
+                )
             }
         }
     }
@@ -138,19 +176,19 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             failures = 0
             metrics.deliveries(sink: name, outcome: "ok", count: batch.count)
             let marks = zip(batch, positions).map { (sequence: $0.sequence, sink: name, position: Optional($1)) }
-            store.markDelivered(marks) { [self] error in
-                guard let error else { return }
-                metrics.storageError(operation: "mark_delivered")
-                logger.error("cannot record deliveries; the file sink checks its file again after a restart",
-                             metadata: ["sink": "\(name)", "events": "\(batch.count)", "error": "\(error)"])
-            }
+            marking.enter()
+            store.markDurably(marks, sink: name, metrics: metrics, logger: logger) { [marking] in marking.leave() }
         } catch {
             failures += 1
             metrics.delivery(sink: name, outcome: "write_error")
             metrics.storageError(operation: "file_write")
-            logger.error("file sink write failed; retrying with backoff",
-                         metadata: ["sink": "\(name)", "path": "\(sink.path)", "events": "\(batch.count)",
-                                    "attempt": "\(failures)", "error": "\(error)"])
+            logger.error(
+                "file sink write failed; retrying with backoff",
+                metadata: [
+                    "sink": "\(name)", "path": "\(sink.path)", "events": "\(batch.count)",
+                    "attempt": "\(failures)", "error": "\(error)",
+                ]
+            )
         }
     }
 }

@@ -9,12 +9,17 @@ struct SinkFactory {
     let runner: ProcessRunner
     let metrics: DaemonMetrics
     let logger: Logger
+    /// Most events a worker holds in memory before it leaves arrivals to the journal.
+    var memoryLimit = 100_000
+    /// Events an exec sink's hook queue admits at once (beyond them, the worker's overflow takes them).
+    var hookQueueCapacity = 10_000
 
     /// Workers for `sinks`. A worker in `existing` with the same name and settings is kept (file sinks keep their
-    /// file, exec sinks their queue); `pending` gives each new file sink the events it may have written before a
-    /// crash, so it never writes a line twice.
+    /// file, exec sinks their queue). Each new file sink is given the ids of the events still owed to it (read from
+    /// the journal page by page), to skip those it wrote before a crash, so it never writes a line twice.
     func workers(
-        for sinks: [DaemonConfiguration.Sink], existing: [String: any SinkWorker], pending: [PendingDelivery]
+        for sinks: [DaemonConfiguration.Sink],
+        existing: [String: any SinkWorker]
     ) throws -> [String: any SinkWorker] {
         var result: [String: any SinkWorker] = [:]
         for sink in sinks {
@@ -25,25 +30,51 @@ struct SinkFactory {
                     continue
                 }
                 try createParentDirectory(of: path)
-                let ids = Set(pending.filter { $0.sinks.contains(sink.name) }.flatMap(\.event.lineIDs))
-                let file = try FileSink(path: path, resumeFrom: store.lastPosition(sink: sink.name), pendingIDs: ids,
-                                        logger: logger)
-                result[sink.name] = FileSinkWorker(name: sink.name, sink: file, store: store, metrics: metrics,
-                                                   logger: logger)
+                let feed = store.journalFeed()
+                defer { feed.close() }
+                let ids = try feed.owedIDs(sink: sink.name)
+                let file = try FileSink(
+                    path: path,
+                    resumeFrom: store.lastPosition(sink: sink.name),
+                    pendingIDs: ids,
+                    logger: logger
+                )
+                result[sink.name] = FileSinkWorker(
+                    name: sink.name,
+                    sink: file,
+                    store: store,
+                    metrics: metrics,
+                    logger: logger,
+                    memoryLimit: memoryLimit
+                )
             case .exec(let argv, let timeoutSeconds, let maxAttempts, let concurrency):
                 let configuration = ExecSinkConfiguration(
-                    name: sink.name, argv: argv, timeout: .seconds(timeoutSeconds), maxAttempts: maxAttempts,
-                    concurrency: concurrency)
+                    name: sink.name,
+                    argv: argv,
+                    timeout: .seconds(timeoutSeconds),
+                    maxAttempts: maxAttempts,
+                    concurrency: concurrency,
+                    queueCapacity: hookQueueCapacity
+                )
                 if let old = existing[sink.name] as? ExecSinkWorker, old.configuration == configuration {
                     result[sink.name] = old
                     continue
                 }
                 let execSink = try ExecSink(configuration: configuration, runner: runner, logger: logger)
                 let dispatcher = ExecDispatcher(
-                    sink: execSink, retryPolicy: RetryPolicy(maxAttempts: maxAttempts), deadLetters: deadLetters,
-                    logger: logger)
-                result[sink.name] = ExecSinkWorker(configuration: configuration, dispatcher: dispatcher, store: store,
-                                                   metrics: metrics, logger: logger)
+                    sink: execSink,
+                    retryPolicy: RetryPolicy(maxAttempts: maxAttempts),
+                    deadLetters: deadLetters,
+                    logger: logger
+                )
+                result[sink.name] = ExecSinkWorker(
+                    configuration: configuration,
+                    dispatcher: dispatcher,
+                    store: store,
+                    metrics: metrics,
+                    logger: logger,
+                    memoryLimit: memoryLimit
+                )
             }
         }
         return result

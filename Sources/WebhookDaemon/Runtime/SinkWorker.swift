@@ -1,20 +1,64 @@
 import Delivery
 import Dispatch
+import Logging
 
 /// Delivers events to one named sink and marks them delivered in the store when done.
+///
+/// Every event a worker gets was claimed for it in the store (see `EventStore.handOut(sequence:sinks:)`), so no
+/// event reaches it twice. An event it cannot hold or finish it gives back (`EventStore.giveBack(_:sink:)`): the
+/// sink is then fed from the journal in sequence order, and the worker takes arrivals again only after
+/// ``caughtUp()``.
 protocol SinkWorker: AnyObject, Sendable {
     /// The sink's configured name.
     var name: String { get }
-    /// Queues `event`; never blocks the caller (the request path).
+    /// Takes an event claimed on the arrival path; never blocks the caller (the store's queue).
     func deliver(_ event: StoredEvent)
-    /// Whether nothing is queued or running (then a journal re-feed cannot double-submit).
-    var isIdle: Bool { get }
-    /// Whether events were dropped from memory and must be re-fed from the journal when idle.
-    var needsRefeed: Bool { get }
-    /// Called before a re-feed from the journal starts.
-    func refeedStarted()
+    /// Takes a page claimed from the journal (at most ``room`` events), oldest first.
+    func refeed(_ events: [StoredEvent])
+    /// How many more events it takes from the journal now. Evaluated on the worker's own queue, so every give-back
+    /// it decided before is already on its way to the store.
+    var room: Int { get }
+    /// The journal holds nothing more for the sink (called on the store's queue): take arrivals again.
+    func caughtUp()
     /// Reopens files after logrotate (SIGHUP).
     func reopen()
-    /// Stops taking work and finishes or abandons (leaving pending) what runs by `deadline`.
+    /// Stops taking work, finishes or gives back what it holds by `deadline`, then calls `completion`.
     func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void)
+    /// Ends at once what still runs of a drain (shutdown while a reload's drain is under way).
+    func abandon()
+}
+
+extension EventStore {
+    /// Records deliveries, trying again every second while the journal refuses the write (the events stay
+    /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed.
+    func markDurably(
+        _ marks: [DeliveredMark],
+        sink: String,
+        metrics: DaemonMetrics,
+        logger: Logger,
+        done: (@Sendable () -> Void)? = nil
+    ) {
+        markDelivered(marks) { [self] error in
+            guard let error else {
+                done?()
+                return
+            }
+            metrics.storageError(operation: "mark_delivered")
+            if error.code == .unavailable, error.detail != "journal queue full" {
+                logger.error(
+                    "cannot record deliveries, the journal is closed; they happen again after the restart",
+                    metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"]
+                )
+                done?()
+                return
+            }
+            logger.error(
+                "cannot record deliveries; trying again in 1 s",
+                metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"]
+            )
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
+                self.markDurably(marks, sink: sink, metrics: metrics, logger: logger, done: done)
+            }
+        }
+    }
 }

@@ -1,4 +1,3 @@
-import Delivery
 import Foundation
 import Glibc
 
@@ -6,21 +5,21 @@ import Glibc
 /// named like the dead letter. `vipps-webhookd dead-letters retry` creates them; the running daemon
 /// (`DeadLetterRequeue`) picks them up, re-queues the dead letters and removes them. A marker outlives restarts,
 /// so a retry asked for while the daemon is stopped happens when it starts.
-struct RequeueMarkers: Sendable {
+public struct RequeueMarkers: Sendable {
     /// Most markers `names()` returns at once (the rest are taken on later scans).
-    static let maxNamesPerScan = 1000
+    public static let maxNamesPerScan = 1000
 
     /// The marker folder.
-    let directory: String
+    public let directory: String
 
     /// The markers of `deadLetters` (nothing is touched on disk).
-    init(deadLetters: DeadLetterStore) {
+    public init(deadLetters: DeadLetterStore) {
         directory = deadLetters.directory + "/requeue"
     }
 
     /// Creates the marker folder when missing (mode 0700). When run as root (an operator's `sudo`), the folder is
     /// given to the owner of the dead-letter folder, so the daemon's user can remove markers from it.
-    func createDirectory() throws(RequeueMarkerError) {
+    public func createDirectory() throws(RequeueMarkerError) {
         if mkdir(directory, 0o700) != 0 {
             guard errno == EEXIST else { throw .init("mkdir", path: directory, errno: errno) }
             return
@@ -32,7 +31,7 @@ struct RequeueMarkers: Sendable {
     /// Durably asks for the dead letter `name` to be retried; true when the marker is new, false when it was
     /// already there. `name` must satisfy `DeadLetterStore.isValidName`.
     @discardableResult
-    func create(_ name: String) throws(RequeueMarkerError) -> Bool {
+    public func create(_ name: String) throws(RequeueMarkerError) -> Bool {
         precondition(DeadLetterStore.isValidName(name), "unchecked dead-letter name")
         try createDirectory()
         let path = "\(directory)/\(name)"
@@ -49,14 +48,14 @@ struct RequeueMarkers: Sendable {
     }
 
     /// Whether a marker for `name` exists.
-    func contains(_ name: String) -> Bool {
+    public func contains(_ name: String) -> Bool {
         var info = stat()
         return DeadLetterStore.isValidName(name) && lstat("\(directory)/\(name)", &info) == 0
     }
 
     /// Names of the markers present (valid dead-letter names only, oldest event first, at most `maxNamesPerScan`);
     /// empty when the folder does not exist.
-    func names() throws(RequeueMarkerError) -> [String] {
+    public func names() throws(RequeueMarkerError) -> [String] {
         guard let stream = opendir(directory) else {
             guard errno == ENOENT else { throw .init("opendir", path: directory, errno: errno) }
             return []
@@ -79,7 +78,7 @@ struct RequeueMarkers: Sendable {
 
     /// Removes the marker of `name`; a missing one is not an error. Not synced: a marker that comes back after a
     /// crash only asks for a retry that either happens again or finds its dead letter gone.
-    func remove(_ name: String) throws(RequeueMarkerError) {
+    public func remove(_ name: String) throws(RequeueMarkerError) {
         let path = "\(directory)/\(name)"
         guard unlink(path) == 0 || errno == ENOENT else { throw .init("unlink", path: path, errno: errno) }
     }
