@@ -31,7 +31,7 @@ struct DaemonDeliveryPathTests {
         cat >> "$dir/ran.jsonl"
         """
 
-    /// The dead letters in the state directory: (sink, event id, last error kind, message).
+    /// The dead letters in the state directory: (sink, the event's `webhook_id`, last error kind, message).
     static func deadLetters(_ harness: DaemonHarness) -> [(sink: String, id: String, kind: String, message: String)] {
         let folder = harness.stateDir + "/dead-letters"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
@@ -41,7 +41,7 @@ struct DaemonDeliveryPathTests {
                 let event = object["event"] as? [String: Any], let error = object["last_error"] as? [String: Any]
             else { return nil }
             return (
-                object["sink"] as? String ?? "", event["id"] as? String ?? "", error["kind"] as? String ?? "",
+                object["sink"] as? String ?? "", event["webhook_id"] as? String ?? "", error["kind"] as? String ?? "",
                 error["message"] as? String ?? ""
             )
         }
@@ -137,8 +137,9 @@ struct DaemonDeliveryPathTests {
             harness.lines("ran.jsonl").count >= total
         }
         Thread.sleep(forTimeInterval: 1.5)  // Room for a double delivery to show.
-        let fileIDs = harness.records("events.jsonl").compactMap { $0["id"] as? String }
-        let hookIDs = harness.records("ran.jsonl").compactMap { $0["id"] as? String }
+        // Correlated by the request's webhook-id, which each line keeps as `webhook_id`.
+        let fileIDs = harness.records("events.jsonl").compactMap { $0["webhook_id"] as? String }
+        let hookIDs = harness.records("ran.jsonl").compactMap { $0["webhook_id"] as? String }
         for ids in [fileIDs, hookIDs] {
             #expect(ids.count == total)
             #expect(Set(ids).count == total)

@@ -38,7 +38,7 @@ def main():
         if letter.get("sink") != sink:
             continue
         letters += 1
-        counts[letter["event"]["id"]] += 1
+        counts[letter["event"].get("webhook_id", letter["event"]["id"])] += 1
         if letter.get("last_error", {}).get("kind") == "sink_removed":
             removed += 1
     missing = [i for i in accepted if i not in counts]

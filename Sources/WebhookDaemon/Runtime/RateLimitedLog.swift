@@ -45,17 +45,23 @@ final class RateLimitedLog: @unchecked Sendable {
         lock.unlock()
         write(report)
         if allowed { logger.log(level: level, "\(message)", metadata: metadata()) }
-        if schedule {
-            let nanoseconds =
-                interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds) + 1_000_000)) {
-                [self] in
-                lock.lock()
-                reportScheduled = false
-                let report = takeReportIfDue()
-                lock.unlock()
-                write(report)
-            }
+        if schedule { scheduleReport(after: interval) }
+    }
+
+    /// Reports what was suppressed once the interval holding it is over. A window that began after this report was
+    /// scheduled (a line started it) is waited for in turn, so no count is ever left unreported.
+    private func scheduleReport(after delay: Duration) {
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)) + 1_000_000
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in
+            lock.lock()
+            let report = takeReportIfDue()
+            let remaining = interval - (ContinuousClock.now - windowStart)
+            let again = report.isEmpty && suppressed.values.contains { $0 > 0 }
+            reportScheduled = again
+            lock.unlock()
+            write(report)
+            if again { scheduleReport(after: remaining) }
         }
     }
 

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import WebhookDaemon
+
+/// Lines a flood triggers are bounded per interval, and every suppressed line is accounted for in a later report.
+@Suite("rate-limited log")
+struct RateLimitedLogTests {
+    /// Collects what reaches the logger.
+    final class Capture: LogHandler, @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [(message: String, metadata: Logger.Metadata)] = []
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lock.lock()
+            stored.append((event.message.description, event.metadata ?? [:]))
+            lock.unlock()
+        }
+
+        var lines: [(message: String, metadata: Logger.Metadata)] {
+            lock.lock()
+            defer { lock.unlock() }
+            return stored
+        }
+
+        /// Lines written for refusals, and the suppressed count reported so far.
+        var tally: (written: Int, suppressed: Int) {
+            let all = lines
+            let reported = all.filter { $0.message == "log lines suppressed (rate limit)" }
+            let suppressed = reported.compactMap { $0.metadata["lines"].flatMap { Int("\($0)") } }.reduce(0, +)
+            return (all.count - reported.count, suppressed)
+        }
+    }
+
+    private func waitFor(_ condition: () -> Bool) {
+        let deadline = Date().addingTimeInterval(5)
+        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    @Test(
+        "every line over the limit is reported, also in a window a line started before the report was due"
+    )
+    func everySuppressedLineIsReported() {
+        let capture = Capture()
+        let log = RateLimitedLog(
+            logger: Logger(label: "test") { _ in capture },
+            linesPerInterval: 3,
+            interval: .milliseconds(200)
+        )
+        func burst(_ count: Int) {
+            for number in 0..<count { log.log(.info, kind: "404", "refused", metadata: ["n": "\(number)"]) }
+        }
+        burst(3)  // the window's lines, all written
+        Thread.sleep(forTimeInterval: 0.12)
+        burst(2)  // suppressed late in the window: a report is scheduled one interval from now
+        Thread.sleep(forTimeInterval: 0.12)
+        // A new window, started by a line before that report is due: the line reports the 2, then 3 written and
+        // 2 suppressed, which only the scheduled report (waiting for this window's end) can account for.
+        burst(5)
+        waitFor { capture.tally.written + capture.tally.suppressed == 10 }
+        #expect(capture.tally.written == 6)
+        #expect(capture.tally.suppressed == 4)
+    }
+}
