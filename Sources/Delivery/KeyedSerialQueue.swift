@@ -65,6 +65,9 @@ public final class KeyedSerialQueue: @unchecked Sendable {
     private var sleeping: [ObjectIdentifier: Job] = [:]
     private var draining = false
     private var drainCompletion: (@Sendable (Int) -> Void)?
+    /// Entered for each interrupted job until its `interrupted` callback returned: a drain completes only after
+    /// them, so its caller sees every interrupted job's outcome first.
+    private let interruptions = DispatchGroup()
 
     /// Creates a queue.
     /// - Parameters:
@@ -119,7 +122,8 @@ public final class KeyedSerialQueue: @unchecked Sendable {
 
     /// Stops starting attempts: jobs not running now are interrupted at once; running attempts may end until
     /// `deadline`. Then `completion` gets the number of attempts still running (0 when all ended in time); those
-    /// jobs are interrupted when their attempts end.
+    /// jobs are interrupted when their attempts end. `completion` runs only after the `interrupted` callbacks of the
+    /// jobs stopped so far have returned, so a caller that gives their work back sees all of it before it moves on.
     public func drain(deadline: DispatchTime, completion: @escaping @Sendable (_ stillRunning: Int) -> Void) {
         queue.async { [self] in
             draining = true
@@ -135,14 +139,15 @@ public final class KeyedSerialQueue: @unchecked Sendable {
             heldKeys = Set(running.values.compactMap(\.key))
             stopped.forEach(interrupt)
             if running.isEmpty {
-                completion(0)
+                interruptions.notify(queue: queue) { completion(0) }
                 return
             }
             drainCompletion = completion
             queue.asyncAfter(deadline: deadline) { [self] in
                 if let completion = drainCompletion {
                     drainCompletion = nil
-                    completion(running.count)
+                    let stillRunning = running.count
+                    interruptions.notify(queue: queue) { completion(stillRunning) }
                 }
             }
         }
@@ -185,7 +190,7 @@ public final class KeyedSerialQueue: @unchecked Sendable {
         pump()
         if draining, running.isEmpty, let completion = drainCompletion {
             drainCompletion = nil
-            completion(0)
+            interruptions.notify(queue: queue) { completion(0) }
         }
     }
 
@@ -206,6 +211,10 @@ public final class KeyedSerialQueue: @unchecked Sendable {
         finish(job)
         let attempts = job.attempts
         let interrupted = job.interrupted
-        DispatchQueue.global().async { interrupted(attempts) }
+        interruptions.enter()
+        DispatchQueue.global().async { [interruptions] in
+            interrupted(attempts)
+            interruptions.leave()
+        }
     }
 }

@@ -126,6 +126,32 @@ struct KeyedSerialQueueTests {
         #expect(log.all == ["start slow 1"])
     }
 
+    @Test("a drain completes only after every interrupted job's callback has returned", .timeLimit(.minutes(1)))
+    func drainWaitsForInterruptedCallbacks() async {
+        let queue = KeyedSerialQueue(concurrency: 1, capacity: 10)
+        let log = EventLog()
+        let interrupted = EventLog()
+        let slow = HeldAttempt(name: "slow", log: log)
+        #expect(queue.submit(key: "K", run: slow.attempt, interrupted: { _ in }) == .accepted)
+        for number in 0..<5 {
+            let run = Self.job("queued \(number)", log: log, millis: 5) {}
+            let admitted = queue.submit(key: "K", run: run) { _ in
+                // A slow callback (a worker giving the event back): the drain must not complete before it.
+                Thread.sleep(forTimeInterval: 0.1)
+                interrupted.append("queued \(number)")
+            }
+            #expect(admitted == .accepted)
+        }
+        await wait(for: slow.started)
+        // The running job outlasts the deadline: the completion reports it, after the interrupted callbacks.
+        let (stillRunning, seenAtCompletion): (Int, [String]) = await withCheckedContinuation { continuation in
+            queue.drain(deadline: .now() + .milliseconds(30)) { continuation.resume(returning: ($0, interrupted.all)) }
+        }
+        slow.finish(.done)
+        #expect(stillRunning == 1)
+        #expect(seenAtCompletion.sorted() == (0..<5).map { "queued \($0)" })
+    }
+
     private func wait(for group: DispatchGroup) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             group.notify(queue: .global()) { continuation.resume() }

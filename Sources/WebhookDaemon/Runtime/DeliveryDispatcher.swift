@@ -62,35 +62,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// nothing routed under the old set lands on a worker unseen; replaced and removed workers drain (a running hook
     /// may finish within its timeout) before their sink is fed again.
     func install(_ newWorkers: [String: any SinkWorker]) {
-        lock.lock()
-        let old = workers
-        let settling = Set(removed.keys)
-        lock.unlock()
-        var leaving: [any SinkWorker] = []
-        let owed = store.owedPerSink
-        for (name, worker) in newWorkers where old[name] !== worker {
-            // A sink nothing is owed to and no worker had gets no arrival before the routes naming it are in use.
-            if old[name] != nil || settling.contains(name) || owed[name] != nil { store.feedFromJournal(sink: name) }
-        }
-        for (name, worker) in old where newWorkers[name] !== worker {
-            store.feedFromJournal(sink: name)
-            leaving.append(worker)
-        }
-        for sink in owed.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
-        lock.lock()
-        workers = newWorkers
-        for name in newWorkers.keys {
-            if let worker = removed.removeValue(forKey: name) { leaving.append(worker) }
-        }
-        for worker in leaving { draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
-        if refeedTimer == nil {
-            let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
-            timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-            timer.setEventHandler { [weak self] in self?.refeed() }
-            timer.resume()
-            refeedTimer = timer
-        }
-        lock.unlock()
+        // On the re-feed's queue: a pass between the switch to the journal and the swap would still see the old
+        // worker with nothing waiting (its events are out with it), put the sink back on arrivals, and let the next
+        // arrival overtake the events the old worker is about to give back.
+        let leaving = refeedQueue.sync { switchOver(to: newWorkers) }
         for worker in leaving {
             handovers.enter()
             logger.notice(
@@ -107,6 +82,41 @@ final class DeliveryDispatcher: @unchecked Sendable {
             }
         }
         refeedQueue.async { self.refeed() }
+    }
+
+    /// Switches the sinks whose worker changes to the journal, swaps the worker set and registers the workers that
+    /// leave as draining; returns them. On `refeedQueue`.
+    private func switchOver(to newWorkers: [String: any SinkWorker]) -> [any SinkWorker] {
+        lock.lock()
+        let old = workers
+        let settling = Set(removed.keys)
+        lock.unlock()
+        var leaving: [any SinkWorker] = []
+        let owed = store.owedPerSink
+        for (name, worker) in newWorkers where old[name] !== worker {
+            // A sink nothing is owed to and no worker had gets no arrival before the routes naming it are in use.
+            if old[name] != nil || settling.contains(name) || owed[name] != nil { store.feedFromJournal(sink: name) }
+        }
+        for (name, worker) in old where newWorkers[name] !== worker {
+            store.feedFromJournal(sink: name)
+            leaving.append(worker)
+        }
+        for sink in owed.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
+        lock.lock()
+        defer { lock.unlock() }
+        workers = newWorkers
+        for name in newWorkers.keys {
+            if let worker = removed.removeValue(forKey: name) { leaving.append(worker) }
+        }
+        for worker in leaving { draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
+        if refeedTimer == nil {
+            let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
+            timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+            timer.setEventHandler { [weak self] in self?.refeed() }
+            timer.resume()
+            refeedTimer = timer
+        }
+        return leaving
     }
 
     /// How long a replaced worker may run what it holds: one hook run for exec sinks.
