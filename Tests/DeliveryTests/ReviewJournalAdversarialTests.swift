@@ -96,4 +96,27 @@ import Testing
         #expect(store.journal.corruptRecords >= 1, "a segment that is not the newest had records: report its loss")
         store.close()
     }
+
+    /// A damaged record found while the disk is full: the copy aside cannot be written (ENOSPC), and today the whole
+    /// store refuses to open, so the daemon cannot start and every webhook is refused, although nothing needs the
+    /// copy until the segment is retired.
+    @Test func fullDiskWhileSettingDamageAsideStillOpens() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        for id in ["one", "two", "three"] { #expect(await store.accept(id: id).storedEvent != nil) }
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).last)
+        var content = try bytes(segment)
+        let start = try #require(content.firstRange(of: Array("two".utf8))?.lowerBound)
+        content[start + 1] ^= 0x5A
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+        let faults = SyscallFaults()
+        var options = testOptions()
+        options.faults = faults
+        faults.fail("pwrite", errno: ENOSPC, times: 1)  // the first write of the open is the copy aside
+        store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        #expect(try store.pendingDeliveries().map(\.event.id) == ["one", "three"])
+        store.close()
+    }
 }
