@@ -365,10 +365,13 @@ final class Journal {
                     journal record damaged in the last batch: either damaged after it was acknowledged, or torn by a \
                     crash before it was; skipped, the batch's readable records kept, segment copied aside
                     """,
-                    metadata: metadata)
+                    metadata: metadata
+                )
             } else {
                 logger.error(
-                    "journal record damaged; skipped, later records kept, segment copied aside", metadata: metadata)
+                    "journal record damaged; skipped, later records kept, segment copied aside",
+                    metadata: metadata
+                )
             }
         }
         return result.end
@@ -424,7 +427,8 @@ final class Journal {
             uncopiedSegments.insert(segment)
             logger.error(
                 "could not copy a damaged journal segment aside; it is kept (not retired) until a later start copies it",
-                metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"])
+                metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"]
+            )
             return nil
         }
     }
@@ -435,7 +439,8 @@ final class Journal {
         let directory = Syscall.parentDirectory(of: path)
         try Syscall.makeDirectories(directory)
         if access(path, F_OK) == 0 {
-            try Syscall.syncDirectory(directory)  // Set aside by an earlier start (whose directory sync may have failed).
+            // Set aside by an earlier start (whose directory sync may have failed).
+            try Syscall.syncDirectory(directory)
             return
         }
         let partial = path + ".partial"

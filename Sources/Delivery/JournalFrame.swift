@@ -110,7 +110,9 @@ enum JournalFrame {
         var end = bytes.count
         let zeros = [UInt8](repeating: 0, count: 256)
         return zeros.withUnsafeBytes { zero -> Int? in
-            while end >= zero.count && memcmp(bytes.baseAddress! + end - zero.count, zero.baseAddress!, zero.count) == 0 {
+            while end >= zero.count
+                && memcmp(bytes.baseAddress! + end - zero.count, zero.baseAddress!, zero.count) == 0
+            {
                 end -= zero.count
             }
             while end > 0 {

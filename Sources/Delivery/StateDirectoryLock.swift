@@ -23,9 +23,11 @@ public final class StateDirectoryLock: Sendable {
             file.close()
             guard error.errnoValue == EWOULDBLOCK else { throw error }
             throw StorageError(
-                .unavailable, call: "lock",
+                .unavailable,
+                call: "lock",
                 detail: "state_dir \(directory) is in use by another vipps-webhookd process (it holds \(path)); "
-                    + "refusing to start on it")
+                    + "refusing to start on it"
+            )
         }
         fd = file.fd
     }

@@ -69,7 +69,8 @@ import Testing
         #expect(asideCopies(dir.path).count == 1)
         #expect(
             try #require(await store.accept(id: "new").storedEvent).sequence > 2,
-            "sequence 2 was acknowledged; never hand it out again")
+            "sequence 2 was acknowledged; never hand it out again"
+        )
         store.close()
     }
 
@@ -121,7 +122,10 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var store = try EventStore(
-            directory: dir.path, options: testOptions(segmentSize: 16384), logger: testLogger)
+            directory: dir.path,
+            options: testOptions(segmentSize: 16384),
+            logger: testLogger
+        )
         let events = try await store.acceptPadded(8)
         store.close()
         let segments = try segmentPaths(dir.path)
