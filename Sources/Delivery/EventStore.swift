@@ -140,8 +140,8 @@ public final class EventStore: @unchecked Sendable {
             // A damaged region may have held events numbered past every readable one: never hand those out again.
             nextSequence += journal.damagedBytes / UInt64(JournalFrame.minimumEventFrame) + 1
             corruptCounter.increment(by: journal.corruptRecords)
-            errorCounter.increment(by: journal.uncopiedSegments.count)  // each logged by the journal
         }
+        errorCounter.increment(by: journal.uncopiedSegments.count)  // Each logged by the journal.
         index.evict(before: notBefore)
         self.index = index
         self.segmentKeys = segmentKeys

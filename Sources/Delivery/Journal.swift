@@ -143,6 +143,7 @@ final class Journal {
         while let newest = segments.last, ends[newest] == 0 {
             try Syscall.unlink(path(of: newest))
             segments.removeLast()
+            uncopiedSegments.remove(newest)  // Its number is used again: never pin the next segment.
             removedEmpty = true
         }
         if removedEmpty { try Syscall.syncDirectory(directory) }
