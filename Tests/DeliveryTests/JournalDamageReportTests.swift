@@ -27,6 +27,15 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/corrupt")) ?? []).sorted()
     }
 
+    /// `base` whose next `call` fails once with `errno`.
+    private func failingOnce(_ call: String, errno: Int32, base: EventStoreOptions) -> EventStoreOptions {
+        let faults = SyscallFaults()
+        faults.fail(call, errno: errno, times: 1)
+        var options = base
+        options.faults = faults
+        return options
+    }
+
     /// A closed store holding "one", "two", "three" with a byte flipped inside "two"; the segment's path and bytes.
     private func journalWithDamagedMiddleEvent(_ directory: String) async throws -> (path: String, content: [UInt8]) {
         let store = try EventStore(directory: directory, options: testOptions(), logger: testLogger)
@@ -148,10 +157,8 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let (_, content) = try await journalWithDamagedMiddleEvent(dir.path)
-        let faults = SyscallFaults()
-        var options = testOptions()
-        options.faults = faults
-        faults.fail("pwrite", errno: ENOSPC, times: 1)  // the first write of the open is the copy aside
+        // The first write of the open is the copy aside.
+        let options = failingOnce("pwrite", errno: ENOSPC, base: testOptions())
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         #expect(try store.pendingDeliveries().map(\.event.id) == ["one", "three"])
         #expect(store.journal.uncopiedSegments.count == 1)
@@ -181,10 +188,7 @@ import Testing
         let start = try #require(content.firstRange(of: Array("evt-1".utf8))?.lowerBound)
         content[start + 1] ^= 0x5A
         try Data(content).write(to: URL(fileURLWithPath: segments[0]))
-        let faults = SyscallFaults()
-        var options = small
-        options.faults = faults
-        faults.fail("pwrite", errno: ENOSPC, times: 1)
+        let options = failingOnce("pwrite", errno: ENOSPC, base: small)
 
         store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         #expect(store.journal.uncopiedSegments.count == 1)
@@ -207,10 +211,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let (_, content) = try await journalWithDamagedMiddleEvent(dir.path)
-        let faults = SyscallFaults()
-        var options = testOptions()
-        options.faults = faults
-        faults.fail("fsync", errno: EIO, times: 1)  // the copy's sync, before its rename
+        let options = failingOnce("fsync", errno: EIO, base: testOptions())  // the copy's sync, before its rename
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         store.close()
         #expect(asideCopies(dir.path).isEmpty, "an unsynced copy never gets the copy's name")
