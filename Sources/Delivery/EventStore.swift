@@ -14,7 +14,8 @@ import Metrics
 ///   written gets the same outcome as that one: ``AcceptOutcome/duplicate`` if it succeeds, the same failure if not.
 /// - Ledger: the sinks of an event are stored in its record; ``markDelivered(sequence:sink:position:completion:)``
 ///   and ``markDelivered(_:completion:)`` append small records batched like appends. A segment whose events are all
-///   delivered is deleted (oldest first, never the active one) after its ids were saved to `dedup.log`.
+///   delivered is deleted (oldest first, never the active one, nor a damaged one not yet copied aside) after its ids
+///   were saved to `dedup.log`.
 /// - Off the store's queue: the next journal segment is prepared in the background (see ``Journal``), and segment
 ///   retirement (appending ids to `dedup.log`, its sync, deleting the file, the directory sync) runs on a second
 ///   serial queue. The ids of a segment come from memory (kept per live segment, 24 bytes per event), not from
@@ -167,6 +168,7 @@ public final class EventStore: @unchecked Sendable {
             nextSequence += journal.damagedBytes / UInt64(JournalFrame.minimumEventFrame) + 1
             corruptCounter.increment(by: journal.corruptRecords)
         }
+        errorCounter.increment(by: journal.uncopiedSegments.count)  // Each logged by the journal.
         index.evict(before: notBefore)
         try legacy.finish(journalEntries: legacyJournalEntries, notBefore: notBefore)
         if legacy.migrating {
@@ -500,7 +502,8 @@ public final class EventStore: @unchecked Sendable {
         guard !retiring, !closed else { return }
         var retirements: [Retirement] = []
         for segment in journal.segments.dropLast() {
-            guard ledger.isComplete(segment: segment) else { break }
+            // A damaged segment whose copy aside failed stays until a later open copies it.
+            guard ledger.isComplete(segment: segment), !journal.uncopiedSegments.contains(segment) else { break }
             retirements.append(
                 Retirement(segment: segment, path: journal.path(of: segment), entries: segmentKeys[segment] ?? []))
         }

@@ -15,10 +15,19 @@ import Logging
 /// segment: the scan resynchronises on the next valid frame, reports the damaged region (error log line with segment
 /// and offset, ``corruptRecords``) and copies the segment into `asideDirectory` once (never deleted by retirement).
 /// Invalid bytes with no valid frame after them are the end: in the active segment that is the torn tail of a batch
-/// that was never acknowledged, cut back quietly (the cut region is zero again); in an older segment non-zero bytes
-/// there are reported as damage. A frame with a valid CRC that does not decode (a record kind of a newer version)
-/// stops the open with an error rather than losing it. When the active segment's valid end is not on a block
-/// boundary (a journal written before padding existed, or a torn padding frame), the next append starts a new segment.
+/// that was never acknowledged, cut back quietly (the cut region is zero again; every acknowledged batch ends with a
+/// padding frame, so damage to its last record is followed by a valid frame and reported). In an older segment
+/// non-zero bytes there, or no valid frame at all, are reported as damage. Damage inside the last batch of the active
+/// segment may also be a crash tearing that batch before it was acknowledged (its blocks reach the disk in any
+/// order): it is reported all the same, its readable records kept, and the log line says so. A frame with a valid
+/// CRC that does not decode (a record kind of a newer version) stops the open with an error rather than losing it.
+/// When the active segment's valid end is not on a block boundary (a journal written before padding existed, or a
+/// torn padding frame), the next append starts a new segment.
+///
+/// The copy aside is written under a temporary name, synced, then renamed, so a copy under its final name is whole.
+/// Only the bytes up to the last non-zero one are written (the rest stays a hole), so a preallocated segment costs
+/// its data, not its size. When the copy fails (a full disk), the open goes on: the failure is logged, counted in
+/// ``uncopiedSegments``, and that segment must not be retired; the next open tries again.
 ///
 /// Rotation never zero-fills on the caller's queue: a ``SegmentPreparer`` readies the next segment in the background
 /// right after each rotation; if it is not ready when needed, a plain (growing) segment is started instead. A
@@ -66,6 +75,9 @@ final class Journal {
         /// Invalid bytes after the last valid frame (the tail), and whether any of them is non-zero.
         var tail: Range<Int> = 0..<0
         var tailHasData = false
+        /// Where the last write (batch and its padding) that the scan found starts: just past the padding frame
+        /// before the last one.
+        var lastWriteStart = 0
     }
 
     /// The journal directory.
@@ -86,6 +98,11 @@ final class Journal {
     private(set) var corruptRecords = 0
     /// Bytes in those damaged regions.
     private(set) var damagedBytes: UInt64 = 0
+    /// Of those regions, the ones inside the last batch of the active segment (damage, or a torn unacknowledged
+    /// batch: the two cannot be told apart).
+    private(set) var damageInLastBatch = 0
+    /// Segments with damage whose copy aside failed: they must not be retired (the next open copies them again).
+    private(set) var uncopiedSegments: Set<UInt64> = []
     /// Number of data syncs issued for appends (group-commit effectiveness).
     private(set) var syncCount = 0
     /// Rotations that used a segment prepared in the background.
@@ -126,6 +143,7 @@ final class Journal {
         while let newest = segments.last, ends[newest] == 0 {
             try Syscall.unlink(path(of: newest))
             segments.removeLast()
+            uncopiedSegments.remove(newest)  // Its number is used again: never pin the next segment.
             removedEmpty = true
         }
         if removedEmpty { try Syscall.syncDirectory(directory) }
@@ -328,18 +346,33 @@ final class Journal {
             } else {
                 damaged.append(result.tail)  // Older segments were complete: data at their end is damage.
             }
+        } else if !newest && result.end == 0 {
+            damaged.append(0..<bytes.count)  // An older segment held a checkpoint at least: all of it was lost.
         }
-        if !damaged.isEmpty || (result.end == 0 && result.tailHasData) {
-            let copy = try setAside(segment: segment, bytes: bytes, firstDamage: damaged.first?.lowerBound ?? 0)
-            for region in damaged {
-                corruptRecords += 1
-                damagedBytes += UInt64(region.count)
+        guard !damaged.isEmpty || (result.end == 0 && result.tailHasData) else { return result.end }
+        let copy = setAside(segment: segment, bytes: bytes, firstDamage: damaged.first?.lowerBound ?? 0)
+        for region in damaged {
+            corruptRecords += 1
+            damagedBytes += UInt64(region.count)
+            var metadata: Logger.Metadata = [
+                "segment": "\(path(of: segment))", "offset": "\(region.lowerBound)",
+                "damaged_bytes": "\(region.count)", "copy": "\(copy ?? "none (copy failed)")",
+            ]
+            if newest && region.lowerBound >= result.lastWriteStart {
+                damageInLastBatch += 1
+                metadata["last_batch"] = "true"
+                logger.error(
+                    """
+                    journal record damaged in the last batch: either damaged after it was acknowledged, or torn by a \
+                    crash before it was; skipped, the batch's readable records kept, segment copied aside
+                    """,
+                    metadata: metadata
+                )
+            } else {
                 logger.error(
                     "journal record damaged; skipped, later records kept, segment copied aside",
-                    metadata: [
-                        "segment": "\(path(of: segment))", "offset": "\(region.lowerBound)",
-                        "damaged_bytes": "\(region.count)", "copy": "\(copy)",
-                    ])
+                    metadata: metadata
+                )
             }
         }
         return result.end
@@ -351,6 +384,7 @@ final class Journal {
     ) throws -> ScanResult {
         var result = ScanResult()
         var offset = 0
+        var writeStart = 0
         var sawCheckpoint = false
         scanning: while offset < bytes.count {
             switch JournalFrame.check(bytes, at: offset) {
@@ -360,7 +394,9 @@ final class Journal {
                 offset += length
                 result.end = UInt64(offset)
             case .padding(let length):
+                result.lastWriteStart = writeStart
                 offset += length
+                writeStart = offset
                 result.end = UInt64(offset)
             case .undecodable(let kind, _):
                 throw StorageError(
@@ -381,27 +417,46 @@ final class Journal {
         return result
     }
 
-    /// Copies a segment with damage into `asideDirectory` (once per segment and first damaged offset; an existing
-    /// copy is kept), durably; returns the copy's path.
-    private func setAside(segment: UInt64, bytes: [UInt8], firstDamage: Int) throws -> String {
-        let aside = options.asideDirectory
-        try Syscall.makeDirectories(aside)
-        let copyPath = aside + "/" + Self.fileName(of: segment) + ".damaged-at-\(firstDamage)"
-        let copy: SyscallFile
+    /// Copies a segment with damage into `asideDirectory` (once per segment and first damaged offset); returns the
+    /// copy's path, or nil when it failed (logged, and the segment recorded in ``uncopiedSegments``).
+    private func setAside(segment: UInt64, bytes: [UInt8], firstDamage: Int) -> String? {
+        let copyPath = options.asideDirectory + "/" + Self.fileName(of: segment) + ".damaged-at-\(firstDamage)"
         do {
-            copy = try SyscallFile(path: copyPath, flags: O_WRONLY | O_CREAT | O_EXCL, faults: faults)
-        } catch let error as StorageError where error.errnoValue == EEXIST {
-            return copyPath  // Set aside by an earlier start.
+            try Self.copyDurably(bytes, to: copyPath, faults: faults)
+            return copyPath
+        } catch {
+            uncopiedSegments.insert(segment)
+            logger.error(
+                "could not copy a damaged journal segment aside; it is kept (not retired) until a later start copies it",
+                metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"]
+            )
+            return nil
         }
+    }
+
+    /// Writes `bytes` to `path` unless it exists: under a temporary name, synced, renamed, directory synced (a file
+    /// under `path` is whole). Bytes after the last non-zero one are left a hole of the same size.
+    private static func copyDurably(_ bytes: [UInt8], to path: String, faults: SyscallFaults?) throws {
+        let directory = Syscall.parentDirectory(of: path)
+        try Syscall.makeDirectories(directory)
+        if access(path, F_OK) == 0 {
+            // Set aside by an earlier start (whose directory sync may have failed).
+            try Syscall.syncDirectory(directory)
+            return
+        }
+        let partial = path + ".partial"
+        let copy = try SyscallFile(path: partial, flags: O_WRONLY | O_CREAT | O_TRUNC, faults: faults)
         defer { copy.close() }
         do {
-            try bytes.withUnsafeBytes { try copy.write($0, at: 0) }
+            let used = bytes.withUnsafeBytes { JournalFrame.lastNonZero($0).map { $0 + 1 } ?? 0 }
+            try bytes.withUnsafeBytes { try copy.write(UnsafeRawBufferPointer(rebasing: $0[..<used]), at: 0) }
+            try copy.truncate(to: UInt64(bytes.count))
             try copy.sync()
-            try Syscall.syncDirectory(aside)
+            try Syscall.rename(partial, path)
         } catch {
-            try? Syscall.unlink(copyPath)
+            try? Syscall.unlink(partial)
             throw error
         }
-        return copyPath
+        try Syscall.syncDirectory(directory)
     }
 }

@@ -4,16 +4,24 @@ import Glibc
 /// damage, and padding batches to block boundaries. Pure functions over bytes.
 ///
 /// A frame is `u32 payload length`, `u32 CRC-32 of payload`, payload (see ``JournalRecord``). Besides records, a
-/// segment holds padding frames (payload kind ``paddingKind``, then zeros), written after each batch so that the next
-/// batch starts on a fresh ``blockSize`` boundary and its write never touches a block holding acknowledged data.
-/// Journals written before padding existed have records back to back and still read the same way.
+/// segment holds padding frames, written after each batch (never zero bytes of them) so that the next batch starts on
+/// a fresh ``blockSize`` boundary and its write never touches a block holding acknowledged data, and so that every
+/// acknowledged batch ends with a valid frame (damage to its last record is then never taken for a torn tail).
+///
+/// A padding frame's payload is a delivered mark of sequence 0 for the empty sink name without a position, followed
+/// by zeros: a reader that does not know padding (the journal before padding existed) decodes it as a delivered
+/// mark of an event that never exists (sequences start at 1), which changes nothing, and reads on. This reader
+/// recognises that exact shape as padding. Journals written before padding existed have records back to back and
+/// still read the same way.
 enum JournalFrame {
     /// The alignment of batches: a write of one batch never shares a block of this size with an earlier batch.
     static let blockSize = 4096
-    /// Payload kind of a padding frame (skipped on replay; never a ``JournalRecord``).
-    static let paddingKind: UInt8 = 0xFF
-    /// Smallest padding frame: header and kind byte.
-    static let minimumPadding = JournalRecord.headerSize + 1
+    /// Payload kind of a padding frame: the kind of a delivered mark (see the type's documentation).
+    static let paddingKind: UInt8 = 2
+    /// Payload bytes of a delivered mark of sequence 0, empty sink name, no position: kind, `u64`, `u16`, `u8`.
+    static let paddingMarkSize = 1 + 8 + 2 + 1
+    /// Smallest padding frame: header and the delivered mark.
+    static let minimumPadding = JournalRecord.headerSize + paddingMarkSize
     /// Fewest bytes an event frame takes (header, kind, sequence, time, three empty strings, no sinks, empty body);
     /// a damaged region of `n` bytes held at most `n / minimumEventFrame` events.
     static let minimumEventFrame = JournalRecord.headerSize + 1 + 8 + 8 + 3 * 2 + 2 + 4
@@ -43,11 +51,16 @@ enum JournalFrame {
         let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<(offset + headerSize + length)])
         guard CRC32.checksum(payload) == crc else { return .invalid }
         let kind = payload[0]
-        if kind == paddingKind { return .padding(length: headerSize + length) }
+        if isPadding(payload) { return .padding(length: headerSize + length) }
         guard let record = try? JournalRecord.decode(Array(payload)[...]) else {
             return .undecodable(kind: kind, length: headerSize + length)
         }
         return .record(record, length: headerSize + length)
+    }
+
+    /// Whether a payload (CRC already checked) is padding: the padding mark followed by zeros only.
+    static func isPadding(_ payload: UnsafeRawBufferPointer) -> Bool {
+        payload.count >= paddingMarkSize && payload[0] == paddingKind && payload.dropFirst().allSatisfy { $0 == 0 }
     }
 
     /// The offset of the next frame at or after `start` that is a record or padding, or nil when there is none.
@@ -59,11 +72,11 @@ enum JournalFrame {
         while offset + JournalRecord.headerSize < bytes.count {
             guard let nonZero = firstNonZero(bytes, from: offset) else { return nil }
             offset = max(offset, nonZero - 3)
-            // maxPayloadSize is 0x01000000: a larger length is no frame. Record kinds are small numbers (padding
-            // aside): this skips offsets inside JSON text before any checksum is computed.
+            // maxPayloadSize is 0x01000000: a larger length is no frame. Record kinds (padding's too) are small
+            // numbers: this skips offsets inside JSON text before any checksum is computed.
             let lengthHigh = bytes[offset + 3]
             let kind = offset + JournalRecord.headerSize < bytes.count ? bytes[offset + JournalRecord.headerSize] : 0
-            if lengthHigh <= 1 && ((kind > 0 && kind < 0x20) || kind == paddingKind) {
+            if lengthHigh <= 1 && kind > 0 && kind < 0x20 {
                 switch check(bytes, at: offset) {
                 case .record, .padding: return offset
                 case .undecodable, .invalid: break
@@ -92,24 +105,42 @@ enum JournalFrame {
         }
     }
 
-    /// Bytes to add after a batch that ends at `end` so that the next batch starts on a block boundary: 0 when it
-    /// already does, else at least ``minimumPadding`` (a whole extra block when the gap is smaller than that).
+    /// Index of the last non-zero byte, or nil when all are zero.
+    static func lastNonZero(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var end = bytes.count
+        let zeros = [UInt8](repeating: 0, count: 256)
+        return zeros.withUnsafeBytes { zero -> Int? in
+            while end >= zero.count
+                && memcmp(bytes.baseAddress! + end - zero.count, zero.baseAddress!, zero.count) == 0
+            {
+                end -= zero.count
+            }
+            while end > 0 {
+                if bytes[end - 1] != 0 { return end - 1 }
+                end -= 1
+            }
+            return nil
+        }
+    }
+
+    /// Bytes to add after a batch that ends at `end` so that the next batch starts on a block boundary: never 0 (a
+    /// whole block when the batch already ends on one), at least ``minimumPadding`` (a whole extra block when the
+    /// gap is smaller than that).
     static func paddingCount(after end: UInt64) -> Int {
         let block = UInt64(blockSize)
-        var gap = Int((block - end % block) % block)
-        if gap > 0 && gap < minimumPadding { gap += blockSize }
+        var gap = Int(block - end % block)
+        if gap < minimumPadding { gap += blockSize }
         return gap
     }
 
     /// Appends to `bytes`, which will be written at offset `start`, the padding that makes it end on a block boundary.
     static func pad(_ bytes: inout [UInt8], startingAt start: UInt64) {
-        let count = paddingCount(after: start + UInt64(bytes.count))
-        if count > 0 { appendPadding(count: count, to: &bytes) }
+        appendPadding(count: paddingCount(after: start + UInt64(bytes.count)), to: &bytes)
     }
 
     /// Appends a padding frame of exactly `count` bytes (at least ``minimumPadding``) to `output`.
     static func appendPadding(count: Int, to output: inout [UInt8]) {
-        precondition(count >= minimumPadding, "a padding frame needs a header and a kind byte")
+        precondition(count >= minimumPadding, "a padding frame needs a header and the padding mark")
         let payloadCount = count - JournalRecord.headerSize
         var payload = [UInt8](repeating: 0, count: payloadCount)
         payload[0] = paddingKind

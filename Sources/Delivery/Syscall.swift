@@ -19,24 +19,33 @@ enum Syscall {
         try retrying("open", detail: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
-    /// Makes a directory (and its parents) unless it exists; syncs the parent of each directory it creates, so the
-    /// new entries survive a power cut.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
+    /// Makes a directory (and its parents) unless it exists; syncs the parent of each directory it creates, and the
+    /// parent of `path` also when `path` existed (the sync after an earlier create may have failed), so the entries
+    /// survive a power cut.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o700, faults: SyscallFaults? = nil) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
+        var leafExisted = false
+        var leafParent = prefix
         for component in path.split(separator: "/") {
             let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
-            if mkdir(prefix, mode) == 0 {
-                try syncDirectory(parent)
+            leafParent = parent
+            leafExisted = mkdir(prefix, mode) != 0
+            if !leafExisted {
+                try syncDirectory(parent, faults: faults)
             } else if errno != EEXIST {
                 throw StorageError.fromErrno("mkdir", detail: prefix)
             }
         }
+        if leafExisted { try syncDirectory(leafParent, faults: faults) }
     }
 
     /// `fsync(2)` of a directory, making entries created, renamed or removed in it durable. The one directory sync
-    /// of the Delivery module.
-    static func syncDirectory(_ path: String) throws {
+    /// of the Delivery module; `faults` can fail it as call `"fsync-directory"`.
+    static func syncDirectory(_ path: String, faults: SyscallFaults? = nil) throws {
+        if let value = faults?.injectedErrno(for: "fsync-directory") {
+            throw StorageError(.syscall(errno: value), call: "fsync", detail: path)
+        }
         let fd = try open(path, flags: O_RDONLY | O_DIRECTORY)
         defer { Glibc.close(fd) }
         try retrying("fsync", detail: path) { Glibc.fsync(fd) }

@@ -19,26 +19,23 @@ struct SyscallFile {
         self.faults = faults
     }
 
-    /// Opens `path` with `flags`, creating it with `mode` when missing; a file it created has its directory entry
-    /// synced (parent directory `fsync`) before this returns, so the name survives a power cut.
+    /// Opens `path` with `flags`, creating it with `mode` when missing, and syncs its directory entry (parent
+    /// directory `fsync`) before this returns, so the name survives a power cut. The sync runs on every open, also
+    /// when the file existed: the sync after an earlier create may have failed.
     static func openCreating(
         path: String,
         flags: Int32,
         mode: mode_t = 0o600,
         faults: SyscallFaults?
     ) throws -> SyscallFile {
+        let file = try SyscallFile(path: path, flags: flags | O_CREAT, mode: mode, faults: faults)
         do {
-            let created = try SyscallFile(path: path, flags: flags | O_CREAT | O_EXCL, mode: mode, faults: faults)
-            do {
-                try Syscall.syncDirectory(Syscall.parentDirectory(of: path))
-            } catch {
-                created.close()
-                throw error
-            }
-            return created
-        } catch let error as StorageError where error.errnoValue == EEXIST {
-            return try SyscallFile(path: path, flags: flags, mode: mode, faults: faults)
+            try Syscall.syncDirectory(Syscall.parentDirectory(of: path), faults: faults)
+        } catch {
+            file.close()
+            throw error
         }
+        return file
     }
 
     /// Renames the file to `newPath` (`rename(2)`); the returned value carries the new path and `faults`.

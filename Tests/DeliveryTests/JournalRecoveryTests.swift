@@ -339,6 +339,65 @@ import Testing
         store.close()
     }
 
+    /// The reader before padding existed decodes every CRC-valid frame as a record and takes the first one that does
+    /// not decode as the end. Padding must read there as a harmless record: a delivered mark of sequence 0 (no event
+    /// has it) for no sink and without a position.
+    @Test(arguments: [JournalFrame.minimumPadding, 100, 4095, 4096, 8191])
+    func paddingDecodesAsADeliveredMarkOfSequenceZero(count: Int) throws {
+        var frame: [UInt8] = []
+        JournalFrame.appendPadding(count: count, to: &frame)
+        #expect(frame.count == count)
+        let check = frame.withUnsafeBytes { JournalFrame.check($0, at: 0) }
+        guard case .padding(count) = check else {
+            Issue.record("a valid padding frame of \(count) bytes, found \(check)")
+            return
+        }
+        let payload = frame[JournalRecord.headerSize...]
+        #expect(try JournalRecord.decode(payload) == .delivered(sequence: 0, sink: "", position: nil))
+        var ledger = DeliveryLedger()
+        ledger.add(sequence: 1, sinks: ["file"], at: Journal.Location(segment: 1, offset: 4096))
+        ledger.markDelivered(sequence: 0, sink: "", position: nil)
+        #expect(ledger.pending.keys.sorted() == [1] && ledger.positions.isEmpty, "changes nothing")
+    }
+
+    /// A journal written by this version, read by the rules of the version before padding (every CRC-valid frame is a
+    /// record; the first that is not ends the segment), yields every record: nothing is cut.
+    @Test func journalReadByTheRulesBeforePaddingLosesNothing() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
+        let events = try await store.acceptPadded(3)
+        #expect(acceptBatch(store, ["b1", "b2"]).allSatisfy { $0.storedEvent != nil })
+        #expect(await store.markAll(events.prefix(1)) == nil)
+        #expect(await store.accept(id: "last").storedEvent != nil)
+        store.close()
+        let content = try bytes(try #require(try segmentPaths(dir.path).last))
+        var oldRecords: [JournalRecord] = []
+        var offset = 0
+        while offset + JournalRecord.headerSize <= content.count {
+            let length = content[offset..<(offset + 4)].reversed().reduce(0) { $0 << 8 | Int($1) }
+            let end = offset + JournalRecord.headerSize + length
+            guard length > 0, end <= content.count,
+                let record = try? JournalRecord.decode(content[(offset + JournalRecord.headerSize)..<end])
+            else { break }
+            let crc = content[(offset + 4)..<(offset + 8)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            guard CRC32.checksum(Array(content[(offset + JournalRecord.headerSize)..<end])) == crc else { break }
+            oldRecords.append(record)
+            offset = end
+        }
+        #expect(content.withUnsafeBytes { JournalFrame.firstNonZero($0, from: offset) } == nil, "read to the end")
+        let ids = oldRecords.compactMap { record -> String? in
+            if case .event(let event, _) = record { return event.id }
+            return nil
+        }
+        #expect(ids == ["evt-0", "evt-1", "evt-2", "b1", "b2", "last"])
+        let marks = oldRecords.compactMap { record -> UInt64? in
+            if case .delivered(let sequence, let sink, _) = record, !sink.isEmpty { return sequence }
+            return nil
+        }
+        #expect(marks == [events[0].sequence])
+    }
+
     @Test func recordKindOfANewerVersionRefusesToOpenAndCutsNothing() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

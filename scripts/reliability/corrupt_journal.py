@@ -3,9 +3,9 @@
 
 usage: corrupt_journal.py JOURNAL_DIR COUNT
 
-Walks the frames of every segment-*.log (u32 payload length, u32 CRC-32, payload; padding frames have payload kind
-0xFF; a zero length ends a segment), picks COUNT event records (payload kind 1) spread evenly over all segments, and
-flips one byte inside each one's JSON body, so its CRC no longer matches. The webhook-id of each damaged event is
+Walks the frames of every segment-*.log (u32 payload length, u32 CRC-32, payload; padding frames are a delivered
+mark (kind 2) of sequence 0, then zeros; a zero length ends a segment), picks COUNT event records (payload kind 1)
+spread evenly over all segments, and flips one byte inside each one's JSON body, so its CRC no longer matches. The webhook-id of each damaged event is
 read from its body (loadgen.py puts it in "reference": "rel-<id>").
 
 Prints one JSON object: segments, events (records found), damaged (list of webhook-ids), places (segment:offset).

@@ -17,6 +17,8 @@ final class Daemon: @unchecked Sendable {
     private let control = DispatchQueue(label: "vipps-webhookd.control")
     private let notifier: SystemdNotifier?
 
+    /// Held from start until the process exits: no second daemon opens the same state directory.
+    private var stateLock: StateDirectoryLock?
     private var store: EventStore!
     private var factory: SinkFactory!
     private var dispatcher: DeliveryDispatcher!
@@ -47,6 +49,7 @@ final class Daemon: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         let stateDirectory = configuration.stateDirectory
         try DurableDirectory.create(stateDirectory, mode: 0o750)
+        stateLock = try StateDirectoryLock(directory: stateDirectory)
         var storeOptions = EventStoreOptions()
         storeOptions.dedupCapacity = configuration.dedupMaxIDs
         storeOptions.asideDirectory = stateDirectory + "/corrupt"
