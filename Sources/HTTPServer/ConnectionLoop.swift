@@ -23,6 +23,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private var draining = false
     private var forceClosing = false
     private var budget: BufferBudget
+    /// Scratch space of `costliestIncomplete()`, empty between calls.
+    private var candidates: [BufferBudget.Candidate] = []
     /// Connections whose read waits for budget, in the order they asked.
     private var waiting: [HTTPConnection] = []
     private var resumeScheduled = false
@@ -89,30 +91,36 @@ final class ConnectionLoop: @unchecked Sendable {
 
     // MARK: - Buffer budget
 
-    /// How many bytes `connection` may read now (0: it must not read). When the budget is used up, cuts the oldest
-    /// incomplete request (possibly `connection`'s own); when nothing can be cut, `connection` waits and is pumped
-    /// again once bytes are released.
+    /// How many bytes `connection` may read now (0: it must not read). When the budget is used up, cuts the
+    /// incomplete requests that cost most (`BufferBudget.selectVictims(_:now:)`, possibly `connection`'s own); when
+    /// nothing can be cut, `connection` waits and is pumped again once bytes are released.
     func readAllowance(for connection: HTTPConnection) -> Int {
         while true {
             let allowance = budget.readAllowance(readSize: readBuffer.count)
             if allowance > 0 { return allowance }
-            guard let victim = oldestIncomplete() else {
+            let victims = costliestIncomplete()
+            guard !victims.isEmpty else {
                 if !connection.waitsForBudget {
                     connection.waitsForBudget = true
                     waiting.append(connection)
                 }
                 return 0
             }
-            victim.shed()
-            if victim === connection { return 0 }
+            for victim in victims { victim.shed() }
+            if victims.contains(where: { $0 === connection }) { return 0 }
         }
     }
 
-    /// The connection whose request is to be cut first. Its own function so that nothing shares the dictionary's
-    /// storage when the victim removes itself from it (that would copy all of it).
-    private func oldestIncomplete() -> HTTPConnection? {
-        let id = BufferBudget.victim(among: connections.values.lazy.compactMap { $0.sheddingCandidate })
-        return id.flatMap { connections[$0] }
+    /// The connections whose requests are to be cut now. The candidates are gathered in a buffer kept between
+    /// calls, and the victims are looked up only after the scan, so that nothing shares the dictionary's storage
+    /// when a victim removes itself from it (that would copy all of it).
+    private func costliestIncomplete() -> [HTTPConnection] {
+        for connection in connections.values {
+            if let candidate = connection.sheddingCandidate { candidates.append(candidate) }
+        }
+        defer { candidates.removeAll(keepingCapacity: true) }
+        let count = budget.selectVictims(&candidates, now: monotonicNanoseconds())
+        return candidates[0..<count].compactMap { connections[$0.id] }
     }
 
     /// A connection now holds `new` bytes instead of `old`.

@@ -56,8 +56,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var requestCount = 0
     /// The number of the last request the handler answered (later answers for it are duplicates).
     private var answeredCount = 0
-    /// When the current request's first byte arrived (for a new connection: when it was accepted).
-    private var requestStartedAt: UInt64 = 0
+    /// When the connection last received a byte (or was accepted).
+    private var lastProgressAt: UInt64 = 0
     /// The most body bytes the current request may have (Content-Length, or the limit for a chunked body).
     private var bodyCapacityLimit = 0
     /// Estimated bytes of the parsed head of the request being read.
@@ -92,7 +92,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             phase = .closed
             return false
         }
-        requestStartedAt = now
+        lastProgressAt = now
         arm(.head, now + configuration.headTimeout.nanoseconds)
         return true
     }
@@ -113,16 +113,19 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     /// handed to the handler) and holds bytes.
     var sheddingCandidate: BufferBudget.Candidate? {
         switch phase {
-        case .head where !parser.isIdle, .body:
+        case .head where !parser.isIdle:
             guard charged > 0 else { return nil }
-            return .init(id: ObjectIdentifier(self), startedAt: requestStartedAt, heldBytes: charged)
+            return .init(id: ObjectIdentifier(self), heldBytes: charged, inHead: true, lastProgressAt: lastProgressAt)
+        case .body:
+            guard charged > 0 else { return nil }
+            return .init(id: ObjectIdentifier(self), heldBytes: charged, inHead: false, lastProgressAt: lastProgressAt)
         default:
             return nil
         }
     }
 
-    /// Cuts the request in progress because the loop's buffer budget is used up: frees what it holds, answers 503
-    /// and closes.
+    /// Cuts the request in progress because the loop's buffer budget is used up (it is among those costing most):
+    /// frees what it holds, answers 503 and closes.
     func shed() {
         observe(.requestShed(peer: peer, heldBytes: charged))
         releaseBuffers()
@@ -223,11 +226,11 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         let buffer = context.readBuffer
         let count = recv(fd, buffer.baseAddress, allowance, 0)
         if count > 0 {
+            lastProgressAt = monotonicNanoseconds()
             if parser.isIdle, case .head = phase {
                 // The first byte of a request: its head deadline runs from now on a keep-alive connection (on a
                 // new one it runs from accept), and no later byte moves it.
-                requestStartedAt = monotonicNanoseconds()
-                if deadlineKind == .idle { arm(.head, requestStartedAt + configuration.headTimeout.nanoseconds) }
+                if deadlineKind == .idle { arm(.head, lastProgressAt + configuration.headTimeout.nanoseconds) }
             }
             parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             account()
@@ -381,8 +384,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
                 pending = []
                 arm(.idle, monotonicNanoseconds() + configuration.idleTimeout.nanoseconds)
             } else {
-                requestStartedAt = monotonicNanoseconds()
-                arm(.head, requestStartedAt + configuration.headTimeout.nanoseconds)
+                arm(.head, monotonicNanoseconds() + configuration.headTimeout.nanoseconds)
             }
         case .body:
             arm(.body, bodyDeadline)

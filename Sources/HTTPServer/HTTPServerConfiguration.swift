@@ -21,9 +21,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodyBytes: Int = 65536
     /// Bytes all connections together may hold for requests not answered yet: received head bytes, parsed heads
     /// and bodies, until the answer (or the close). Split evenly over the event loops. When a loop's share is used
-    /// up, its oldest incomplete request is cut (503, `HTTPServerEvent.requestShed`); when only requests the
-    /// handler has are left, reads wait until one is answered. Should be several times `maxHeadBytes +
-    /// maxBodyBytes` per loop, or large requests are cut while others are in progress.
+    /// up, the incomplete requests costing most are cut (503, `HTTPServerEvent.requestShed`): those holding most
+    /// bytes, an incomplete head counting double and a stalled request up to four times, whatever their age; when
+    /// only requests the handler has are left, reads wait until one is answered. Should be several times
+    /// `maxHeadBytes + maxBodyBytes` per loop, or large requests are cut while others are in progress.
     public var maxBufferedBytes: Int = 64 << 20
     /// Time allowed for a whole request head from its first byte (from accept for a new connection): then 408.
     public var headTimeout: Duration = .seconds(10)

@@ -30,6 +30,7 @@ public enum HTTPServerEvent: Sendable, Equatable {
     /// The handler called `respond` more than once; the extra responses were ignored.
     case duplicateResponse(peer: String)
     /// The buffers of unanswered requests reached `maxBufferedBytes` (the loop's share): this connection's request,
-    /// the oldest incomplete one, holding `heldBytes`, was cut (its buffers freed, answered 503, closed).
+    /// one of the incomplete ones costing most (`BufferBudget.cost(of:now:)`), holding `heldBytes`, was cut (its
+    /// buffers freed, answered 503, closed).
     case requestShed(peer: String, heldBytes: Int)
 }

@@ -47,7 +47,7 @@ final class ServerObserver: @unchecked Sendable {
             log(.debug, kind: "connection", "connection error", ["peer": "\(peer)", "error": "\(error)"])
         case .requestShed(let peer, let heldBytes):
             metrics.serverEvent(kind: "shed_buffer_budget")
-            let message = "buffers of unanswered requests full; oldest incomplete request cut with 503"
+            let message = "buffers of unanswered requests full; costliest incomplete request cut with 503"
             log(.warning, kind: "shed", message, ["peer": "\(peer)", "held_bytes": "\(heldBytes)"])
         case .duplicateResponse(let peer):
             metrics.serverEvent(kind: "duplicate_response")
