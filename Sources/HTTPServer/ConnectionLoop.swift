@@ -1,4 +1,5 @@
 import CSystem
+import Synchronization
 
 /// One event loop of an `HTTPServer` with the connections it owns, their shared read buffer and `Date` cache, and
 /// their share of the buffer budget (`HTTPServerConfiguration.maxBufferedBytes`).
@@ -10,8 +11,13 @@ final class ConnectionLoop: @unchecked Sendable {
     private static let trimThreshold = 8 << 20
     /// Delay of that request: one trim for a whole burst of closes.
     private static let trimDelayMilliseconds = 1000
+    /// Idle connections looked at for one newcomer (one with bytes waiting to be read is passed over).
+    private static let idleCandidatesPerNewcomer = 8
 
     let loop: EventLoop
+    /// The idle deadline of this loop's connection idle longest (0: none is idle); read by the listener on another
+    /// thread to choose the connection a newcomer replaces at `maxConnections`.
+    let longestIdleDeadline = Atomic<UInt64>(0)
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     private(set) weak var server: HTTPServer?
@@ -20,6 +26,7 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private var dateCache = HTTPDateCache()
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    private var idle = IdleConnections()
     private var draining = false
     private var forceClosing = false
     private var budget: BufferBudget
@@ -68,6 +75,40 @@ final class ConnectionLoop: @unchecked Sendable {
         } else if draining {
             connection.drain()
         }
+    }
+
+    /// Takes over an accepted socket that was counted beyond `maxConnections` in place of this loop's connection
+    /// idle longest: closes that one, then adopts the newcomer; when none can be closed (they all went on with a
+    /// request meanwhile), answers the newcomer 503 and closes it.
+    func adoptReplacingIdle(fd: Int32, peer: String) {
+        var candidate = idle.first
+        var tried = 0
+        while let connection = candidate, tried < Self.idleCandidatesPerNewcomer {
+            candidate = IdleConnections.after(connection)
+            tried += 1
+            if connection.closeForNewcomer() {
+                adopt(fd: fd, peer: peer)
+                return
+            }
+        }
+        Listener.refuse(fd, peer: peer, server: server)
+        server?.connectionEnded()
+    }
+
+    /// A connection now waits for its next request with nothing buffered.
+    func becameIdle(_ connection: HTTPConnection) {
+        idle.append(connection)
+        publishLongestIdle()
+    }
+
+    /// A connection stopped waiting idle (a request began, or it is closing).
+    func leftIdle(_ connection: HTTPConnection) {
+        idle.remove(connection)
+        publishLongestIdle()
+    }
+
+    private func publishLongestIdle() {
+        longestIdleDeadline.store(idle.first?.deadline ?? 0, ordering: .relaxed)
     }
 
     /// Called by a connection once it has closed its socket.

@@ -50,8 +50,17 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var pumping = false
     private var pending: [UInt8] = []
     private var pendingOffset = 0
-    private var deadlineKind: DeadlineKind?
-    private var deadline: UInt64 = 0
+    /// Set after `deadline`. Entering and leaving `.idle` (waiting for a next request with nothing buffered) is
+    /// reported to the loop, which may close the connection idle longest for a newcomer.
+    private var deadlineKind: DeadlineKind? {
+        didSet {
+            guard (deadlineKind == .idle) != (oldValue == .idle) else { return }
+            if deadlineKind == .idle { context.becameIdle(self) } else { context.leftIdle(self) }
+        }
+    }
+    /// When the deadline in force passes (monotonic nanoseconds); for `.idle` also the connection's place among the
+    /// idle ones.
+    private(set) var deadline: UInt64 = 0
     private var bodyDeadline: UInt64 = 0
     private var requestCount = 0
     /// The number of the last request the handler answered (later answers for it are duplicates).
@@ -68,6 +77,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var charged = 0
     /// Whether the loop keeps this connection in its list of reads waiting for budget (set by the loop).
     var waitsForBudget = false
+    /// Its place in the loop's idle keep-alive connections (kept by `IdleConnections`).
+    var idleLinks = IdleConnections.Links()
 
     init(fd: Int32, peer: String, context: ConnectionLoop) {
         self.fd = fd
@@ -130,6 +141,18 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         observe(.requestShed(peer: peer, heldBytes: charged))
         releaseBuffers()
         respondAndClose(.text(503, "Service Unavailable"))
+    }
+
+    /// Closes this keep-alive connection, idle between requests, to give its slot to a new connection (the server
+    /// is at `maxConnections`). False, and the connection stays, when it is not idle or bytes of a next request are
+    /// already waiting to be read.
+    func closeForNewcomer() -> Bool {
+        guard deadlineKind == .idle else { return false }
+        var byte: UInt8 = 0
+        guard recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0 else { return false }
+        observe(.idleConnectionReplaced(peer: peer))
+        close()
+        return true
     }
 
     /// Stops taking new requests: closes now when idle, otherwise after the current response.
@@ -321,8 +344,10 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     // MARK: - Writing
 
     private func send(_ response: HTTPResponse, for head: HTTPRequestHead, forceClose: Bool) {
+        // A refused request (4xx) ends the connection: a client must not keep a slot with cheap refused requests.
         let keepAlive =
             head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
+            && !(400..<500).contains(response.status)
         phase = keepAlive ? .head : .closing
         headBytes = 0
         handedOverBytes = 0
@@ -394,8 +419,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     }
 
     private func arm(_ kind: DeadlineKind, _ at: UInt64) {
-        deadlineKind = kind
+        if kind == .idle && deadlineKind == .idle { deadlineKind = nil }  // a new place among the idle ones
         deadline = at
+        deadlineKind = kind
     }
 
     // MARK: - Closing

@@ -34,7 +34,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// Time a client may take to receive a response.
     public var writeTimeout: Duration = .seconds(10)
-    /// Open connections beyond which new ones are answered 503 and closed.
+    /// Open connections at most. At the limit a new connection takes the slot of the keep-alive connection idle
+    /// longest between requests (closed, `HTTPServerEvent.idleConnectionReplaced`); when none is idle, the new one
+    /// is answered 503 and closed.
     public var maxConnections: Int = 4096
     /// Requests served on one connection before it is closed (with `Connection: close` on the last answer).
     public var maxRequestsPerConnection: Int = 1000

@@ -23,6 +23,9 @@ public enum HTTPServerEvent: Sendable, Equatable {
     case timeout(peer: String, kind: TimeoutKind)
     /// A connection was refused because `maxConnections` were open (answered 503 and closed at once).
     case connectionRefused(peer: String)
+    /// `maxConnections` were open: this keep-alive connection, idle between requests longer than any other, was closed
+    /// to admit a new connection.
+    case idleConnectionReplaced(peer: String)
     /// accept(2) failed; on descriptor exhaustion the listener pauses briefly and retries.
     case acceptFailed(HTTPServerError)
     /// A connection failed with a socket error and was closed.

@@ -39,6 +39,10 @@ final class ServerObserver: @unchecked Sendable {
         case .connectionRefused(let peer):
             metrics.serverEvent(kind: "connection_refused")
             log(.warning, kind: "refused", "connection limit reached; answered 503", ["peer": "\(peer)"])
+        case .idleConnectionReplaced(let peer):
+            metrics.serverEvent(kind: "idle_connection_replaced")
+            let message = "connection limit reached; longest idle keep-alive connection closed for a new one"
+            log(.notice, kind: "replaced", message, ["peer": "\(peer)"])
         case .acceptFailed(let error):
             metrics.serverEvent(kind: "accept_failed")
             log(.error, kind: "accept", "accept failed", ["error": "\(error)"])
