@@ -76,24 +76,16 @@ import Testing
     }
 
     @Test func connectionsInTheMiddleOfARequestAreNotReplaced() throws {
-        // /held is answered only when the test says so.
-        let held = Mutex<[HTTPResponder]>([])
-        let handler = ClosureHTTPHandler { request, respond in
-            if request.target == "/held" {
-                held.withLock { $0.append(respond) }
-            } else {
-                respond(HTTPResponse(status: 200, body: Array(request.target.utf8)))
-            }
-        }
+        let handler = HoldingHandler()
         let server = try RunningServer(configure: { $0.maxConnections = 3 }, handler: handler)
         defer {
-            for respond in held.withLock({ $0 }) { respond(.text(200, "late")) }
+            handler.answerAll(.text(200, "late"))
             server.stop()
         }
         // One waits for its answer, one is half-way through a head, one has sent nothing yet.
         let handled = try RawClient(port: server.port)
         try handled.send("GET /held HTTP/1.1\r\nHost: a\r\n\r\n")
-        #expect(eventually { held.withLock { $0.count } == 1 })
+        #expect(eventually { handler.count == 1 })
         let partial = try RawClient(port: server.port)
         try partial.send("GET /partial HTTP/1.1\r\nHo")
         let fresh = try RawClient(port: server.port)
@@ -101,7 +93,7 @@ import Testing
         let newcomer = try RawClient(port: server.port)
         #expect(try newcomer.readResponse().status == 503)
         // All three go on.
-        held.withLock { $0.removeFirst() }(.text(200, "done"))
+        handler.answerFirst(.text(200, "done"))
         #expect(try handled.readResponse().body == "done\n")
         try partial.send("st: a\r\n\r\n")
         #expect(try partial.readResponse().body == "/partial")

@@ -212,18 +212,10 @@ import Testing
     }
 
     @Test func readsWaitWhileOnlyHandledRequestsHoldTheBudget() throws {
-        // /held requests are answered only when the test says so; everything else at once.
-        let held = Mutex<[HTTPResponder]>([])
-        let handler = ClosureHTTPHandler { request, respond in
-            if request.target == "/held" {
-                held.withLock { $0.append(respond) }
-            } else {
-                respond(HTTPResponse(status: 200, body: Array(request.target.utf8)))
-            }
-        }
+        let handler = HoldingHandler()
         let server = try budgetServer(20_000, handler: handler)
         defer {
-            for respond in held.withLock({ $0 }) { respond(.text(200, "late")) }
+            handler.answerAll(.text(200, "late"))
             server.stop()
         }
         let body = [UInt8](repeating: 0x79, count: 6000)
@@ -231,15 +223,14 @@ import Testing
         for client in holders {
             try client.send("POST /held HTTP/1.1\r\nHost: a\r\nContent-Length: 6000\r\n\r\n".bytes + body)
         }
-        #expect(eventually { held.withLock { $0.count } == 3 })
+        #expect(eventually { handler.count == 3 })
         // Three handled requests of ~6.5 KB each leave less than a minimum read: a new request waits, nothing is
         // cut (requests the handler has are never cut).
         let waiting = try RawClient(port: server.port)
         try waiting.send("GET /waiting HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(!waiting.hasData(within: 300))
         // One answer gives its bytes back: the waiting read goes on (edge-triggered: no new readiness came).
-        let first = held.withLock { $0.removeFirst() }
-        first(.text(200, "done"))
+        handler.answerFirst(.text(200, "done"))
         #expect(try holders[0].readResponse().body == "done\n")
         #expect(try waiting.readResponse().body == "/waiting")
         #expect(!server.log.all.contains { if case .requestShed = $0 { true } else { false } })
