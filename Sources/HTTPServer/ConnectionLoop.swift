@@ -1,4 +1,5 @@
 import CSystem
+import Synchronization
 
 /// One event loop of an `HTTPServer` with the connections it owns, their shared read buffer and `Date` cache, and
 /// their share of the buffer budget (`HTTPServerConfiguration.maxBufferedBytes`).
@@ -10,8 +11,13 @@ final class ConnectionLoop: @unchecked Sendable {
     private static let trimThreshold = 8 << 20
     /// Delay of that request: one trim for a whole burst of closes.
     private static let trimDelayMilliseconds = 1000
+    /// Idle connections looked at for one newcomer (one with bytes waiting to be read is passed over).
+    private static let idleCandidatesPerNewcomer = 8
 
     let loop: EventLoop
+    /// The idle deadline of this loop's connection idle longest (0: none is idle); read by the listener on another
+    /// thread to choose the connection a newcomer replaces at `maxConnections`.
+    let longestIdleDeadline = Atomic<UInt64>(0)
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     private(set) weak var server: HTTPServer?
@@ -20,9 +26,12 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private var dateCache = HTTPDateCache()
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    private var idle = IdleConnections()
     private var draining = false
     private var forceClosing = false
     private var budget: BufferBudget
+    /// Scratch space of `costliestIncomplete()`, empty between calls.
+    private var candidates: [BufferBudget.Candidate] = []
     /// Connections whose read waits for budget, in the order they asked.
     private var waiting: [HTTPConnection] = []
     private var resumeScheduled = false
@@ -68,6 +77,40 @@ final class ConnectionLoop: @unchecked Sendable {
         }
     }
 
+    /// Takes over an accepted socket that was counted beyond `maxConnections` in place of this loop's connection
+    /// idle longest: closes that one, then adopts the newcomer; when none can be closed (they all went on with a
+    /// request meanwhile), answers the newcomer 503 and closes it.
+    func adoptReplacingIdle(fd: Int32, peer: String) {
+        var candidate = idle.first
+        var tried = 0
+        while let connection = candidate, tried < Self.idleCandidatesPerNewcomer {
+            candidate = IdleConnections.after(connection)
+            tried += 1
+            if connection.closeForNewcomer() {
+                adopt(fd: fd, peer: peer)
+                return
+            }
+        }
+        Listener.refuse(fd, peer: peer, server: server)
+        server?.connectionEnded()
+    }
+
+    /// A connection now waits for its next request with nothing buffered.
+    func becameIdle(_ connection: HTTPConnection) {
+        idle.append(connection)
+        publishLongestIdle()
+    }
+
+    /// A connection stopped waiting idle (a request began, or it is closing).
+    func leftIdle(_ connection: HTTPConnection) {
+        idle.remove(connection)
+        publishLongestIdle()
+    }
+
+    private func publishLongestIdle() {
+        longestIdleDeadline.store(idle.first?.deadline ?? 0, ordering: .relaxed)
+    }
+
     /// Called by a connection once it has closed its socket.
     func connectionClosed(_ connection: HTTPConnection) {
         connections[ObjectIdentifier(connection)] = nil
@@ -89,30 +132,36 @@ final class ConnectionLoop: @unchecked Sendable {
 
     // MARK: - Buffer budget
 
-    /// How many bytes `connection` may read now (0: it must not read). When the budget is used up, cuts the oldest
-    /// incomplete request (possibly `connection`'s own); when nothing can be cut, `connection` waits and is pumped
-    /// again once bytes are released.
+    /// How many bytes `connection` may read now (0: it must not read). When the budget is used up, cuts the
+    /// incomplete requests that cost most (`BufferBudget.selectVictims(_:now:)`, possibly `connection`'s own); when
+    /// nothing can be cut, `connection` waits and is pumped again once bytes are released.
     func readAllowance(for connection: HTTPConnection) -> Int {
         while true {
             let allowance = budget.readAllowance(readSize: readBuffer.count)
             if allowance > 0 { return allowance }
-            guard let victim = oldestIncomplete() else {
+            let victims = costliestIncomplete()
+            guard !victims.isEmpty else {
                 if !connection.waitsForBudget {
                     connection.waitsForBudget = true
                     waiting.append(connection)
                 }
                 return 0
             }
-            victim.shed()
-            if victim === connection { return 0 }
+            for victim in victims { victim.shed() }
+            if victims.contains(where: { $0 === connection }) { return 0 }
         }
     }
 
-    /// The connection whose request is to be cut first. Its own function so that nothing shares the dictionary's
-    /// storage when the victim removes itself from it (that would copy all of it).
-    private func oldestIncomplete() -> HTTPConnection? {
-        let id = BufferBudget.victim(among: connections.values.lazy.compactMap { $0.sheddingCandidate })
-        return id.flatMap { connections[$0] }
+    /// The connections whose requests are to be cut now. The candidates are gathered in a buffer kept between
+    /// calls, and the victims are looked up only after the scan, so that nothing shares the dictionary's storage
+    /// when a victim removes itself from it (that would copy all of it).
+    private func costliestIncomplete() -> [HTTPConnection] {
+        for connection in connections.values {
+            if let candidate = connection.sheddingCandidate { candidates.append(candidate) }
+        }
+        defer { candidates.removeAll(keepingCapacity: true) }
+        let count = budget.selectVictims(&candidates, now: monotonicNanoseconds())
+        return candidates[0..<count].compactMap { connections[$0.id] }
     }
 
     /// A connection now holds `new` bytes instead of `old`.

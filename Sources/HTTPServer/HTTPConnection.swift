@@ -50,14 +50,23 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var pumping = false
     private var pending: [UInt8] = []
     private var pendingOffset = 0
-    private var deadlineKind: DeadlineKind?
-    private var deadline: UInt64 = 0
+    /// Set after `deadline`. Entering and leaving `.idle` (waiting for a next request with nothing buffered) is
+    /// reported to the loop, which may close the connection idle longest for a newcomer.
+    private var deadlineKind: DeadlineKind? {
+        didSet {
+            guard (deadlineKind == .idle) != (oldValue == .idle) else { return }
+            if deadlineKind == .idle { context.becameIdle(self) } else { context.leftIdle(self) }
+        }
+    }
+    /// When the deadline in force passes (monotonic nanoseconds); for `.idle` also the connection's place among the
+    /// idle ones.
+    private(set) var deadline: UInt64 = 0
     private var bodyDeadline: UInt64 = 0
     private var requestCount = 0
     /// The number of the last request the handler answered (later answers for it are duplicates).
     private var answeredCount = 0
-    /// When the current request's first byte arrived (for a new connection: when it was accepted).
-    private var requestStartedAt: UInt64 = 0
+    /// When the connection last received a byte (or was accepted).
+    private var lastProgressAt: UInt64 = 0
     /// The most body bytes the current request may have (Content-Length, or the limit for a chunked body).
     private var bodyCapacityLimit = 0
     /// Estimated bytes of the parsed head of the request being read.
@@ -68,6 +77,8 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private var charged = 0
     /// Whether the loop keeps this connection in its list of reads waiting for budget (set by the loop).
     var waitsForBudget = false
+    /// Its place in the loop's idle keep-alive connections (kept by `IdleConnections`).
+    var idleLinks = IdleConnections.Links()
 
     init(fd: Int32, peer: String, context: ConnectionLoop) {
         self.fd = fd
@@ -92,7 +103,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             phase = .closed
             return false
         }
-        requestStartedAt = now
+        lastProgressAt = now
         arm(.head, now + configuration.headTimeout.nanoseconds)
         return true
     }
@@ -113,20 +124,35 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     /// handed to the handler) and holds bytes.
     var sheddingCandidate: BufferBudget.Candidate? {
         switch phase {
-        case .head where !parser.isIdle, .body:
+        case .head where !parser.isIdle:
             guard charged > 0 else { return nil }
-            return .init(id: ObjectIdentifier(self), startedAt: requestStartedAt, heldBytes: charged)
+            return .init(id: ObjectIdentifier(self), heldBytes: charged, inHead: true, lastProgressAt: lastProgressAt)
+        case .body:
+            guard charged > 0 else { return nil }
+            return .init(id: ObjectIdentifier(self), heldBytes: charged, inHead: false, lastProgressAt: lastProgressAt)
         default:
             return nil
         }
     }
 
-    /// Cuts the request in progress because the loop's buffer budget is used up: frees what it holds, answers 503
-    /// and closes.
+    /// Cuts the request in progress because the loop's buffer budget is used up (it is among those costing most):
+    /// frees what it holds, answers 503 and closes.
     func shed() {
         observe(.requestShed(peer: peer, heldBytes: charged))
         releaseBuffers()
         respondAndClose(.text(503, "Service Unavailable"))
+    }
+
+    /// Closes this keep-alive connection, idle between requests, to give its slot to a new connection (the server
+    /// is at `maxConnections`). False, and the connection stays, when it is not idle or bytes of a next request are
+    /// already waiting to be read.
+    func closeForNewcomer() -> Bool {
+        guard deadlineKind == .idle else { return false }
+        var byte: UInt8 = 0
+        guard recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0 else { return false }
+        observe(.idleConnectionReplaced(peer: peer))
+        close()
+        return true
     }
 
     /// Stops taking new requests: closes now when idle, otherwise after the current response.
@@ -223,11 +249,11 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         let buffer = context.readBuffer
         let count = recv(fd, buffer.baseAddress, allowance, 0)
         if count > 0 {
+            lastProgressAt = monotonicNanoseconds()
             if parser.isIdle, case .head = phase {
                 // The first byte of a request: its head deadline runs from now on a keep-alive connection (on a
                 // new one it runs from accept), and no later byte moves it.
-                requestStartedAt = monotonicNanoseconds()
-                if deadlineKind == .idle { arm(.head, requestStartedAt + configuration.headTimeout.nanoseconds) }
+                if deadlineKind == .idle { arm(.head, lastProgressAt + configuration.headTimeout.nanoseconds) }
             }
             parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             account()
@@ -318,8 +344,10 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     // MARK: - Writing
 
     private func send(_ response: HTTPResponse, for head: HTTPRequestHead, forceClose: Bool) {
+        // A refused request (4xx) ends the connection: a client must not keep a slot with cheap refused requests.
         let keepAlive =
             head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
+            && !(400..<500).contains(response.status)
         phase = keepAlive ? .head : .closing
         headBytes = 0
         handedOverBytes = 0
@@ -381,8 +409,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
                 pending = []
                 arm(.idle, monotonicNanoseconds() + configuration.idleTimeout.nanoseconds)
             } else {
-                requestStartedAt = monotonicNanoseconds()
-                arm(.head, requestStartedAt + configuration.headTimeout.nanoseconds)
+                arm(.head, monotonicNanoseconds() + configuration.headTimeout.nanoseconds)
             }
         case .body:
             arm(.body, bodyDeadline)
@@ -392,8 +419,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     }
 
     private func arm(_ kind: DeadlineKind, _ at: UInt64) {
-        deadlineKind = kind
+        if kind == .idle && deadlineKind == .idle { deadlineKind = nil }  // a new place among the idle ones
         deadline = at
+        deadlineKind = kind
     }
 
     // MARK: - Closing

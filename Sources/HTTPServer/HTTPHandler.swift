@@ -12,6 +12,9 @@ public enum HTTPHeadDecision: Sendable, Equatable {
 /// The application side of the server. Both methods are called on the connection's event-loop thread, which
 /// serves many connections: `decide` must return quickly and `handle` must not block (hand slow work to another
 /// thread and answer from there).
+///
+/// A response with a 4xx status, from either method, is sent with `Connection: close` and ends the connection, so a
+/// client cannot keep a slot with cheap refused requests; other responses keep a keep-alive connection open.
 public protocol HTTPHandler: Sendable {
     /// Called once per request when its head is complete, before the body is read.
     func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision

@@ -142,11 +142,12 @@ public final class HTTPServer: Sendable {
         observer(event)
     }
 
-    /// Counts a new connection if the server runs and is below `maxConnections`.
-    func admit() -> Bool {
+    /// Counts a new connection if the server runs and is below `maxConnections` (or, with `beyondLimit`, whatever
+    /// the count: the newcomer replaces an idle connection about to close).
+    func admit(beyondLimit: Bool = false) -> Bool {
         state.withLock { state in
             guard case .running = state.lifecycle,
-                connections.load(ordering: .relaxed) < configuration.maxConnections
+                beyondLimit || connections.load(ordering: .relaxed) < configuration.maxConnections
             else { return false }
             connections.add(1, ordering: .relaxed)
             return true

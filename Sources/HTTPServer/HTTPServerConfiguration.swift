@@ -21,9 +21,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodyBytes: Int = 65536
     /// Bytes all connections together may hold for requests not answered yet: received head bytes, parsed heads
     /// and bodies, until the answer (or the close). Split evenly over the event loops. When a loop's share is used
-    /// up, its oldest incomplete request is cut (503, `HTTPServerEvent.requestShed`); when only requests the
-    /// handler has are left, reads wait until one is answered. Should be several times `maxHeadBytes +
-    /// maxBodyBytes` per loop, or large requests are cut while others are in progress.
+    /// up, the incomplete requests costing most are cut (503, `HTTPServerEvent.requestShed`): those holding most
+    /// bytes, an incomplete head counting double and a stalled request up to four times, whatever their age; when
+    /// only requests the handler has are left, reads wait until one is answered. Should be several times
+    /// `maxHeadBytes + maxBodyBytes` per loop, or large requests are cut while others are in progress.
     public var maxBufferedBytes: Int = 64 << 20
     /// Time allowed for a whole request head from its first byte (from accept for a new connection): then 408.
     public var headTimeout: Duration = .seconds(10)
@@ -33,7 +34,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// Time a client may take to receive a response.
     public var writeTimeout: Duration = .seconds(10)
-    /// Open connections beyond which new ones are answered 503 and closed.
+    /// Open connections at most. At the limit a new connection takes the slot of the keep-alive connection idle
+    /// longest between requests (closed, `HTTPServerEvent.idleConnectionReplaced`); when none is idle, the new one
+    /// is answered 503 and closed.
     public var maxConnections: Int = 4096
     /// Requests served on one connection before it is closed (with `Connection: close` on the last answer).
     public var maxRequestsPerConnection: Int = 1000

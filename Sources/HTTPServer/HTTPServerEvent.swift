@@ -23,6 +23,9 @@ public enum HTTPServerEvent: Sendable, Equatable {
     case timeout(peer: String, kind: TimeoutKind)
     /// A connection was refused because `maxConnections` were open (answered 503 and closed at once).
     case connectionRefused(peer: String)
+    /// `maxConnections` were open: this keep-alive connection, idle between requests longer than any other, was closed
+    /// to admit a new connection.
+    case idleConnectionReplaced(peer: String)
     /// accept(2) failed; on descriptor exhaustion the listener pauses briefly and retries.
     case acceptFailed(HTTPServerError)
     /// A connection failed with a socket error and was closed.
@@ -30,6 +33,7 @@ public enum HTTPServerEvent: Sendable, Equatable {
     /// The handler called `respond` more than once; the extra responses were ignored.
     case duplicateResponse(peer: String)
     /// The buffers of unanswered requests reached `maxBufferedBytes` (the loop's share): this connection's request,
-    /// the oldest incomplete one, holding `heldBytes`, was cut (its buffers freed, answered 503, closed).
+    /// one of the incomplete ones costing most (`BufferBudget.cost(of:now:)`), holding `heldBytes`, was cut (its
+    /// buffers freed, answered 503, closed).
     case requestShed(peer: String, heldBytes: Int)
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The listening socket, watched on the first loop: accepts, counts and refuses over the limit, and hands each new
 /// connection to the loops in turn. Loop thread only (after `register`).
@@ -13,11 +14,15 @@ final class Listener: EventLoopClient, @unchecked Sendable {
     private var token: UInt64?
     private var closed = false
     private var nextLoop = 0
+    /// Per loop, the idle deadline of the connection last claimed for a newcomer: until the loop has closed it and
+    /// published the next one, no other newcomer is sent to replace it.
+    private var claimedIdle: [UInt64]
 
     init(fd: Int32, server: HTTPServer, loops: [ConnectionLoop]) {
         self.fd = fd
         self.server = server
         self.loops = loops
+        claimedIdle = Array(repeating: 0, count: loops.count)
     }
 
     /// Starts watching the socket (level-triggered).
@@ -50,7 +55,19 @@ final class Listener: EventLoopClient, @unchecked Sendable {
             let peer = peerAddress.description
             try? Syscall.setOption(client, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             guard server.admit() else {
-                refuse(client, peer: peer)
+                if let (index, deadline) = loopWithLongestIdle(), server.admit(beyondLimit: true) {
+                    // At the limit: the newcomer takes the slot of the connection idle longest.
+                    claimedIdle[index] = deadline
+                    let target = loops[index]
+                    if target.loop === loop {
+                        target.adoptReplacingIdle(fd: client, peer: peer)
+                    } else if !target.loop.execute({ target.adoptReplacingIdle(fd: client, peer: peer) }) {
+                        Syscall.close(client)
+                        server.connectionEnded()
+                    }
+                } else {
+                    Self.refuse(client, peer: peer, server: server)
+                }
                 continue
             }
             let target = loops[nextLoop % loops.count]
@@ -79,8 +96,21 @@ final class Listener: EventLoopClient, @unchecked Sendable {
         }
     }
 
+    /// The loop whose idle connection has waited longest and is not yet claimed for a newcomer, with that
+    /// connection's idle deadline; nil when none is idle.
+    private func loopWithLongestIdle() -> (index: Int, deadline: UInt64)? {
+        var best: (index: Int, deadline: UInt64)?
+        for (index, connectionLoop) in loops.enumerated() {
+            let deadline = connectionLoop.longestIdleDeadline.load(ordering: .relaxed)
+            guard deadline != 0, deadline != claimedIdle[index] else { continue }
+            if let current = best, current.deadline <= deadline { continue }
+            best = (index, deadline)
+        }
+        return best
+    }
+
     /// Answers 503 without reading (best effort, never blocking) and closes.
-    private func refuse(_ client: Int32, peer: String) {
+    static func refuse(_ client: Int32, peer: String, server: HTTPServer?) {
         server?.observe(.connectionRefused(peer: peer))
         let bytes = HTTPResponse.text(503, "Service Unavailable").serialized(
             version: .http1_1,

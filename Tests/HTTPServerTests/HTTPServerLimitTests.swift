@@ -129,7 +129,41 @@ import Testing
         )
     }
 
-    @Test func theOldestIncompleteRequestIsCutWhenTheBudgetRunsOut() throws {
+    @Test func aFloodOfBigHeadsDoesNotCutASmallRequestThatStartedFirst() throws {
+        let server = try budgetServer(1 << 20)
+        defer { server.stop() }
+        // A small request starts first and is half-way through its body when the flood begins.
+        let small = try RawClient(port: server.port)
+        let body = [UInt8](repeating: 0x61, count: 3000)
+        try small.send("POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n".bytes + body[0..<1500])
+        usleep(100_000)
+        // 200 connections, each with 16,000 bytes of a head that never ends: 3.2 MB for a 1 MiB budget.
+        let field = "X-Pad: " + String(repeating: "p", count: 191) + "\r\n"
+        let bigHead = ("POST /flood HTTP/1.1\r\nHost: a\r\n" + String(repeating: field, count: 79)).bytes
+        #expect(bigHead.count > 15_000 && bigHead.count < 16_384)
+        var flood: [RawClient] = []
+        for _ in 0..<200 {
+            let client = try RawClient(port: server.port)
+            try? client.send(bigHead)  // a connection already cut may refuse the rest
+            flood.append(client)
+        }
+        #expect(
+            eventually {
+                server.log.all.count(where: { if case .requestShed = $0 { true } else { false } }) >= 100
+            }
+        )
+        // The small request finishes and is answered; every cut request was one of the big heads.
+        try small.send(Array(body[1500...]))
+        let response = try small.readResponse()
+        #expect(response.status == 200 && response.body == "POST /small " + String(repeating: "a", count: 3000))
+        let shed = server.log.all.compactMap { event -> Int? in
+            if case .requestShed(_, let held) = event { held } else { nil }
+        }
+        #expect(shed.allSatisfy { $0 >= bigHead.count }, "\(shed.filter { $0 < bigHead.count })")
+        #expect(try flood[0].readResponse().status == 503, "the first big head, stalled longest, was cut")
+    }
+
+    @Test func ofEqualIncompleteRequestsTheOneStalledLongestIsCut() throws {
         let server = try budgetServer(150_000)
         defer { server.stop() }
         let almost = Self.bigHead + [UInt8](repeating: 0x78, count: 60_000)
@@ -138,9 +172,9 @@ import Testing
             let client = try RawClient(port: server.port)
             try client.send(almost)
             clients.append(client)
-            usleep(150_000)  // the server has read it: request order is start order
+            usleep(150_000)  // the server has read it: the first one has waited longest for its next byte
         }
-        // Three almost whole bodies do not fit in 150,000 bytes: the first one was cut to make room.
+        // Three almost whole bodies do not fit in 150,000 bytes: the one stalled longest was cut to make room.
         #expect(try clients[0].readResponse().status == 503)
         #expect(try clients[0].readsEOF())
         let shed = server.log.all.compactMap { event -> Int? in
@@ -178,18 +212,10 @@ import Testing
     }
 
     @Test func readsWaitWhileOnlyHandledRequestsHoldTheBudget() throws {
-        // /held requests are answered only when the test says so; everything else at once.
-        let held = Mutex<[HTTPResponder]>([])
-        let handler = ClosureHTTPHandler { request, respond in
-            if request.target == "/held" {
-                held.withLock { $0.append(respond) }
-            } else {
-                respond(HTTPResponse(status: 200, body: Array(request.target.utf8)))
-            }
-        }
+        let handler = HoldingHandler()
         let server = try budgetServer(20_000, handler: handler)
         defer {
-            for respond in held.withLock({ $0 }) { respond(.text(200, "late")) }
+            handler.answerAll(.text(200, "late"))
             server.stop()
         }
         let body = [UInt8](repeating: 0x79, count: 6000)
@@ -197,15 +223,14 @@ import Testing
         for client in holders {
             try client.send("POST /held HTTP/1.1\r\nHost: a\r\nContent-Length: 6000\r\n\r\n".bytes + body)
         }
-        #expect(eventually { held.withLock { $0.count } == 3 })
+        #expect(eventually { handler.count == 3 })
         // Three handled requests of ~6.5 KB each leave less than a minimum read: a new request waits, nothing is
         // cut (requests the handler has are never cut).
         let waiting = try RawClient(port: server.port)
         try waiting.send("GET /waiting HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(!waiting.hasData(within: 300))
         // One answer gives its bytes back: the waiting read goes on (edge-triggered: no new readiness came).
-        let first = held.withLock { $0.removeFirst() }
-        first(.text(200, "done"))
+        handler.answerFirst(.text(200, "done"))
         #expect(try holders[0].readResponse().body == "done\n")
         #expect(try waiting.readResponse().body == "/waiting")
         #expect(!server.log.all.contains { if case .requestShed = $0 { true } else { false } })

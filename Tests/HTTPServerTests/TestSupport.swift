@@ -190,3 +190,39 @@ func eventually(_ seconds: Double = 3, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// Keeps the responders of requests to /held until the test answers them; answers any other request at once with
+/// its target as the body.
+final class HoldingHandler: HTTPHandler, Sendable {
+    private let held = Mutex<[HTTPResponder]>([])
+
+    /// Requests held now.
+    var count: Int { held.withLock { $0.count } }
+
+    func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision {
+        .readBody(maxBytes: .max)
+    }
+
+    func handle(_ request: HTTPRequest, respond: HTTPResponder) {
+        if request.target == "/held" {
+            held.withLock { $0.append(respond) }
+        } else {
+            respond(HTTPResponse(status: 200, body: Array(request.target.utf8)))
+        }
+    }
+
+    /// Answers the request held longest with `response`.
+    func answerFirst(_ response: HTTPResponse) {
+        held.withLock { $0.removeFirst() }(response)
+    }
+
+    /// Answers every held request with `response`.
+    func answerAll(_ response: HTTPResponse) {
+        let responders = held.withLock { responders in
+            let all = responders
+            responders = []
+            return all
+        }
+        for respond in responders { respond(response) }
+    }
+}

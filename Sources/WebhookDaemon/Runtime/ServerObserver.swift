@@ -35,6 +35,10 @@ final class ServerObserver: @unchecked Sendable {
         case .connectionRefused(let peer):
             metrics.serverEvent(kind: "connection_refused")
             log(.warning, kind: "refused", "connection limit reached; answered 503", ["peer": "\(peer)"])
+        case .idleConnectionReplaced(let peer):
+            metrics.serverEvent(kind: "idle_connection_replaced")
+            let message = "connection limit reached; longest idle keep-alive connection closed for a new one"
+            log(.notice, kind: "replaced", message, ["peer": "\(peer)"])
         case .acceptFailed(let error):
             metrics.serverEvent(kind: "accept_failed")
             log(.error, kind: "accept", "accept failed", ["error": "\(error)"])
@@ -43,7 +47,7 @@ final class ServerObserver: @unchecked Sendable {
             log(.debug, kind: "connection", "connection error", ["peer": "\(peer)", "error": "\(error)"])
         case .requestShed(let peer, let heldBytes):
             metrics.serverEvent(kind: "shed_buffer_budget")
-            let message = "buffers of unanswered requests full; oldest incomplete request cut with 503"
+            let message = "buffers of unanswered requests full; costliest incomplete request cut with 503"
             log(.warning, kind: "shed", message, ["peer": "\(peer)", "held_bytes": "\(heldBytes)"])
         case .duplicateResponse(let peer):
             metrics.serverEvent(kind: "duplicate_response")
