@@ -47,6 +47,7 @@ final class Daemon: @unchecked Sendable {
     /// serving safely (the process then exits non-zero and systemd restarts it).
     func start() throws {
         signal(SIGPIPE, SIG_IGN)
+        blockControlSignals()
         let stateDirectory = configuration.stateDirectory
         try DurableDirectory.create(stateDirectory, mode: 0o750)
         stateLock = try StateDirectoryLock(directory: stateDirectory)
@@ -118,6 +119,17 @@ final class Daemon: @unchecked Sendable {
     }
 
     // MARK: - Signals
+
+    /// Blocks SIGTERM, SIGINT and SIGHUP in this thread and so in every thread it starts from now on (event loops,
+    /// the hook supervisor). The signal sources read them from the process's pending set; a thread that did not block
+    /// them could take one while its disposition is still "ignore", and the signal would be lost (a SIGTERM right
+    /// after start-up then never stopped the daemon). Hooks are spawned with an empty mask.
+    private func blockControlSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, number) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
 
     private func installSignalHandlers() {
         for number in [SIGTERM, SIGINT, SIGHUP] {
