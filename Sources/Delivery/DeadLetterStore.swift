@@ -2,9 +2,9 @@ import Glibc
 import VippsCrypto
 
 #if canImport(FoundationEssentials)
-    import FoundationEssentials
+import FoundationEssentials
 #else
-    import Foundation
+import Foundation
 #endif
 
 /// The dead-letter folder, `<state_dir>/dead-letters/`: one JSON file per (event, sink), written durably.

@@ -104,7 +104,9 @@ final class DedupFile {
 
     /// Calls `body` with every whole entry in the first `size` bytes of `file`, in order.
     private static func forEachEntry(
-        in file: SyscallFile, size: UInt64, _ body: (DedupKey, Int64) throws -> Void
+        in file: SyscallFile,
+        size: UInt64,
+        _ body: (DedupKey, Int64) throws -> Void
     ) throws {
         var offset: UInt64 = 0
         let chunkEntries = 4096

@@ -129,16 +129,23 @@ public final class EventStore: @unchecked Sendable {
         )
         var legacyJournalEntries: [(key: DedupKey, millis: Int64)] = []
         dedupFile = try DedupFile(
-            directory: directory, faults: options.faults, loadingInto: &index, notBefore: notBefore)
+            directory: directory,
+            faults: options.faults,
+            loadingInto: &index,
+            notBefore: notBefore
+        )
         var ledger = DeliveryLedger()
         var nextSequence: UInt64 = 1
         var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
         journal = try Journal(
             directory: directory,
             options: Journal.Options(
-                segmentSize: options.segmentSize, preallocate: options.preallocateSegments,
-                asideDirectory: options.asideDirectory ?? directory + "/corrupt"),
-            faults: options.faults, logger: logger,
+                segmentSize: options.segmentSize,
+                preallocate: options.preallocateSegments,
+                asideDirectory: options.asideDirectory ?? directory + "/corrupt"
+            ),
+            faults: options.faults,
+            logger: logger,
             checkpoint: {
                 try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame()
             },
@@ -162,7 +169,8 @@ public final class EventStore: @unchecked Sendable {
                     nextSequence = max(nextSequence, next)
                     ledger.restore(positions: positions)
                 }
-            })
+            }
+        )
         if journal.corruptRecords > 0 {
             // A damaged region may have held events numbered past every readable one: never hand those out again.
             nextSequence += journal.damagedBytes / UInt64(JournalFrame.minimumEventFrame) + 1
@@ -178,7 +186,8 @@ public final class EventStore: @unchecked Sendable {
                     "from_dedup_log": "\(legacy.movedFromDedupLog)",
                     "from_journal": "\(legacyJournalEntries.count)",
                     "legacy_entries": "\(legacy.index.count)",
-                ])
+                ]
+            )
         }
         self.legacy = legacy
         hasLegacy = legacy.index.count > 0
@@ -193,7 +202,8 @@ public final class EventStore: @unchecked Sendable {
                 "pending": "\(ledger.pending.count)", "dedup_entries": "\(index.count)",
                 "corrupt_records": "\(journal.corruptRecords)",
                 "legacy_dedup_entries": "\(legacy.index.count)",
-            ])
+            ]
+        )
         journal.onBroken = { [weak self] error in self?.reachedDeadEnd(error) }
         reportEarlyEvictions()
         queue.sync { retireCompletedSegments() }
@@ -232,7 +242,8 @@ public final class EventStore: @unchecked Sendable {
                 "evicted_total": "\(index.earlyEvictions)", "capacity": "\(index.capacity)",
                 "newest_evicted_age_seconds": "\(ageSeconds)",
                 "retention_seconds": "\(options.dedupRetentionSeconds)",
-            ])
+            ]
+        )
         lastEarlyEvictionLog = now
         loggedEarlyEvictions = index.earlyEvictions
         reportedEarlyEvictions = index.earlyEvictions
@@ -242,7 +253,8 @@ public final class EventStore: @unchecked Sendable {
     private func reachedDeadEnd(_ error: StorageError) {
         logger.error(
             "journal reached a dead end: every webhook is refused until the daemon restarts",
-            metadata: ["error": "\(error)"])
+            metadata: ["error": "\(error)"]
+        )
         deadEndHandler?(error)
     }
 
@@ -289,7 +301,9 @@ public final class EventStore: @unchecked Sendable {
     ///   - position: for file sinks, where the file stood after the line was written (see ``FileSink``).
     ///   - completion: called once the mark is durable (nil) or failed (the caller may retry), on the store's queue.
     public func markDelivered(
-        sequence: UInt64, sink: String, position: SinkPosition? = nil,
+        sequence: UInt64,
+        sink: String,
+        position: SinkPosition? = nil,
         completion: (@Sendable (StorageError?) -> Void)? = nil
     ) {
         markDelivered([(sequence, sink, position)], completion: completion)
@@ -302,7 +316,8 @@ public final class EventStore: @unchecked Sendable {
     ///   - completion: called once, on the store's queue: nil when every mark is durable, else the error of the
     ///     batch, in which case none of them is recorded (the caller may retry them all).
     public func markDelivered(
-        _ marks: [DeliveredMark], completion: (@Sendable (StorageError?) -> Void)? = nil
+        _ marks: [DeliveredMark],
+        completion: (@Sendable (StorageError?) -> Void)? = nil
     ) {
         submit(.marks(marks, completion: completion))
     }
@@ -335,10 +350,14 @@ public final class EventStore: @unchecked Sendable {
         while queue.sync(execute: { retiring }) { retireQueue.sync {} }
         return queue.sync {
             Statistics(
-                appendedEvents: appendedEvents, syncs: journal.syncCount, dedupEntries: index.count,
-                segments: journal.segments.count, preparedRotations: journal.preparedRotations,
+                appendedEvents: appendedEvents,
+                syncs: journal.syncCount,
+                dedupEntries: index.count,
+                segments: journal.segments.count,
+                preparedRotations: journal.preparedRotations,
                 plainRotations: journal.plainRotations,
-                dedupEvictionsWithinRetention: index.earlyEvictions)
+                dedupEvictionsWithinRetention: index.earlyEvictions
+            )
         }
     }
 
@@ -366,7 +385,10 @@ public final class EventStore: @unchecked Sendable {
     private func enqueue(_ request: Request) {
         guard !closed, queued.count < options.maxQueuedRequests else {
             let error = StorageError(
-                .unavailable, call: "accept", detail: closed ? "event store closed" : "journal queue full")
+                .unavailable,
+                call: "accept",
+                detail: closed ? "event store closed" : "journal queue full"
+            )
             errorCounter.increment()
             switch request {
             case .accept(_, _, _, _, let completion): completion(.failed(error))
@@ -387,17 +409,22 @@ public final class EventStore: @unchecked Sendable {
         let batch = queued
         queued = []
         var frames: [UInt8] = []
-        var stored: [(event: StoredEvent, key: DedupKey, sinks: [String], offset: UInt64,
-                      completion: @Sendable (AcceptOutcome) -> Void)] = []
+        var stored:
+            [(
+                event: StoredEvent, key: DedupKey, sinks: [String], offset: UInt64,
+                completion: @Sendable (AcceptOutcome) -> Void
+            )] = []
         stored.reserveCapacity(batch.count)
         var followers: [DedupKey: [@Sendable (AcceptOutcome) -> Void]] = [:]
         var marks: [DeliveredMark] = []
         var markCompletions: [@Sendable (StorageError?) -> Void] = []
         var sequence = nextSequence
-        frames.reserveCapacity(batch.reduce(0) { total, request in
-            guard case .accept(let event, _, _, _, _) = request else { return total + 64 }
-            return total + 160 + event.body.count + event.id.utf8.count
-        })
+        frames.reserveCapacity(
+            batch.reduce(0) { total, request in
+                guard case .accept(let event, _, _, _, _) = request else { return total + 64 }
+                return total + 160 + event.body.count + event.id.utf8.count
+            }
+        )
         for request in batch {
             switch request {
             case .accept(var event, let key, let legacyKeys, let sinks, let completion):
@@ -432,7 +459,10 @@ public final class EventStore: @unchecked Sendable {
                 for mark in requested where ledger.awaits(sequence: mark.sequence, sink: mark.sink) {
                     // Encoding a mark cannot fail for a sink name that was encoded with its event.
                     let record = JournalRecord.delivered(
-                        sequence: mark.sequence, sink: mark.sink, position: mark.position)
+                        sequence: mark.sequence,
+                        sink: mark.sink,
+                        position: mark.position
+                    )
                     guard (try? record.frame(into: &frames)) != nil else { continue }
                     marks.append(mark)
                     wrote = true
@@ -457,7 +487,8 @@ public final class EventStore: @unchecked Sendable {
             errorCounter.increment()
             logger.error(
                 "journal append failed; batch rejected",
-                metadata: ["error": "\(failure)", "events": "\(stored.count)", "marks": "\(marks.count)"])
+                metadata: ["error": "\(failure)", "events": "\(stored.count)", "marks": "\(marks.count)"]
+            )
             for entry in stored {
                 entry.completion(.failed(failure))
                 for follower in followers[entry.key] ?? [] { follower(.failed(failure)) }
@@ -475,8 +506,10 @@ public final class EventStore: @unchecked Sendable {
                 segmentKeys[location.segment, default: []].append((entry.key, entry.event.receivedAtMillis))
             }
             ledger.add(
-                sequence: entry.event.sequence, sinks: entry.sinks,
-                at: Journal.Location(segment: location.segment, offset: location.offset + entry.offset))
+                sequence: entry.event.sequence,
+                sinks: entry.sinks,
+                at: Journal.Location(segment: location.segment, offset: location.offset + entry.offset)
+            )
         }
         for mark in marks {
             ledger.markDelivered(sequence: mark.sequence, sink: mark.sink, position: mark.position)
@@ -505,7 +538,8 @@ public final class EventStore: @unchecked Sendable {
             // A damaged segment whose copy aside failed stays until a later open copies it.
             guard ledger.isComplete(segment: segment), !journal.uncopiedSegments.contains(segment) else { break }
             retirements.append(
-                Retirement(segment: segment, path: journal.path(of: segment), entries: segmentKeys[segment] ?? []))
+                Retirement(segment: segment, path: journal.path(of: segment), entries: segmentKeys[segment] ?? [])
+            )
         }
         guard !retirements.isEmpty else { return }
         retiring = true

@@ -27,8 +27,12 @@ public final class FileSink: @unchecked Sendable {
     ///   - resumeFrom: the sink's last recorded position (``EventStore/lastPosition(sink:)``), nil if none.
     ///   - pendingIDs: ids of events not yet marked delivered to this sink; no scan happens when empty.
     public init(
-        path: String, mode: mode_t = 0o640, resumeFrom: SinkPosition?, pendingIDs: Set<String>,
-        faults: SyscallFaults? = nil, logger: Logger
+        path: String,
+        mode: mode_t = 0o640,
+        resumeFrom: SinkPosition?,
+        pendingIDs: Set<String>,
+        faults: SyscallFaults? = nil,
+        logger: Logger
     ) throws {
         self.path = path
         self.mode = mode
@@ -70,8 +74,10 @@ public final class FileSink: @unchecked Sendable {
             ends.reserveCapacity(events.count)
             for event in events {
                 if event.lineIDs.reduce(false, { alreadyWritten.remove($1) != nil || $0 }) {
-                    logger.info("event line already in file before restart; not writing it again",
-                                metadata: ["id": "\(event.id)", "path": "\(path)"])
+                    logger.info(
+                        "event line already in file before restart; not writing it again",
+                        metadata: ["id": "\(event.id)", "path": "\(path)"]
+                    )
                 } else {
                     batch += EventLine.render(event)
                 }
@@ -95,7 +101,11 @@ public final class FileSink: @unchecked Sendable {
     public func reopen() throws {
         try lock.withLock {
             let replacement = try SyscallFile.openCreating(
-                path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
+                path: path,
+                flags: O_RDWR | O_APPEND,
+                mode: mode,
+                faults: faults
+            )
             file.close()
             file = replacement
         }
@@ -136,14 +146,18 @@ public final class FileSink: @unchecked Sendable {
             carry.removeFirst(lineStart)
         }
         if lineEnd < size {
-            logger.warning("file sink has a torn last line; cutting it",
-                           metadata: ["path": "\(path)", "bytes": "\(size - lineEnd)"])
+            logger.warning(
+                "file sink has a torn last line; cutting it",
+                metadata: ["path": "\(path)", "bytes": "\(size - lineEnd)"]
+            )
             try file.truncate(to: lineEnd)
             try file.syncData()
         }
         if !alreadyWritten.isEmpty {
-            logger.info("file sink found lines written before a crash",
-                        metadata: ["path": "\(path)", "count": "\(alreadyWritten.count)"])
+            logger.info(
+                "file sink found lines written before a crash",
+                metadata: ["path": "\(path)", "count": "\(alreadyWritten.count)"]
+            )
         }
     }
 

@@ -119,7 +119,10 @@ final class Journal {
     /// - Throws: ``StorageError`` when a file cannot be read or written, or with code `corrupt` when a record with a
     ///   valid CRC does not decode (written by a newer version: nothing is cut, the operator decides).
     init(
-        directory: String, options: Options, faults: SyscallFaults?, logger: Logger,
+        directory: String,
+        options: Options,
+        faults: SyscallFaults?,
+        logger: Logger,
         checkpoint: () throws -> [UInt8],
         visit: (JournalRecord, Location) throws -> Void
     ) throws {
@@ -127,7 +130,8 @@ final class Journal {
         self.options = options
         self.faults = faults
         self.logger = logger
-        preparer = options.preallocate
+        preparer =
+            options.preallocate
             ? SegmentPreparer(directory: directory, size: options.segmentSize, logger: logger) : nil
         try Syscall.makeDirectories(directory)
         try Syscall.unlink(directory + "/" + SegmentPreparer.fileName)
@@ -202,11 +206,14 @@ final class Journal {
                 try cutTail()
             } catch let undo as StorageError {
                 let failure = StorageError(
-                    .unavailable, call: "append",
-                    detail: "journal needs reopening after an I/O error: \(undo)")
+                    .unavailable,
+                    call: "append",
+                    detail: "journal needs reopening after an I/O error: \(undo)"
+                )
                 logger.critical(
                     "journal cannot undo a failed write; refusing appends until restart",
-                    metadata: ["segment": "\(current.number)", "error": "\(error)", "undo_error": "\(undo)"])
+                    metadata: ["segment": "\(current.number)", "error": "\(error)", "undo_error": "\(undo)"]
+                )
                 broken = failure
                 onBroken?(failure)
             }
@@ -227,8 +234,10 @@ final class Journal {
         let check = bytes.withUnsafeBytes { JournalFrame.check($0, at: 0) }
         guard case .record(let record, _) = check else {
             throw StorageError(
-                .corrupt, call: "read",
-                detail: "no record at segment \(location.segment) offset \(location.offset)")
+                .corrupt,
+                call: "read",
+                detail: "no record at segment \(location.segment) offset \(location.offset)"
+            )
         }
         return record
     }
@@ -330,7 +339,10 @@ final class Journal {
     /// Visits the valid records of segment `number`, reports and sets aside damage; returns the offset just past
     /// the last valid frame.
     private func recover(
-        _ file: SyscallFile, segment: UInt64, newest: Bool, visit: (JournalRecord, Location) throws -> Void
+        _ file: SyscallFile,
+        segment: UInt64,
+        newest: Bool,
+        visit: (JournalRecord, Location) throws -> Void
     ) throws -> UInt64 {
         let bytes = try file.read(count: Int(try file.size()), at: 0)
         let result = try bytes.withUnsafeBytes { try scan($0, segment: segment, visit: visit) }
@@ -342,7 +354,8 @@ final class Journal {
                     metadata: [
                         "segment": "\(segment)", "offset": "\(result.tail.lowerBound)",
                         "discarded_bytes": "\(result.tail.count)",
-                    ])
+                    ]
+                )
             } else {
                 damaged.append(result.tail)  // Older segments were complete: data at their end is damage.
             }
@@ -380,7 +393,9 @@ final class Journal {
 
     /// Walks the frames of one segment's `bytes`, resynchronising after damage.
     private func scan(
-        _ bytes: UnsafeRawBufferPointer, segment: UInt64, visit: (JournalRecord, Location) throws -> Void
+        _ bytes: UnsafeRawBufferPointer,
+        segment: UInt64,
+        visit: (JournalRecord, Location) throws -> Void
     ) throws -> ScanResult {
         var result = ScanResult()
         var offset = 0
@@ -400,9 +415,11 @@ final class Journal {
                 result.end = UInt64(offset)
             case .undecodable(let kind, _):
                 throw StorageError(
-                    .corrupt, call: "open",
+                    .corrupt,
+                    call: "open",
                     detail: "segment \(path(of: segment)) offset \(offset): record kind \(kind) has a valid checksum "
-                        + "but cannot be read (written by a newer version?); refusing to open rather than drop it")
+                        + "but cannot be read (written by a newer version?); refusing to open rather than drop it"
+                )
             case .invalid:
                 guard let next = JournalFrame.resynchronise(bytes, from: offset + 1) else { break scanning }
                 result.damaged.append(offset..<next)

@@ -142,13 +142,25 @@ enum JournalRecord: Equatable {
             }
             guard scheme != nil else {
                 let event = StoredEvent.migratingLegacy(
-                    sequence: sequence, legacyID: id, type: type, endpoint: endpoint, receivedAtMillis: received,
-                    body: body)
+                    sequence: sequence,
+                    legacyID: id,
+                    type: type,
+                    endpoint: endpoint,
+                    receivedAtMillis: received,
+                    body: body
+                )
                 return .event(event, sinks: sinks)
             }
             let event = StoredEvent(
-                sequence: sequence, id: id, type: type, endpoint: endpoint, receivedAtMillis: received, body: body,
-                webhookID: webhookID, source: source)
+                sequence: sequence,
+                id: id,
+                type: type,
+                endpoint: endpoint,
+                receivedAtMillis: received,
+                body: body,
+                webhookID: webhookID,
+                source: source
+            )
             return .event(event, sinks: sinks)
         case 2:
             return .delivered(sequence: try reader.u64(), sink: try reader.string(), position: try reader.position())

@@ -162,7 +162,7 @@ public final class ProcessRunner: Sendable {
         _ body: ([UnsafeMutablePointer<CChar>?]) -> R
     ) -> R {
         let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
-        defer { pointers.forEach { free($0) } }
+        defer { for pointer in pointers { free(pointer) } }
         return body(pointers)
     }
 

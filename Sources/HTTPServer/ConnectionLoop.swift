@@ -38,7 +38,12 @@ final class ConnectionLoop: @unchecked Sendable {
     private var releasedSinceTrim = 0
     private var trimScheduled = false
 
-    init(index: Int, configuration: HTTPServerConfiguration, handler: any HTTPHandler, server: HTTPServer)
+    init(
+        index: Int,
+        configuration: HTTPServerConfiguration,
+        handler: any HTTPHandler,
+        server: HTTPServer
+    )
         throws(HTTPServerError)
     {
         loop = try EventLoop(name: "http-loop-\(index)")

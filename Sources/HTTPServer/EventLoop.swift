@@ -131,10 +131,15 @@ final class EventLoop: @unchecked Sendable {
         }
         let start = Unmanaged.passRetained(Start { [self] in run(name: name) }).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
-            return nil
-        }, start)
+        let result = pthread_create(
+            &thread,
+            nil,
+            { argument in
+                Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
+                return nil
+            },
+            start
+        )
         guard result == 0 else {
             Unmanaged<Start>.fromOpaque(start).release()
             throw .system(call: "pthread_create", errno: result)
@@ -159,7 +164,12 @@ final class EventLoop: @unchecked Sendable {
             let count = tokens.withUnsafeMutableBufferPointer { tokenBuffer in
                 events.withUnsafeMutableBufferPointer { eventBuffer in
                     csystem_epoll_wait_events(
-                        epfd, tokenBuffer.baseAddress, eventBuffer.baseAddress, Self.batchSize, timeout)
+                        epfd,
+                        tokenBuffer.baseAddress,
+                        eventBuffer.baseAddress,
+                        Self.batchSize,
+                        timeout
+                    )
                 }
             }
             if count < 0 {

@@ -96,7 +96,10 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     func start(now: UInt64) -> Bool {
         do {
             token = try context.loop.register(
-                fd, events: EventMask.input | EventMask.output | EventMask.edgeTriggered, client: self)
+                fd,
+                events: EventMask.input | EventMask.output | EventMask.edgeTriggered,
+                client: self
+            )
         } catch {
             context.server?.observe(.connectionError(peer: peer, error: error))
             Syscall.close(fd)
@@ -312,17 +315,20 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         deadlineKind = nil
         let number = requestCount
         let loop = context.loop
-        context.handler.handle(request, respond: HTTPResponder { [self] response, then in
-            if loop.inLoop {
-                responded(response, request: number)
-                then?()
-            } else if !loop.execute({ [self] in
-                responded(response, request: number)
-                then?()
-            }) {
-                then?()  // the server has stopped: nobody is waiting for the answer any more
+        context.handler.handle(
+            request,
+            respond: HTTPResponder { [self] response, then in
+                if loop.inLoop {
+                    responded(response, request: number)
+                    then?()
+                } else if !loop.execute({ [self] in
+                    responded(response, request: number)
+                    then?()
+                }) {
+                    then?()  // the server has stopped: nobody is waiting for the answer any more
+                }
             }
-        })
+        )
     }
 
     private func responded(_ response: HTTPResponse, request number: Int) {
@@ -364,7 +370,12 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private func respondAndClose(_ response: HTTPResponse) {
         phase = .closing
         response.serialize(
-            into: &pending, version: .http1_1, keepAlive: false, isHead: false, date: context.currentDate())
+            into: &pending,
+            version: .http1_1,
+            keepAlive: false,
+            isHead: false,
+            date: context.currentDate()
+        )
         pump()
     }
 
@@ -383,7 +394,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK {
                 canWrite = false
-                if deadlineKind != .write { arm(.write, monotonicNanoseconds() + configuration.writeTimeout.nanoseconds) }
+                if deadlineKind != .write {
+                    arm(.write, monotonicNanoseconds() + configuration.writeTimeout.nanoseconds)
+                }
                 return false
             }
             fail(.system(call: "send", errno: code))

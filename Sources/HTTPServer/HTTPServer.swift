@@ -67,7 +67,8 @@ public final class HTTPServer: Sendable {
             do throws(HTTPServerError) {
                 for index in 0..<max(1, configuration.eventLoops) {
                     loops.append(
-                        try ConnectionLoop(index: index, configuration: configuration, handler: handler, server: self))
+                        try ConnectionLoop(index: index, configuration: configuration, handler: handler, server: self)
+                    )
                 }
             } catch {
                 for loop in loops { loop.loop.stop() }

@@ -6,8 +6,13 @@ import Testing
 @Suite struct EventLineTests {
     private func event(body: [UInt8], id: String = "evt-1") -> StoredEvent {
         StoredEvent(
-            sequence: 1, id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
-            receivedAtMillis: 1_795_378_500_123, body: body)
+            sequence: 1,
+            id: id,
+            type: "epayments.payment.captured.v1",
+            endpoint: "/vipps/epayment",
+            receivedAtMillis: 1_795_378_500_123,
+            body: body
+        )
     }
 
     private func object(_ line: [UInt8]) throws -> [String: Any] {
@@ -19,7 +24,8 @@ import Testing
     @Test func jsonBodyIsSplicedByteForByte() throws {
         let body = Array("{\"msn\":\"123456\",\"name\":\"Bjørn Ærø ✓\",\"amount\":{\"value\":49900}}".utf8)
         let line = EventLine.render(event(body: body))
-        let prefix = "{\"id\": \"evt-1\", \"type\": \"epayments.payment.captured.v1\", "
+        let prefix =
+            "{\"id\": \"evt-1\", \"type\": \"epayments.payment.captured.v1\", "
             + "\"endpoint\": \"/vipps/epayment\", "
             + "\"received_at\": \"2026-11-22T20:15:00.123Z\", \"source\": \"webhook\", \"payload\": "
         #expect(line == Array(prefix.utf8) + body + Array("}\n".utf8))
@@ -56,7 +62,8 @@ import Testing
             let line = EventLine.render(event(body: Array(invalid.utf8)))
             #expect(try object(line)["payload"] as? String == invalid, "\(invalid)")
         }
-        let deep = Array(repeating: UInt8(ascii: "["), count: 10_000) + Array(repeating: UInt8(ascii: "]"), count: 10_000)
+        let deep =
+            Array(repeating: UInt8(ascii: "["), count: 10_000) + Array(repeating: UInt8(ascii: "]"), count: 10_000)
         #expect(try object(EventLine.render(event(body: deep)))["payload"] is String, "depth is bounded")
     }
 

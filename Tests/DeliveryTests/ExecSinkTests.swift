@@ -76,7 +76,13 @@ struct ExecSinkTests {
     @Test("an event journaled under an earlier id gives it as VIPPS_LEGACY_EVENT_ID; no field can supply one")
     func legacyEventID() throws {
         let sink = try ExecSink(
-            configuration: .init(name: "env", argv: ["/usr/bin/env"], timeout: .seconds(5), maxAttempts: 1, concurrency: 1),
+            configuration: .init(
+                name: "env",
+                argv: ["/usr/bin/env"],
+                timeout: .seconds(5),
+                maxAttempts: 1,
+                concurrency: 1
+            ),
             runner: ProcessRunner(),
             logger: Self.logger
         )

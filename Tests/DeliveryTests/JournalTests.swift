@@ -11,8 +11,10 @@ import Testing
         for preallocate in [false, true] {
             let path = dir.path + "/prealloc-\(preallocate)"
             var store = try EventStore(
-                directory: path, options: testOptions(segmentSize: 64 << 10, preallocate: preallocate),
-                logger: testLogger)
+                directory: path,
+                options: testOptions(segmentSize: 64 << 10, preallocate: preallocate),
+                logger: testLogger
+            )
             var stored: [StoredEvent] = []
             for number in 0..<3 {
                 let outcome = await store.accept(id: "evt-\(number)", body: "{\"n\":\(number),\"name\":\"Ærlig\"}")

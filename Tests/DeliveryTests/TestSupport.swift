@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Glibc
 import Logging
+import Testing
 
 @testable import Delivery
 
@@ -51,13 +51,20 @@ extension EventStore {
 
     /// `accept` awaiting its outcome, with test defaults.
     func accept(
-        id: String, body: String = "{\"ok\":true}", sinks: [String] = ["file"], receivedAtMillis: Int64? = nil
+        id: String,
+        body: String = "{\"ok\":true}",
+        sinks: [String] = ["file"],
+        receivedAtMillis: Int64? = nil
     ) async -> AcceptOutcome {
         let millis = receivedAtMillis ?? Int64(Date().timeIntervalSince1970 * 1000)
         return await withCheckedContinuation { continuation in
             accept(
-                id: id, type: "epayments.payment.captured.v1", endpoint: "/vipps/epayment",
-                receivedAtMillis: millis, body: Array(body.utf8), sinks: sinks
+                id: id,
+                type: "epayments.payment.captured.v1",
+                endpoint: "/vipps/epayment",
+                receivedAtMillis: millis,
+                body: Array(body.utf8),
+                sinks: sinks
             ) { continuation.resume(returning: $0) }
         }
     }

@@ -125,7 +125,7 @@ struct DaemonExecTests {
         #expect(try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "ok"]) == 1)
         let deadLetters =
             ((try? FileManager.default.contentsOfDirectory(atPath: harness.stateDir + "/dead-letters")) ?? [])
-                .filter { $0.hasSuffix(".json") }
+            .filter { $0.hasSuffix(".json") }
         #expect(deadLetters.isEmpty)
     }
 
@@ -156,7 +156,9 @@ struct DaemonExecTests {
         let letter = try String(contentsOfFile: folder + "/" + letters[0], encoding: .utf8)
         #expect(letter.contains("wh-dead"))
         #expect(harness.lines("runs").count == 2)
-        try waitUntil("dead letter logged", log: harness.daemon.log) { harness.daemon.log.contains("moved to the dead letters") }
+        try waitUntil("dead letter logged", log: harness.daemon.log) {
+            harness.daemon.log.contains("moved to the dead letters")
+        }
     }
 
     @Test(
@@ -174,7 +176,9 @@ struct DaemonExecTests {
             files: Fixture.hookFiles(hook)
         )
         #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "slow")).status == 200)
-        try waitUntil("slow hook started", log: harness.daemon.log) { harness.lines("order").contains("start slow AUTHORIZED") }
+        try waitUntil("slow hook started", log: harness.daemon.log) {
+            harness.lines("order").contains("start slow AUTHORIZED")
+        }
         #expect(try harness.send(Fixture.payment("CAPTURED", reference: "slow")).status == 200)
         #expect(try harness.send(Fixture.payment("AUTHORIZED", reference: "fast")).status == 200)
         try waitUntil("all hooks done", timeout: 6, log: harness.daemon.log) { harness.lines("order").count == 6 }
@@ -245,15 +249,20 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(exec: #"["$DIR/hook.sh"]"#, maxAttempts: 3, timeout: 1),
-            files: Fixture.hookFiles(hook))
+            files: Fixture.hookFiles(hook)
+        )
         #expect(try harness.send(Fixture.payment()).status == 200)
         try waitUntil("delivered on the second run", timeout: 6, log: harness.daemon.log) {
             try Self.metric(harness, "vipps_webhookd_sink_deliveries_total", ["sink": "hook", "outcome": "ok"]) == 1
         }
         #expect(harness.lines("runs").count == 2)
-        #expect(try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "timeout"]) == 1)
+        #expect(
+            try Self.metric(harness, "vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "timeout"]) == 1
+        )
         let grandchild = try #require(harness.lines("grandchild").first.flatMap { Int32($0) })
-        try waitUntil("grandchild killed", log: harness.daemon.log) { kill(grandchild, 0) != 0 || Self.isZombie(grandchild) }
+        try waitUntil("grandchild killed", log: harness.daemon.log) {
+            kill(grandchild, 0) != 0 || Self.isZombie(grandchild)
+        }
     }
 
     static func isZombie(_ pid: Int32) -> Bool {

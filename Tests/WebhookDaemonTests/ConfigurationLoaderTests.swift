@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VippsWebhooks
+
 @testable import WebhookDaemon
 
 @Suite("Configuration loading")
@@ -28,7 +29,8 @@ struct ConfigurationLoaderTests {
 
     @Test("a full configuration with every key loads with its values")
     func fullConfiguration() throws {
-        let result = load("""
+        let result = load(
+            """
             listen: "[::1]:9090"
             public_url: "https://Hooks.Example.com/shop"
             state_dir: "/tmp/state"
@@ -59,7 +61,9 @@ struct ConfigurationLoaderTests {
                 timeout_seconds: 30
                 max_attempts: 8
                 concurrency: 4
-            """, environment: ["NEXT_SECRET": "next"])
+            """,
+            environment: ["NEXT_SECRET": "next"]
+        )
         #expect(result.problems.isEmpty, "\(result.problems)")
         let configuration = try #require(result.configuration)
         #expect(configuration.listen == "[::1]:9090")
@@ -73,11 +77,13 @@ struct ConfigurationLoaderTests {
         let first = configuration.endpoints[0]
         #expect(first.signedTarget == SignedTarget(host: "hooks.example.com", pathAndQuery: "/shop/vipps/epayment"))
         #expect(first.secrets.map(\.keyBytes) == [Array("s3cret-one".utf8)])
-        #expect(first.routes[1].filters == [
-            RouteFilter(field: "success", value: .bool(true)),
-            RouteFilter(field: "msn", value: .string("123456")),
-            RouteFilter(field: "amount", value: .number(JSONNumber(49900))),
-        ])
+        #expect(
+            first.routes[1].filters == [
+                RouteFilter(field: "success", value: .bool(true)),
+                RouteFilter(field: "msn", value: .string("123456")),
+                RouteFilter(field: "amount", value: .number(JSONNumber(49900))),
+            ]
+        )
         let second = configuration.endpoints[1]
         #expect(second.signedTarget == SignedTarget(host: "shop.example.com", pathAndQuery: "/api/vipps?x=1"))
         #expect(second.secrets.count == 2)
@@ -90,10 +96,13 @@ struct ConfigurationLoaderTests {
 
     @Test("JSON is accepted as YAML, and defaults apply")
     func jsonAndDefaults() throws {
-        let result = load("""
+        let result = load(
+            """
             {"endpoints": [{"path": "/x", "secret_env": "S", "routes": [{"events": ["*"], "sinks": ["f"]}]}],
              "sinks": {"f": {"file": "/tmp/f.jsonl"}}}
-            """, environment: ["S": "value"])
+            """,
+            environment: ["S": "value"]
+        )
         let configuration = try #require(result.configuration, "\(result.problems)")
         #expect(configuration.listen == "127.0.0.1:8080")
         #expect(configuration.clockSkewSeconds == 300)
@@ -127,7 +136,8 @@ struct ConfigurationLoaderTests {
 
     @Test("every problem is reported with its line and key path, not just the first")
     func manyProblems() {
-        let result = load("""
+        let result = load(
+            """
             listen: "localhost"
             clock_skew_seconds: "five"
             max_body_bytes: 0
@@ -152,7 +162,8 @@ struct ConfigurationLoaderTests {
               both: { file: "/tmp/x", exec: ["/bin/true"] }
               neither: {}
               templated: { exec: ["{program}"] }
-            """)
+            """
+        )
         #expect(result.configuration == nil)
         let lines = Set(result.problems.map(\.description))
         let expected = [
@@ -196,8 +207,10 @@ struct ConfigurationLoaderTests {
             """
         let result = load(yaml, environment: ["CREDENTIALS_DIRECTORY": directory, "ROTATED": "r"])
         let configuration = try #require(result.configuration, "\(result.problems)")
-        #expect(configuration.endpoints[0].secrets.map(\.keyBytes)
-            == [Array("s3cret-two".utf8), Array("s3cret-one".utf8), Array("r".utf8)])
+        #expect(
+            configuration.endpoints[0].secrets.map(\.keyBytes)
+                == [Array("s3cret-two".utf8), Array("s3cret-one".utf8), Array("r".utf8)]
+        )
         let warnings = result.warnings.map(\.description).joined(separator: "\n")
         #expect(warnings.contains("loose.secret is readable by others (mode 644)"))
         #expect(warnings.contains("endpoints[1].secret: an inline secret"))
@@ -205,9 +218,11 @@ struct ConfigurationLoaderTests {
             #expect(!warnings.contains(text))
         }
         let noCredentials = load(yaml, environment: ["ROTATED": "r"])
-        #expect(noCredentials.problems.map(\.description).contains {
-            $0.contains("endpoints[0].secrets[1]: CREDENTIALS_DIRECTORY is not set")
-        })
+        #expect(
+            noCredentials.problems.map(\.description).contains {
+                $0.contains("endpoints[0].secrets[1]: CREDENTIALS_DIRECTORY is not set")
+            }
+        )
     }
 
     @Test("unreadable or invalid files are one clear problem")

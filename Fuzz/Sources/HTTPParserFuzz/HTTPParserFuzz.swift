@@ -7,7 +7,9 @@ import HTTPServer
 func outcome(_ input: [UInt8], pieceSize: Int, bodyLimit: Int) -> [HTTPParserEvent] {
     var bodyBytes = 0
     return HTTPRequestParser.parseAll(
-        input, pieceSize: pieceSize, bodyLimit: bodyLimit,
+        input,
+        pieceSize: pieceSize,
+        bodyLimit: bodyLimit,
         limits: .init(maxHeadBytes: 512, maxChunkLineBytes: 64, maxHeaderCount: 8, maxLeadingEmptyLines: 3)
     ) { event, parser in
         switch event {

@@ -23,8 +23,14 @@ struct ConfigurationReader {
     static let dedupIDsWithinMemoryMax = 6_000_000
 
     mutating func problem(_ keyPath: String, _ node: Node?, _ message: String) {
-        problems.append(ConfigurationProblem(file: file, line: node?.mark.map { $0.line }, keyPath: keyPath,
-                                             message: message))
+        problems.append(
+            ConfigurationProblem(
+                file: file,
+                line: node?.mark.map { $0.line },
+                keyPath: keyPath,
+                message: message
+            )
+        )
     }
 
     /// A problem at `line` that no node describes (a YAML syntax error).
@@ -33,13 +39,22 @@ struct ConfigurationReader {
     }
 
     mutating func warning(_ keyPath: String, _ node: Node?, _ message: String) {
-        warnings.append(ConfigurationProblem(file: file, line: node?.mark.map { $0.line }, keyPath: keyPath,
-                                             message: message))
+        warnings.append(
+            ConfigurationProblem(
+                file: file,
+                line: node?.mark.map { $0.line },
+                keyPath: keyPath,
+                message: message
+            )
+        )
     }
 
     func result(_ configuration: DaemonConfiguration?) -> ConfigurationLoader.Result {
-        ConfigurationLoader.Result(configuration: problems.isEmpty ? configuration : nil, problems: problems,
-                                   warnings: warnings)
+        ConfigurationLoader.Result(
+            configuration: problems.isEmpty ? configuration : nil,
+            problems: problems,
+            warnings: warnings
+        )
     }
 
     // MARK: - Root
@@ -67,7 +82,8 @@ struct ConfigurationReader {
                 }
             case "state_dir": configuration.stateDirectory = string(value, at: key) ?? configuration.stateDirectory
             case "clock_skew_seconds":
-                configuration.clockSkewSeconds = integer(value, at: key, in: 0...86_400) ?? configuration.clockSkewSeconds
+                configuration.clockSkewSeconds =
+                    integer(value, at: key, in: 0...86_400) ?? configuration.clockSkewSeconds
             case "max_body_bytes":
                 configuration.maxBodyBytes = integer(value, at: key, in: 1...(64 << 20)) ?? configuration.maxBodyBytes
             case "dedup_max_ids":
@@ -88,8 +104,13 @@ struct ConfigurationReader {
             case "log": configuration.log = readLog(value)
             case "endpoints": endpointsNode = value
             case "sinks": sinksNode = value
-            default: problem(key, keyNode, "unknown key (known: listen, public_url, state_dir, clock_skew_seconds, "
-                + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks)")
+            default:
+                problem(
+                    key,
+                    keyNode,
+                    "unknown key (known: listen, public_url, state_dir, clock_skew_seconds, "
+                        + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks)"
+                )
             }
         }
         let minimumBuffered = configuration.minimumBufferedBytes
@@ -101,7 +122,10 @@ struct ConfigurationReader {
         let sinkNames = Set(configuration.sinks.map(\.name))
         if let endpointsNode {
             configuration.endpoints = readEndpoints(
-                endpointsNode, publicURL: configuration.publicURL, sinkNames: sinkNames)
+                endpointsNode,
+                publicURL: configuration.publicURL,
+                sinkNames: sinkNames
+            )
         } else {
             problem("endpoints", root, "missing")
         }
@@ -109,11 +133,13 @@ struct ConfigurationReader {
             let first = configuration.endpoints[conflict.first].path
             let second = configuration.endpoints[conflict.second].path
             warning(
-                "endpoints[\(conflict.second)]", nil,
+                "endpoints[\(conflict.second)]",
+                nil,
                 "\(first) and \(second) route \(conflict.type) to different sinks "
                     + "(\(conflict.firstSinks.joined(separator: ", ")) / \(conflict.secondSinks.joined(separator: ", "))); "
                     + "events are deduplicated across endpoints, so one delivered to both reaches only the sinks of "
-                    + "the endpoint it reaches first")
+                    + "the endpoint it reaches first"
+            )
         }
         let used = Set(configuration.endpoints.flatMap { $0.routes.flatMap(\.sinks) })
         for sink in configuration.sinks where !used.contains(sink.name) {
@@ -171,7 +197,9 @@ struct ConfigurationReader {
                 }
             case "level":
                 if let text = string(value, at: "log.level") {
-                    if LogSettingsLevel.isValid(text) { settings.level = text } else {
+                    if LogSettingsLevel.isValid(text) {
+                        settings.level = text
+                    } else {
                         problem("log.level", value, "expected trace, debug, info, notice, warning, error or critical")
                     }
                 }
@@ -205,8 +233,13 @@ struct ConfigurationReader {
                 case "timeout_seconds": timeout = integer(item, at: "\(path).\(key)", in: 1...86_400) ?? timeout
                 case "max_attempts": attempts = integer(item, at: "\(path).\(key)", in: 1...1000) ?? attempts
                 case "concurrency": concurrency = integer(item, at: "\(path).\(key)", in: 1...256) ?? concurrency
-                default: problem("\(path).\(key)", itemKey, "unknown key (known: file, exec, timeout_seconds, "
-                    + "max_attempts, concurrency)")
+                default:
+                    problem(
+                        "\(path).\(key)",
+                        itemKey,
+                        "unknown key (known: file, exec, timeout_seconds, "
+                            + "max_attempts, concurrency)"
+                    )
                 }
             }
             switch (file, argv) {
@@ -224,8 +257,17 @@ struct ConfigurationReader {
                 } else if argv.contains(where: { $0.utf8.contains(0) }) {
                     problem("\(path).exec", value, "arguments cannot contain NUL")
                 }
-                sinks.append(.init(name: name, kind: .exec(argv: argv, timeoutSeconds: timeout, maxAttempts: attempts,
-                                                           concurrency: concurrency)))
+                sinks.append(
+                    .init(
+                        name: name,
+                        kind: .exec(
+                            argv: argv,
+                            timeoutSeconds: timeout,
+                            maxAttempts: attempts,
+                            concurrency: concurrency
+                        )
+                    )
+                )
             case (.some, .some): problem(path, value, "give either file or exec, not both")
             case (nil, nil): problem(path, value, "needs file: PATH or exec: [PROGRAM, ARG…]")
             }
@@ -236,7 +278,9 @@ struct ConfigurationReader {
     // MARK: - endpoints
 
     private mutating func readEndpoints(
-        _ node: Node, publicURL: String?, sinkNames: Set<String>
+        _ node: Node,
+        publicURL: String?,
+        sinkNames: Set<String>
     ) -> [DaemonConfiguration.Endpoint] {
         guard let sequence = sequence(node, at: "endpoints") else { return [] }
         if sequence.isEmpty { problem("endpoints", node, "needs at least one endpoint") }
@@ -259,8 +303,13 @@ struct ConfigurationReader {
                     sawSecret = true
                     secrets += readSecrets(key: key, value: value, at: keyPath)
                 case "routes": routes = readRoutes(value, at: keyPath, sinkNames: sinkNames)
-                default: problem(keyPath, keyNode, "unknown key (known: path, public_url, secret_file, secret_env, "
-                    + "secret_credential, secrets, secret, routes)")
+                default:
+                    problem(
+                        keyPath,
+                        keyNode,
+                        "unknown key (known: path, public_url, secret_file, secret_env, "
+                            + "secret_credential, secrets, secret, routes)"
+                    )
                 }
             }
             guard let endpointPath else {
@@ -276,7 +325,9 @@ struct ConfigurationReader {
             } else if !seenPaths.insert(endpointPath).inserted {
                 problem("\(path).path", item, "\(endpointPath) is configured twice")
             }
-            if !sawSecret { problem(path, item, "needs a secret: secret_file, secret_env, secret_credential or secrets") }
+            if !sawSecret {
+                problem(path, item, "needs a secret: secret_file, secret_env, secret_credential or secrets")
+            }
             if routes.isEmpty { problem("\(path).routes", item, "needs at least one route") }
             var target: SignedTarget?
             do {
@@ -325,7 +376,8 @@ struct ConfigurationReader {
                     case "file": sources.append((.file(text), itemPath, item))
                     case "env": sources.append((.environment(text), itemPath, item))
                     case "credential": sources.append((.credential(text), itemPath, item))
-                    default: problem(itemPath, item, "expected a file path, {file: PATH}, {env: NAME} or {credential: NAME}")
+                    default:
+                        problem(itemPath, item, "expected a file path, {file: PATH}, {env: NAME} or {credential: NAME}")
                     }
                 } else {
                     problem(itemPath, item, "expected a file path, {file: PATH}, {env: NAME} or {credential: NAME}")
@@ -358,7 +410,9 @@ struct ConfigurationReader {
                 switch key {
                 case "events":
                     let patterns = stringList(value, at: "\(routePath).events") ?? []
-                    if patterns.isEmpty { problem("\(routePath).events", value, "needs at least one event type or glob") }
+                    if patterns.isEmpty {
+                        problem("\(routePath).events", value, "needs at least one event type or glob")
+                    }
                     events = patterns.map(EventPattern.init)
                 case "where": filters = readFilters(value, at: "\(routePath).where")
                 case "sinks":

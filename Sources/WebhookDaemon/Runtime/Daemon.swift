@@ -38,7 +38,10 @@ final class Daemon: @unchecked Sendable {
         do {
             notifier = try SystemdNotifier()
         } catch {
-            logger.warning("systemd notification settings are malformed; not notifying", metadata: ["error": "\(error)"])
+            logger.warning(
+                "systemd notification settings are malformed; not notifying",
+                metadata: ["error": "\(error)"]
+            )
             notifier = nil
         }
     }
@@ -57,8 +60,13 @@ final class Daemon: @unchecked Sendable {
         store = try EventStore(directory: stateDirectory + "/journal", options: storeOptions, logger: logger)
         store.onDeadEnd { [self] error in control.async { self.deadEnd(error) } }
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
-        factory = SinkFactory(store: store, deadLetters: deadLetters, runner: ProcessRunner(), metrics: metrics,
-                              logger: logger)
+        factory = SinkFactory(
+            store: store,
+            deadLetters: deadLetters,
+            runner: ProcessRunner(),
+            metrics: metrics,
+            logger: logger
+        )
         // Undocumented test knob (scripts/reliability.sh): makes the workers spill to the journal early.
         if let limit = ProcessInfo.processInfo.environment["VIPPS_WEBHOOKD_SINK_MEMORY_EVENTS"].flatMap(Int.init),
             limit > 0
@@ -70,28 +78,42 @@ final class Daemon: @unchecked Sendable {
         let owed = store.owedPerSink
         if !owed.isEmpty {
             // Streamed from the journal by the dispatcher, page by page, oldest first.
-            logger.notice("delivering events journaled before the last stop",
-                          metadata: ["deliveries": "\(owed.values.reduce(0, +))"])
+            logger.notice(
+                "delivering events journaled before the last stop",
+                metadata: ["deliveries": "\(owed.values.reduce(0, +))"]
+            )
         }
         dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
         requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
         requeue.start()
 
         endpoints = EndpointTableBox(EndpointTable(configuration: configuration))
-        let handler = IngestHandler(endpoints: endpoints, store: store, dispatcher: dispatcher, metrics: metrics,
-                                    health: health, logger: logger)
+        let handler = IngestHandler(
+            endpoints: endpoints,
+            store: store,
+            dispatcher: dispatcher,
+            metrics: metrics,
+            health: health,
+            logger: logger
+        )
         let observer = ServerObserver(metrics: metrics, logger: logger)
-        server = HTTPServer(configuration: try serverConfiguration(), handler: handler,
-                            observer: { observer.observe($0) })
+        server = HTTPServer(
+            configuration: try serverConfiguration(),
+            handler: handler,
+            observer: { observer.observe($0) }
+        )
         let bound = try server.start()
         installSignalHandlers()
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
         watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
-        logger.notice("listening", metadata: [
-            "address": "\(bound)", "endpoints": "\(configuration.endpoints.map(\.path).joined(separator: ","))",
-            "state_dir": "\(stateDirectory)",
-        ])
+        logger.notice(
+            "listening",
+            metadata: [
+                "address": "\(bound)", "endpoints": "\(configuration.endpoints.map(\.path).joined(separator: ","))",
+                "state_dir": "\(stateDirectory)",
+            ]
+        )
     }
 
     private func serverConfiguration() throws -> HTTPServerConfiguration {
@@ -100,8 +122,10 @@ final class Daemon: @unchecked Sendable {
         if let socket = inherited.first {
             try SocketActivation.adopt(inherited)
             listen = .fileDescriptor(socket.fd)
-            logger.notice("using the socket passed by systemd; listen: is ignored",
-                          metadata: ["fd": "\(socket.fd)", "name": "\(socket.name)"])
+            logger.notice(
+                "using the socket passed by systemd; listen: is ignored",
+                metadata: ["fd": "\(socket.fd)", "name": "\(socket.name)"]
+            )
         }
         let limits = configuration.server
         var server = HTTPServerConfiguration(listen: listen)
@@ -158,8 +182,10 @@ final class Daemon: @unchecked Sendable {
         for warning in result.warnings { logger.warning("configuration: \(warning)") }
         guard let next = result.configuration else {
             for problem in result.problems { logger.error("configuration: \(problem)") }
-            logger.error("SIGHUP: new configuration refused; the running one stays",
-                         metadata: ["problems": "\(result.problems.count)"])
+            logger.error(
+                "SIGHUP: new configuration refused; the running one stays",
+                metadata: ["problems": "\(result.problems.count)"]
+            )
             metrics.reload(result: "refused")
             dispatcher.reopenFiles()
             return
@@ -168,8 +194,10 @@ final class Daemon: @unchecked Sendable {
         do {
             workers = try factory.workers(for: next.sinks, existing: dispatcher.current)
         } catch {
-            logger.error("SIGHUP: cannot set up the new sinks; the running configuration stays",
-                         metadata: ["error": "\(error)"])
+            logger.error(
+                "SIGHUP: cannot set up the new sinks; the running configuration stays",
+                metadata: ["error": "\(error)"]
+            )
             metrics.reload(result: "refused")
             dispatcher.reopenFiles()
             return
@@ -186,13 +214,20 @@ final class Daemon: @unchecked Sendable {
         if next.server != configuration.server { needRestart.append("server") }
         if next.log != configuration.log { needRestart.append("log") }
         if !needRestart.isEmpty {
-            logger.warning("SIGHUP: these keys take effect at the next restart",
-                           metadata: ["keys": "\(needRestart.joined(separator: ","))"])
+            logger.warning(
+                "SIGHUP: these keys take effect at the next restart",
+                metadata: ["keys": "\(needRestart.joined(separator: ","))"]
+            )
         }
         configuration = next
         metrics.reload(result: "applied")
-        logger.notice("SIGHUP: configuration reloaded", metadata: ["endpoints": "\(next.endpoints.count)",
-                                                                    "sinks": "\(next.sinks.count)"])
+        logger.notice(
+            "SIGHUP: configuration reloaded",
+            metadata: [
+                "endpoints": "\(next.endpoints.count)",
+                "sinks": "\(next.sinks.count)",
+            ]
+        )
     }
 
     /// SIGTERM/SIGINT: stop accepting, answer requests in flight, let running hooks finish until the grace period
@@ -204,7 +239,10 @@ final class Daemon: @unchecked Sendable {
         notify([.stopping, .status("draining after \(reason)")])
         let grace = Duration.seconds(configuration.server.shutdownGraceSeconds)
         let deadline = DispatchTime.now() + .seconds(configuration.server.shutdownGraceSeconds)
-        logger.notice("shutting down", metadata: ["signal": "\(reason)", "grace_seconds": "\(grace.components.seconds)"])
+        logger.notice(
+            "shutting down",
+            metadata: ["signal": "\(reason)", "grace_seconds": "\(grace.components.seconds)"]
+        )
         server.shutdown(deadline: grace) { [self] in
             dispatcher.drain(deadline: deadline) { [self] in
                 control.async { [self] in
@@ -223,7 +261,8 @@ final class Daemon: @unchecked Sendable {
         health.fail("journal")
         logger.critical(
             "journal dead end: answering 503 to every webhook and to /healthz, watchdog stopped; restart needed",
-            metadata: ["error": "\(error)", "watchdog": "\(watchdog == nil ? "not configured" : "stopped")"])
+            metadata: ["error": "\(error)", "watchdog": "\(watchdog == nil ? "not configured" : "stopped")"]
+        )
         notify([.status("journal failed, restart needed: \(error)")])
     }
 

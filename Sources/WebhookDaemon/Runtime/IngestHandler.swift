@@ -22,8 +22,14 @@ final class IngestHandler: HTTPHandler {
     private let health: HealthState
     private let refusals: RateLimitedLog
 
-    init(endpoints: EndpointTableBox, store: EventStore, dispatcher: DeliveryDispatcher, metrics: DaemonMetrics,
-         health: HealthState, logger: Logger) {
+    init(
+        endpoints: EndpointTableBox,
+        store: EventStore,
+        dispatcher: DeliveryDispatcher,
+        metrics: DaemonMetrics,
+        health: HealthState,
+        logger: Logger
+    ) {
         self.endpoints = endpoints
         self.store = store
         self.dispatcher = dispatcher
@@ -48,8 +54,13 @@ final class IngestHandler: HTTPHandler {
         }
         if case .length(let length) = head.bodyFraming, length > table.maxBodyBytes {
             let response = HTTPResponse.text(413, "body over \(table.maxBodyBytes) bytes\n")
-            finish(response, endpoint: path, peer: peer, started: .now,
-                   reason: "content-length \(length) over max_body_bytes \(table.maxBodyBytes)")
+            finish(
+                response,
+                endpoint: path,
+                peer: peer,
+                started: .now,
+                reason: "content-length \(length) over max_body_bytes \(table.maxBodyBytes)"
+            )
             return .respond(response)
         }
         return .readBody(maxBytes: table.maxBodyBytes)
@@ -66,11 +77,17 @@ final class IngestHandler: HTTPHandler {
             return
         }
         let headers = request.headers.fields
-        let target = endpoint.signedTarget
+        let target =
+            endpoint.signedTarget
             ?? SignedTarget(host: (request.headers["host"] ?? "").lowercased(), pathAndQuery: request.target)
         let now = Int64(Date().timeIntervalSince1970)
         let verdict = endpoint.verifier.verify(
-            method: request.method, target: target, headers: headers, body: request.body, now: now)
+            method: request.method,
+            target: target,
+            headers: headers,
+            body: request.body,
+            now: now
+        )
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
             finish(
@@ -158,7 +175,10 @@ final class IngestHandler: HTTPHandler {
             response = health.isReady ? .text(200, "ok\n") : .text(503, "\(health.state)\n")
         case "/metrics" where readOnly:
             var metricsResponse = HTTPResponse(status: 200, body: metrics.exposition())
-            metricsResponse.headers.replaceOrAdd(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            metricsResponse.headers.replaceOrAdd(
+                name: "Content-Type",
+                value: "text/plain; version=0.0.4; charset=utf-8"
+            )
             response = metricsResponse
         case "/healthz", "/metrics":
             var notAllowed = HTTPResponse.text(405, "method not allowed: use GET\n")

@@ -24,13 +24,27 @@ final class ServerObserver: @unchecked Sendable {
             metrics.recordOpenConnections(adjustOpen(by: -1))
         case .parseError(let peer, let error, let status):
             metrics.serverEvent(kind: "bad_request_\(status)")
-            log(.warning, kind: "parse", "malformed request", ["peer": "\(peer)", "status": "\(status)",
-                                                               "reason": "\(error)"])
+            log(
+                .warning,
+                kind: "parse",
+                "malformed request",
+                [
+                    "peer": "\(peer)", "status": "\(status)",
+                    "reason": "\(error)",
+                ]
+            )
         case .timeout(let peer, let kind):
             metrics.serverEvent(kind: "timeout_\(kind.rawValue)")
             if kind != .idle {
-                log(.notice, kind: "timeout", "client too slow; connection closed", ["peer": "\(peer)",
-                                                                                     "timeout": "\(kind.rawValue)"])
+                log(
+                    .notice,
+                    kind: "timeout",
+                    "client too slow; connection closed",
+                    [
+                        "peer": "\(peer)",
+                        "timeout": "\(kind.rawValue)",
+                    ]
+                )
             }
         case .connectionRefused(let peer):
             metrics.serverEvent(kind: "connection_refused")

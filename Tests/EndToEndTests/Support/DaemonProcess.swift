@@ -144,7 +144,8 @@ final class DaemonProcess {
         guard null >= 0 else { throw Failure(description: "cannot open /dev/null: errno \(errno)") }
         defer { close(null) }
 
-        let argv = ["/usr/bin/env", "-C", workingDirectory.path] + launcher + [ChildProcess.daemonBinary.path] + arguments
+        let argv =
+            ["/usr/bin/env", "-C", workingDirectory.path] + launcher + [ChildProcess.daemonBinary.path] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var cArgv = argv.map { strdup($0) } + [nil]
         var cEnvp = envp.map { strdup($0) } + [nil]
