@@ -41,9 +41,9 @@ struct ExecSinkTests {
         }
     }
 
-    @Test("the hook's environment is exactly PATH, the event variables and the given VIPPS_* ones")
-    func exactEnvironment() async throws {
-        let sink = try ExecSink(
+    /// A sink whose hook prints its environment.
+    static func environmentSink() throws -> ExecSink {
+        try ExecSink(
             configuration: .init(
                 name: "env",
                 argv: ["/usr/bin/env"],
@@ -52,8 +52,13 @@ struct ExecSinkTests {
                 concurrency: 1
             ),
             runner: ProcessRunner(),
-            logger: Self.logger
+            logger: logger
         )
+    }
+
+    @Test("the hook's environment is exactly PATH, the event variables and the given VIPPS_* ones")
+    func exactEnvironment() async throws {
+        let sink = try Self.environmentSink()
         let context = Self.context(
             [:],
             variables: [
@@ -75,17 +80,7 @@ struct ExecSinkTests {
 
     @Test("an event journaled under an earlier id gives it as VIPPS_LEGACY_EVENT_ID; no field can supply one")
     func legacyEventID() throws {
-        let sink = try ExecSink(
-            configuration: .init(
-                name: "env",
-                argv: ["/usr/bin/env"],
-                timeout: .seconds(5),
-                maxAttempts: 1,
-                concurrency: 1
-            ),
-            runner: ProcessRunner(),
-            logger: Self.logger
-        )
+        let sink = try Self.environmentSink()
         let spoofing = Self.context([:], variables: ["VIPPS_LEGACY_EVENT_ID": "spoofed"])
         #expect(sink.environment(for: Self.event, context: spoofing)["VIPPS_LEGACY_EVENT_ID"] == nil)
         var migrated = Self.event
