@@ -11,9 +11,11 @@ struct TemporaryDirectory {
 
     init() {
         var template = Array("/tmp/delivery-test-XXXXXX".utf8CString)
-        let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(result != nil, "mkdtemp failed")
-        path = String(cString: template)
+        let created = template.withUnsafeMutableBufferPointer { buffer in
+            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
+        }
+        guard let created else { preconditionFailure("mkdtemp failed") }
+        path = created
     }
 
     func remove() {

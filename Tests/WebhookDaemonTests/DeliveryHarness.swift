@@ -17,9 +17,11 @@ final class DeliveryHarness: @unchecked Sendable {
 
     init(segmentSize: UInt64 = 1 << 20, memoryLimit: Int = 100_000) throws {
         var template = Array("/tmp/delivery-path-XXXXXX".utf8CString)
-        let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(result != nil, "mkdtemp failed")
-        directory = String(cString: template)
+        let created = template.withUnsafeMutableBufferPointer { buffer in
+            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
+        }
+        guard let created else { preconditionFailure("mkdtemp failed") }
+        directory = created
         var logger = Logger(label: "delivery-path-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_LOG"] == nil ? .critical : .info
         self.logger = logger
