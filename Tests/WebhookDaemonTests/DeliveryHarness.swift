@@ -15,7 +15,7 @@ final class DeliveryHarness: @unchecked Sendable {
     var factory: SinkFactory
     let logger: Logger
 
-    init(segmentSize: UInt64 = 1 << 20, memoryLimit: Int = 100_000) throws {
+    init(segmentSize: UInt64 = 1 << 20, memoryLimit: Int = 100_000, faults: SyscallFaults? = nil) throws {
         var template = Array("/tmp/delivery-path-XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer in
             mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
@@ -28,6 +28,7 @@ final class DeliveryHarness: @unchecked Sendable {
         var options = EventStoreOptions()
         options.segmentSize = segmentSize
         options.preallocateSegments = false
+        options.faults = faults
         store = try EventStore(directory: directory + "/journal", options: options, logger: logger)
         deadLetters = try DeadLetterStore(stateDirectory: directory)
         let metrics = DaemonMetrics.bootstrap()

@@ -42,6 +42,8 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// Most events and body bytes of one re-feed page.
     static let pageEvents = 1024
     static let pageBytes = 8 << 20
+    /// How long one re-feed pass may hand pages to one sink before it yields its queue.
+    static let passBudget = DispatchTimeInterval.milliseconds(50)
 
     init(store: EventStore, deadLetters: DeadLetterStore, metrics: DaemonMetrics, logger: Logger) {
         self.store = store
@@ -163,7 +165,16 @@ final class DeliveryDispatcher: @unchecked Sendable {
             group.enter()
             worker.drain(deadline: deadline) { group.leave() }
         }
-        group.notify(queue: .global()) { [self] in
+        DispatchQueue.global().async { [self] in
+            // Hooks still running at the deadline are killed; what a worker then waits for is its delivered marks.
+            // A journal that refuses them (disk full, dead end) must not hold the shutdown: after a short grace the
+            // events stay pending, to be delivered again after the restart.
+            if group.wait(timeout: deadline + .seconds(2)) == .timedOut {
+                metrics.storageError(operation: "mark_at_shutdown")
+                logger.error(
+                    "sink workers still waiting for delivered marks after the shutdown deadline; their events stay pending and are delivered again after the restart"
+                )
+            }
             // Replaced workers drain since the reload: they get the same deadline, then what still runs is ended.
             if handovers.wait(timeout: deadline) == .timedOut {
                 for worker in replaced { worker.abandon() }
@@ -177,22 +188,35 @@ final class DeliveryDispatcher: @unchecked Sendable {
         }
     }
 
-    /// One pass of the journal re-feed (on `refeedQueue`).
-    private func refeed() {
+    /// Whether `drain` has begun.
+    private var isStopped: Bool {
         lock.lock()
-        let isStopped = stopped
-        lock.unlock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    /// One pass of the journal re-feed (on `refeedQueue`). A pass hands each sink pages for at most
+    /// ``passBudget`` and stops as soon as `drain` begins, so a reload or a shutdown (both wait for this queue) never
+    /// waits for a whole backlog; what is left is taken by the next pass, scheduled at once.
+    private func refeed() {
         guard !isStopped else { return }
         let fed = store.sinksFedFromJournal
         guard !fed.isEmpty else { return }
         let feed = self.feed ?? store.journalFeed()
         self.feed = feed
         var full = false
+        var unfinished = false
         for sink in fed.sorted() {
             guard let worker = worker(feeding: sink) else { continue }
             var count = 0
+            let passEnds = DispatchTime.now() + Self.passBudget
             do {
                 while true {
+                    guard !isStopped else { break }
+                    guard DispatchTime.now() < passEnds else {
+                        unfinished = true
+                        break
+                    }
                     let room = worker.room
                     guard room > 0 else {
                         full = true
@@ -226,7 +250,9 @@ final class DeliveryDispatcher: @unchecked Sendable {
             }
         }
         feed.close()
-        if full && !retryScheduled {
+        if unfinished && !isStopped {
+            refeedQueue.async { self.refeed() }
+        } else if full && !retryScheduled {
             // A worker is busy with what it was fed: look again soon rather than at the next tick.
             retryScheduled = true
             refeedQueue.asyncAfter(deadline: .now() + .milliseconds(20)) { [self] in
