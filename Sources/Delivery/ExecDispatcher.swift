@@ -69,6 +69,27 @@ public final class ExecDispatcher: Sendable {
         return queue.submit(
             key: orderingKey,
             run: { [self] attempt, finish in
+                if let owed = lastError.deadLetterOwed {
+                    // The hook gave up before; only its dead letter is still to be written. The job keeps its
+                    // payment's ordering key meanwhile, so no later event of the payment overtakes it.
+                    return settle(owed.attempts, owed.failure, retrying: owed.retries)
+                }
+                @Sendable func settle(_ attempts: Int, _ failure: ExecSinkFailure, retrying retries: Int) {
+                    let letter = deadLetter(
+                        event,
+                        context: context,
+                        attempts: attempts,
+                        failure: failure,
+                        since: firstAttemptAt
+                    )
+                    guard let letter else {
+                        lastError.deadLetterOwed = (attempts, failure, retries + 1)
+                        return finish(.retry(after: Self.deadLetterRetryDelay(afterFailures: retries + 1)))
+                    }
+                    lastError.deadLetterOwed = nil
+                    completion(letter)
+                    finish(.done)
+                }
                 runAttempt(event, context: context, attempt: attempt) { [self] failure in
                     guard let failure else {
                         completion(.delivered(attempts: attempt))
@@ -83,15 +104,14 @@ public final class ExecDispatcher: Sendable {
                     if let delay = retryPolicy.delay(afterFailedAttempt: attempt, random: random()) {
                         return finish(.retry(after: delay))
                     }
-                    completion(
-                        deadLetter(event, context: context, attempts: attempt, failure: failure, since: firstAttemptAt)
-                    )
-                    finish(.done)
+                    settle(attempt, failure, retrying: 0)
                 }
             },
             interrupted: { attempts in
-                let reason = lastError.value.map { "shutdown; last error: \($0.message)" } ?? "shutdown"
-                completion(.pending(attempts: attempts, reason: reason))
+                let owed = lastError.deadLetterOwed.map { "dead letter not written, last error: \($0.failure.message)" }
+                let last = lastError.value.map { "last error: \($0.message)" }
+                let reason = (owed ?? last).map { "shutdown; \($0)" } ?? "shutdown"
+                completion(.pending(attempts: lastError.deadLetterOwed?.attempts ?? attempts, reason: reason))
             }
         )
     }
@@ -173,7 +193,7 @@ public final class ExecDispatcher: Sendable {
         attempts: Int,
         failure: ExecSinkFailure,
         since firstAttemptAt: Int64
-    ) -> ExecDeliveryOutcome {
+    ) -> ExecDeliveryOutcome? {
         let name = sink.configuration.name
         let letter = DeadLetter(
             event: event,
@@ -196,12 +216,18 @@ public final class ExecDispatcher: Sendable {
             )
             return .deadLettered(attempts: attempts, lastError: failure, name: file)
         } catch {
+            Counter(label: "vipps_webhookd_dead_letter_write_errors_total", dimensions: [("sink", name)]).increment()
             logger.critical(
-                "cannot write dead letter; event stays pending",
+                "cannot write dead letter; the event keeps its place and the write is tried again",
                 metadata: ["sink": .string(name), "event_id": .string(event.id), "error": .string(error.description)]
             )
-            return .pending(attempts: attempts, reason: "dead letter not written: \(error)")
+            return nil
         }
+    }
+
+    /// The wait before writing a dead letter again after `failures` failed writes: 1 s, doubling up to a minute.
+    static func deadLetterRetryDelay(afterFailures failures: Int) -> Duration {
+        .seconds(min(60, 1 << min(max(failures - 1, 0), 6)))
     }
 
     private static func nowMillis() -> Int64 {
@@ -215,4 +241,7 @@ public final class ExecDispatcher: Sendable {
 /// by the queue's private serial queue.
 private final class LastError: @unchecked Sendable {
     var value: ExecSinkFailure?
+    /// Set when the hook gave up but its dead letter could not be written: attempts made, the last failure, and how
+    /// many writes failed so far.
+    var deadLetterOwed: (attempts: Int, failure: ExecSinkFailure, retries: Int)?
 }
