@@ -13,7 +13,8 @@ struct DedupKey: Hashable, Sendable {
         let digest = Digest.sha256(Array(id.utf8))
         self.init(
             high: digest[0..<8].reduce(0) { ($0 << 8) | UInt64($1) },
-            low: digest[8..<16].reduce(0) { ($0 << 8) | UInt64($1) })
+            low: digest[8..<16].reduce(0) { ($0 << 8) | UInt64($1) }
+        )
     }
 
     /// A fingerprint from its two halves (as stored in the dedup file).

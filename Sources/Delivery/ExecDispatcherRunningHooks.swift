@@ -35,6 +35,6 @@ final class RunningHooks: @unchecked Sendable {
 
     /// Kills every run in flight.
     func killAll() {
-        lock.sync { Array(handles.values) }.forEach { $0.kill() }
+        for handle in lock.sync(execute: { Array(handles.values) }) { handle.kill() }
     }
 }

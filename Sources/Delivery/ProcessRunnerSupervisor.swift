@@ -228,7 +228,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     private func finishIfDone() {
         guard !finished, let termination, readers.isEmpty else { return }
         finished = true
-        timers.forEach { $0.cancel() }
+        for timer in timers { timer.cancel() }
         timers = []
         closeInput()
         scratch = []

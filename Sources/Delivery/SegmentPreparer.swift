@@ -109,7 +109,8 @@ final class SegmentPreparer: @unchecked Sendable {
     private func failed(_ generation: Int, _ error: any Error) {
         logger.warning(
             "could not prepare the next journal segment; the next rotation starts a plain one",
-            metadata: ["path": "\(path)", "error": "\(error)"])
+            metadata: ["path": "\(path)", "error": "\(error)"]
+        )
         lock.withLock {
             if case .preparing(let current) = state, current == generation { state = .idle }
         }

@@ -1,6 +1,8 @@
 /// Standard base64 (RFC 4648 §4, with `=` padding), as used by the Vipps signature headers.
 public enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8
+    )
 
     /// Base64 text of `bytes`.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {

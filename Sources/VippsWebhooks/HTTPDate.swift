@@ -6,7 +6,9 @@
 public enum HTTPDate {
     private static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let longDayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    private static let monthNames = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
 
     /// IMF-fixdate text of `secondsSince1970`.
     public static func format(secondsSince1970 seconds: Int64) -> String {
@@ -63,8 +65,12 @@ public enum HTTPDate {
             guard date.count == 3, date[0].count == 2, date[2].count == 2, let day = Int(digits: date[0]),
                 let month = monthIndex(date[1]), let shortYear = Int(digits: date[2])
             else { return nil }
-            return make(year: shortYear >= 70 ? 1900 + shortYear : 2000 + shortYear, month: month, day: day,
-                        time: parts[2])
+            return make(
+                year: shortYear >= 70 ? 1900 + shortYear : 2000 + shortYear,
+                month: month,
+                day: day,
+                time: parts[2]
+            )
         }
         // asctime: Sun Nov  6 08:49:37 1994 (day padded with a space).
         let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)

@@ -25,7 +25,10 @@ public enum RequestSigner {
     ///   - date: the HTTP-date to send as `x-ms-date`.
     ///   - body: the exact body bytes that will be sent.
     public static func sign(
-        secret: WebhookSecret, method: String = "POST", target: SignedTarget, date: String,
+        secret: WebhookSecret,
+        method: String = "POST",
+        target: SignedTarget,
+        date: String,
         body: some Collection<UInt8>
     ) -> Headers {
         let contentHash = ContentHash.of(body)

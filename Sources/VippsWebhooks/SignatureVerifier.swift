@@ -31,8 +31,11 @@ public struct SignatureVerifier: Sendable {
     ///   - now: the current time in seconds since 1970.
     /// - Returns: `.authentic` with the index of the secret that matched, or the reason for rejecting.
     public func verify(
-        method: String, target: SignedTarget, headers: some Sequence<(name: String, value: String)>,
-        body: some Collection<UInt8>, now: Int64
+        method: String,
+        target: SignedTarget,
+        headers: some Sequence<(name: String, value: String)>,
+        body: some Collection<UInt8>,
+        now: Int64
     ) -> VerificationResult {
         let fields = SignedHeaderFields(headers)
         guard let date = fields.date else { return .rejected(.missingHeader("x-ms-date")) }

@@ -36,9 +36,12 @@ struct Settings {
     }
 
     static func usage(_ problem: String) -> Never {
-        FileHandle.standardError.write(Data((
-            "journal-bench: \(problem)\nusage: journal-bench [--clients 16,128] [--seconds 5] [--segment-mib 16]"
-                + " [--marks single|batch|none] [--dir /tmp]\n").utf8))
+        FileHandle.standardError.write(
+            Data(
+                ("journal-bench: \(problem)\nusage: journal-bench [--clients 16,128] [--seconds 5] [--segment-mib 16]"
+                    + " [--marks single|batch|none] [--dir /tmp]\n").utf8
+            )
+        )
         exit(2)
     }
 }
@@ -131,9 +134,12 @@ func run(clients: Int, settings: Settings, body: [UInt8]) throws {
             while DispatchTime.now().uptimeNanoseconds < deadline {
                 let sent = DispatchTime.now().uptimeNanoseconds
                 store.accept(
-                    id: "bench-\(client)-\(number)", type: "epayments.payment.captured.v1",
-                    endpoint: "/vipps/epayment", receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
-                    body: body, sinks: ["file"]
+                    id: "bench-\(client)-\(number)",
+                    type: "epayments.payment.captured.v1",
+                    endpoint: "/vipps/epayment",
+                    receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
+                    body: body,
+                    sinks: ["file"]
                 ) { outcome in
                     if case .stored(let event) = outcome {
                         if markMode != "none" { marks.add(event.sequence) }
@@ -169,7 +175,8 @@ func run(clients: Int, settings: Settings, body: [UInt8]) throws {
         "clients \(clients): \(Int(Double(latencies.count) / elapsed)) events/s, \(syncs) syncs, "
             + String(format: "%.1f", Double(latencies.count) / Double(max(syncs, 1))) + " events/sync (incl. marks), "
             + "latency ms p50 \(percentile(0.5)) p99 \(percentile(0.99)) max \(percentile(1.0)), "
-            + "failures \(failures), segments left \(statistics.segments)")
+            + "failures \(failures), segments left \(statistics.segments)"
+    )
 }
 
 let settings = Settings(arguments: Array(CommandLine.arguments.dropFirst()))
@@ -178,7 +185,8 @@ let body = Array(
         + #""name":"AUTHORIZED","#
         + #""amount":{"currency":"NOK","value":49900},"timestamp":"2026-11-22T12:00:00.000Z","#
         + #""idempotencyKey":"b6d5f2c0-6c3a-4a8e-9d4b-2f1e7c9a0b11","success":true,"sub":"x-padding-to-300-bytes"}"#)
-        .utf8)
+        .utf8
+)
 print("journal-bench: \(settings.seconds) s per run, segment \(settings.segmentMiB) MiB, marks \(settings.marks)")
 for clients in settings.clients {
     try run(clients: clients, settings: settings, body: body)

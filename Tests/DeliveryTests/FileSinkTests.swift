@@ -31,8 +31,11 @@ import Testing
         let pending = try store.pendingDeliveries()
         #expect(pending.map(\.event.id) == ["second"])
         sink = try FileSink(
-            path: output, resumeFrom: store.lastPosition(sink: "file"),
-            pendingIDs: Set(pending.map(\.event.id)), logger: testLogger)
+            path: output,
+            resumeFrom: store.lastPosition(sink: "file"),
+            pendingIDs: Set(pending.map(\.event.id)),
+            logger: testLogger
+        )
         for entry in pending {
             #expect(await store.mark(entry.event.sequence, "file", position: try sink.write(entry.event)) == nil)
         }
@@ -82,8 +85,14 @@ import Testing
         defer { dir.remove() }
         let output = dir.path + "/events.jsonl"
         let events = (1...5).map {
-            StoredEvent(sequence: UInt64($0), id: "e\($0)", type: "t", endpoint: "/e", receivedAtMillis: 0,
-                        body: Array("{\"n\":\($0)}".utf8))
+            StoredEvent(
+                sequence: UInt64($0),
+                id: "e\($0)",
+                type: "t",
+                endpoint: "/e",
+                receivedAtMillis: 0,
+                body: Array("{\"n\":\($0)}".utf8)
+            )
         }
         let first = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
         _ = try first.write([events[0], events[1]])

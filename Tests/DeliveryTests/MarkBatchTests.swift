@@ -22,10 +22,13 @@ import Testing
         let syncs = store.statistics.syncs
         let first = SinkPosition(device: 1, inode: 2, offset: 100)
         let second = SinkPosition(device: 1, inode: 2, offset: 200)
-        let error = await markAll(store, [
-            (events[0].sequence, "file", first), (events[1].sequence, "file", second),
-            (events[2].sequence, "hook", nil), (999, "file", nil), (events[0].sequence, "other", nil),
-        ])
+        let error = await markAll(
+            store,
+            [
+                (events[0].sequence, "file", first), (events[1].sequence, "file", second),
+                (events[2].sequence, "hook", nil), (999, "file", nil), (events[0].sequence, "other", nil),
+            ]
+        )
         #expect(error == nil)
         #expect(store.statistics.syncs == syncs + 1, "one journal write for the whole batch")
         #expect(!store.isPending(sequence: events[0].sequence, sink: "file"))

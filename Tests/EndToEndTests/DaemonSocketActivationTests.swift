@@ -14,17 +14,25 @@ struct DaemonSocketActivationTests {
 
     @Test("the daemon serves on the socket systemd passes and ignores listen:")
     func servesOnInheritedSocket() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.tool), "install systemd (systemd-socket-activate)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.tool),
+            "install systemd (systemd-socket-activate)"
+        )
         let directory = try TemporaryDirectory()
         try directory.write(files: Fixture.secretFiles)
         // listen: names an address the daemon must NOT use: with an inherited socket it is ignored.
-        let config = Fixture.basicConfig().replacingOccurrences(of: #"listen: "127.0.0.1:0""#,
-                                                                with: #"listen: "127.0.0.1:1""#)
+        let config = Fixture.basicConfig().replacingOccurrences(
+            of: #"listen: "127.0.0.1:0""#,
+            with: #"listen: "127.0.0.1:1""#
+        )
         let configFile = try directory.write("config.yaml", directory.expandingDIR(config))
         let port = try Self.freePort()
         let daemon = try DaemonProcess(
-            arguments: ["serve", "--config", configFile], workingDirectory: directory.url,
-            launcher: [Self.tool, "--listen=127.0.0.1:\(port)", "--fdname=http"], waitUntilReady: false)
+            arguments: ["serve", "--config", configFile],
+            workingDirectory: directory.url,
+            launcher: [Self.tool, "--listen=127.0.0.1:\(port)", "--fdname=http"],
+            waitUntilReady: false
+        )
 
         // The first connection starts the daemon; the kernel holds it in the backlog until the daemon accepts.
         // (Until systemd-socket-activate has bound the port, connecting is refused: try again.)
@@ -33,7 +41,10 @@ struct DaemonSocketActivationTests {
         }
         let body = Array(Fixture.payment().utf8)
         let headers = try TestSigner.headers(
-            secret: Fixture.secret, url: "http://127.0.0.1:\(port)/vipps/epayment", body: body)
+            secret: Fixture.secret,
+            url: "http://127.0.0.1:\(port)/vipps/epayment",
+            body: body
+        )
         let answer = try TestHTTPClient.post(port: port, path: "/vipps/epayment", headers: headers, body: body)
         #expect(answer.status == 200, "\(daemon.log)")
         let adopted = daemon.logged("using the socket passed by systemd; listen: is ignored")

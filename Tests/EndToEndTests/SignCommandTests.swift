@@ -28,14 +28,18 @@ struct SignCommandTests {
 
             """
         let fromFile = try ChildProcess.run(
-            ["sign", "--secret-file", secretFile, "--url", vector.registeredUrl, "--date", vector.date,
-             "--body-file", bodyFile])
+            [
+                "sign", "--secret-file", secretFile, "--url", vector.registeredUrl, "--date", vector.date,
+                "--body-file", bodyFile,
+            ])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
         #expect(fromFile.stdout == expected)
 
         let fromStdin = try ChildProcess.run(
             ["sign", "--secret-env", "E2E_SECRET", "--url", vector.registeredUrl, "--date", vector.date],
-            stdin: Array(vector.body.utf8), environment: ["E2E_SECRET": vector.secret])
+            stdin: Array(vector.body.utf8),
+            environment: ["E2E_SECRET": vector.secret]
+        )
         #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
         #expect(fromStdin.stdout == expected)
     }
@@ -43,8 +47,10 @@ struct SignCommandTests {
     @Test("without --date it signs with the current time")
     func currentDate() throws {
         let out = try ChildProcess.run(
-            ["sign", "--secret-env", "E2E_SECRET", "--url", "https://example.com/x"], stdin: Array("{}".utf8),
-            environment: ["E2E_SECRET": "s3cret"])
+            ["sign", "--secret-env", "E2E_SECRET", "--url", "https://example.com/x"],
+            stdin: Array("{}".utf8),
+            environment: ["E2E_SECRET": "s3cret"]
+        )
         #expect(out.status == 0)
         let lines = out.stdout.split(separator: "\n")
         #expect(lines.count == 3)

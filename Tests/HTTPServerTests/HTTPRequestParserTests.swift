@@ -93,23 +93,31 @@ import Testing
 
     @Test func keepAliveRules() {
         #expect(firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.0\r\n\r\n".bytes))?.keepAlive == false)
-        #expect(firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n".bytes))?.keepAlive == true)
         #expect(
-            firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n".bytes))?.keepAlive == false
+            firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n".bytes))?.keepAlive
+                == true
+        )
+        #expect(
+            firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n".bytes))?
+                .keepAlive == false
         )
         #expect(firstHead(HTTPRequestParser.parseAll("GET / HTTP/1.1\r\nHost: a\r\n\r\n".bytes))?.keepAlive == true)
     }
 
     @Test func expectContinue() {
         let head = firstHead(
-            HTTPRequestParser.parseAll("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n".bytes)
+            HTTPRequestParser.parseAll(
+                "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n".bytes
+            )
         )
         #expect(head?.expectsContinue == true)
         #expect(error("POST / HTTP/1.1\r\nHost: a\r\nExpect: something\r\n\r\n") == .unsupportedExpectation)
     }
 
     @Test func duplicateEqualContentLengthIsAccepted() {
-        let events = HTTPRequestParser.parseAll("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok".bytes)
+        let events = HTTPRequestParser.parseAll(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\n\r\nok".bytes
+        )
         #expect(events.dropFirst() == [.body("ok".bytes), .end])
     }
 

@@ -163,7 +163,8 @@ struct EventDecodingTests {
                 + #""currency":"DKK","occurred":"2024-02-29T23:59:59Z","failureCode":true}"#
         )
         #expect(
-            weird.findings == [EventFinding(field: "failureCode", problem: .wrongType(expected: "string or number"))])
+            weird.findings == [EventFinding(field: "failureCode", problem: .wrongType(expected: "string or number"))]
+        )
     }
 
     @Test func qrCheckInWithSevenFractionDigitsAndBothMsnSpellings() {

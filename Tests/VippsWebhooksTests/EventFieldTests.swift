@@ -50,7 +50,8 @@ struct EventFieldTests {
                 EventVariable(name: "VIPPS_AMOUNT_CURRENCY", value: "NOK"),
                 EventVariable(name: "VIPPS_TIMESTAMP", value: "2025-05-31T17:29:23.358Z"),
                 EventVariable(name: "VIPPS_SUCCESS", value: "true"),
-            ])
+            ]
+        )
     }
 
     @Test func ePaymentEnvironmentWithOptionalObjects() {
@@ -78,7 +79,8 @@ struct EventFieldTests {
                 EventVariable(name: "VIPPS_OCCURRED", value: "2024-01-01T00:00:00Z"),
                 EventVariable(name: "VIPPS_ACTOR", value: "USER"),
                 EventVariable(name: "VIPPS_MSN", value: "123456"),
-            ])
+            ]
+        )
         let charge = decodeEvent(
             #"{"agreementId":"agr_1","chargeId":"chr-1","amount":4900,"currency":"NOK","chargeType":"INITIAL","#
                 + #""occurred":"2024-01-01T00:00:00Z","eventType":"recurring.charge-failed.v1","failureCode":50006,"#
@@ -95,7 +97,8 @@ struct EventFieldTests {
                 EventVariable(name: "VIPPS_AMOUNT_CAPTURED", value: "0"),
                 EventVariable(name: "VIPPS_FAILURE_CODE", value: "50006"),
                 EventVariable(name: "VIPPS_FAILURE_TEXT", value: "Insufficient funds"),
-            ])
+            ]
+        )
     }
 
     @Test func qrAndLoginEnvironment() {
@@ -109,9 +112,11 @@ struct EventFieldTests {
                 EventVariable(name: "VIPPS_MERCHANT_QR_ID", value: "qr"),
                 EventVariable(name: "VIPPS_MSN", value: "654321"),
                 EventVariable(name: "VIPPS_INITIATED_AT", value: "2023-05-09T11:37:04.6313913Z"),
-            ])
+            ]
+        )
         #expect(
-            decodeEvent(#"{"auth_req_id":"r"}"#).environment == [EventVariable(name: "VIPPS_AUTH_REQ_ID", value: "r")])
+            decodeEvent(#"{"auth_req_id":"r"}"#).environment == [EventVariable(name: "VIPPS_AUTH_REQ_ID", value: "r")]
+        )
     }
 
     @Test func unknownEventsExportNoVariablesAndNoNameCollidesWithDaemonOnes() {

@@ -4,8 +4,10 @@ import VippsWebhooks
 @Suite("Event findings")
 struct EventFindingTests {
     private func ePayment(
-        msn: String = "\"123456\"", reference: String = "\"order-2025-0042\"",
-        amount: String = #"{"currency":"NOK","value":12100}"#, timestamp: String = "\"2025-05-31T17:29:23.358Z\"",
+        msn: String = "\"123456\"",
+        reference: String = "\"order-2025-0042\"",
+        amount: String = #"{"currency":"NOK","value":12100}"#,
+        timestamp: String = "\"2025-05-31T17:29:23.358Z\"",
         success: String = "true"
     ) -> DecodedEvent {
         decodeEvent(
@@ -23,7 +25,8 @@ struct EventFindingTests {
 
     @Test func msnOfWrongType() {
         #expect(
-            ePayment(msn: "123456").findings == [EventFinding(field: "msn", problem: .wrongType(expected: "string"))])
+            ePayment(msn: "123456").findings == [EventFinding(field: "msn", problem: .wrongType(expected: "string"))]
+        )
     }
 
     @Test(arguments: [
@@ -33,7 +36,8 @@ struct EventFindingTests {
     func badReference(_ reference: String) {
         let event = ePayment(reference: reference)
         #expect(
-            event.findings == [EventFinding(field: "reference", problem: .invalid(rule: "8 to 64 of [a-zA-Z0-9-]"))])
+            event.findings == [EventFinding(field: "reference", problem: .invalid(rule: "8 to 64 of [a-zA-Z0-9-]"))]
+        )
     }
 
     @Test func referenceBoundsAccepted() {
@@ -47,19 +51,23 @@ struct EventFindingTests {
             event.findings == [
                 EventFinding(field: "amount.currency", problem: .invalid(rule: "one of DKK EUR GBP NOK SEK USD")),
                 EventFinding(field: "amount.value", problem: .invalid(rule: "an integer ≥ 0 (minor units)")),
-            ])
+            ]
+        )
         #expect(ePayment(amount: #"{"currency":"NOK","value":1.5}"#).findings.map(\.field) == ["amount.value"])
         #expect(
             ePayment(amount: #"{"currency":"NOK","value":"100"}"#).findings == [
                 EventFinding(field: "amount.value", problem: .wrongType(expected: "number"))
-            ])
+            ]
+        )
         #expect(
             ePayment(amount: #"{"currency":"NOK"}"#).findings == [
                 EventFinding(field: "amount.value", problem: .missing)
-            ])
+            ]
+        )
         #expect(ePayment(amount: "null").findings == [EventFinding(field: "amount", problem: .missing)])
         #expect(
-            ePayment(amount: "5").findings == [EventFinding(field: "amount", problem: .wrongType(expected: "object"))])
+            ePayment(amount: "5").findings == [EventFinding(field: "amount", problem: .wrongType(expected: "object"))]
+        )
         #expect(ePayment(amount: #"{"currency":"NOK","value":1e2}"#).findings == [])
     }
 
@@ -71,7 +79,8 @@ struct EventFindingTests {
         #expect(
             ePayment(timestamp: timestamp).findings == [
                 EventFinding(field: "timestamp", problem: .invalid(rule: "an RFC 3339 timestamp"))
-            ])
+            ]
+        )
     }
 
     @Test func missingRequiredFieldsAreFindingsNotFailures() {
@@ -88,7 +97,8 @@ struct EventFindingTests {
             qr.findings == [
                 EventFinding(field: "msn", problem: .invalid(rule: "4 to 10 digits")),
                 EventFinding(field: "initiatedAt", problem: .missing),
-            ])
+            ]
+        )
         let login = decodeEvent(#"{"auth_req_id":7}"#)
         #expect(login.type == "login.merchant-initiated.ping.v1")
         #expect(login.findings == [EventFinding(field: "auth_req_id", problem: .wrongType(expected: "string"))])
@@ -100,7 +110,8 @@ struct EventFindingTests {
             event.findings == [
                 EventFinding(field: "auth_req_id", problem: .containsNUL),
                 EventFinding(field: "note", problem: .containsNUL),
-            ])
+            ]
+        )
         #expect(event.findings[0].description == "auth_req_id: contains a NUL character")
     }
 }

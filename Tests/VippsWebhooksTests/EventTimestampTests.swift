@@ -29,7 +29,8 @@ struct EventTimestampTests {
         #expect(EventTimestamp.format(millisecondsSinceEpoch: 1_748_712_563_358) == "2025-05-31T17:29:23.358Z")
         #expect(
             EventTimestamp.format(millisecondsSinceEpoch: 1_748_712_563_358, fractionDigits: 0)
-                == "2025-05-31T17:29:23Z")
+                == "2025-05-31T17:29:23Z"
+        )
         #expect(
             EventTimestamp.format(millisecondsSinceEpoch: 1_683_632_224_631, fractionDigits: 7)
                 == "2023-05-09T11:37:04.6310000Z"
@@ -37,7 +38,8 @@ struct EventTimestampTests {
         #expect(EventTimestamp.format(millisecondsSinceEpoch: -1) == "1969-12-31T23:59:59.999Z")
         for millis: Int64 in [0, 951_782_400_000, 4_102_444_800_000, 1_709_251_199_999, 86_399_999] {
             #expect(
-                EventTimestamp.millisecondsSinceEpoch(EventTimestamp.format(millisecondsSinceEpoch: millis)) == millis)
+                EventTimestamp.millisecondsSinceEpoch(EventTimestamp.format(millisecondsSinceEpoch: millis)) == millis
+            )
         }
     }
 }

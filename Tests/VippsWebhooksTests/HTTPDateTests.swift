@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VippsWebhooks
 
 @Suite("HTTP-date")
@@ -35,13 +36,17 @@ struct HTTPDateTests {
         }
     }
 
-    @Test("invalid dates are rejected", arguments: [
-        "", "yesterday", "Thu, 30 Mar 2023 08:38:32", "Thu, 30 Mar 2023 08:38:32 UTC", "Thu, 30 Mar 2023 8:38:32 GMT",
-        "Thu, 31 Apr 2023 08:38:32 GMT", "Thu, 29 Feb 2023 08:38:32 GMT", "Thu, 30 Foo 2023 08:38:32 GMT",
-        "Thu, 30 Mar 2023 24:00:00 GMT", "Thu,  30 Mar 2023 08:38:32 GMT", "Xyz, 30 Mar 2023 08:38:32 GMT",
-        "Thu, 3 Mar 2023 08:38:32 GMT", "Thu, 30 Mar 23 08:38:32 GMT", "Thu, 30 Mar 2023 08:38:-2 GMT",
-        "Thu, +1 Mar 2023 08:38:32 GMT",
-    ])
+    @Test(
+        "invalid dates are rejected",
+        arguments: [
+            "", "yesterday", "Thu, 30 Mar 2023 08:38:32", "Thu, 30 Mar 2023 08:38:32 UTC",
+            "Thu, 30 Mar 2023 8:38:32 GMT",
+            "Thu, 31 Apr 2023 08:38:32 GMT", "Thu, 29 Feb 2023 08:38:32 GMT", "Thu, 30 Foo 2023 08:38:32 GMT",
+            "Thu, 30 Mar 2023 24:00:00 GMT", "Thu,  30 Mar 2023 08:38:32 GMT", "Xyz, 30 Mar 2023 08:38:32 GMT",
+            "Thu, 3 Mar 2023 08:38:32 GMT", "Thu, 30 Mar 23 08:38:32 GMT", "Thu, 30 Mar 2023 08:38:-2 GMT",
+            "Thu, +1 Mar 2023 08:38:32 GMT",
+        ]
+    )
     func invalid(text: String) {
         #expect(HTTPDate.parse(text) == nil)
     }

@@ -115,8 +115,10 @@ struct RoutingTests {
     @Test func filtersApplyToUnknownEventsToo() {
         let router = Router(routes: [
             Route(
-                events: [EventPattern("*")], filters: [RouteFilter(field: "msn", value: .string("123456"))],
-                sinks: ["a"])
+                events: [EventPattern("*")],
+                filters: [RouteFilter(field: "msn", value: .string("123456"))],
+                sinks: ["a"]
+            )
         ])
         #expect(router.sinks(for: unknown) == ["a"])
         #expect(router.sinks(for: notJSON) == [])

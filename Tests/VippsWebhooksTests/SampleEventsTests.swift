@@ -66,7 +66,8 @@ struct SampleEventsTests {
         #expect(payment.topLevelText("pspReference") == "abababab-abab-4bab-abab-abababababab")
         let qr = DecodedEvent.decode(
             body: try #require(
-                SampleEvents.body(for: "user.checked-in.v1", now: Self.now, randomBytes: SecureRandom.bytes))
+                SampleEvents.body(for: "user.checked-in.v1", now: Self.now, randomBytes: SecureRandom.bytes)
+            )
         )
         #expect(qr.topLevelText("initiatedAt") == "2025-05-31T17:29:23.3580000Z")
         let charge = DecodedEvent.decode(

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VippsCrypto
+
 @testable import VippsWebhooks
 
 @Suite("Signature: vendor vectors, negatives, tampering")
@@ -24,10 +25,18 @@ struct SignatureTests {
         let target = try SignedTarget(url: vector.registeredUrl)
         #expect(ContentHash.of(vector.bodyBytes) == vector.expectedContentHash)
         let text = StringToSign.make(
-            method: vector.method, target: target, date: vector.date, contentHash: vector.expectedContentHash)
+            method: vector.method,
+            target: target,
+            date: vector.date,
+            contentHash: vector.expectedContentHash
+        )
         #expect(text == vector.stringToSign)
         let headers = RequestSigner.sign(
-            secret: WebhookSecret(vector.secret), target: target, date: vector.date, body: vector.bodyBytes)
+            secret: WebhookSecret(vector.secret),
+            target: target,
+            date: vector.date,
+            body: vector.bodyBytes
+        )
         #expect(headers.date == vector.date)
         #expect(headers.contentHash == vector.expectedContentHash)
         #expect(headers.authorization == vector.expectedAuthorization)
@@ -45,13 +54,17 @@ struct SignatureTests {
         let vector = SignatureVector.named("non-ascii-utf8-body")
         let decoded = try #require(Data(base64Encoded: vector.secret))
         let forged = Base64.encode(
-            Digest.hmacSHA256(key: Array(decoded), message: Array(vector.stringToSign.utf8)))
+            Digest.hmacSHA256(key: Array(decoded), message: Array(vector.stringToSign.utf8))
+        )
         #expect(forged != vector.expectedSignature)
         let verifier = SignatureVerifier(secrets: [WebhookSecret(vector.secret)])
         let result = verifier.verify(
-            method: "POST", target: try SignedTarget(url: vector.registeredUrl),
+            method: "POST",
+            target: try SignedTarget(url: vector.registeredUrl),
             headers: headers(vector, authorization: AuthorizationHeader(signature: forged).value),
-            body: vector.bodyBytes, now: HTTPDate.parse(vector.date)!)
+            body: vector.bodyBytes,
+            now: HTTPDate.parse(vector.date)!
+        )
         #expect(result == .rejected(.signatureMismatch))
     }
 
@@ -102,13 +115,20 @@ struct SignatureTests {
         }
         if target.pathAndQuery.contains("?") {
             let noQuery = String(target.pathAndQuery.prefix { $0 != "?" })
-            #expect(verify(vector, target: SignedTarget(host: target.host, pathAndQuery: noQuery))
-                == .rejected(.signatureMismatch))
+            #expect(
+                verify(vector, target: SignedTarget(host: target.host, pathAndQuery: noQuery))
+                    == .rejected(.signatureMismatch)
+            )
         }
         // Secret: one byte different.
         let verifier = SignatureVerifier(secrets: [WebhookSecret(flipLast(vector.secret))])
         let result = verifier.verify(
-            method: "POST", target: target, headers: headers(vector), body: vector.bodyBytes, now: now)
+            method: "POST",
+            target: target,
+            headers: headers(vector),
+            body: vector.bodyBytes,
+            now: now
+        )
         #expect(result == .rejected(.signatureMismatch))
     }
 
@@ -122,9 +142,10 @@ struct SignatureTests {
         }
         #expect(verify(vector, headers: vippsOnly) == .authentic(secretIndex: 0))
         // A proxy that replaced Authorization with its own credentials: the Vipps copy still verifies.
-        let replaced = headers(vector).map {
-            $0.name == "authorization" ? (name: "Authorization", value: "Basic dXNlcjpwYXNz") : $0
-        } + [(name: "x-vipps-authorization", value: vector.expectedAuthorization)]
+        let replaced =
+            headers(vector).map {
+                $0.name == "authorization" ? (name: "Authorization", value: "Basic dXNlcjpwYXNz") : $0
+            } + [(name: "x-vipps-authorization", value: vector.expectedAuthorization)]
         #expect(verify(vector, headers: replaced) == .authentic(secretIndex: 0))
     }
 
@@ -150,7 +171,8 @@ struct SignatureTests {
             #expect(verify(vector, authorization: malformed) == .rejected(.malformedAuthorization), "\(malformed)")
         }
         // Parts in the other order and a lower-case scheme are still the Vipps form.
-        let reordered = "hmac-sha256 Signature=\(vector.expectedSignature)&SignedHeaders=x-ms-date;host;x-ms-content-sha256"
+        let reordered =
+            "hmac-sha256 Signature=\(vector.expectedSignature)&SignedHeaders=x-ms-date;host;x-ms-content-sha256"
         #expect(verify(vector, authorization: reordered) == .authentic(secretIndex: 0))
     }
 
@@ -175,8 +197,12 @@ struct SignatureTests {
         let vector = SignatureVector.named("query-string-guid-secret")
         let verifier = SignatureVerifier(secrets: [WebhookSecret("new-secret"), WebhookSecret(vector.secret)])
         let result = verifier.verify(
-            method: "POST", target: try SignedTarget(url: vector.registeredUrl), headers: headers(vector),
-            body: vector.bodyBytes, now: HTTPDate.parse(vector.date)!)
+            method: "POST",
+            target: try SignedTarget(url: vector.registeredUrl),
+            headers: headers(vector),
+            body: vector.bodyBytes,
+            now: HTTPDate.parse(vector.date)!
+        )
         #expect(result == .authentic(secretIndex: 1))
         let none = SignatureVerifier(secrets: [WebhookSecret("")])
         #expect(none.secrets.isEmpty)
@@ -195,8 +221,12 @@ struct SignatureTests {
 
     // MARK: - Helpers
 
-    private func headers(_ vector: SignatureVector, date: String? = nil, contentHash: String? = nil,
-                         authorization: String? = nil) -> [(name: String, value: String)] {
+    private func headers(
+        _ vector: SignatureVector,
+        date: String? = nil,
+        contentHash: String? = nil,
+        authorization: String? = nil
+    ) -> [(name: String, value: String)] {
         [
             (name: "host", value: "127.0.0.1:8080"),
             (name: "content-type", value: "application/json; charset=utf-8"),
@@ -207,15 +237,23 @@ struct SignatureTests {
     }
 
     private func verify(
-        _ vector: SignatureVector, target: SignedTarget? = nil, headers custom: [(name: String, value: String)]? = nil,
-        body: [UInt8]? = nil, date: String? = nil, contentHash: String? = nil, authorization: String? = nil,
+        _ vector: SignatureVector,
+        target: SignedTarget? = nil,
+        headers custom: [(name: String, value: String)]? = nil,
+        body: [UInt8]? = nil,
+        date: String? = nil,
+        contentHash: String? = nil,
+        authorization: String? = nil,
         now: Int64? = nil
     ) -> VerificationResult {
         let verifier = SignatureVerifier(secrets: [WebhookSecret(vector.secret)])
         return verifier.verify(
-            method: "POST", target: target ?? (try! SignedTarget(url: vector.registeredUrl)),
+            method: "POST",
+            target: target ?? (try! SignedTarget(url: vector.registeredUrl)),
             headers: custom ?? headers(vector, date: date, contentHash: contentHash, authorization: authorization),
-            body: body ?? vector.bodyBytes, now: now ?? HTTPDate.parse(vector.date)!)
+            body: body ?? vector.bodyBytes,
+            now: now ?? HTTPDate.parse(vector.date)!
+        )
     }
 
     private func flipLast(_ text: String) -> String {

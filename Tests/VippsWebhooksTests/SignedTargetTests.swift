@@ -1,25 +1,29 @@
 import Testing
+
 @testable import VippsWebhooks
 
 @Suite("Signed host and path+query from a registered URL")
 struct SignedTargetTests {
-    @Test("browser-like derivation", arguments: [
-        ("https://Shop.Example.COM/Callback", "shop.example.com", "/Callback"),
-        ("https://shop.example.com:443/a", "shop.example.com", "/a"),
-        ("https://shop.example.com:8443/a", "shop.example.com:8443", "/a"),
-        ("http://shop.example.com:80/a", "shop.example.com", "/a"),
-        ("http://shop.example.com:443/a", "shop.example.com:443", "/a"),
-        ("https://example.net", "example.net", "/"),
-        ("https://example.net?x=1", "example.net", "/?x=1"),
-        ("https://example.net/p?b=2&a=1#frag", "example.net", "/p?b=2&a=1"),
-        ("https://example.net/a/./b/../c", "example.net", "/a/c"),
-        ("https://example.net/a b", "example.net", "/a%20b"),
-        ("https://example.net/ø", "example.net", "/%C3%B8"),
-        ("https://user:pw@example.net/x", "example.net", "/x"),
-        ("https://[::1]:8443/x", "[::1]:8443", "/x"),
-        ("  https://example.net/x  ", "example.net", "/x"),
-        ("HTTPS://example.net/x/", "example.net", "/x/"),
-    ])
+    @Test(
+        "browser-like derivation",
+        arguments: [
+            ("https://Shop.Example.COM/Callback", "shop.example.com", "/Callback"),
+            ("https://shop.example.com:443/a", "shop.example.com", "/a"),
+            ("https://shop.example.com:8443/a", "shop.example.com:8443", "/a"),
+            ("http://shop.example.com:80/a", "shop.example.com", "/a"),
+            ("http://shop.example.com:443/a", "shop.example.com:443", "/a"),
+            ("https://example.net", "example.net", "/"),
+            ("https://example.net?x=1", "example.net", "/?x=1"),
+            ("https://example.net/p?b=2&a=1#frag", "example.net", "/p?b=2&a=1"),
+            ("https://example.net/a/./b/../c", "example.net", "/a/c"),
+            ("https://example.net/a b", "example.net", "/a%20b"),
+            ("https://example.net/ø", "example.net", "/%C3%B8"),
+            ("https://user:pw@example.net/x", "example.net", "/x"),
+            ("https://[::1]:8443/x", "[::1]:8443", "/x"),
+            ("  https://example.net/x  ", "example.net", "/x"),
+            ("HTTPS://example.net/x/", "example.net", "/x/"),
+        ]
+    )
     func derivation(url: String, host: String, pathAndQuery: String) throws {
         let target = try SignedTarget(url: url)
         #expect(target.host == host)
@@ -37,10 +41,13 @@ struct SignedTargetTests {
         }
     }
 
-    @Test("not an absolute http(s) URL", arguments: [
-        "", "/relative", "ftp://example.com/", "https:/example.com", "https://", "https://:8080/x",
-        "https://example.com:99999/x", "https://example.com:abc/x", "https://exa mple.com/",
-    ])
+    @Test(
+        "not an absolute http(s) URL",
+        arguments: [
+            "", "/relative", "ftp://example.com/", "https:/example.com", "https://", "https://:8080/x",
+            "https://example.com:99999/x", "https://example.com:abc/x", "https://exa mple.com/",
+        ]
+    )
     func invalid(url: String) {
         #expect(throws: SignedTargetError.self) { try SignedTarget(url: url) }
     }

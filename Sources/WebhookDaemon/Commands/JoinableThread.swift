@@ -12,11 +12,16 @@ final class JoinableThread {
     /// Starts a thread running `body`.
     init(_ body: @escaping () -> Void) {
         let work = Unmanaged.passRetained(Work(body)).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            let work = Unmanaged<Work>.fromOpaque(context!).takeRetainedValue()
-            work.body()
-            return nil
-        }, work)
+        let result = pthread_create(
+            &thread,
+            nil,
+            { context in
+                let work = Unmanaged<Work>.fromOpaque(context!).takeRetainedValue()
+                work.body()
+                return nil
+            },
+            work
+        )
         precondition(result == 0, "pthread_create failed: \(result)")
     }
 

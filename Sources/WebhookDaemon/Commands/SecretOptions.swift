@@ -4,7 +4,10 @@ import VippsWebhooks
 
 /// `--secret-file F` or `--secret-env NAME`: where a command reads a registration secret from.
 struct SecretOptions: ParsableArguments {
-    @Option(name: .customLong("secret-file"), help: "File holding the registration secret (one trailing newline ignored).")
+    @Option(
+        name: .customLong("secret-file"),
+        help: "File holding the registration secret (one trailing newline ignored)."
+    )
     var secretFile: String?
 
     @Option(name: .customLong("secret-env"), help: "Environment variable holding the registration secret.")

@@ -21,8 +21,10 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let path = config ?? (FileManager.default.fileExists(atPath: Self.systemConfigurationPath)
-            ? Self.systemConfigurationPath : nil)
+        let path =
+            config
+            ?? (FileManager.default.fileExists(atPath: Self.systemConfigurationPath)
+                ? Self.systemConfigurationPath : nil)
         let configuration: DaemonConfiguration
         var notices: [String] = []
         var warnings: [String] = []
@@ -44,8 +46,12 @@ struct ServeCommand: ParsableCommand {
         let logger = Self.bootstrapLogging(configuration.log)
         for notice in notices { logger.notice("\(notice)") }
         for warning in warnings { logger.warning("configuration: \(warning)") }
-        let daemon = Daemon(configuration: configuration, configurationPath: path, logger: logger,
-                            metrics: DaemonMetrics.bootstrap())
+        let daemon = Daemon(
+            configuration: configuration,
+            configurationPath: path,
+            logger: logger,
+            metrics: DaemonMetrics.bootstrap()
+        )
         do {
             try daemon.start()
         } catch {

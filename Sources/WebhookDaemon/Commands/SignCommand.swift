@@ -29,8 +29,11 @@ struct SignCommand: ParsableCommand {
         }
         let body = try readBody()
         let headers = RequestSigner.sign(
-            secret: try secret.load(), target: target,
-            date: date ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970)), body: body)
+            secret: try secret.load(),
+            target: target,
+            date: date ?? HTTPDate.format(secondsSince1970: Int64(Date().timeIntervalSince1970)),
+            body: body
+        )
         print("x-ms-date: \(headers.date)")
         print("x-ms-content-sha256: \(headers.contentHash)")
         print("authorization: \(headers.authorization)")

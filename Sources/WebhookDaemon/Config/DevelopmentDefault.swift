@@ -36,20 +36,30 @@ enum DevelopmentDefault {
         } else {
             let text = Base64.encode(SecureRandom.bytes(32))
             try FileManager.default.createDirectory(atPath: "./var", withIntermediateDirectories: true)
-            guard FileManager.default.createFile(
-                atPath: secretFile, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: secretFile,
+                    contents: Data((text + "\n").utf8),
+                    attributes: [.posixPermissions: 0o600]
+                )
             else { throw DevelopmentDefaultError(message: "cannot write \(secretFile)") }
             secret = WebhookSecret(text)
             secretHint = "--secret-file \(secretFile)"
             notices.append("secret: generated and saved to \(secretFile) (shown once): \(text)")
         }
         configuration.endpoints = [
-            .init(path: endpointPath, signedTarget: nil, secrets: [secret],
-                  routes: [Route(events: [EventPattern("*")], sinks: ["events"])]),
+            .init(
+                path: endpointPath,
+                signedTarget: nil,
+                secrets: [secret],
+                routes: [Route(events: [EventPattern("*")], sinks: ["events"])]
+            )
         ]
         notices.append("events are appended to ./var/events.jsonl; state is kept in ./var/state")
-        notices.append("send a signed test event: vipps-webhookd send --url http://127.0.0.1:8080\(endpointPath) "
-            + "\(secretHint) --event epayments.payment.captured.v1")
+        notices.append(
+            "send a signed test event: vipps-webhookd send --url http://127.0.0.1:8080\(endpointPath) "
+                + "\(secretHint) --event epayments.payment.captured.v1"
+        )
         return Setup(configuration: configuration, notices: notices)
     }
 }

@@ -44,8 +44,12 @@ public struct SecretResolver: Sendable {
                 return .failure(Failure(message: "a credential name cannot contain '/'"))
             }
             guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
-                return .failure(Failure(
-                    message: "CREDENTIALS_DIRECTORY is not set (credentials come from LoadCredential= under systemd)"))
+                return .failure(
+                    Failure(
+                        message:
+                            "CREDENTIALS_DIRECTORY is not set (credentials come from LoadCredential= under systemd)"
+                    )
+                )
             }
             return readFile(directory + "/" + name)
         case .environment(let name):
@@ -73,7 +77,9 @@ public struct SecretResolver: Sendable {
     }
 
     private func checked(
-        _ secret: WebhookSecret, warning: String?, origin: String
+        _ secret: WebhookSecret,
+        warning: String?,
+        origin: String
     ) -> Swift.Result<Resolved, Failure> {
         guard !secret.isEmpty else { return .failure(Failure(message: "\(origin) is empty")) }
         return .success(Resolved(secret: secret, warning: warning))

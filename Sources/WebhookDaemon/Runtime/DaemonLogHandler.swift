@@ -57,8 +57,11 @@ struct DaemonLogHandler: LogHandler {
                 line.append(0x20)
                 line += Array(key.utf8)
                 line.append(UInt8(ascii: "="))
-                let needsQuotes = rendered.isEmpty
-                    || rendered.utf8.contains { $0 == 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 < 0x20 }
+                let needsQuotes =
+                    rendered.isEmpty
+                    || rendered.utf8.contains {
+                        $0 == 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 < 0x20
+                    }
                 if needsQuotes { JSONValue.writeString(rendered, into: &line) } else { line += Array(rendered.utf8) }
             }
         }

@@ -48,7 +48,8 @@ final class DaemonMetrics: Sendable {
         cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", "\(status)")])
             .increment()
         requestDuration.recordNanoseconds(
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        )
     }
 
     /// Counts a rejected signature by reason.

@@ -19,10 +19,14 @@ struct EndpointTable: Sendable {
         var entries: [String: Entry] = [:]
         for endpoint in configuration.endpoints {
             entries[endpoint.path] = Entry(
-                path: endpoint.path, signedTarget: endpoint.signedTarget,
-                verifier: SignatureVerifier(secrets: endpoint.secrets,
-                                            clockSkewSeconds: Int64(configuration.clockSkewSeconds)),
-                router: Router(routes: endpoint.routes))
+                path: endpoint.path,
+                signedTarget: endpoint.signedTarget,
+                verifier: SignatureVerifier(
+                    secrets: endpoint.secrets,
+                    clockSkewSeconds: Int64(configuration.clockSkewSeconds)
+                ),
+                router: Router(routes: endpoint.routes)
+            )
         }
         self.entries = entries
         maxBodyBytes = configuration.maxBodyBytes

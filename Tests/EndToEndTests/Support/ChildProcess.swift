@@ -24,7 +24,9 @@ enum ChildProcess {
 
     /// Runs `executable` with `arguments` to completion, feeding `stdin`.
     static func run(
-        _ arguments: [String], executable: URL = daemonBinary, stdin: [UInt8] = [],
+        _ arguments: [String],
+        executable: URL = daemonBinary,
+        stdin: [UInt8] = [],
         environment: [String: String]? = nil
     ) throws -> Output {
         let process = Process()
@@ -49,7 +51,9 @@ enum ChildProcess {
         group.wait()
         process.waitUntilExit()
         return Output(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self)
+        )
     }
 }
