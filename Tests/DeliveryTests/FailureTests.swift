@@ -11,8 +11,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = SyscallFaults()
-        var options = testOptions(segmentSize: 64 << 10, preallocate: true)
-        options.faults = faults
+        let options = testOptions(segmentSize: 64 << 10, preallocate: true, faults: faults)
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         #expect(await store.accept(id: "before").storedEvent?.sequence == 1)
         faults.fail(call, errno: code, times: times)
@@ -32,8 +31,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = SyscallFaults()
-        var options = testOptions()
-        options.faults = faults
+        let options = testOptions(faults: faults)
         var store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         faults.fail("fdatasync", errno: EIO)
         #expect(await store.accept(id: "a").failure?.errnoValue == EIO)
@@ -120,8 +118,7 @@ struct TmpfsMount {
         defer { dir.remove() }
         let faults = SyscallFaults()
         faults.fail("pwrite", errno: ENOSPC, times: 1)  // The zero fill of the first segment.
-        var options = testOptions(segmentSize: 1 << 20, preallocate: true)
-        options.faults = faults
+        let options = testOptions(segmentSize: 1 << 20, preallocate: true, faults: faults)
         let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         #expect(await store.accept(id: "a").storedEvent != nil)
         store.close()

@@ -421,8 +421,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = SyscallFaults()
-        var options = testOptions()
-        options.faults = faults
+        let options = testOptions(faults: faults)
         let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         let reported = KeyedOutcomes()
         store.onDeadEnd { error in reported.append("dead-end", .failed(error)) }

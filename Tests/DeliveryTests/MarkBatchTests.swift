@@ -54,8 +54,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = SyscallFaults()
-        var options = testOptions()
-        options.faults = faults
+        let options = testOptions(faults: faults)
         let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
         let one = try #require(await store.accept(id: "one").storedEvent)
         let two = try #require(await store.accept(id: "two").storedEvent)

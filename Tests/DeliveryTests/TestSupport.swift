@@ -30,10 +30,15 @@ let testLogger: Logger = {
 }()
 
 /// Small segments without pre-allocation unless a test says otherwise.
-func testOptions(segmentSize: UInt64 = 1 << 20, preallocate: Bool = false) -> EventStoreOptions {
+func testOptions(
+    segmentSize: UInt64 = 1 << 20,
+    preallocate: Bool = false,
+    faults: SyscallFaults? = nil
+) -> EventStoreOptions {
     var options = EventStoreOptions()
     options.segmentSize = segmentSize
     options.preallocateSegments = preallocate
+    options.faults = faults
     return options
 }
 
