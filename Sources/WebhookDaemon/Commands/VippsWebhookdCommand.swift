@@ -5,6 +5,7 @@ public struct VippsWebhookdCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vipps-webhookd",
         abstract: "Receive, verify, store and deliver Vipps MobilePay webhooks.",
+        version: "vipps-webhookd \(BuildInfo.version)",
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, SignCommand.self, SendCommand.self, WebhooksCommand.self,
             DeadLettersCommand.self,
