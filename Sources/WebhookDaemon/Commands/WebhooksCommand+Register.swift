@@ -79,11 +79,11 @@ extension WebhooksCommand {
         }
 
         /// What to tell the user when `error` leaves open whether the registration was made (no answer, or a 5xx
-        /// from a gateway): how to find out, and the key to retry with.
+        /// to the register call itself): how to find out, and the key to retry with.
         static func unknownOutcome(_ error: any Error, url: String, key: String) -> [String] {
             switch error as? ManagementError {
             case .network?: break
-            case .rejected(let rejection)? where rejection.status >= 500: break
+            case .rejected(let rejection)? where rejection.step == .webhooks && rejection.status >= 500: break
             default: return []
             }
             return [
