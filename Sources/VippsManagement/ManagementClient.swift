@@ -40,7 +40,11 @@ public final class ManagementClient {
     ///   - events: event types (checked; unknown ones are sent as given).
     ///   - idempotencyKey: sent as `Idempotency-Key`, as the vendor's SDKs do, so that a retry after a lost answer
     ///     can carry the same key (checked: 1–64 URL-unreserved characters).
-    public func register(url: String, events: [String], idempotencyKey: String) throws(ManagementError)
+    public func register(
+        url: String,
+        events: [String],
+        idempotencyKey: String
+    ) throws(ManagementError)
         -> CreatedWebhook
     {
         let url = try ManagementInput.checkWebhookURL(url)

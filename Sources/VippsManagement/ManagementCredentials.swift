@@ -23,5 +23,7 @@ public struct ManagementCredentials: Sendable, CustomStringConvertible {
     /// The values that must never appear in output.
     var secrets: [String] { [clientSecret, subscriptionKey].filter { !$0.isEmpty } }
 
-    public var description: String { "ManagementCredentials(clientID: \(clientID), msn: \(msn ?? "none"), <redacted keys>)" }
+    public var description: String {
+        "ManagementCredentials(clientID: \(clientID), msn: \(msn ?? "none"), <redacted keys>)"
+    }
 }

@@ -19,7 +19,9 @@ struct RegistrationWatchdogTests {
         harness.daemon.logged(message).filter { $0["level"] as? String == level }
     }
 
-    @Test("a registration deleted on the API turns registration_ok 0 with an error within one interval; back with a notice")
+    @Test(
+        "a registration deleted on the API turns registration_ok 0 with an error within one interval; back with a notice"
+    )
     func deletedAndRecreated() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
@@ -37,7 +39,9 @@ struct RegistrationWatchdogTests {
         }
         #expect(Date().timeIntervalSince(removed) < Self.interval + 1.5)
         let message = "webhook registration missing: deliveries for this endpoint may not arrive"
-        try waitUntil("the error line", log: harness.daemon.log) { !Self.records(harness, message, level: "error").isEmpty }
+        try waitUntil("the error line", log: harness.daemon.log) {
+            !Self.records(harness, message, level: "error").isEmpty
+        }
         let error = try #require(Self.records(harness, message, level: "error").first)
         #expect(error["endpoint"] as? String == "/vipps/epayment")
         #expect(error["detail"] as? String == "missing: no registration for hooks.example.com/vipps/epayment")

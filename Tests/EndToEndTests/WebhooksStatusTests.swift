@@ -32,7 +32,11 @@ struct WebhooksStatusTests {
         #expect(partial.status == 1)
         #expect(partial.stdout == "/vipps/epayment: differs: routed but not registered: \(Self.refunded)\n")
 
-        fake.add(url: Self.url, events: [Self.refunded, "epayments.payment.cancelled.v1"], msn: WebhooksCommandTests.msn)
+        fake.add(
+            url: Self.url,
+            events: [Self.refunded, "epayments.payment.cancelled.v1"],
+            msn: WebhooksCommandTests.msn
+        )
         let extra = try Self.status(config, in: dir)
         #expect(extra.status == 1)
         #expect(
@@ -90,7 +94,9 @@ struct WebhooksStatusTests {
 
                 """
         )
-        #expect(out.stderr.contains(#"warning: malformed registration: item 3 (id half) lacks "url", "events"; skipped"#))
+        #expect(
+            out.stderr.contains(#"warning: malformed registration: item 3 (id half) lacks "url", "events"; skipped"#)
+        )
 
         fake.add(
             url: "https://shop.example.com/vipps/recurring",
@@ -119,7 +125,10 @@ struct WebhooksStatusTests {
             .replacingOccurrences(of: #"credentials_file: "$DIR/vipps.env""#, with: #"credentials_credential: "vipps""#)
         let out = try Self.status(config, in: dir)
         #expect(out.status == 2)
-        #expect(out.stderr.contains("vipps_api.check_registrations_minutes: must be 0 (off) or from 0.01"), "\(out.stderr)")
+        #expect(
+            out.stderr.contains("vipps_api.check_registrations_minutes: must be 0 (off) or from 0.01"),
+            "\(out.stderr)"
+        )
         #expect(out.stderr.contains("vipps_api.credentials_credential: CREDENTIALS_DIRECTORY is not set"))
         #expect(fake.seen.isEmpty)
     }

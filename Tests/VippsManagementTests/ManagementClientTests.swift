@@ -58,7 +58,11 @@ struct ManagementClientTests {
         let created = try client.register(url: "https://a/x", events: ["e1", "e2"], idempotencyKey: "key-1")
         #expect(created.id == "id-1" && created.secret == "s3cr3t")
         #expect(!"\(created)".contains("s3cr3t"))
-        #expect(try client.list().registrations == [WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1", "e2"])])
+        #expect(
+            try client.list().registrations == [
+                WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1", "e2"])
+            ]
+        )
         try client.delete(id: "id-1")
 
         let seen = transport.seen
@@ -148,7 +152,9 @@ struct ManagementClientTests {
             identity: Self.identity,
             transport: transport
         )
-        #expect(throws: ManagementError.self) { try client.register(url: "http://a/x", events: ["e"], idempotencyKey: "k") }
+        #expect(throws: ManagementError.self) {
+            try client.register(url: "http://a/x", events: ["e"], idempotencyKey: "k")
+        }
         #expect(throws: ManagementError.self) { try client.delete(id: "a/b") }
         #expect(transport.seen.isEmpty)
         var badMSN = Self.credentials
@@ -163,17 +169,25 @@ struct ManagementClientTests {
         }
     }
 
+    /// A client of `https://api.example` over `transport`.
+    static func client(
+        _ transport: ScriptedTransport,
+        credentials: ManagementCredentials = credentials
+    ) throws -> ManagementClient {
+        try ManagementClient(
+            baseURL: "https://api.example",
+            credentials: credentials,
+            identity: identity,
+            transport: transport
+        )
+    }
+
     @Test("no MSN (a partner or PSP): the Merchant-Serial-Number header is left out of every call")
     func partnerWithoutMSN() throws {
         var partner = Self.credentials
         partner.msn = nil
         let transport = ScriptedTransport([Self.token, Self.json(200, #"{"webhooks":[]}"#)])
-        let client = try ManagementClient(
-            baseURL: "https://api.example",
-            credentials: partner,
-            identity: Self.identity,
-            transport: transport
-        )
+        let client = try Self.client(transport, credentials: partner)
         #expect(try client.list().registrations.isEmpty)
         #expect(transport.seen.count == 2)
         for request in transport.seen { #expect(request.header("Merchant-Serial-Number") == nil) }
@@ -186,12 +200,7 @@ struct ManagementClientTests {
             #"{"webhooks":[{"id":"id-1","url":"https://a/x","events":["e1"]},{"id":"id-2","events":["e2"]},"#
             + #"{"url":"https://c/z","events":"e3"},7,{"id":"id-4","url":"https://d/w","events":[]}]}"#
         let transport = ScriptedTransport([Self.token, Self.json(200, list)])
-        let client = try ManagementClient(
-            baseURL: "https://api.example",
-            credentials: Self.credentials,
-            identity: Self.identity,
-            transport: transport
-        )
+        let client = try Self.client(transport)
         let listing = try client.list()
         #expect(
             listing.registrations == [
@@ -211,12 +220,7 @@ struct ManagementClientTests {
     func manyMalformedItems() throws {
         let items = Array(repeating: #"{"id":"x"}"#, count: 25).joined(separator: ",")
         let transport = ScriptedTransport([Self.token, Self.json(200, #"{"webhooks":[\#(items)]}"#)])
-        let client = try ManagementClient(
-            baseURL: "https://api.example",
-            credentials: Self.credentials,
-            identity: Self.identity,
-            transport: transport
-        )
+        let client = try Self.client(transport)
         let listing = try client.list()
         #expect(listing.registrations.isEmpty)
         #expect(listing.warnings.count == 21)
@@ -226,12 +230,7 @@ struct ManagementClientTests {
     @Test("an idempotency key that could smuggle header text is refused before any call")
     func badIdempotencyKey() throws {
         let transport = ScriptedTransport([])
-        let client = try ManagementClient(
-            baseURL: "https://api.example",
-            credentials: Self.credentials,
-            identity: Self.identity,
-            transport: transport
-        )
+        let client = try Self.client(transport)
         for key in ["", "a\r\nX-Evil: 1", String(repeating: "k", count: 65)] {
             #expect(throws: ManagementError.self) {
                 try client.register(url: "https://a/x", events: ["e"], idempotencyKey: key)

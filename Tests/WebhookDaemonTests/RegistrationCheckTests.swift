@@ -50,7 +50,9 @@ struct RegistrationCheckTests {
     @Test("globs: satisfied by one matching registered type; * covers every registered type; unknown needs none")
     func globs() throws {
         let endpoint = try Self.endpoint([["epayments.payment.*"], ["unknown"]])
-        #expect(RegistrationCheck.check(endpoint, against: [Self.registration(["epayments.payment.captured.v1"])]) == .ok)
+        #expect(
+            RegistrationCheck.check(endpoint, against: [Self.registration(["epayments.payment.captured.v1"])]) == .ok
+        )
         #expect(
             RegistrationCheck.check(endpoint, against: [Self.registration(["recurring.charge-captured.v1"])])
                 == .differs(

@@ -24,7 +24,11 @@ struct VippsAPIConfigurationTests {
         try write("secret", "s3cret-one\n", mode: 0o600)
         try write("vipps.env", Self.credentials, mode: 0o600)
         try write("loose.env", Self.credentials, mode: 0o644)
-        try write("partner.env", Self.credentials.replacingOccurrences(of: "VIPPS_MSN=1234567\n", with: ""), mode: 0o600)
+        try write(
+            "partner.env",
+            Self.credentials.replacingOccurrences(of: "VIPPS_MSN=1234567\n", with: ""),
+            mode: 0o600
+        )
         try write("nokey.env", "VIPPS_CLIENT_ID=cid-1\nVIPPS_MSN=123\n", mode: 0o600)
     }
 
@@ -95,31 +99,56 @@ struct VippsAPIConfigurationTests {
     @Test("each problem is one line with its key path, and no credential value appears")
     func problems() {
         let cases: [(String, [String: String], String)] = [
-            ("vipps_api: { env: staging, credentials_file: \"\(directory)/vipps.env\" }", [:],
-             "vipps_api.env: expected test or production"),
-            ("vipps_api: { env: test, base_url: \"https://a.example\", credentials_file: \"\(directory)/vipps.env\" }",
-             [:], "vipps_api: give either env or base_url, not both"),
-            ("vipps_api: { base_url: \"http://api.example.com\", credentials_file: \"\(directory)/vipps.env\" }", [:],
-             "vipps_api.base_url: base_url must be https:// (plain http:// is allowed only to a loopback host)"),
+            (
+                "vipps_api: { env: staging, credentials_file: \"\(directory)/vipps.env\" }", [:],
+                "vipps_api.env: expected test or production"
+            ),
+            (
+                "vipps_api: { env: test, base_url: \"https://a.example\", credentials_file: \"\(directory)/vipps.env\" }",
+                [:], "vipps_api: give either env or base_url, not both"
+            ),
+            (
+                "vipps_api: { base_url: \"http://api.example.com\", credentials_file: \"\(directory)/vipps.env\" }",
+                [:],
+                "vipps_api.base_url: base_url must be https:// (plain http:// is allowed only to a loopback host)"
+            ),
             ("vipps_api: { env: test }", [:], "vipps_api: needs credentials_file or credentials_credential"),
-            ("vipps_api: { credentials_file: \"\(directory)/vipps.env\", credentials_credential: x }", [:],
-             "give either credentials_file or credentials_credential, not both"),
-            ("vipps_api: { credentials_file: \"\(directory)/missing.env\" }", [:],
-             "vipps_api.credentials_file: cannot read credentials file \(directory)/missing.env"),
-            ("vipps_api: { credentials_file: \"\(directory)/nokey.env\" }", [:],
-             "vipps_api.credentials_file: \(directory)/nokey.env: no VIPPS_CLIENT_SECRET=... line"),
-            ("vipps_api: { credentials_credential: \"vipps.env\" }", [:],
-             "vipps_api.credentials_credential: CREDENTIALS_DIRECTORY is not set"),
-            ("vipps_api: { credentials_credential: \"../vipps.env\" }", ["CREDENTIALS_DIRECTORY": directory],
-             "a credential name cannot be empty or contain '/'"),
-            ("vipps_api: { credentials_file: \"\(directory)/vipps.env\", check_registrations_minutes: 0.001 }", [:],
-             "vipps_api.check_registrations_minutes: must be 0 (off) or from 0.01 to 10080"),
-            ("vipps_api: { credentials_file: \"\(directory)/vipps.env\", check_registrations_minutes: soon }", [:],
-             "vipps_api.check_registrations_minutes: expected a number of minutes"),
-            ("vipps_api: { credentials_file: \"\(directory)/vipps.env\", reconcile_minutes: 20000 }", [:],
-             "vipps_api.reconcile_minutes: must be 0 (off) or from 0.01 to 10080"),
-            ("vipps_api: { credentials_file: \"\(directory)/vipps.env\", secret: x }", [:],
-             "vipps_api.secret: unknown key"),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/vipps.env\", credentials_credential: x }", [:],
+                "give either credentials_file or credentials_credential, not both"
+            ),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/missing.env\" }", [:],
+                "vipps_api.credentials_file: cannot read credentials file \(directory)/missing.env"
+            ),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/nokey.env\" }", [:],
+                "vipps_api.credentials_file: \(directory)/nokey.env: no VIPPS_CLIENT_SECRET=... line"
+            ),
+            (
+                "vipps_api: { credentials_credential: \"vipps.env\" }", [:],
+                "vipps_api.credentials_credential: CREDENTIALS_DIRECTORY is not set"
+            ),
+            (
+                "vipps_api: { credentials_credential: \"../vipps.env\" }", ["CREDENTIALS_DIRECTORY": directory],
+                "a credential name cannot be empty or contain '/'"
+            ),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/vipps.env\", check_registrations_minutes: 0.001 }", [:],
+                "vipps_api.check_registrations_minutes: must be 0 (off) or from 0.01 to 10080"
+            ),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/vipps.env\", check_registrations_minutes: soon }", [:],
+                "vipps_api.check_registrations_minutes: expected a number of minutes"
+            ),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/vipps.env\", reconcile_minutes: 20000 }", [:],
+                "vipps_api.reconcile_minutes: must be 0 (off) or from 0.01 to 10080"
+            ),
+            (
+                "vipps_api: { credentials_file: \"\(directory)/vipps.env\", secret: x }", [:],
+                "vipps_api.secret: unknown key"
+            ),
             ("vipps_api: [1]", [:], "vipps_api: expected a mapping"),
         ]
         for (block, environment, expected) in cases {

@@ -13,7 +13,9 @@ extension WebhooksCommand {
 
         func run() throws {
             let listing = try WebhooksCommand.withClient(api, operation: "list") { client in try client.list() }
-            for warning in listing.warnings { WebhooksCommand.printError("warning: malformed registration: \(warning)") }
+            for warning in listing.warnings {
+                WebhooksCommand.printError("warning: malformed registration: \(warning)")
+            }
             let registrations = listing.registrations
             for registration in registrations {
                 print("\(registration.id) \(registration.url) \(registration.events.joined(separator: ","))")

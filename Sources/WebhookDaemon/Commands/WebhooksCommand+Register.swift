@@ -28,7 +28,8 @@ extension WebhooksCommand {
 
         @Option(
             name: .customLong("idempotency-key"),
-            help: "Idempotency-Key to send (default: a new random one); give the key a failed register printed to retry it."
+            help:
+                "Idempotency-Key to send (default: a new random one); give the key a failed register printed to retry it."
         )
         var idempotencyKey: String?
 

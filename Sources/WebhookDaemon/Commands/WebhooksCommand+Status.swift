@@ -62,7 +62,9 @@ extension WebhooksCommand {
                 WebhooksCommand.printError("status failed: cannot list the registrations: \(error)")
                 throw ExitCode(Self.apiFailure)
             }
-            for warning in listing.warnings { WebhooksCommand.printError("warning: malformed registration: \(warning)") }
+            for warning in listing.warnings {
+                WebhooksCommand.printError("warning: malformed registration: \(warning)")
+            }
             var allOK = true
             for endpoint in configuration.endpoints {
                 let outcome = RegistrationCheck.check(endpoint, against: listing.registrations)

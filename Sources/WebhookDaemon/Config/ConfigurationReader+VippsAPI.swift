@@ -66,7 +66,11 @@ extension ConfigurationReader {
             return nil
         case (nil, let url?):
             do { return try ManagementInput.checkBaseURL(url.text) } catch {
-                problem("vipps_api.base_url", url.node, "\(error)".replacingOccurrences(of: "--base-url", with: "base_url"))
+                problem(
+                    "vipps_api.base_url",
+                    url.node,
+                    "\(error)".replacingOccurrences(of: "--base-url", with: "base_url")
+                )
                 return nil
             }
         case (let environment, nil):
@@ -79,7 +83,8 @@ extension ConfigurationReader {
     }
 
     /// Reads and checks the credentials of `credentials_file: PATH` or `credentials_credential: NAME`.
-    private mutating func readCredentials(_ source: (key: String, value: String, node: Node)) -> ManagementCredentials? {
+    private mutating func readCredentials(_ source: (key: String, value: String, node: Node)) -> ManagementCredentials?
+    {
         let path = "vipps_api.\(source.key)"
         var file = source.value
         if source.key == "credentials_credential" {

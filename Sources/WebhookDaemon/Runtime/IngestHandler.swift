@@ -93,7 +93,13 @@ final class IngestHandler: HTTPHandler {
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
             let date = request.headers["x-ms-date"]
-            streaks.refused(failure, endpoint: path, date: date, now: now, clockSkewSeconds: endpoint.verifier.clockSkewSeconds)
+            streaks.refused(
+                failure,
+                endpoint: path,
+                date: date,
+                now: now,
+                clockSkewSeconds: endpoint.verifier.clockSkewSeconds
+            )
             finish(
                 Self.notAuthenticAnswer,
                 endpoint: path,
