@@ -103,13 +103,15 @@ extension ConfigurationReader {
             file = directory + "/" + source.value
         }
         var concerns: [String] = []
+        defer {
+            for concern in concerns {
+                warning(path, source.node, concern.replacingOccurrences(of: "warning: ", with: ""))
+            }
+        }
         do {
             let parsed = try ManagementCredentialsFile.read(file, warn: { concerns.append($0) })
             let credentials = try parsed.credentials(path: file)
             try ManagementInput.checkCredentials(credentials)
-            for concern in concerns {
-                warning(path, source.node, concern.replacingOccurrences(of: "warning: ", with: ""))
-            }
             return credentials
         } catch {
             problem(path, source.node, "\(error)")
