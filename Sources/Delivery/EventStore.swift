@@ -85,6 +85,10 @@ public final class EventStore: @unchecked Sendable {
     private let legacy: LegacyDedup
     /// Whether `legacy` held any fingerprint at open (read from any thread; never changes).
     private let hasLegacy: Bool
+    /// While fingerprints of an earlier version's ids are still live: when this version took the state directory
+    /// over (milliseconds since 1970). Events from before it may be known only by such a fingerprint, which an event
+    /// rebuilt from the vendor's log can never match, so reconciliation leaves them alone. Nil otherwise.
+    public let upgradedAtMillis: Int64?
     /// Ids (within retention when journaled) of the events in each live segment, saved to `dedup.log` on retirement.
     private var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
     /// Whether a retirement is on `retireQueue` (one at a time keeps deletion oldest-first).
@@ -191,6 +195,7 @@ public final class EventStore: @unchecked Sendable {
         }
         self.legacy = legacy
         hasLegacy = legacy.index.count > 0
+        upgradedAtMillis = hasLegacy ? legacy.markerMillis : nil
         self.index = index
         self.segmentKeys = segmentKeys
         self.ledger = ledger
