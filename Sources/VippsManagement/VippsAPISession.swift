@@ -116,7 +116,7 @@ public final class VippsAPISession: Sendable {
             ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
             ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
         ]
-        if !credentials.msn.isEmpty { headers.append(("Merchant-Serial-Number", credentials.msn)) }
+        if let msn = credentials.msn { headers.append(("Merchant-Serial-Number", msn)) }
         let response = try sendRetrying(
             ManagementRequest(method: "POST", url: baseURL + "/accesstoken/get", headers: headers + identity.headers)
         )

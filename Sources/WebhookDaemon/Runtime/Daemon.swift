@@ -26,6 +26,7 @@ final class Daemon: @unchecked Sendable {
     private var endpoints: EndpointTableBox!
     private var server: HTTPServer!
     private var watchdog: SystemdWatchdog?
+    private var registrationWatchdog: RegistrationWatchdog!
     private var signalSources: [any DispatchSourceSignal] = []
     private var stopping = false
 
@@ -107,6 +108,8 @@ final class Daemon: @unchecked Sendable {
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
         watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
+        registrationWatchdog = RegistrationWatchdog(logger: logger, metrics: metrics)
+        registrationWatchdog.apply(configuration)
         logger.notice(
             "listening",
             metadata: [
@@ -206,6 +209,7 @@ final class Daemon: @unchecked Sendable {
         // that goes away is settled by the dispatcher (a dead letter of that sink).
         dispatcher.install(workers)
         endpoints.replace(with: EndpointTable(configuration: next))
+        registrationWatchdog.apply(next)
         dispatcher.reopenFiles()
         var needRestart: [String] = []
         if next.listen != configuration.listen { needRestart.append("listen") }
@@ -235,6 +239,7 @@ final class Daemon: @unchecked Sendable {
     private func shutdown(reason: String) {
         guard !stopping else { return }
         stopping = true
+        registrationWatchdog.stop()
         health.set("draining")
         notify([.stopping, .status("draining after \(reason)")])
         let grace = Duration.seconds(configuration.server.shutdownGraceSeconds)

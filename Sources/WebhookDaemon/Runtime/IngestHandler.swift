@@ -21,6 +21,7 @@ final class IngestHandler: HTTPHandler {
     private let logger: Logger
     private let health: HealthState
     private let refusals: RateLimitedLog
+    private let streaks: SignatureFailureStreaks
 
     init(
         endpoints: EndpointTableBox,
@@ -37,6 +38,7 @@ final class IngestHandler: HTTPHandler {
         self.health = health
         self.logger = logger
         refusals = RateLimitedLog(logger: logger)
+        streaks = SignatureFailureStreaks(logger: logger, metrics: metrics)
     }
 
     func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision {
@@ -90,6 +92,8 @@ final class IngestHandler: HTTPHandler {
         )
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
+            let date = request.headers["x-ms-date"]
+            streaks.refused(failure, endpoint: path, date: date, now: now, clockSkewSeconds: endpoint.verifier.clockSkewSeconds)
             finish(
                 Self.notAuthenticAnswer,
                 endpoint: path,
@@ -101,6 +105,7 @@ final class IngestHandler: HTTPHandler {
             respond(Self.notAuthenticAnswer)
             return
         }
+        streaks.authentic(endpoint: path)
 
         let webhookID = WebhookIDHeader.value(request.headers["webhook-id"])
         let decoded = DecodedEvent.decode(body: request.body)
