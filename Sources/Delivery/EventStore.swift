@@ -75,6 +75,9 @@ public final class EventStore: @unchecked Sendable {
     /// The serial queue that retires delivered segments and alone uses `dedupFile` (internal so tests can hold it).
     let retireQueue = DispatchQueue(label: "vipps-webhookd.segment-retirement", qos: .utility)
     private let options: EventStoreOptions
+    /// How long an accepted id is remembered (milliseconds): an event older than this may have been received and
+    /// forgotten, so nothing can tell whether it is new.
+    public var dedupRetentionMillis: Int64 { options.dedupRetentionSeconds * 1000 }
     private let logger: Logger
     private let dedupFile: DedupFile
     // Everything below is touched only on `queue` (or in `init`, before the store is shared).

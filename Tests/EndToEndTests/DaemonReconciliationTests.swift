@@ -119,6 +119,24 @@ struct DaemonReconciliationTests {
         #expect(harness.daemon.log.contains("reconciliation failed"))
     }
 
+    @Test("log entries older than the dedup window or without a valid timestamp are skipped, never added")
+    func tooOld() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Self.harness(api: api)
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        var old = FakeEPaymentAPI.Entry(pspReference: "psp-old", name: "AUTHORIZED")
+        old.timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 8 * 86400)
+        var broken = FakeEPaymentAPI.Entry(pspReference: "psp-broken", name: "CAPTURED")
+        broken.timestamp = "yesterday"
+        api.setLog(reference, msn: Self.msn, [old, broken])
+        let out = try Self.reconcile(harness, ["--reference", reference])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+        #expect(out.stdout.contains("0 events added, 0 held, 2 skipped"), "\(out.stdout)")
+        #expect(out.stdout.contains("AUTHORIZED psp-old is older than the 7-day dedup window"), "\(out.stdout)")
+        #expect(harness.lines("events.jsonl").isEmpty)
+    }
+
     @Test("the periodic mode finds a missing event by itself within two intervals")
     func periodic() throws {
         let api = try FakeEPaymentAPI()

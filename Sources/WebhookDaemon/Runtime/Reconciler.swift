@@ -86,9 +86,20 @@ final class Reconciler: Sendable {
         }
         outcome.skipped = log.skipped
         let router = endpoints.current.entries[endpoint]?.router
+        let rememberedSince = Self.nowMillis() - store.dedupRetentionMillis
         for entry in log.entries {
-            if let upgraded = store.upgradedAtMillis, let timestamp = entry.timestampMillis, timestamp < upgraded {
-                outcome.skipped.append("\(entry.name.rawValue) \(entry.pspReference) is from before the upgrade")
+            let what = "\(entry.name.rawValue) \(entry.pspReference)"
+            guard let timestamp = entry.timestampMillis else {
+                outcome.skipped.append("\(what) has no valid timestamp")
+                continue
+            }
+            // Older than the dedup retention: the daemon may have received it and forgotten its id.
+            guard timestamp >= rememberedSince else {
+                outcome.skipped.append("\(what) is older than the \(store.dedupRetentionMillis / 86_400_000)-day dedup window")
+                continue
+            }
+            if let upgraded = store.upgradedAtMillis, timestamp < upgraded {
+                outcome.skipped.append("\(what) is from before the upgrade")
                 continue
             }
             let body = entry.body(msn: msn)

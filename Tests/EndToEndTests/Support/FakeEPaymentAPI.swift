@@ -20,7 +20,15 @@ final class FakeEPaymentAPI: Sendable {
         var name: String
         var amount: Int = 49900
         var success = true
-        var timestamp = "2026-12-05T10:11:12.123456789Z"
+        var timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+    }
+
+    /// An RFC 3339 time `secondsAgo` before now, with 9 fractional digits as the vendor sends them.
+    static func timestamp(secondsAgo: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let text = formatter.string(from: Date(timeIntervalSinceNow: -secondsAgo))
+        return text.replacingOccurrences(of: "Z", with: ".123456789Z")
     }
 
     private struct State {
