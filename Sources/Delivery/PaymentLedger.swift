@@ -25,7 +25,11 @@ public final class PaymentLedger: Sendable {
         public var flushDelayMillis: Int
 
         /// Creates options; the defaults are 7 days, 100,000 payments and 200 ms.
-        public init(windowMillis: Int64 = 7 * 24 * 3_600_000, maximumPayments: Int = 100_000, flushDelayMillis: Int = 200) {
+        public init(
+            windowMillis: Int64 = 7 * 24 * 3_600_000,
+            maximumPayments: Int = 100_000,
+            flushDelayMillis: Int = 200
+        ) {
             self.windowMillis = windowMillis
             self.maximumPayments = maximumPayments
             self.flushDelayMillis = flushDelayMillis
@@ -112,7 +116,9 @@ public final class PaymentLedger: Sendable {
         if loaded.damagedLines > 0 {
             logger.error(
                 "payment ledger: damaged lines skipped",
-                metadata: ["file": "\(path)", "damaged_lines": "\(loaded.damagedLines)", "copy": "\(damagedCopy ?? "")"]
+                metadata: [
+                    "file": "\(path)", "damaged_lines": "\(loaded.damagedLines)", "copy": "\(damagedCopy ?? "")",
+                ]
             )
         }
     }
@@ -155,7 +161,9 @@ public final class PaymentLedger: Sendable {
     /// Payments whose latest event is at or after `millis`, oldest first.
     public func payments(since millis: Int64) -> [PaymentState] {
         state.withLock { state in
-            state.payments.values.filter { $0.lastEventMillis >= millis }.sorted { $0.lastEventMillis < $1.lastEventMillis }
+            state.payments.values.filter { $0.lastEventMillis >= millis }.sorted {
+                $0.lastEventMillis < $1.lastEventMillis
+            }
         }
     }
 

@@ -18,7 +18,6 @@ public enum ManagementInput {
         }
     }
 
-
     /// Digits a merchant serial number may have: the access-token API's pattern `^[0-9]{4,10}$` (the Webhooks API
     /// itself gives no pattern).
     public static let msnDigits = 4...10

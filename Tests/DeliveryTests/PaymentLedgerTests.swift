@@ -73,9 +73,16 @@ struct PaymentLedgerTests {
         let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
         #expect(reopened.openReport == .init(payments: 1, forgotten: 1, damagedLines: 0, damagedCopy: nil))
         #expect(reopened.payment(msn: "123456", reference: "old") == nil)
-        #expect(reopened.payment(msn: "123456", reference: "new")?.events == ["psp-CREATED/CREATED", "psp-AUTHORIZED/AUTHORIZED"])
+        #expect(
+            reopened.payment(msn: "123456", reference: "new")?.events == [
+                "psp-CREATED/CREATED", "psp-AUTHORIZED/AUTHORIZED",
+            ]
+        )
         let text = try String(contentsOfFile: file, encoding: .utf8)
-        #expect(text.hasSuffix("\n") && !text.contains("\"old\""), "rewritten without the forgotten payment and the torn line")
+        #expect(
+            text.hasSuffix("\n") && !text.contains("\"old\""),
+            "rewritten without the forgotten payment and the torn line"
+        )
         reopened.close()
     }
 
@@ -91,7 +98,9 @@ struct PaymentLedgerTests {
         #expect(ledger.openReport.damagedLines == 1 && ledger.openReport.payments == 2)
         let copy = try #require(ledger.openReport.damagedCopy)
         #expect(FileManager.default.contents(atPath: copy) == Data(lines))
-        #expect(ledger.payment(msn: "123456", reference: "a") != nil && ledger.payment(msn: "123456", reference: "b") != nil)
+        #expect(
+            ledger.payment(msn: "123456", reference: "a") != nil && ledger.payment(msn: "123456", reference: "b") != nil
+        )
         ledger.close()
     }
 
@@ -100,20 +109,34 @@ struct PaymentLedgerTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let options = PaymentLedger.Options(maximumPayments: 3)
-        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, options: options, logger: testLogger)
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: Self.now,
+            options: options,
+            logger: testLogger
+        )
         ledger.record(Self.observation("quiet", "CREATED", at: Self.now - 600_000))
         ledger.record(Self.observation("fresh", "CREATED", at: Self.now - 10_000))
         ledger.record(Self.observation("final", "ABORTED", at: Self.now - 600_000))
-        #expect(ledger.due(nowMillis: Self.now, quietMillis: 300_000, spacingMillis: 60_000).map(\.reference) == ["quiet"])
+        #expect(
+            ledger.due(nowMillis: Self.now, quietMillis: 300_000, spacingMillis: 60_000).map(\.reference) == ["quiet"]
+        )
         ledger.markChecked(msn: "123456", reference: "quiet", atMillis: Self.now)
         #expect(ledger.due(nowMillis: Self.now + 30_000, quietMillis: 300_000, spacingMillis: 60_000).isEmpty)
         // Quiet for 10 minutes: the spacing grows to half of that.
         #expect(ledger.due(nowMillis: Self.now + 200_000, quietMillis: 300_000, spacingMillis: 60_000).isEmpty)
-        #expect(ledger.due(nowMillis: Self.now + 500_000, quietMillis: 300_000, spacingMillis: 60_000).map(\.reference) == ["fresh"])
+        #expect(
+            ledger.due(nowMillis: Self.now + 500_000, quietMillis: 300_000, spacingMillis: 60_000).map(\.reference) == [
+                "fresh"
+            ]
+        )
         #expect(ledger.due(nowMillis: Self.now + 600_000, quietMillis: 300_000, spacingMillis: 60_000).count == 2)
         ledger.record(Self.observation("newest", "CREATED", at: Self.now))
         #expect(ledger.payments(since: 0).count == 3)
-        #expect(ledger.payment(msn: "123456", reference: "quiet") == nil || ledger.payment(msn: "123456", reference: "final") == nil)
+        #expect(
+            ledger.payment(msn: "123456", reference: "quiet") == nil
+                || ledger.payment(msn: "123456", reference: "final") == nil
+        )
         ledger.close()
     }
 }

@@ -35,7 +35,9 @@ struct DaemonReconciliationTests {
         try ChildProcess.run(["reconcile", "--config", harness.configFile] + arguments)
     }
 
-    @Test("events only in the vendor's log are delivered once, as reconciliation; again adds nothing; the late webhook is a duplicate")
+    @Test(
+        "events only in the vendor's log are delivered once, as reconciliation; again adds nothing; the late webhook is a duplicate"
+    )
     func missingEventsAreAdded() throws {
         let api = try FakeEPaymentAPI()
         defer { api.stop() }
@@ -53,7 +55,9 @@ struct DaemonReconciliationTests {
         #expect(first.stdout.contains("\(reference) (msn \(Self.msn)): 2 events added, 1 held"), "\(first.stdout)")
         let records = try harness.waitForRecords("events.jsonl", count: 3)
         let added = records.filter { $0["source"] as? String == "reconciliation" }
-        #expect(added.map { $0["type"] as? String } == ["epayments.payment.authorized.v1", "epayments.payment.captured.v1"])
+        #expect(
+            added.map { $0["type"] as? String } == ["epayments.payment.authorized.v1", "epayments.payment.captured.v1"]
+        )
         for record in added {
             let payload = record["payload"] as? [String: Any]
             #expect(payload?["msn"] as? String == Self.msn && payload?["reference"] as? String == reference)

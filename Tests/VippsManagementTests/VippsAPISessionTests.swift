@@ -24,11 +24,19 @@ struct VippsAPISessionTests {
                     body: Array(#"{"access_token":"token-\#(count)","expires_in":"3600"}"#.utf8)
                 )
             }
-            return answers.withLock { $0.isEmpty ? ManagementResponse(status: 200, contentType: nil, body: Array("[]".utf8)) : $0.removeFirst() }
+            return answers.withLock {
+                $0.isEmpty
+                    ? ManagementResponse(status: 200, contentType: nil, body: Array("[]".utf8)) : $0.removeFirst()
+            }
         }
     }
 
-    static let credentials = ManagementCredentials(clientID: "id", clientSecret: "SECRET-client-0001", subscriptionKey: "KEY-subscription-0002", msn: nil)
+    static let credentials = ManagementCredentials(
+        clientID: "id",
+        clientSecret: "SECRET-client-0001",
+        subscriptionKey: "KEY-subscription-0002",
+        msn: nil
+    )
     static let identity = ClientIdentity(systemName: "t", systemVersion: "1", pluginName: "p", pluginVersion: "1")
 
     static func session(_ script: Script) throws -> VippsAPISession {
@@ -42,7 +50,9 @@ struct VippsAPISessionTests {
         )
     }
 
-    @Test("one token for many calls; a new one two minutes before it expires; no MSN header on the token call without one")
+    @Test(
+        "one token for many calls; a new one two minutes before it expires; no MSN header on the token call without one"
+    )
     func tokenReuse() throws {
         let script = Script()
         let session = try Self.session(script)
@@ -74,7 +84,15 @@ struct VippsAPISessionTests {
         #expect(script.waits.withLock { $0 } == [7, 1])
         script.waits.withLock { $0 = [] }
         script.answers.withLock {
-            $0 = Array(repeating: ManagementResponse(status: 500, contentType: nil, body: Array("KEY-subscription-0002 leaked".utf8)), count: 4)
+            $0 =
+                Array(
+                    repeating: ManagementResponse(
+                        status: 500,
+                        contentType: nil,
+                        body: Array("KEY-subscription-0002 leaked".utf8)
+                    ),
+                    count: 4
+                )
                 + [ManagementResponse(status: 429, contentType: nil, body: [], retryAfterSeconds: 3600)]
         }
         do {
@@ -102,7 +120,9 @@ struct VippsAPISessionTests {
         }
         #expect(try session.call("GET", "/x", msn: nil, step: .ePayment, expecting: [200]).status == 200)
         #expect(script.requests.withLock { $0.filter { $0.url.hasSuffix("/accesstoken/get") }.count } == 2)
-        #expect(throws: ManagementError.self) { try session.call("GET", "/x", msn: nil, step: .ePayment, expecting: [200]) }
+        #expect(throws: ManagementError.self) {
+            try session.call("GET", "/x", msn: nil, step: .ePayment, expecting: [200])
+        }
         #expect(script.waits.withLock { $0 }.isEmpty)
     }
 

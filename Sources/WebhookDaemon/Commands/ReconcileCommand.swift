@@ -101,7 +101,11 @@ struct ReconcileCommand: ParsableCommand {
         options.asideDirectory = stateDirectory + "/corrupt"
         let store = try EventStore(directory: stateDirectory + "/journal", options: options, logger: logger)
         defer { store.close() }
-        let payments = try PaymentLedger(stateDirectory: stateDirectory, nowMillis: Reconciler.nowMillis(), logger: logger)
+        let payments = try PaymentLedger(
+            stateDirectory: stateDirectory,
+            nowMillis: Reconciler.nowMillis(),
+            logger: logger
+        )
         defer { payments.close() }
         let reconciler = try ReconciliationService.reconciler(
             settings: settings,

@@ -96,7 +96,13 @@ final class IngestHandler: HTTPHandler {
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
             let date = request.headers["x-ms-date"]
-            streaks.refused(failure, endpoint: path, date: date, now: now, clockSkewSeconds: endpoint.verifier.clockSkewSeconds)
+            streaks.refused(
+                failure,
+                endpoint: path,
+                date: date,
+                now: now,
+                clockSkewSeconds: endpoint.verifier.clockSkewSeconds
+            )
             finish(
                 Self.notAuthenticAnswer,
                 endpoint: path,
@@ -138,7 +144,8 @@ final class IngestHandler: HTTPHandler {
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
             if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
-            if case .failed = outcome {} else if let held = PaymentObservation(decoded, endpoint: path, atMillis: now * 1000) {
+            if case .failed = outcome {
+            } else if let held = PaymentObservation(decoded, endpoint: path, atMillis: now * 1000) {
                 payments.record(held)
             }
             let answer = Self.answer(to: outcome)

@@ -21,7 +21,9 @@ struct ReconcileRun {
             for payment in seen where !payment.isFinal {
                 targets.append((payment.msn, payment.reference, payment.endpoint))
             }
-            output("\(targets.count) unfinished payment\(targets.count == 1 ? "" : "s") seen in the last \(request.sinceSeconds) s")
+            output(
+                "\(targets.count) unfinished payment\(targets.count == 1 ? "" : "s") seen in the last \(request.sinceSeconds) s"
+            )
         } else {
             for reference in request.references {
                 let known = payments.payments(since: 0).filter { $0.reference == reference }
@@ -58,7 +60,9 @@ struct ReconcileRun {
 
     /// The first endpoint (in configuration order) whose routes send an ePayment event somewhere.
     var defaultEndpoint: String? {
-        let probe = DecodedEvent.decode(body: Array(#"{"name":"CAPTURED","msn":"1234","reference":"r","pspReference":"p"}"#.utf8))
+        let probe = DecodedEvent.decode(
+            body: Array(#"{"name":"CAPTURED","msn":"1234","reference":"r","pspReference":"p"}"#.utf8)
+        )
         return configuration.endpoints.first { !Router(routes: $0.routes).sinks(for: probe).isEmpty }?.path
     }
 }

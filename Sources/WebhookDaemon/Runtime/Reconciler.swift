@@ -95,7 +95,9 @@ final class Reconciler: Sendable {
             }
             // Older than the dedup retention: the daemon may have received it and forgotten its id.
             guard timestamp >= rememberedSince else {
-                outcome.skipped.append("\(what) is older than the \(store.dedupRetentionMillis / 86_400_000)-day dedup window")
+                outcome.skipped.append(
+                    "\(what) is older than the \(store.dedupRetentionMillis / 86_400_000)-day dedup window"
+                )
                 continue
             }
             if let upgraded = store.upgradedAtMillis, timestamp < upgraded {
@@ -155,7 +157,9 @@ final class Reconciler: Sendable {
             "msn": "\(outcome.msn)", "reference": "\(LogText.escaped(outcome.reference))",
             "added": "\(outcome.added)", "held": "\(outcome.held)",
         ]
-        if !outcome.skipped.isEmpty { metadata["skipped"] = "\(LogText.escaped(outcome.skipped.joined(separator: "; ")))" }
+        if !outcome.skipped.isEmpty {
+            metadata["skipped"] = "\(LogText.escaped(outcome.skipped.joined(separator: "; ")))"
+        }
         if let error = outcome.error {
             metadata["error"] = "\(LogText.escaped(error))"
             logger.error("reconciliation failed", metadata: metadata)
