@@ -5,6 +5,19 @@ public enum ManagementInput {
     /// Longest URL accepted for registration or as an API root.
     public static let maximumURLLength = 2048
 
+    /// Checks an ePayment payment reference: 8 to 64 characters of `A-Z a-z 0-9 -` (the ePayment API's pattern), so
+    /// it is safe in a URL path as it is.
+    public static func checkPaymentReference(_ reference: String) throws(ManagementError) {
+        let allowed = reference.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+        }
+        guard (8...64).contains(reference.utf8.count), allowed else {
+            throw .invalidInput(
+                "a payment reference is 8 to 64 characters of A-Z, a-z, 0-9 and -, got \"\(OutputText.clean(reference))\""
+            )
+        }
+    }
+
     /// Digits a merchant serial number may have: the access-token API's pattern `^[0-9]{4,10}$` (the Webhooks API
     /// itself gives no pattern).
     public static let msnDigits = 4...10

@@ -16,6 +16,7 @@ import VippsWebhooks
 final class IngestHandler: HTTPHandler {
     private let endpoints: EndpointTableBox
     private let store: EventStore
+    private let payments: PaymentLedger
     private let dispatcher: DeliveryDispatcher
     private let metrics: DaemonMetrics
     private let logger: Logger
@@ -26,6 +27,7 @@ final class IngestHandler: HTTPHandler {
     init(
         endpoints: EndpointTableBox,
         store: EventStore,
+        payments: PaymentLedger,
         dispatcher: DeliveryDispatcher,
         metrics: DaemonMetrics,
         health: HealthState,
@@ -33,6 +35,7 @@ final class IngestHandler: HTTPHandler {
     ) {
         self.endpoints = endpoints
         self.store = store
+        self.payments = payments
         self.dispatcher = dispatcher
         self.metrics = metrics
         self.health = health
@@ -141,6 +144,10 @@ final class IngestHandler: HTTPHandler {
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
             if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
+            if case .failed = outcome {
+            } else if let held = PaymentObservation(decoded, endpoint: path, atMillis: now * 1000) {
+                payments.record(held)
+            }
             let answer = Self.answer(to: outcome)
             respond.respond(answer) { [self] in
                 var extra = extra
