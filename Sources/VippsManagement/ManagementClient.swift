@@ -158,27 +158,7 @@ public final class ManagementClient {
     }
 
     private func rejection(_ step: ManagementRejection.Step, _ response: ManagementResponse) -> ManagementError {
-        let problem = ProblemDetails.parse(response.body).map { parsed in
-            var clean = parsed
-            clean.title = parsed.title.map(redacted)
-            clean.detail = parsed.detail.map(redacted)
-            clean.traceId = parsed.traceId.map(redacted)
-            clean.fieldReasons = parsed.fieldReasons.map {
-                ProblemDetails.FieldReason(name: redacted($0.name), reason: redacted($0.reason))
-            }
-            return clean
-        }
-        var message: String?
-        if problem == nil, !response.body.isEmpty {
-            let json = try? JSONParser.parse(response.body)
-            message =
-                json?["message"]?.stringValue ?? json?["error_description"]?.stringValue
-                ?? json?["error"]?.stringValue
-            if json == nil { message = String(decoding: response.body.prefix(OutputText.maximumLength), as: UTF8.self) }
-        }
-        return .rejected(
-            ManagementRejection(step: step, status: response.status, problem: problem, message: message.map(redacted))
-        )
+        ManagementRejection.error(step, response, redact: redacted)
     }
 
     /// `text` with the client secret, subscription key and token removed.

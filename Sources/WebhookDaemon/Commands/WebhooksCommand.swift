@@ -10,15 +10,12 @@ struct WebhooksCommand: ParsableCommand {
         subcommands: [Register.self, List.self, Delete.self, Status.self]
     )
 
-    /// The version sent as `Vipps-System-Version` and `Vipps-System-Plugin-Version`.
-    static let version = "0.1.0"
-
     /// The `Vipps-System-*` identity of this tool.
     static let identity = ClientIdentity(
         systemName: "vipps-webhookd",
-        systemVersion: version,
+        systemVersion: BuildInfo.version,
         pluginName: "vipps-webhookd-cli",
-        pluginVersion: version
+        pluginVersion: BuildInfo.version
     )
 
     /// Writes `line` to standard error.
