@@ -1,0 +1,117 @@
+import Testing
+
+@testable import Delivery
+
+/// The dedup index against a plain model (a dictionary and an array in insertion order) under random inserts,
+/// repeats and evictions; keys that share their high half; wrap-around of the ring.
+@Suite("dedup index")
+struct DedupIndexTests {
+    /// A small deterministic generator (SplitMix64), so a failure repeats.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(
+        "random inserts, repeats and evictions agree with a model; counts of early evictions too",
+        arguments: [1, 7, 100, 5000]
+    )
+    func model(capacity: Int) {
+        var generator = Generator(state: UInt64(capacity))
+        var index = DedupIndex(capacity: capacity)
+        var order: [(key: DedupKey, millis: Int64)] = []
+        var floor = Int64.min
+        var earlyEvictions = 0
+        var pool: [DedupKey] = []
+        var millis: Int64 = 0
+        for step in 0..<40_000 {
+            millis += Int64(generator.next() % 3)
+            let roll = generator.next() % 100
+            if roll < 3 {
+                let cut = millis - Int64(generator.next() % 200)
+                floor = max(floor, cut)
+                index.evict(before: cut)
+                order.removeAll { $0.millis < cut }
+            } else {
+                // Mostly new keys; sometimes an old one (live or dropped); sometimes one sharing a high half.
+                let key: DedupKey
+                if roll < 20, let old = pool.randomElement(using: &generator) {
+                    key = old
+                } else if roll < 25, let old = pool.last {
+                    key = DedupKey(high: old.high, low: generator.next())
+                } else {
+                    key = DedupKey(high: generator.next(), low: generator.next())
+                }
+                pool.append(key)
+                if pool.count > 500 { pool.removeFirst(100) }
+                index.insert(key, millis: millis)
+                if !order.contains(where: { $0.key == key }) {
+                    order.append((key, millis))
+                    if order.count > capacity {
+                        if order[0].millis >= floor { earlyEvictions += 1 }
+                        order.removeFirst()
+                    }
+                }
+            }
+            if step % 997 == 0 || capacity < 10 {
+                #expect(index.count == order.count)
+                #expect(index.entries.map(\.key) == order.map(\.key), "step \(step)")
+            }
+            for probe in pool.suffix(3) {
+                #expect(index.contains(probe) == order.contains { $0.key == probe }, "step \(step)")
+            }
+        }
+        #expect(index.earlyEvictions == earlyEvictions)
+    }
+
+    @Test("two keys with the same high half are two ids, never a false duplicate; dropping one keeps the other")
+    func sameHighHalf() {
+        var index = DedupIndex(capacity: 2)
+        let first = DedupKey(high: 42, low: 1)
+        let second = DedupKey(high: 42, low: 2)
+        index.insert(first, millis: 1)
+        #expect(!index.contains(second))
+        index.insert(second, millis: 2)
+        #expect(index.contains(first) && index.contains(second) && index.count == 2)
+        index.insert(DedupKey(high: 43, low: 0), millis: 3)  // drops `first`
+        #expect(!index.contains(first) && index.contains(second))
+        #expect(index.earlyEvictions == 1 && index.newestEarlyEvictionMillis == 1)
+    }
+
+    @Test("the ring wraps many times past its end at a small capacity; emptied by eviction, it fills again")
+    func wrapAround() {
+        var index = DedupIndex(capacity: 3)
+        for number in 0..<200_000 {
+            index.insert(
+                DedupKey(high: UInt64(number) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(number)),
+                millis: Int64(number)
+            )
+        }
+        #expect(index.entries.map(\.millis) == [199_997, 199_998, 199_999])
+        index.evict(before: 1_000_000)
+        #expect(index.count == 0 && index.entries.isEmpty)
+        index.insert(DedupKey(high: 1, low: 1), millis: 5)
+        #expect(index.contains(DedupKey(high: 1, low: 1)) && index.count == 1)
+    }
+
+    @Test("past the first table size the table grows and keeps every id")
+    func growth() {
+        var index = DedupIndex(capacity: 600_000)
+        var generator = Generator(state: 9)
+        var keys: [DedupKey] = []
+        for number in 0..<500_000 {
+            let key = DedupKey(high: generator.next(), low: generator.next())
+            if number % 1000 == 0 { keys.append(key) }
+            index.insert(key, millis: Int64(number))
+        }
+        #expect(index.count == 500_000)
+        #expect(keys.allSatisfy(index.contains))
+        #expect(!index.contains(DedupKey(high: generator.next(), low: 0)))
+    }
+}
