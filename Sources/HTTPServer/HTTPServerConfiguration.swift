@@ -1,6 +1,6 @@
 import Glibc
 
-/// Listener and limits of an `HTTPServer`. Defaults follow DESIGN.md.
+/// Listener and limits of an `HTTPServer`. Defaults are the daemon's documented ones (README: Server limits).
 public struct HTTPServerConfiguration: Sendable {
     /// Where to listen.
     public enum Listen: Sendable, Equatable {

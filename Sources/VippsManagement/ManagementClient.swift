@@ -1,6 +1,6 @@
 import VippsWebhooks
 
-/// A client for the Vipps MobilePay Webhooks API (spec §5): access token, register, list, delete.
+/// A client for the Vipps MobilePay Webhooks API (the vendor's Webhooks API): access token, register, list, delete.
 ///
 /// Fetches one access token on first use and reuses it. Input is checked before any call; every failure is a
 /// ``ManagementError`` whose description is one line and never contains the client secret, subscription key or token.

@@ -1,4 +1,4 @@
-/// The vendor's two API roots (spec §5).
+/// The vendor's two API roots (the vendor's Webhooks API).
 public enum ManagementEnvironment: String, Sendable, CaseIterable {
     /// `https://apitest.vipps.no`, the default.
     case test

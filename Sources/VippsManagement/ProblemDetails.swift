@@ -1,6 +1,6 @@
 import VippsWebhooks
 
-/// An RFC 9457 `application/problem+json` error body as the Webhooks API sends it (spec §5).
+/// An RFC 9457 `application/problem+json` error body as the Webhooks API sends it (the vendor's Webhooks API).
 public struct ProblemDetails: Sendable, Equatable {
     /// One field-level reason from `extraDetails` (or an ASP.NET-style `errors` map).
     public struct FieldReason: Sendable, Equatable {

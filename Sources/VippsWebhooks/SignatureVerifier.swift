@@ -1,6 +1,6 @@
 import VippsCrypto
 
-/// Decides whether a request is an authentic Vipps webhook delivery (spec §2).
+/// Decides whether a request is an authentic Vipps webhook delivery (README: How signing works).
 ///
 /// Checks, in this order: the needed headers are there and well-formed; the content hash matches the raw body; the
 /// signature matches under one of the endpoint's secrets (several during rotation); the date is an HTTP-date within

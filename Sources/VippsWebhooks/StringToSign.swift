@@ -1,4 +1,4 @@
-/// The text a Vipps webhook signature covers (spec §2), lines joined by LF, no trailing newline:
+/// The text a Vipps webhook signature covers (README: How signing works), lines joined by LF, no trailing newline:
 /// ```
 /// POST
 /// <pathAndQuery>

@@ -1,7 +1,7 @@
 import VippsCrypto
 
 /// A registration secret: the HMAC key is the UTF-8 bytes of the secret string exactly as the registration returned it
-/// (never base64-decoded, spec §2).
+/// (never base64-decoded).
 ///
 /// Its `description` is redacted so that a secret printed by mistake (string interpolation, a log line, a dump)
 /// never shows its value.

@@ -10,7 +10,7 @@ extension SendCommand {
         var eventType: String
         /// The `webhook-id` header.
         var webhookID: String
-        /// Header fields in the order sent, as a real delivery has them (spec §1), without `Content-Length`.
+        /// Header fields in the order sent, as a real delivery has them, without `Content-Length`.
         var headers: [(name: String, value: String)]
         /// The exact body bytes.
         var body: [UInt8]

@@ -1,7 +1,7 @@
 import VippsWebhooks
 
 /// The daemon's configuration, as loaded and checked from YAML (see `ConfigurationLoader`) or the embedded
-/// development default. Key names follow DESIGN.md.
+/// development default. Key names are those of the README's Configuration section.
 public struct DaemonConfiguration: Sendable {
     /// `listen`: `host:port`, IPv6 as `[::1]:8080`.
     public var listen: String = "127.0.0.1:8080"
@@ -26,10 +26,10 @@ public struct DaemonConfiguration: Sendable {
     /// `vipps_api`: the vendor's management API, for `webhooks status` and the registration watchdog.
     public var vippsAPI: VippsAPISettings?
 
-    /// Creates a configuration with the defaults of DESIGN.md and no endpoints or sinks.
+    /// Creates a configuration with the documented defaults (README: Configuration) and no endpoints or sinks.
     public init() {}
 
-    /// `server:` — HTTP limits; defaults from DESIGN.md.
+    /// `server:` — HTTP limits; documented defaults (README: Server limits).
     public struct ServerLimits: Sendable, Equatable {
         public var headerTimeoutSeconds = 10
         public var bodyTimeoutSeconds = 10

@@ -4,7 +4,7 @@ import HTTPServer
 import Synchronization
 import VippsWebhooks
 
-/// A fake of the Vipps MobilePay access token and Webhooks APIs (spec §5) on 127.0.0.1, built on the project's
+/// A fake of the Vipps MobilePay access token and Webhooks APIs on 127.0.0.1, built on the project's
 /// HTTPServer, for end-to-end tests of `vipps-webhookd webhooks`.
 ///
 /// Enforces the documented headers (token: `client_id`, `client_secret`, `Ocp-Apim-Subscription-Key`, an optional
