@@ -1,6 +1,7 @@
 import VippsCrypto
 
-/// Signs requests the way the Vipps webhook service does (README: How signing works); used by `sign`, `send` and the tests.
+/// Signs requests the way the Vipps webhook service does (README: How signing works); used by `sign`, `send` and
+/// the tests.
 public enum RequestSigner {
     /// The three headers a signed delivery carries.
     public struct Headers: Sendable, Equatable {
