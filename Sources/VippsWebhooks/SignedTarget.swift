@@ -2,8 +2,8 @@
 ///
 /// Behind a proxy the daemon sees another Host and maybe another path, so it rebuilds both from its configured public
 /// URL. The derivation follows what a browser's `URL` object gives (README: How signing works): lower-case host;
-/// `:port` only when it is not the scheme's default; path and `?query` kept as written (dot segments resolved, characters outside the URL
-/// code points percent-encoded); an empty path is `/`; a `#fragment` is not part of it.
+/// `:port` only when it is not the scheme's default; path and `?query` kept as written (dot segments resolved,
+/// characters outside the URL code points percent-encoded); an empty path is `/`; a `#fragment` is not part of it.
 public struct SignedTarget: Sendable, Equatable, CustomStringConvertible {
     /// Host as signed, with `:port` when not the scheme's default (e.g. `hooks.example.org:8443`).
     public var host: String
