@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
-        // OpenSSL's libcrypto through a module map: SHA-256, HMAC-SHA256, CRYPTO_memcmp, RAND_bytes.
+        // OpenSSL through a module map: libcrypto (SHA-256, HMAC-SHA256, CRYPTO_memcmp, RAND_bytes) and libssl (TLS client).
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
@@ -34,8 +34,10 @@ let package = Package(
             name: "CSystem",
             cSettings: [.define("_GNU_SOURCE")]
         ),
-        // The only Swift module that imports COpenSSL.
+        // The Swift wrapper of libcrypto (shim.h).
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
+        .target(name: "HTTPClient", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
         // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
@@ -51,12 +53,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Client of the vendor's Webhooks management API (access token, register, list, delete).
-        .target(name: "VippsManagement", dependencies: ["VippsWebhooks"], swiftSettings: swiftSettings),
+        .target(name: "VippsManagement", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
         // Config, CLI commands and wiring of the daemon.
         .target(
             name: "WebhookDaemon",
             dependencies: [
-                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement",
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement", "HTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -77,6 +79,7 @@ let package = Package(
 
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],

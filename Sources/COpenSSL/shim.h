@@ -1,5 +1,5 @@
 // The slice of OpenSSL's libcrypto that vipps-webhookd uses, for Swift.
-// Only the VippsCrypto module imports this; everything else goes through it.
+// VippsCrypto wraps these; tls.h holds what the HTTPClient module needs of libssl.
 #ifndef VIPPS_COPENSSL_SHIM_H
 #define VIPPS_COPENSSL_SHIM_H
 

@@ -19,13 +19,13 @@ public final class ManagementClient {
     ///   - baseURL: the API root, checked with ``ManagementInput/checkBaseURL(_:)``.
     ///   - credentials: the merchant's keys, checked with ``ManagementInput/checkCredentials(_:)``.
     ///   - identity: the `Vipps-System-*` header values.
-    ///   - transport: how requests travel (default: URLSession).
+    ///   - transport: how requests travel (default: ``HTTPClientTransport``).
     /// - Throws: ``ManagementError/invalidInput(_:)`` for a bad root or credentials.
     public init(
         baseURL: String,
         credentials: ManagementCredentials,
         identity: ClientIdentity,
-        transport: any ManagementTransport = URLSessionTransport()
+        transport: any ManagementTransport = HTTPClientTransport()
     ) throws(ManagementError) {
         self.baseURL = try ManagementInput.checkBaseURL(baseURL)
         try ManagementInput.checkCredentials(credentials)

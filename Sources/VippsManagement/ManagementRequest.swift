@@ -40,7 +40,7 @@ public struct ManagementResponse: Sendable {
     }
 }
 
-/// Carries management requests; the real one is ``URLSessionTransport``, tests may use their own.
+/// Carries management requests; the real one is ``HTTPClientTransport``, tests may use their own.
 public protocol ManagementTransport: Sendable {
     /// Sends `request` and returns the answer, or throws ``ManagementError/network(_:)``.
     func perform(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse

@@ -26,7 +26,7 @@ struct DaemonSocketActivationTests {
             with: #"listen: "127.0.0.1:1""#
         )
         let configFile = try directory.write("config.yaml", directory.expandingDIR(config))
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         let daemon = try DaemonProcess(
             arguments: ["serve", "--config", configFile],
             workingDirectory: directory.url,
@@ -55,21 +55,5 @@ struct DaemonSocketActivationTests {
         }
         daemon.signal(SIGTERM)
         #expect(try daemon.waitForExit(timeout: 10) == 0)
-    }
-
-    /// A loopback port that was free a moment ago.
-    private static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        let bound = withLoopbackAddress(port: 0) { bind(fd, $0, $1) }
-        try #require(bound == 0)
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        try #require(named == 0)
-        return UInt16(bigEndian: address.sin_port)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
+import HTTPClient
 import VippsCrypto
-import VippsManagement
 import VippsWebhooks
 
 extension SendCommand {
@@ -51,22 +51,9 @@ extension SendCommand {
             ]
         }
 
-        /// The whole HTTP/1.1 request for the socket client.
-        func serialized(pathAndQuery: String) -> [UInt8] {
-            var head = "POST \(pathAndQuery) HTTP/1.1\r\n"
-            for (name, value) in headers { head += "\(name): \(value)\r\n" }
-            head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-            return Array(head.utf8) + body
-        }
-
-        /// The same request for URLSession (which sets `Host` and `Content-Length` itself).
-        func managementRequest(url: String) -> ManagementRequest {
-            ManagementRequest(
-                method: "POST",
-                url: url,
-                headers: headers.filter { $0.name != "Host" },
-                body: body
-            )
+        /// The POST for the HTTP client (which adds `Content-Length` and `Connection: close`).
+        func request(url: ClientURL) -> HTTPClientRequest {
+            HTTPClientRequest(method: "POST", url: url, headers: headers, body: body)
         }
     }
 }

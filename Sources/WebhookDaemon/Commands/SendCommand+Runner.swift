@@ -1,13 +1,17 @@
 import Foundation
-import VippsManagement
+import HTTPClient
 
 extension SendCommand {
     /// How requests reach the receiver.
-    enum Route: Sendable {
-        /// Plain HTTP over the socket client, with this request target.
-        case socket(SocketClient, pathAndQuery: String)
-        /// HTTPS through URLSession, to this URL.
-        case urlSession(URLSessionTransport, url: String)
+    struct Route: Sendable {
+        /// The client, with its TLS settings.
+        var client: HTTPClient
+        /// Scheme, host, port and request target (the signed path and query).
+        var url: ClientURL
+        /// Where to connect instead of the URL's host (--resolve-to).
+        var connectTo: (host: String, port: UInt16)?
+        /// The `Host` header: the signed URL's host.
+        var hostHeader: String
     }
 
     /// Counts of a run, and its summary line.
@@ -78,20 +82,8 @@ extension SendCommand {
 
         private func send(_ number: Int) {
             let delivery = makeDelivery(number)
-            let outcome: Result<Answer, TransportError>
-            switch route {
-            case .socket(let client, let pathAndQuery):
-                outcome = Result { () throws(TransportError) in
-                    try client.exchange(delivery.serialized(pathAndQuery: pathAndQuery))
-                }
-            case .urlSession(let transport, let url):
-                do {
-                    let response = try transport.perform(delivery.managementRequest(url: url))
-                    let shown = Array(response.body.prefix(AnswerParser.maximumBodyBytes))
-                    outcome = .success(Answer(status: response.status, body: shown, truncated: shown != response.body))
-                } catch {
-                    outcome = .failure(TransportError(error.description))
-                }
+            let outcome = Result { () throws(HTTPClientError) in
+                try route.client.send(delivery.request(url: route.url), connectTo: route.connectTo)
             }
             let prefix = "[\(number)/\(count)]"
             let about = "\(delivery.eventType) webhook-id=\(delivery.webhookID)"
@@ -104,12 +96,28 @@ extension SendCommand {
                 print("\(prefix) \(answer.status) \(about) answer: \(Self.shown(answer))")
             case .failure(let error):
                 tally.errors += 1
-                print("\(prefix) error \(about): \(error)")
+                print("\(prefix) error \(about): \(error)\(Self.hint(for: error))")
+            }
+        }
+
+        /// What to do about a TLS failure, as a suffix of the error line ("" for other errors).
+        static func hint(for error: HTTPClientError) -> String {
+            guard case .tls(_, let failure) = error else { return "" }
+            switch failure {
+            case .untrustedCertificate:
+                return
+                    "; give --cacert FILE (the proxy's CA or self-signed certificate), or --insecure for a test proxy"
+            case .nameMismatch:
+                return "; the certificate names another host: check the host in --url"
+            case .closedDuringHandshake, .handshakeFailed:
+                return "; is this port speaking TLS? (--resolve-to HOST:PORT is plain HTTP unless https://HOST:PORT)"
+            default:
+                return ""
             }
         }
 
         /// The answer body on one line: control characters as spaces, whitespace collapsed, at most 200 characters.
-        static func shown(_ answer: Answer) -> String {
+        static func shown(_ answer: HTTPClientResponse) -> String {
             var text = ""
             var lastWasSpace = true
             for scalar in String(decoding: answer.body, as: UTF8.self).unicodeScalars {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import HTTPClient
 import VippsCrypto
-import VippsManagement
 import VippsWebhooks
 
 /// `vipps-webhookd send`: signs and POSTs realistic events the way Vipps MobilePay delivers them, to test a receiver.
@@ -10,14 +10,18 @@ struct SendCommand: ParsableCommand {
         commandName: "send",
         abstract: "Sign and POST sample events (or a given body) like a real Vipps MobilePay delivery.",
         discussion: """
-            The signature and the Host header come from --url, the URL registered with Vipps. With --resolve-to \
-            HOST:PORT the request goes over plain HTTP to that address instead (e.g. the daemon behind your TLS \
-            proxy). Prints one line per request; exits 0 only when every answer was 2xx.
+            The signature and the Host header come from --url, the URL registered with Vipps. An https:// URL is \
+            called with TLS 1.2 or newer, the certificate checked against the system's CAs (or --cacert) and the \
+            URL's host. With --resolve-to HOST:PORT the request goes over plain HTTP to that address instead (e.g. the \
+            daemon behind your TLS proxy); https://HOST:PORT keeps TLS. Prints one line per request; exits 0 only \
+            when every answer was 2xx.
             """
     )
 
     /// Longest body accepted from --body-file.
     static let maximumBodyFileBytes = 1 << 20
+    /// Longest part of an answer body kept.
+    static let maximumAnswerBodyBytes = 64 * 1024
 
     @OptionGroup var secret: SecretOptions
 
@@ -30,8 +34,21 @@ struct SendCommand: ParsableCommand {
     @Option(name: .customLong("body-file"), help: "File holding an exact body to send instead of a sample.")
     var bodyFile: String?
 
-    @Option(name: .customLong("resolve-to"), help: "HOST:PORT to connect to over plain HTTP instead of the URL's host.")
+    @Option(
+        name: .customLong("resolve-to"),
+        help: """
+            Connect here instead of the URL's host: HOST:PORT (plain HTTP, e.g. the daemon itself; TLS when the URL is \
+            https and --cacert or --insecure is given), http://HOST:PORT or https://HOST:PORT. Host header, TLS \
+            server name and certificate check still come from --url.
+            """
+    )
     var resolveTo: String?
+
+    @Option(help: "PEM file of the CA (or the self-signed certificate) to trust for https, instead of the system's.")
+    var cacert: String?
+
+    @Flag(help: "Do not check the server's certificate (a self-signed test proxy only).")
+    var insecure = false
 
     @Option(help: "How many events to send (each with its own webhook-id and references).")
     var count: Int = 1
@@ -101,48 +118,37 @@ struct SendCommand: ParsableCommand {
         guard tally.allSucceeded else { throw ExitCode.failure }
     }
 
-    /// Where requests go: the socket client for --resolve-to and http:// URLs, URLSession for https:// URLs.
+    /// Where requests go: the URL's host, or --resolve-to's; TLS for an https URL unless --resolve-to says plain.
     private func makeRoute(target: SignedTarget) throws -> Route {
+        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        guard var address = ClientURL(trimmed) else {
+            throw ValidationError("--url must be an http:// or https:// URL")
+        }
+        address.pathAndQuery = target.pathAndQuery
+        var connectTo: (host: String, port: UInt16)?
         if let resolveTo {
-            guard let (host, port) = Self.hostAndPort(resolveTo, defaultPort: nil) else {
-                throw ValidationError("--resolve-to must be HOST:PORT (IPv6 as [::1]:8080), got \(resolveTo)")
+            guard let resolved = ResolveTarget(resolveTo) else {
+                throw ValidationError(
+                    "--resolve-to must be HOST:PORT, http://HOST:PORT or https://HOST:PORT (IPv6 as [::1]:8080), "
+                        + "got \(resolveTo)"
+                )
             }
-            return .socket(SocketClient(host: host, port: port), pathAndQuery: target.pathAndQuery)
+            connectTo = (resolved.host, resolved.port)
+            address.isTLS = resolved.useTLS ?? (address.isTLS && (cacert != nil || insecure))
         }
-        if url.lowercased().trimmingCharacters(in: .whitespaces).hasPrefix("https://") {
-            return .urlSession(URLSessionTransport(timeoutSeconds: 10), url: url.trimmingCharacters(in: .whitespaces))
+        guard address.isTLS || (cacert == nil && !insecure) else {
+            throw ValidationError("--cacert and --insecure apply to TLS only: use an https:// URL")
         }
-        guard let (host, port) = Self.hostAndPort(target.host, defaultPort: 80) else {
-            throw ValidationError("--url: cannot take a host and port from \(url)")
+        let client = HTTPClient(
+            timeoutSeconds: 10,
+            maximumBodyBytes: Self.maximumAnswerBodyBytes,
+            tls: TLSOptions(caFile: cacert, verifyPeer: !insecure)
+        )
+        if address.isTLS, let problem = client.tlsSetupProblem { throw ValidationError("\(problem)") }
+        if address.isTLS && insecure {
+            printError("warning: --insecure: the server's certificate is not checked; use it only for a test proxy")
         }
-        return .socket(SocketClient(host: host, port: port), pathAndQuery: target.pathAndQuery)
-    }
-
-    /// Splits `host:port` (`[v6]:port`); without a port, `defaultPort` when given.
-    static func hostAndPort(_ text: String, defaultPort: UInt16?) -> (String, UInt16)? {
-        var host: Substring
-        var portText: Substring?
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let after = text[text.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { return nil }
-                portText = after.dropFirst()
-            }
-        } else if let colon = text.lastIndex(of: ":") {
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        } else {
-            host = Substring(text)
-        }
-        guard !host.isEmpty, !host.contains(" ") else { return nil }
-        if let portText {
-            guard let port = UInt16(portText), port > 0 else { return nil }
-            return (String(host), port)
-        }
-        guard let defaultPort else { return nil }
-        return (String(host), defaultPort)
+        return Route(client: client, url: address, connectTo: connectTo, hostHeader: target.host)
     }
 
     private func readBody(_ path: String) throws -> [UInt8] {

@@ -1,0 +1,91 @@
+import Glibc
+
+/// A small blocking HTTP/1.1 client for `http://` and `https://`: one request per connection, one deadline for the
+/// whole exchange, bounded answer, never follows redirects (a 3xx is the answer). TLS goes through OpenSSL's libssl:
+/// TLS ≥ 1.2, the certificate chain verified against the system store (or ``TLSOptions/caFile``) and the host name
+/// checked.
+///
+/// Creating a client makes the process ignore `SIGPIPE`: OpenSSL writes to the socket without `MSG_NOSIGNAL`, and a
+/// peer that closes early must give an error, not end the process.
+public struct HTTPClient: Sendable {
+    /// Seconds the whole exchange (resolve, connect, handshake, send, answer) may take.
+    public var timeoutSeconds: Double
+    /// Largest answer body kept (a longer one is cut and marked truncated).
+    public var maximumBodyBytes: Int
+    private let tls: TLSContext?
+    private let tlsSetupError: TLSFailure?
+
+    /// Creates a client.
+    /// - Parameters:
+    ///   - timeoutSeconds: the deadline of one exchange.
+    ///   - maximumBodyBytes: the body bound.
+    ///   - tls: how `https://` servers are verified.
+    public init(timeoutSeconds: Double = 30, maximumBodyBytes: Int = 1 << 20, tls: TLSOptions = TLSOptions()) {
+        self.timeoutSeconds = timeoutSeconds
+        self.maximumBodyBytes = maximumBodyBytes
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            self.tls = try TLSContext(tls)
+            tlsSetupError = nil
+        } catch {
+            self.tls = nil
+            tlsSetupError = error
+        }
+    }
+
+    /// Why `https://` requests cannot be made (an unreadable CA file), or nil when TLS is ready.
+    public var tlsSetupProblem: TLSFailure? { tlsSetupError }
+
+    /// Sends `request` and returns the answer.
+    /// - Parameter connectTo: host and port to connect to instead of the URL's (the `Host` header, the TLS server
+    ///   name and the certificate check still use the URL's host).
+    public func send(
+        _ request: HTTPClientRequest,
+        connectTo: (host: String, port: UInt16)? = nil
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let wire = try request.serialized()
+        let deadline = Deadline(secondsFromNow: timeoutSeconds)
+        let target = connectTo ?? (request.url.host, request.url.port)
+        let connection = try SocketConnection.open(host: target.host, port: target.port, deadline: deadline)
+        let stream: any ByteStream
+        if request.url.isTLS {
+            guard let tls else {
+                throw .tls(place: connection.place, tlsSetupError ?? .setupFailed("no TLS context"))
+            }
+            stream = try TLSSession(
+                context: tls,
+                connection: connection,
+                host: request.url.host,
+                hostIsAddress: request.url.hostIsAddress
+            )
+        } else {
+            stream = PlainStream(connection: connection)
+        }
+        try stream.write(wire)
+        return try readAnswer(from: stream, place: connection.place)
+    }
+
+    private func readAnswer(from stream: any ByteStream, place: String) throws(HTTPClientError) -> HTTPClientResponse {
+        let parser = ResponseParser(maximumBodyBytes: maximumBodyBytes)
+        let limit = ResponseParser.maximumHeadBytes + maximumBodyBytes + 16 * 1024
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            switch parser.parse(received, atEOF: false) {
+            case .complete(let answer): return answer
+            case .invalid(let reason): throw .invalidAnswer(place: place, reason: reason)
+            case .needMore: break
+            }
+            guard received.count < limit else { throw .invalidAnswer(place: place, reason: "answer too large") }
+            let count = try stream.read(into: &buffer)
+            if count == 0 {
+                switch parser.parse(received, atEOF: true) {
+                case .complete(let answer): return answer
+                case .invalid(let reason): throw .invalidAnswer(place: place, reason: reason)
+                case .needMore: throw .invalidAnswer(place: place, reason: "connection closed early")
+                }
+            }
+            received += buffer[0..<count]
+        }
+    }
+}
