@@ -2,7 +2,7 @@
 # Builds dist/vipps-webhookd_<version>_<arch>.deb: a package that runs on Debian 12 / Ubuntu 24.04 without a Swift
 # toolchain. Needs the Swift toolchain, libssl-dev, dpkg-dev (dpkg-shlibdeps) and binutils; no root.
 #
-#   /usr/bin/vipps-webhookd                      release build, Swift runtime linked in (--static-swift-stdlib), stripped
+#   /usr/bin/vipps-webhookd                      release build with the Swift runtime linked in, stripped
 #   /lib/systemd/system/vipps-webhookd.{service,socket}   from systemd/ (ExecStart= pointed at /usr/bin)
 #   /etc/vipps-webhookd/config.example.yaml      conffiles: dpkg keeps the operator's edits on upgrade
 #   /etc/nginx/sites-available/vipps-webhookd
@@ -23,8 +23,9 @@ cd "$repo_root"
 
 package=vipps-webhookd
 maintainer="${DEB_MAINTAINER:-vipps-webhookd maintainers <maintainers@vipps-webhookd.invalid>}"
-# Shared libraries the binary may need at run time (the loader and glibc's own libraries included).
-allowed_libraries='^(linux-vdso\.so\.1|ld-linux-[a-z0-9_-]+\.so\.[0-9]+|libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libutil\.so\.1|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libssl\.so\.3|libcrypto\.so\.3)$'
+# Shared libraries the binary may need at run time (extended regular expressions, one a line; also used by
+# scripts/systemd-nspawn-test.sh on the installed binary's ldd).
+allowed_libraries="$repo_root/scripts/debian/allowed-libraries"
 
 fail() { echo "package-deb: $*" >&2; exit 1; }
 log() { echo "package-deb: $*" >&2; }
@@ -63,15 +64,16 @@ install -m 0755 "$binary" "$root/usr/bin/$package"
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/usr/bin/$package"
 
 needed="$(objdump -p "$root/usr/bin/$package" | awk '$1 == "NEEDED" { print $2 }')"
-unexpected="$(grep -v -E "$allowed_libraries" <<<"$needed" || true)"
-[[ -z "$unexpected" ]] || fail "the binary needs libraries beyond glibc, libstdc++, libgcc_s and libssl3:"$'\n'"$unexpected"
+unexpected="$(grep -v -x -E -f "$allowed_libraries" <<<"$needed" || true)"
+[[ -z "$unexpected" ]] \
+    || fail "the binary needs libraries beyond glibc, libstdc++, libgcc_s and libssl3:"$'\n'"$unexpected"
 
 # ---- units, configuration examples -----------------------------------------------------------------------------------
 # The repository's unit runs /usr/local/bin/vipps-webhookd (installed from source); the package's binary is in /usr/bin.
 sed 's#^ExecStart=/usr/local/bin/vipps-webhookd #ExecStart=/usr/bin/vipps-webhookd #' \
     systemd/vipps-webhookd.service >"$root/lib/systemd/system/$package.service"
 grep -q '^ExecStart=/usr/bin/vipps-webhookd serve ' "$root/lib/systemd/system/$package.service" \
-    || fail "systemd/vipps-webhookd.service: no 'ExecStart=/usr/local/bin/vipps-webhookd serve' line to point at /usr/bin"
+    || fail "systemd/vipps-webhookd.service: no 'ExecStart=/usr/local/bin/vipps-webhookd serve' line"
 chmod 0644 "$root/lib/systemd/system/$package.service"
 install -m 0644 systemd/vipps-webhookd.socket "$root/lib/systemd/system/$package.socket"
 install -m 0644 config/config.example.yaml "$root/etc/$package/config.example.yaml"
@@ -90,11 +92,14 @@ subcommands_of() {
 }
 roff_verbatim() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
 {
-    printf '.TH VIPPS-WEBHOOKD 1 "%s" "%s %s" "User Commands"\n' "$(date -u -d "@$epoch" +%Y-%m-%d)" "$package" "$version"
+    printf '.TH VIPPS-WEBHOOKD 1 "%s" "%s %s" "User Commands"\n' \
+        "$(date -u -d "@$epoch" +%Y-%m-%d)" "$package" "$version"
     printf '.SH NAME\n%s \\- receive, verify, store and deliver Vipps MobilePay webhooks\n' "$package"
     printf '.SH SYNOPSIS\n.B %s\n.I command\n.RI [ options ]\n' "$package"
-    printf '.SH DESCRIPTION\nThe text below is the output of \\fB%s \\-\\-help\\fR and of each command'"'"'s \\fB\\-\\-help\\fR.\n' "$package"
-    printf 'The service runs as the \\fBvipps\\-webhookd.service\\fR systemd unit; see /usr/share/doc/%s/README.Debian.\n' "$package"
+    printf '.SH DESCRIPTION\nThe text below is the output of \\fB%s \\-\\-help\\fR' "$package"
+    printf ' and of each command'"'"'s \\fB\\-\\-help\\fR.\n'
+    printf 'The service runs as the \\fBvipps\\-webhookd.service\\fR systemd unit;'
+    printf ' see /usr/share/doc/%s/README.Debian.\n' "$package"
     emit() {
         printf '.SS "%s"\n.nf\n' "$package${*:+ $*}"
         "$binary" "$@" --help | roff_verbatim
@@ -105,7 +110,8 @@ roff_verbatim() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
         emit "$command"
         for sub in $(subcommands_of "$command"); do emit "$command" "$sub"; done
     done
-    printf '.SH FILES\n.TP\n/etc/%s/config.yaml\nthe configuration the unit starts with (example: config.example.yaml next to it)\n' "$package"
+    printf '.SH FILES\n.TP\n/etc/%s/config.yaml\n' "$package"
+    printf 'the configuration the unit starts with (example: config.example.yaml next to it)\n'
     printf '.TP\n/var/lib/%s\njournal, deduplication store, dead letters\n' "$package"
     printf '.TP\n/var/log/%s\nfile sinks of the example configuration\n' "$package"
 } | gzip -9n >"$root/usr/share/man/man1/$package.1.gz"
