@@ -7,7 +7,7 @@
 #   restart     `systemctl restart` under a steady trickle of events loses none (socket unit holds the connections)
 #   journal     `journalctl -u vipps-webhookd` shows the daemon's JSON log
 #   security    `systemd-analyze security vipps-webhookd` on the running unit is at most 1.5
-#   watchdog    a daemon stopped with SIGSTOP is killed and restarted by the systemd watchdog
+#   watchdog    the daemon sends WATCHDOG=1; stopped with SIGSTOP, it is killed and restarted by the systemd watchdog
 #   upgrade     installing the package again restarts the running service, keeps it enabled and config.yaml as is
 #   purge       `apt-get purge` removes the package and /var/lib/vipps-webhookd, keeps the event files and what the
 #               operator wrote in /etc/vipps-webhookd
@@ -229,6 +229,9 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s
 }
 
 main_pid() { in_ct systemctl show -P MainPID vipps-webhookd.service; }
+watchdog_pinged_since() {
+    [[ "$(in_ct systemctl show -P WatchdogTimestampMonotonic vipps-webhookd.service)" != "$1" ]]
+}
 main_pid_changed_from() { local pid; pid="$(main_pid)"; [[ "$pid" != 0 && "$pid" != "$1" ]]; }
 # True when the file sink has $2 lines containing $1.
 sink_has_lines() { [[ "$(grep -c -F "$1" "$root$sink_file" 2>/dev/null)" == "$2" ]]; }
@@ -304,7 +307,13 @@ for dir in /var/lib/vipps-webhookd /var/log/vipps-webhookd; do
 done
 [[ "$(in_ct stat -c '%U %a' /etc/vipps-webhookd/credentials)" == "root 700" ]] || fail "install: credentials directory"
 version="$(in_ct vipps-webhookd --version)"
-pass "install: $version; ldd: $libraries; units disabled and inactive"
+# Started by hand before it is configured (no secret, no config.yaml), it fails and says why.
+in_ct systemctl start vipps-webhookd.service 2>/dev/null && fail "install: the unconfigured service started"
+in_ct journalctl -u vipps-webhookd.service --no-pager -o cat | grep -q -i credential \
+    || fail "install: the failed start does not name the missing credential"
+in_ct systemctl stop vipps-webhookd.service
+in_ct systemctl reset-failed vipps-webhookd.service 2>/dev/null || true
+pass "install: $version; ldd: $libraries; units disabled and inactive; an unconfigured start fails"
 
 step "start: nginx with TLS, secret by LoadCredential=, socket + service"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=hooks.example.com \
@@ -450,7 +459,10 @@ if ! awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'; then
 fi
 pass "security: exposure $exposure (limit 1.5)"
 
-step "watchdog: a daemon stopped with SIGSTOP is restarted"
+step "watchdog: the daemon pings; stopped with SIGSTOP, it is killed and restarted"
+# The daemon pings every WatchdogSec/2; systemd records the last ping in WatchdogTimestampMonotonic.
+ping_before="$(in_ct systemctl show -P WatchdogTimestampMonotonic vipps-webhookd.service)"
+wait_for 30 "watchdog: a WATCHDOG=1 ping from the daemon" watchdog_pinged_since "$ping_before"
 pid_before="$(main_pid)"
 restarts_before="$(in_ct systemctl show -P NRestarts vipps-webhookd.service)"
 watchdog="$(in_ct systemctl show -P WatchdogUSec vipps-webhookd.service)"
@@ -462,7 +474,8 @@ restarts_after="$(in_ct systemctl show -P NRestarts vipps-webhookd.service)"
 ((restarts_after > restarts_before)) || fail "watchdog: NRestarts stayed $restarts_before"
 status="$(send_event watchdog-1)"
 [[ "$status" == 200 ]] || fail "watchdog: event after the restart answered $status"
-pass "watchdog: WatchdogSec=$watchdog; pid $pid_before stopped, restarted as $(main_pid) (NRestarts $restarts_after)"
+pass "watchdog: WatchdogSec=$watchdog, pings seen; pid $pid_before stopped, restarted as $(main_pid)" \
+    "(NRestarts $restarts_after)"
 
 step "upgrade: installing the package again restarts the running service"
 pid_before="$(main_pid)"
