@@ -15,7 +15,7 @@
 # other than glibc, libstdc++, libgcc_s and libssl3/libcrypto3.
 #
 # Usage: scripts/package-deb.sh            (prints the path of the .deb on its last line)
-# Environment: DEB_MAINTAINER="Name <address>" (the Maintainer field), SWIFT_BUILD_FLAGS (extra flags for swift build).
+# Environment: DEB_MAINTAINER="Name <address>" (the Maintainer field).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,8 +42,6 @@ arch="$(dpkg --print-architecture)"
 # ---- build -----------------------------------------------------------------------------------------------------------
 # -z now: the whole GOT read-only after start (full RELRO, as Debian's hardening=+bindnow).
 build_flags=(-c release --static-swift-stdlib -Xlinker -z -Xlinker now --product "$package")
-# shellcheck disable=SC2206 # word splitting of the extra flags is intended
-[[ -n "${SWIFT_BUILD_FLAGS:-}" ]] && build_flags+=($SWIFT_BUILD_FLAGS)
 log "swift build ${build_flags[*]}"
 swift build "${build_flags[@]}" >&2
 binary="$(swift build "${build_flags[@]}" --show-bin-path)/$package"
