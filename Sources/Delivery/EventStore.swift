@@ -75,6 +75,9 @@ public final class EventStore: @unchecked Sendable {
     /// The serial queue that retires delivered segments and alone uses `dedupFile` (internal so tests can hold it).
     let retireQueue = DispatchQueue(label: "vipps-webhookd.segment-retirement", qos: .utility)
     private let options: EventStoreOptions
+    /// How long an accepted id is remembered (milliseconds): an event older than this may have been received and
+    /// forgotten, so nothing can tell whether it is new.
+    public var dedupRetentionMillis: Int64 { options.dedupRetentionSeconds * 1000 }
     private let logger: Logger
     private let dedupFile: DedupFile
     // Everything below is touched only on `queue` (or in `init`, before the store is shared).
@@ -85,6 +88,10 @@ public final class EventStore: @unchecked Sendable {
     private let legacy: LegacyDedup
     /// Whether `legacy` held any fingerprint at open (read from any thread; never changes).
     private let hasLegacy: Bool
+    /// While fingerprints of an earlier version's ids are still live: when this version took the state directory
+    /// over (milliseconds since 1970). Events from before it may be known only by such a fingerprint, which an event
+    /// rebuilt from the vendor's log can never match, so reconciliation leaves them alone. Nil otherwise.
+    public let upgradedAtMillis: Int64?
     /// Ids (within retention when journaled) of the events in each live segment, saved to `dedup.log` on retirement.
     private var segmentKeys: [UInt64: [(key: DedupKey, millis: Int64)]] = [:]
     /// Whether a retirement is on `retireQueue` (one at a time keeps deletion oldest-first).
@@ -191,6 +198,7 @@ public final class EventStore: @unchecked Sendable {
         }
         self.legacy = legacy
         hasLegacy = legacy.index.count > 0
+        upgradedAtMillis = hasLegacy ? legacy.markerMillis : nil
         self.index = index
         self.segmentKeys = segmentKeys
         self.ledger = ledger

@@ -100,6 +100,13 @@ final class LegacyDedup {
         }
     }
 
+    /// When the migration completed (the marker's modification time, milliseconds since 1970); 0 when unknown.
+    var markerMillis: Int64 {
+        var info = stat()
+        guard stat(directory + "/" + Self.markerName, &info) == 0 else { return 0 }
+        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+    }
+
     /// Whole entries in the file at `path` (0 when it does not exist).
     private static func entryCount(_ path: String) -> Int {
         var info = stat()

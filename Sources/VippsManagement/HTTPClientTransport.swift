@@ -24,6 +24,11 @@ public struct HTTPClientTransport: ManagementTransport {
         guard !answer.truncated else {
             throw .network("the answer from \(url.authority) is over \(client.maximumBodyBytes) bytes")
         }
-        return ManagementResponse(status: answer.status, contentType: answer.header("Content-Type"), body: answer.body)
+        return ManagementResponse(
+            status: answer.status,
+            contentType: answer.header("Content-Type"),
+            body: answer.body,
+            retryAfterSeconds: answer.header("Retry-After").flatMap { Double($0) }
+        )
     }
 }

@@ -38,20 +38,35 @@ public final class ManagementClient {
     /// - Parameters:
     ///   - url: an https URL (checked before any call).
     ///   - events: event types (checked; unknown ones are sent as given).
-    public func register(url: String, events: [String]) throws(ManagementError) -> CreatedWebhook {
+    ///   - idempotencyKey: sent as `Idempotency-Key`, as the vendor's SDKs do, so that a retry after a lost answer
+    ///     can carry the same key (checked: 1–64 URL-unreserved characters).
+    public func register(
+        url: String,
+        events: [String],
+        idempotencyKey: String
+    ) throws(ManagementError)
+        -> CreatedWebhook
+    {
         let url = try ManagementInput.checkWebhookURL(url)
         let events = try ManagementInput.checkEvents(events).events
+        try ManagementInput.checkIdempotencyKey(idempotencyKey)
         let body = JSONValue.object([
             JSONMember("url", .string(url)), JSONMember("events", .array(events.map(JSONValue.string))),
         ]).compactBytes
-        let json = try call("POST", "/webhooks/v1/webhooks", body: body, expecting: [200, 201])
+        let json = try call(
+            "POST",
+            "/webhooks/v1/webhooks",
+            body: body,
+            idempotencyKey: idempotencyKey,
+            expecting: [200, 201]
+        )
         return try CreatedWebhook.parse(json ?? .null)
     }
 
-    /// Lists the merchant's registrations.
-    public func list() throws(ManagementError) -> [WebhookRegistration] {
+    /// Lists the merchant's registrations: the well-formed ones, and a warning for each malformed item.
+    public func list() throws(ManagementError) -> WebhookListing {
         let json = try call("GET", "/webhooks/v1/webhooks", expecting: [200])
-        return try WebhookRegistration.parseList(json ?? .null)
+        return try WebhookListing.parse(json ?? .null)
     }
 
     /// Deletes the registration `id`.
@@ -68,19 +83,29 @@ public final class ManagementClient {
             headers: [
                 ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
                 ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
-                ("Merchant-Serial-Number", credentials.msn),
-            ] + identity.headers
+            ] + msnHeader + identity.headers
         )
     }
 
     /// A Webhooks API request carrying `token` (exposed for tests of the header set).
-    public func webhooksRequest(method: String, path: String, body: [UInt8], token: String) -> ManagementRequest {
-        var headers: [(name: String, value: String)] = [
-            ("Authorization", "Bearer \(token)"), ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
-            ("Merchant-Serial-Number", credentials.msn), ("Accept", "application/json, application/problem+json"),
-        ]
+    public func webhooksRequest(
+        method: String,
+        path: String,
+        body: [UInt8],
+        token: String,
+        idempotencyKey: String? = nil
+    ) -> ManagementRequest {
+        var headers: [(name: String, value: String)] =
+            [("Authorization", "Bearer \(token)"), ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey)]
+            + msnHeader + [("Accept", "application/json, application/problem+json")]
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
+        if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
         return ManagementRequest(method: method, url: baseURL + path, headers: headers + identity.headers, body: body)
+    }
+
+    /// `Merchant-Serial-Number`, or nothing for a partner without one.
+    private var msnHeader: [(name: String, value: String)] {
+        credentials.msn.map { [("Merchant-Serial-Number", $0)] } ?? []
     }
 
     private func accessToken() throws(ManagementError) -> AccessToken {
@@ -96,11 +121,19 @@ public final class ManagementClient {
         _ method: String,
         _ path: String,
         body: [UInt8] = [],
+        idempotencyKey: String? = nil,
         expecting: Set<Int>,
         parseBody: Bool = true
     ) throws(ManagementError) -> JSONValue? {
         let token = try accessToken()
-        let response = try send(webhooksRequest(method: method, path: path, body: body, token: token.value))
+        let request = webhooksRequest(
+            method: method,
+            path: path,
+            body: body,
+            token: token.value,
+            idempotencyKey: idempotencyKey
+        )
+        let response = try send(request)
         guard expecting.contains(response.status) else { throw rejection(.webhooks, response) }
         return parseBody ? try parse(response.body) : nil
     }
@@ -125,27 +158,7 @@ public final class ManagementClient {
     }
 
     private func rejection(_ step: ManagementRejection.Step, _ response: ManagementResponse) -> ManagementError {
-        let problem = ProblemDetails.parse(response.body).map { parsed in
-            var clean = parsed
-            clean.title = parsed.title.map(redacted)
-            clean.detail = parsed.detail.map(redacted)
-            clean.traceId = parsed.traceId.map(redacted)
-            clean.fieldReasons = parsed.fieldReasons.map {
-                ProblemDetails.FieldReason(name: redacted($0.name), reason: redacted($0.reason))
-            }
-            return clean
-        }
-        var message: String?
-        if problem == nil, !response.body.isEmpty {
-            let json = try? JSONParser.parse(response.body)
-            message =
-                json?["message"]?.stringValue ?? json?["error_description"]?.stringValue
-                ?? json?["error"]?.stringValue
-            if json == nil { message = String(decoding: response.body.prefix(OutputText.maximumLength), as: UTF8.self) }
-        }
-        return .rejected(
-            ManagementRejection(step: step, status: response.status, problem: problem, message: message.map(redacted))
-        )
+        ManagementRejection.error(step, response, redact: redacted)
     }
 
     /// `text` with the client secret, subscription key and token removed.

@@ -8,11 +8,12 @@ public struct ManagementCredentials: Sendable, CustomStringConvertible {
     public var clientSecret: String
     /// `Ocp-Apim-Subscription-Key` (a secret).
     public var subscriptionKey: String
-    /// Merchant serial number, `Merchant-Serial-Number`.
-    public var msn: String
+    /// Merchant serial number, `Merchant-Serial-Number`; `nil` for a partner or PSP acting for all its merchants
+    /// (the header is then left out, as the Webhooks API allows).
+    public var msn: String?
 
-    /// Creates credentials; check them with ``ManagementInput/checkMSN(_:)`` before use.
-    public init(clientID: String, clientSecret: String, subscriptionKey: String, msn: String) {
+    /// Creates credentials; check them with ``ManagementInput/checkCredentials(_:)`` before use.
+    public init(clientID: String, clientSecret: String, subscriptionKey: String, msn: String?) {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.subscriptionKey = subscriptionKey
@@ -22,5 +23,7 @@ public struct ManagementCredentials: Sendable, CustomStringConvertible {
     /// The values that must never appear in output.
     var secrets: [String] { [clientSecret, subscriptionKey].filter { !$0.isEmpty } }
 
-    public var description: String { "ManagementCredentials(clientID: \(clientID), msn: \(msn), <redacted keys>)" }
+    public var description: String {
+        "ManagementCredentials(clientID: \(clientID), msn: \(msn ?? "none"), <redacted keys>)"
+    }
 }

@@ -27,6 +27,8 @@ public struct ManagementRejection: Sendable, Equatable, CustomStringConvertible 
         case accessToken
         /// A `/webhooks/v1/webhooks` call.
         case webhooks
+        /// An ePayment API call (the event log).
+        case ePayment
     }
 
     /// The call refused.
@@ -62,6 +64,9 @@ public struct ManagementRejection: Sendable, Equatable, CustomStringConvertible 
         case (.accessToken, 401), (.accessToken, 403):
             "check the client id, client secret, subscription key and merchant serial number"
         case (.webhooks, 401): "the access token was missing or not accepted"
+        case (.ePayment, 404): "the vendor knows no payment with this reference for this merchant serial number"
+        case (.ePayment, 401): "the access token was missing or not accepted"
+        case (.ePayment, 403): "the subscription key or merchant serial number is not allowed to use the ePayment API"
         case (.webhooks, 403):
             "the subscription key or merchant serial number is not allowed to use the Webhooks API"
         default: nil

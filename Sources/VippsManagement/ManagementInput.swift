@@ -5,18 +5,36 @@ public enum ManagementInput {
     /// Longest URL accepted for registration or as an API root.
     public static let maximumURLLength = 2048
 
-    /// Checks a merchant serial number: 4 to 6 digits, the pattern `^[0-9]{4,6}$` of the Webhooks API spec.
-    public static func checkMSN(_ msn: String) throws(ManagementError) {
-        guard (4...6).contains(msn.utf8.count), msn.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+    /// Checks an ePayment payment reference: 8 to 64 characters of `A-Z a-z 0-9 -` (the ePayment API's pattern), so
+    /// it is safe in a URL path as it is.
+    public static func checkPaymentReference(_ reference: String) throws(ManagementError) {
+        let allowed = reference.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+        }
+        guard (8...64).contains(reference.utf8.count), allowed else {
             throw .invalidInput(
-                "the merchant serial number must be 4 to 6 digits (the Webhooks API pattern ^[0-9]{4,6}$), "
+                "a payment reference is 8 to 64 characters of A-Z, a-z, 0-9 and -, got \"\(OutputText.clean(reference))\""
+            )
+        }
+    }
+
+    /// Digits a merchant serial number may have: the access-token API's pattern `^[0-9]{4,10}$` (the Webhooks API
+    /// itself gives no pattern).
+    public static let msnDigits = 4...10
+
+    /// Checks a merchant serial number: 4 to 10 digits, the pattern `^[0-9]{4,10}$` of the access-token API.
+    public static func checkMSN(_ msn: String) throws(ManagementError) {
+        guard msnDigits.contains(msn.utf8.count), msn.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw .invalidInput(
+                "the merchant serial number must be 4 to 10 digits (the access-token API pattern ^[0-9]{4,10}$), "
                     + "got \"\(OutputText.clean(msn))\""
             )
         }
     }
 
-    /// Checks credentials: every value present, no control characters (they go into header fields), MSN shape.
-    /// Names the missing or bad field, never its value.
+    /// Checks credentials: every key present, no control characters (they go into header fields), the MSN's shape
+    /// when there is one (partners and PSPs leave it out to act for all their merchants). Names the missing or bad
+    /// field, never its value.
     public static func checkCredentials(_ credentials: ManagementCredentials) throws(ManagementError) {
         let fields = [
             ("client id", credentials.clientID), ("client secret", credentials.clientSecret),
@@ -26,7 +44,7 @@ public enum ManagementInput {
             guard !value.isEmpty else { throw .invalidInput("the \(name) is empty") }
             guard isHeaderSafe(value) else { throw .invalidInput("the \(name) contains control characters") }
         }
-        try checkMSN(credentials.msn)
+        if let msn = credentials.msn { try checkMSN(msn) }
     }
 
     /// Checks a URL to register: an absolute `https` URL with a host (the vendor only delivers over HTTPS).
@@ -67,16 +85,18 @@ public enum ManagementInput {
     /// Checks a registration id for `DELETE /webhooks/v1/webhooks/{id}`: 1–128 URL-unreserved characters
     /// (letters, digits, `-`, `_`, `.`, `~`), not `.` or `..`, so it stays one path segment.
     public static func checkWebhookID(_ id: String) throws(ManagementError) {
-        let allowed = id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: "~")
-        }
-        guard (1...128).contains(id.utf8.count), allowed, id != ".", id != ".." else {
+        guard (1...128).contains(id.utf8.count), id.utf8.allSatisfy(isUnreserved), id != ".", id != ".." else {
             throw .invalidInput(
                 "the webhook id \"\(OutputText.clean(id))\" is not an id (letters, digits, '-', '_', '.', '~'; "
                     + "no '/'), e.g. one printed by `webhooks list`"
             )
+        }
+    }
+
+    /// Checks an `Idempotency-Key`: 1 to 64 letters, digits, `-`, `_`, `.` or `~`.
+    public static func checkIdempotencyKey(_ key: String) throws(ManagementError) {
+        guard (1...64).contains(key.utf8.count), key.utf8.allSatisfy(isUnreserved) else {
+            throw .invalidInput("the idempotency key must be 1 to 64 letters, digits, '-', '_', '.' or '~'")
         }
     }
 
@@ -102,6 +122,13 @@ public enum ManagementInput {
             }
         }
         return root
+    }
+
+    /// A URL-unreserved byte: letter, digit, `-`, `_`, `.` or `~`.
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "~")
     }
 
     private static func isHeaderSafe(_ value: String) -> Bool {

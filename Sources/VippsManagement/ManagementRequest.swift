@@ -31,12 +31,15 @@ public struct ManagementResponse: Sendable {
     public var contentType: String?
     /// The body bytes.
     public var body: [UInt8]
+    /// The `Retry-After` header in seconds, when it was a number.
+    public var retryAfterSeconds: Double?
 
     /// Creates a response.
-    public init(status: Int, contentType: String?, body: [UInt8]) {
+    public init(status: Int, contentType: String?, body: [UInt8], retryAfterSeconds: Double? = nil) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.retryAfterSeconds = retryAfterSeconds
     }
 }
 

@@ -172,8 +172,8 @@ struct WebhooksCommandTests {
         let dir = try TemporaryDirectory()
         let existing = try dir.write("existing.secret", "old-secret\n")
         let new = dir.path + "/new.secret"
-        var sevenDigits = Self.environment()
-        sevenDigits["VIPPS_MSN"] = "1234567"
+        var elevenDigits = Self.environment()
+        elevenDigits["VIPPS_MSN"] = "12345678901"
         var noSecret = Self.environment()
         noSecret["VIPPS_CLIENT_SECRET"] = nil
         let cases: [([String], [String: String], String)] = [
@@ -192,7 +192,7 @@ struct WebhooksCommandTests {
                 ["register", "--url", Self.hookURL, "--events", ",", "--secret-out", new], Self.environment(),
                 "--events"
             ),
-            (["list"], sevenDigits, "merchant serial number must be 4 to 6 digits (the Webhooks API pattern"),
+            (["list"], elevenDigits, "merchant serial number must be 4 to 10 digits (the access-token API pattern"),
             (["list"], noSecret, "missing client secret: give --client-secret, set VIPPS_CLIENT_SECRET"),
             (["delete", "../other"], Self.environment(), "is not an id"),
         ]

@@ -55,10 +55,14 @@ struct ManagementClientTests {
             identity: Self.identity,
             transport: transport
         )
-        let created = try client.register(url: "https://a/x", events: ["e1", "e2"])
+        let created = try client.register(url: "https://a/x", events: ["e1", "e2"], idempotencyKey: "key-1")
         #expect(created.id == "id-1" && created.secret == "s3cr3t")
         #expect(!"\(created)".contains("s3cr3t"))
-        #expect(try client.list() == [WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1", "e2"])])
+        #expect(
+            try client.list().registrations == [
+                WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1", "e2"])
+            ]
+        )
         try client.delete(id: "id-1")
 
         let seen = transport.seen
@@ -76,6 +80,8 @@ struct ManagementClientTests {
         #expect(seen[0].body.isEmpty)
         #expect(String(decoding: seen[1].body, as: UTF8.self) == #"{"url":"https://a/x","events":["e1","e2"]}"#)
         #expect(seen[1].header("Content-Type") == "application/json")
+        #expect(seen[1].header("Idempotency-Key") == "key-1")
+        #expect(seen[2].header("Idempotency-Key") == nil)
         for request in seen.dropFirst() {
             #expect(request.header("Authorization") == "Bearer the-token-789")
             #expect(request.header("Ocp-Apim-Subscription-Key") == "sub-key-456")
@@ -123,7 +129,7 @@ struct ManagementClientTests {
                 identity: Self.identity,
                 transport: transport
             )
-            #expect(try client.list().isEmpty)
+            #expect(try client.list().registrations.isEmpty)
         }
         let transport = ScriptedTransport([Self.json(200, #"{"token_type":"Bearer"}"#)])
         let client = try ManagementClient(
@@ -146,7 +152,9 @@ struct ManagementClientTests {
             identity: Self.identity,
             transport: transport
         )
-        #expect(throws: ManagementError.self) { try client.register(url: "http://a/x", events: ["e"]) }
+        #expect(throws: ManagementError.self) {
+            try client.register(url: "http://a/x", events: ["e"], idempotencyKey: "k")
+        }
         #expect(throws: ManagementError.self) { try client.delete(id: "a/b") }
         #expect(transport.seen.isEmpty)
         var badMSN = Self.credentials
@@ -159,5 +167,75 @@ struct ManagementClientTests {
                 transport: transport
             )
         }
+    }
+
+    /// A client of `https://api.example` over `transport`.
+    static func client(
+        _ transport: ScriptedTransport,
+        credentials: ManagementCredentials = credentials
+    ) throws -> ManagementClient {
+        try ManagementClient(
+            baseURL: "https://api.example",
+            credentials: credentials,
+            identity: identity,
+            transport: transport
+        )
+    }
+
+    @Test("no MSN (a partner or PSP): the Merchant-Serial-Number header is left out of every call")
+    func partnerWithoutMSN() throws {
+        var partner = Self.credentials
+        partner.msn = nil
+        let transport = ScriptedTransport([Self.token, Self.json(200, #"{"webhooks":[]}"#)])
+        let client = try Self.client(transport, credentials: partner)
+        #expect(try client.list().registrations.isEmpty)
+        #expect(transport.seen.count == 2)
+        for request in transport.seen { #expect(request.header("Merchant-Serial-Number") == nil) }
+        #expect("\(partner)".contains("msn: none"))
+    }
+
+    @Test("a malformed list item is skipped with a warning naming it; the others are kept")
+    func malformedListItem() throws {
+        let list =
+            #"{"webhooks":[{"id":"id-1","url":"https://a/x","events":["e1"]},{"id":"id-2","events":["e2"]},"#
+            + #"{"url":"https://c/z","events":"e3"},7,{"id":"id-4","url":"https://d/w","events":[]}]}"#
+        let transport = ScriptedTransport([Self.token, Self.json(200, list)])
+        let client = try Self.client(transport)
+        let listing = try client.list()
+        #expect(
+            listing.registrations == [
+                WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1"]),
+                WebhookRegistration(id: "id-4", url: "https://d/w", events: []),
+            ]
+        )
+        #expect(
+            listing.warnings == [
+                #"item 2 (id id-2) lacks "url"; skipped"#, #"item 3 lacks "id", "events"; skipped"#,
+                #"item 4 lacks "id", "url", "events"; skipped"#,
+            ]
+        )
+    }
+
+    @Test("a list of many malformed items gives at most 20 item warnings and one count of the rest")
+    func manyMalformedItems() throws {
+        let items = Array(repeating: #"{"id":"x"}"#, count: 25).joined(separator: ",")
+        let transport = ScriptedTransport([Self.token, Self.json(200, #"{"webhooks":[\#(items)]}"#)])
+        let client = try Self.client(transport)
+        let listing = try client.list()
+        #expect(listing.registrations.isEmpty)
+        #expect(listing.warnings.count == 21)
+        #expect(listing.warnings.last == "5 more malformed items skipped")
+    }
+
+    @Test("an idempotency key that could smuggle header text is refused before any call")
+    func badIdempotencyKey() throws {
+        let transport = ScriptedTransport([])
+        let client = try Self.client(transport)
+        for key in ["", "a\r\nX-Evil: 1", String(repeating: "k", count: 65)] {
+            #expect(throws: ManagementError.self) {
+                try client.register(url: "https://a/x", events: ["e"], idempotencyKey: key)
+            }
+        }
+        #expect(transport.seen.isEmpty)
     }
 }

@@ -235,4 +235,66 @@ struct EventDecodingTests {
         #expect(event.type == "unknown")
         #expect(event.parseError?.reason == .invalidUTF8)
     }
+
+    @Test("two partial captures of one charge differ by transactionId (nullable, typed, exported)")
+    func chargeTransactionId() {
+        func capture(_ transaction: String) -> DecodedEvent {
+            decodeEvent(
+                #"{"agreementId":"agr_5","chargeId":"chr-5","amount":10000,"currency":"NOK","chargeType":"RECURRING","#
+                    + #""occurred":"2025-12-02T10:00:00.123456789Z","amountCaptured":5000,"#
+                    + #""eventType":"recurring.charge-captured.v1","transactionId":\#(transaction)}"#
+            )
+        }
+        let first = capture(#""5b3e3f1c-0001""#)
+        let second = capture(#""5b3e3f1c-0002""#)
+        let none = capture("null")
+        guard case .recurringCharge(let firstCharge) = first.family,
+            case .recurringCharge(let secondCharge) = second.family,
+            case .recurringCharge(let noneCharge) = none.family
+        else {
+            Issue.record("not decoded as charge events")
+            return
+        }
+        #expect(first.findings == [] && none.findings == [])
+        #expect(firstCharge.transactionId == "5b3e3f1c-0001" && secondCharge.transactionId == "5b3e3f1c-0002")
+        #expect(noneCharge.transactionId == nil)
+        let variables = first.environment
+        #expect(variables.last == EventVariable(name: "VIPPS_TRANSACTION_ID", value: "5b3e3f1c-0001"))
+        let noneVariables = none.environment
+        #expect(!noneVariables.contains { $0.name == "VIPPS_TRANSACTION_ID" })
+    }
+
+    @Test("an agreement stopped by ADMIN (a deleted user profile) decodes with the actor kept as sent")
+    func agreementStoppedByAdmin() {
+        let event = decodeEvent(
+            #"{"agreementId":"agr_9","agreementUUID":"u-9","agreementExternalId":null,"#
+                + #""occurred":"2026-07-01T08:00:00.079765975Z","actor":"ADMIN","#
+                + #""eventType":"recurring.agreement-stopped.v1"}"#
+        )
+        #expect(event.type == "recurring.agreement-stopped.v1")
+        #expect(event.findings == [])
+        guard case .recurringAgreement(let agreement) = event.family else {
+            Issue.record("not an agreement event")
+            return
+        }
+        #expect(agreement.actor == "ADMIN")
+        let variables = event.environment
+        #expect(variables.contains(EventVariable(name: "VIPPS_ACTOR", value: "ADMIN")))
+    }
+
+    @Test("an occurred timestamp with 9 fractional digits (as on the vendor's events page) has no finding")
+    func nineFractionDigits() {
+        let event = decodeEvent(
+            #"{"agreementId":"agr_1","chargeId":"chr-1","amount":100,"currency":"NOK","#
+                + #""occurred":"2023-10-10T13:30:36.079765975Z","eventType":"recurring.charge-reserved.v1"}"#
+        )
+        #expect(event.type == "recurring.charge-reserved.v1")
+        #expect(event.findings == [])
+        #expect(event.topLevelText("occurred") == "2023-10-10T13:30:36.079765975Z")
+        let tooMany = decodeEvent(
+            #"{"agreementId":"agr_1","chargeId":"chr-1","amount":100,"currency":"NOK","#
+                + #""occurred":"2023-10-10T13:30:36.0797659751Z","eventType":"recurring.charge-reserved.v1"}"#
+        )
+        #expect(tooMany.findings.map(\.field) == ["occurred"])
+    }
 }

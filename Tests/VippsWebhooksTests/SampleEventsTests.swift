@@ -76,7 +76,27 @@ struct SampleEventsTests {
             )
         )
         #expect(charge.topLevelText("occurred") == "2025-05-31T17:29:23.358Z")
-        #expect(charge.topLevelText("failureCode") == "50006")
+        #expect(charge.topLevelText("failureCode") == nil && charge.topLevelText("failureText") == nil)
+    }
+
+    @Test("charge samples as on the vendor's events page: failureCode a number, only on charge-creation-failed")
+    func chargeFailureShapes() throws {
+        for kind in RecurringChargeEvent.Kind.allCases {
+            let body = try #require(
+                SampleEvents.body(for: kind.eventType, now: Self.now, randomBytes: SecureRandom.bytes)
+            )
+            let json = try JSONParser.parse(body)
+            if kind == .creationFailed {
+                #expect(json["failureCode"] == .number(JSONNumber(50003)))
+                #expect(json["failureText"] == .string("AgreementNotActive"))
+                #expect(json["chargeId"] == nil)
+            } else {
+                #expect(json["failureCode"] == nil && json["failureText"] == nil, "\(kind)")
+                #expect(json["failureReason"] == nil, "\(kind)")
+            }
+            let carriesTransaction = [.reserved, .captured, .canceled, .refunded].contains(kind)
+            #expect((json["transactionId"]?.stringValue != nil) == carriesTransaction, "\(kind)")
+        }
     }
 
     @Test func unknownTypesHaveNoSample() {

@@ -28,7 +28,9 @@ import Testing
         try await Task.sleep(for: .seconds(2.5))  // Re-feed passes (every 0.5 s) and dead-letter retries run.
         #expect(lineIDs(runs) == ["evt-0-1"], "the payment's next event waits; the failed hook is not run again")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
-        let deadline = Date().addingTimeInterval(20)
+        // The write is retried after 1 s, doubling up to a minute: under load the folder may come back just after
+        // a retry, so the next one can be a minute away.
+        let deadline = Date().addingTimeInterval(75)
         while lineIDs(runs).count < 2 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(lineIDs(runs) == ["evt-0-1", "evt-0-2"])
         #expect(try harness.deadLetters.list().count == 1)

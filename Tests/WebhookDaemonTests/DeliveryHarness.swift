@@ -77,6 +77,17 @@ final class DeliveryHarness: @unchecked Sendable {
         return store.owedPerSink.isEmpty
     }
 
+    /// Waits until the journal holds at most `count` segments (retirement runs on the store's own queue after the
+    /// last delivery of a segment is marked); returns whether it did within `seconds`.
+    func segments(atMost count: Int, within seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if segmentCount <= count { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return segmentCount <= count
+    }
+
     /// Drains the workers (as shutdown does) and closes the store.
     func stop(grace: Double = 10) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -21,7 +21,8 @@ extension DecodedEvent {
     ///   `VIPPS_OCCURRED`, `VIPPS_ACTOR`, `VIPPS_MSN`.
     /// - Recurring charge: `VIPPS_AGREEMENT_ID`, `VIPPS_CHARGE_ID`, `VIPPS_CHARGE_EXTERNAL_ID`, `VIPPS_AMOUNT`,
     ///   `VIPPS_CURRENCY`, `VIPPS_CHARGE_TYPE`, `VIPPS_OCCURRED`, `VIPPS_AMOUNT_CAPTURED`, `VIPPS_AMOUNT_CANCELED`,
-    ///   `VIPPS_AMOUNT_REFUNDED`, `VIPPS_FAILURE_CODE`, `VIPPS_FAILURE_TEXT`, `VIPPS_FAILURE_REASON`, `VIPPS_MSN`.
+    ///   `VIPPS_AMOUNT_REFUNDED`, `VIPPS_FAILURE_CODE`, `VIPPS_FAILURE_TEXT`, `VIPPS_FAILURE_REASON`, `VIPPS_MSN`,
+    ///   `VIPPS_TRANSACTION_ID` (transactionId).
     /// - QR check-in: `VIPPS_CUSTOMER_TOKEN`, `VIPPS_MERCHANT_QR_ID`, `VIPPS_MSN` (msn, or the older
     ///   merchantSerialNumber), `VIPPS_INITIATED_AT`.
     /// - Login ping: `VIPPS_AUTH_REQ_ID` (auth_req_id).
@@ -75,6 +76,7 @@ extension DecodedEvent {
                 ("VIPPS_AMOUNT_CANCELED", ["amountCanceled"]), ("VIPPS_AMOUNT_REFUNDED", ["amountRefunded"]),
                 ("VIPPS_FAILURE_CODE", ["failureCode"]), ("VIPPS_FAILURE_TEXT", ["failureText"]),
                 ("VIPPS_FAILURE_REASON", ["failureReason"]), ("VIPPS_MSN", ["msn"]),
+                ("VIPPS_TRANSACTION_ID", ["transactionId"]),
             ]
         case .qrCheckIn:
             [

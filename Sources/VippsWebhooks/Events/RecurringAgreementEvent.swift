@@ -16,7 +16,8 @@ public struct RecurringAgreementEvent: Sendable, Equatable {
     public var agreementExternalId: String?
     /// RFC 3339 text as sent.
     public var occurred: String?
-    /// Who stopped it (`MERCHANT`, `USER`), `nil` when null or absent.
+    /// Who stopped it, kept as sent (`MERCHANT`, `USER`, `ADMIN` when the user's profile was deleted, or any newer
+    /// value); `nil` when null or absent.
     public var actor: String?
     /// Merchant serial number, when sent.
     public var msn: String?

@@ -25,7 +25,10 @@ public struct RecurringChargeEvent: Sendable, Equatable {
     public var amountCaptured: Int64?
     public var amountCanceled: Int64?
     public var amountRefunded: Int64?
-    /// e.g. `50006`; accepted as a JSON string or number, kept as text.
+    /// Tells apart repeated operations of one kind on one charge (two partial captures, say); nullable, sent since
+    /// December 2025.
+    public var transactionId: String?
+    /// e.g. `50006` (a JSON number on `charge-creation-failed`; a string is accepted too), kept as text.
     public var failureCode: String?
     public var failureText: String?
     public var failureReason: String?
@@ -45,6 +48,7 @@ public struct RecurringChargeEvent: Sendable, Equatable {
         event.amountCaptured = reader.amount("amountCaptured")
         event.amountCanceled = reader.amount("amountCanceled")
         event.amountRefunded = reader.amount("amountRefunded")
+        event.transactionId = reader.string("transactionId")
         event.failureCode = reader.code("failureCode")
         event.failureText = reader.string("failureText")
         event.failureReason = reader.string("failureReason")

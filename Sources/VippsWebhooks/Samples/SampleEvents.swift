@@ -101,16 +101,19 @@ public enum SampleEvents {
             JSONMember("msn", .string(msn)),
             JSONMember("eventType", .string(kind.eventType)),
         ]
+        let transaction = JSONMember("transactionId", .string(uuid(randomBytes(16))))
         switch kind {
-        case .reserved: break
-        case .captured: members.append(JSONMember("amountCaptured", sampleAmount))
-        case .canceled: members.append(JSONMember("amountCanceled", sampleAmount))
-        case .refunded: members.append(JSONMember("amountRefunded", sampleAmount))
-        case .failed:
-            members.append(JSONMember("failureCode", .string("50006")))
-            members.append(JSONMember("failureText", .string("Insufficient funds")))
+        case .reserved: members.append(transaction)
+        case .captured: members += [JSONMember("amountCaptured", sampleAmount), transaction]
+        case .canceled: members += [JSONMember("amountCanceled", sampleAmount), transaction]
+        case .refunded: members += [JSONMember("amountRefunded", sampleAmount), transaction]
+        case .failed: break
         case .creationFailed:
-            members.append(JSONMember("failureReason", .string("Agreement is not active")))
+            // As on the vendor's events page: a creation that failed async validation has no charge id yet, and
+            // failureCode is a number.
+            members.removeAll { $0.key == "chargeId" }
+            members.append(JSONMember("failureCode", .number(JSONNumber(50003))))
+            members.append(JSONMember("failureText", .string("AgreementNotActive")))
         }
         return members
     }

@@ -1,3 +1,7 @@
+import Foundation
+import Glibc
+import VippsManagement
+
 /// A credentials file: `KEY=VALUE` lines with the `VIPPS_*` environment names, `#` comments and blank lines allowed,
 /// an optional `export ` prefix and one pair of surrounding quotes on a value. Parsing is pure.
 struct ManagementCredentialsFile {
@@ -26,6 +30,46 @@ struct ManagementCredentialsFile {
             guard !key.isEmpty else { throw .init("\(path):\(index + 1): empty key") }
             values[key] = value
         }
+    }
+}
+
+extension ManagementCredentialsFile {
+    /// Reads and parses the file at `path`; a file readable by group or others gets a warning through `warn`.
+    static func read(_ path: String, warn: (String) -> Void) throws(ManagementCredentialsError) -> Self {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .init("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        }
+        if info.st_mode & 0o077 != 0 {
+            warn(
+                "warning: credentials file \(path) is accessible by group or others (mode "
+                    + "\(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
+            )
+        }
+        guard let handle = FileHandle(forReadingAtPath: path),
+            let data = try? handle.read(upToCount: maximumBytes + 1)
+        else { throw .init("cannot read credentials file \(path)") }
+        try? handle.close()
+        guard data.count <= maximumBytes else {
+            throw .init("credentials file \(path) is over \(maximumBytes) bytes")
+        }
+        return try ManagementCredentialsFile(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// The management credentials the file holds (`VIPPS_CLIENT_ID`, `VIPPS_CLIENT_SECRET`,
+    /// `VIPPS_SUBSCRIPTION_KEY`, and `VIPPS_MSN` when the caller is not a partner); the error names the missing key.
+    func credentials(path: String) throws(ManagementCredentialsError) -> ManagementCredentials {
+        func value(_ name: String) throws(ManagementCredentialsError) -> String {
+            guard let value = values[name], !value.isEmpty else { throw .init("\(path): no \(name)=... line") }
+            return value
+        }
+        let msn = values["VIPPS_MSN"].flatMap { $0.isEmpty ? nil : $0 }
+        return ManagementCredentials(
+            clientID: try value("VIPPS_CLIENT_ID"),
+            clientSecret: try value("VIPPS_CLIENT_SECRET"),
+            subscriptionKey: try value("VIPPS_SUBSCRIPTION_KEY"),
+            msn: msn
+        )
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import VippsManagement
 
 /// Options every `webhooks` subcommand shares: the merchant's API keys and the API root.
@@ -19,7 +18,12 @@ struct ManagementCredentialsOptions: ParsableArguments {
     @Option(name: .customLong("subscription-key"), help: "Ocp-Apim-Subscription-Key (or VIPPS_SUBSCRIPTION_KEY).")
     var subscriptionKey: String?
 
-    @Option(help: "Merchant serial number, 4-6 digits (or VIPPS_MSN).")
+    @Option(
+        help: """
+            Merchant serial number, 4-10 digits (or VIPPS_MSN); leave out for a partner or PSP acting for all its \
+            merchants (no Merchant-Serial-Number header is sent then).
+            """
+    )
     var msn: String?
 
     @Option(
@@ -46,52 +50,37 @@ struct ManagementCredentialsOptions: ParsableArguments {
         }
     }
 
-    /// The credentials from flags, then the environment, then the credentials file; warnings go to `warn`.
+    /// The credentials from flags, then the environment, then the credentials file; warnings go to `warn`. Without
+    /// an MSN anywhere the calls carry none (a partner's registrations), and `warn` says so.
     func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         warn: (String) -> Void
     ) throws(ManagementCredentialsError) -> ManagementCredentials {
-        let file = try credentials.map { path throws(ManagementCredentialsError) in try load(path, warn: warn) }
-        func value(_ flag: String?, _ name: String, _ what: String) throws(ManagementCredentialsError) -> String {
+        let file = try credentials.map { path throws(ManagementCredentialsError) in
+            try ManagementCredentialsFile.read(path, warn: warn)
+        }
+        func optional(_ flag: String?, _ name: String) -> String? {
             if let flag { return flag }
             if let fromEnvironment = environment[name], !fromEnvironment.isEmpty { return fromEnvironment }
             if let fromFile = file?.values[name], !fromFile.isEmpty { return fromFile }
+            return nil
+        }
+        func value(_ flag: String?, _ name: String, _ what: String) throws(ManagementCredentialsError) -> String {
+            if let found = optional(flag, name) { return found }
             throw .init(
                 "missing \(what): give --\(what.replacingOccurrences(of: " ", with: "-")), set \(name)"
                     + ", or put \(name)=... in a --credentials file"
             )
         }
+        let msn = optional(self.msn, "VIPPS_MSN")
+        if msn == nil {
+            warn("note: no merchant serial number (--msn, VIPPS_MSN): calling as a partner, for all its merchants")
+        }
         return ManagementCredentials(
             clientID: try value(clientID, "VIPPS_CLIENT_ID", "client id"),
             clientSecret: try value(clientSecret, "VIPPS_CLIENT_SECRET", "client secret"),
             subscriptionKey: try value(subscriptionKey, "VIPPS_SUBSCRIPTION_KEY", "subscription key"),
-            msn: try value(msn, "VIPPS_MSN", "msn")
+            msn: msn
         )
-    }
-
-    private func load(
-        _ path: String,
-        warn: (String) -> Void
-    ) throws(ManagementCredentialsError)
-        -> ManagementCredentialsFile
-    {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw .init("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
-        }
-        if info.st_mode & 0o077 != 0 {
-            warn(
-                "warning: credentials file \(path) is accessible by group or others (mode "
-                    + "\(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
-            )
-        }
-        guard let handle = FileHandle(forReadingAtPath: path),
-            let data = try? handle.read(upToCount: ManagementCredentialsFile.maximumBytes + 1)
-        else { throw .init("cannot read credentials file \(path)") }
-        try? handle.close()
-        guard data.count <= ManagementCredentialsFile.maximumBytes else {
-            throw .init("credentials file \(path) is over \(ManagementCredentialsFile.maximumBytes) bytes")
-        }
-        return try ManagementCredentialsFile(text: String(decoding: data, as: UTF8.self), path: path)
     }
 }

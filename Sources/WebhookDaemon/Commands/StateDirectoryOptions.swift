@@ -11,6 +11,16 @@ struct StateDirectoryOptions: ParsableArguments {
     )
     var config: String?
 
+    /// The configuration file: `--config`, else the system one when it exists.
+    /// - Throws: ``CommandFailure`` when there is neither.
+    func configurationPath() throws -> String {
+        if let config { return config }
+        guard FileManager.default.fileExists(atPath: ServeCommand.systemConfigurationPath) else {
+            throw CommandFailure("give --config PATH (\(ServeCommand.systemConfigurationPath) does not exist)")
+        }
+        return ServeCommand.systemConfigurationPath
+    }
+
     /// The daemon's `state_dir`: from the configuration file (the daemon's default when the key is absent), or the
     /// development default's `./var/state` when there is no file.
     func stateDirectory() throws -> String {

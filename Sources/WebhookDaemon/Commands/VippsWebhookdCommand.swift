@@ -8,7 +8,7 @@ public struct VippsWebhookdCommand: ParsableCommand {
         version: "vipps-webhookd \(BuildInfo.version)",
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, SignCommand.self, SendCommand.self, WebhooksCommand.self,
-            DeadLettersCommand.self,
+            DeadLettersCommand.self, ReconcileCommand.self,
         ]
     )
 

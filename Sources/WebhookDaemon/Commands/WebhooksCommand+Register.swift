@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VippsCrypto
 import VippsManagement
 import VippsWebhooks
 
@@ -25,10 +26,19 @@ extension WebhooksCommand {
         )
         var secretOut: String
 
+        @Option(
+            name: .customLong("idempotency-key"),
+            help:
+                "Idempotency-Key to send (default: a new random one); give the key a failed register printed to retry it."
+        )
+        var idempotencyKey: String?
+
         func run() throws {
             var checked: (url: String, events: [String]) = ("", [])
             var secretFile: NewSecretFile?
+            let key = idempotencyKey ?? Digest.hex(SecureRandom.bytes(16))
             func checkInput() throws {
+                try ManagementInput.checkIdempotencyKey(key)
                 checked.url = try ManagementInput.checkWebhookURL(url)
                 let (list, unknown) = try ManagementInput.checkEvents(events.split(separator: ",").map(String.init))
                 checked.events = list
@@ -39,9 +49,15 @@ extension WebhooksCommand {
                 }
                 secretFile = try NewSecretFile(path: secretOut)
             }
-            let created = try WebhooksCommand.withClient(api, operation: "register", check: checkInput) { client in
+            let explain = { (error: any Error) in Self.unknownOutcome(error, url: checked.url, key: key) }
+            let created = try WebhooksCommand.withClient(
+                api,
+                operation: "register",
+                check: checkInput,
+                explain: explain
+            ) { client in
                 do {
-                    return try client.register(url: checked.url, events: checked.events)
+                    return try client.register(url: checked.url, events: checked.events, idempotencyKey: key)
                 } catch {
                     secretFile?.discard()
                     throw error
@@ -61,6 +77,22 @@ extension WebhooksCommand {
             print("secret written to \(secretFile.path) (mode 0600)")
             print("")
             print(Self.configSnippet(url: checked.url, events: checked.events, secretPath: secretFile.path))
+        }
+
+        /// What to tell the user when `error` leaves open whether the registration was made (no answer, or a 5xx
+        /// to the register call itself): how to find out, and the key to retry with.
+        static func unknownOutcome(_ error: any Error, url: String, key: String) -> [String] {
+            switch error as? ManagementError {
+            case .network?: break
+            case .rejected(let rejection)? where rejection.step == .webhooks && rejection.status >= 500: break
+            default: return []
+            }
+            return [
+                "the registration may have been made all the same: run `vipps-webhookd webhooks list` and look for "
+                    + "\(url)",
+                "if it is listed, its secret was never stored: delete it (`vipps-webhookd webhooks delete ID`) and "
+                    + "register again; if not, retry with --idempotency-key \(key)",
+            ]
         }
 
         /// The endpoint entry to add to the daemon's config for this registration.

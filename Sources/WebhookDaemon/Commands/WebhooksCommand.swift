@@ -6,19 +6,16 @@ import VippsManagement
 struct WebhooksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhooks",
-        abstract: "Register, list and delete webhooks with the Vipps MobilePay Webhooks API.",
-        subcommands: [Register.self, List.self, Delete.self]
+        abstract: "Register, list, delete and check webhooks with the Vipps MobilePay Webhooks API.",
+        subcommands: [Register.self, List.self, Delete.self, Status.self]
     )
-
-    /// The version sent as `Vipps-System-Version` and `Vipps-System-Plugin-Version`.
-    static let version = "0.1.0"
 
     /// The `Vipps-System-*` identity of this tool.
     static let identity = ClientIdentity(
         systemName: "vipps-webhookd",
-        systemVersion: version,
+        systemVersion: BuildInfo.version,
         pluginName: "vipps-webhookd-cli",
-        pluginVersion: version
+        pluginVersion: BuildInfo.version
     )
 
     /// Writes `line` to standard error.
@@ -28,11 +25,13 @@ struct WebhooksCommand: ParsableCommand {
 
     /// Checks input with `check`, then runs `body` with a client built from `options`. Any failure (bad input,
     /// credentials, API answer, network) is printed as `<operation> failed: <reason>` on standard error and ends the
-    /// command with exit status 1; no call is made unless the checks and credentials passed.
+    /// command with exit status 1, after the lines `explain` gives for the error; no call is made unless the checks
+    /// and credentials passed.
     static func withClient<T>(
         _ options: ManagementCredentialsOptions,
         operation: String,
         check: () throws -> Void = {},
+        explain: (any Error) -> [String] = { _ in [] },
         _ body: (ManagementClient) throws -> T
     ) throws -> T {
         do {
@@ -43,6 +42,7 @@ struct WebhooksCommand: ParsableCommand {
             return try body(client)
         } catch {
             printError("\(operation) failed: \(error)")
+            for line in explain(error) { printError(line) }
             throw ExitCode.failure
         }
     }

@@ -104,12 +104,13 @@ struct ConfigurationReader {
             case "log": configuration.log = readLog(value)
             case "endpoints": endpointsNode = value
             case "sinks": sinksNode = value
+            case "vipps_api": configuration.vippsAPI = readVippsAPI(value)
             default:
                 problem(
                     key,
                     keyNode,
                     "unknown key (known: listen, public_url, state_dir, clock_skew_seconds, "
-                        + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks)"
+                        + "max_body_bytes, dedup_max_ids, server, log, endpoints, sinks, vipps_api)"
                 )
             }
         }
@@ -458,7 +459,7 @@ struct ConfigurationReader {
 
     // MARK: - Node helpers
 
-    private mutating func mapping(_ node: Node, at path: String) -> Node.Mapping? {
+    mutating func mapping(_ node: Node, at path: String) -> Node.Mapping? {
         guard let mapping = node.mapping else {
             problem(path, node, "expected a mapping (key: value)")
             return nil
@@ -475,7 +476,7 @@ struct ConfigurationReader {
     }
 
     /// The string keys of `mapping` with their values; a non-string or repeated key is a problem.
-    private mutating func entries(_ mapping: Node.Mapping, at path: String) -> [(String, Node, Node)] {
+    mutating func entries(_ mapping: Node.Mapping, at path: String) -> [(String, Node, Node)] {
         var seen: Set<String> = []
         var result: [(String, Node, Node)] = []
         for (key, value) in mapping {
@@ -492,7 +493,7 @@ struct ConfigurationReader {
         return result
     }
 
-    private mutating func string(_ node: Node, at path: String) -> String? {
+    mutating func string(_ node: Node, at path: String) -> String? {
         guard let scalar = node.scalar, node.tagName == .str else {
             problem(path, node, "expected a string")
             return nil

@@ -24,6 +24,8 @@ public struct DaemonConfiguration: Sendable {
     public var endpoints: [Endpoint] = []
     /// `sinks`: named destinations, in configuration order.
     public var sinks: [Sink] = []
+    /// `vipps_api`: the vendor's management API, for `webhooks status` and the registration watchdog.
+    public var vippsAPI: VippsAPISettings?
 
     /// Creates a configuration with the defaults of DESIGN.md and no endpoints or sinks.
     public init() {}

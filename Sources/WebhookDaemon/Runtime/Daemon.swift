@@ -26,6 +26,10 @@ final class Daemon: @unchecked Sendable {
     private var endpoints: EndpointTableBox!
     private var server: HTTPServer!
     private var watchdog: SystemdWatchdog?
+    private var registrationWatchdog: RegistrationWatchdog!
+    private var payments: PaymentLedger!
+    private var reconciliation: ReconciliationService!
+    private var controlSocket: ControlSocket?
     private var signalSources: [any DispatchSourceSignal] = []
     private var stopping = false
 
@@ -88,9 +92,26 @@ final class Daemon: @unchecked Sendable {
         requeue.start()
 
         endpoints = EndpointTableBox(EndpointTable(configuration: configuration))
+        payments = try PaymentLedger(stateDirectory: stateDirectory, nowMillis: Reconciler.nowMillis(), logger: logger)
+        reconciliation = ReconciliationService(
+            store: store,
+            payments: payments,
+            endpoints: endpoints,
+            deliver: { [dispatcher] event, sinks in dispatcher?.deliver(event, to: sinks) },
+            logger: logger
+        )
+        reconciliation.apply(configuration)
+        do {
+            controlSocket = try ControlSocket(stateDirectory: stateDirectory, logger: logger) { [reconciliation] in
+                reconciliation?.handle($0, output: $1) ?? false
+            }
+        } catch {
+            logger.warning("no control socket: `reconcile` cannot reach this daemon", metadata: ["error": "\(error)"])
+        }
         let handler = IngestHandler(
             endpoints: endpoints,
             store: store,
+            payments: payments,
             dispatcher: dispatcher,
             metrics: metrics,
             health: health,
@@ -107,6 +128,8 @@ final class Daemon: @unchecked Sendable {
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
         watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
+        registrationWatchdog = RegistrationWatchdog(logger: logger, metrics: metrics)
+        registrationWatchdog.apply(configuration)
         logger.notice(
             "listening",
             metadata: [
@@ -206,6 +229,8 @@ final class Daemon: @unchecked Sendable {
         // that goes away is settled by the dispatcher (a dead letter of that sink).
         dispatcher.install(workers)
         endpoints.replace(with: EndpointTable(configuration: next))
+        registrationWatchdog.apply(next)
+        reconciliation.apply(next)
         dispatcher.reopenFiles()
         var needRestart: [String] = []
         if next.listen != configuration.listen { needRestart.append("listen") }
@@ -235,6 +260,9 @@ final class Daemon: @unchecked Sendable {
     private func shutdown(reason: String) {
         guard !stopping else { return }
         stopping = true
+        registrationWatchdog.stop()
+        reconciliation.stop()
+        controlSocket?.stop()
         health.set("draining")
         notify([.stopping, .status("draining after \(reason)")])
         let grace = Duration.seconds(configuration.server.shutdownGraceSeconds)
@@ -247,6 +275,7 @@ final class Daemon: @unchecked Sendable {
             dispatcher.drain(deadline: deadline) { [self] in
                 control.async { [self] in
                     watchdog?.cancel()
+                    payments.close()
                     store.close()
                     logger.notice("stopped")
                     exit(0)

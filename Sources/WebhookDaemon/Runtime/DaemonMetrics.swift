@@ -109,6 +109,30 @@ final class DaemonMetrics: Sendable {
         cache.gauge("vipps_webhookd_sink_overflow", [("sink", sink)]).record(count)
     }
 
+    /// `# HELP` of `vipps_webhookd_registration_ok`.
+    static let registrationOKHelp =
+        "1 when the endpoint's webhook registration matches its routes; 0 when missing, differing or not checked yet"
+    /// `# HELP` of `vipps_webhookd_registration_check_failures_total`.
+    static let registrationCheckFailuresHelp = "Registration checks that could not ask the Webhooks API, by reason"
+    /// `# HELP` of `vipps_webhookd_signature_failure_streak`.
+    static let signatureFailureStreakHelp =
+        "1 while the endpoint has answered 401 bad signature to fresh well-formed deliveries beyond the alert time"
+
+    /// A handle on `vipps_webhookd_registration_ok{endpoint}`; the watchdog destroys it when the endpoint goes.
+    func registrationOK(endpoint: String) -> Metrics.Gauge {
+        Metrics.Gauge(label: "vipps_webhookd_registration_ok", dimensions: [("endpoint", endpoint)])
+    }
+
+    /// Counts a registration check that could not ask the API (`network`, `rejected`, `malformed`, `input`).
+    func registrationCheckFailure(reason: String) {
+        cache.counter("vipps_webhookd_registration_check_failures_total", [("reason", reason)]).increment()
+    }
+
+    /// Records whether `endpoint` is in a bad-signature streak longer than the alert time.
+    func signatureFailureStreak(endpoint: String, active: Bool) {
+        cache.gauge("vipps_webhookd_signature_failure_streak", [("endpoint", endpoint)]).record(active ? 1 : 0)
+    }
+
     /// Records the number of open client connections.
     func recordOpenConnections(_ count: Int) {
         openConnections.record(count)

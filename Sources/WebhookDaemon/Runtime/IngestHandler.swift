@@ -16,15 +16,18 @@ import VippsWebhooks
 final class IngestHandler: HTTPHandler {
     private let endpoints: EndpointTableBox
     private let store: EventStore
+    private let payments: PaymentLedger
     private let dispatcher: DeliveryDispatcher
     private let metrics: DaemonMetrics
     private let logger: Logger
     private let health: HealthState
     private let refusals: RateLimitedLog
+    private let streaks: SignatureFailureStreaks
 
     init(
         endpoints: EndpointTableBox,
         store: EventStore,
+        payments: PaymentLedger,
         dispatcher: DeliveryDispatcher,
         metrics: DaemonMetrics,
         health: HealthState,
@@ -32,11 +35,13 @@ final class IngestHandler: HTTPHandler {
     ) {
         self.endpoints = endpoints
         self.store = store
+        self.payments = payments
         self.dispatcher = dispatcher
         self.metrics = metrics
         self.health = health
         self.logger = logger
         refusals = RateLimitedLog(logger: logger)
+        streaks = SignatureFailureStreaks(logger: logger, metrics: metrics)
     }
 
     func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision {
@@ -90,6 +95,14 @@ final class IngestHandler: HTTPHandler {
         )
         if case .rejected(let failure) = verdict {
             metrics.verificationFailure(endpoint: path, reason: failure.reason)
+            let date = request.headers["x-ms-date"]
+            streaks.refused(
+                failure,
+                endpoint: path,
+                date: date,
+                now: now,
+                clockSkewSeconds: endpoint.verifier.clockSkewSeconds
+            )
             finish(
                 Self.notAuthenticAnswer,
                 endpoint: path,
@@ -101,6 +114,7 @@ final class IngestHandler: HTTPHandler {
             respond(Self.notAuthenticAnswer)
             return
         }
+        streaks.authentic(endpoint: path)
 
         let webhookID = WebhookIDHeader.value(request.headers["webhook-id"])
         let decoded = DecodedEvent.decode(body: request.body)
@@ -130,6 +144,10 @@ final class IngestHandler: HTTPHandler {
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
             if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
+            if case .failed = outcome {
+            } else if let held = PaymentObservation(decoded, endpoint: path, atMillis: now * 1000) {
+                payments.record(held)
+            }
             let answer = Self.answer(to: outcome)
             respond.respond(answer) { [self] in
                 var extra = extra

@@ -7,11 +7,14 @@ import VippsWebhooks
 /// A fake of the Vipps MobilePay access token and Webhooks APIs (spec §5) on 127.0.0.1, built on the project's
 /// HTTPServer, for end-to-end tests of `vipps-webhookd webhooks`.
 ///
-/// Enforces the documented headers (token: `client_id`, `client_secret`, `Ocp-Apim-Subscription-Key`,
-/// `Merchant-Serial-Number`; API: `Authorization: Bearer` with a token it issued, the subscription key and an MSN of
-/// `^[0-9]{4,6}$`), the status codes (201, 200, 204), problem+json errors with `extraDetails` (non-https URL, unknown
-/// or missing event types, unknown id), 401 for a missing or invalid token, and the limit of 25 registrations per
-/// event type per MSN (1 for `user.checked-in.v1`).
+/// Enforces the documented headers (token: `client_id`, `client_secret`, `Ocp-Apim-Subscription-Key`, an optional
+/// `Merchant-Serial-Number`; API: `Authorization: Bearer` with a token it issued, the subscription key and the same
+/// MSN as the token, 4 to 10 digits, or none for a partner's calls), the status codes (201, 200, 204), problem+json
+/// errors with `extraDetails` (non-https URL, unknown or missing event types, unknown id), 401 for a missing or
+/// invalid token, and the limit of 25 registrations per event type per MSN (1 for `user.checked-in.v1`).
+///
+/// Tests can also change its registrations behind the client's back (the vendor deleting one), add malformed items
+/// to its list answer, and make it answer 503 to everything (the API down).
 final class FakeVippsAPI: Sendable {
     static let clientID = "fake-client-id"
     static let clientSecret = "fake-client-secret-Zq81"
@@ -41,6 +44,9 @@ final class FakeVippsAPI: Sendable {
         var registrations: [Registration] = []
         var seen: [Seen] = []
         var revokeTokens = false
+        var malformedItems: [String] = []
+        var down = false
+        var lostRegisterAnswer = false
     }
 
     private let state = Mutex(State())
@@ -64,6 +70,35 @@ final class FakeVippsAPI: Sendable {
     var registrations: [Registration] { state.withLock { $0.registrations } }
     /// Tokens issued from now on are forgotten at once, so API calls carrying them get 401.
     func revokeTokens() { state.withLock { $0.revokeTokens = true } }
+
+    /// Adds one registration directly, as if made earlier; returns its id.
+    @discardableResult
+    func add(url: String, events: [String], msn: String) -> String {
+        let id = UUID().uuidString.lowercased()
+        let registration = Registration(id: id, url: url, events: events, msn: msn, secret: "added-" + id)
+        state.withLock { $0.registrations.append(registration) }
+        return id
+    }
+
+    /// Removes every registration for `url`, as the vendor does after two weeks of failed deliveries.
+    func removeAll(url: String) {
+        state.withLock { $0.registrations.removeAll { $0.url == url } }
+    }
+
+    /// Raw JSON items appended to every list answer (malformed ones, to test tolerance).
+    func addMalformedItems(_ items: [String]) {
+        state.withLock { $0.malformedItems += items }
+    }
+
+    /// From now on a registration is made but answered 504, as when a gateway times out after the API acted.
+    func loseRegisterAnswers() {
+        state.withLock { $0.lostRegisterAnswer = true }
+    }
+
+    /// While `down`, every request gets 503 with a gateway message.
+    func setDown(_ down: Bool) {
+        state.withLock { $0.down = down }
+    }
 
     /// Adds registrations directly (to reach the limit fast).
     func preload(_ count: Int, event: String, msn: String) {
@@ -90,7 +125,11 @@ final class FakeVippsAPI: Sendable {
 
     private func answer(_ request: HTTPRequest) -> HTTPResponse {
         let seen = Seen(method: request.method, target: request.target, headers: request.headers.fields)
-        state.withLock { $0.seen.append(seen) }
+        let down = state.withLock { state in
+            state.seen.append(seen)
+            return state.down
+        }
+        guard !down else { return json(503, #"{"statusCode":503,"message":"Service Unavailable"}"#) }
         let path = String(request.head.path)
         if path == "/accesstoken/get" {
             guard request.method == "POST" else { return problem(405, "Method Not Allowed") }
@@ -106,12 +145,13 @@ final class FakeVippsAPI: Sendable {
         guard let tokenMSN = state.withLock({ $0.tokens[token] }) else {
             return problem(401, "Unauthorized", detail: "The access token is missing, expired or invalid.")
         }
-        guard let msn = seen.header("Merchant-Serial-Number"), Self.isMSN(msn) else {
+        let msn = seen.header("Merchant-Serial-Number") ?? ""
+        guard msn.isEmpty || Self.isMSN(msn) else {
             return problem(
                 400,
                 "Bad Request",
                 detail: "One or more validation errors occurred.",
-                fields: [("Merchant-Serial-Number", "must match ^[0-9]{4,6}$")]
+                fields: [("Merchant-Serial-Number", "must match ^[0-9]{4,10}$")]
             )
         }
         guard msn == tokenMSN else { return problem(403, "Forbidden", detail: "The token is for another merchant.") }
@@ -130,8 +170,9 @@ final class FakeVippsAPI: Sendable {
         guard seen.header("client_id") == Self.clientID, seen.header("client_secret") == Self.clientSecret else {
             return json(401, #"{"error":"unauthorized_client","error_description":"Invalid client credentials."}"#)
         }
-        guard let msn = seen.header("Merchant-Serial-Number"), Self.isMSN(msn) else {
-            return problem(400, "Bad Request", detail: "Merchant-Serial-Number is missing or invalid.")
+        let msn = seen.header("Merchant-Serial-Number") ?? ""
+        guard msn.isEmpty || Self.isMSN(msn) else {
+            return problem(400, "Bad Request", detail: "Merchant-Serial-Number is invalid.")
         }
         let token = "tok-" + UUID().uuidString
         state.withLock { if !$0.revokeTokens { $0.tokens[token] = msn } }
@@ -185,18 +226,22 @@ final class FakeVippsAPI: Sendable {
                 secret: "whsec-" + UUID().uuidString + "/+="
             )
             state.registrations.append(created)
+            if state.lostRegisterAnswer { return self.json(504, #"{"statusCode":504,"message":"Gateway Timeout"}"#) }
             return self.json(201, #"{"id":"\#(created.id)","secret":"\#(created.secret)"}"#)
         }
     }
 
     private func list(msn: String) -> HTTPResponse {
-        let items = state.withLock { $0.registrations.filter { $0.msn == msn } }.map { registration in
+        let (registrations, malformed) = state.withLock { state in
+            (state.registrations.filter { $0.msn == msn }, state.malformedItems)
+        }
+        let items = registrations.map { registration in
             JSONValue.object([
                 JSONMember("id", .string(registration.id)), JSONMember("url", .string(registration.url)),
                 JSONMember("events", .array(registration.events.map(JSONValue.string))),
-            ])
+            ]).compactText
         }
-        return json(200, JSONValue.object([JSONMember("webhooks", .array(items))]).compactText)
+        return json(200, #"{"webhooks":["# + (items + malformed).joined(separator: ",") + "]}")
     }
 
     private func delete(id: String, msn: String) -> HTTPResponse {
@@ -209,7 +254,7 @@ final class FakeVippsAPI: Sendable {
     }
 
     private static func isMSN(_ text: String) -> Bool {
-        (4...6).contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber }
+        (4...10).contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     private func json(_ status: Int, _ text: String) -> HTTPResponse {

@@ -1,0 +1,289 @@
+import Dispatch
+import Glibc
+import Logging
+import Metrics
+import Synchronization
+
+/// The ePayment payments the daemon has seen, for reconciliation: per payment (msn + reference) the events held and
+/// whether it is final (see ``PaymentState``). Bounded: payments whose latest event is older than the window are
+/// forgotten, and at most ``Options/maximumPayments`` are kept (the oldest go first).
+///
+/// Kept in `<state_dir>/payments.log`, one JSON line per event held, appended in batches (written and `fdatasync`ed
+/// within ``Options/flushDelayMillis`` of the event, off the ingest path). The ledger only chooses which payments to
+/// ask the vendor about — whether an event was received is decided by the journal's dedup index — so a crash may
+/// lose the last fraction of a second of lines and nothing else. On open, lines of forgotten payments are dropped by
+/// rewriting the file (temporary file, fsync, rename, directory fsync); a damaged line is logged, counted, and the
+/// damaged file kept under `<state_dir>/corrupt/`; a torn last line (a crash in a write) is dropped quietly.
+public final class PaymentLedger: Sendable {
+    /// Limits and timing.
+    public struct Options: Sendable {
+        /// Payments whose latest event is older than this many milliseconds are forgotten.
+        public var windowMillis: Int64
+        /// Most payments kept.
+        public var maximumPayments: Int
+        /// Longest time a new line waits before it is written and synced.
+        public var flushDelayMillis: Int
+
+        /// Creates options; the defaults are 7 days, 100,000 payments and 200 ms.
+        public init(
+            windowMillis: Int64 = 7 * 24 * 3_600_000,
+            maximumPayments: Int = 100_000,
+            flushDelayMillis: Int = 200
+        ) {
+            self.windowMillis = windowMillis
+            self.maximumPayments = maximumPayments
+            self.flushDelayMillis = flushDelayMillis
+        }
+    }
+
+    /// What opening found.
+    public struct OpenReport: Sendable, Equatable {
+        /// Payments known after the open.
+        public var payments: Int
+        /// Payments forgotten because they were older than the window.
+        public var forgotten: Int
+        /// Damaged lines (a torn last line is not counted).
+        public var damagedLines: Int
+        /// Where the damaged file was kept, when there was damage.
+        public var damagedCopy: String?
+    }
+
+    /// The file name in the state directory.
+    public static let fileName = "payments.log"
+
+    private struct State {
+        var payments: [String: PaymentState] = [:]
+        var pending: [UInt8] = []
+        var flushScheduled = false
+        var closed = false
+    }
+
+    private let path: String
+    private let options: Options
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
+    private let file: Int32
+    private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
+    /// What opening found.
+    public let openReport: OpenReport
+
+    /// Opens (creating when missing) `<stateDirectory>/payments.log`, forgetting what is older than the window.
+    /// - Throws: ``StorageError`` when the file cannot be read, rewritten or opened for appending.
+    public init(stateDirectory: String, nowMillis: Int64, options: Options = Options(), logger: Logger) throws {
+        path = stateDirectory + "/" + Self.fileName
+        self.options = options
+        self.logger = logger
+        let loaded = try Self.load(path: path)
+        var payments: [String: PaymentState] = [:]
+        for observation in loaded.observations {
+            let key = Self.key(observation.msn, observation.reference)
+            var payment =
+                payments[key]
+                ?? PaymentState(
+                    msn: observation.msn,
+                    reference: observation.reference,
+                    endpoint: observation.endpoint,
+                    lastEventMillis: observation.atMillis
+                )
+            payment.add(observation)
+            payments[key] = payment
+        }
+        let before = payments.count
+        payments = payments.filter { nowMillis - $0.value.lastEventMillis <= options.windowMillis }
+        payments = Self.bounded(payments, to: options.maximumPayments)
+        let forgotten = before - payments.count
+        var damagedCopy: String?
+        if loaded.damagedLines > 0 {
+            let corrupt = stateDirectory + "/corrupt"
+            try Syscall.makeDirectories(corrupt)
+            damagedCopy = corrupt + "/payments-\(nowMillis).log"
+            try Syscall.rename(path, damagedCopy!)
+            try Syscall.syncDirectory(corrupt)
+        }
+        if forgotten > 0 || loaded.damagedLines > 0 || loaded.tornTail {
+            let live = loaded.observations.filter { payments[Self.key($0.msn, $0.reference)] != nil }
+            try Self.rewrite(path: path, lines: live.flatMap(\.line))
+        }
+        file = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil).fd
+        openReport = OpenReport(
+            payments: payments.count,
+            forgotten: forgotten,
+            damagedLines: loaded.damagedLines,
+            damagedCopy: damagedCopy
+        )
+        state.withLock { $0.payments = payments }
+        if loaded.damagedLines > 0 {
+            logger.error(
+                "payment ledger: damaged lines skipped",
+                metadata: [
+                    "file": "\(path)", "damaged_lines": "\(loaded.damagedLines)", "copy": "\(damagedCopy ?? "")",
+                ]
+            )
+        }
+    }
+
+    deinit { Glibc.close(file) }
+
+    /// Adds an event the daemon now holds; its line is written within the flush delay.
+    public func record(_ observation: PaymentObservation) {
+        let scheduleFlush = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            let key = Self.key(observation.msn, observation.reference)
+            var payment =
+                state.payments[key]
+                ?? PaymentState(
+                    msn: observation.msn,
+                    reference: observation.reference,
+                    endpoint: observation.endpoint,
+                    lastEventMillis: observation.atMillis
+                )
+            let before = payment.events.count
+            payment.add(observation)
+            state.payments[key] = payment
+            if state.payments.count > options.maximumPayments {
+                state.payments = Self.bounded(state.payments, to: options.maximumPayments)
+            }
+            guard payment.events.count > before else { return false }
+            state.pending += observation.line
+            defer { state.flushScheduled = true }
+            return !state.flushScheduled
+        }
+        guard scheduleFlush else { return }
+        queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in writePending() }
+    }
+
+    /// The payment `msn`/`reference`, when known.
+    public func payment(msn: String, reference: String) -> PaymentState? {
+        state.withLock { $0.payments[Self.key(msn, reference)] }
+    }
+
+    /// Payments whose latest event is at or after `millis`, oldest first.
+    public func payments(since millis: Int64) -> [PaymentState] {
+        state.withLock { state in
+            state.payments.values.filter { $0.lastEventMillis >= millis }.sorted {
+                $0.lastEventMillis < $1.lastEventMillis
+            }
+        }
+    }
+
+    /// Unfinished payments worth asking about at `nowMillis`: quiet for at least `quietMillis` since their latest
+    /// event, and not checked within the spacing — `spacingMillis`, growing to half the payment's quiet time, at
+    /// most an hour — so a payment that stays authorized for days costs a few calls an hour, not one per interval.
+    /// Oldest check first.
+    public func due(nowMillis: Int64, quietMillis: Int64, spacingMillis: Int64) -> [PaymentState] {
+        state.withLock { state in
+            state.payments.values.filter { payment in
+                let quiet = nowMillis - payment.lastEventMillis
+                let spacing = min(max(spacingMillis, quiet / 2), 3_600_000)
+                return !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
+            }
+            .sorted { $0.lastCheckedMillis < $1.lastCheckedMillis }
+        }
+    }
+
+    /// Notes that the vendor was asked about `msn`/`reference` at `millis`.
+    public func markChecked(msn: String, reference: String, atMillis millis: Int64) {
+        state.withLock { $0.payments[Self.key(msn, reference)]?.lastCheckedMillis = millis }
+    }
+
+    /// Writes and syncs the lines not yet on disk; on failure they are kept for the next flush, and the error is
+    /// logged and counted.
+    public func flush() {
+        queue.sync { writePending() }
+    }
+
+    /// On `queue`: writes and syncs the pending lines.
+    private func writePending() {
+        let bytes = state.withLock { state -> [UInt8] in
+            defer {
+                state.pending = []
+                state.flushScheduled = false
+            }
+            return state.pending
+        }
+        guard !bytes.isEmpty else { return }
+        do {
+            var offset = 0
+            while offset < bytes.count {
+                let written = try Syscall.retrying("write", detail: path) {
+                    bytes.withUnsafeBytes { Glibc.write(file, $0.baseAddress! + offset, $0.count - offset) }
+                }
+                offset += written
+            }
+            try Syscall.retrying("fdatasync", detail: path) { fdatasync(file) }
+        } catch {
+            writeErrors.increment()
+            logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
+            // A partial write leaves a torn line, which the next open drops; the whole batch is written again.
+            let retry = state.withLock { state -> Bool in
+                state.pending = bytes + state.pending
+                defer { state.flushScheduled = true }
+                return !state.closed && !state.flushScheduled
+            }
+            if retry { queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending() } }
+        }
+    }
+
+    /// Writes what is pending and stops recording.
+    public func close() {
+        flush()
+        state.withLock { $0.closed = true }
+    }
+
+    private static func key(_ msn: String, _ reference: String) -> String { msn + "\u{0}" + reference }
+
+    /// The `limit` payments with the latest events.
+    private static func bounded(_ payments: [String: PaymentState], to limit: Int) -> [String: PaymentState] {
+        guard payments.count > limit else { return payments }
+        let kept = payments.sorted { $0.value.lastEventMillis > $1.value.lastEventMillis }.prefix(limit)
+        return Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
+    }
+
+    private static func load(
+        path: String
+    ) throws -> (observations: [PaymentObservation], damagedLines: Int, tornTail: Bool) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            guard errno == ENOENT else { throw StorageError.fromErrno("open", detail: path) }
+            return ([], 0, false)
+        }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try Syscall.retrying("read", detail: path) {
+                buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            }
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+        }
+        var observations: [PaymentObservation] = []
+        var damaged = 0
+        var start = 0
+        while let end = bytes[start...].firstIndex(of: 0x0A) {
+            if let observation = PaymentObservation(line: bytes[start..<end]) {
+                observations.append(observation)
+            } else {
+                damaged += 1
+            }
+            start = end + 1
+        }
+        return (observations, damaged, start < bytes.count)
+    }
+
+    private static func rewrite(path: String, lines: [UInt8]) throws {
+        let temporary = path + ".tmp"
+        let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, faults: nil)
+        do {
+            try lines.withUnsafeBytes { try file.append($0) }
+            try file.sync()
+            file.close()
+        } catch {
+            file.close()
+            throw error
+        }
+        try Syscall.rename(temporary, path)
+        try Syscall.syncDirectory(Syscall.parentDirectory(of: path))
+    }
+}

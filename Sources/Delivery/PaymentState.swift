@@ -1,0 +1,53 @@
+/// What the daemon knows of one ePayment payment (merchant serial number and reference): the events it holds and
+/// whether, as far as they show, nothing more can happen to it.
+public struct PaymentState: Sendable, Equatable {
+    /// `msn`.
+    public var msn: String
+    /// `reference`.
+    public var reference: String
+    /// The endpoint its latest event arrived on (reconciliation routes through it).
+    public var endpoint: String
+    /// `pspReference/name` of every event held.
+    public var events: Set<String> = []
+    /// When the daemon stored the payment's latest event (milliseconds since 1970).
+    public var lastEventMillis: Int64
+    /// When reconciliation last asked the vendor about it (0 = never).
+    public var lastCheckedMillis: Int64 = 0
+    private var authorized: Int64 = 0
+    private var captured: Int64 = 0
+    private var refunded: Int64 = 0
+    private var ended = false
+
+    /// Names after which nothing more happens to a payment.
+    static let terminalNames: Set<String> = ["ABORTED", "EXPIRED", "CANCELLED", "TERMINATED"]
+
+    /// A payment known from nothing yet.
+    init(msn: String, reference: String, endpoint: String, lastEventMillis: Int64) {
+        self.msn = msn
+        self.reference = reference
+        self.endpoint = endpoint
+        self.lastEventMillis = lastEventMillis
+    }
+
+    /// Whether the payment is final: aborted, expired, cancelled or terminated, or fully captured (captured ≥
+    /// authorized) or fully refunded (refunded ≥ captured), counting successful events only.
+    public var isFinal: Bool {
+        ended || (authorized > 0 && captured >= authorized) || (captured > 0 && refunded >= captured)
+    }
+
+    /// Adds `observation` (of this payment); an event already held changes nothing.
+    mutating func add(_ observation: PaymentObservation) {
+        lastEventMillis = max(lastEventMillis, observation.atMillis)
+        endpoint = observation.endpoint
+        guard events.insert("\(observation.pspReference)/\(observation.name)").inserted else { return }
+        guard observation.success else { return }
+        let amount = observation.amount ?? 0
+        switch observation.name {
+        case "AUTHORIZED": authorized = max(authorized, amount)
+        case "CAPTURED": captured += amount
+        case "REFUNDED": refunded += amount
+        case let name where Self.terminalNames.contains(name): ended = true
+        default: break
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Glibc
+import Logging
+
+/// The daemon's control socket, `<state_dir>/control.sock` (mode 0600, answering only the daemon's own user and
+/// root): `vipps-webhookd reconcile` sends one ``ReconcileRequest`` line and reads the output lines, then a last
+/// line `exit 0` or `exit 1`. One client at a time, on a thread of its own (never the ingest path); 10 s socket
+/// timeouts.
+final class ControlSocket: @unchecked Sendable {
+    /// The file name in the state directory.
+    static let fileName = "control.sock"
+
+    private let path: String
+    private let listener: Int32
+    private let logger: Logger
+    private var thread: JoinableThread?
+    private let handle: @Sendable (ReconcileRequest, (String) -> Void) -> Bool
+
+    /// Listens on `<stateDirectory>/control.sock` (replacing a stale one) and serves requests with `handle`.
+    /// - Throws: ``SystemdError`` naming the call when the socket cannot be set up.
+    init(
+        stateDirectory: String,
+        logger: Logger,
+        handle: @escaping @Sendable (ReconcileRequest, (String) -> Void) -> Bool
+    ) throws {
+        path = stateDirectory + "/" + Self.fileName
+        self.logger = logger
+        self.handle = handle
+        guard let address = UnixSocketAddress(path: path) else {
+            throw SystemdError("control socket path over 107 bytes: \(path)")
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemdError("cannot create the control socket", call: "socket", errno: errno) }
+        unlink(path)  // a socket file left by a daemon that was killed; the state lock says none runs now
+        let previous = umask(0o177)
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
+        umask(previous)
+        guard bound == 0, listen(fd, 8) == 0 else {
+            let code = errno
+            close(fd)
+            throw SystemdError("cannot listen on \(path)", call: "bind/listen", errno: code)
+        }
+        listener = fd
+        thread = JoinableThread { [self] in serve() }
+    }
+
+    /// Stops accepting clients and removes the socket file; a request in progress runs on (the service it calls
+    /// bounds it). Does not wait.
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        unlink(path)
+    }
+
+    /// Stops serving and waits for the thread (tests and the command, which own the whole process).
+    func stopAndWait() {
+        stop()
+        thread?.join()
+        thread = nil
+        close(listener)
+    }
+
+    private func serve() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return  // shut down
+            }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            answer(client)
+            close(client)
+        }
+    }
+
+    private func answer(_ client: Int32) {
+        // struct ucred (pid, uid, gid: three 32-bit values); Glibc hides the type without _GNU_SOURCE.
+        var credentials: (Int32, UInt32, UInt32) = (0, UInt32.max, 0)
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        let peer = getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 ? credentials.1 : UInt32.max
+        guard peer == getuid() || peer == 0 else {
+            logger.warning("control socket: refused a client of another user", metadata: ["uid": "\(peer)"])
+            return
+        }
+        UnixSocketAddress.setTimeouts(client, seconds: 10)
+        var reader = SocketLineReader(fd: client, limit: ReconcileRequest.maximumLineBytes)
+        guard let line = reader.next(),
+            let request = ReconcileRequest(line: line)
+        else {
+            _ = UnixSocketAddress.writeAll(client, Array("error: not a reconcile request\nexit 1\n".utf8))
+            return
+        }
+        var peerGone = false
+        let succeeded = handle(request) { text in
+            if !peerGone { peerGone = !UnixSocketAddress.writeAll(client, Array((text + "\n").utf8)) }
+        }
+        _ = UnixSocketAddress.writeAll(client, Array("exit \(succeeded ? 0 : 1)\n".utf8))
+    }
+}

@@ -1,0 +1,68 @@
+import Delivery
+import VippsManagement
+import VippsWebhooks
+
+/// One run of `reconcile`: which payments to ask about, each reconciled in turn, one output line per payment and
+/// a total. The same in the daemon (control socket) and in the command when no daemon runs.
+struct ReconcileRun {
+    /// The reconciler.
+    let reconciler: Reconciler
+    /// The payments seen.
+    let payments: PaymentLedger
+    /// The configuration (for the default MSN and endpoint).
+    let configuration: DaemonConfiguration
+
+    /// Runs `request`, giving each output line to `output`; returns whether every payment was reconciled.
+    func run(_ request: ReconcileRequest, nowMillis: Int64, output: (String) -> Void) -> Bool {
+        var targets: [(msn: String, reference: String, endpoint: String)] = []
+        var failures = 0
+        if request.references.isEmpty {
+            let seen = payments.payments(since: nowMillis - request.sinceSeconds * 1000)
+            for payment in seen where !payment.isFinal {
+                targets.append((payment.msn, payment.reference, payment.endpoint))
+            }
+            output(
+                "\(targets.count) unfinished payment\(targets.count == 1 ? "" : "s") seen in the last \(request.sinceSeconds) s"
+            )
+        } else {
+            for reference in request.references {
+                let known = payments.payments(since: 0).filter { $0.reference == reference }
+                if !known.isEmpty {
+                    targets += known.map { ($0.msn, $0.reference, request.endpoint ?? $0.endpoint) }
+                    continue
+                }
+                guard let msn = request.msn ?? configuration.vippsAPI?.credentials.msn else {
+                    output("\(reference): error: not seen by the daemon and no MSN known (give --msn or VIPPS_MSN)")
+                    failures += 1
+                    continue
+                }
+                guard let endpoint = request.endpoint ?? defaultEndpoint else {
+                    output("\(reference): error: no endpoint routes ePayment events (give --endpoint PATH)")
+                    failures += 1
+                    continue
+                }
+                targets.append((msn, reference, endpoint))
+            }
+        }
+        var added = 0
+        for target in targets {
+            let outcome = reconciler.reconcile(msn: target.msn, reference: target.reference, endpoint: target.endpoint)
+            if outcome.error != nil { failures += 1 }
+            added += outcome.added
+            output(outcome.line)
+        }
+        output(
+            "total: \(targets.count) payment\(targets.count == 1 ? "" : "s"), \(added) event\(added == 1 ? "" : "s") added, "
+                + "\(failures) error\(failures == 1 ? "" : "s")"
+        )
+        return failures == 0
+    }
+
+    /// The first endpoint (in configuration order) whose routes send an ePayment event somewhere.
+    var defaultEndpoint: String? {
+        let probe = DecodedEvent.decode(
+            body: Array(#"{"name":"CAPTURED","msn":"1234","reference":"r","pspReference":"p"}"#.utf8)
+        )
+        return configuration.endpoints.first { !Router(routes: $0.routes).sinks(for: probe).isEmpty }?.path
+    }
+}

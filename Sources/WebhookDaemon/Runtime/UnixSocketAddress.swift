@@ -1,0 +1,74 @@
+import Glibc
+
+/// A filesystem `AF_UNIX` address, for the control socket.
+struct UnixSocketAddress {
+    private var storage = sockaddr_un()
+    private let length: socklen_t
+
+    /// The address of `path`; nil when the path does not fit `sun_path` (107 bytes).
+    init?(path: String) {
+        let bytes = Array(path.utf8) + [0]
+        let capacity = MemoryLayout.size(ofValue: storage.sun_path)
+        guard bytes.count <= capacity else { return nil }
+        storage.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &storage.sun_path) { $0.copyBytes(from: bytes) }
+        length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + bytes.count)
+    }
+
+    /// Calls `body` with the address as a `sockaddr`.
+    func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        withUnsafePointer(to: storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
+    }
+
+    /// Sets a receive and send timeout on `fd`.
+    static func setTimeouts(_ fd: Int32, seconds: Int) {
+        var value = timeval(tv_sec: seconds, tv_usec: 0)
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            _ = setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`; false on failure (peer gone, timeout).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return false }
+            offset += count
+        }
+        return true
+    }
+}
+
+/// Reads newline-terminated lines from a socket, keeping what follows a line for the next call.
+struct SocketLineReader {
+    private let fd: Int32
+    private let limit: Int
+    private var buffered: [UInt8] = []
+
+    /// A reader of `fd` whose lines are at most `limit` bytes.
+    init(fd: Int32, limit: Int) {
+        self.fd = fd
+        self.limit = limit
+    }
+
+    /// The next line without its newline; nil at EOF, on an error or timeout, or for an over-long line.
+    mutating func next() -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let newline = buffered.firstIndex(of: 0x0A) {
+                let line = Array(buffered[..<newline])
+                buffered.removeSubrange(...newline)
+                return line.count <= limit ? line : nil
+            }
+            guard buffered.count <= limit else { return nil }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            buffered += buffer[0..<count]
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+@testable import Delivery
+
+@Suite("payment ledger")
+struct PaymentLedgerTests {
+    static let day: Int64 = 24 * 3_600_000
+    static let now: Int64 = 1_800_000_000_000
+
+    static func observation(
+        _ reference: String,
+        _ name: String,
+        psp: String? = nil,
+        amount: Int64? = 1000,
+        success: Bool = true,
+        at: Int64 = now
+    ) -> PaymentObservation {
+        PaymentObservation(
+            msn: "123456",
+            reference: reference,
+            pspReference: psp ?? "psp-\(name)",
+            name: name,
+            amount: amount,
+            success: success,
+            endpoint: "/vipps/epayment",
+            atMillis: at
+        )
+    }
+
+    @Test("final: aborted, expired, cancelled, terminated, fully captured, fully refunded; failed events do not count")
+    func finality() {
+        func state(_ observations: [PaymentObservation]) -> PaymentState {
+            var payment = PaymentState(msn: "123456", reference: "r", endpoint: "/e", lastEventMillis: 0)
+            for observation in observations { payment.add(observation) }
+            return payment
+        }
+        #expect(!state([Self.observation("r", "CREATED")]).isFinal)
+        for name in ["ABORTED", "EXPIRED", "CANCELLED", "TERMINATED"] {
+            #expect(state([Self.observation("r", name)]).isFinal, "\(name)")
+        }
+        let authorized = Self.observation("r", "AUTHORIZED", amount: 1000)
+        #expect(!state([authorized, Self.observation("r", "CAPTURED", psp: "c1", amount: 400)]).isFinal)
+        #expect(
+            state([
+                authorized, Self.observation("r", "CAPTURED", psp: "c1", amount: 400),
+                Self.observation("r", "CAPTURED", psp: "c2", amount: 600),
+            ]).isFinal
+        )
+        // The same capture twice (a webhook and its reconciliation) counts once.
+        let capture = Self.observation("r", "CAPTURED", psp: "c1", amount: 600)
+        #expect(!state([authorized, capture, capture]).isFinal)
+        #expect(!state([authorized, Self.observation("r", "CAPTURED", amount: 1000, success: false)]).isFinal)
+        let partCaptured = [authorized, Self.observation("r", "CAPTURED", psp: "c1", amount: 500)]
+        #expect(state(partCaptured + [Self.observation("r", "REFUNDED", psp: "f1", amount: 500)]).isFinal)
+    }
+
+    @Test("survives a reopen; forgets payments older than the window; a torn last line is dropped quietly")
+    func persistence() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        ledger.record(Self.observation("old", "CREATED", at: Self.now - 8 * Self.day))
+        ledger.record(Self.observation("new", "CREATED"))
+        ledger.record(Self.observation("new", "AUTHORIZED"))
+        ledger.close()
+        let file = directory.path + "/" + PaymentLedger.fileName
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"msn":"123456","refer"#.utf8))  // a crash in a write
+        handle.closeFile()
+
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(reopened.openReport == .init(payments: 1, forgotten: 1, damagedLines: 0, damagedCopy: nil))
+        #expect(reopened.payment(msn: "123456", reference: "old") == nil)
+        #expect(
+            reopened.payment(msn: "123456", reference: "new")?.events == [
+                "psp-CREATED/CREATED", "psp-AUTHORIZED/AUTHORIZED",
+            ]
+        )
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(
+            text.hasSuffix("\n") && !text.contains("\"old\""),
+            "rewritten without the forgotten payment and the torn line"
+        )
+        reopened.close()
+    }
+
+    @Test("a damaged line in the middle is reported, the file kept aside, every valid line kept")
+    func damage() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let lines =
+            Self.observation("a", "CREATED").line + Array("{\"msn\":\"12x\u{1}garbage\n".utf8)
+            + Self.observation("b", "CREATED").line
+        FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(lines))
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(ledger.openReport.damagedLines == 1 && ledger.openReport.payments == 2)
+        let copy = try #require(ledger.openReport.damagedCopy)
+        #expect(FileManager.default.contents(atPath: copy) == Data(lines))
+        #expect(
+            ledger.payment(msn: "123456", reference: "a") != nil && ledger.payment(msn: "123456", reference: "b") != nil
+        )
+        ledger.close()
+    }
+
+    @Test("due: unfinished, quiet long enough, not checked within the spacing; bounded to the newest payments")
+    func due() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let options = PaymentLedger.Options(maximumPayments: 3)
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: Self.now,
+            options: options,
+            logger: testLogger
+        )
+        ledger.record(Self.observation("quiet", "CREATED", at: Self.now - 600_000))
+        ledger.record(Self.observation("fresh", "CREATED", at: Self.now - 10_000))
+        ledger.record(Self.observation("final", "ABORTED", at: Self.now - 600_000))
+        #expect(
+            ledger.due(nowMillis: Self.now, quietMillis: 300_000, spacingMillis: 60_000).map(\.reference) == ["quiet"]
+        )
+        ledger.markChecked(msn: "123456", reference: "quiet", atMillis: Self.now)
+        #expect(ledger.due(nowMillis: Self.now + 30_000, quietMillis: 300_000, spacingMillis: 60_000).isEmpty)
+        // Quiet for 10 minutes: the spacing grows to half of that.
+        #expect(ledger.due(nowMillis: Self.now + 200_000, quietMillis: 300_000, spacingMillis: 60_000).isEmpty)
+        #expect(
+            ledger.due(nowMillis: Self.now + 500_000, quietMillis: 300_000, spacingMillis: 60_000).map(\.reference) == [
+                "fresh"
+            ]
+        )
+        #expect(ledger.due(nowMillis: Self.now + 600_000, quietMillis: 300_000, spacingMillis: 60_000).count == 2)
+        ledger.record(Self.observation("newest", "CREATED", at: Self.now))
+        #expect(ledger.payments(since: 0).count == 3)
+        #expect(
+            ledger.payment(msn: "123456", reference: "quiet") == nil
+                || ledger.payment(msn: "123456", reference: "final") == nil
+        )
+        ledger.close()
+    }
+}
