@@ -76,6 +76,17 @@ public final class ExecSink: Sendable {
         completion: @escaping @Sendable (ExecSinkFailure?) -> Void
     ) -> ProcessRunnerHandle? {
         let started = ContinuousClock.now
+        let names = template.fieldNames
+        for (index, name) in names.enumerated() where !names[..<index].contains(name) && context.fields(name) == nil {
+            logger.debug(
+                "hook placeholder empty: the event has no such field",
+                metadata: [
+                    "sink": .string(configuration.name), "event_id": .string(event.id),
+                    "event_type": .string(event.type), "attempt": .stringConvertible(attempt),
+                    "placeholder": .string("{\(name)}"),
+                ]
+            )
+        }
         do {
             return try runner.run(request(for: event, context: context)) { [self] result in
                 let failure = Self.failure(for: result, timeout: configuration.timeout)
