@@ -70,7 +70,13 @@ struct ConfigurationReader {
             switch key {
             case "listen":
                 if let text = string(value, at: key) {
-                    if ListenAddress(text) == nil {
+                    if let address = ListenAddress(text) {
+                        switch address.literal().flatMap(ListenAddress.isLocal) {
+                        case .success: break
+                        case .failure(let failure):
+                            problem(key, value, "cannot listen on \(text): \(failure.message)")
+                        }
+                    } else {
                         problem(key, value, "expected host:port (IPv6 as [::1]:8080) with a port from 0 to 65535")
                     }
                     configuration.listen = text

@@ -119,6 +119,9 @@ final class Daemon: @unchecked Sendable {
     private func serverConfiguration() throws -> HTTPServerConfiguration {
         let inherited = try SocketActivation.takeInheritedSockets()
         var listen = HTTPServerConfiguration.Listen.address(configuration.listen)
+        if let address = ListenAddress(configuration.listen), case .success(let literal) = address.literal() {
+            listen = .address(literal)  // a host name (`localhost`) is bound as the address it resolves to
+        }
         if let socket = inherited.first {
             try SocketActivation.adopt(inherited)
             listen = .fileDescriptor(socket.fd)
