@@ -198,10 +198,10 @@ public final class EventStore: @unchecked Sendable {
         logger.info(
             "event store opened",
             metadata: [
-                "directory": "\(directory)", "next_sequence": "\(nextSequence)",
-                "pending": "\(ledger.pending.count)", "dedup_entries": "\(index.count)",
-                "corrupt_records": "\(journal.corruptRecords)",
-                "legacy_dedup_entries": "\(legacy.index.count)",
+                "directory": "\(directory)", "next_sequence": .stringConvertible(nextSequence),
+                "pending": .stringConvertible(ledger.pending.count), "dedup_entries": .stringConvertible(index.count),
+                "corrupt_records": .stringConvertible(journal.corruptRecords),
+                "legacy_dedup_entries": .stringConvertible(legacy.index.count),
             ]
         )
         journal.onBroken = { [weak self] error in self?.reachedDeadEnd(error) }
@@ -240,8 +240,8 @@ public final class EventStore: @unchecked Sendable {
             metadata: [
                 "evicted_since_last_line": "\(index.earlyEvictions - loggedEarlyEvictions)",
                 "evicted_total": "\(index.earlyEvictions)", "capacity": "\(index.capacity)",
-                "newest_evicted_age_seconds": "\(ageSeconds)",
-                "retention_seconds": "\(options.dedupRetentionSeconds)",
+                "newest_evicted_age_seconds": .stringConvertible(ageSeconds),
+                "retention_seconds": .stringConvertible(options.dedupRetentionSeconds),
             ]
         )
         lastEarlyEvictionLog = now
@@ -487,7 +487,7 @@ public final class EventStore: @unchecked Sendable {
             errorCounter.increment()
             logger.error(
                 "journal append failed; batch rejected",
-                metadata: ["error": "\(failure)", "events": "\(stored.count)", "marks": "\(marks.count)"]
+                metadata: ["error": "\(failure)", "events": .stringConvertible(stored.count), "marks": .stringConvertible(marks.count)]
             )
             for entry in stored {
                 entry.completion(.failed(failure))

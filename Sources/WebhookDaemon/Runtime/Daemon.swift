@@ -80,7 +80,7 @@ final class Daemon: @unchecked Sendable {
             // Streamed from the journal by the dispatcher, page by page, oldest first.
             logger.notice(
                 "delivering events journaled before the last stop",
-                metadata: ["deliveries": "\(owed.values.reduce(0, +))"]
+                metadata: ["deliveries": .stringConvertible(owed.values.reduce(0, +))]
             )
         }
         dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
@@ -127,7 +127,7 @@ final class Daemon: @unchecked Sendable {
             listen = .fileDescriptor(socket.fd)
             logger.notice(
                 "using the socket passed by systemd; listen: is ignored",
-                metadata: ["fd": "\(socket.fd)", "name": "\(socket.name)"]
+                metadata: ["fd": .stringConvertible(socket.fd), "name": "\(socket.name)"]
             )
         }
         let limits = configuration.server
@@ -187,7 +187,7 @@ final class Daemon: @unchecked Sendable {
             for problem in result.problems { logger.error("configuration: \(problem)") }
             logger.error(
                 "SIGHUP: new configuration refused; the running one stays",
-                metadata: ["problems": "\(result.problems.count)"]
+                metadata: ["problems": .stringConvertible(result.problems.count)]
             )
             metrics.reload(result: "refused")
             dispatcher.reopenFiles()
@@ -227,8 +227,8 @@ final class Daemon: @unchecked Sendable {
         logger.notice(
             "SIGHUP: configuration reloaded",
             metadata: [
-                "endpoints": "\(next.endpoints.count)",
-                "sinks": "\(next.sinks.count)",
+                "endpoints": .stringConvertible(next.endpoints.count),
+                "sinks": .stringConvertible(next.sinks.count),
             ]
         )
     }
@@ -244,7 +244,7 @@ final class Daemon: @unchecked Sendable {
         let deadline = DispatchTime.now() + .seconds(configuration.server.shutdownGraceSeconds)
         logger.notice(
             "shutting down",
-            metadata: ["signal": "\(reason)", "grace_seconds": "\(grace.components.seconds)"]
+            metadata: ["signal": "\(reason)", "grace_seconds": .stringConvertible(grace.components.seconds)]
         )
         server.shutdown(deadline: grace) { [self] in
             dispatcher.drain(deadline: deadline) { [self] in
