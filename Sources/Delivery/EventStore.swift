@@ -106,7 +106,6 @@ public final class EventStore: @unchecked Sendable {
 
     private let fsyncTimer = Timer(label: "vipps_webhookd_journal_fsync_seconds")
     private let errorCounter = Counter(label: "vipps_webhookd_journal_errors_total")
-    private let dedupHits = Counter(label: "vipps_webhookd_dedup_hits_total")
     private let legacyDedupHits = Counter(label: "vipps_webhookd_dedup_legacy_hits_total")
     private let batchSize = Recorder(label: "vipps_webhookd_journal_batch_size")
     private let corruptCounter = Counter(label: "vipps_webhookd_journal_corrupt_records_total")
@@ -429,7 +428,6 @@ public final class EventStore: @unchecked Sendable {
             switch request {
             case .accept(var event, let key, let legacyKeys, let sinks, let completion):
                 if index.contains(key) {
-                    dedupHits.increment()
                     completion(.duplicate)
                 } else if followers[key] == nil, legacy.contains(anyOf: legacyKeys) {
                     legacyDedupHits.increment()
@@ -520,7 +518,6 @@ public final class EventStore: @unchecked Sendable {
         for entry in stored {
             entry.completion(.stored(entry.event))
             for follower in followers[entry.key] ?? [] {
-                dedupHits.increment()
                 follower(.duplicate)
             }
         }

@@ -23,6 +23,7 @@ final class Daemon: @unchecked Sendable {
     private var factory: SinkFactory!
     private var dispatcher: DeliveryDispatcher!
     private var requeue: DeadLetterRequeue!
+    private var deadLetters: DeadLetterStore!
     private var endpoints: EndpointTableBox!
     private var server: HTTPServer!
     private var watchdog: SystemdWatchdog?
@@ -60,6 +61,9 @@ final class Daemon: @unchecked Sendable {
         store = try EventStore(directory: stateDirectory + "/journal", options: storeOptions, logger: logger)
         store.onDeadEnd { [self] error in control.async { self.deadEnd(error) } }
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
+        self.deadLetters = deadLetters
+        metrics.watchStateDirectory(stateDirectory)
+        prepareMetrics(for: configuration)
         factory = SinkFactory(
             store: store,
             deadLetters: deadLetters,
@@ -145,6 +149,22 @@ final class Daemon: @unchecked Sendable {
         return server
     }
 
+    /// Zero series for every configured endpoint and sink, and the dead letters waiting per sink.
+    private func prepareMetrics(for configuration: DaemonConfiguration) {
+        metrics.prepareSeries(
+            endpoints: configuration.endpoints.map(\.path),
+            sinks: configuration.sinks.map { sink in
+                if case .exec = sink.kind { (sink.name, true) } else { (sink.name, false) }
+            }
+        )
+        let execSinks = configuration.sinks.compactMap { sink in
+            if case .exec = sink.kind { sink.name } else { nil }
+        }
+        if let error = deadLetters.recordWaiting(sinks: execSinks) {
+            logger.error("cannot count the dead letters", metadata: ["error": "\(error)"])
+        }
+    }
+
     // MARK: - Signals
 
     /// Blocks SIGTERM, SIGINT and SIGHUP in this thread and so in every thread it starts from now on (event loops,
@@ -209,6 +229,7 @@ final class Daemon: @unchecked Sendable {
         // that goes away is settled by the dispatcher (a dead letter of that sink).
         dispatcher.install(workers)
         endpoints.replace(with: EndpointTable(configuration: next))
+        prepareMetrics(for: next)
         dispatcher.reopenFiles()
         var needRestart: [String] = []
         if next.listen != configuration.listen { needRestart.append("listen") }
