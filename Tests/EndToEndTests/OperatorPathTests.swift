@@ -105,4 +105,55 @@ struct OperatorPathTests {
         #expect(truncated["omitted_lines"] as? Int == 21)
         #expect(truncated["line_limit"] as? Int == 50)
     }
+
+    @Test("SIGHUP warns about restart-only keys only when they differ from what the daemon runs with")
+    func restartWarning() throws {
+        let config = Fixture.basicConfig()
+        let harness = try DaemonHarness(config: config)
+        let warning = "SIGHUP: these keys take effect at the next restart"
+        try harness.reload(config)
+        #expect(harness.daemon.logged(warning).isEmpty, "unchanged file: \(harness.daemon.log)")
+
+        let moved = config.replacingOccurrences(of: "127.0.0.1:0", with: "127.0.0.1:1")
+            .replacingOccurrences(of: "max_body_bytes: 4096", with: "max_body_bytes: 2048")
+        try harness.reload(moved)
+        #expect(harness.daemon.logged(warning).map { $0["keys"] as? String } == ["listen"])
+
+        // Back to the running values: nothing needs a restart any more.
+        try harness.reload(config)
+        #expect(harness.daemon.logged(warning).count == 1, "\(harness.daemon.log)")
+        try harness.reload(config.replacingOccurrences(of: "max_body_bytes: 4096", with: "max_body_bytes: 8192"))
+        #expect(harness.daemon.logged(warning).last?["keys"] as? String == "max_body_bytes")
+    }
+
+    @Test("while SIGTERM drains a running hook, /healthz answers 503 draining and webhooks are still journaled")
+    func healthDuringDrain() throws {
+        let hook = """
+            #!/bin/sh
+            echo start >> "$DIR/hooked"
+            while [ ! -e "$DIR/release" ]; do sleep 0.05; done
+            echo end >> "$DIR/hooked"
+            """
+        let harness = try DaemonHarness(
+            config: DaemonExecTests.config(exec: #"["$DIR/hook.sh"]"#, concurrency: 1, grace: 10),
+            files: Fixture.hookFiles(hook)
+        )
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        try waitUntil("hook started", log: harness.daemon.log) { harness.lines("hooked") == ["start"] }
+        harness.daemon.signal(SIGTERM)
+        try waitUntil("draining", log: harness.daemon.log) { !harness.daemon.logged("shutting down").isEmpty }
+        let health = try harness.get("/healthz")
+        #expect(health.status == 503)
+        #expect(health.text == "draining\n")
+        // An event arriving now is stored (durable before 200) and delivered after the restart.
+        let late = Fixture.payment(reference: "late-order-1")
+        #expect(try harness.send(late).status == 200)
+        try harness.directory.write("release", "")
+        #expect(try harness.daemon.waitForExit(timeout: 10) == 0)
+        #expect(harness.lines("hooked") == ["start", "end"])
+        try harness.daemon.restart()
+        try waitUntil("late event delivered", log: harness.daemon.log) { harness.lines("hooked").count == 4 }
+        let records = try harness.waitForRecords("events.jsonl", count: 2)
+        #expect(records.contains { ($0["payload"] as? [String: Any])?["reference"] as? String == "late-order-1" })
+    }
 }

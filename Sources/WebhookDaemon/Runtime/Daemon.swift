@@ -10,6 +10,8 @@ import Logging
 /// open the journal → recover pending deliveries → start the sinks → listen → tell systemd READY.
 final class Daemon: @unchecked Sendable {
     private var configuration: DaemonConfiguration
+    /// The configuration at start: what the restart-only keys still hold, whatever reloads came since.
+    private let startedWith: DaemonConfiguration
     private let configurationPath: String?
     private let logger: Logger
     private let metrics: DaemonMetrics
@@ -33,6 +35,7 @@ final class Daemon: @unchecked Sendable {
     /// A daemon for `configuration`; `configurationPath` is re-read on SIGHUP (nil for the development default).
     init(configuration: DaemonConfiguration, configurationPath: String?, logger: Logger, metrics: DaemonMetrics) {
         self.configuration = configuration
+        self.startedWith = configuration
         self.configurationPath = configurationPath
         self.logger = logger
         self.metrics = metrics
@@ -231,12 +234,7 @@ final class Daemon: @unchecked Sendable {
         endpoints.replace(with: EndpointTable(configuration: next))
         prepareMetrics(for: next)
         dispatcher.reopenFiles()
-        var needRestart: [String] = []
-        if next.listen != configuration.listen { needRestart.append("listen") }
-        if next.stateDirectory != configuration.stateDirectory { needRestart.append("state_dir") }
-        if next.dedupMaxIDs != configuration.dedupMaxIDs { needRestart.append("dedup_max_ids") }
-        if next.server != configuration.server { needRestart.append("server") }
-        if next.log != configuration.log { needRestart.append("log") }
+        let needRestart = RestartOnlyKeys.changed(from: startedWith, to: next)
         if !needRestart.isEmpty {
             logger.warning(
                 "SIGHUP: these keys take effect at the next restart",
@@ -267,8 +265,13 @@ final class Daemon: @unchecked Sendable {
             "shutting down",
             metadata: ["signal": "\(reason)", "grace_seconds": .stringConvertible(grace.components.seconds)]
         )
-        server.shutdown(deadline: grace) { [self] in
-            dispatcher.drain(deadline: deadline) { [self] in
+        // The server keeps answering while the sinks drain, so /healthz says 503 "draining" instead of refusing
+        // connections (webhooks are still journaled: they are delivered after the restart). Then it stops
+        // accepting and lets requests in flight finish (at least one second, else what is left of the grace).
+        dispatcher.drain(deadline: deadline) { [self] in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let left = deadline.uptimeNanoseconds > now ? deadline.uptimeNanoseconds - now : 0
+            server.shutdown(deadline: .nanoseconds(max(1_000_000_000, left))) { [self] in
                 control.async { [self] in
                     watchdog?.cancel()
                     store.close()
