@@ -485,7 +485,10 @@ public final class EventStore: @unchecked Sendable {
             errorCounter.increment()
             logger.error(
                 "journal append failed; batch rejected",
-                metadata: ["error": "\(failure)", "events": .stringConvertible(stored.count), "marks": .stringConvertible(marks.count)]
+                metadata: [
+                    "error": "\(failure)", "events": .stringConvertible(stored.count),
+                    "marks": .stringConvertible(marks.count),
+                ]
             )
             for entry in stored {
                 entry.completion(.failed(failure))

@@ -43,7 +43,8 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(
-                exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{amount.value}", "{success}", "{agreementId}"]"#
+                exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{amount.value}", "{success}", "#
+                    + #""{agreementId}"]"#
             ),
             environment: ["E2E_LEAK_CHECK": "must-not-reach-hooks"],
             files: Fixture.hookFiles(hook)

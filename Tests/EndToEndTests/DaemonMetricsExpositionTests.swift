@@ -39,7 +39,8 @@ struct DaemonMetricsExpositionTests {
             if probe.status == 0 { return URL(fileURLWithPath: candidate) }
         }
         throw TimeoutFailure(
-            description: "no python3 with prometheus_client (apt-get install python3-prometheus-client); tried \(candidates)"
+            description:
+                "no python3 with prometheus_client (apt-get install python3-prometheus-client); tried \(candidates)"
         )
     }
 
@@ -91,7 +92,11 @@ struct DaemonMetricsExpositionTests {
         #expect(first.value("vipps_webhookd_dead_letters_total", ["sink": "hook"]) == 0)
         #expect(first.value("vipps_webhookd_journal_corrupt_records_total") == 0)
         #expect((first.value("vipps_webhookd_state_dir_free_bytes") ?? 0) > 0)
-        #expect((first.value("vipps_webhookd_state_dir_size_bytes") ?? 0) >= first.value("vipps_webhookd_state_dir_free_bytes") ?? 0)
+        #expect(
+            (first.value("vipps_webhookd_state_dir_size_bytes") ?? 0) >= first.value(
+                "vipps_webhookd_state_dir_free_bytes"
+            ) ?? 0
+        )
 
         // One event; its hook fails once and for all: a dead letter waits.
         #expect(try harness.send(Fixture.payment()).status == 200)

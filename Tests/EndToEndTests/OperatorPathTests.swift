@@ -6,7 +6,8 @@ import Testing
 @Suite("operator path")
 struct OperatorPathTests {
     private static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     @Test("check-config names a misspelled type with a suggestion, a bad placeholder and a bad listen, and exits 1")

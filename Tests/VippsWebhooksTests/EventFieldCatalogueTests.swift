@@ -10,7 +10,9 @@ struct EventFieldCatalogueTests {
     @Test("every known type has a catalogue that holds each top-level key of its sample body")
     func samplesAreCovered() throws {
         for type in SampleEvents.knownTypes {
-            let body = try #require(SampleEvents.body(for: type, now: 0, randomBytes: { [UInt8](repeating: 7, count: $0) }))
+            let body = try #require(
+                SampleEvents.body(for: type, now: 0, randomBytes: { [UInt8](repeating: 7, count: $0) })
+            )
             let members = try #require(DecodedEvent.decode(body: body).json?.objectMembers)
             for member in members {
                 #expect(field(member.key, of: type) != nil, "\(type): \(member.key)")
@@ -51,7 +53,8 @@ struct EventFieldCatalogueTests {
 
     @Test("fieldText walks dotted paths; strings as is, others as compact JSON, null and missing as nil")
     func fieldText() {
-        let body = #"{"name":"CAPTURED","reference":"order-1","msn":"123456","pspReference":"p","#
+        let body =
+            #"{"name":"CAPTURED","reference":"order-1","msn":"123456","pspReference":"p","#
             + #""amount":{"currency":"NOK","value":49900},"success":true,"sub":null,"userDetails":{"email":"a@b"}}"#
         let event = DecodedEvent.decode(body: Array(body.utf8))
         #expect(event.fieldText("amount.value") == "49900")

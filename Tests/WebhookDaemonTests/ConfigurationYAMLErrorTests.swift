@@ -4,11 +4,14 @@ import Testing
 
 @Suite("YAML syntax errors")
 struct ConfigurationYAMLErrorTests {
-    @Test("one line each, with line and column, never the text of the file", arguments: [
-        ("endpoints:\n  - path: /x\n    secret: \"TOPSECRET\n", 4),
-        ("a: TOPSECRET\n  b: c\n", 2),
-        ("a: [TOPSECRET, 2\nb: 3\n", 2),
-    ])
+    @Test(
+        "one line each, with line and column, never the text of the file",
+        arguments: [
+            ("endpoints:\n  - path: /x\n    secret: \"TOPSECRET\n", 4),
+            ("a: TOPSECRET\n  b: c\n", 2),
+            ("a: [TOPSECRET, 2\nb: 3\n", 2),
+        ]
+    )
     func oneClearLine(yaml: String, line: Int) {
         let result = ConfigurationLoader(secretResolver: SecretResolver(environment: [:]))
             .load(yaml: yaml, file: "c.yaml")

@@ -36,7 +36,10 @@ struct DaemonLogHandlerJSONTests {
                 level: .notice,
                 message: "request",
                 metadata: ["status": .stringConvertible(401), "ms": .stringConvertible(0.25), "msn": "123456"],
-                source: "test", file: #fileID, function: #function, line: #line
+                source: "test",
+                file: #fileID,
+                function: #function,
+                line: #line
             )
         )
         try pipe.fileHandleForWriting.close()

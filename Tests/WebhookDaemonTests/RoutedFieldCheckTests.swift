@@ -76,7 +76,11 @@ struct RoutedFieldCheckTests {
         #expect(problems(listen: "localhost:0").isEmpty)
         #expect(problems(listen: "[::1]:0").isEmpty || problems(listen: "[::1]:0").first!.contains("::1"))
         let remote = problems(listen: "192.0.2.1:8080")
-        #expect(remote == ["test.yaml:1: listen: cannot listen on 192.0.2.1:8080: 192.0.2.1 is not an address of this machine"])
+        #expect(
+            remote == [
+                "test.yaml:1: listen: cannot listen on 192.0.2.1:8080: 192.0.2.1 is not an address of this machine"
+            ]
+        )
         let unresolvable = problems(listen: "no-such-host.invalid:8080")
         #expect(unresolvable.first?.contains("host \"no-such-host.invalid\" does not resolve") == true)
     }
