@@ -56,31 +56,30 @@ extension ListenAddress {
         let fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .success(()) }  // No socket to test with: serve reports what fails.
         defer { close(fd) }
-        var result: Int32
+        func bindFails<Address>(_ address: inout Address) -> Bool {
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) != 0
+                }
+            }
+        }
+        let failed: Bool
         if isIPv6 {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             guard inet_pton(AF_INET6, parsed.host, &address.sin6_addr) == 1 else {
                 return .failure(ResolutionFailure(message: "\(parsed.host) is not an IPv6 address"))
             }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+            failed = bindFails(&address)
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             guard inet_pton(AF_INET, parsed.host, &address.sin_addr) == 1 else {
                 return .failure(ResolutionFailure(message: "\(parsed.host) is not an IPv4 address"))
             }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            failed = bindFails(&address)
         }
-        guard result != 0, errno == EADDRNOTAVAIL else { return .success(()) }
+        guard failed, errno == EADDRNOTAVAIL else { return .success(()) }
         return .failure(ResolutionFailure(message: "\(parsed.host) is not an address of this machine"))
     }
 
