@@ -114,5 +114,16 @@ struct DaemonMetricsExpositionTests {
         let restarted = try Self.parse(try harness.get("/metrics").text)
         #expect(restarted.value("vipps_webhookd_dead_letters", ["sink": "hook"]) == 1)
         #expect(restarted.value("vipps_webhookd_dead_letters_total", ["sink": "hook"]) == 0)
+
+        // Fixed hook, retried dead letter: the gauge goes back to 0 once the letter is removed.
+        try harness.directory.write("hook.sh", "#!/bin/sh\nexit 0\n", mode: 0o755)
+        let retry = try ChildProcess.run(["dead-letters", "retry", "--config", harness.configFile, "--all"])
+        #expect(retry.status == 0, "\(retry.stderr)")
+        var drained = restarted
+        try waitUntil("dead letter retried", timeout: 10, log: harness.daemon.log) {
+            drained = try Self.parse(try harness.get("/metrics").text)
+            return drained.value("vipps_webhookd_dead_letters", ["sink": "hook"]) == 0
+        }
+        #expect(drained.value("vipps_webhookd_hook_runs_total", ["sink": "hook", "outcome": "ok"]) == 1)
     }
 }

@@ -80,11 +80,11 @@ struct OperatorPathTests {
             config: Fixture.basicConfig(
                 extraSinks: """
                       hook:
-                        exec: ["$DIR/hook.sh", "{reference}"]
+                        exec: ["$DIR/hook.sh", "{reference}", "--sub={sub}"]
                         max_attempts: 1
                     """,
                 routes: #"      - { events: ["*"], sinks: ["events", "hook"] }"#
-            ),
+            ).replacingOccurrences(of: "level: info", with: "level: debug"),
             files: Fixture.hookFiles(hook)
         )
         let body = Fixture.payment("CAPTURED", reference: "order-stderr-1")
@@ -105,6 +105,10 @@ struct OperatorPathTests {
         let truncated = try #require(harness.daemon.logged("hook stderr truncated in the log").first)
         #expect(truncated["omitted_lines"] as? Int == 21)
         #expect(truncated["line_limit"] as? Int == 50)
+        // The optional field the payment does not have: an empty argument, said at debug level.
+        let empty = try #require(harness.daemon.logged("hook placeholder empty: the event has no such field").first)
+        #expect(empty["placeholder"] as? String == "{sub}")
+        #expect(empty["level"] as? String == "debug")
     }
 
     @Test("SIGHUP warns about restart-only keys only when they differ from what the daemon runs with")
