@@ -182,9 +182,9 @@ public final class EventStore: @unchecked Sendable {
             logger.notice(
                 "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries",
                 metadata: [
-                    "from_dedup_log": "\(legacy.movedFromDedupLog)",
-                    "from_journal": "\(legacyJournalEntries.count)",
-                    "legacy_entries": "\(legacy.index.count)",
+                    "from_dedup_log": .stringConvertible(legacy.movedFromDedupLog),
+                    "from_journal": .stringConvertible(legacyJournalEntries.count),
+                    "legacy_entries": .stringConvertible(legacy.index.count),
                 ]
             )
         }

@@ -137,7 +137,7 @@ final class IngestHandler: HTTPHandler {
                 switch outcome {
                 case .stored(let event):
                     reason = "stored"
-                    extra["sequence"] = "\(event.sequence)"
+                    extra["sequence"] = .stringConvertible(event.sequence)
                     metrics.eventAccepted(type: decoded.type)
                 case .duplicate:
                     reason = "duplicate"
