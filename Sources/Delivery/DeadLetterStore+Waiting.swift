@@ -1,4 +1,6 @@
+import Dispatch
 import Metrics
+import Synchronization
 
 extension DeadLetterStore {
     /// The number of dead letters of each of `sinks` now in the folder, told by their file names.
@@ -34,6 +36,47 @@ extension DeadLetterStore {
             return nil
         } catch {
             return error
+        }
+    }
+
+    /// Like ``recordWaiting(sinks:)``, but at most once per 200 ms, off the caller's queue: a burst of dead letters
+    /// (a removed sink's backlog) costs one scan of the folder, not one per letter.
+    public func recordWaitingSoon(sinks: [String]) {
+        waitingRecount.request(sinks) { [self] sinks in recordWaiting(sinks: sinks) }
+    }
+}
+
+/// Runs a recount for the sinks asked for since the last one, at most once per `delay`, on a queue of its own.
+final class CoalescedRecount: Sendable {
+    private struct State {
+        var scheduled = false
+        var sinks: [String] = []
+    }
+
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "vipps-webhookd.dead-letter-count", qos: .utility)
+    private let delay: DispatchTimeInterval
+
+    init(delay: DispatchTimeInterval = .milliseconds(200)) {
+        self.delay = delay
+    }
+
+    /// Adds `sinks` to the next recount, scheduling one when none is pending.
+    func request(_ sinks: [String], run: @escaping @Sendable ([String]) -> Void) {
+        let schedule = state.withLock { state -> Bool in
+            for sink in sinks where !state.sinks.contains(sink) { state.sinks.append(sink) }
+            guard !state.scheduled else { return false }
+            state.scheduled = true
+            return true
+        }
+        guard schedule else { return }
+        queue.asyncAfter(deadline: .now() + delay) { [self] in
+            let due = state.withLock { state -> [String] in
+                state.scheduled = false
+                defer { state.sinks = [] }
+                return state.sinks
+            }
+            run(due)
         }
     }
 }

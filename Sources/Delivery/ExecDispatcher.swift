@@ -137,7 +137,7 @@ public final class ExecDispatcher: Sendable {
             if case .delivered = outcome {
                 do {
                     try deadLetters.remove(name)
-                    deadLetters.recordWaiting(sinks: [letter.sink])
+                    deadLetters.recordWaitingSoon(sinks: [letter.sink])
                 } catch {
                     logger.error(
                         "cannot remove re-delivered dead letter",
@@ -208,7 +208,7 @@ public final class ExecDispatcher: Sendable {
         do {
             let file = try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
-            deadLetters.recordWaiting(sinks: [name])
+            deadLetters.recordWaitingSoon(sinks: [name])
             logger.error(
                 "event dead-lettered",
                 metadata: [

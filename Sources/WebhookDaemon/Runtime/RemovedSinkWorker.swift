@@ -99,7 +99,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
         do {
             try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
-            deadLetters.recordWaiting(sinks: [name])
+            deadLetters.recordWaitingSoon(sinks: [name])
             return true
         } catch {
             metrics.storageError(operation: "dead_letter")
