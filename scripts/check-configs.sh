@@ -77,17 +77,19 @@ rotated=("$work"/logrotate/log/payments.jsonl-*)
 echo "check-configs: logrotate OK"
 
 # 3. config.example.yaml ---------------------------------------------------------------------------------------------
-# Checked by the daemon's own loader, with the systemd credential paths pointed at throw-away secret files.
+# Checked by the daemon's own loader as an operator would (`--credentials-directory`, the directory the unit's
+# LoadCredential= lines read), with throw-away secrets for every credential the example names.
 daemon_bin="${VIPPS_WEBHOOKD:-$repo_root/.build/debug/vipps-webhookd}"
 [[ -x "$daemon_bin" ]] || fail "$daemon_bin not found (swift build, or set VIPPS_WEBHOOKD=)"
 secrets_dir="$work/credentials"
 mkdir -p "$secrets_dir"
-for name in $(grep -o '/run/credentials/vipps-webhookd.service/[A-Za-z0-9._-]*' "$config_dir/config.example.yaml" \
-        | sed 's|.*/||' | sort -u); do
+names="$(grep -oE 'credential: *"[A-Za-z0-9._-]+"' "$config_dir/config.example.yaml" | sed -E 's/.*"(.*)"/\1/' | sort -u)"
+[[ -n "$names" ]] || fail "config/config.example.yaml names no credential; update scripts/check-configs.sh"
+for name in $names; do
     printf 'example-secret\n' >"$secrets_dir/$name"
     chmod 600 "$secrets_dir/$name"
 done
-sed "s|/run/credentials/vipps-webhookd.service|$secrets_dir|g" "$config_dir/config.example.yaml" >"$work/config.yaml"
-"$daemon_bin" check-config --config "$work/config.yaml" \
+env -u CREDENTIALS_DIRECTORY "$daemon_bin" check-config --config "$config_dir/config.example.yaml" \
+    --credentials-directory "$secrets_dir" \
     || fail "vipps-webhookd check-config rejected config/config.example.yaml"
 echo "check-configs: config.example.yaml OK"

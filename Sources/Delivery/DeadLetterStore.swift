@@ -22,6 +22,8 @@ public final class DeadLetterStore: Sendable {
 
     /// The folder holding the dead letters.
     public let directory: String
+    /// Coalesces the recounts behind `vipps_webhookd_dead_letters` (see ``recordWaitingSoon(sinks:)``).
+    let waitingRecount = CoalescedRecount()
 
     /// Opens (creating when missing, mode 0700) `<stateDirectory>/dead-letters`.
     /// - Throws: `DeadLetterError.systemCall` when the folder cannot be created.

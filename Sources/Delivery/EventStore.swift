@@ -113,7 +113,6 @@ public final class EventStore: @unchecked Sendable {
 
     private let fsyncTimer = Timer(label: "vipps_webhookd_journal_fsync_seconds")
     private let errorCounter = Counter(label: "vipps_webhookd_journal_errors_total")
-    private let dedupHits = Counter(label: "vipps_webhookd_dedup_hits_total")
     private let legacyDedupHits = Counter(label: "vipps_webhookd_dedup_legacy_hits_total")
     private let batchSize = Recorder(label: "vipps_webhookd_journal_batch_size")
     private let corruptCounter = Counter(label: "vipps_webhookd_journal_corrupt_records_total")
@@ -190,9 +189,9 @@ public final class EventStore: @unchecked Sendable {
             logger.notice(
                 "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries",
                 metadata: [
-                    "from_dedup_log": "\(legacy.movedFromDedupLog)",
-                    "from_journal": "\(legacyJournalEntries.count)",
-                    "legacy_entries": "\(legacy.index.count)",
+                    "from_dedup_log": .stringConvertible(legacy.movedFromDedupLog),
+                    "from_journal": .stringConvertible(legacyJournalEntries.count),
+                    "legacy_entries": .stringConvertible(legacy.index.count),
                 ]
             )
         }
@@ -206,10 +205,10 @@ public final class EventStore: @unchecked Sendable {
         logger.info(
             "event store opened",
             metadata: [
-                "directory": "\(directory)", "next_sequence": "\(nextSequence)",
-                "pending": "\(ledger.pending.count)", "dedup_entries": "\(index.count)",
-                "corrupt_records": "\(journal.corruptRecords)",
-                "legacy_dedup_entries": "\(legacy.index.count)",
+                "directory": "\(directory)", "next_sequence": .stringConvertible(nextSequence),
+                "pending": .stringConvertible(ledger.pending.count), "dedup_entries": .stringConvertible(index.count),
+                "corrupt_records": .stringConvertible(journal.corruptRecords),
+                "legacy_dedup_entries": .stringConvertible(legacy.index.count),
             ]
         )
         journal.onBroken = { [weak self] error in self?.reachedDeadEnd(error) }
@@ -248,8 +247,8 @@ public final class EventStore: @unchecked Sendable {
             metadata: [
                 "evicted_since_last_line": "\(index.earlyEvictions - loggedEarlyEvictions)",
                 "evicted_total": "\(index.earlyEvictions)", "capacity": "\(index.capacity)",
-                "newest_evicted_age_seconds": "\(ageSeconds)",
-                "retention_seconds": "\(options.dedupRetentionSeconds)",
+                "newest_evicted_age_seconds": .stringConvertible(ageSeconds),
+                "retention_seconds": .stringConvertible(options.dedupRetentionSeconds),
             ]
         )
         lastEarlyEvictionLog = now
@@ -437,7 +436,6 @@ public final class EventStore: @unchecked Sendable {
             switch request {
             case .accept(var event, let key, let legacyKeys, let sinks, let completion):
                 if index.contains(key) {
-                    dedupHits.increment()
                     completion(.duplicate)
                 } else if followers[key] == nil, legacy.contains(anyOf: legacyKeys) {
                     legacyDedupHits.increment()
@@ -495,7 +493,10 @@ public final class EventStore: @unchecked Sendable {
             errorCounter.increment()
             logger.error(
                 "journal append failed; batch rejected",
-                metadata: ["error": "\(failure)", "events": "\(stored.count)", "marks": "\(marks.count)"]
+                metadata: [
+                    "error": "\(failure)", "events": .stringConvertible(stored.count),
+                    "marks": .stringConvertible(marks.count),
+                ]
             )
             for entry in stored {
                 entry.completion(.failed(failure))
@@ -528,7 +529,6 @@ public final class EventStore: @unchecked Sendable {
         for entry in stored {
             entry.completion(.stored(entry.event))
             for follower in followers[entry.key] ?? [] {
-                dedupHits.increment()
                 follower(.duplicate)
             }
         }

@@ -137,6 +137,7 @@ public final class ExecDispatcher: Sendable {
             if case .delivered = outcome {
                 do {
                     try deadLetters.remove(name)
+                    deadLetters.recordWaitingSoon(sinks: [letter.sink])
                 } catch {
                     logger.error(
                         "cannot remove re-delivered dead letter",
@@ -207,6 +208,7 @@ public final class ExecDispatcher: Sendable {
         do {
             let file = try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
+            deadLetters.recordWaitingSoon(sinks: [name])
             logger.error(
                 "event dead-lettered",
                 metadata: [

@@ -9,7 +9,7 @@ import Metrics
 /// byte dropped). Hooks run in `/`, never in the state directory.
 /// Exit status 0 is success; any other end, a timeout or a spawn error is a failure the caller may retry.
 public final class ExecSink: Sendable {
-    /// Bytes of stderr kept with a failure, and of each stream in the debug log line.
+    /// Bytes of stderr kept with a failure (in the dead letter).
     static let tailLimit = 2048
 
     /// The sink's settings.
@@ -22,7 +22,7 @@ public final class ExecSink: Sendable {
     /// - Parameters:
     ///   - configuration: Settings; its argv is parsed here.
     ///   - runner: The process runner to use.
-    ///   - logger: Receives one line per run (and the captured output at debug level).
+    ///   - logger: Receives one line per run, and one per line of the hook's stdout and stderr (`HookOutputLines`).
     /// - Throws: `ExecSinkTemplate.ParseError` for an invalid argv.
     public init(configuration: ExecSinkConfiguration, runner: ProcessRunner, logger: Logger) throws {
         self.configuration = configuration
@@ -76,6 +76,17 @@ public final class ExecSink: Sendable {
         completion: @escaping @Sendable (ExecSinkFailure?) -> Void
     ) -> ProcessRunnerHandle? {
         let started = ContinuousClock.now
+        let names = template.fieldNames
+        for (index, name) in names.enumerated() where !names[..<index].contains(name) && context.fields(name) == nil {
+            logger.debug(
+                "hook placeholder empty: the event has no such field",
+                metadata: [
+                    "sink": .string(configuration.name), "event_id": .string(event.id),
+                    "event_type": .string(event.type), "attempt": .stringConvertible(attempt),
+                    "placeholder": .string("{\(name)}"),
+                ]
+            )
+        }
         do {
             return try runner.run(request(for: event, context: context)) { [self] result in
                 let failure = Self.failure(for: result, timeout: configuration.timeout)
@@ -148,16 +159,41 @@ public final class ExecSink: Sendable {
             metadata["exit_code"] = "0"
         }
         logger.log(level: failure == nil ? .info : .warning, "hook run", metadata: metadata)
-        if let result, !result.stdout.bytes.isEmpty || !result.stderr.bytes.isEmpty {
-            logger.debug(
-                "hook output",
-                metadata: [
-                    "sink": .string(configuration.name),
-                    "event_id": .string(event.id),
-                    "stdout": .string(String(decoding: result.stdout.bytes.suffix(Self.tailLimit), as: UTF8.self)),
-                    "stderr": .string(String(decoding: result.stderr.bytes.suffix(Self.tailLimit), as: UTF8.self)),
-                    "discarded_bytes": .stringConvertible(result.stdout.discardedCount + result.stderr.discardedCount),
-                ]
+        if let result {
+            logOutput(result.stdout, stream: "stdout", event: event, attempt: attempt, failed: failure != nil)
+            logOutput(result.stderr, stream: "stderr", event: event, attempt: attempt, failed: failure != nil)
+        }
+    }
+
+    /// One log line per line the hook wrote (bounded by `HookOutputLines`), then one saying what was left out. Lines
+    /// of a failed attempt's stderr are warnings; the rest is info.
+    private func logOutput(
+        _ output: ProcessRunnerResult.Output,
+        stream: String,
+        event: StoredEvent,
+        attempt: Int,
+        failed: Bool
+    ) {
+        guard !output.bytes.isEmpty || output.discardedCount > 0 else { return }
+        let lines = HookOutputLines(output)
+        let level: Logger.Level = failed && stream == "stderr" ? .warning : .info
+        let tags: Logger.Metadata = [
+            "sink": .string(configuration.name), "event_id": .string(event.id),
+            "attempt": .stringConvertible(attempt), "stream": .string(stream),
+        ]
+        for line in lines.lines {
+            logger.log(level: level, "hook \(stream)", metadata: tags.merging(["line": .string(line)]) { $1 })
+        }
+        if lines.truncated {
+            logger.log(
+                level: level,
+                "hook \(stream) truncated in the log",
+                metadata: tags.merging([
+                    "omitted_lines": .stringConvertible(lines.omittedLines),
+                    "omitted_bytes": .stringConvertible(lines.omittedBytes),
+                    "line_limit": .stringConvertible(HookOutputLines.lineLimit),
+                    "byte_limit": .stringConvertible(HookOutputLines.byteLimit),
+                ]) { $1 }
             )
         }
     }

@@ -3,7 +3,7 @@
 /// It is rebuilt from the `StoredEvent` whenever needed (e.g. when a dead letter is re-queued), so nothing in it
 /// has to be stored.
 public struct ExecSinkContext: Sendable {
-    /// Text of a top-level body field: a string as is, any other value as compact JSON, nil when missing.
+    /// Text of a body field by dotted path: a string as is, any other value as compact JSON, nil when missing.
     public var fields: @Sendable (String) -> String?
     /// Extra environment variables for the hook (`VIPPS_MSN`, `VIPPS_REFERENCE`, …); names must start with
     /// `VIPPS_` and consist of `A-Z`, `0-9`, `_`, others are dropped.

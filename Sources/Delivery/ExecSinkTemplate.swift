@@ -1,7 +1,8 @@
 /// A hook's argv with `{field}` placeholders, parsed once from the config.
 ///
-/// `{name}` is replaced by the text of the top-level body field `name` (a string as is, anything else as its
-/// compact JSON; missing → empty string) and may sit inside a larger argument (`--ref={reference}`). `{{` and `}}`
+/// `{name}` is replaced by the text of the body field `name`, a dotted path into nested objects (`{amount.value}`):
+/// a string as is, anything else as its compact JSON; missing or null → empty string. It may sit inside a larger
+/// argument (`--ref={reference}`). `check-config` refuses a placeholder no event type routed to the sink can have. `{{` and `}}`
 /// stand for literal braces. Each argument stays one argv element whatever the value holds: there is no shell and
 /// no word splitting. A value containing a NUL byte (which `execve` cannot pass) is replaced by the empty string.
 /// The program (`argv[0]`) cannot hold placeholders: the payload never chooses what runs.

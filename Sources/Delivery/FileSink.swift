@@ -148,7 +148,7 @@ public final class FileSink: @unchecked Sendable {
         if lineEnd < size {
             logger.warning(
                 "file sink has a torn last line; cutting it",
-                metadata: ["path": "\(path)", "bytes": "\(size - lineEnd)"]
+                metadata: ["path": "\(path)", "bytes": .stringConvertible(size - lineEnd)]
             )
             try file.truncate(to: lineEnd)
             try file.syncData()
@@ -156,7 +156,7 @@ public final class FileSink: @unchecked Sendable {
         if !alreadyWritten.isEmpty {
             logger.info(
                 "file sink found lines written before a crash",
-                metadata: ["path": "\(path)", "count": "\(alreadyWritten.count)"]
+                metadata: ["path": "\(path)", "count": .stringConvertible(alreadyWritten.count)]
             )
         }
     }

@@ -352,8 +352,8 @@ final class Journal {
                 logger.warning(
                     "journal segment has an invalid tail (torn write of an unacknowledged batch); cutting it",
                     metadata: [
-                        "segment": "\(segment)", "offset": "\(result.tail.lowerBound)",
-                        "discarded_bytes": "\(result.tail.count)",
+                        "segment": "\(segment)", "offset": .stringConvertible(result.tail.lowerBound),
+                        "discarded_bytes": .stringConvertible(result.tail.count),
                     ]
                 )
             } else {
@@ -368,8 +368,8 @@ final class Journal {
             corruptRecords += 1
             damagedBytes += UInt64(region.count)
             var metadata: Logger.Metadata = [
-                "segment": "\(path(of: segment))", "offset": "\(region.lowerBound)",
-                "damaged_bytes": "\(region.count)", "copy": "\(copy ?? "none (copy failed)")",
+                "segment": "\(path(of: segment))", "offset": .stringConvertible(region.lowerBound),
+                "damaged_bytes": .stringConvertible(region.count), "copy": "\(copy ?? "none (copy failed)")",
             ]
             if newest && region.lowerBound >= result.lastWriteStart {
                 damageInLastBatch += 1

@@ -6,6 +6,8 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
     case system(call: String, errno: Int32)
     /// `start()` was called on a server that was already started.
     case alreadyStarted
+    /// bind(2) or listen(2) on `address` failed (e.g. the port is taken, or the address is not this machine's).
+    case cannotListen(address: String, call: String, errno: Int32)
 
     public var description: String {
         switch self {
@@ -13,6 +15,8 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
             return "invalid listen address \"\(address)\" (expected IPv4:port or [IPv6]:port)"
         case .system(let call, let errno): return "\(call) failed: errno \(errno) (\(systemErrorMessage(errno)))"
         case .alreadyStarted: return "server already started"
+        case .cannotListen(let address, let call, let errno):
+            return "cannot listen on \(address): \(call) failed: errno \(errno) (\(systemErrorMessage(errno)))"
         }
     }
 }

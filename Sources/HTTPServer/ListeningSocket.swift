@@ -35,6 +35,9 @@ enum ListeningSocket {
                 return (fd, try localAddress(fd))
             } catch {
                 Syscall.close(fd)
+                if case .system(let call, let code) = error, call == "bind" || call == "listen" {
+                    throw .cannotListen(address: address.description, call: call, errno: code)
+                }
                 throw error
             }
         }

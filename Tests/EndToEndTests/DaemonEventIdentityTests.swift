@@ -194,7 +194,7 @@ struct DaemonEventIdentityTests {
         for _ in 0..<count {
             #expect(try harness.send(Fixture.payment(), path: longPath).status == 404)
         }
-        func refused() -> [[String: Any]] { harness.daemon.logRecords.filter { ($0["status"] as? String) == "404" } }
+        func refused() -> [[String: Any]] { harness.daemon.logRecords.filter { ($0["status"] as? Int) == 404 } }
         func suppressed() -> Int {
             harness.daemon.logged("log lines suppressed (rate limit)")
                 .compactMap { ($0["lines"] as? String).flatMap(Int.init) }.reduce(0, +)

@@ -43,7 +43,8 @@ struct DaemonExecTests {
             """
         let harness = try DaemonHarness(
             config: Self.config(
-                exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{success}", "{missing}"]"#
+                exec: #"["$DIR/hook.sh", "--ref", "{reference}", "{amount}", "{amount.value}", "{success}", "#
+                    + #""{agreementId}"]"#
             ),
             environment: ["E2E_LEAK_CHECK": "must-not-reach-hooks"],
             files: Fixture.hookFiles(hook)
@@ -53,7 +54,7 @@ struct DaemonExecTests {
         try waitUntil("hook ran", timeout: 5, log: harness.daemon.log) { harness.lines("out/stdin").count == 1 }
 
         let argvText = try String(contentsOfFile: harness.directory.path + "/out/argv", encoding: .utf8)
-        #expect(argvText == "--ref\norder-42\n{\"currency\":\"NOK\",\"value\":49900}\ntrue\n\n")
+        #expect(argvText == "--ref\norder-42\n{\"currency\":\"NOK\",\"value\":49900}\n49900\ntrue\n\n")
 
         let environment = Dictionary(
             harness.lines("out/env").compactMap { line -> (String, String)? in

@@ -49,7 +49,7 @@ struct DaemonSocketActivationTests {
         #expect(answer.status == 200, "\(daemon.log)")
         let adopted = daemon.logged("using the socket passed by systemd; listen: is ignored")
         #expect(adopted.first?["name"] as? String == "http")
-        #expect(adopted.first?["fd"] as? String == "3")
+        #expect(adopted.first?["fd"] as? Int == 3)
         try waitUntil("event written", log: daemon.log) {
             ((try? String(contentsOfFile: directory.path + "/events.jsonl", encoding: .utf8)) ?? "").contains("\"id\"")
         }

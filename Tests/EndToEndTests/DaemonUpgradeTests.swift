@@ -56,8 +56,8 @@ struct DaemonUpgradeTests {
                 "dedup state migrated to ids derived from signed content; earlier ids kept as legacy entries"
             ).first
         )
-        #expect(migrated["from_dedup_log"] as? String == "2", "\(migrated)")
-        #expect(migrated["from_journal"] as? String == "2")
+        #expect(migrated["from_dedup_log"] as? Int == 2, "\(migrated)")
+        #expect(migrated["from_journal"] as? Int == 2)
 
         /// Sends every redelivery; each must be a duplicate.
         func redeliver() throws {

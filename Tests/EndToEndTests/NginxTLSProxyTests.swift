@@ -79,7 +79,7 @@ struct NginxTLSProxyTests {
         #expect(refused.status == 401, "\(refused.stderr)")
         // The daemon logs a request after answering it: wait for the line.
         try waitUntil("the 401 comes from the daemon", log: harness.daemon.log) {
-            harness.daemon.logRecords.contains { $0["status"] as? String == "401" }
+            harness.daemon.logRecords.contains { $0["status"] as? Int == 401 }
         }
 
         // Too large for nginx (client_max_body_size 64k): 413 from nginx, the daemon never sees it.
@@ -89,7 +89,7 @@ struct NginxTLSProxyTests {
         let tooLarge = try send(large, id: largeID)
         #expect(tooLarge.status == 413, "\(tooLarge.stderr)")
         #expect(proxy.errorLog.contains("client intended to send too large body"), "\(proxy.errorLog)")
-        #expect(!harness.daemon.logRecords.contains { $0["status"] as? String == "413" }, "\(harness.daemon.log)")
+        #expect(!harness.daemon.logRecords.contains { $0["status"] as? Int == 413 }, "\(harness.daemon.log)")
 
         // Refused requests never reach the journal, so nothing of theirs can still be on its way to the file.
         let lines = harness.lines("events.jsonl")

@@ -10,6 +10,18 @@ extension DecodedEvent {
         return DecodedEvent.text(of: value)
     }
 
+    /// Text of the body field at a dotted path (`reference`, `amount.value`) for exec placeholders, under the rules
+    /// of ``topLevelText(_:)``: each dot enters an object member. `nil` when any step is missing or not an object,
+    /// and when the field is `null` (the vendor sends `null` for an optional field without a value).
+    public func fieldText(_ path: String) -> String? {
+        var value = json
+        for key in path.split(separator: ".", omittingEmptySubsequences: false) {
+            value = value?[String(key)]
+        }
+        guard let value, value != .null else { return nil }
+        return DecodedEvent.text(of: value)
+    }
+
     /// The `VIPPS_*` variables for an exec sink's environment, in this fixed order per family; a variable is set only
     /// when its field is present, not null, and free of NUL characters. The daemon adds `PATH`, `VIPPS_EVENT_ID`,
     /// `VIPPS_EVENT_TYPE` and `VIPPS_ENDPOINT` itself; no name here collides with those.

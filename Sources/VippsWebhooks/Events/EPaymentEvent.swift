@@ -56,7 +56,7 @@ public struct EPaymentEvent: Sendable, Equatable {
         event.msn = reader.msn("msn", required: true)
         event.reference = reader.reference("reference", required: true)
         event.pspReference = reader.string("pspReference", required: true)
-        if let amountObject = reader.object("amount") {
+        if let amountObject = reader.object("amount", required: true) {
             var amountReader = FieldReader(amountObject, pathPrefix: "amount.")
             event.amount = Amount(
                 currency: amountReader.currency("currency", required: true),

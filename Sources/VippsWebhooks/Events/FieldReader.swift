@@ -7,6 +7,9 @@ struct FieldReader {
     /// Prefix for finding paths (`amount.` inside the ePayment amount object).
     var pathPrefix = ""
     private(set) var findings: [EventFinding] = []
+    /// Where the fields this reader is asked for are written down, when a catalogue is being built
+    /// (``EventFieldCatalogue``); nil while decoding webhooks.
+    private let reads = FieldReadLog.current
 
     init(_ object: JSONValue, pathPrefix: String = "") {
         self.object = object
@@ -17,9 +20,15 @@ struct FieldReader {
         findings.append(EventFinding(field: pathPrefix + key, problem: problem))
     }
 
+    /// Writes down that the decoder reads `key` (only while a catalogue is being built).
+    private func record(_ key: String, required: Bool, object: Bool = false) {
+        reads?.append(EventField(path: pathPrefix + key, required: required, isObject: object))
+    }
+
     /// A string field. Absent or null: `nil`, with a `missing` finding when `required`. Another type: `nil` and a
     /// `wrongType` finding.
     mutating func string(_ key: String, required: Bool = false) -> String? {
+        record(key, required: required)
         switch object[key] {
         case .string(let text): return text
         case nil, .null?:
@@ -33,6 +42,7 @@ struct FieldReader {
 
     /// A boolean field, same rules as ``string(_:required:)``.
     mutating func bool(_ key: String, required: Bool = false) -> Bool? {
+        record(key, required: required)
         switch object[key] {
         case .bool(let flag): return flag
         case nil, .null?:
@@ -46,6 +56,7 @@ struct FieldReader {
 
     /// An amount in minor units: an integer ≥ 0 (`invalid` finding otherwise, and `nil`).
     mutating func amount(_ key: String, required: Bool = false) -> Int64? {
+        record(key, required: required)
         switch object[key] {
         case .number(let number):
             guard let value = number.int64Value, value >= 0 else {
@@ -63,7 +74,8 @@ struct FieldReader {
     }
 
     /// An object field, kept as JSON.
-    mutating func object(_ key: String) -> JSONValue? {
+    mutating func object(_ key: String, required: Bool = false) -> JSONValue? {
+        record(key, required: required, object: true)
         switch object[key] {
         case let value? where value.objectMembers != nil: return value
         case nil, .null?: return nil
@@ -75,6 +87,7 @@ struct FieldReader {
 
     /// A code that arrives either as a string or as a number (`"50006"` or `50006`), as text.
     mutating func code(_ key: String) -> String? {
+        record(key, required: false)
         switch object[key] {
         case .string(let text): return text
         case .number(let number): return number.text

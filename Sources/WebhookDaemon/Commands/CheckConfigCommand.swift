@@ -1,7 +1,11 @@
 import ArgumentParser
+import Foundation
 
-/// `vipps-webhookd check-config --config PATH`: exit 0 when the configuration is valid, otherwise one line per
-/// problem (file, key path, what is wrong) and a non-zero exit.
+/// `vipps-webhookd check-config --config PATH [--credentials-directory DIR]`: exit 0 when the configuration is
+/// valid, otherwise one line per problem (file, key path, what is wrong) and a non-zero exit.
+///
+/// `secret_credential` names are read from `--credentials-directory` (e.g. `/etc/vipps-webhookd/credentials`, where
+/// the unit's `LoadCredential=` lines take them from), else from `$CREDENTIALS_DIRECTORY` as under systemd.
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -11,8 +15,20 @@ struct CheckConfigCommand: ParsableCommand {
     @Option(help: "The configuration file (YAML; JSON is valid YAML).")
     var config: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Where secret_credential names are read (the source of the unit's LoadCredential= lines).",
+            discussion: "Defaults to $CREDENTIALS_DIRECTORY, which only systemd sets.",
+            valueName: "dir"
+        )
+    )
+    var credentialsDirectory: String?
+
     func run() throws {
-        let result = ConfigurationLoader().load(path: config)
+        var environment = ProcessInfo.processInfo.environment
+        if let credentialsDirectory { environment["CREDENTIALS_DIRECTORY"] = credentialsDirectory }
+        let loader = ConfigurationLoader(secretResolver: SecretResolver(environment: environment))
+        let result = loader.load(path: config)
         for warning in result.warnings {
             printError("warning: \(warning)")
         }

@@ -58,18 +58,19 @@ public struct ConfigurationLoader {
 
     /// The line and a description of a YAML syntax error that never includes the file's content.
     static func describe(_ error: YamlError, in yaml: String) -> (line: Int?, problem: String) {
-        func located(_ kind: String, _ context: YamlError.Context?, _ problem: String, _ mark: Mark) -> (Int?, String) {
-            let during = context.map { "\($0.text) (line \($0.mark.line), column \($0.mark.column)): " } ?? ""
-            return (mark.line, "\(kind): \(during)\(problem) at line \(mark.line), column \(mark.column)")
+        // One line: libyaml's problem and where, then what it was reading and where that began.
+        func located(_ context: YamlError.Context?, _ problem: String, _ mark: Mark) -> (Int?, String) {
+            let during = context.map { " (\($0.text) that begins at line \($0.mark.line), column \($0.mark.column))" }
+            return (mark.line, "\(problem) at line \(mark.line), column \(mark.column)\(during ?? "")")
         }
         switch error {
-        case .scanner(let context, let problem, let mark, _): return located("scanner", context, problem, mark)
-        case .parser(let context, let problem, let mark, _): return located("parser", context, problem, mark)
-        case .composer(let context, let problem, let mark, _): return located("composer", context, problem, mark)
+        case .scanner(let context, let problem, let mark, _): return located(context, problem, mark)
+        case .parser(let context, let problem, let mark, _): return located(context, problem, mark)
+        case .composer(let context, let problem, let mark, _): return located(context, problem, mark)
         case .reader(let problem, let offset, _, _):
-            guard let offset else { return (nil, "reader: \(problem)") }
+            guard let offset else { return (nil, problem) }
             let line = yaml.utf8.prefix(offset).reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-            return (line, "reader: \(problem) at byte offset \(offset)")
+            return (line, "\(problem) at byte offset \(offset)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let line = context.mark.line
             return (line, "\(duplicates.count) duplicated key(s) in a mapping at line \(line)")

@@ -9,6 +9,8 @@ struct ConfigurationReader {
     private(set) var warnings: [ConfigurationProblem] = []
     /// Where `server.max_buffered_bytes` was set (checked against the head and body limits once all are read).
     private var bufferedBytesNode: Node?
+    /// The `exec:` node of each exec sink (for the line of placeholder problems).
+    private var execNodes: [String: Node] = [:]
 
     init(file: String, secretResolver: SecretResolver) {
         self.file = file
@@ -68,7 +70,13 @@ struct ConfigurationReader {
             switch key {
             case "listen":
                 if let text = string(value, at: key) {
-                    if ListenAddress(text) == nil {
+                    if let address = ListenAddress(text) {
+                        switch address.literal().flatMap(ListenAddress.isLocal) {
+                        case .success: break
+                        case .failure(let failure):
+                            problem(key, value, "cannot listen on \(text): \(failure.message)")
+                        }
+                    } else {
                         problem(key, value, "expected host:port (IPv6 as [::1]:8080) with a port from 0 to 65535")
                     }
                     configuration.listen = text
@@ -141,6 +149,12 @@ struct ConfigurationReader {
                     + "events are deduplicated across endpoints, so one delivered to both reaches only the sinks of "
                     + "the endpoint it reaches first"
             )
+        }
+        for sink in configuration.sinks {
+            guard case .exec(let argv, _, _, _) = sink.kind else { continue }
+            for message in RoutedFieldCheck.problems(sink: sink.name, argv: argv, endpoints: configuration.endpoints) {
+                problem("sinks.\(sink.name).exec", execNodes[sink.name], message)
+            }
         }
         let used = Set(configuration.endpoints.flatMap { $0.routes.flatMap(\.sinks) })
         for sink in configuration.sinks where !used.contains(sink.name) {
@@ -230,7 +244,9 @@ struct ConfigurationReader {
             for (key, item, itemKey) in entries(sinkMapping, at: path) {
                 switch key {
                 case "file": file = string(item, at: "\(path).file")
-                case "exec": argv = stringList(item, at: "\(path).exec")
+                case "exec":
+                    argv = stringList(item, at: "\(path).exec")
+                    execNodes[name] = item
                 case "timeout_seconds": timeout = integer(item, at: "\(path).\(key)", in: 1...86_400) ?? timeout
                 case "max_attempts": attempts = integer(item, at: "\(path).\(key)", in: 1...1000) ?? attempts
                 case "concurrency": concurrency = integer(item, at: "\(path).\(key)", in: 1...256) ?? concurrency
@@ -415,6 +431,11 @@ struct ConfigurationReader {
                         problem("\(routePath).events", value, "needs at least one event type or glob")
                     }
                     events = patterns.map(EventPattern.init)
+                    for (patternIndex, pattern) in patterns.enumerated() {
+                        if let message = RoutedFieldCheck.problem(pattern: pattern) {
+                            problem("\(routePath).events[\(patternIndex)]", value, message)
+                        }
+                    }
                 case "where": filters = readFilters(value, at: "\(routePath).where")
                 case "sinks":
                     sinks = stringList(value, at: "\(routePath).sinks") ?? []

@@ -47,7 +47,8 @@ public struct SecretResolver: Sendable {
                 return .failure(
                     Failure(
                         message:
-                            "CREDENTIALS_DIRECTORY is not set (credentials come from LoadCredential= under systemd)"
+                            "CREDENTIALS_DIRECTORY is not set (systemd sets it from LoadCredential=; outside systemd "
+                            + "give check-config --credentials-directory /etc/vipps-webhookd/credentials)"
                     )
                 )
             }

@@ -10,6 +10,8 @@ import Logging
 /// open the journal → recover pending deliveries → start the sinks → listen → tell systemd READY.
 final class Daemon: @unchecked Sendable {
     private var configuration: DaemonConfiguration
+    /// The configuration at start: what the restart-only keys still hold, whatever reloads came since.
+    private let startedWith: DaemonConfiguration
     private let configurationPath: String?
     private let logger: Logger
     private let metrics: DaemonMetrics
@@ -23,6 +25,7 @@ final class Daemon: @unchecked Sendable {
     private var factory: SinkFactory!
     private var dispatcher: DeliveryDispatcher!
     private var requeue: DeadLetterRequeue!
+    private var deadLetters: DeadLetterStore!
     private var endpoints: EndpointTableBox!
     private var server: HTTPServer!
     private var watchdog: SystemdWatchdog?
@@ -36,6 +39,7 @@ final class Daemon: @unchecked Sendable {
     /// A daemon for `configuration`; `configurationPath` is re-read on SIGHUP (nil for the development default).
     init(configuration: DaemonConfiguration, configurationPath: String?, logger: Logger, metrics: DaemonMetrics) {
         self.configuration = configuration
+        self.startedWith = configuration
         self.configurationPath = configurationPath
         self.logger = logger
         self.metrics = metrics
@@ -64,6 +68,9 @@ final class Daemon: @unchecked Sendable {
         store = try EventStore(directory: stateDirectory + "/journal", options: storeOptions, logger: logger)
         store.onDeadEnd { [self] error in control.async { self.deadEnd(error) } }
         let deadLetters = try DeadLetterStore(stateDirectory: stateDirectory)
+        self.deadLetters = deadLetters
+        metrics.watchStateDirectory(stateDirectory)
+        prepareMetrics(for: configuration)
         factory = SinkFactory(
             store: store,
             deadLetters: deadLetters,
@@ -84,7 +91,7 @@ final class Daemon: @unchecked Sendable {
             // Streamed from the journal by the dispatcher, page by page, oldest first.
             logger.notice(
                 "delivering events journaled before the last stop",
-                metadata: ["deliveries": "\(owed.values.reduce(0, +))"]
+                metadata: ["deliveries": .stringConvertible(owed.values.reduce(0, +))]
             )
         }
         dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
@@ -142,12 +149,15 @@ final class Daemon: @unchecked Sendable {
     private func serverConfiguration() throws -> HTTPServerConfiguration {
         let inherited = try SocketActivation.takeInheritedSockets()
         var listen = HTTPServerConfiguration.Listen.address(configuration.listen)
+        if let address = ListenAddress(configuration.listen), case .success(let literal) = address.literal() {
+            listen = .address(literal)  // a host name (`localhost`) is bound as the address it resolves to
+        }
         if let socket = inherited.first {
             try SocketActivation.adopt(inherited)
             listen = .fileDescriptor(socket.fd)
             logger.notice(
                 "using the socket passed by systemd; listen: is ignored",
-                metadata: ["fd": "\(socket.fd)", "name": "\(socket.name)"]
+                metadata: ["fd": .stringConvertible(socket.fd), "name": "\(socket.name)"]
             )
         }
         let limits = configuration.server
@@ -163,6 +173,22 @@ final class Daemon: @unchecked Sendable {
         server.maxRequestsPerConnection = limits.maxRequestsPerConnection
         server.backlog = 4096
         return server
+    }
+
+    /// Zero series for every configured endpoint and sink, and the dead letters waiting per sink.
+    private func prepareMetrics(for configuration: DaemonConfiguration) {
+        metrics.prepareSeries(
+            endpoints: configuration.endpoints.map(\.path),
+            sinks: configuration.sinks.map { sink in
+                if case .exec = sink.kind { (sink.name, true) } else { (sink.name, false) }
+            }
+        )
+        let execSinks = configuration.sinks.compactMap { sink in
+            if case .exec = sink.kind { sink.name } else { nil }
+        }
+        if let error = deadLetters.recordWaiting(sinks: execSinks) {
+            logger.error("cannot count the dead letters", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: - Signals
@@ -207,7 +233,7 @@ final class Daemon: @unchecked Sendable {
             for problem in result.problems { logger.error("configuration: \(problem)") }
             logger.error(
                 "SIGHUP: new configuration refused; the running one stays",
-                metadata: ["problems": "\(result.problems.count)"]
+                metadata: ["problems": .stringConvertible(result.problems.count)]
             )
             metrics.reload(result: "refused")
             dispatcher.reopenFiles()
@@ -231,13 +257,9 @@ final class Daemon: @unchecked Sendable {
         endpoints.replace(with: EndpointTable(configuration: next))
         registrationWatchdog.apply(next)
         reconciliation.apply(next)
+        prepareMetrics(for: next)
         dispatcher.reopenFiles()
-        var needRestart: [String] = []
-        if next.listen != configuration.listen { needRestart.append("listen") }
-        if next.stateDirectory != configuration.stateDirectory { needRestart.append("state_dir") }
-        if next.dedupMaxIDs != configuration.dedupMaxIDs { needRestart.append("dedup_max_ids") }
-        if next.server != configuration.server { needRestart.append("server") }
-        if next.log != configuration.log { needRestart.append("log") }
+        let needRestart = RestartOnlyKeys.changed(from: startedWith, to: next)
         if !needRestart.isEmpty {
             logger.warning(
                 "SIGHUP: these keys take effect at the next restart",
@@ -249,8 +271,8 @@ final class Daemon: @unchecked Sendable {
         logger.notice(
             "SIGHUP: configuration reloaded",
             metadata: [
-                "endpoints": "\(next.endpoints.count)",
-                "sinks": "\(next.sinks.count)",
+                "endpoints": .stringConvertible(next.endpoints.count),
+                "sinks": .stringConvertible(next.sinks.count),
             ]
         )
     }
@@ -269,10 +291,15 @@ final class Daemon: @unchecked Sendable {
         let deadline = DispatchTime.now() + .seconds(configuration.server.shutdownGraceSeconds)
         logger.notice(
             "shutting down",
-            metadata: ["signal": "\(reason)", "grace_seconds": "\(grace.components.seconds)"]
+            metadata: ["signal": "\(reason)", "grace_seconds": .stringConvertible(grace.components.seconds)]
         )
-        server.shutdown(deadline: grace) { [self] in
-            dispatcher.drain(deadline: deadline) { [self] in
+        // The server keeps answering while the sinks drain, so /healthz says 503 "draining" instead of refusing
+        // connections (webhooks are still journaled: they are delivered after the restart). Then it stops
+        // accepting and lets requests in flight finish (at least one second, else what is left of the grace).
+        dispatcher.drain(deadline: deadline) { [self] in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let left = deadline.uptimeNanoseconds > now ? deadline.uptimeNanoseconds - now : 0
+            server.shutdown(deadline: .nanoseconds(max(1_000_000_000, left))) { [self] in
                 control.async { [self] in
                     watchdog?.cancel()
                     payments.close()

@@ -43,7 +43,7 @@ struct DaemonLogHandler: LogHandler {
                 line.append(UInt8(ascii: ","))
                 JSONValue.writeString(key, into: &line)
                 line.append(UInt8(ascii: ":"))
-                JSONValue.writeString(value.description, into: &line)
+                Self.writeJSON(value, into: &line)
             }
             line.append(UInt8(ascii: "}"))
         case .text:
@@ -67,6 +67,43 @@ struct DaemonLogHandler: LogHandler {
         }
         line.append(0x0A)
         output.write(line, immediately: event.level >= .notice)
+    }
+
+    /// A metadata value as typed JSON: integers and finite floating-point numbers given with `.stringConvertible`
+    /// as numbers, booleans as `true`/`false`, arrays and dictionaries (keys sorted) as JSON arrays and objects;
+    /// everything else, `.string` values included, as a JSON string.
+    static func writeJSON(_ value: Logger.MetadataValue, into line: inout [UInt8]) {
+        switch value {
+        case .string(let text):
+            JSONValue.writeString(text, into: &line)
+        case .stringConvertible(let convertible):
+            switch convertible {
+            case let flag as Bool:
+                line += Array((flag ? "true" : "false").utf8)
+            case let integer as any BinaryInteger:
+                line += Array(integer.description.utf8)
+            case let number as Double where number.isFinite:
+                line += Array(number.description.utf8)
+            default:
+                JSONValue.writeString(convertible.description, into: &line)
+            }
+        case .array(let values):
+            line.append(UInt8(ascii: "["))
+            for (index, element) in values.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                writeJSON(element, into: &line)
+            }
+            line.append(UInt8(ascii: "]"))
+        case .dictionary(let members):
+            line.append(UInt8(ascii: "{"))
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(member.key, into: &line)
+                line.append(UInt8(ascii: ":"))
+                writeJSON(member.value, into: &line)
+            }
+            line.append(UInt8(ascii: "}"))
+        }
     }
 }
 

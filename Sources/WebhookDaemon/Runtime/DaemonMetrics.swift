@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The daemon's metrics: swift-metrics instruments backed by a Prometheus registry, rendered at `GET /metrics`.
 ///
@@ -21,7 +22,7 @@ final class DaemonMetrics: Sendable {
         defer { bootstrapLock.unlock() }
         if let existing = shared { return existing }
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
+        var factory = DocumentedMetricsFactory(registry: registry)
         let fine: [Duration] = [
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
@@ -30,6 +31,7 @@ final class DaemonMetrics: Sendable {
         factory.durationHistogramBuckets["vipps_webhookd_journal_fsync_seconds"] = fine
         factory.durationHistogramBuckets["vipps_webhookd_http_request_duration_seconds"] = fine
         MetricsSystem.bootstrap(factory)
+        Metrics.Gauge(label: "vipps_webhookd_build_info", dimensions: [("version", BuildInfo.version)]).record(1)
         let metrics = DaemonMetrics(registry: registry)
         shared = metrics
         return metrics
@@ -38,9 +40,56 @@ final class DaemonMetrics: Sendable {
     private nonisolated(unsafe) static var shared: DaemonMetrics?
     private static let bootstrapLock = NSLock()
 
-    /// Prometheus text exposition of every metric.
+    /// Prometheus text exposition of every metric; the state directory's file-system gauges are read first.
     func exposition() -> [UInt8] {
-        registry.emitToBuffer()
+        if let directory = stateDirectory.withLock({ $0 }) { recordFileSystem(of: directory) }
+        return registry.emitToBuffer()
+    }
+
+    /// The state directory whose file system `vipps_webhookd_state_dir_free_bytes` and `…_size_bytes` describe
+    /// (read at each scrape: one statvfs(2)).
+    func watchStateDirectory(_ path: String) {
+        stateDirectory.withLock { $0 = path }
+        recordFileSystem(of: path)
+    }
+
+    private func recordFileSystem(of path: String) {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return }
+        let blockSize = Int64(info.f_frsize)
+        stateDirectoryFree.record(Int64(info.f_bavail) * blockSize)
+        stateDirectorySize.record(Int64(info.f_blocks) * blockSize)
+    }
+
+    /// Creates, at zero, the series of every configured endpoint and sink that would otherwise appear only at their
+    /// first occurrence, so dashboards and alerts see them from the start (and after a reload adds some).
+    func prepareSeries(endpoints: [String], sinks: [(name: String, isExec: Bool)]) {
+        for endpoint in endpoints {
+            for status in ["200", "401"] {
+                _ = cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", status)])
+            }
+            _ = cache.counter("vipps_webhookd_unrouted_events_total", [("endpoint", endpoint)])
+        }
+        for sink in sinks {
+            _ = cache.counter("vipps_webhookd_sink_deliveries_total", [("sink", sink.name), ("outcome", "ok")])
+            _ = cache.gauge("vipps_webhookd_sink_overflow", [("sink", sink.name)])
+            guard sink.isExec else { continue }
+            for outcome in ["ok", "failed", "timeout", "spawn_error"] {
+                _ = Metrics.Counter(
+                    label: "vipps_webhookd_hook_runs_total",
+                    dimensions: [("sink", sink.name), ("outcome", outcome)]
+                )
+            }
+            _ = Metrics.Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", sink.name)])
+            _ = Metrics.Counter(
+                label: "vipps_webhookd_dead_letter_write_errors_total",
+                dimensions: [("sink", sink.name)]
+            )
+            _ = Metrics.Gauge(label: "vipps_webhookd_dead_letters", dimensions: [("sink", sink.name)])
+        }
+        _ = cache.counter("vipps_webhookd_duplicates_total", [])
+        _ = cache.counter("vipps_webhookd_config_reloads_total", [("result", "refused")])
+        _ = cache.counter("vipps_webhookd_storage_errors_total", [("operation", "journal")])
     }
 
     /// Counts one answered request.
@@ -63,7 +112,7 @@ final class DaemonMetrics: Sendable {
         cache.counter("vipps_webhookd_events_total", [("type", type)]).increment()
     }
 
-    /// Counts a redelivery answered as a duplicate.
+    /// Counts a redelivery answered as a duplicate (also one recognised through a pre-upgrade dedup entry).
     func duplicate() {
         cache.counter("vipps_webhookd_duplicates_total", []).increment()
     }
@@ -109,15 +158,6 @@ final class DaemonMetrics: Sendable {
         cache.gauge("vipps_webhookd_sink_overflow", [("sink", sink)]).record(count)
     }
 
-    /// `# HELP` of `vipps_webhookd_registration_ok`.
-    static let registrationOKHelp =
-        "1 when the endpoint's webhook registration matches its routes; 0 when missing, differing or not checked yet"
-    /// `# HELP` of `vipps_webhookd_registration_check_failures_total`.
-    static let registrationCheckFailuresHelp = "Registration checks that could not ask the Webhooks API, by reason"
-    /// `# HELP` of `vipps_webhookd_signature_failure_streak`.
-    static let signatureFailureStreakHelp =
-        "1 while the endpoint has answered 401 bad signature to fresh well-formed deliveries beyond the alert time"
-
     /// A handle on `vipps_webhookd_registration_ok{endpoint}`; the watchdog destroys it when the endpoint goes.
     func registrationOK(endpoint: String) -> Metrics.Gauge {
         Metrics.Gauge(label: "vipps_webhookd_registration_ok", dimensions: [("endpoint", endpoint)])
@@ -140,6 +180,9 @@ final class DaemonMetrics: Sendable {
 
     private let requestDuration = Metrics.Timer(label: "vipps_webhookd_http_request_duration_seconds")
     private let openConnections = Metrics.Gauge(label: "vipps_webhookd_http_open_connections")
+    private let stateDirectoryFree = Metrics.Gauge(label: "vipps_webhookd_state_dir_free_bytes")
+    private let stateDirectorySize = Metrics.Gauge(label: "vipps_webhookd_state_dir_size_bytes")
+    private let stateDirectory = Mutex<String?>(nil)
 }
 
 /// swift-metrics counters and gauges by name and labels, created once.

@@ -164,7 +164,7 @@ final class DeadLetterRequeue: @unchecked Sendable {
             count(sink: letter.sink, result: "delivered")
             logger.notice(
                 "dead letter delivered; its file is removed",
-                metadata: metadata.merging(["attempts": "\(attempts)"]) { $1 }
+                metadata: metadata.merging(["attempts": .stringConvertible(attempts)]) { $1 }
             )
             recordDelivery(of: letter)
         case .deadLettered(let attempts, let lastError, _):
@@ -172,7 +172,7 @@ final class DeadLetterRequeue: @unchecked Sendable {
             logger.error(
                 "retried dead letter failed again; its file is replaced",
                 metadata: metadata.merging([
-                    "attempts": "\(attempts)",
+                    "attempts": .stringConvertible(attempts),
                     "last_error": "\(lastError.message)",
                 ]) { $1 }
             )

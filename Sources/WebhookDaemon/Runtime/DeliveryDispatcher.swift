@@ -246,7 +246,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
             if count > 0 {
                 Counter(label: "vipps_webhookd_journal_refed_events_total", dimensions: [("sink", sink)])
                     .increment(by: count)
-                logger.info("fed waiting events from the journal", metadata: ["sink": "\(sink)", "events": "\(count)"])
+                logger.info(
+                    "fed waiting events from the journal",
+                    metadata: ["sink": "\(sink)", "events": .stringConvertible(count)]
+                )
             }
         }
         feed.close()

@@ -2,7 +2,7 @@ import Delivery
 import VippsWebhooks
 
 extension ExecSinkContext {
-    /// The hook input of a stored event: its top-level fields for `{placeholders}`, its `VIPPS_*` variables and its
+    /// The hook input of a stored event: its fields by dotted path for `{placeholders}`, its `VIPPS_*` variables and its
     /// file-sink JSON line for stdin. Used for first deliveries and for dead-letter retries alike, so a retried hook
     /// sees exactly what the first run saw.
     /// - Parameters:
@@ -13,6 +13,6 @@ extension ExecSinkContext {
             decoded.environment.map { ($0.name, $0.value) },
             uniquingKeysWith: { first, _ in first }
         )
-        self.init(fields: { decoded.topLevelText($0) }, variables: variables, line: EventLine.render(event))
+        self.init(fields: { decoded.fieldText($0) }, variables: variables, line: EventLine.render(event))
     }
 }

@@ -161,7 +161,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             logger.error(
                 "hook gave up; event moved to the dead letters",
                 metadata: [
-                    "sink": "\(name)", "id": "\(event.id)", "attempts": "\(attempts)",
+                    "sink": "\(name)", "id": "\(event.id)", "attempts": .stringConvertible(attempts),
                     "last_error": "\(lastError.message)", "dead_letter": "\(file)",
                 ]
             )

@@ -185,8 +185,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             logger.error(
                 "file sink write failed; retrying with backoff",
                 metadata: [
-                    "sink": "\(name)", "path": "\(sink.path)", "events": "\(batch.count)",
-                    "attempt": "\(failures)", "error": "\(error)",
+                    "sink": "\(name)", "path": "\(sink.path)", "events": .stringConvertible(batch.count),
+                    "attempt": .stringConvertible(failures), "error": "\(error)",
                 ]
             )
         }

@@ -155,7 +155,7 @@ final class IngestHandler: HTTPHandler {
                 switch outcome {
                 case .stored(let event):
                     reason = "stored"
-                    extra["sequence"] = "\(event.sequence)"
+                    extra["sequence"] = .stringConvertible(event.sequence)
                     metrics.eventAccepted(type: decoded.type)
                 case .duplicate:
                     reason = "duplicate"
@@ -232,12 +232,12 @@ final class IngestHandler: HTTPHandler {
         func metadata() -> Logger.Metadata {
             var metadata = extra()
             metadata["endpoint"] = "\(LogText.escaped(endpoint))"
-            metadata["status"] = "\(response.status)"
+            metadata["status"] = .stringConvertible(response.status)
             metadata["reason"] = "\(reason())"
             metadata["peer"] = "\(peer)"
             let microseconds =
                 elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-            metadata["ms"] = "\(Double(microseconds) / 1000)"
+            metadata["ms"] = .stringConvertible(Double(microseconds) / 1000)
             return metadata
         }
         switch response.status {

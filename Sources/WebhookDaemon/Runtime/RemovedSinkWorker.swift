@@ -53,7 +53,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
             logger.warning(
                 "events owed to a removed sink were moved to the dead letters",
                 metadata: [
-                    "sink": "\(name)", "events": "\(settled.count)",
+                    "sink": "\(name)", "events": .stringConvertible(settled.count),
                     "first_id": "\(settled[0].id)",
                 ]
             )
@@ -99,6 +99,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
         do {
             try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
+            deadLetters.recordWaitingSoon(sinks: [name])
             return true
         } catch {
             metrics.storageError(operation: "dead_letter")

@@ -29,7 +29,7 @@ final class ServerObserver: @unchecked Sendable {
                 kind: "parse",
                 "malformed request",
                 [
-                    "peer": "\(peer)", "status": "\(status)",
+                    "peer": "\(peer)", "status": .stringConvertible(status),
                     "reason": "\(error)",
                 ]
             )
@@ -62,7 +62,7 @@ final class ServerObserver: @unchecked Sendable {
         case .requestShed(let peer, let heldBytes):
             metrics.serverEvent(kind: "shed_buffer_budget")
             let message = "buffers of unanswered requests full; costliest incomplete request cut with 503"
-            log(.warning, kind: "shed", message, ["peer": "\(peer)", "held_bytes": "\(heldBytes)"])
+            log(.warning, kind: "shed", message, ["peer": "\(peer)", "held_bytes": .stringConvertible(heldBytes)])
         case .duplicateResponse(let peer):
             metrics.serverEvent(kind: "duplicate_response")
             log(.error, kind: "duplicate", "a request was answered twice (bug)", ["peer": "\(peer)"])

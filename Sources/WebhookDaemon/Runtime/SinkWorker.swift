@@ -47,14 +47,14 @@ extension EventStore {
             if error.code == .unavailable, error.detail != "journal queue full" {
                 logger.error(
                     "cannot record deliveries, the journal is closed; they happen again after the restart",
-                    metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"]
+                    metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
                 )
                 done?()
                 return
             }
             logger.error(
                 "cannot record deliveries; trying again in 1 s",
-                metadata: ["sink": "\(sink)", "events": "\(marks.count)", "error": "\(error)"]
+                metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
             )
             DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
                 self.markDurably(marks, sink: sink, metrics: metrics, logger: logger, done: done)

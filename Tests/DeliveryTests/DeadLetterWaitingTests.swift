@@ -1,0 +1,42 @@
+import Delivery
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Delivery
+
+@Suite("Dead letters waiting per sink")
+struct DeadLetterWaitingTests {
+    @Test("counted by file name per sink: prefixes of other sinks, unsafe names and taken-name suffixes")
+    func counts() throws {
+        let dir = try ExecTestSupport.makeDirectory()
+        defer { ExecTestSupport.removeDirectory(dir) }
+        let store = try DeadLetterStore(stateDirectory: "\(dir)/state")
+        try store.write(DeadLetterTests.letter(sequence: 1, sink: "fulfil"))
+        try store.write(DeadLetterTests.letter(sequence: 2, sink: "fulfil"))
+        try store.write(DeadLetterTests.letter(sequence: 3, sink: "fulfil-eu"))
+        try store.write(DeadLetterTests.letter(sequence: 4, sink: "odd sink/name"))
+        // The same event and sink again replaces its letter: still one.
+        try store.write(DeadLetterTests.letter(sequence: 1, sink: "fulfil"))
+        // A name taken by another event gets a suffix; it still belongs to its sink.
+        let taken = DeadLetterStore.fileName(sequence: 5, sink: "fulfil", eventID: "evt-5")
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: "\(store.directory)/\(taken)"))
+        try store.write(DeadLetterTests.letter(sequence: 5, sink: "fulfil"))
+        let counts = try store.waitingCounts(sinks: ["fulfil", "fulfil-eu", "odd sink/name", "none"])
+        #expect(counts == ["fulfil": 4, "fulfil-eu": 1, "odd sink/name": 1, "none": 0])
+    }
+
+    @Test("a burst of recount requests runs one recount with every sink asked for")
+    func coalesced() async throws {
+        let recount = CoalescedRecount(delay: .milliseconds(100))
+        let runs = Mutex<[[String]]>([])
+        for sink in ["a", "b", "a", "c"] {
+            recount.request([sink]) { sinks in runs.withLock { $0.append(sinks) } }
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(runs.withLock { $0 } == [["a", "b", "c"]])
+        recount.request(["d"]) { sinks in runs.withLock { $0.append(sinks) } }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(runs.withLock { $0 } == [["a", "b", "c"], ["d"]])
+    }
+}
