@@ -140,3 +140,26 @@ struct PaymentLedgerTests {
         ledger.close()
     }
 }
+
+@Suite("payment ledger: hostile amounts")
+struct PaymentLedgerAmountTests {
+    @Test("captures and refunds summing past Int64.max neither trap nor turn the payment unfinished")
+    func amountsSaturate() {
+        var payment = PaymentState(msn: "123456", reference: "r", endpoint: "/e", lastEventMillis: 0)
+        for (psp, name) in [("a", "AUTHORIZED"), ("c1", "CAPTURED"), ("c2", "CAPTURED"), ("f1", "REFUNDED")] {
+            payment.add(
+                PaymentObservation(
+                    msn: "123456",
+                    reference: "r",
+                    pspReference: psp,
+                    name: name,
+                    amount: .max,
+                    success: true,
+                    endpoint: "/e",
+                    atMillis: 1
+                )
+            )
+        }
+        #expect(payment.isFinal)
+    }
+}
