@@ -85,7 +85,12 @@ final class Reconciler: Sendable {
             return outcome
         }
         outcome.skipped = log.skipped
-        let router = endpoints.current.entries[endpoint]?.router
+        // An endpoint no longer (or never) configured would journal the events with no sink: held, yet never
+        // delivered, and the real webhook later a duplicate.
+        guard let router = endpoints.current.entries[endpoint]?.router else {
+            outcome.error = "endpoint \(endpoint) is not configured; nothing journaled"
+            return outcome
+        }
         let rememberedSince = Self.nowMillis() - store.dedupRetentionMillis
         for entry in log.entries {
             let what = "\(entry.name.rawValue) \(entry.pspReference)"
@@ -106,7 +111,7 @@ final class Reconciler: Sendable {
             }
             let body = entry.body(msn: msn)
             let decoded = DecodedEvent.decode(body: body)
-            let sinks = router?.sinks(for: decoded) ?? []
+            let sinks = router.sinks(for: decoded)
             let now = Self.nowMillis()
             switch accept(body: body, decoded: decoded, endpoint: endpoint, sinks: sinks, now: now) {
             case .stored(let event):

@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Faults nobody asked about in reconciliation: an --endpoint naming no endpoint, a control-socket request whose
+/// numbers are out of range.
+@Suite("reconciliation: review faults")
+struct DaemonReconciliationReviewTests {
+    typealias Base = DaemonReconciliationTests
+
+    @Test("--endpoint naming no configured endpoint never swallows an event: it is refused, or the event still arrives")
+    func unknownEndpointLosesNothing() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Base.harness(api: api)
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        let created = FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")
+        let authorized = FakeEPaymentAPI.Entry(pspReference: "psp-authorized", name: "AUTHORIZED")
+        api.setLog(reference, msn: Base.msn, [created, authorized])
+        #expect(try harness.send(Base.webhook(reference, created)).status == 200)
+        try harness.waitForRecords("events.jsonl", count: 1)
+
+        let out = try Base.reconcile(harness, ["--reference", reference, "--endpoint", "/vipps/typo"])
+        // The real AUTHORIZED webhook arrives afterwards on the real endpoint.
+        _ = try harness.send(Base.webhook(reference, authorized))
+        Thread.sleep(forTimeInterval: 0.5)
+        let types = harness.records("events.jsonl").compactMap { $0["type"] as? String }
+        #expect(
+            types.contains("epayments.payment.authorized.v1"),
+            "AUTHORIZED never reached the sink; reconcile said: \(out.stdout)"
+        )
+    }
+
+    @Test("a control-socket request with a huge since_seconds gets an answer and the daemon lives on")
+    func hugeSinceOverSocket() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Base.harness(api: api)
+        let answer = try Self.ask(
+            harness.stateDir + "/control.sock",
+            #"{"references":[],"since_seconds":9223372036854775807}"# + "\n"
+        )
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(harness.daemon.isRunning, "the daemon died on a control request; it answered: \(answer)")
+        #expect(answer.contains("exit "), "\(answer)")
+    }
+
+    /// Sends `line` to the Unix socket at `path` and returns everything read until EOF.
+    static func ask(_ path: String, _ line: String) throws -> String {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(connected == 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = Array(line.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}
