@@ -45,6 +45,40 @@ struct DaemonReconciliationReviewTests {
         #expect(answer.contains("exit "), "\(answer)")
     }
 
+    @Test("an id the dedup index dropped for room (dedup_max_ids reached) is not reconciled into a second delivery")
+    func earlyEvictedIDIsNotAddedAgain() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try DaemonHarness(
+            config: Fixture.basicConfig(
+                extraTop: """
+                    dedup_max_ids: 1000
+                    vipps_api:
+                      base_url: "\(api.baseURL)"
+                      credentials_file: "$DIR/vipps.env"
+                      check_registrations_minutes: 0
+                      reconcile_minutes: 0
+                    """
+            ),
+            files: Fixture.secretFiles.merging(["vipps.env": FakeEPaymentAPI.credentials(msn: Base.msn)]) { $1 }
+        )
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        let captured = FakeEPaymentAPI.Entry(pspReference: "psp-captured", name: "CAPTURED")
+        api.setLog(reference, msn: Base.msn, [captured])
+        #expect(try harness.send(Base.webhook(reference, captured)).status == 200)
+        for number in 0..<1000 {
+            let other = FakeEPaymentAPI.Entry(pspReference: "psp-\(number)", name: "CREATED")
+            _ = try harness.send(Base.webhook("filler-\(number)-\(reference)", other))
+        }
+        try harness.waitForRecords("events.jsonl", count: 1001, timeout: 30)
+        let out = try Base.reconcile(harness, ["--reference", reference])
+        Thread.sleep(forTimeInterval: 0.5)
+        let deliveries = harness.records("events.jsonl").filter {
+            ($0["payload"] as? [String: Any])?["reference"] as? String == reference
+        }
+        #expect(deliveries.count == 1, "CAPTURED delivered \(deliveries.count) times; reconcile said: \(out.stdout)")
+    }
+
     /// Sends `line` to the Unix socket at `path` and returns everything read until EOF.
     static func ask(_ path: String, _ line: String) throws -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

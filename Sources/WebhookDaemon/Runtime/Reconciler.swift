@@ -109,6 +109,17 @@ final class Reconciler: Sendable {
                 outcome.skipped.append("\(what) is from before the upgrade")
                 continue
             }
+            if payments.payment(msn: msn, reference: reference)?.events.contains(
+                "\(entry.pspReference)/\(entry.name.rawValue)"
+            ) == true {
+                outcome.held += 1
+                continue
+            }
+            // The dedup index dropped ids for room (dedup_max_ids): an event this old may be held and forgotten.
+            if let dropped = store.dedupDroppedThroughMillis, timestamp <= dropped {
+                outcome.skipped.append("\(what) is older than ids the full dedup index dropped (dedup_max_ids)")
+                continue
+            }
             let body = entry.body(msn: msn)
             let decoded = DecodedEvent.decode(body: body)
             let sinks = router.sinks(for: decoded)
