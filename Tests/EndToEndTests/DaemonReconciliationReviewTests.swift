@@ -79,6 +79,48 @@ struct DaemonReconciliationReviewTests {
         #expect(deliveries.count == 1, "CAPTURED delivered \(deliveries.count) times; reconcile said: \(out.stdout)")
     }
 
+    @Test("a SIGHUP while a reconcile waits on a silent API does not hold SIGTERM (nor the watchdog) behind it")
+    func reloadDuringReconcileKeepsControl() throws {
+        // A listener that never accepts: every API call waits for its whole timeout (30 s, 4 attempts).
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(silent, $0, length) == 0 && listen(silent, 16) == 0 && getsockname(silent, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        defer { close(silent) }
+        let port = UInt16(bigEndian: address.sin_port)
+        let harness = try DaemonHarness(
+            config: Fixture.basicConfig(
+                extraTop: """
+                    vipps_api:
+                      base_url: "http://127.0.0.1:\(port)"
+                      credentials_file: "$DIR/vipps.env"
+                      check_registrations_minutes: 0
+                      reconcile_minutes: 0
+                    """
+            ),
+            files: Fixture.secretFiles.merging(["vipps.env": FakeEPaymentAPI.credentials(msn: Base.msn)]) { $1 }
+        )
+        let client = Process()
+        client.executableURL = ChildProcess.daemonBinary
+        client.arguments = ["reconcile", "--config", harness.configFile, "--reference", "order-silent-1"]
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        defer { if client.isRunning { client.terminate() } }
+        Thread.sleep(forTimeInterval: 1)
+        harness.daemon.signal(SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        harness.daemon.signal(SIGTERM)
+        #expect(throws: Never.self) { try harness.daemon.waitForExit(timeout: 5) }
+    }
+
     /// Sends `line` to the Unix socket at `path` and returns everything read until EOF.
     static func ask(_ path: String, _ line: String) throws -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

@@ -53,9 +53,11 @@ final class ReconciliationService: @unchecked Sendable {
     }
 
     /// Takes `configuration` (at start and on every reload): builds the API client from `vipps_api` and starts,
-    /// re-times or stops the periodic checks.
+    /// re-times or stops the periodic checks. Does not wait: a reconcile under way (API calls with their timeouts and
+    /// retries) finishes first, and the caller (the daemon's control queue, which also takes SIGTERM and feeds the
+    /// watchdog) must not block behind it.
     func apply(_ configuration: DaemonConfiguration) {
-        queue.sync {
+        queue.async { [self] in
             guard !stopped else { return }
             self.configuration = configuration
             timer?.cancel()
