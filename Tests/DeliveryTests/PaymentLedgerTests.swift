@@ -163,3 +163,28 @@ struct PaymentLedgerAmountTests {
         #expect(payment.isFinal)
     }
 }
+
+@Suite("payment ledger: bound")
+struct PaymentLedgerBoundTests {
+    @Test("past maximumPayments the oldest tenth goes at once (one sort per tenth, not per new payment)")
+    func boundDropsATenth() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: 20),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        for index in 0...20 {
+            ledger.record(
+                PaymentLedgerTests.observation("order-\(index)", "CREATED", at: PaymentLedgerTests.now + Int64(index))
+            )
+        }
+        let kept = ledger.payments(since: 0).map(\.reference)
+        #expect(kept == (3...20).map { "order-\($0)" })
+        ledger.record(PaymentLedgerTests.observation("order-21", "CREATED", at: PaymentLedgerTests.now + 21))
+        #expect(ledger.payments(since: 0).count == 19)
+    }
+}
