@@ -165,11 +165,9 @@ public final class PaymentLedger: Sendable {
 
     /// Payments whose latest event is at or after `millis`, oldest first.
     public func payments(since millis: Int64) -> [PaymentState] {
-        state.withLock { state in
-            state.payments.values.filter { $0.lastEventMillis >= millis }.sorted {
-                $0.lastEventMillis < $1.lastEventMillis
-            }
-        }
+        // Sorted outside the lock, which the store's queue takes to record each webhook.
+        state.withLock { state in state.payments.values.filter { $0.lastEventMillis >= millis } }
+            .sorted { $0.lastEventMillis < $1.lastEventMillis }
     }
 
     /// Unfinished payments worth asking about at `nowMillis`: quiet for at least `quietMillis` since their latest
@@ -183,8 +181,8 @@ public final class PaymentLedger: Sendable {
                 let spacing = min(max(spacingMillis, quiet / 2), 3_600_000)
                 return !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
             }
-            .sorted { $0.lastCheckedMillis < $1.lastCheckedMillis }
         }
+        .sorted { $0.lastCheckedMillis < $1.lastCheckedMillis }
     }
 
     /// Notes that the vendor was asked about `msn`/`reference` at `millis`.
