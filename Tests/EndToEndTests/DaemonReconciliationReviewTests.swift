@@ -121,6 +121,24 @@ struct DaemonReconciliationReviewTests {
         #expect(throws: Never.self) { try harness.daemon.waitForExit(timeout: 5) }
     }
 
+    @Test("the periodic mode spaces its event-log calls (60 a minute), not a whole round's worth at once")
+    func periodicCallsAreSpaced() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Base.harness(api: api, reconcileMinutes: 0.05)  // 3 s: up to 3 calls a round
+        for number in 0..<3 {
+            let reference = "order-\(number)-\(UUID().uuidString.prefix(8))"
+            let created = FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")
+            api.setLog(reference, msn: Base.msn, [created])
+            #expect(try harness.send(Base.webhook(reference, created)).status == 200)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while api.eventCalls == 0 && Date() < deadline { usleep(5_000) }
+        try #require(api.eventCalls > 0, "no periodic check within 10 s")
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(api.eventCalls <= 1, "\(api.eventCalls) event-log calls within 0.4 s of the first")
+    }
+
     /// Sends `line` to the Unix socket at `path` and returns everything read until EOF.
     static func ask(_ path: String, _ line: String) throws -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

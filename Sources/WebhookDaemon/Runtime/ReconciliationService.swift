@@ -35,6 +35,8 @@ final class ReconciliationService: @unchecked Sendable {
     private var reconciler: Reconciler?
     private var timer: (any DispatchSourceTimer)?
     private var stopped = false
+    /// The rest of the current periodic round, checked one a second (see ``callsPerMinute``).
+    private var round: [PaymentState] = []
     private let stopFlag = Mutex(false)
 
     /// A service that does nothing until ``apply(_:)``.
@@ -110,9 +112,10 @@ final class ReconciliationService: @unchecked Sendable {
 
     private var isStopping: Bool { stopFlag.withLock { $0 } }
 
-    /// One periodic round: the due payments, oldest check first, at most the calls the rate allows per interval.
+    /// One periodic round: the due payments, oldest check first, at most the calls the rate allows per interval,
+    /// one started every 60 / ``callsPerMinute`` seconds. A round still under way is not restarted.
     private func tick(intervalSeconds: Double) {
-        guard !stopped, let reconciler else { return }
+        guard !stopped, reconciler != nil, round.isEmpty else { return }
         let quiet = min(Self.quietSeconds, intervalSeconds)
         let due = payments.due(
             nowMillis: Reconciler.nowMillis(),
@@ -120,16 +123,28 @@ final class ReconciliationService: @unchecked Sendable {
             spacingMillis: Int64(intervalSeconds * 1000)
         )
         let allowed = max(1, Int(Double(Self.callsPerMinute) * intervalSeconds / 60))
-        for payment in due.prefix(allowed) {
-            guard !isStopping else { return }
-            _ = reconciler.reconcile(msn: payment.msn, reference: payment.reference, endpoint: payment.endpoint)
-        }
+        round = Array(due.prefix(allowed))
+        checkNext()
         if due.count > allowed {
             logger.info(
                 "reconciliation: more payments due than the rate allows; the rest wait for the next round",
                 metadata: ["due": "\(due.count)", "checked": "\(allowed)"]
             )
         }
+    }
+
+    /// Checks the next payment of the round, then frees the queue (for `reconcile` requests and reloads) until the
+    /// next one may start.
+    private func checkNext() {
+        guard !stopped, !isStopping, let reconciler, !round.isEmpty else {
+            round = []
+            return
+        }
+        let payment = round.removeFirst()
+        let started = DispatchTime.now()
+        _ = reconciler.reconcile(msn: payment.msn, reference: payment.reference, endpoint: payment.endpoint)
+        guard !round.isEmpty else { return }
+        queue.asyncAfter(deadline: started + 60.0 / Double(Self.callsPerMinute)) { [self] in checkNext() }
     }
 
     /// A reconciler talking to the API `settings` name.
