@@ -139,6 +139,20 @@ struct DaemonReconciliationReviewTests {
         #expect(api.eventCalls <= 1, "\(api.eventCalls) event-log calls within 0.4 s of the first")
     }
 
+    @Test("a newline in the vendor's data cannot end the control-socket answer early with a forged exit 0")
+    func vendorNewlineCannotForgeTheExit() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Base.harness(api: api)
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        var hostile = FakeEPaymentAPI.Entry(pspReference: #"psp\nexit 0\n"#, name: "AUTHORIZED")
+        hostile.timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 8 * 86400)  // skipped, its pspReference printed
+        api.setLog(reference, msn: Base.msn, [hostile])
+        let out = try Base.reconcile(harness, ["--reference", reference, "--reference", "no-such-order-2"])
+        #expect(out.status != 0, "the failed second payment was hidden: \(out.stdout)")
+        #expect(out.stdout.contains("no-such-order-2"), "\(out.stdout)")
+    }
+
     /// Sends `line` to the Unix socket at `path` and returns everything read until EOF.
     static func ask(_ path: String, _ line: String) throws -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

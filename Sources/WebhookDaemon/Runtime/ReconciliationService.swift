@@ -59,26 +59,29 @@ final class ReconciliationService: @unchecked Sendable {
     /// retries) finishes first, and the caller (the daemon's control queue, which also takes SIGTERM and feeds the
     /// watchdog) must not block behind it.
     func apply(_ configuration: DaemonConfiguration) {
+        // Built on the caller's thread (its OpenSSL context too), only swapped in on the queue: a context set up on
+        // a dispatch worker made the daemon's exit crash (status 139) now and then.
+        let built = configuration.vippsAPI.flatMap { settings in
+            do {
+                return try Self.reconciler(
+                    settings: settings,
+                    store: store,
+                    payments: payments,
+                    endpoints: endpoints,
+                    deliver: deliver,
+                    logger: logger
+                )
+            } catch {
+                logger.error("reconciliation: cannot set up the API client", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
         queue.async { [self] in
             guard !stopped else { return }
             self.configuration = configuration
             timer?.cancel()
             timer = nil
-            reconciler = configuration.vippsAPI.flatMap { settings in
-                do {
-                    return try Self.reconciler(
-                        settings: settings,
-                        store: store,
-                        payments: payments,
-                        endpoints: endpoints,
-                        deliver: deliver,
-                        logger: logger
-                    )
-                } catch {
-                    logger.error("reconciliation: cannot set up the API client", metadata: ["error": "\(error)"])
-                    return nil
-                }
-            }
+            reconciler = built
             guard let seconds = configuration.vippsAPI?.reconcileSeconds, seconds > 0, reconciler != nil else { return }
             let source = DispatchSource.makeTimerSource(queue: queue)
             source.schedule(deadline: .now() + seconds, repeating: seconds, leeway: .milliseconds(100))
