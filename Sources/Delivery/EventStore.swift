@@ -78,6 +78,9 @@ public final class EventStore: @unchecked Sendable {
     /// How long an accepted id is remembered (milliseconds): an event older than this may have been received and
     /// forgotten, so nothing can tell whether it is new.
     public var dedupRetentionMillis: Int64 { options.dedupRetentionSeconds * 1000 }
+    /// Acceptance time of the newest id dropped for room (`dedupCapacity` reached) while still within the
+    /// retention, or nil when none was: an event accepted at or before it may have been received and forgotten.
+    public var dedupDroppedThroughMillis: Int64? { queue.sync { index.newestEarlyEvictionMillis } }
     private let logger: Logger
     private let dedupFile: DedupFile
     // Everything below is touched only on `queue` (or in `init`, before the store is shared).

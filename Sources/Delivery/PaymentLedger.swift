@@ -19,7 +19,7 @@ public final class PaymentLedger: Sendable {
     public struct Options: Sendable {
         /// Payments whose latest event is older than this many milliseconds are forgotten.
         public var windowMillis: Int64
-        /// Most payments kept.
+        /// Most payments kept; past it, the oldest tenth goes at once.
         public var maximumPayments: Int
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
@@ -98,7 +98,9 @@ public final class PaymentLedger: Sendable {
             let corrupt = stateDirectory + "/corrupt"
             try Syscall.makeDirectories(corrupt)
             damagedCopy = corrupt + "/payments-\(nowMillis).log"
-            try Syscall.rename(path, damagedCopy!)
+            // A link, not a rename: until the rewrite below replaces it, payments.log stays whole, so a crash in
+            // between loses no payment.
+            guard link(path, damagedCopy!) == 0 else { throw StorageError.fromErrno("link", detail: damagedCopy!) }
             try Syscall.syncDirectory(corrupt)
         }
         if forgotten > 0 || loaded.damagedLines > 0 || loaded.tornTail {
@@ -142,7 +144,10 @@ public final class PaymentLedger: Sendable {
             payment.add(observation)
             state.payments[key] = payment
             if state.payments.count > options.maximumPayments {
-                state.payments = Self.bounded(state.payments, to: options.maximumPayments)
+                // A tenth more than needed goes, so the sort of every payment (on the store's queue, for a webhook)
+                // happens once per tenth of the bound, not for each new payment.
+                let target = options.maximumPayments - options.maximumPayments / 10
+                state.payments = Self.bounded(state.payments, to: target)
             }
             guard payment.events.count > before else { return false }
             state.pending += observation.line
@@ -160,11 +165,9 @@ public final class PaymentLedger: Sendable {
 
     /// Payments whose latest event is at or after `millis`, oldest first.
     public func payments(since millis: Int64) -> [PaymentState] {
-        state.withLock { state in
-            state.payments.values.filter { $0.lastEventMillis >= millis }.sorted {
-                $0.lastEventMillis < $1.lastEventMillis
-            }
-        }
+        // Sorted outside the lock, which the store's queue takes to record each webhook.
+        state.withLock { state in state.payments.values.filter { $0.lastEventMillis >= millis } }
+            .sorted { $0.lastEventMillis < $1.lastEventMillis }
     }
 
     /// Unfinished payments worth asking about at `nowMillis`: quiet for at least `quietMillis` since their latest
@@ -178,8 +181,8 @@ public final class PaymentLedger: Sendable {
                 let spacing = min(max(spacingMillis, quiet / 2), 3_600_000)
                 return !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
             }
-            .sorted { $0.lastCheckedMillis < $1.lastCheckedMillis }
         }
+        .sorted { $0.lastCheckedMillis < $1.lastCheckedMillis }
     }
 
     /// Notes that the vendor was asked about `msn`/`reference` at `millis`.

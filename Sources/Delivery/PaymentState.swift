@@ -44,10 +44,17 @@ public struct PaymentState: Sendable, Equatable {
         let amount = observation.amount ?? 0
         switch observation.name {
         case "AUTHORIZED": authorized = max(authorized, amount)
-        case "CAPTURED": captured += amount
-        case "REFUNDED": refunded += amount
+        case "CAPTURED": captured = Self.sum(captured, amount)
+        case "REFUNDED": refunded = Self.sum(refunded, amount)
         case let name where Self.terminalNames.contains(name): ended = true
         default: break
         }
+    }
+
+    /// `total + amount`, saturating: amounts come from event bodies, and a trap here would recur on every start
+    /// (the ledger replays its lines on open).
+    private static func sum(_ total: Int64, _ amount: Int64) -> Int64 {
+        let (result, overflow) = total.addingReportingOverflow(amount)
+        return overflow ? (amount > 0 ? .max : .min) : result
     }
 }

@@ -61,7 +61,9 @@ public struct ResponseParser: Sendable {
                 headers.append(.init(name: name, value: value))
                 switch name.lowercased() {
                 case "content-length":
-                    guard let length = Int(value), length >= 0, contentLength == nil || contentLength == length else {
+                    guard value.utf8.allSatisfy(Self.isDigit), let length = Int(value),
+                        contentLength == nil || contentLength == length
+                    else {
                         return .invalid("bad Content-Length")
                     }
                     contentLength = length
@@ -99,7 +101,10 @@ public struct ResponseParser: Sendable {
             let sizeText = Self.trimmed(
                 String(decoding: bytes[index..<lineEnd], as: UTF8.self).prefix { $0 != ";" }
             )
-            guard !sizeText.isEmpty, sizeText.count <= 8, let size = Int(sizeText, radix: 16) else {
+            // Hex digits only: `Int(_:radix:)` also takes a sign, and a negative size would slice backwards.
+            guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.utf8.allSatisfy(Self.isHexDigit),
+                let size = Int(sizeText, radix: 16)
+            else {
                 return .invalid("bad chunk size")
             }
             let dataStart = lineEnd + 2
@@ -133,6 +138,12 @@ public struct ResponseParser: Sendable {
             index += 1
         }
         return nil
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
     }
 
     private static func trimmed(_ text: some StringProtocol) -> String {

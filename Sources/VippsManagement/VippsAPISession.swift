@@ -127,7 +127,8 @@ public final class VippsAPISession: Sendable {
         } catch {
             throw .malformedResponse("the token answer is not JSON")
         }
-        let lifetime = max(fresh.expiresIn ?? Self.assumedTokenLifetimeSeconds, 0)
+        // At most a day: the answer's number must not overflow the refresh time below.
+        let lifetime = min(max(fresh.expiresIn ?? Self.assumedTokenLifetimeSeconds, 0), 86_400)
         let usable = max(lifetime - Self.tokenRefreshMarginSeconds, lifetime / 2)
         token.withLock { $0 = CachedToken(value: fresh.value, refreshAtMillis: now + usable * 1000) }
         return fresh.value
@@ -154,7 +155,7 @@ public final class VippsAPISession: Sendable {
                     throw .malformedResponse("the answer body is over \(Self.maximumResponseBytes) bytes")
                 }
                 retryable = response.status == 429 || (500...599).contains(response.status)
-                asked = response.retryAfterSeconds
+                asked = response.retryAfterSeconds.flatMap { $0.isFinite ? $0 : nil }  // NaN would pass min/max
             case .failure(let error):
                 guard case .network = error else { throw error }
                 retryable = true

@@ -140,3 +140,51 @@ struct PaymentLedgerTests {
         ledger.close()
     }
 }
+
+@Suite("payment ledger: hostile amounts")
+struct PaymentLedgerAmountTests {
+    @Test("captures and refunds summing past Int64.max neither trap nor turn the payment unfinished")
+    func amountsSaturate() {
+        var payment = PaymentState(msn: "123456", reference: "r", endpoint: "/e", lastEventMillis: 0)
+        for (psp, name) in [("a", "AUTHORIZED"), ("c1", "CAPTURED"), ("c2", "CAPTURED"), ("f1", "REFUNDED")] {
+            payment.add(
+                PaymentObservation(
+                    msn: "123456",
+                    reference: "r",
+                    pspReference: psp,
+                    name: name,
+                    amount: .max,
+                    success: true,
+                    endpoint: "/e",
+                    atMillis: 1
+                )
+            )
+        }
+        #expect(payment.isFinal)
+    }
+}
+
+@Suite("payment ledger: bound")
+struct PaymentLedgerBoundTests {
+    @Test("past maximumPayments the oldest tenth goes at once (one sort per tenth, not per new payment)")
+    func boundDropsATenth() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: 20),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        for index in 0...20 {
+            ledger.record(
+                PaymentLedgerTests.observation("order-\(index)", "CREATED", at: PaymentLedgerTests.now + Int64(index))
+            )
+        }
+        let kept = ledger.payments(since: 0).map(\.reference)
+        #expect(kept == (3...20).map { "order-\($0)" })
+        ledger.record(PaymentLedgerTests.observation("order-21", "CREATED", at: PaymentLedgerTests.now + 21))
+        #expect(ledger.payments(since: 0).count == 19)
+    }
+}

@@ -126,3 +126,23 @@ struct ResponseParserFaultTests {
         #expect(answer.header("content-type") == "text/plain")
     }
 }
+
+@Suite("HTTP client: answer parser, signed sizes")
+struct ResponseParserSignedSizeTests {
+    @Test("a chunk size or Content-Length with a sign is invalid, never a trap or a negative slice")
+    func signedSizes() {
+        let parser = ResponseParser(maximumBodyBytes: 64)
+        let cases = [
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabcdef\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nxx\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+3\r\nabc\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc",
+        ]
+        for text in cases {
+            guard case .invalid = parser.parse(Array(text.utf8), atEOF: false) else {
+                Issue.record("accepted: \(text.debugDescription)")
+                continue
+            }
+        }
+    }
+}

@@ -71,6 +71,12 @@ final class ControlSocket: @unchecked Sendable {
         }
     }
 
+    /// `text` as one protocol line: control characters (a newline in the vendor's data, say, which could forge the
+    /// closing `exit 0`, or a terminal escape) become spaces.
+    static func line(_ text: String) -> [UInt8] {
+        text.utf8.map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 } + [0x0A]
+    }
+
     private func answer(_ client: Int32) {
         // struct ucred (pid, uid, gid: three 32-bit values); Glibc hides the type without _GNU_SOURCE.
         var credentials: (Int32, UInt32, UInt32) = (0, UInt32.max, 0)
@@ -90,7 +96,7 @@ final class ControlSocket: @unchecked Sendable {
         }
         var peerGone = false
         let succeeded = handle(request) { text in
-            if !peerGone { peerGone = !UnixSocketAddress.writeAll(client, Array((text + "\n").utf8)) }
+            if !peerGone { peerGone = !UnixSocketAddress.writeAll(client, Self.line(text)) }
         }
         _ = UnixSocketAddress.writeAll(client, Array("exit \(succeeded ? 0 : 1)\n".utf8))
     }

@@ -12,6 +12,9 @@ struct ReconcileRequest: Sendable, Equatable {
     /// Endpoint whose routes select the sinks for a reference the daemon has not seen.
     var endpoint: String?
 
+    /// Longest look-back accepted (366 days, as `--since` allows); larger values would overflow in milliseconds.
+    static let maximumSinceSeconds: Int64 = 366 * 24 * 3600
+
     /// Longest request line accepted on the control socket.
     static let maximumLineBytes = 64 * 1024
 
@@ -29,7 +32,7 @@ struct ReconcileRequest: Sendable, Equatable {
     /// Parses a request line; nil when it is not one.
     init?(line: some Collection<UInt8>) {
         guard let json = try? JSONParser.parse(Array(line)), case .array(let items)? = json["references"],
-            let since = json["since_seconds"]?.numberValue?.int64Value, since > 0
+            let since = json["since_seconds"]?.numberValue?.int64Value, (1...Self.maximumSinceSeconds).contains(since)
         else { return nil }
         let references = items.compactMap(\.stringValue)
         guard references.count == items.count, references.count <= 10_000 else { return nil }

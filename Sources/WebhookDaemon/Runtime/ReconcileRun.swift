@@ -25,8 +25,10 @@ struct ReconcileRun {
                 "\(targets.count) unfinished payment\(targets.count == 1 ? "" : "s") seen in the last \(request.sinceSeconds) s"
             )
         } else {
+            // One snapshot, not one per reference: each copies every payment under the lock the ingest path takes.
+            let seen = Dictionary(grouping: payments.payments(since: 0), by: \.reference)
             for reference in request.references {
-                let known = payments.payments(since: 0).filter { $0.reference == reference }
+                let known = seen[reference] ?? []
                 if !known.isEmpty {
                     targets += known.map { ($0.msn, $0.reference, request.endpoint ?? $0.endpoint) }
                     continue

@@ -85,7 +85,12 @@ final class Reconciler: Sendable {
             return outcome
         }
         outcome.skipped = log.skipped
-        let router = endpoints.current.entries[endpoint]?.router
+        // An endpoint no longer (or never) configured would journal the events with no sink: held, yet never
+        // delivered, and the real webhook later a duplicate.
+        guard let router = endpoints.current.entries[endpoint]?.router else {
+            outcome.error = "endpoint \(endpoint) is not configured; nothing journaled"
+            return outcome
+        }
         let rememberedSince = Self.nowMillis() - store.dedupRetentionMillis
         for entry in log.entries {
             let what = "\(entry.name.rawValue) \(entry.pspReference)"
@@ -104,9 +109,20 @@ final class Reconciler: Sendable {
                 outcome.skipped.append("\(what) is from before the upgrade")
                 continue
             }
+            if payments.payment(msn: msn, reference: reference)?.events.contains(
+                "\(entry.pspReference)/\(entry.name.rawValue)"
+            ) == true {
+                outcome.held += 1
+                continue
+            }
+            // The dedup index dropped ids for room (dedup_max_ids): an event this old may be held and forgotten.
+            if let dropped = store.dedupDroppedThroughMillis, timestamp <= dropped {
+                outcome.skipped.append("\(what) is older than ids the full dedup index dropped (dedup_max_ids)")
+                continue
+            }
             let body = entry.body(msn: msn)
             let decoded = DecodedEvent.decode(body: body)
-            let sinks = router?.sinks(for: decoded) ?? []
+            let sinks = router.sinks(for: decoded)
             let now = Self.nowMillis()
             switch accept(body: body, decoded: decoded, endpoint: endpoint, sinks: sinks, now: now) {
             case .stored(let event):

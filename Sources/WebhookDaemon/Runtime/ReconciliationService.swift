@@ -35,6 +35,8 @@ final class ReconciliationService: @unchecked Sendable {
     private var reconciler: Reconciler?
     private var timer: (any DispatchSourceTimer)?
     private var stopped = false
+    /// The rest of the current periodic round, checked one a second (see ``callsPerMinute``).
+    private var round: [PaymentState] = []
     private let stopFlag = Mutex(false)
 
     /// A service that does nothing until ``apply(_:)``.
@@ -53,28 +55,33 @@ final class ReconciliationService: @unchecked Sendable {
     }
 
     /// Takes `configuration` (at start and on every reload): builds the API client from `vipps_api` and starts,
-    /// re-times or stops the periodic checks.
+    /// re-times or stops the periodic checks. Does not wait: a reconcile under way (API calls with their timeouts and
+    /// retries) finishes first, and the caller (the daemon's control queue, which also takes SIGTERM and feeds the
+    /// watchdog) must not block behind it.
     func apply(_ configuration: DaemonConfiguration) {
-        queue.sync {
+        // Built on the caller's thread (its OpenSSL context too), only swapped in on the queue: a context set up on
+        // a dispatch worker made the daemon's exit crash (status 139) now and then.
+        let built = configuration.vippsAPI.flatMap { settings in
+            do {
+                return try Self.reconciler(
+                    settings: settings,
+                    store: store,
+                    payments: payments,
+                    endpoints: endpoints,
+                    deliver: deliver,
+                    logger: logger
+                )
+            } catch {
+                logger.error("reconciliation: cannot set up the API client", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        queue.async { [self] in
             guard !stopped else { return }
             self.configuration = configuration
             timer?.cancel()
             timer = nil
-            reconciler = configuration.vippsAPI.flatMap { settings in
-                do {
-                    return try Self.reconciler(
-                        settings: settings,
-                        store: store,
-                        payments: payments,
-                        endpoints: endpoints,
-                        deliver: deliver,
-                        logger: logger
-                    )
-                } catch {
-                    logger.error("reconciliation: cannot set up the API client", metadata: ["error": "\(error)"])
-                    return nil
-                }
-            }
+            reconciler = built
             guard let seconds = configuration.vippsAPI?.reconcileSeconds, seconds > 0, reconciler != nil else { return }
             let source = DispatchSource.makeTimerSource(queue: queue)
             source.schedule(deadline: .now() + seconds, repeating: seconds, leeway: .milliseconds(100))
@@ -108,9 +115,10 @@ final class ReconciliationService: @unchecked Sendable {
 
     private var isStopping: Bool { stopFlag.withLock { $0 } }
 
-    /// One periodic round: the due payments, oldest check first, at most the calls the rate allows per interval.
+    /// One periodic round: the due payments, oldest check first, at most the calls the rate allows per interval,
+    /// one started every 60 / ``callsPerMinute`` seconds. A round still under way is not restarted.
     private func tick(intervalSeconds: Double) {
-        guard !stopped, let reconciler else { return }
+        guard !stopped, reconciler != nil, round.isEmpty else { return }
         let quiet = min(Self.quietSeconds, intervalSeconds)
         let due = payments.due(
             nowMillis: Reconciler.nowMillis(),
@@ -118,16 +126,28 @@ final class ReconciliationService: @unchecked Sendable {
             spacingMillis: Int64(intervalSeconds * 1000)
         )
         let allowed = max(1, Int(Double(Self.callsPerMinute) * intervalSeconds / 60))
-        for payment in due.prefix(allowed) {
-            guard !isStopping else { return }
-            _ = reconciler.reconcile(msn: payment.msn, reference: payment.reference, endpoint: payment.endpoint)
-        }
+        round = Array(due.prefix(allowed))
+        checkNext()
         if due.count > allowed {
             logger.info(
                 "reconciliation: more payments due than the rate allows; the rest wait for the next round",
                 metadata: ["due": "\(due.count)", "checked": "\(allowed)"]
             )
         }
+    }
+
+    /// Checks the next payment of the round, then frees the queue (for `reconcile` requests and reloads) until the
+    /// next one may start.
+    private func checkNext() {
+        guard !stopped, !isStopping, let reconciler, !round.isEmpty else {
+            round = []
+            return
+        }
+        let payment = round.removeFirst()
+        let started = DispatchTime.now()
+        _ = reconciler.reconcile(msn: payment.msn, reference: payment.reference, endpoint: payment.endpoint)
+        guard !round.isEmpty else { return }
+        queue.asyncAfter(deadline: started + 60.0 / Double(Self.callsPerMinute)) { [self] in checkNext() }
     }
 
     /// A reconciler talking to the API `settings` name.
