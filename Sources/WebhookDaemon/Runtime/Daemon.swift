@@ -205,15 +205,23 @@ final class Daemon: @unchecked Sendable {
     }
 
     private func installSignalHandlers() {
+        // A signal that came while start-up had it blocked is pending; setting SIG_IGN below would discard it, so
+        // it is noted first and handled once the sources are in place (a SIGTERM during a slow start still stops).
+        var pending = sigset_t()
+        sigpending(&pending)
+        let arrived = [SIGTERM, SIGINT, SIGHUP].filter { sigismember(&pending, $0) == 1 }
         for number in [SIGTERM, SIGINT, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: control)
-            source.setEventHandler { [self] in
-                if number == SIGHUP { reload() } else { shutdown(reason: number == SIGTERM ? "SIGTERM" : "SIGINT") }
-            }
+            source.setEventHandler { [self] in handleSignal(number) }
             source.resume()
             signalSources.append(source)
         }
+        for number in arrived { control.async { [self] in handleSignal(number) } }
+    }
+
+    private func handleSignal(_ number: Int32) {
+        if number == SIGHUP { reload() } else { shutdown(reason: number == SIGTERM ? "SIGTERM" : "SIGINT") }
     }
 
     /// SIGHUP: reads the configuration again and swaps it in whole; an invalid one is refused and the running one
