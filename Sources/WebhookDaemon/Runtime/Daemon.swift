@@ -131,7 +131,6 @@ final class Daemon: @unchecked Sendable {
             observer: { observer.observe($0) }
         )
         let bound = try server.start()
-        installSignalHandlers()
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
         watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
@@ -144,6 +143,9 @@ final class Daemon: @unchecked Sendable {
                 "state_dir": "\(stateDirectory)",
             ]
         )
+        // Last: a signal handler may run as soon as it is installed, and it uses everything set up above. Signals
+        // that came earlier are pending (blocked) and are handled then.
+        installSignalHandlers()
     }
 
     private func serverConfiguration() throws -> HTTPServerConfiguration {
