@@ -62,10 +62,15 @@ public struct HTTPClient: Sendable {
             stream = PlainStream(connection: connection)
         }
         try stream.write(wire)
-        return try readAnswer(from: stream, place: connection.place)
+        return try readAnswer(from: stream, place: connection.place, deadline: deadline)
     }
 
-    private func readAnswer(from stream: any ByteStream, place: String) throws(HTTPClientError) -> HTTPClientResponse {
+    /// Reads until the answer is whole; the deadline holds even for a peer that keeps sending a little at a time.
+    private func readAnswer(
+        from stream: any ByteStream,
+        place: String,
+        deadline: Deadline
+    ) throws(HTTPClientError) -> HTTPClientResponse {
         let parser = ResponseParser(maximumBodyBytes: maximumBodyBytes)
         let limit = ResponseParser.maximumHeadBytes + maximumBodyBytes + 16 * 1024
         var received: [UInt8] = []
@@ -77,6 +82,9 @@ public struct HTTPClient: Sendable {
             case .needMore: break
             }
             guard received.count < limit else { throw .invalidAnswer(place: place, reason: "answer too large") }
+            guard deadline.remainingMilliseconds > 0 else {
+                throw .timedOut(place: place, doing: "reading the answer", seconds: deadline.seconds)
+            }
             let count = try stream.read(into: &buffer)
             if count == 0 {
                 switch parser.parse(received, atEOF: true) {

@@ -108,6 +108,27 @@ struct HTTPClientSocketTests {
         #expect(throws: HTTPClientError.self) { try Self.get(port: short.port) }
     }
 
+    @Test("a peer that keeps sending a byte at a time never gets past the deadline")
+    func dribbling() throws {
+        let server = try OneShotServer { fd in
+            Self.write(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            for _ in 0..<100 {
+                Self.write(fd, "x")
+                usleep(20_000)
+            }
+        }
+        defer { server.stop() }
+        do {
+            let answer = try Self.get(port: server.port, timeout: 0.4)
+            Issue.record("answered: \(answer.status)")
+        } catch let error as HTTPClientError {
+            guard case .timedOut(_, "reading the answer", _) = error else {
+                Issue.record("not a timeout: \(error)")
+                return
+            }
+        }
+    }
+
     @Test("a body over the bound is cut and marked; an endless head is refused")
     func tooMuch() throws {
         let big = try OneShotServer { fd in

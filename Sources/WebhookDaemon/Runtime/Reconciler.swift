@@ -91,7 +91,10 @@ final class Reconciler: Sendable {
             outcome.error = "endpoint \(endpoint) is not configured; nothing journaled"
             return outcome
         }
-        let rememberedSince = Self.nowMillis() - store.dedupRetentionMillis
+        // The vendor's timestamps and our receive times come from two clocks: every edge below keeps a margin, so
+        // an entry near one is left alone rather than possibly delivered twice.
+        let margin = Self.clockMarginMillis
+        let rememberedSince = Self.nowMillis() - store.dedupRetentionMillis + margin
         for entry in log.entries {
             let what = "\(entry.name.rawValue) \(entry.pspReference)"
             guard let timestamp = entry.timestampMillis else {
@@ -105,7 +108,7 @@ final class Reconciler: Sendable {
                 )
                 continue
             }
-            if let upgraded = store.upgradedAtMillis, timestamp < upgraded {
+            if let upgraded = store.upgradedAtMillis, timestamp < upgraded + margin {
                 outcome.skipped.append("\(what) is from before the upgrade")
                 continue
             }
@@ -116,7 +119,7 @@ final class Reconciler: Sendable {
                 continue
             }
             // The dedup index dropped ids for room (dedup_max_ids): an event this old may be held and forgotten.
-            if let dropped = store.dedupDroppedThroughMillis, timestamp <= dropped {
+            if let dropped = store.dedupDroppedThroughMillis, timestamp <= dropped + margin {
                 outcome.skipped.append("\(what) is older than ids the full dedup index dropped (dedup_max_ids)")
                 continue
             }
@@ -185,6 +188,10 @@ final class Reconciler: Sendable {
             logger.info("reconciliation", metadata: metadata)
         }
     }
+
+    /// Margin for the difference between the vendor's clock and ours at the dedup-window, upgrade and dropped-id
+    /// edges: 10 minutes, twice the default `clock_skew_seconds`.
+    static let clockMarginMillis: Int64 = 600_000
 
     static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
