@@ -1,4 +1,5 @@
 import Dispatch
+import FoundationEssentials
 import Glibc
 import Logging
 import Metrics
@@ -23,16 +24,21 @@ public final class PaymentLedger: Sendable {
         public var maximumPayments: Int
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
+        /// While running, the file is rewritten without forgotten payments once it is this large and four times
+        /// what it held after the last rewrite.
+        public var compactionBytes: Int
 
-        /// Creates options; the defaults are 7 days, 100,000 payments and 200 ms.
+        /// Creates options; the defaults are 7 days, 100,000 payments, 200 ms and 16 MiB.
         public init(
             windowMillis: Int64 = 7 * 24 * 3_600_000,
             maximumPayments: Int = 100_000,
-            flushDelayMillis: Int = 200
+            flushDelayMillis: Int = 200,
+            compactionBytes: Int = 16 << 20
         ) {
             self.windowMillis = windowMillis
             self.maximumPayments = maximumPayments
             self.flushDelayMillis = flushDelayMillis
+            self.compactionBytes = compactionBytes
         }
     }
 
@@ -58,12 +64,20 @@ public final class PaymentLedger: Sendable {
         var closed = false
     }
 
+    /// The open file and its size; touched on `queue` only (and in `init`).
+    private struct FileState {
+        var fd: Int32
+        var size: Int
+        /// Size right after the last rewrite (or open).
+        var compactedSize: Int
+    }
+
     private let path: String
     private let options: Options
     private let logger: Logger
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
-    private let file: Int32
+    private let file: Mutex<FileState>
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
     /// What opening found.
     public let openReport: OpenReport
@@ -107,7 +121,9 @@ public final class PaymentLedger: Sendable {
             let live = loaded.observations.filter { payments[Self.key($0.msn, $0.reference)] != nil }
             try Self.rewrite(path: path, lines: live.flatMap(\.line))
         }
-        file = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil).fd
+        let opened = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
+        let size = Int(try opened.size())
+        file = Mutex(FileState(fd: opened.fd, size: size, compactedSize: size))
         openReport = OpenReport(
             payments: payments.count,
             forgotten: forgotten,
@@ -125,7 +141,7 @@ public final class PaymentLedger: Sendable {
         }
     }
 
-    deinit { Glibc.close(file) }
+    deinit { Glibc.close(file.withLock { $0.fd }) }
 
     /// Adds an event the daemon now holds; its line is written within the flush delay.
     public func record(_ observation: PaymentObservation) {
@@ -206,15 +222,21 @@ public final class PaymentLedger: Sendable {
             return state.pending
         }
         guard !bytes.isEmpty else { return }
+        let fd = file.withLock { $0.fd }
         do {
             var offset = 0
             while offset < bytes.count {
                 let written = try Syscall.retrying("write", detail: path) {
-                    bytes.withUnsafeBytes { Glibc.write(file, $0.baseAddress! + offset, $0.count - offset) }
+                    bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
                 }
                 offset += written
             }
-            try Syscall.retrying("fdatasync", detail: path) { fdatasync(file) }
+            try Syscall.retrying("fdatasync", detail: path) { fdatasync(fd) }
+            let due = file.withLock { file in
+                file.size += bytes.count
+                return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
+            }
+            if due { compact() }
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
@@ -225,6 +247,32 @@ public final class PaymentLedger: Sendable {
                 return !state.closed && !state.flushScheduled
             }
             if retry { queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending() } }
+        }
+    }
+
+    /// On `queue`: rewrites the file with the lines of the payments still known, forgetting those older than the
+    /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
+    private func compact() {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let live = state.withLock { state -> Set<String> in
+            state.payments = state.payments.filter { now - $0.value.lastEventMillis <= options.windowMillis }
+            return Set(state.payments.keys)
+        }
+        do {
+            let loaded = try Self.load(path: path)
+            let lines = loaded.observations.filter { live.contains(Self.key($0.msn, $0.reference)) }.flatMap(\.line)
+            try Self.rewrite(path: path, lines: lines)
+            let reopened = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
+            let old = file.withLock { file -> Int32 in
+                defer { file = FileState(fd: reopened.fd, size: lines.count, compactedSize: lines.count) }
+                return file.fd
+            }
+            Glibc.close(old)
+            logger.info("payment ledger: compacted", metadata: ["file": "\(path)", "bytes": "\(lines.count)"])
+        } catch {
+            writeErrors.increment()
+            logger.error("payment ledger: compaction failed", metadata: ["file": "\(path)", "error": "\(error)"])
+            file.withLock { $0.compactedSize = $0.size }  // try again once it has grown fourfold
         }
     }
 

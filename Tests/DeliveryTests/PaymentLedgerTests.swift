@@ -187,4 +187,39 @@ struct PaymentLedgerBoundTests {
         ledger.record(PaymentLedgerTests.observation("order-21", "CREATED", at: PaymentLedgerTests.now + 21))
         #expect(ledger.payments(since: 0).count == 19)
     }
+
+    @Test("while running, the file is rewritten without payments older than the window once it has grown enough")
+    func compactionWhileRunning() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let options = PaymentLedger.Options(windowMillis: 60_000, flushDelayMillis: 10_000, compactionBytes: 4096)
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: now,
+            options: options,
+            logger: testLogger
+        )
+        for number in 0..<60 {
+            ledger.record(PaymentLedgerTests.observation("old-\(number)", "CREATED", at: now - 120_000))
+        }
+        ledger.record(PaymentLedgerTests.observation("live", "CREATED", at: now))
+        ledger.flush()
+        let file = directory.path + "/" + PaymentLedger.fileName
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(!text.contains("old-"), "\(text.count) bytes")
+        #expect(text.contains("\"live\""))
+        #expect(ledger.payment(msn: "123456", reference: "old-1") == nil)
+        // Appends go on into the rewritten file.
+        ledger.record(PaymentLedgerTests.observation("after", "CREATED", at: now))
+        ledger.close()
+        let reopened = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: now,
+            options: options,
+            logger: testLogger
+        )
+        #expect(reopened.payments(since: 0).map(\.reference).sorted() == ["after", "live"])
+        reopened.close()
+    }
 }
