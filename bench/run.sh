@@ -75,7 +75,8 @@ report() {
   echo "## vipps-webhookd against the issue 4 targets"
   awk -F'\t' -v strict="${STRICT:-0}" '
     NF < 17 { if ($1 == "vipps-webhookd") { bad = 1; print "FAIL  vipps-webhookd " $2 " c=" $3 ": " $NF } ; next }
-    { rps[$1, $2, $3] = $4; p99[$1, $2, $3] = $6; modes[$2] = 1; conns[$3] = 1
+    { rps[$1, $2, $3] = $4; p99[$1, $2, $3] = $6; cpu[$1, $2, $3] = $11; modes[$2] = 1; conns[$3] = 1
+      idle[$1, $2, $3] = $8; peak[$1, $2, $3] = $10; split($15, ev, "/"); persisted[$1, $2, $3] = ev[1]
       if ($1 == "vipps-webhookd") {
         split($15, pa, "/")
         # wrk stops with up to `conns` requests in flight: stored, never answered, so persisted may exceed answered
@@ -104,6 +105,18 @@ report() {
           else if (rps["webhook-append-sync", m, c] > 0)
             printf "INFO  %s daemon/webhook-append-sync at %s conns: %.2fx (no target: one fsync per request)\n", m, c,
                    rps["vipps-webhookd", m, c] / rps["webhook-append-sync", m, c]
+        }
+        # Issue 19: CPU per durable event against the CPU per request of nginx-w1 in the same run.
+        for (c in conns) {
+          d = cpu["vipps-webhookd", m, c]; n = cpu["nginx-w1", m, c]
+          if (d != "" && d != "-" && n != "" && n != "-" && n > 0)
+            printf "%s  %s CPU per event at %s conns: %d us, %.1fx nginx-w1 (%d us; target <= 3x)\n",
+                   (d / n <= 3) ? "PASS" : "MISS", m, c, d, d / n, n
+          # Memory per event the daemon held: peak RSS over idle RSS, per persisted event (dedup index, buffers).
+          if (persisted["vipps-webhookd", m, c] > 0 && peak["vipps-webhookd", m, c] > idle["vipps-webhookd", m, c])
+            printf "INFO  %s RSS growth at %s conns: %.1f bytes per persisted event (%.1f MiB over %d events)\n", m, c,
+                   (peak["vipps-webhookd", m, c] - idle["vipps-webhookd", m, c]) * 1024 / persisted["vipps-webhookd", m, c],
+                   (peak["vipps-webhookd", m, c] - idle["vipps-webhookd", m, c]) / 1024, persisted["vipps-webhookd", m, c]
         }
         if (p99["vipps-webhookd", m, 128] != "") {
           p = p99["vipps-webhookd", m, 128] / 1000

@@ -57,11 +57,51 @@ public final class PaymentLedger: Sendable {
     /// The file name in the state directory.
     public static let fileName = "payments.log"
 
+    /// A payment's identity in the table.
+    private struct Key: Hashable {
+        var msn: String
+        var reference: String
+    }
+
     private struct State {
-        var payments: [String: PaymentState] = [:]
+        var payments: [Key: PaymentState] = [:]
+        /// Observations recorded but not yet applied (``record(_:)`` only appends, so the store's queue, which
+        /// records each webhook, never waits for the table or the file).
+        var inbox: [PaymentObservation] = []
+        /// Endpoint paths, so that payments share one copy of each.
+        var endpoints: Set<String> = []
         var pending: [UInt8] = []
         var flushScheduled = false
         var closed = false
+        let maximumPayments: Int
+
+        /// Moves the inbox into the table and the lines of newly held events into `pending`.
+        mutating func applyInbox() {
+            guard !inbox.isEmpty else { return }
+            let observations = inbox
+            inbox = []
+            for observation in observations {
+                var held = observation
+                held.endpoint = endpoints.insert(observation.endpoint).memberAfterInsert
+                let key = Key(msn: held.msn, reference: held.reference)
+                var payment =
+                    payments[key]
+                    ?? PaymentState(
+                        msn: held.msn,
+                        reference: held.reference,
+                        endpoint: held.endpoint,
+                        lastEventMillis: held.atMillis
+                    )
+                let before = payment.eventCount
+                payment.add(held)
+                payments[key] = payment
+                if payment.eventCount > before { pending += held.line }
+            }
+            if payments.count > maximumPayments {
+                // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
+                payments = PaymentLedger.bounded(payments, to: maximumPayments - maximumPayments / 10)
+            }
+        }
     }
 
     /// The open file and its size; touched on `queue` only (and in `init`).
@@ -75,7 +115,7 @@ public final class PaymentLedger: Sendable {
     private let path: String
     private let options: Options
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
     private let file: Mutex<FileState>
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
@@ -89,9 +129,9 @@ public final class PaymentLedger: Sendable {
         self.options = options
         self.logger = logger
         let loaded = try Self.load(path: path)
-        var payments: [String: PaymentState] = [:]
+        var payments: [Key: PaymentState] = [:]
         for observation in loaded.observations {
-            let key = Self.key(observation.msn, observation.reference)
+            let key = Key(msn: observation.msn, reference: observation.reference)
             var payment =
                 payments[key]
                 ?? PaymentState(
@@ -118,7 +158,7 @@ public final class PaymentLedger: Sendable {
             try Syscall.syncDirectory(corrupt)
         }
         if forgotten > 0 || loaded.damagedLines > 0 || loaded.tornTail {
-            let live = loaded.observations.filter { payments[Self.key($0.msn, $0.reference)] != nil }
+            let live = loaded.observations.filter { payments[Key(msn: $0.msn, reference: $0.reference)] != nil }
             try Self.rewrite(path: path, lines: live.flatMap(\.line))
         }
         let opened = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
@@ -130,7 +170,7 @@ public final class PaymentLedger: Sendable {
             damagedLines: loaded.damagedLines,
             damagedCopy: damagedCopy
         )
-        state.withLock { $0.payments = payments }
+        state = Mutex(State(payments: payments, maximumPayments: options.maximumPayments))
         if loaded.damagedLines > 0 {
             logger.error(
                 "payment ledger: damaged lines skipped",
@@ -143,46 +183,34 @@ public final class PaymentLedger: Sendable {
 
     deinit { Glibc.close(file.withLock { $0.fd }) }
 
-    /// Adds an event the daemon now holds; its line is written within the flush delay.
+    /// Adds an event the daemon now holds; it is applied and its line written and synced on the ledger's queue
+    /// within the flush delay. Cheap: it only appends to an inbox.
     public func record(_ observation: PaymentObservation) {
-        let scheduleFlush = state.withLock { state -> Bool in
+        let schedule = state.withLock { state -> Bool in
             guard !state.closed else { return false }
-            let key = Self.key(observation.msn, observation.reference)
-            var payment =
-                state.payments[key]
-                ?? PaymentState(
-                    msn: observation.msn,
-                    reference: observation.reference,
-                    endpoint: observation.endpoint,
-                    lastEventMillis: observation.atMillis
-                )
-            let before = payment.events.count
-            payment.add(observation)
-            state.payments[key] = payment
-            if state.payments.count > options.maximumPayments {
-                // A tenth more than needed goes, so the sort of every payment (on the store's queue, for a webhook)
-                // happens once per tenth of the bound, not for each new payment.
-                let target = options.maximumPayments - options.maximumPayments / 10
-                state.payments = Self.bounded(state.payments, to: target)
-            }
-            guard payment.events.count > before else { return false }
-            state.pending += observation.line
+            state.inbox.append(observation)
             defer { state.flushScheduled = true }
             return !state.flushScheduled
         }
-        guard scheduleFlush else { return }
+        guard schedule else { return }
         queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in writePending() }
     }
 
     /// The payment `msn`/`reference`, when known.
     public func payment(msn: String, reference: String) -> PaymentState? {
-        state.withLock { $0.payments[Self.key(msn, reference)] }
+        state.withLock { state in
+            state.applyInbox()
+            return state.payments[Key(msn: msn, reference: reference)]
+        }
     }
 
     /// Payments whose latest event is at or after `millis`, oldest first.
     public func payments(since millis: Int64) -> [PaymentState] {
         // Sorted outside the lock, which the store's queue takes to record each webhook.
-        state.withLock { state in state.payments.values.filter { $0.lastEventMillis >= millis } }
+        state.withLock { state in
+            state.applyInbox()
+            return state.payments.values.filter { $0.lastEventMillis >= millis }
+        }
             .sorted { $0.lastEventMillis < $1.lastEventMillis }
     }
 
@@ -192,7 +220,8 @@ public final class PaymentLedger: Sendable {
     /// Oldest check first.
     public func due(nowMillis: Int64, quietMillis: Int64, spacingMillis: Int64) -> [PaymentState] {
         state.withLock { state in
-            state.payments.values.filter { payment in
+            state.applyInbox()
+            return state.payments.values.filter { payment in
                 let quiet = nowMillis - payment.lastEventMillis
                 let spacing = min(max(spacingMillis, quiet / 2), 3_600_000)
                 return !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
@@ -203,7 +232,7 @@ public final class PaymentLedger: Sendable {
 
     /// Notes that the vendor was asked about `msn`/`reference` at `millis`.
     public func markChecked(msn: String, reference: String, atMillis millis: Int64) {
-        state.withLock { $0.payments[Self.key(msn, reference)]?.lastCheckedMillis = millis }
+        state.withLock { $0.payments[Key(msn: msn, reference: reference)]?.lastCheckedMillis = millis }
     }
 
     /// Writes and syncs the lines not yet on disk; on failure they are kept for the next flush, and the error is
@@ -215,6 +244,7 @@ public final class PaymentLedger: Sendable {
     /// On `queue`: writes and syncs the pending lines.
     private func writePending() {
         let bytes = state.withLock { state -> [UInt8] in
+            state.applyInbox()
             defer {
                 state.pending = []
                 state.flushScheduled = false
@@ -254,13 +284,14 @@ public final class PaymentLedger: Sendable {
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
     private func compact() {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let live = state.withLock { state -> Set<String> in
+        let live = state.withLock { state -> Set<Key> in
             state.payments = state.payments.filter { now - $0.value.lastEventMillis <= options.windowMillis }
             return Set(state.payments.keys)
         }
         do {
             let loaded = try Self.load(path: path)
-            let lines = loaded.observations.filter { live.contains(Self.key($0.msn, $0.reference)) }.flatMap(\.line)
+            let lines = loaded.observations.filter { live.contains(Key(msn: $0.msn, reference: $0.reference)) }
+                .flatMap(\.line)
             try Self.rewrite(path: path, lines: lines)
             let reopened = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
             let old = file.withLock { file -> Int32 in
@@ -282,10 +313,8 @@ public final class PaymentLedger: Sendable {
         state.withLock { $0.closed = true }
     }
 
-    private static func key(_ msn: String, _ reference: String) -> String { msn + "\u{0}" + reference }
-
     /// The `limit` payments with the latest events.
-    private static func bounded(_ payments: [String: PaymentState], to limit: Int) -> [String: PaymentState] {
+    private static func bounded(_ payments: [Key: PaymentState], to limit: Int) -> [Key: PaymentState] {
         guard payments.count > limit else { return payments }
         let kept = payments.sorted { $0.value.lastEventMillis > $1.value.lastEventMillis }.prefix(limit)
         return Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })

@@ -7,8 +7,9 @@ public struct PaymentState: Sendable, Equatable {
     public var reference: String
     /// The endpoint its latest event arrived on (reconciliation routes through it).
     public var endpoint: String
-    /// `pspReference/name` of every event held.
-    public var events: Set<String> = []
+    /// A 64-bit fingerprint of `pspReference` and `name` of every event held (a payment has a handful; 8 bytes
+    /// each instead of a set of strings, so a hundred thousand payments stay small).
+    private var events: [UInt64] = []
     /// When the daemon stored the payment's latest event (milliseconds since 1970).
     public var lastEventMillis: Int64
     /// When reconciliation last asked the vendor about it (0 = never).
@@ -39,7 +40,9 @@ public struct PaymentState: Sendable, Equatable {
     mutating func add(_ observation: PaymentObservation) {
         lastEventMillis = max(lastEventMillis, observation.atMillis)
         endpoint = observation.endpoint
-        guard events.insert("\(observation.pspReference)/\(observation.name)").inserted else { return }
+        let event = Self.fingerprint(pspReference: observation.pspReference, name: observation.name)
+        guard !events.contains(event) else { return }
+        events.append(event)
         guard observation.success else { return }
         let amount = observation.amount ?? 0
         switch observation.name {
@@ -49,6 +52,24 @@ public struct PaymentState: Sendable, Equatable {
         case let name where Self.terminalNames.contains(name): ended = true
         default: break
         }
+    }
+
+    /// Events held.
+    public var eventCount: Int { events.count }
+
+    /// Whether the event `pspReference`/`name` is held.
+    public func holds(pspReference: String, name: String) -> Bool {
+        events.contains(Self.fingerprint(pspReference: pspReference, name: name))
+    }
+
+    /// FNV-1a (64 bits) of `pspReference`, a NUL and `name`: stable across restarts (the ledger is rebuilt from its
+    /// file); two events of one payment share a fingerprint with a chance of about 2^-64.
+    static func fingerprint(pspReference: String, name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in pspReference.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        hash = (hash ^ 0) &* 0x100_0000_01b3
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
     }
 
     /// `total + amount`, saturating: amounts come from event bodies, and a trap here would recur on every start

@@ -144,10 +144,6 @@ final class IngestHandler: HTTPHandler {
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
             if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
-            if case .failed = outcome {
-            } else if let held = PaymentObservation(decoded, endpoint: path, atMillis: now * 1000) {
-                payments.record(held)
-            }
             let answer = Self.answer(to: outcome)
             respond.respond(answer) { [self] in
                 var extra = extra
@@ -157,9 +153,11 @@ final class IngestHandler: HTTPHandler {
                     reason = "stored"
                     extra["sequence"] = .stringConvertible(event.sequence)
                     metrics.eventAccepted(type: decoded.type)
+                    recordPayment(decoded, endpoint: path, atMillis: event.receivedAtMillis)
                 case .duplicate:
                     reason = "duplicate"
                     metrics.duplicate()
+                    recordPayment(decoded, endpoint: path, atMillis: now * 1000)
                 case .failed(let error):
                     reason = "storage failed: \(error)"
                     metrics.storageError(operation: "journal")
@@ -167,6 +165,12 @@ final class IngestHandler: HTTPHandler {
                 finish(answer, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
             }
         }
+    }
+
+    /// Tells the payment ledger (reconciliation) that an ePayment event is held; on the connection's thread, after
+    /// the answer, never on the store's queue.
+    private func recordPayment(_ decoded: DecodedEvent, endpoint: String, atMillis: Int64) {
+        if let held = PaymentObservation(decoded, endpoint: endpoint, atMillis: atMillis) { payments.record(held) }
     }
 
     private static let storedAnswer = HTTPResponse.text(200, "stored\n")

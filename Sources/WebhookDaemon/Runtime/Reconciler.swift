@@ -112,8 +112,9 @@ final class Reconciler: Sendable {
                 outcome.skipped.append("\(what) is from before the upgrade")
                 continue
             }
-            if payments.payment(msn: msn, reference: reference)?.events.contains(
-                "\(entry.pspReference)/\(entry.name.rawValue)"
+            if payments.payment(msn: msn, reference: reference)?.holds(
+                pspReference: entry.pspReference,
+                name: entry.name.rawValue
             ) == true {
                 outcome.held += 1
                 continue
