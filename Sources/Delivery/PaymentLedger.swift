@@ -65,21 +65,13 @@ public final class PaymentLedger: Sendable {
 
     private struct State {
         var payments: [Key: PaymentState] = [:]
-        /// Observations recorded but not yet applied (``record(_:)`` only appends, so the store's queue, which
-        /// records each webhook, never waits for the table or the file).
-        var inbox: [PaymentObservation] = []
         /// Endpoint paths, so that payments share one copy of each.
         var endpoints: Set<String> = []
         var pending: [UInt8] = []
-        var flushScheduled = false
-        var closed = false
         let maximumPayments: Int
 
-        /// Moves the inbox into the table and the lines of newly held events into `pending`.
-        mutating func applyInbox() {
-            guard !inbox.isEmpty else { return }
-            let observations = inbox
-            inbox = []
+        /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
+        mutating func apply(_ observations: [PaymentObservation]) {
             for observation in observations {
                 var held = observation
                 held.endpoint = endpoints.insert(observation.endpoint).memberAfterInsert
@@ -116,6 +108,15 @@ public final class PaymentLedger: Sendable {
     private let options: Options
     private let logger: Logger
     private let state: Mutex<State>
+    /// Observations recorded but not yet applied, under a lock of their own: ``record(_:)`` (a connection thread,
+    /// for each webhook) only appends here and never waits for the table, its sorting or the file.
+    private let inbox = Mutex<Inbox>(Inbox())
+
+    private struct Inbox {
+        var observations: [PaymentObservation] = []
+        var scheduled = false
+        var closed = false
+    }
     private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
     private let file: Mutex<FileState>
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
@@ -186,31 +187,37 @@ public final class PaymentLedger: Sendable {
     /// Adds an event the daemon now holds; it is applied and its line written and synced on the ledger's queue
     /// within the flush delay. Cheap: it only appends to an inbox.
     public func record(_ observation: PaymentObservation) {
-        let schedule = state.withLock { state -> Bool in
-            guard !state.closed else { return false }
-            state.inbox.append(observation)
-            defer { state.flushScheduled = true }
-            return !state.flushScheduled
+        let schedule = inbox.withLock { inbox -> Bool in
+            guard !inbox.closed else { return false }
+            inbox.observations.append(observation)
+            defer { inbox.scheduled = true }
+            return !inbox.scheduled
         }
         guard schedule else { return }
         queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in writePending() }
     }
 
+    /// The table with every recorded observation applied, for `body`.
+    private func withTable<Result>(_ body: (inout State) -> Result) -> Result {
+        let observations = inbox.withLock { inbox -> [PaymentObservation] in
+            defer { inbox.observations = [] }
+            return inbox.observations
+        }
+        return state.withLock { state in
+            if !observations.isEmpty { state.apply(observations) }
+            return body(&state)
+        }
+    }
+
     /// The payment `msn`/`reference`, when known.
     public func payment(msn: String, reference: String) -> PaymentState? {
-        state.withLock { state in
-            state.applyInbox()
-            return state.payments[Key(msn: msn, reference: reference)]
-        }
+        withTable { $0.payments[Key(msn: msn, reference: reference)] }
     }
 
     /// Payments whose latest event is at or after `millis`, oldest first.
     public func payments(since millis: Int64) -> [PaymentState] {
         // Sorted outside the lock, which the store's queue takes to record each webhook.
-        state.withLock { state in
-            state.applyInbox()
-            return state.payments.values.filter { $0.lastEventMillis >= millis }
-        }
+        withTable { state in state.payments.values.filter { $0.lastEventMillis >= millis } }
             .sorted { $0.lastEventMillis < $1.lastEventMillis }
     }
 
@@ -219,9 +226,8 @@ public final class PaymentLedger: Sendable {
     /// most an hour — so a payment that stays authorized for days costs a few calls an hour, not one per interval.
     /// Oldest check first.
     public func due(nowMillis: Int64, quietMillis: Int64, spacingMillis: Int64) -> [PaymentState] {
-        state.withLock { state in
-            state.applyInbox()
-            return state.payments.values.filter { payment in
+        withTable { state in
+            state.payments.values.filter { payment in
                 let quiet = nowMillis - payment.lastEventMillis
                 let spacing = min(max(spacingMillis, quiet / 2), 3_600_000)
                 return !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
@@ -243,12 +249,9 @@ public final class PaymentLedger: Sendable {
 
     /// On `queue`: writes and syncs the pending lines.
     private func writePending() {
-        let bytes = state.withLock { state -> [UInt8] in
-            state.applyInbox()
-            defer {
-                state.pending = []
-                state.flushScheduled = false
-            }
+        inbox.withLock { $0.scheduled = false }
+        let bytes = withTable { state -> [UInt8] in
+            defer { state.pending = [] }
             return state.pending
         }
         guard !bytes.isEmpty else { return }
@@ -271,10 +274,10 @@ public final class PaymentLedger: Sendable {
             writeErrors.increment()
             logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
             // A partial write leaves a torn line, which the next open drops; the whole batch is written again.
-            let retry = state.withLock { state -> Bool in
-                state.pending = bytes + state.pending
-                defer { state.flushScheduled = true }
-                return !state.closed && !state.flushScheduled
+            state.withLock { $0.pending = bytes + $0.pending }
+            let retry = inbox.withLock { inbox -> Bool in
+                defer { inbox.scheduled = true }
+                return !inbox.closed && !inbox.scheduled
             }
             if retry { queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending() } }
         }
@@ -310,7 +313,7 @@ public final class PaymentLedger: Sendable {
     /// Writes what is pending and stops recording.
     public func close() {
         flush()
-        state.withLock { $0.closed = true }
+        inbox.withLock { $0.closed = true }
     }
 
     /// The `limit` payments with the latest events.
