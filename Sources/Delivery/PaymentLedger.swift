@@ -28,10 +28,11 @@ public final class PaymentLedger: Sendable {
         /// what it held after the last rewrite.
         public var compactionBytes: Int
 
-        /// Creates options; the defaults are 7 days, 100,000 payments, 200 ms and 16 MiB.
+        /// Creates options; the defaults are 7 days, 50,000 payments (about 600 bytes each: at most ≈ 30 MB), 200 ms
+        /// and 16 MiB.
         public init(
             windowMillis: Int64 = 7 * 24 * 3_600_000,
-            maximumPayments: Int = 100_000,
+            maximumPayments: Int = 50_000,
             flushDelayMillis: Int = 200,
             compactionBytes: Int = 16 << 20
         ) {
@@ -58,7 +59,7 @@ public final class PaymentLedger: Sendable {
     public static let fileName = "payments.log"
 
     /// A payment's identity in the table.
-    private struct Key: Hashable {
+    fileprivate struct Key: Hashable {
         var msn: String
         var reference: String
     }
@@ -91,7 +92,7 @@ public final class PaymentLedger: Sendable {
             }
             if payments.count > maximumPayments {
                 // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
-                payments = PaymentLedger.bounded(payments, to: maximumPayments - maximumPayments / 10)
+                PaymentLedger.drop(from: &payments, downTo: maximumPayments - maximumPayments / 10)
             }
         }
     }
@@ -318,9 +319,17 @@ public final class PaymentLedger: Sendable {
 
     /// The `limit` payments with the latest events.
     private static func bounded(_ payments: [Key: PaymentState], to limit: Int) -> [Key: PaymentState] {
-        guard payments.count > limit else { return payments }
-        let kept = payments.sorted { $0.value.lastEventMillis > $1.value.lastEventMillis }.prefix(limit)
-        return Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
+        var kept = payments
+        drop(from: &kept, downTo: limit)
+        return kept
+    }
+
+    /// Removes the payments with the oldest latest events until `limit` are left, in place (no second table).
+    fileprivate static func drop(from payments: inout [Key: PaymentState], downTo limit: Int) {
+        guard payments.count > limit else { return }
+        let oldest = payments.map { ($0.key, $0.value.lastEventMillis) }.sorted { $0.1 < $1.1 }
+            .prefix(payments.count - limit)
+        for (key, _) in oldest { payments.removeValue(forKey: key) }
     }
 
     private static func load(
