@@ -69,31 +69,34 @@ public final class PaymentLedger: Sendable {
         /// Endpoint paths, so that payments share one copy of each.
         var endpoints: Set<String> = []
         var pending: [UInt8] = []
-        let maximumPayments: Int
+        var maximumPayments: Int
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
         mutating func apply(_ observations: [PaymentObservation]) {
-            for observation in observations {
-                var held = observation
-                held.endpoint = endpoints.insert(observation.endpoint).memberAfterInsert
-                let key = Key(msn: held.msn, reference: held.reference)
-                var payment =
-                    payments[key]
-                    ?? PaymentState(
-                        msn: held.msn,
-                        reference: held.reference,
-                        endpoint: held.endpoint,
-                        lastEventMillis: held.atMillis
-                    )
-                let before = payment.eventCount
-                payment.add(held)
-                payments[key] = payment
-                if payment.eventCount > before { pending += held.line }
-            }
+            for observation in observations where add(observation) { pending += observation.line }
             if payments.count > maximumPayments {
                 // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
                 PaymentLedger.drop(from: &payments, downTo: maximumPayments - maximumPayments / 10)
             }
+        }
+
+        /// Adds one observation (its endpoint path shared with the other payments'); whether it is a newly held event.
+        mutating func add(_ observation: PaymentObservation) -> Bool {
+            var held = observation
+            held.endpoint = endpoints.insert(observation.endpoint).memberAfterInsert
+            let key = Key(msn: held.msn, reference: held.reference)
+            var payment =
+                payments[key]
+                ?? PaymentState(
+                    msn: held.msn,
+                    reference: held.reference,
+                    endpoint: held.endpoint,
+                    lastEventMillis: held.atMillis
+                )
+            let before = payment.eventCount
+            payment.add(held)
+            payments[key] = payment
+            return payment.eventCount > before
         }
     }
 
@@ -130,27 +133,22 @@ public final class PaymentLedger: Sendable {
         path = stateDirectory + "/" + Self.fileName
         self.options = options
         self.logger = logger
-        let loaded = try Self.load(path: path)
-        var payments: [Key: PaymentState] = [:]
-        for observation in loaded.observations {
-            let key = Key(msn: observation.msn, reference: observation.reference)
-            var payment =
-                payments[key]
-                ?? PaymentState(
-                    msn: observation.msn,
-                    reference: observation.reference,
-                    endpoint: observation.endpoint,
-                    lastEventMillis: observation.atMillis
-                )
-            payment.add(observation)
-            payments[key] = payment
+        var table = State(payments: [:], maximumPayments: .max)
+        var damagedLines = 0
+        let tornTail = try Self.forEachLine(path: path) { line in
+            if let observation = PaymentObservation(line: line) {
+                _ = table.add(observation)
+            } else {
+                damagedLines += 1
+            }
         }
+        var payments = table.payments
         let before = payments.count
         payments = payments.filter { nowMillis - $0.value.lastEventMillis <= options.windowMillis }
         payments = Self.bounded(payments, to: options.maximumPayments)
         let forgotten = before - payments.count
         var damagedCopy: String?
-        if loaded.damagedLines > 0 {
+        if damagedLines > 0 {
             let corrupt = stateDirectory + "/corrupt"
             try Syscall.makeDirectories(corrupt)
             damagedCopy = corrupt + "/payments-\(nowMillis).log"
@@ -159,9 +157,9 @@ public final class PaymentLedger: Sendable {
             guard link(path, damagedCopy!) == 0 else { throw StorageError.fromErrno("link", detail: damagedCopy!) }
             try Syscall.syncDirectory(corrupt)
         }
-        if forgotten > 0 || loaded.damagedLines > 0 || loaded.tornTail {
-            let live = loaded.observations.filter { payments[Key(msn: $0.msn, reference: $0.reference)] != nil }
-            try Self.rewrite(path: path, lines: live.flatMap(\.line))
+        if forgotten > 0 || damagedLines > 0 || tornTail {
+            let live = payments
+            _ = try Self.rewrite(path: path) { live[Key(msn: $0.msn, reference: $0.reference)] != nil }
         }
         let opened = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
         let size = Int(try opened.size())
@@ -169,15 +167,17 @@ public final class PaymentLedger: Sendable {
         openReport = OpenReport(
             payments: payments.count,
             forgotten: forgotten,
-            damagedLines: loaded.damagedLines,
+            damagedLines: damagedLines,
             damagedCopy: damagedCopy
         )
-        state = Mutex(State(payments: payments, maximumPayments: options.maximumPayments))
-        if loaded.damagedLines > 0 {
+        table.payments = payments
+        table.maximumPayments = options.maximumPayments
+        state = Mutex(table)
+        if damagedLines > 0 {
             logger.error(
                 "payment ledger: damaged lines skipped",
                 metadata: [
-                    "file": "\(path)", "damaged_lines": "\(loaded.damagedLines)", "copy": "\(damagedCopy ?? "")",
+                    "file": "\(path)", "damaged_lines": "\(damagedLines)", "copy": "\(damagedCopy ?? "")",
                 ]
             )
         }
@@ -293,17 +293,14 @@ public final class PaymentLedger: Sendable {
             return Set(state.payments.keys)
         }
         do {
-            let loaded = try Self.load(path: path)
-            let lines = loaded.observations.filter { live.contains(Key(msn: $0.msn, reference: $0.reference)) }
-                .flatMap(\.line)
-            try Self.rewrite(path: path, lines: lines)
+            let size = try Self.rewrite(path: path) { live.contains(Key(msn: $0.msn, reference: $0.reference)) }
             let reopened = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
             let old = file.withLock { file -> Int32 in
-                defer { file = FileState(fd: reopened.fd, size: lines.count, compactedSize: lines.count) }
+                defer { file = FileState(fd: reopened.fd, size: size, compactedSize: size) }
                 return file.fd
             }
             Glibc.close(old)
-            logger.info("payment ledger: compacted", metadata: ["file": "\(path)", "bytes": "\(lines.count)"])
+            logger.info("payment ledger: compacted", metadata: ["file": "\(path)", "bytes": "\(size)"])
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: compaction failed", metadata: ["file": "\(path)", "error": "\(error)"])
@@ -332,43 +329,53 @@ public final class PaymentLedger: Sendable {
         for (key, _) in oldest { payments.removeValue(forKey: key) }
     }
 
-    private static func load(
-        path: String
-    ) throws -> (observations: [PaymentObservation], damagedLines: Int, tornTail: Bool) {
+    /// Calls `body` with each whole line of `path` (without its newline), reading 64 KiB at a time; returns whether
+    /// a torn last line (no newline) was left. A missing file has no lines.
+    private static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             guard errno == ENOENT else { throw StorageError.fromErrno("open", detail: path) }
-            return ([], 0, false)
+            return false
         }
         defer { Glibc.close(fd) }
-        var bytes: [UInt8] = []
+        var carried: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = try Syscall.retrying("read", detail: path) {
                 buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             }
             if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        var observations: [PaymentObservation] = []
-        var damaged = 0
-        var start = 0
-        while let end = bytes[start...].firstIndex(of: 0x0A) {
-            if let observation = PaymentObservation(line: bytes[start..<end]) {
-                observations.append(observation)
-            } else {
-                damaged += 1
+            carried += buffer[0..<count]
+            var start = carried.startIndex
+            while let end = carried[start...].firstIndex(of: 0x0A) {
+                try body(carried[start..<end])
+                start = end + 1
             }
-            start = end + 1
+            carried.removeSubrange(..<start)
         }
-        return (observations, damaged, start < bytes.count)
+        return !carried.isEmpty
     }
 
-    private static func rewrite(path: String, lines: [UInt8]) throws {
+    /// Writes the lines of `path` whose observation `keep` accepts to a temporary file (streamed, 64 KiB at a time),
+    /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new size.
+    private static func rewrite(path: String, keep: (PaymentObservation) -> Bool) throws -> Int {
         let temporary = path + ".tmp"
         let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, faults: nil)
+        var size = 0
         do {
-            try lines.withUnsafeBytes { try file.append($0) }
+            var out: [UInt8] = []
+            _ = try forEachLine(path: path) { line in
+                guard let observation = PaymentObservation(line: line), keep(observation) else { return }
+                out += line
+                out.append(0x0A)
+                if out.count >= 1 << 16 {
+                    try out.withUnsafeBytes { try file.append($0) }
+                    size += out.count
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            try out.withUnsafeBytes { try file.append($0) }
+            size += out.count
             try file.sync()
             file.close()
         } catch {
@@ -377,5 +384,6 @@ public final class PaymentLedger: Sendable {
         }
         try Syscall.rename(temporary, path)
         try Syscall.syncDirectory(Syscall.parentDirectory(of: path))
+        return size
     }
 }
