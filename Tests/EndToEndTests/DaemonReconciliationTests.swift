@@ -123,6 +123,19 @@ struct DaemonReconciliationTests {
         #expect(harness.daemon.log.contains("reconciliation failed"))
     }
 
+    @Test("the control socket is the daemon user's only (mode 0600) and goes away when the daemon stops")
+    func controlSocketMode() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Self.harness(api: api)
+        let socket = harness.stateDir + "/control.sock"
+        var info = stat()
+        #expect(stat(socket, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600 && info.st_mode & S_IFMT == S_IFSOCK, "mode \(String(info.st_mode, radix: 8))")
+        #expect(try harness.daemon.stop() == 0)
+        #expect(stat(socket, &info) != 0)
+    }
+
     @Test("log entries older than the dedup window or without a valid timestamp are skipped, never added")
     func tooOld() throws {
         let api = try FakeEPaymentAPI()

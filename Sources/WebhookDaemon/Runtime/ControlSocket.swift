@@ -31,10 +31,10 @@ final class ControlSocket: @unchecked Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemdError("cannot create the control socket", call: "socket", errno: errno) }
         unlink(path)  // a socket file left by a daemon that was killed; the state lock says none runs now
-        let previous = umask(0o177)
+        // The mode is set after bind and before listen (nobody can connect before listen), not through umask,
+        // which is process-wide while other threads create files.
         let bound = address.withSockaddr { bind(fd, $0, $1) }
-        umask(previous)
-        guard bound == 0, listen(fd, 8) == 0 else {
+        guard bound == 0, chmod(path, 0o600) == 0, listen(fd, 8) == 0 else {
             let code = errno
             close(fd)
             throw SystemdError("cannot listen on \(path)", call: "bind/listen", errno: code)

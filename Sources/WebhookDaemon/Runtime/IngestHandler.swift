@@ -51,14 +51,14 @@ final class IngestHandler: HTTPHandler {
             return .respond(ownResource(path: path, head: head, peer: peer))
         }
         guard head.method == "POST" else {
-            var response = HTTPResponse.text(405, "method not allowed: use POST\n")
+            var response = HTTPResponse.text(405, "method not allowed: use POST")
             response.headers.replaceOrAdd(name: "Allow", value: "POST")
             let method = LogText.escaped(head.method)
             finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(method)")
             return .respond(response)
         }
         if case .length(let length) = head.bodyFraming, length > table.maxBodyBytes {
-            let response = HTTPResponse.text(413, "body over \(table.maxBodyBytes) bytes\n")
+            let response = HTTPResponse.text(413, "body over \(table.maxBodyBytes) bytes")
             finish(
                 response,
                 endpoint: path,
@@ -76,7 +76,7 @@ final class IngestHandler: HTTPHandler {
         let path = String(request.head.path)
         guard let endpoint = endpoints.current.entries[path] else {
             // The configuration was reloaded between head and body and no longer has this endpoint.
-            let response = HTTPResponse.text(404, "not found\n")
+            let response = HTTPResponse.text(404, "not found")
             finish(response, endpoint: path, peer: request.peer, started: started, reason: "endpoint removed")
             respond(response)
             return
@@ -173,11 +173,11 @@ final class IngestHandler: HTTPHandler {
         if let held = PaymentObservation(decoded, endpoint: endpoint, atMillis: atMillis) { payments.record(held) }
     }
 
-    private static let storedAnswer = HTTPResponse.text(200, "stored\n")
+    private static let storedAnswer = HTTPResponse.text(200, "stored")
     /// The one answer to every request that is not authentic, whatever the reason (no oracle for a forger).
     static let notAuthenticAnswer = HTTPResponse.text(401, "not authentic")
-    private static let duplicateAnswer = HTTPResponse.text(200, "duplicate of an accepted event\n")
-    private static let storageFailedAnswer = HTTPResponse.text(503, "cannot store the event; retry later\n")
+    private static let duplicateAnswer = HTTPResponse.text(200, "duplicate of an accepted event")
+    private static let storageFailedAnswer = HTTPResponse.text(503, "cannot store the event; retry later")
 
     /// The answer to a POST once the store has decided.
     private static func answer(to outcome: AcceptOutcome) -> HTTPResponse {
@@ -194,7 +194,7 @@ final class IngestHandler: HTTPHandler {
         let response: HTTPResponse
         switch path {
         case "/healthz" where readOnly:
-            response = health.isReady ? .text(200, "ok\n") : .text(503, "\(health.state)\n")
+            response = health.isReady ? .text(200, "ok") : .text(503, "\(health.state)")
         case "/metrics" where readOnly:
             var metricsResponse = HTTPResponse(status: 200, body: metrics.exposition())
             metricsResponse.headers.replaceOrAdd(
@@ -203,11 +203,11 @@ final class IngestHandler: HTTPHandler {
             )
             response = metricsResponse
         case "/healthz", "/metrics":
-            var notAllowed = HTTPResponse.text(405, "method not allowed: use GET\n")
+            var notAllowed = HTTPResponse.text(405, "method not allowed: use GET")
             notAllowed.headers.replaceOrAdd(name: "Allow", value: "GET, HEAD")
             response = notAllowed
         default:
-            response = .text(404, "not found\n")
+            response = .text(404, "not found")
             finish(response, endpoint: path, peer: peer, started: .now, reason: "no endpoint at this path")
             return response
         }
