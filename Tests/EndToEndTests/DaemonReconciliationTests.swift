@@ -131,7 +131,10 @@ struct DaemonReconciliationTests {
         let socket = harness.stateDir + "/control.sock"
         var info = stat()
         #expect(stat(socket, &info) == 0)
-        #expect(info.st_mode & 0o777 == 0o600 && info.st_mode & S_IFMT == S_IFSOCK, "mode \(String(info.st_mode, radix: 8))")
+        #expect(
+            info.st_mode & 0o777 == 0o600 && info.st_mode & S_IFMT == S_IFSOCK,
+            "mode \(String(info.st_mode, radix: 8))"
+        )
         #expect(try harness.daemon.stop() == 0)
         #expect(stat(socket, &info) != 0)
     }
