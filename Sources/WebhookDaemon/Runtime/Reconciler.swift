@@ -95,6 +95,9 @@ final class Reconciler: Sendable {
         // an entry near one is left alone rather than possibly delivered twice.
         let margin = Self.clockMarginMillis
         let rememberedSince = Self.nowMillis() - store.dedupRetentionMillis + margin
+        // What the ledger holds of this payment, read once (a read copies under the lock the ingest path records
+        // under); an entry that this loop journals is a duplicate to the store if the log lists it again.
+        let known = payments.payment(msn: msn, reference: reference)
         for entry in log.entries {
             let what = "\(entry.name.rawValue) \(entry.pspReference)"
             guard let timestamp = entry.timestampMillis else {
@@ -112,10 +115,7 @@ final class Reconciler: Sendable {
                 outcome.skipped.append("\(what) is from before the upgrade")
                 continue
             }
-            if payments.payment(msn: msn, reference: reference)?.holds(
-                pspReference: entry.pspReference,
-                name: entry.name.rawValue
-            ) == true {
+            if known?.holds(pspReference: entry.pspReference, name: entry.name.rawValue) == true {
                 outcome.held += 1
                 continue
             }
