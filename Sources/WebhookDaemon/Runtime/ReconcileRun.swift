@@ -38,7 +38,7 @@ struct ReconcileRun {
                     failures += 1
                     continue
                 }
-                guard let endpoint = request.endpoint ?? defaultEndpoint else {
+                guard let endpoint = request.endpoint ?? Self.defaultEndpoint(in: configuration) else {
                     output("\(reference): error: no endpoint routes ePayment events (give --endpoint PATH)")
                     failures += 1
                     continue
@@ -60,11 +60,12 @@ struct ReconcileRun {
         return failures == 0
     }
 
-    /// The first endpoint (in configuration order) whose routes send an ePayment event somewhere.
-    var defaultEndpoint: String? {
-        let probe = DecodedEvent.decode(
-            body: Array(#"{"name":"CAPTURED","msn":"1234","reference":"r","pspReference":"p"}"#.utf8)
-        )
-        return configuration.endpoints.first { !Router(routes: $0.routes).sinks(for: probe).isEmpty }?.path
+    /// The first endpoint (in configuration order) with a route that sends ePayment events somewhere (matched on
+    /// the type only: a route's `where` filters pick sinks per event, not the endpoint).
+    static func defaultEndpoint(in configuration: DaemonConfiguration) -> String? {
+        let type = EPaymentEvent.Name.captured.eventType
+        return configuration.endpoints.first { endpoint in
+            endpoint.routes.contains { route in !route.sinks.isEmpty && route.events.contains { $0.matches(type) } }
+        }?.path
     }
 }
