@@ -31,6 +31,29 @@ struct DaemonReconciliationReviewTests {
         )
     }
 
+    @Test(
+        "garbage, a line over 64 KiB and a client that closes at once are refused (logged); the next client is served"
+    )
+    func hostileControlClients() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let harness = try Base.harness(api: api)
+        let socket = harness.stateDir + "/control.sock"
+        let garbage = try Self.ask(socket, "{not json\n")
+        #expect(garbage.contains("error: not a reconcile request") && garbage.hasSuffix("exit 1\n"), "\(garbage)")
+        let long = try Self.ask(socket, String(repeating: "x", count: 70_000) + "\n")
+        #expect(long.contains("error: not a reconcile request"), "\(long)")
+        let partial = try Self.ask(socket, #"{"references":[]"#, halfClose: true)  // no newline, then EOF
+        #expect(partial.contains("error: not a reconcile request"), "\(partial)")
+        let silent = try Self.ask(socket, "", halfClose: true)
+        #expect(silent.contains("error: not a reconcile request"), "\(silent)")
+        try waitUntil("the refusals are logged", log: harness.daemon.log) {
+            harness.daemon.logged("control socket: refused a request that is not a reconcile request").count >= 4
+        }
+        let good = try Base.reconcile(harness)
+        #expect(good.status == 0 && good.stdout.contains("total: 0 payments"), "\(good.stdout)\(good.stderr)")
+    }
+
     @Test("a control-socket request with a huge since_seconds gets an answer and the daemon lives on")
     func hugeSinceOverSocket() throws {
         let api = try FakeEPaymentAPI()
@@ -154,7 +177,9 @@ struct DaemonReconciliationReviewTests {
     }
 
     /// Sends `line` to the Unix socket at `path` and returns everything read until EOF.
-    static func ask(_ path: String, _ line: String) throws -> String {
+    /// Sends `line` on the control socket at `path` and reads the answer; `halfClose` shuts the writing side right
+    /// after, as a client that has nothing more to say.
+    static func ask(_ path: String, _ line: String, halfClose: Bool = false) throws -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
@@ -170,6 +195,7 @@ struct DaemonReconciliationReviewTests {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = Array(line.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -91,6 +91,9 @@ final class ControlSocket: @unchecked Sendable {
         guard let line = reader.next(),
             let request = ReconcileRequest(line: line)
         else {
+            // Nothing, a line over the limit, a close before the newline, or not a request: the client is told
+            // (when it still listens) and the operator sees it; the next client is served as usual.
+            logger.warning("control socket: refused a request that is not a reconcile request")
             _ = UnixSocketAddress.writeAll(client, Array("error: not a reconcile request\nexit 1\n".utf8))
             return
         }
