@@ -145,7 +145,7 @@ public final class PaymentLedger: Sendable {
         var payments = table.payments
         let before = payments.count
         payments = payments.filter { nowMillis - $0.value.lastEventMillis <= options.windowMillis }
-        payments = Self.bounded(payments, to: options.maximumPayments)
+        Self.drop(from: &payments, downTo: options.maximumPayments)
         let forgotten = before - payments.count
         var damagedCopy: String?
         if damagedLines > 0 {
@@ -312,13 +312,6 @@ public final class PaymentLedger: Sendable {
     public func close() {
         flush()
         inbox.withLock { $0.closed = true }
-    }
-
-    /// The `limit` payments with the latest events.
-    private static func bounded(_ payments: [Key: PaymentState], to limit: Int) -> [Key: PaymentState] {
-        var kept = payments
-        drop(from: &kept, downTo: limit)
-        return kept
     }
 
     /// Removes the payments with the oldest latest events until `limit` are left, in place (no second table).

@@ -50,14 +50,6 @@ final class ControlSocket: @unchecked Sendable {
         unlink(path)
     }
 
-    /// Stops serving and waits for the thread (tests and the command, which own the whole process).
-    func stopAndWait() {
-        stop()
-        thread?.join()
-        thread = nil
-        close(listener)
-    }
-
     private func serve() {
         while true {
             let client = accept(listener, nil, nil)
