@@ -12,8 +12,8 @@ public struct HTTPClient: Sendable {
     public var timeoutSeconds: Double
     /// Largest answer body kept (a longer one is cut and marked truncated).
     public var maximumBodyBytes: Int
-    private let tls: TLSContext?
-    private let tlsSetupError: TLSFailure?
+    /// The TLS context, or why it could not be set up (then only `https://` requests fail).
+    private let tls: Result<TLSContext, TLSFailure>
 
     /// Creates a client.
     /// - Parameters:
@@ -24,17 +24,14 @@ public struct HTTPClient: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.maximumBodyBytes = maximumBodyBytes
         signal(SIGPIPE, SIG_IGN)
-        do {
-            self.tls = try TLSContext(tls)
-            tlsSetupError = nil
-        } catch {
-            self.tls = nil
-            tlsSetupError = error
-        }
+        self.tls = Result { () throws(TLSFailure) in try TLSContext(tls) }
     }
 
     /// Why `https://` requests cannot be made (an unreadable CA file), or nil when TLS is ready.
-    public var tlsSetupProblem: TLSFailure? { tlsSetupError }
+    public var tlsSetupProblem: TLSFailure? {
+        if case .failure(let problem) = tls { return problem }
+        return nil
+    }
 
     /// Sends `request` and returns the answer.
     /// - Parameter connectTo: host and port to connect to instead of the URL's (the `Host` header, the TLS server
@@ -49,11 +46,13 @@ public struct HTTPClient: Sendable {
         let connection = try SocketConnection.open(host: target.host, port: target.port, deadline: deadline)
         let stream: any ByteStream
         if request.url.isTLS {
-            guard let tls else {
-                throw .tls(place: connection.place, tlsSetupError ?? .setupFailed("no TLS context"))
+            let context: TLSContext
+            switch tls {
+            case .success(let ready): context = ready
+            case .failure(let problem): throw .tls(place: connection.place, problem)
             }
             stream = try TLSSession(
-                context: tls,
+                context: context,
                 connection: connection,
                 host: request.url.host,
                 hostIsAddress: request.url.hostIsAddress
