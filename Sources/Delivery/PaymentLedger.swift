@@ -93,10 +93,9 @@ public final class PaymentLedger: Sendable {
                     endpoint: held.endpoint,
                     lastEventMillis: held.atMillis
                 )
-            let before = payment.eventCount
-            payment.add(held)
+            let isNew = payment.add(held)
             payments[key] = payment
-            return payment.eventCount > before
+            return isNew
         }
     }
 

@@ -36,14 +36,15 @@ public struct PaymentState: Sendable, Equatable {
         ended || (authorized > 0 && captured >= authorized) || (captured > 0 && refunded >= captured)
     }
 
-    /// Adds `observation` (of this payment); an event already held changes nothing.
-    mutating func add(_ observation: PaymentObservation) {
+    /// Adds `observation` (of this payment); an event already held changes nothing. Returns whether it was new.
+    @discardableResult
+    mutating func add(_ observation: PaymentObservation) -> Bool {
         lastEventMillis = max(lastEventMillis, observation.atMillis)
         endpoint = observation.endpoint
         let event = Self.fingerprint(pspReference: observation.pspReference, name: observation.name)
-        guard !events.contains(event) else { return }
+        guard !events.contains(event) else { return false }
         events.append(event)
-        guard observation.success else { return }
+        guard observation.success else { return true }
         let amount = observation.amount ?? 0
         switch observation.name {
         case "AUTHORIZED": authorized = max(authorized, amount)
@@ -52,6 +53,7 @@ public struct PaymentState: Sendable, Equatable {
         case let name where Self.terminalNames.contains(name): ended = true
         default: break
         }
+        return true
     }
 
     /// Events held.
