@@ -238,25 +238,19 @@ extension SystemdNotifier {
         }
         defer { close(fd) }
 
-        var storage = sockaddr_un()
-        storage.sun_family = sa_family_t(AF_UNIX)
-        let nameBytes: [UInt8]
+        let socketAddress: UnixSocketAddress?
         switch address {
-        case .path(let path): nameBytes = Array(path.utf8) + [0]
-        case .abstract(let name): nameBytes = [0] + Array(name.utf8)
+        case .path(let path): socketAddress = UnixSocketAddress(path: path)
+        case .abstract(let name): socketAddress = UnixSocketAddress(abstractName: name)
         }
-        withUnsafeMutableBytes(of: &storage.sun_path) { buffer in
-            buffer.copyBytes(from: nameBytes)
-        }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + nameBytes.count)
+        // The parser of NOTIFY_SOCKET already refused names that do not fit.
+        guard let socketAddress else { throw SystemdError("cannot notify systemd: \(address) is too long") }
         let payload = Array(message.utf8)
 
         while true {
             let sent = payload.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &storage) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                        sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), address, length)
-                    }
+                socketAddress.withSockaddr { target, length in
+                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), target, length)
                 }
             }
             if sent >= 0 {

@@ -1,18 +1,25 @@
 import Glibc
 
-/// A filesystem `AF_UNIX` address, for the control socket.
+/// An `AF_UNIX` address: a filesystem path (the control socket) or a Linux abstract name (systemd's notify socket).
 struct UnixSocketAddress {
     private var storage = sockaddr_un()
     private let length: socklen_t
 
-    /// The address of `path`; nil when the path does not fit `sun_path` (107 bytes).
+    /// The address of `path`; nil when the path does not fit `sun_path` (107 bytes and a NUL).
     init?(path: String) {
-        let bytes = Array(path.utf8) + [0]
-        let capacity = MemoryLayout.size(ofValue: storage.sun_path)
-        guard bytes.count <= capacity else { return nil }
+        self.init(nameBytes: Array(path.utf8) + [0])
+    }
+
+    /// The abstract address `name` (a NUL, then the name, no terminator); nil when it does not fit `sun_path`.
+    init?(abstractName name: String) {
+        self.init(nameBytes: [0] + Array(name.utf8))
+    }
+
+    private init?(nameBytes: [UInt8]) {
+        guard nameBytes.count <= MemoryLayout.size(ofValue: storage.sun_path) else { return nil }
         storage.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &storage.sun_path) { $0.copyBytes(from: bytes) }
-        length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + bytes.count)
+        withUnsafeMutableBytes(of: &storage.sun_path) { $0.copyBytes(from: nameBytes) }
+        length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + nameBytes.count)
     }
 
     /// Calls `body` with the address as a `sockaddr`.
