@@ -10,8 +10,6 @@ extension SendCommand {
         var url: ClientURL
         /// Where to connect instead of the URL's host (--resolve-to).
         var connectTo: (host: String, port: UInt16)?
-        /// The `Host` header: the signed URL's host.
-        var hostHeader: String
     }
 
     /// Counts of a run, and its summary line.

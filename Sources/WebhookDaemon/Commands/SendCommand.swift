@@ -148,7 +148,7 @@ struct SendCommand: ParsableCommand {
         if address.isTLS && insecure {
             printError("warning: --insecure: the server's certificate is not checked; use it only for a test proxy")
         }
-        return Route(client: client, url: address, connectTo: connectTo, hostHeader: target.host)
+        return Route(client: client, url: address, connectTo: connectTo)
     }
 
     private func readBody(_ path: String) throws -> [UInt8] {
