@@ -77,14 +77,7 @@ public final class ManagementClient {
 
     /// The request for an access token (exposed for tests of the header set).
     public func accessTokenRequest() -> ManagementRequest {
-        ManagementRequest(
-            method: "POST",
-            url: baseURL + "/accesstoken/get",
-            headers: [
-                ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
-                ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
-            ] + msnHeader + identity.headers
-        )
+        ManagementRequest.accessToken(baseURL: baseURL, credentials: credentials, identity: identity)
     }
 
     /// A Webhooks API request carrying `token` (exposed for tests of the header set).

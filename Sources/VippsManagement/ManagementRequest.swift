@@ -21,6 +21,21 @@ public struct ManagementRequest: Sendable {
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
+
+    /// The request for an access token: `POST {baseURL}/accesstoken/get` with the keys (and the MSN, when there is
+    /// one) as headers, then the `Vipps-System-*` headers.
+    public static func accessToken(
+        baseURL: String,
+        credentials: ManagementCredentials,
+        identity: ClientIdentity
+    ) -> ManagementRequest {
+        var headers: [(name: String, value: String)] = [
+            ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
+            ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
+        ]
+        if let msn = credentials.msn { headers.append(("Merchant-Serial-Number", msn)) }
+        return ManagementRequest(method: "POST", url: baseURL + "/accesstoken/get", headers: headers + identity.headers)
+    }
 }
 
 /// An HTTP answer from the management API.

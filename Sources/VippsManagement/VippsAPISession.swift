@@ -112,13 +112,8 @@ public final class VippsAPISession: Sendable {
     private func accessToken() throws(ManagementError) -> String {
         let now = nowMillis()
         if let cached = token.withLock({ $0 }), now < cached.refreshAtMillis { return cached.value }
-        var headers: [(name: String, value: String)] = [
-            ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
-            ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
-        ]
-        if let msn = credentials.msn { headers.append(("Merchant-Serial-Number", msn)) }
         let response = try sendRetrying(
-            ManagementRequest(method: "POST", url: baseURL + "/accesstoken/get", headers: headers + identity.headers)
+            ManagementRequest.accessToken(baseURL: baseURL, credentials: credentials, identity: identity)
         )
         guard response.status == 200 else { throw rejection(.accessToken, response) }
         let fresh: AccessToken

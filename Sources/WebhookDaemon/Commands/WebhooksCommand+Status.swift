@@ -36,21 +36,20 @@ extension WebhooksCommand {
             }
             let client: ManagementClient
             do {
+                let root: String
+                let credentials: ManagementCredentials
                 if let settings = configuration.vippsAPI {
-                    let root = api.baseURL != nil || api.env != nil ? try api.apiRoot() : settings.baseURL
-                    client = try ManagementClient(
-                        baseURL: root,
-                        credentials: settings.credentials,
-                        identity: WebhooksCommand.identity
-                    )
+                    root = api.baseURL != nil || api.env != nil ? try api.apiRoot() : settings.baseURL
+                    credentials = settings.credentials
                 } else {
-                    let credentials = try api.resolve(warn: WebhooksCommand.printError)
-                    client = try ManagementClient(
-                        baseURL: try api.apiRoot(),
-                        credentials: credentials,
-                        identity: WebhooksCommand.identity
-                    )
+                    credentials = try api.resolve(warn: WebhooksCommand.printError)
+                    root = try api.apiRoot()
                 }
+                client = try ManagementClient(
+                    baseURL: root,
+                    credentials: credentials,
+                    identity: WebhooksCommand.identity
+                )
             } catch {
                 WebhooksCommand.printError("status failed: \(error)")
                 throw ExitCode(Self.unusable)
