@@ -46,9 +46,13 @@ extension ManagementCredentialsFile {
                     + "\(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
             )
         }
-        guard let handle = FileHandle(forReadingAtPath: path),
-            let data = try? handle.read(upToCount: maximumBytes + 1)
-        else { throw .init("cannot read credentials file \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .init("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard let data = try? handle.read(upToCount: maximumBytes + 1) else {
+            try? handle.close()
+            throw .init("cannot read credentials file \(path)")
+        }
         try? handle.close()
         guard data.count <= maximumBytes else {
             throw .init("credentials file \(path) is over \(maximumBytes) bytes")
