@@ -9,9 +9,8 @@ extension ListenAddress {
     /// The address to bind, as a literal `IPv4:port` or `[IPv6]:port`: a literal host as given, a host name
     /// (`localhost`) resolved with getaddrinfo(3) — the first IPv4 address, else the first IPv6 one.
     func literal() -> Result<String, ResolutionFailure> {
-        if host.contains(":") || Self.isIPv4(host) {
-            return .success(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
-        }
+        if host.contains(":") { return .success("[\(host)]:\(port)") }
+        if Self.isIPv4(host) { return .success("\(host):\(port)") }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

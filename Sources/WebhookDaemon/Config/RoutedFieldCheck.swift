@@ -53,6 +53,10 @@ enum RoutedFieldCheck {
         }
         let routed = routedTypes(to: name, endpoints: endpoints)
         guard !routed.known.isEmpty || routed.unknown else { return [] }
+        let types =
+            routed.known.count == SampleEvents.knownTypes.count
+            ? "any known type" : routed.known.joined(separator: ", ")
+        let fields = fieldPaths(of: routed.known)
         var messages: [String] = []
         var seen: Set<String> = []
         for placeholder in template.fieldNames where seen.insert(placeholder).inserted {
@@ -66,15 +70,6 @@ enum RoutedFieldCheck {
                 )
                 continue
             }
-            let types =
-                routed.known.count == SampleEvents.knownTypes.count
-                ? "any known type" : routed.known.joined(separator: ", ")
-            var fields: [String] = []
-            for type in routed.known {
-                for field in EventFieldCatalogue.fields(of: type) where !fields.contains(field.path) {
-                    fields.append(field.path)
-                }
-            }
             let suggestion = EditDistance.nearest(to: placeholder, in: fields).map { " (did you mean {\($0)}?)" } ?? ""
             messages.append(
                 "placeholder {\(placeholder)} of sink \"\(name)\" is not a field of the event types routed to it "
@@ -82,5 +77,16 @@ enum RoutedFieldCheck {
             )
         }
         return messages
+    }
+
+    /// The field paths events of `types` can have, each once, in the order of the types and their catalogue entries.
+    private static func fieldPaths(of types: [String]) -> [String] {
+        var paths: [String] = []
+        for type in types {
+            for field in EventFieldCatalogue.fields(of: type) where !paths.contains(field.path) {
+                paths.append(field.path)
+            }
+        }
+        return paths
     }
 }
