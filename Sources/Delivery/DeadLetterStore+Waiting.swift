@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import Metrics
 import Synchronization
 
@@ -40,9 +41,18 @@ extension DeadLetterStore {
     }
 
     /// Like ``recordWaiting(sinks:)``, but at most once per 200 ms, off the caller's queue: a burst of dead letters
-    /// (a removed sink's backlog) costs one scan of the folder, not one per letter.
-    public func recordWaitingSoon(sinks: [String]) {
-        waitingRecount.request(sinks) { [self] sinks in recordWaiting(sinks: sinks) }
+    /// (a removed sink's backlog) costs one scan of the folder, not one per letter. A folder that cannot be read is
+    /// logged to `logger` and counted in `vipps_webhookd_storage_errors_total{operation="dead_letter_count"}`.
+    public func recordWaitingSoon(sinks: [String], logger: Logger) {
+        waitingRecount.request(sinks) { [self] sinks in
+            guard let error = recordWaiting(sinks: sinks) else { return }
+            Counter(label: "vipps_webhookd_storage_errors_total", dimensions: [("operation", "dead_letter_count")])
+                .increment()
+            logger.error(
+                "cannot count the dead letters; vipps_webhookd_dead_letters keeps its last values",
+                metadata: ["error": "\(error)"]
+            )
+        }
     }
 }
 

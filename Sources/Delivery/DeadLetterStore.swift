@@ -22,7 +22,7 @@ public final class DeadLetterStore: Sendable {
 
     /// The folder holding the dead letters.
     public let directory: String
-    /// Coalesces the recounts behind `vipps_webhookd_dead_letters` (see ``recordWaitingSoon(sinks:)``).
+    /// Coalesces the recounts behind `vipps_webhookd_dead_letters` (see ``recordWaitingSoon(sinks:logger:)``).
     let waitingRecount = CoalescedRecount()
 
     /// Opens (creating when missing, mode 0700) `<stateDirectory>/dead-letters`.

@@ -137,7 +137,7 @@ public final class ExecDispatcher: Sendable {
             if case .delivered = outcome {
                 do {
                     try deadLetters.remove(name)
-                    deadLetters.recordWaitingSoon(sinks: [letter.sink])
+                    deadLetters.recordWaitingSoon(sinks: [letter.sink], logger: logger)
                 } catch {
                     logger.error(
                         "cannot remove re-delivered dead letter",
@@ -208,7 +208,7 @@ public final class ExecDispatcher: Sendable {
         do {
             let file = try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
-            deadLetters.recordWaitingSoon(sinks: [name])
+            deadLetters.recordWaitingSoon(sinks: [name], logger: logger)
             logger.error(
                 "event dead-lettered",
                 metadata: [

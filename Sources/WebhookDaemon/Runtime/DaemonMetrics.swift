@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Metrics
 import Prometheus
 import Synchronization
@@ -53,9 +54,22 @@ final class DaemonMetrics: Sendable {
         recordFileSystem(of: path)
     }
 
+    /// Reads the file system of `path` into the gauges. A failure keeps their last values; it is counted in
+    /// `vipps_webhookd_storage_errors_total{operation="statvfs"}` and logged once until a read succeeds again.
     private func recordFileSystem(of path: String) {
         var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return }
+        guard statvfs(path, &info) == 0 else {
+            let code = errno
+            storageError(operation: "statvfs")
+            if !statvfsFailing.exchange(true, ordering: .relaxed) {
+                Logger(label: "vipps-webhookd").error(
+                    "cannot read the state directory's file system; the state_dir gauges keep their last values",
+                    metadata: ["path": "\(path)", "error": "\(String(cString: strerror(code))) (errno \(code))"]
+                )
+            }
+            return
+        }
+        statvfsFailing.store(false, ordering: .relaxed)
         let blockSize = Int64(info.f_frsize)
         stateDirectoryFree.record(Int64(info.f_bavail) * blockSize)
         stateDirectorySize.record(Int64(info.f_blocks) * blockSize)
@@ -181,6 +195,8 @@ final class DaemonMetrics: Sendable {
     private let requestDuration = Metrics.Timer(label: "vipps_webhookd_http_request_duration_seconds")
     private let openConnections = Metrics.Gauge(label: "vipps_webhookd_http_open_connections")
     private let stateDirectoryFree = Metrics.Gauge(label: "vipps_webhookd_state_dir_free_bytes")
+    /// Whether the last statvfs of the state directory failed (its error is logged once per failing stretch).
+    private let statvfsFailing = Atomic(false)
     private let stateDirectorySize = Metrics.Gauge(label: "vipps_webhookd_state_dir_size_bytes")
     private let stateDirectory = Mutex<String?>(nil)
 }

@@ -99,7 +99,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
         do {
             try deadLetters.write(letter)
             Counter(label: "vipps_webhookd_dead_letters_total", dimensions: [("sink", name)]).increment()
-            deadLetters.recordWaitingSoon(sinks: [name])
+            deadLetters.recordWaitingSoon(sinks: [name], logger: logger)
             return true
         } catch {
             metrics.storageError(operation: "dead_letter")
