@@ -2,8 +2,10 @@ import Glibc
 
 extension ListenAddress {
     /// Why a `listen:` host cannot be listened on.
-    struct ResolutionFailure: Error, Equatable {
+    struct ResolutionFailure: Error, Equatable, CustomStringConvertible {
         var message: String
+
+        var description: String { "listen: \(message)" }
     }
 
     /// The address to bind, as a literal `IPv4:port` or `[IPv6]:port`: a literal host as given, a host name

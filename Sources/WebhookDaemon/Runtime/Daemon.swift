@@ -151,8 +151,13 @@ final class Daemon: @unchecked Sendable {
     private func serverConfiguration() throws -> HTTPServerConfiguration {
         let inherited = try SocketActivation.takeInheritedSockets()
         var listen = HTTPServerConfiguration.Listen.address(configuration.listen)
-        if let address = ListenAddress(configuration.listen), case .success(let literal) = address.literal() {
-            listen = .address(literal)  // a host name (`localhost`) is bound as the address it resolves to
+        if inherited.isEmpty, let address = ListenAddress(configuration.listen) {
+            // A host name (`localhost`) is bound as the address it resolves to; one that no longer resolves (DNS
+            // changed since check-config) stops the start with the resolver's reason.
+            switch address.literal() {
+            case .success(let literal): listen = .address(literal)
+            case .failure(let failure): throw failure
+            }
         }
         if let socket = inherited.first {
             try SocketActivation.adopt(inherited)
