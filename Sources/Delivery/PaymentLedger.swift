@@ -238,7 +238,7 @@ public final class PaymentLedger: Sendable {
         withTable { state in
             state.payments.compactMap { $0.value.lastEventMillis >= millis ? state.state($0.key, $0.value) : nil }
         }
-            .sorted { $0.lastEventMillis < $1.lastEventMillis }
+        .sorted { $0.lastEventMillis < $1.lastEventMillis }
     }
 
     /// Unfinished payments worth asking about at `nowMillis`: quiet for at least `quietMillis` since their latest
