@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 import VippsCrypto
 
 #if canImport(FoundationEssentials)
@@ -32,7 +33,7 @@ public final class DeadLetterStore: Sendable {
         do {
             try Syscall.makeDirectories(directory)  // syncs the parent of each directory it creates
         } catch {
-            let storage = error as? StorageError
+            let storage = StorageError(converting: error)
             throw .systemCall(
                 storage?.call ?? "mkdir",
                 path: storage?.detail ?? directory,
@@ -193,7 +194,7 @@ public final class DeadLetterStore: Sendable {
         do {
             try Syscall.syncDirectory(path)
         } catch {
-            let storage = error as? StorageError
+            let storage = StorageError(converting: error)
             throw .systemCall(storage?.call ?? "fsync", path: path, errno: storage?.errnoValue ?? EIO)
         }
     }

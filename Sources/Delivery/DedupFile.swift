@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// `dedup.log`: the ids of events whose journal segments were deleted, so deduplication outlives the segments.
 ///

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import Logging
 import Metrics
+import POSIX
 import Synchronization
 
 /// The ePayment payments the daemon has seen, for reconciliation: per payment (msn + reference) the events held and
