@@ -40,7 +40,7 @@ let package = Package(
         // The Swift wrapper of libcrypto (shim.h).
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
-        .target(name: "HTTPClient", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["COpenSSL", "POSIX"], swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
         // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.

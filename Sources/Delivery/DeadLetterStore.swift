@@ -145,9 +145,14 @@ public final class DeadLetterStore: Sendable {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw .systemCall("read", path: path, errno: errno) }
+            let count: Int
+            do {
+                count = try Syscall.retrying("read", detail: path) {
+                    buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                }
+            } catch {
+                throw .systemCall("read", path: path, errno: error.errno)
+            }
             if count == 0 { break }
             bytes += buffer[0..<count]
             guard bytes.count <= Self.maxFileSize else { throw .unreadable(name: name, reason: "file too large") }
@@ -181,13 +186,10 @@ public final class DeadLetterStore: Sendable {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DeadLetterError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw .systemCall("write", path: path, errno: written < 0 ? errno : EIO) }
-            offset += written
+        let written = bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemCallError) in try Syscall.writeAll(fd, raw, detail: path) }
         }
+        if case .failure(let error) = written { throw .systemCall("write", path: path, errno: error.errno) }
     }
 
     private static func syncDirectory(_ path: String) throws(DeadLetterError) {

@@ -91,8 +91,7 @@ final class DedupFile {
             }
             try Self.encode(kept).withUnsafeBytes { try replacement.append($0) }
             try replacement.sync()
-            try Syscall.rename(temporary, path)
-            try Syscall.syncDirectory(directory)
+            try Syscall.renameDurably(temporary, path)
         } catch {
             replacement.close()
             try? Syscall.unlink(temporary)

@@ -471,11 +471,10 @@ final class Journal {
             try bytes.withUnsafeBytes { try copy.write(UnsafeRawBufferPointer(rebasing: $0[..<used]), at: 0) }
             try copy.truncate(to: UInt64(bytes.count))
             try copy.sync()
-            try Syscall.rename(partial, path)
+            try Syscall.renameDurably(partial, path)
         } catch {
             try? Syscall.unlink(partial)
             throw error
         }
-        try Syscall.syncDirectory(directory)
     }
 }

@@ -91,7 +91,8 @@ extension Syscall {
         return names
     }
 
-    /// Writes all of `bytes` to `fd` (`write(2)` in a loop, EINTR retried); a blocking descriptor only.
+    /// Writes all of `bytes` to `fd` (`write(2)` in a loop, EINTR retried); a blocking descriptor only. A write
+    /// that takes nothing fails as EIO rather than looping.
     public static func writeAll(
         _ fd: Int32,
         _ bytes: UnsafeRawBufferPointer,
@@ -99,9 +100,11 @@ extension Syscall {
     ) throws(SystemCallError) {
         var done = 0
         while done < bytes.count {
-            done += try retrying("write", detail: detail) {
+            let count = try retrying("write", detail: detail) {
                 Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
             }
+            guard count > 0 else { throw SystemCallError(call: "write", errno: EIO, detail: detail) }
+            done += count
         }
     }
 }
