@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["COpenSSL", "POSIX"], swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
-        // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
+        // HTTP/1.1 over POSIX sockets on the POSIX module's epoll event loops; independent of Vipps.
         .target(name: "HTTPServer", dependencies: ["CSystem", "POSIX"], swiftSettings: swiftSettings),
         // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
         .target(

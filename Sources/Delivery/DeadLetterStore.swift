@@ -81,7 +81,11 @@ public final class DeadLetterStore: Sendable {
         guard fd >= 0 else { throw .systemCall("open", path: temporary, errno: errno) }
         do throws(DeadLetterError) {
             try Self.writeAll(fd, bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw DeadLetterError.systemCall("fsync", path: temporary, errno: errno) }
+            do {
+                try Syscall.retrying("fsync", detail: temporary) { fsync(fd) }
+            } catch {
+                throw DeadLetterError.systemCall("fsync", path: temporary, errno: error.errno)
+            }
             guard close(fd) == 0 else { throw DeadLetterError.systemCall("close", path: temporary, errno: errno) }
         } catch {
             _ = close(fd)

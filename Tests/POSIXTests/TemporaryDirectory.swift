@@ -1,17 +1,11 @@
 import Foundation
-import Glibc
 
-/// A fresh directory under /tmp, removed by `remove()`.
+/// A fresh directory for one test, removed by `remove()`. (Belongs in a shared test-support target once there is one.)
 struct TemporaryDirectory {
-    let path: String
+    let path = NSTemporaryDirectory() + "posix-test-" + UUID().uuidString
 
     init() {
-        var template = Array("/tmp/posix-test-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
-        }
-        guard let created else { preconditionFailure("mkdtemp failed") }
-        path = created
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
     func remove() {
