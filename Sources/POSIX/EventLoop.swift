@@ -71,7 +71,7 @@ public final class EventLoop: @unchecked Sendable {
             try Syscall.retrying("epoll_ctl(eventfd)") {
                 csystem_epoll_control(epfd, csystem_epoll_add, wakeFD, events, Self.wakeToken)
             }
-            try startThread(name: name)
+            try JoinableThread.detached { [self] in run(name: name) }
         } catch {
             Syscall.close(wakeFD)
             Syscall.close(epfd)
@@ -142,29 +142,6 @@ public final class EventLoop: @unchecked Sendable {
     private func signal() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)  // EAGAIN only when the counter is full: a wake-up is pending anyway
-    }
-
-    private func startThread(name: String) throws(SystemCallError) {
-        final class Start {
-            let body: () -> Void
-            init(_ body: @escaping () -> Void) { self.body = body }
-        }
-        let start = Unmanaged.passRetained(Start { [self] in run(name: name) }).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread,
-            nil,
-            { argument in
-                Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
-                return nil
-            },
-            start
-        )
-        guard result == 0 else {
-            Unmanaged<Start>.fromOpaque(start).release()
-            throw SystemCallError(call: "pthread_create", errno: result)
-        }
-        pthread_detach(thread)
     }
 
     private func run(name: String) {

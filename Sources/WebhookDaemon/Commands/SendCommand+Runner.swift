@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import POSIX
 
 extension SendCommand {
     /// How requests reach the receiver.
