@@ -80,4 +80,34 @@ import Testing
         #expect(fired.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "a closed watch is not reported")
         #expect(count.load(ordering: .relaxed) == 2)
     }
+
+    @Test func aDescriptorEpollRefusesIsAnErrorWithTheCallNotASilentWatch() throws {
+        let loop = try EventLoop(name: "test-refusals")
+        defer { loop.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // epoll cannot watch a regular file (EPERM) nor a closed descriptor (EBADF).
+        let fd = try Syscall.open(dir.path + "/plain", flags: O_RDWR | O_CREAT)
+        defer { Syscall.close(fd) }
+        let queue = DispatchQueue(label: "test-refusals")
+        #expect(throws: SystemCallError(call: "epoll_ctl(ADD)", errno: EPERM)) {
+            try loop.watch(fd, for: .readable, queue: queue) {}
+        }
+        #expect(throws: SystemCallError(call: "epoll_ctl(ADD)", errno: EBADF)) {
+            try loop.watch(-1, for: .writable, queue: queue) {}
+        }
+        let client = Client(loop: loop)
+        let refused = Mutex<SystemCallError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            do throws(SystemCallError) {
+                _ = try loop.register(fd, events: EventMask.input, client: client)
+            } catch {
+                refused.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(refused.withLock { $0 } == SystemCallError(call: "epoll_ctl(ADD)", errno: EPERM))
+    }
 }
