@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// The outcome of a non-blocking call.
