@@ -110,4 +110,37 @@ import Testing
         #expect(done.wait(timeout: .now() + 5) == .success)
         #expect(refused.withLock { $0 } == SystemCallError(call: "epoll_ctl(ADD)", errno: EPERM))
     }
+
+    @Test func aClientAndAWatchOnOneLoopEachHearOnlyTheirOwnDescriptor() throws {
+        let loop = try EventLoop(name: "test-shared")
+        defer { loop.stop() }
+        let socketPipe = try nonBlockingPipe()
+        let childPipe = try nonBlockingPipe()
+        let client = Client(loop: loop)
+        let registered = DispatchSemaphore(value: 0)
+        let token = Mutex<UInt64?>(nil)
+        loop.execute {
+            token.withLock { $0 = try? loop.register(socketPipe.read, events: EventMask.input, client: client) }
+            registered.signal()
+        }
+        #expect(registered.wait(timeout: .now() + 5) == .success)
+        let fired = DispatchSemaphore(value: 0)
+        let watch = try loop.watch(childPipe.read, for: .readable, queue: DispatchQueue(label: "test-shared")) {
+            fired.signal()
+        }
+        #expect(Glibc.write(childPipe.write, "x", 1) == 1)
+        #expect(fired.wait(timeout: .now() + 5) == .success)
+        #expect(client.reported.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "the client heard nothing")
+        #expect(Glibc.write(socketPipe.write, "y", 1) == 1)
+        #expect(client.reported.wait(timeout: .now() + 5) == .success)
+        #expect(fired.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "the one-shot watch stays quiet")
+        loop.close(watch)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            if let token = token.withLock({ $0 }) { loop.unregister(socketPipe.read, token: token) }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        for fd in [socketPipe.read, socketPipe.write, childPipe.write] { Syscall.close(fd) }
+    }
 }
