@@ -34,19 +34,22 @@ let package = Package(
             name: "CSystem",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // The one syscall wrapper (EINTR, EAGAIN, errno + call name), durable files, the epoll event loop, child
+        // processes.
+        .target(name: "POSIX", dependencies: ["CSystem"], swiftSettings: swiftSettings),
         // The Swift wrapper of libcrypto (shim.h).
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
-        .target(name: "HTTPClient", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["COpenSSL", "POSIX"], swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
-        // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
-        .target(name: "HTTPServer", dependencies: ["CSystem"], swiftSettings: swiftSettings),
+        // HTTP/1.1 over POSIX sockets on the POSIX module's epoll event loops; independent of Vipps.
+        .target(name: "HTTPServer", dependencies: ["CSystem", "POSIX"], swiftSettings: swiftSettings),
         // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
         .target(
             name: "Delivery",
             dependencies: [
-                "CSystem", "VippsWebhooks", "VippsCrypto",
+                "CSystem", "POSIX", "VippsWebhooks", "VippsCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -59,6 +62,7 @@ let package = Package(
             name: "WebhookDaemon",
             dependencies: [
                 "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement", "HTTPClient",
+                "POSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -80,11 +84,12 @@ let package = Package(
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "POSIX"], swiftSettings: swiftSettings),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon", "POSIX"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["vipps-webhookd", "VippsWebhooks", "VippsCrypto", "HTTPServer", "CSystem"],

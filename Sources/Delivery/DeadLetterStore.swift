@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 import VippsCrypto
 
 #if canImport(FoundationEssentials)
@@ -32,7 +33,7 @@ public final class DeadLetterStore: Sendable {
         do {
             try Syscall.makeDirectories(directory)  // syncs the parent of each directory it creates
         } catch {
-            let storage = error as? StorageError
+            let storage = StorageError(converting: error)
             throw .systemCall(
                 storage?.call ?? "mkdir",
                 path: storage?.detail ?? directory,
@@ -80,7 +81,11 @@ public final class DeadLetterStore: Sendable {
         guard fd >= 0 else { throw .systemCall("open", path: temporary, errno: errno) }
         do throws(DeadLetterError) {
             try Self.writeAll(fd, bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw DeadLetterError.systemCall("fsync", path: temporary, errno: errno) }
+            do {
+                try Syscall.retrying("fsync", detail: temporary) { fsync(fd) }
+            } catch {
+                throw DeadLetterError.systemCall("fsync", path: temporary, errno: error.errno)
+            }
             guard close(fd) == 0 else { throw DeadLetterError.systemCall("close", path: temporary, errno: errno) }
         } catch {
             _ = close(fd)
@@ -144,9 +149,14 @@ public final class DeadLetterStore: Sendable {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw .systemCall("read", path: path, errno: errno) }
+            let count: Int
+            do {
+                count = try Syscall.retrying("read", detail: path) {
+                    buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                }
+            } catch {
+                throw .systemCall("read", path: path, errno: error.errno)
+            }
             if count == 0 { break }
             bytes += buffer[0..<count]
             guard bytes.count <= Self.maxFileSize else { throw .unreadable(name: name, reason: "file too large") }
@@ -180,20 +190,17 @@ public final class DeadLetterStore: Sendable {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DeadLetterError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw .systemCall("write", path: path, errno: written < 0 ? errno : EIO) }
-            offset += written
+        let written = bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemCallError) in try Syscall.writeAll(fd, raw, detail: path) }
         }
+        if case .failure(let error) = written { throw .systemCall("write", path: path, errno: error.errno) }
     }
 
     private static func syncDirectory(_ path: String) throws(DeadLetterError) {
         do {
             try Syscall.syncDirectory(path)
         } catch {
-            let storage = error as? StorageError
+            let storage = StorageError(converting: error)
             throw .systemCall(storage?.call ?? "fsync", path: path, errno: storage?.errnoValue ?? EIO)
         }
     }

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// `dedup.log`: the ids of events whose journal segments were deleted, so deduplication outlives the segments.
 ///
@@ -90,8 +91,7 @@ final class DedupFile {
             }
             try Self.encode(kept).withUnsafeBytes { try replacement.append($0) }
             try replacement.sync()
-            try Syscall.rename(temporary, path)
-            try Syscall.syncDirectory(directory)
+            try Syscall.renameDurably(temporary, path)
         } catch {
             replacement.close()
             try? Syscall.unlink(temporary)

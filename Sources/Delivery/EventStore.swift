@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import Metrics
+import POSIX
 
 /// Durable storage under the ingest path: journal + dedup + delivery ledger, behind one serial queue.
 ///
@@ -492,7 +493,7 @@ public final class EventStore: @unchecked Sendable {
                 try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame()
             }
         } catch {
-            let failure = error as? StorageError ?? StorageError(.unavailable, call: "append")
+            let failure = StorageError(converting: error) ?? StorageError(.unavailable, call: "append")
             errorCounter.increment()
             logger.error(
                 "journal append failed; batch rejected",
@@ -570,7 +571,8 @@ public final class EventStore: @unchecked Sendable {
                 try Syscall.syncDirectory(journal.directory)
                 retired.append(retirement.segment)
             } catch {
-                failure = error as? StorageError ?? StorageError(.unavailable, call: "retire", detail: "\(error)")
+                failure =
+                    StorageError(converting: error) ?? StorageError(.unavailable, call: "retire", detail: "\(error)")
                 break
             }
         }
@@ -578,7 +580,8 @@ public final class EventStore: @unchecked Sendable {
             do {
                 try dedupFile.compact(notBefore: notBefore, keepingAtMost: options.dedupCapacity)
             } catch {
-                failure = error as? StorageError ?? StorageError(.unavailable, call: "compact", detail: "\(error)")
+                failure =
+                    StorageError(converting: error) ?? StorageError(.unavailable, call: "compact", detail: "\(error)")
             }
         }
         queue.async { [retired, failure] in self.finishRetirement(retired, failure: failure) }

@@ -1,4 +1,5 @@
 import Foundation
+import POSIX
 
 /// Tunables of an ``EventStore``; the defaults suit the daemon.
 public struct EventStoreOptions: Sendable {

@@ -1,4 +1,5 @@
 import Dispatch
+import POSIX
 
 /// The hook runs of a dispatcher in flight, so that shutdown can kill them.
 final class RunningHooks: @unchecked Sendable {

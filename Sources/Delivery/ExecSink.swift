@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import POSIX
 
 /// Runs one hook attempt for an event: argv from the template, a clean environment, the event line on stdin.
 ///

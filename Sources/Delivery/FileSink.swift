@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import POSIX
 
 /// Appends one ``EventLine`` per event to a file, synced before ``write(_:)`` returns, exactly once across crashes.
 ///
@@ -56,7 +57,7 @@ public final class FileSink: @unchecked Sendable {
     /// Appends the line of `event` and syncs it; skips the write if the line is already in the file (written before
     /// a crash that lost the delivered mark).
     /// - Returns: the position after the line, to store with the delivered mark.
-    /// - Throws: ``StorageError``; the file is cut back to its previous size so no partial line stays.
+    /// - Throws: ``SystemCallError``; the file is cut back to its previous size so no partial line stays.
     public func write(_ event: StoredEvent) throws -> SinkPosition {
         try write([event])[0]
     }
@@ -64,7 +65,7 @@ public final class FileSink: @unchecked Sendable {
     /// Appends the lines of `events` in order with one write and one sync (group commit for a busy sink); skips
     /// events whose line is already in the file (written before a crash that lost the delivered mark).
     /// - Returns: for each event, the position after its line, to store with its delivered mark.
-    /// - Throws: ``StorageError``; the file is cut back to its previous size, so none of the batch stays.
+    /// - Throws: ``SystemCallError``; the file is cut back to its previous size, so none of the batch stays.
     public func write(_ events: [StoredEvent]) throws -> [SinkPosition] {
         try lock.withLock {
             let info = try file.status()

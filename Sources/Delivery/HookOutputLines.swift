@@ -1,3 +1,5 @@
+import POSIX
+
 /// The lines of one output stream of a hook run that go to the daemon's log, bounded per run.
 ///
 /// At most ``lineLimit`` lines and ``byteLimit`` bytes per stream and run are logged, one log line per output line

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import POSIX
 
 /// Append-only segment files of CRC-framed ``JournalRecord``s in one directory, with recovery that keeps every valid
 /// record.
@@ -204,7 +205,7 @@ final class Journal {
         } catch {
             do {
                 try cutTail()
-            } catch let undo as StorageError {
+            } catch let undo as SystemCallError {
                 let failure = StorageError(
                     .unavailable,
                     call: "append",
@@ -294,7 +295,8 @@ final class Journal {
                 if !rotating && options.preallocate {
                     do {
                         _ = try file.writeZeros(upTo: options.segmentSize)
-                    } catch let error as StorageError where error.errnoValue == ENOSPC {
+                    } catch {
+                        guard error.errno == ENOSPC else { throw error }
                         try file.truncate(to: 0)  // No room to preallocate: start a plain (growing) segment.
                     }
                 }
@@ -469,11 +471,10 @@ final class Journal {
             try bytes.withUnsafeBytes { try copy.write(UnsafeRawBufferPointer(rebasing: $0[..<used]), at: 0) }
             try copy.truncate(to: UInt64(bytes.count))
             try copy.sync()
-            try Syscall.rename(partial, path)
+            try Syscall.renameDurably(partial, path)
         } catch {
             try? Syscall.unlink(partial)
             throw error
         }
-        try Syscall.syncDirectory(directory)
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// Reads event records by location from the journal's segment files with descriptors of its own, off the store's
 /// queue, so that reading a backlog never holds up group commit. One descriptor per segment is kept until

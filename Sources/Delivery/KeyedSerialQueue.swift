@@ -1,4 +1,5 @@
 import Dispatch
+import POSIX
 
 /// A bounded scheduler for jobs made of attempts: per-key order, a cap on parallel attempts, timed retries.
 ///

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 import VippsWebhooks
 
 /// The dedup state of versions whose event id was the unsigned `webhook-id` header (or, without one, the body's hex

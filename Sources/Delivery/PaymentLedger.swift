@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import Logging
 import Metrics
+import POSIX
 import Synchronization
 
 /// The ePayment payments the daemon has seen, for reconciliation: per payment (msn + reference) the events held and
@@ -278,13 +279,7 @@ public final class PaymentLedger: Sendable {
         guard !bytes.isEmpty else { return }
         let fd = file.withLock { $0.fd }
         do {
-            var offset = 0
-            while offset < bytes.count {
-                let written = try Syscall.retrying("write", detail: path) {
-                    bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                }
-                offset += written
-            }
+            try bytes.withUnsafeBytes { try Syscall.writeAll(fd, $0, detail: path) }
             try Syscall.retrying("fdatasync", detail: path) { fdatasync(fd) }
             let due = file.withLock { file in
                 file.size += bytes.count
@@ -395,8 +390,7 @@ public final class PaymentLedger: Sendable {
             file.close()
             throw error
         }
-        try Syscall.rename(temporary, path)
-        try Syscall.syncDirectory(Syscall.parentDirectory(of: path))
+        try Syscall.renameDurably(temporary, path)
         return size
     }
 }

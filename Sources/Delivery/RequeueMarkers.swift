@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIX
 
 /// The folder `<state_dir>/dead-letters/requeue/`: one empty file per dead letter an operator asked to retry,
 /// named like the dead letter. `vipps-webhookd dead-letters retry` creates them; the running daemon
@@ -93,9 +94,10 @@ public struct RequeueMarkers: Sendable {
     }
 
     private static func syncDirectory(_ path: String) throws(RequeueMarkerError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .init("open", path: path, errno: errno) }
-        defer { _ = close(fd) }
-        guard fsync(fd) == 0 else { throw .init("fsync", path: path, errno: errno) }
+        do {
+            try Syscall.syncDirectory(path)
+        } catch {
+            throw .init(error.call, path: path, errno: error.errno)
+        }
     }
 }

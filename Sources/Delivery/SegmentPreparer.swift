@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import POSIX
 
 /// Prepares the journal's next segment file in the background, so that rotation only switches files.
 ///

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// An exclusive lock on a state directory, held as long as this value lives (the daemon keeps it for its whole
 /// lifetime), so that a second daemon on the same directory stops before it opens the journal: it must not run
@@ -16,12 +17,17 @@ public final class StateDirectoryLock: Sendable {
     ///   lock; with the failed call's `errno` when the lock file cannot be opened or locked.
     public init(directory: String) throws {
         path = directory + "/lock"
-        let file = try SyscallFile.openCreating(path: path, flags: O_RDWR, faults: nil)
+        let file: SyscallFile
+        do {
+            file = try SyscallFile.openCreating(path: path, flags: O_RDWR, faults: nil)
+        } catch {
+            throw StorageError(error)
+        }
         do {
             try Syscall.retrying("flock", detail: path) { flock(file.fd, LOCK_EX | LOCK_NB) }
-        } catch let error as StorageError {
+        } catch {
             file.close()
-            guard error.errnoValue == EWOULDBLOCK else { throw error }
+            guard error.errno == EWOULDBLOCK else { throw StorageError(error) }
             throw StorageError(
                 .unavailable,
                 call: "lock",

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// The one error type of the Delivery module's storage (journal, dedup file, ledger, file sink).
 ///
@@ -28,6 +29,22 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         self.code = code
         self.call = call
         self.detail = detail
+    }
+
+    /// A failed system call of the POSIX layer, with its call, errno and detail.
+    public init(_ error: SystemCallError) {
+        self.init(.syscall(errno: error.errno), call: error.call, detail: error.detail)
+    }
+
+    /// `error` as a storage error: itself, or a failed system call converted; nil for any other error.
+    public init?(converting error: any Error) {
+        if let storage = error as? StorageError {
+            self = storage
+        } else if let failed = error as? SystemCallError {
+            self.init(failed)
+        } else {
+            return nil
+        }
     }
 
     /// An error for a failed system call, taking `errno` now.

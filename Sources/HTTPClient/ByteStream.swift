@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// A connected byte stream with the exchange's deadline: plain TCP or TLS.
 protocol ByteStream {
@@ -16,27 +17,36 @@ struct PlainStream: ByteStream {
     func write(_ bytes: [UInt8]) throws(HTTPClientError) {
         var offset = 0
         while offset < bytes.count {
-            let count = bytes.withUnsafeBytes {
-                send(connection.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            let result: IOResult
+            do {
+                result = try Syscall.nonBlocking("send") {
+                    bytes.withUnsafeBytes {
+                        send(connection.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+                    }
+                }
+            } catch {
+                throw .connectionFailed(place: connection.place, reason: SocketConnection.text(error.errno, "send"))
             }
-            if count >= 0 {
-                offset += count
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                try connection.wait(for: Int16(POLLOUT), doing: "sending the request")
-            } else if errno != EINTR {
-                throw .connectionFailed(place: connection.place, reason: SocketConnection.text(errno, "send"))
+            switch result {
+            case .done(let count): offset += count
+            case .wouldBlock: try connection.wait(for: Int16(POLLOUT), doing: "sending the request")
             }
         }
     }
 
     func read(into buffer: inout [UInt8]) throws(HTTPClientError) -> Int {
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
-            if count >= 0 { return count }
-            if errno == EAGAIN || errno == EWOULDBLOCK {
-                try connection.wait(for: Int16(POLLIN), doing: "reading the answer")
-            } else if errno != EINTR {
-                throw .connectionFailed(place: connection.place, reason: SocketConnection.text(errno, "recv"))
+            let result: IOResult
+            do {
+                result = try Syscall.nonBlocking("recv") {
+                    buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+                }
+            } catch {
+                throw .connectionFailed(place: connection.place, reason: SocketConnection.text(error.errno, "recv"))
+            }
+            switch result {
+            case .done(let count): return count
+            case .wouldBlock: try connection.wait(for: Int16(POLLIN), doing: "reading the answer")
             }
         }
     }

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// A connected non-blocking TCP socket with one deadline for everything done on it; closed on deinit.
 final class SocketConnection {
@@ -46,15 +47,20 @@ final class SocketConnection {
 
     private static func connect(_ info: addrinfo, place: String, deadline: Deadline) throws(HTTPClientError) -> Int32 {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(info.ai_family, type, 0)
-        guard fd >= 0 else { throw .connectFailed(place: place, reason: Self.text(errno, "socket")) }
-        var result: Int32
-        repeat { result = Glibc.connect(fd, info.ai_addr, info.ai_addrlen) } while result < 0 && errno == EINTR
-        guard result < 0 else { return fd }
-        guard errno == EINPROGRESS else {
-            let code = errno
-            _ = close(fd)
-            throw .connectFailed(place: place, reason: Self.text(code, "connect"))
+        let fd: Int32
+        do {
+            fd = try Syscall.retrying("socket") { socket(info.ai_family, type, 0) }
+        } catch {
+            throw .connectFailed(place: place, reason: Self.text(error.errno, "socket"))
+        }
+        do {
+            try Syscall.retrying("connect") { Glibc.connect(fd, info.ai_addr, info.ai_addrlen) }
+            return fd
+        } catch {
+            guard error.errno == EINPROGRESS else {
+                _ = close(fd)
+                throw .connectFailed(place: place, reason: Self.text(error.errno, "connect"))
+            }
         }
         do {
             try wait(fd, for: Int16(POLLOUT), place: place, deadline: deadline, doing: "connecting")
@@ -90,6 +96,7 @@ final class SocketConnection {
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&descriptor, 1, remaining)
             if ready > 0 { return }
+            // EINTR: poll again with the time that is left (not with the whole timeout, as a plain retry would).
             if ready < 0 && errno != EINTR {
                 throw .connectionFailed(place: place, reason: text(errno, "poll"))
             }
@@ -98,6 +105,6 @@ final class SocketConnection {
 
     /// `strerror` with the call and errno, e.g. `Connection refused (connect, errno 111)`.
     static func text(_ code: Int32, _ call: String) -> String {
-        "\(String(cString: strerror(code))) (\(call), errno \(code))"
+        "\(systemErrorMessage(code)) (\(call), errno \(code))"
     }
 }

@@ -1,4 +1,5 @@
 import CSystem
+import POSIX
 import Synchronization
 
 /// One event loop of an `HTTPServer` with the connections it owns, their shared read buffer and `Date` cache, and
@@ -46,7 +47,11 @@ final class ConnectionLoop: @unchecked Sendable {
     )
         throws(HTTPServerError)
     {
-        loop = try EventLoop(name: "http-loop-\(index)")
+        do throws(SystemCallError) {
+            loop = try EventLoop(name: "http-loop-\(index)")
+        } catch {
+            throw HTTPServerError(error)
+        }
         self.configuration = configuration
         self.handler = handler
         self.server = server

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// One accepted client connection: reads, parses, asks the handler, writes responses in order.
 ///
@@ -101,7 +102,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
                 client: self
             )
         } catch {
-            context.server?.observe(.connectionError(peer: peer, error: error))
+            context.server?.observe(.connectionError(peer: peer, error: HTTPServerError(error)))
             Syscall.close(fd)
             phase = .closed
             return false

@@ -1,3 +1,5 @@
+import POSIX
+
 /// The current `Date` field value as bytes, formatted at most once per second.
 struct HTTPDateCache {
     private var second = Int.min

@@ -1,3 +1,5 @@
+import POSIX
+
 /// Errors of the HTTPServer module.
 public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The listen address is not `IPv4:port` or `[IPv6]:port`.

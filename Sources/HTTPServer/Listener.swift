@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 import Synchronization
 
 /// The listening socket, watched on the first loop: accepts, counts and refuses over the limit, and hands each new
@@ -27,7 +28,11 @@ final class Listener: EventLoopClient, @unchecked Sendable {
 
     /// Starts watching the socket (level-triggered).
     func register() throws(HTTPServerError) {
-        token = try loop.register(fd, events: EventMask.input, client: self)
+        do throws(SystemCallError) {
+            token = try loop.register(fd, events: EventMask.input, client: self)
+        } catch {
+            throw HTTPServerError(error)
+        }
     }
 
     /// Stops accepting and closes the socket.

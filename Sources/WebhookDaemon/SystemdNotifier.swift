@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import POSIX
 
 /// Tells systemd about the daemon's state over `$NOTIFY_SOCKET` (the `sd_notify` protocol), without libsystemd.
 ///
@@ -247,23 +248,20 @@ extension SystemdNotifier {
         guard let socketAddress else { throw SystemdError("cannot notify systemd: \(address) is too long") }
         let payload = Array(message.utf8)
 
-        while true {
-            let sent = payload.withUnsafeBytes { bytes in
-                socketAddress.withSockaddr { target, length in
-                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), target, length)
+        let sent: Int
+        do {
+            sent = try Syscall.retrying("sendto") {
+                payload.withUnsafeBytes { bytes in
+                    socketAddress.withSockaddr { target, length in
+                        sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), target, length)
+                    }
                 }
             }
-            if sent >= 0 {
-                guard sent == payload.count else {
-                    throw SystemdError(
-                        "cannot notify systemd: datagram truncated (\(sent) of \(payload.count) bytes)"
-                    )
-                }
-                return
-            }
-            let code = Glibc.errno
-            if code == EINTR { continue }
-            throw SystemdError("cannot notify systemd at \(address)", call: "sendto", errno: code)
+        } catch {
+            throw SystemdError("cannot notify systemd at \(address)", call: "sendto", errno: error.errno)
+        }
+        guard sent == payload.count else {
+            throw SystemdError("cannot notify systemd: datagram truncated (\(sent) of \(payload.count) bytes)")
         }
     }
 }

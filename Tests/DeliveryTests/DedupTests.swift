@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import POSIX
 import Testing
 
 @testable import Delivery

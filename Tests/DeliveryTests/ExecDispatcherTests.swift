@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import POSIX
 import Testing
 
 @Suite("ExecDispatcher")

@@ -2,6 +2,7 @@ import Delivery
 import Foundation
 import Glibc
 import Logging
+import POSIX
 import Testing
 
 @Suite("ExecSink")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIX
 import Testing
 
 @testable import Delivery
@@ -75,7 +76,7 @@ import Testing
         let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
         let event = StoredEvent(sequence: 1, id: "a", type: "t", endpoint: "/e", receivedAtMillis: 0, body: [0x31])
         faults.fail("fdatasync", errno: ENOSPC, times: 1)
-        #expect(throws: StorageError.self) { try sink.write(event) }
+        #expect(throws: SystemCallError.self) { try sink.write(event) }
         #expect(try lines(output).isEmpty)
         #expect(try sink.write(event).offset == UInt64(EventLine.render(event).count))
     }
@@ -107,7 +108,7 @@ import Testing
         let failing = SyscallFaults()
         let faulty = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: failing, logger: testLogger)
         failing.fail("fdatasync", errno: EIO, times: 1)
-        #expect(throws: StorageError.self) { try faulty.write(events) }
+        #expect(throws: SystemCallError.self) { try faulty.write(events) }
         #expect(try lines(output).count == 5, "a failed batch leaves none of its lines")
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import POSIX
 import Testing
 
 @testable import Delivery

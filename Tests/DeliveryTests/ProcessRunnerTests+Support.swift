@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Glibc
+import POSIX
 
 /// Temp folders, hook scripts and async bridges shared by the exec-side tests.
 enum ExecTestSupport {

@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Glibc
+import POSIX
 import Testing
 
 @Suite("ProcessRunner")

@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import POSIX
 import Testing
 
 /// Hooks do not start in the daemon's directory (which is the state directory under systemd).

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import POSIX
 import Testing
 
 @testable import Delivery

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import POSIX
 import Synchronization
 
 extension SendCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIX
 
 /// A secret file created new (`O_CREAT | O_EXCL`, mode 0600) before registering, so that a registration whose secret
 /// cannot be stored is never made; filled and fsynced once the secret arrives.
@@ -16,14 +17,13 @@ final class NewSecretFile {
     /// Creates the file; refuses to overwrite an existing one.
     init(path: String) throws(Failure) {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var descriptor: Int32
-        repeat {
-            descriptor = open(absolute, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else {
-            if errno == EEXIST { throw Failure(description: "\(path) already exists; refusing to overwrite it") }
+        let descriptor: Int32
+        do {
+            descriptor = try Syscall.open(absolute, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+        } catch {
+            if error.errno == EEXIST { throw Failure(description: "\(path) already exists; refusing to overwrite it") }
             throw Failure(
-                description: "cannot create \(path): open: \(String(cString: strerror(errno))) (errno \(errno))"
+                description: "cannot create \(path): open: \(systemErrorMessage(error.errno)) (errno \(error.errno))"
             )
         }
         _ = fchmod(descriptor, 0o600)
@@ -34,25 +34,22 @@ final class NewSecretFile {
     /// Writes `secret` and a newline, fsyncs the file and its directory, and closes it.
     func write(_ secret: String) throws(Failure) {
         let bytes = Array((secret + "\n").utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure("write")
+        let written = bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemCallError) in
+                try Syscall.writeAll(fd, raw, detail: path)
+                try Syscall.retrying("fsync", detail: path) { fsync(fd) }
             }
-            offset += count
         }
-        guard fsync(fd) == 0 else { throw failure("fsync") }
+        if case .failure(let error) = written { throw failure(error) }
         guard close(fd) == 0 else {
             fd = -1
-            throw failure("close")
+            throw failure(.fromErrno("close"))
         }
         fd = -1
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            _ = close(directory)
+        do {
+            try Syscall.syncDirectory(Syscall.parentDirectory(of: path))
+        } catch {
+            throw failure(error)
         }
     }
 
@@ -65,8 +62,8 @@ final class NewSecretFile {
         _ = unlink(path)
     }
 
-    private func failure(_ call: String) -> Failure {
-        Failure(description: "\(call) \(path): \(String(cString: strerror(errno))) (errno \(errno))")
+    private func failure(_ error: SystemCallError) -> Failure {
+        Failure(description: "\(error.call) \(path): \(systemErrorMessage(error.errno)) (errno \(error.errno))")
     }
 
     deinit {

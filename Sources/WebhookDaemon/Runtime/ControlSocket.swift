@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import POSIX
 
 /// The daemon's control socket, `<state_dir>/control.sock` (mode 0600, answering only the daemon's own user and
 /// root): `vipps-webhookd reconcile` sends one ``ReconcileRequest`` line and reads the output lines, then a last
@@ -52,9 +53,11 @@ final class ControlSocket: @unchecked Sendable {
 
     private func serve() {
         while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+            let client: Int32
+            do {
+                client = try Syscall.retrying("accept") { accept(listener, nil, nil) }
+            } catch {
+                if error.errno == ECONNABORTED { continue }
                 return  // shut down
             }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Logging
+import POSIX
 
 /// The running daemon: state directory, event store, sink workers, HTTP server, signals and systemd notifications.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import POSIX
 import Synchronization
 import VippsWebhooks
 
@@ -161,11 +162,11 @@ final class LogOutput: Sendable {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return  // Nowhere left to report a failing log; drop the lines rather than block the daemon.
+                let written = try? Syscall.retrying("write") {
+                    Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 }
+                // Nowhere left to report a failing log; drop the lines rather than block the daemon.
+                guard let written else { return }
                 offset += written
             }
         }

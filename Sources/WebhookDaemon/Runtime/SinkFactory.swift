@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Logging
+import POSIX
 
 /// Builds the sink workers of a configuration, reusing unchanged ones on reload.
 struct SinkFactory {

@@ -1,4 +1,5 @@
 import Glibc
+import POSIX
 
 /// An `AF_UNIX` address: a filesystem path (the control socket) or a Linux abstract name (systemd's notify socket).
 struct UnixSocketAddress {
@@ -39,11 +40,10 @@ struct UnixSocketAddress {
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let count = bytes.withUnsafeBytes {
-                send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            let count = try? Syscall.retrying("send") {
+                bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return false }
+            guard let count, count > 0 else { return false }
             offset += count
         }
         return true
@@ -72,9 +72,10 @@ struct SocketLineReader {
                 return line.count <= limit ? line : nil
             }
             guard buffered.count <= limit else { return nil }
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return nil }
+            let count = try? Syscall.retrying("recv") {
+                buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            }
+            guard let count, count > 0 else { return nil }
             buffered += buffer[0..<count]
         }
     }

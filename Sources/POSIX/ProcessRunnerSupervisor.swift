@@ -5,14 +5,14 @@ import Glibc
 /// The state of one running child: feeds stdin, collects output, notices the exit, enforces the timeout.
 ///
 /// Every mutable property is touched only on `queue` (a serial queue of its own), which is what makes the
-/// `@unchecked Sendable` sound. The pipes and the pidfd are watched by `ProcessRunnerEventLoop` (not by Dispatch
-/// sources, see there why), whose handlers run on `queue`; a descriptor is closed only through its watch.
+/// `@unchecked Sendable` sound. The pipes and the pidfd are watched by an `EventLoop` (not by Dispatch sources,
+/// see there why), whose handlers run on `queue`; a descriptor is closed only through its watch.
 final class ProcessRunnerSupervisor: @unchecked Sendable {
     private enum Stream { case stdout, stderr }
 
     let pid: pid_t
     private let queue: DispatchQueue
-    private let loop: ProcessRunnerEventLoop
+    private let loop: EventLoop
     private let completion: @Sendable (ProcessRunnerResult) -> Void
     private let timeout: Duration
     private let terminationGrace: Duration
@@ -22,11 +22,11 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
 
     private var stdinBytes: [UInt8]
     private var stdinOffset = 0
-    private var stdinWatch: ProcessRunnerEventLoop.Watch?
-    private var readers: [Stream: ProcessRunnerEventLoop.Watch] = [:]
+    private var stdinWatch: EventLoop.Watch?
+    private var readers: [Stream: EventLoop.Watch] = [:]
     private var outputs: [Stream: ProcessRunnerResult.Output] = [.stdout: .init(), .stderr: .init()]
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-    private var pidWatch: ProcessRunnerEventLoop.Watch?
+    private var pidWatch: EventLoop.Watch?
     private var timers: [any DispatchSourceTimer] = []
     private var termination: ProcessRunnerResult.Termination?
     private var timedOut = false
@@ -37,7 +37,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         pid: pid_t,
         request: ProcessRunnerRequest,
         queue: DispatchQueue,
-        loop: ProcessRunnerEventLoop,
+        loop: EventLoop,
         completion: @escaping @Sendable (ProcessRunnerResult) -> Void
     ) {
         self.pid = pid
@@ -59,7 +59,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     func start(stdin: Int32, stdout: Int32, stderr: Int32, pidfd: Int32) throws(ProcessRunnerError) {
         let outcome: Result<Void, ProcessRunnerError> = queue.sync {
             var unwatched: Set<Int32> = [stdin, stdout, stderr, pidfd]
-            do throws(ProcessRunnerError) {
+            do throws(SystemCallError) {
                 pidWatch = try loop.watch(pidfd, for: .readable, queue: queue) { [self] in reap() }
                 unwatched.remove(pidfd)
                 for (stream, fd) in [(Stream.stdout, stdout), (Stream.stderr, stderr)] {
@@ -77,11 +77,11 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
                 pidWatch = nil
                 readers = [:]
                 stdinWatch = nil
-                unwatched.forEach(ProcessRunnerSyscall.close)
-                return .failure(error)
+                unwatched.forEach(Syscall.close)
+                return .failure(ProcessRunnerError(error))
             }
             if stdinWatch == nil {
-                ProcessRunnerSyscall.close(stdin)
+                Syscall.close(stdin)
             }
             timers.append(makeTimer(after: timeout) { [self] in timeoutExpired() })
             return .success(())
@@ -109,7 +109,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     /// Signals the group and the child itself (in case it left the group); the child is not reaped yet when
     /// this runs, so neither id can have been reused.
     private func killGroup(_ signal: Int32) {
-        ProcessRunnerSyscall.signalGroup(pid, signal)
+        Syscall.signalGroup(pid, signal)
         _ = Glibc.kill(pid, signal)
     }
 
@@ -131,14 +131,14 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     private func writeInput() {
         guard let watch = stdinWatch else { return }
         while stdinOffset < stdinBytes.count {
-            let written = stdinBytes.withUnsafeBytes { buffer in
-                Glibc.write(watch.fd, buffer.baseAddress! + stdinOffset, buffer.count - stdinOffset)
+            let written = try? Syscall.nonBlocking("write") {
+                stdinBytes.withUnsafeBytes { buffer in
+                    Glibc.write(watch.fd, buffer.baseAddress! + stdinOffset, buffer.count - stdinOffset)
+                }
             }
-            if written > 0 {
-                stdinOffset += written
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else if written < 0 && errno == EAGAIN {
+            if case .done(let count)? = written, count > 0 {
+                stdinOffset += count
+            } else if written == .wouldBlock {
                 loop.rearm(watch)
                 return
             } else {
@@ -160,19 +160,19 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         guard let watch = readers[stream] else { return }
         // A bounded number of reads per event, so one chatty child cannot monopolise the queue.
         for _ in 0..<16 {
-            let count = scratch.withUnsafeMutableBytes { Glibc.read(watch.fd, $0.baseAddress, $0.count) }
-            if count > 0 {
+            let result = try? Syscall.nonBlocking("read") {
+                scratch.withUnsafeMutableBytes { Glibc.read(watch.fd, $0.baseAddress, $0.count) }
+            }
+            if case .done(let count)? = result, count > 0 {
                 let keep = min(count, outputLimit - outputs[stream, default: .init()].bytes.count)
                 if keep > 0 {
                     outputs[stream, default: .init()].bytes.append(contentsOf: scratch[0..<keep])
                 }
                 outputs[stream, default: .init()].discardedCount += count - keep
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else if count < 0 && errno == EAGAIN {
+            } else if result == .wouldBlock {
                 break
             } else {
-                closeOutput(stream)
+                closeOutput(stream)  // End of file, or a read error.
                 return
             }
         }
@@ -188,10 +188,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     private func reap() {
         guard let watch = pidWatch else { return }
         var status: Int32 = 0
-        var result: pid_t
-        repeat {
-            result = waitpid(pid, &status, WNOHANG)
-        } while result == -1 && errno == EINTR
+        let result = (try? Syscall.retrying("waitpid") { waitpid(pid, &status, WNOHANG) }) ?? -1
         if result == 0 {
             loop.rearm(watch)
             return
@@ -211,7 +208,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
         pidWatch = nil
         if timedOut || killRequested {
             // Grandchildren that outlived the leader: the group id stays reserved while they exist.
-            ProcessRunnerSyscall.signalGroup(pid, SIGKILL)
+            Syscall.signalGroup(pid, SIGKILL)
         }
         closeInput()
         if !readers.isEmpty {

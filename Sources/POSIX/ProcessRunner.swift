@@ -7,7 +7,7 @@ import Glibc
 /// Each run is spawned with `posix_spawn` in its own process group, with an empty signal mask and default signal
 /// dispositions, the given environment only, stdin fed from the given bytes through a non-blocking pipe and
 /// stdout/stderr captured through pipes up to a bound. The pipes and a pidfd are watched by one epoll thread of the
-/// runner's own (`ProcessRunnerEventLoop`), and the exit is reaped with `waitpid(WNOHANG)` once the pidfd is
+/// runner's own (an `EventLoop` shared by all runs), and the exit is reaped with `waitpid(WNOHANG)` once the pidfd is
 /// readable; no thread ever blocks on a child. On timeout the whole process group is killed. On a
 /// normal exit the group is left alone: a hook that deliberately starts a daemon keeps it (only its output pipes
 /// stop being read after `outputDrainGrace`). Creating a runner sets SIGPIPE to ignored in this process, so a
@@ -30,6 +30,15 @@ public final class ProcessRunner: Sendable {
         _ = signal(SIGPIPE, SIG_IGN)
     }()
 
+    /// The loop watching every run's pipes and pidfd, or why it could not be created.
+    private static let loop: Result<EventLoop, ProcessRunnerError> = {
+        do throws(SystemCallError) {
+            return .success(try EventLoop(name: "process-events"))
+        } catch {
+            return .failure(ProcessRunnerError(error))
+        }
+    }()
+
     /// Spawns `request` and calls `completion` once when the child has ended and its output is collected.
     /// - Parameters:
     ///   - request: Program, arguments, environment, stdin and limits.
@@ -42,7 +51,7 @@ public final class ProcessRunner: Sendable {
         _ request: ProcessRunnerRequest,
         completion: @escaping @Sendable (ProcessRunnerResult) -> Void
     ) throws(ProcessRunnerError) -> ProcessRunnerHandle {
-        let loop = try ProcessRunnerEventLoop.shared.get()
+        let loop = try Self.loop.get()
         guard
             let path = Self.resolveExecutable(
                 request.executable,
@@ -67,23 +76,23 @@ public final class ProcessRunner: Sendable {
         }
 
         var opened: [Int32] = []
-        func closeOpened() { opened.forEach(ProcessRunnerSyscall.close) }
+        func closeOpened() { opened.forEach(Syscall.close) }
         let input: (read: Int32, write: Int32)
         let output: (read: Int32, write: Int32)
         let errors: (read: Int32, write: Int32)
-        do {
-            input = try ProcessRunnerSyscall.pipe()
+        do throws(SystemCallError) {
+            input = try Syscall.pipe()
             opened += [input.read, input.write]
-            output = try ProcessRunnerSyscall.pipe()
+            output = try Syscall.pipe()
             opened += [output.read, output.write]
-            errors = try ProcessRunnerSyscall.pipe()
+            errors = try Syscall.pipe()
             opened += [errors.read, errors.write]
             for fd in [input.write, output.read, errors.read] {
-                try ProcessRunnerSyscall.setNonBlocking(fd)
+                try Syscall.setNonBlocking(fd)
             }
         } catch {
             closeOpened()
-            throw error
+            throw ProcessRunnerError(error)
         }
 
         var pid: pid_t = 0
@@ -114,7 +123,7 @@ public final class ProcessRunner: Sendable {
             }
         }
         for fd in [input.read, output.write, errors.write] {
-            ProcessRunnerSyscall.close(fd)
+            Syscall.close(fd)
         }
         opened = [input.write, output.read, errors.read]
         guard spawnResult == 0 else {
@@ -125,7 +134,7 @@ public final class ProcessRunner: Sendable {
         let pidfd = csystem_pidfd_open(pid)
         guard pidfd >= 0 else {
             let code = errno
-            ProcessRunnerSyscall.signalGroup(pid, SIGKILL)
+            Syscall.signalGroup(pid, SIGKILL)
             closeOpened()
             Self.reapEventually(pid)
             throw .systemCall("pidfd_open", errno: code)
@@ -141,7 +150,7 @@ public final class ProcessRunner: Sendable {
         do {
             try supervisor.start(stdin: input.write, stdout: output.read, stderr: errors.read, pidfd: pidfd)
         } catch {
-            ProcessRunnerSyscall.signalGroup(pid, SIGKILL)
+            Syscall.signalGroup(pid, SIGKILL)
             Self.reapEventually(pid)
             throw error
         }
@@ -170,16 +179,15 @@ public final class ProcessRunner: Sendable {
     private static func reapEventually(_ pid: pid_t) {
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(10)) {
             var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == 0 || (result == -1 && errno == EINTR) {
+            if (try? Syscall.retrying("waitpid") { waitpid(pid, &status, WNOHANG) }) == 0 {
                 reapEventually(pid)
             }
         }
     }
 }
 
-/// A `Duration` as a Dispatch interval (nanoseconds, clamped at zero).
-func execDispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+/// A `Duration` as a Dispatch interval (nanoseconds, clamped at zero; `.never` past the range).
+public func execDispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
     let (seconds, attoseconds) = duration.components
     let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
     guard !nanoseconds.overflow else { return .never }

@@ -3,23 +3,29 @@ import Glibc
 import Synchronization
 
 /// Something registered with an `EventLoop`: told about readiness of its descriptor, on the loop's thread.
-protocol EventLoopClient: AnyObject {
+public protocol EventLoopClient: AnyObject {
     /// `events` is the epoll mask (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR bits).
     func ready(_ events: UInt32)
 }
 
-/// One thread waiting on an epoll set: descriptors, tasks posted from other threads, and a periodic tick.
+/// One thread of the process's own waiting on an epoll set: descriptors, tasks posted from other threads, and a
+/// periodic tick. The HTTP server runs its connections on such loops (``register(_:events:client:)``); the process
+/// runner watches its children's pipes and pidfds on one (``watch(_:for:queue:handler:)``).
 ///
 /// Why not Dispatch sources: every read event of a Dispatch source wakes a worker thread and re-arms the source
 /// through libdispatch's manager thread, which cost more CPU per request than the request's own work; and
-/// libdispatch's epoll backend on Linux has a use-after-free on `EPOLLHUP` (swift-corelibs-libdispatch #949, see
-/// `ProcessRunnerEventLoop`). Here a readable socket is read on the thread that saw it, and an answer given on
-/// another thread (after a journal fsync) reaches its connection through `execute`, which wakes the loop at most
-/// once per batch of tasks (one `eventfd` write).
+/// libdispatch's epoll backend on Linux frees a source's multiplexing note on the source's own target queue when it
+/// acknowledges an `EPOLLHUP` (which every output pipe delivers when its child exits), while the manager thread may
+/// still be walking that note in `_dispatch_event_merge_fd` (swift-corelibs-libdispatch #949): with many children
+/// exiting at once this crashed the process (SIGSEGV in `_dispatch_event_loop_drain`), about one test run in three.
+/// Here a readable socket is read on the thread that saw it, and an answer given on another thread (after a journal
+/// fsync) reaches its connection through `execute`, which wakes the loop at most once per batch of tasks (one
+/// `eventfd` write).
 ///
-/// Everything registered with the loop is touched only on its thread. Descriptors are reported by a token that is
-/// never reused, so a readiness for a client removed meanwhile is dropped.
-final class EventLoop: @unchecked Sendable {
+/// A client registered with `register` is touched only on the loop's thread. Descriptors are reported by a token
+/// that is never reused, so a readiness for a client or watch removed meanwhile is dropped; a descriptor is removed
+/// from the epoll set while it is still open, so a reused descriptor number can never inherit it.
+public final class EventLoop: @unchecked Sendable {
     private struct Inbox {
         var tasks: [@Sendable () -> Void] = []
         /// Whether a wake-up is already on its way (the eventfd was written since the loop last emptied the inbox).
@@ -28,42 +34,49 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Interval of `tick` while `wantsTicks` is set.
-    static let tickInterval: Int32 = 50  // milliseconds
+    public static let tickInterval: Int32 = 50  // milliseconds
     private static let batchSize: Int32 = 128
     private static let wakeToken: UInt64 = 0
 
-    private let epfd: Int32
+    let epfd: Int32
     private let wakeFD: Int32
     private let inbox = Mutex(Inbox())
     private let threadID = Atomic<UInt>(0)
+    /// The next token of a registration or watch (from any thread).
+    private let nextToken = Atomic<UInt64>(1)
+    /// Watches, which any thread may add or remove (see `EventLoop+Watch.swift`).
+    let watches = Mutex<[UInt64: Watch.Registration]>([:])
 
     // Loop thread only.
     private var clients: [UInt64: any EventLoopClient] = [:]
-    private var nextToken: UInt64 = 1
     private var timers: [(deadline: UInt64, task: () -> Void)] = []
-    /// Called every `tickInterval` while `wantsTicks` is true (to check deadlines).
-    var tick: (_ nowNanoseconds: UInt64) -> Void = { _ in }
-    /// Whether the loop should wake up for `tick` even when nothing else happens.
-    var wantsTicks = false
+    /// Called every `tickInterval` while `wantsTicks` is true (to check deadlines); loop thread only.
+    public var tick: (_ nowNanoseconds: UInt64) -> Void = { _ in }
+    /// Whether the loop should wake up for `tick` even when nothing else happens; loop thread only.
+    public var wantsTicks = false
 
     /// Creates the epoll set and starts the thread.
-    init(name: String) throws(HTTPServerError) {
-        epfd = csystem_epoll_create()
-        guard epfd >= 0 else { throw .system(call: "epoll_create1", errno: errno) }
-        wakeFD = csystem_eventfd()
-        guard wakeFD >= 0 else {
-            let code = errno
+    /// - Parameter name: The thread's name (the first 15 bytes), as `ps -L` and `/proc` show it.
+    /// - Throws: ``SystemCallError`` when the epoll set, its wake-up eventfd or the thread cannot be created.
+    public init(name: String) throws(SystemCallError) {
+        epfd = try Syscall.retrying("epoll_create1") { csystem_epoll_create() }
+        do {
+            wakeFD = try Syscall.retrying("eventfd") { csystem_eventfd() }
+        } catch {
             Syscall.close(epfd)
-            throw .system(call: "eventfd", errno: code)
+            throw error
         }
-        guard csystem_epoll_add_events(epfd, wakeFD, EventMask.input | EventMask.edgeTriggered, Self.wakeToken) == 0
-        else {
-            let code = errno
+        let events = EventMask.input | EventMask.edgeTriggered
+        do {
+            try Syscall.retrying("epoll_ctl(eventfd)") {
+                csystem_epoll_control(epfd, csystem_epoll_add, wakeFD, events, Self.wakeToken)
+            }
+            try JoinableThread.detached { [self] in run(name: name) }
+        } catch {
             Syscall.close(wakeFD)
             Syscall.close(epfd)
-            throw .system(call: "epoll_ctl(eventfd)", errno: code)
+            throw error
         }
-        try startThread(name: name)
     }
 
     deinit {
@@ -72,12 +85,12 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Whether the caller runs on this loop's thread.
-    var inLoop: Bool { threadID.load(ordering: .relaxed) == UInt(pthread_self()) }
+    public var inLoop: Bool { threadID.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     /// Runs `task` on the loop's thread (after the current iteration's work), from any thread. False (and `task`
     /// dropped) once the loop is stopping.
     @discardableResult
-    func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
+    public func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
         let (accepted, wake) = inbox.withLock { inbox -> (Bool, Bool) in
             guard !inbox.stopping else { return (false, false) }
             inbox.tasks.append(task)
@@ -90,31 +103,38 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Runs `task` on the loop's thread once `milliseconds` have passed (checked at tick resolution); loop thread only.
-    func after(milliseconds: Int, _ task: @escaping () -> Void) {
+    public func after(milliseconds: Int, _ task: @escaping () -> Void) {
         timers.append((monotonicNanoseconds() + UInt64(max(0, milliseconds)) * 1_000_000, task))
     }
 
     /// Ends the thread after its current iteration; pending and later tasks are dropped.
-    func stop() {
+    public func stop() {
         inbox.withLock { $0.stopping = true }
         signal()
     }
 
-    /// Registers `fd` for `events`; loop thread only. Returns the token to `unregister` with.
-    func register(_ fd: Int32, events: UInt32, client: any EventLoopClient) throws(HTTPServerError) -> UInt64 {
-        let token = nextToken
-        nextToken += 1
-        guard csystem_epoll_add_events(epfd, fd, events, token) == 0 else {
-            throw .system(call: "epoll_ctl(ADD)", errno: errno)
-        }
+    /// Registers `fd` for `events` (``EventMask`` bits); loop thread only. Returns the token to `unregister` with.
+    /// - Throws: ``SystemCallError`` for `epoll_ctl(ADD)` (e.g. ENOSPC: the user's epoll watch limit).
+    public func register(
+        _ fd: Int32,
+        events: UInt32,
+        client: any EventLoopClient
+    ) throws(SystemCallError) -> UInt64 {
+        let token = makeToken()
+        try Syscall.retrying("epoll_ctl(ADD)") { csystem_epoll_control(epfd, csystem_epoll_add, fd, events, token) }
         clients[token] = client
         return token
     }
 
     /// Removes `fd` (still open) from the epoll set and forgets its client; loop thread only.
-    func unregister(_ fd: Int32, token: UInt64) {
-        _ = csystem_epoll_remove(epfd, fd)
+    public func unregister(_ fd: Int32, token: UInt64) {
+        _ = csystem_epoll_control(epfd, csystem_epoll_delete, fd, 0, 0)
         clients[token] = nil
+    }
+
+    /// A token never handed out before.
+    func makeToken() -> UInt64 {
+        nextToken.add(1, ordering: .relaxed).oldValue
     }
 
     // MARK: - The thread
@@ -122,29 +142,6 @@ final class EventLoop: @unchecked Sendable {
     private func signal() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)  // EAGAIN only when the counter is full: a wake-up is pending anyway
-    }
-
-    private func startThread(name: String) throws(HTTPServerError) {
-        final class Start {
-            let body: () -> Void
-            init(_ body: @escaping () -> Void) { self.body = body }
-        }
-        let start = Unmanaged.passRetained(Start { [self] in run(name: name) }).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread,
-            nil,
-            { argument in
-                Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
-                return nil
-            },
-            start
-        )
-        guard result == 0 else {
-            Unmanaged<Start>.fromOpaque(start).release()
-            throw .system(call: "pthread_create", errno: result)
-        }
-        pthread_detach(thread)
     }
 
     private func run(name: String) {
@@ -174,14 +171,20 @@ final class EventLoop: @unchecked Sendable {
             }
             if count < 0 {
                 let code = errno
-                if code == EINTR { continue }
-                fatalError("epoll_wait failed: \(systemErrorMessage(code)) (errno \(code))")
+                if code == EINTR { continue }  // The timeout is computed again for the next tick.
+                // Only a broken epoll descriptor (EBADF, EINVAL) gets here; without the loop no connection is served
+                // and no child reaped again, so stop loudly rather than hang.
+                fatalError("\(SystemCallError(call: "epoll_wait", errno: code))")
             }
             // Posted tasks first: they are mostly answers that clients are waiting for, and a batch of reads
             // (each a whole request's parse and verification) would otherwise delay them.
             if tokens[0..<Int(count)].contains(Self.wakeToken), !runTasks() { break }
             for index in 0..<Int(count) where tokens[index] != Self.wakeToken {
-                clients[tokens[index]]?.ready(events[index])
+                if let client = clients[tokens[index]] {
+                    client.ready(events[index])
+                } else {
+                    dispatchWatch(tokens[index])
+                }
             }
             let now = monotonicNanoseconds()
             if now >= nextTick {
@@ -191,6 +194,7 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         clients.removeAll()
+        watches.withLock { $0.removeAll() }
         timers.removeAll()
         tick = { _ in }
     }
@@ -219,21 +223,24 @@ final class EventLoop: @unchecked Sendable {
 }
 
 /// CLOCK_MONOTONIC in nanoseconds.
-func monotonicNanoseconds() -> UInt64 {
+public func monotonicNanoseconds() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
 /// epoll event bits as `UInt32`.
-enum EventMask {
-    static let input = csystem_epoll_in | csystem_epoll_rdhup
-    static let output = csystem_epoll_out
-    static let edgeTriggered = csystem_epoll_et
+public enum EventMask {
+    /// Readable, or the peer shut down its side.
+    public static let input = csystem_epoll_in | csystem_epoll_rdhup
+    /// Writable.
+    public static let output = csystem_epoll_out
+    /// Edge-triggered: reported once per change, not while the condition lasts.
+    public static let edgeTriggered = csystem_epoll_et
     /// Bits after which a read makes progress (data, end of stream or an error to report).
-    static let readableOrClosed = csystem_epoll_in | csystem_epoll_rdhup | csystem_epoll_hup | csystem_epoll_err
+    public static let readableOrClosed = csystem_epoll_in | csystem_epoll_rdhup | csystem_epoll_hup | csystem_epoll_err
     /// Bits saying the peer will send no more (FIN, hang-up, error): reading on reaches the end of the stream.
-    static let peerClosed = csystem_epoll_rdhup | csystem_epoll_hup | csystem_epoll_err
+    public static let peerClosed = csystem_epoll_rdhup | csystem_epoll_hup | csystem_epoll_err
     /// Bits after which a write makes progress (room, or an error to report).
-    static let writableOrClosed = csystem_epoll_out | csystem_epoll_hup | csystem_epoll_err
+    public static let writableOrClosed = csystem_epoll_out | csystem_epoll_hup | csystem_epoll_err
 }

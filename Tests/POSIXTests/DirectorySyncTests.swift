@@ -1,8 +1,7 @@
 import Foundation
 import Glibc
+import POSIX
 import Testing
-
-@testable import Delivery
 
 /// A name created in a directory is made durable by a directory sync; when that sync fails, the next open or
 /// creation of the same name syncs again instead of trusting the name it finds.
@@ -13,11 +12,11 @@ import Testing
         let faults = SyscallFaults()
         faults.fail("fsync-directory", errno: EIO, times: 2)
         let path = dir.path + "/dedup.log"
-        #expect(throws: StorageError.self) {
+        #expect(throws: SystemCallError(call: "fsync", errno: EIO, detail: dir.path)) {
             try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, faults: faults)
         }
         #expect(FileManager.default.fileExists(atPath: path), "created, but its entry not known durable")
-        #expect(throws: StorageError.self, "the next open syncs the directory again (and fails here)") {
+        #expect(throws: SystemCallError.self, "the next open syncs the directory again (and fails here)") {
             try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, faults: faults)
         }
         let file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, faults: faults)
@@ -30,9 +29,9 @@ import Testing
         let faults = SyscallFaults()
         faults.fail("fsync-directory", errno: EIO, times: 2)
         let path = dir.path + "/journal"
-        #expect(throws: StorageError.self) { try Syscall.makeDirectories(path, faults: faults) }
+        #expect(throws: SystemCallError.self) { try Syscall.makeDirectories(path, faults: faults) }
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(throws: StorageError.self, "the existing leaf's parent is synced again") {
+        #expect(throws: SystemCallError.self, "the existing leaf's parent is synced again") {
             try Syscall.makeDirectories(path, faults: faults)
         }
         try Syscall.makeDirectories(path, faults: faults)

@@ -1,0 +1,32 @@
+import Synchronization
+
+/// Test hook that makes chosen system calls fail with a chosen `errno`, without a full disk.
+///
+/// ``SyscallFile`` consults it before `pwrite`, `write`, `fdatasync` and `fsync`; ``Syscall`` before a directory
+/// sync (`"fsync-directory"`) and ``Syscall/renameDurably(_:_:faults:)`` before `"rename"`. Production code passes
+/// nil.
+public final class SyscallFaults: Sendable {
+    private let planned = Mutex<[String: (errno: Int32, remaining: Int)]>([:])
+
+    /// Creates a hook with no planned failures.
+    public init() {}
+
+    /// Makes the next `times` calls named `call` (e.g. `"pwrite"`, `"fdatasync"`) fail with `errno`.
+    public func fail(_ call: String, errno: Int32, times: Int = Int.max) {
+        planned.withLock { $0[call] = (errno, times) }
+    }
+
+    /// Stops all planned failures.
+    public func clear() {
+        planned.withLock { $0.removeAll() }
+    }
+
+    /// The errno to fail `call` with now, consuming one planned failure; nil to let the call run.
+    public func injectedErrno(for call: String) -> Int32? {
+        planned.withLock { planned in
+            guard let plan = planned[call], plan.remaining > 0 else { return nil }
+            planned[call] = (plan.errno, plan.remaining - 1)
+            return plan.errno
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Dispatch
+import Glibc
+import POSIX
+import Synchronization
+import Testing
+
+/// The one epoll loop: clients registered on its thread (the HTTP server's way) and one-shot watches handed to a
+/// Dispatch queue (the process runner's way) on the same loop.
+@Suite struct EventLoopTests {
+    /// Records what the loop reports.
+    final class Client: EventLoopClient, Sendable {
+        let reports = Mutex<[(events: UInt32, onLoop: Bool)]>([])
+        let reported = DispatchSemaphore(value: 0)
+        let loop: EventLoop
+
+        init(loop: EventLoop) { self.loop = loop }
+
+        func ready(_ events: UInt32) {
+            reports.withLock { $0.append((events, loop.inLoop)) }
+            reported.signal()
+        }
+    }
+
+    private func nonBlockingPipe() throws -> (read: Int32, write: Int32) {
+        let pipe = try Syscall.pipe()
+        try Syscall.setNonBlocking(pipe.read)
+        return pipe
+    }
+
+    @Test func aRegisteredClientHearsReadinessOnTheLoopThread() throws {
+        let loop = try EventLoop(name: "test-loop")
+        defer { loop.stop() }
+        let pipe = try nonBlockingPipe()
+        let client = Client(loop: loop)
+        let token = Mutex<UInt64?>(nil)
+        let registered = DispatchSemaphore(value: 0)
+        let accepted = loop.execute {
+            token.withLock { $0 = try? loop.register(pipe.read, events: EventMask.input, client: client) }
+            registered.signal()
+        }
+        #expect(accepted)
+        #expect(registered.wait(timeout: .now() + 5) == .success)
+        #expect(token.withLock { $0 } != nil)
+        #expect(Glibc.write(pipe.write, "x", 1) == 1)
+        #expect(client.reported.wait(timeout: .now() + 5) == .success)
+        let first = client.reports.withLock { $0.first }
+        #expect(first.map { $0.events & EventMask.readableOrClosed != 0 } == true)
+        #expect(first?.onLoop == true)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            if let token = token.withLock({ $0 }) { loop.unregister(pipe.read, token: token) }
+            Syscall.close(pipe.read)
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        Syscall.close(pipe.write)
+    }
+
+    @Test func aWatchFiresOnceOnItsQueueUntilRearmed() throws {
+        let loop = try EventLoop(name: "test-watches")
+        defer { loop.stop() }
+        let pipe = try nonBlockingPipe()
+        let queue = DispatchQueue(label: "test-watch")
+        let fired = DispatchSemaphore(value: 0)
+        let count = Atomic<Int>(0)
+        let watch = try loop.watch(pipe.read, for: .readable, queue: queue) {
+            dispatchPrecondition(condition: .onQueue(queue))
+            count.add(1, ordering: .relaxed)
+            fired.signal()
+        }
+        #expect(Glibc.write(pipe.write, "x", 1) == 1)
+        #expect(fired.wait(timeout: .now() + 5) == .success)
+        // One-shot: still readable, but not reported again until re-armed.
+        #expect(fired.wait(timeout: .now() + .milliseconds(100)) == .timedOut)
+        #expect(count.load(ordering: .relaxed) == 1)
+        loop.rearm(watch)
+        #expect(fired.wait(timeout: .now() + 5) == .success)
+        loop.close(watch)
+        Syscall.close(pipe.write)
+        #expect(fired.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "a closed watch is not reported")
+        #expect(count.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func aDescriptorEpollRefusesIsAnErrorWithTheCallNotASilentWatch() throws {
+        let loop = try EventLoop(name: "test-refusals")
+        defer { loop.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // epoll cannot watch a regular file (EPERM) nor a closed descriptor (EBADF).
+        let fd = try Syscall.open(dir.path + "/plain", flags: O_RDWR | O_CREAT)
+        defer { Syscall.close(fd) }
+        let queue = DispatchQueue(label: "test-refusals")
+        #expect(throws: SystemCallError(call: "epoll_ctl(ADD)", errno: EPERM)) {
+            try loop.watch(fd, for: .readable, queue: queue) {}
+        }
+        #expect(throws: SystemCallError(call: "epoll_ctl(ADD)", errno: EBADF)) {
+            try loop.watch(-1, for: .writable, queue: queue) {}
+        }
+        let client = Client(loop: loop)
+        let refused = Mutex<SystemCallError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            do throws(SystemCallError) {
+                _ = try loop.register(fd, events: EventMask.input, client: client)
+            } catch {
+                refused.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(refused.withLock { $0 } == SystemCallError(call: "epoll_ctl(ADD)", errno: EPERM))
+    }
+
+    @Test func aClientAndAWatchOnOneLoopEachHearOnlyTheirOwnDescriptor() throws {
+        let loop = try EventLoop(name: "test-shared")
+        defer { loop.stop() }
+        let socketPipe = try nonBlockingPipe()
+        let childPipe = try nonBlockingPipe()
+        let client = Client(loop: loop)
+        let registered = DispatchSemaphore(value: 0)
+        let token = Mutex<UInt64?>(nil)
+        loop.execute {
+            token.withLock { $0 = try? loop.register(socketPipe.read, events: EventMask.input, client: client) }
+            registered.signal()
+        }
+        #expect(registered.wait(timeout: .now() + 5) == .success)
+        let fired = DispatchSemaphore(value: 0)
+        let watch = try loop.watch(childPipe.read, for: .readable, queue: DispatchQueue(label: "test-shared")) {
+            fired.signal()
+        }
+        #expect(Glibc.write(childPipe.write, "x", 1) == 1)
+        #expect(fired.wait(timeout: .now() + 5) == .success)
+        #expect(client.reported.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "the client heard nothing")
+        #expect(Glibc.write(socketPipe.write, "y", 1) == 1)
+        #expect(client.reported.wait(timeout: .now() + 5) == .success)
+        #expect(fired.wait(timeout: .now() + .milliseconds(100)) == .timedOut, "the one-shot watch stays quiet")
+        loop.close(watch)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            if let token = token.withLock({ $0 }) { loop.unregister(socketPipe.read, token: token) }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        for fd in [socketPipe.read, socketPipe.write, childPipe.write] { Syscall.close(fd) }
+    }
+}
