@@ -42,11 +42,21 @@ let package = Package(
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
         // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
         .target(name: "HTTPServer", dependencies: ["CSystem"], swiftSettings: swiftSettings),
-        // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
+        // Durable storage: journal (group commit, recovery), dedup index, delivery ledger, payment ledger.
+        .target(
+            name: "EventStore",
+            dependencies: [
+                "VippsWebhooks", "VippsCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Dispatcher, sink workers (file, exec), retries, ordering per payment, dead letters and requeue.
         .target(
             name: "Delivery",
             dependencies: [
-                "CSystem", "VippsWebhooks", "VippsCrypto",
+                "EventStore", "CSystem", "VippsWebhooks", "VippsCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -58,7 +68,7 @@ let package = Package(
         .target(
             name: "WebhookDaemon",
             dependencies: [
-                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement", "HTTPClient",
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "EventStore", "Delivery", "CSystem", "VippsManagement", "HTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -73,14 +83,15 @@ let package = Package(
         // Load benchmark of EventStore.accept from concurrent clients (not a test): `swift run -c release journal-bench`.
         .executableTarget(
             name: "journal-bench",
-            dependencies: ["Delivery", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["EventStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],
             swiftSettings: swiftSettings),

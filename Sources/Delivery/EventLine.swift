@@ -1,3 +1,4 @@
+import EventStore
 import VippsWebhooks
 
 /// The JSON line a file sink appends per event, also the exec sink's stdin. Pure.

@@ -1,4 +1,5 @@
 import Dispatch
+import EventStore
 import Glibc
 import Logging
 import Metrics

@@ -1,5 +1,6 @@
 import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Glibc
 import Logging

@@ -1,5 +1,6 @@
 import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import HTTPServer
 import Logging
@@ -94,7 +95,7 @@ final class Daemon: @unchecked Sendable {
                 metadata: ["deliveries": .stringConvertible(owed.values.reduce(0, +))]
             )
         }
-        dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
+        dispatcher.install(try factory.workers(for: configuration.sinks.map(SinkDefinition.init), existing: [:]))
         requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
         requeue.start()
 
@@ -256,7 +257,7 @@ final class Daemon: @unchecked Sendable {
         }
         let workers: [String: any SinkWorker]
         do {
-            workers = try factory.workers(for: next.sinks, existing: dispatcher.current)
+            workers = try factory.workers(for: next.sinks.map(SinkDefinition.init), existing: dispatcher.current)
         } catch {
             logger.error(
                 "SIGHUP: cannot set up the new sinks; the running configuration stays",

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 
@@ -20,7 +20,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     var path: String { sink.path }
     private let sink: FileSink
     private let store: EventStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let queue: DispatchQueue
     private let memoryLimit: Int
@@ -43,7 +43,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         name: String,
         sink: FileSink,
         store: EventStore,
-        metrics: DaemonMetrics,
+        metrics: any DeliveryMetrics,
         logger: Logger,
         memoryLimit: Int = 100_000
     ) {

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import Metrics
@@ -14,7 +14,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     private let deadLetters: DeadLetterStore
     private let store: EventStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let queue: DispatchQueue
     private let limit = 256
@@ -25,7 +25,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
     private var draining = false
     private var failing = false
 
-    init(name: String, deadLetters: DeadLetterStore, store: EventStore, metrics: DaemonMetrics, logger: Logger) {
+    init(name: String, deadLetters: DeadLetterStore, store: EventStore, metrics: any DeliveryMetrics, logger: Logger) {
         self.name = name
         self.deadLetters = deadLetters
         self.store = store

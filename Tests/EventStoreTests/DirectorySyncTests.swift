@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// A name created in a directory is made durable by a directory sync; when that sync fails, the next open or
 /// creation of the same name syncs again instead of trusting the name it finds.

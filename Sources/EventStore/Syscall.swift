@@ -2,7 +2,7 @@ import Glibc
 
 /// Thin wrappers over the POSIX calls the storage uses: each retries `EINTR` and throws ``StorageError``
 /// carrying errno and the call name.
-enum Syscall {
+package enum Syscall {
     /// Runs `body` until it does not fail with `EINTR`; throws on any other failure (a negative result).
     @discardableResult
     static func retrying<T: BinaryInteger>(_ call: String, detail: String = "", _ body: () -> T) throws -> T {
@@ -22,7 +22,7 @@ enum Syscall {
     /// Makes a directory (and its parents) unless it exists; syncs the parent of each directory it creates, and the
     /// parent of `path` also when `path` existed (the sync after an earlier create may have failed), so the entries
     /// survive a power cut.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o700, faults: SyscallFaults? = nil) throws {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o700, faults: SyscallFaults? = nil) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         var leafExisted = false
         var leafParent = prefix
@@ -42,7 +42,7 @@ enum Syscall {
 
     /// `fsync(2)` of a directory, making entries created, renamed or removed in it durable. The one directory sync
     /// of the Delivery module; `faults` can fail it as call `"fsync-directory"`.
-    static func syncDirectory(_ path: String, faults: SyscallFaults? = nil) throws {
+    package static func syncDirectory(_ path: String, faults: SyscallFaults? = nil) throws {
         if let value = faults?.injectedErrno(for: "fsync-directory") {
             throw StorageError(.syscall(errno: value), call: "fsync", detail: path)
         }

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct FailureTests {
     /// A full disk fails every write until space returns; a sync error once is undone by cutting the batch back.

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Logging
 
 /// Delivers events to one named sink and marks them delivered in the store when done.
@@ -8,7 +8,7 @@ import Logging
 /// event reaches it twice. An event it cannot hold or finish it gives back (`EventStore.giveBack(_:sink:)`): the
 /// sink is then fed from the journal in sequence order, and the worker takes arrivals again only after
 /// ``caughtUp()``.
-protocol SinkWorker: AnyObject, Sendable {
+public protocol SinkWorker: AnyObject, Sendable {
     /// The sink's configured name.
     var name: String { get }
     /// Takes an event claimed on the arrival path; never blocks the caller (the store's queue).
@@ -34,7 +34,7 @@ extension EventStore {
     func markDurably(
         _ marks: [DeliveredMark],
         sink: String,
-        metrics: DaemonMetrics,
+        metrics: any DeliveryMetrics,
         logger: Logger,
         done: (@Sendable () -> Void)? = nil
     ) {

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Logging
 import Metrics
 import VippsWebhooks
@@ -18,7 +18,7 @@ import VippsWebhooks
 ///
 /// Each outcome is logged and counted in `vipps_webhookd_dead_letter_requeues_total{sink,result}`, `result` one of
 /// `queued`, `delivered`, `failed`, `interrupted`, `not_found`, `unreadable`, `unknown_sink`.
-final class DeadLetterRequeue: @unchecked Sendable {
+public final class DeadLetterRequeue: @unchecked Sendable {
     private let deadLetters: DeadLetterStore
     private let markers: RequeueMarkers
     private let dispatcher: DeliveryDispatcher
@@ -35,7 +35,7 @@ final class DeadLetterRequeue: @unchecked Sendable {
     private var scanFailureReported = false
 
     /// A requeuer over the dead letters of `deadLetters`, feeding the exec sinks `dispatcher` has at each scan.
-    init(deadLetters: DeadLetterStore, dispatcher: DeliveryDispatcher, store: EventStore, logger: Logger) {
+    public init(deadLetters: DeadLetterStore, dispatcher: DeliveryDispatcher, store: EventStore, logger: Logger) {
         self.deadLetters = deadLetters
         self.markers = RequeueMarkers(deadLetters: deadLetters)
         self.dispatcher = dispatcher
@@ -48,7 +48,7 @@ final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Creates the marker folder and scans it every `interval` (the first scan right away).
-    func start(interval: DispatchTimeInterval = .seconds(1)) {
+    public func start(interval: DispatchTimeInterval = .seconds(1)) {
         do {
             try markers.createDirectory()
         } catch {

@@ -4,7 +4,7 @@ import Glibc
 ///
 /// Writes and syncs go through ``SyscallFaults`` when one is set, so tests can fail them on purpose.
 /// Not synchronised: each owner uses it from one queue at a time.
-struct SyscallFile {
+package struct SyscallFile {
     /// The descriptor.
     let fd: Int32
     /// Path it was opened at or renamed to (for error context).
@@ -22,7 +22,7 @@ struct SyscallFile {
     /// Opens `path` with `flags`, creating it with `mode` when missing, and syncs its directory entry (parent
     /// directory `fsync`) before this returns, so the name survives a power cut. The sync runs on every open, also
     /// when the file existed: the sync after an earlier create may have failed.
-    static func openCreating(
+    package static func openCreating(
         path: String,
         flags: Int32,
         mode: mode_t = 0o600,
@@ -83,7 +83,7 @@ struct SyscallFile {
     }
 
     /// Writes all of `bytes` at the current end (`write(2)` in a loop on an `O_APPEND` descriptor).
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
+    package func append(_ bytes: UnsafeRawBufferPointer) throws {
         try injected("write")
         var done = 0
         while done < bytes.count {
@@ -95,7 +95,7 @@ struct SyscallFile {
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.
-    func read(count: Int, at offset: UInt64) throws -> [UInt8] {
+    package func read(count: Int, at offset: UInt64) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         var done = 0
         try buffer.withUnsafeMutableBytes { raw in
@@ -112,7 +112,7 @@ struct SyscallFile {
     }
 
     /// `fdatasync(2)`: the data (and the size, if it changed) are on stable storage when this returns.
-    func syncData() throws {
+    package func syncData() throws {
         try injected("fdatasync")
         try Syscall.retrying("fdatasync", detail: path) { fdatasync(fd) }
     }
@@ -124,12 +124,12 @@ struct SyscallFile {
     }
 
     /// `ftruncate(2)`.
-    func truncate(to size: UInt64) throws {
+    package func truncate(to size: UInt64) throws {
         try Syscall.retrying("ftruncate", detail: path) { ftruncate(fd, off_t(size)) }
     }
 
     /// `fstat(2)`.
-    func status() throws -> stat {
+    package func status() throws -> stat {
         var info = stat()
         try Syscall.retrying("fstat", detail: path) { fstat(fd, &info) }
         return info
@@ -141,7 +141,7 @@ struct SyscallFile {
     }
 
     /// Closes the descriptor (errors ignored: the data was synced before, or is being abandoned).
-    func close() {
+    package func close() {
         _ = Glibc.close(fd)
     }
 }

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct DedupTests {
     @Test func redeliveryIsDuplicateAcrossRestart() async throws {

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// Recovery after damage inside the journal: every valid record is kept, the damage is reported and set aside, and
 /// a torn tail of an unacknowledged batch stays a quiet cut.

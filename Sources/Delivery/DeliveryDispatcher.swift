@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import Metrics
@@ -17,10 +17,10 @@ import Metrics
 /// - Reload: a sink whose worker is replaced (changed settings) or removed is switched to the journal first, its
 ///   old worker drains (finishes what runs, gives back the rest), and only then is the new one fed. Events owed to a
 ///   sink no worker is configured for go to a ``RemovedSinkWorker`` (dead letters, reason `sink removed`).
-final class DeliveryDispatcher: @unchecked Sendable {
+public final class DeliveryDispatcher: @unchecked Sendable {
     private let store: EventStore
     private let deadLetters: DeadLetterStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let lock = NSLock()
     // Guarded by `lock`.
@@ -45,7 +45,8 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// How long one re-feed pass may hand pages to one sink before it yields its queue.
     static let passBudget = DispatchTimeInterval.milliseconds(50)
 
-    init(store: EventStore, deadLetters: DeadLetterStore, metrics: DaemonMetrics, logger: Logger) {
+    /// A dispatcher over `store`; events owed to a sink that is not configured become dead letters in `deadLetters`.
+    public init(store: EventStore, deadLetters: DeadLetterStore, metrics: any DeliveryMetrics, logger: Logger) {
         self.store = store
         self.deadLetters = deadLetters
         self.metrics = metrics
@@ -53,7 +54,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
     }
 
     /// The worker of each configured sink.
-    var current: [String: any SinkWorker] {
+    public var current: [String: any SinkWorker] {
         lock.lock()
         defer { lock.unlock() }
         return workers
@@ -63,7 +64,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// replaced or removed, and new ones the journal owes events, are switched to the journal before the swap, so
     /// nothing routed under the old set lands on a worker unseen; replaced and removed workers drain (a running hook
     /// may finish within its timeout) before their sink is fed again.
-    func install(_ newWorkers: [String: any SinkWorker]) {
+    public func install(_ newWorkers: [String: any SinkWorker]) {
         // On the re-feed's queue: a pass between the switch to the journal and the swap would still see the old
         // worker with nothing waiting (its events are out with it), put the sink back on arrivals, and let the next
         // arrival overtake the events the old worker is about to give back.
@@ -128,7 +129,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
     }
 
     /// Queues a just-stored event for each of its sinks (called on the store's queue by the accept completion).
-    func deliver(_ event: StoredEvent, to sinks: [String]) {
+    public func deliver(_ event: StoredEvent, to sinks: [String]) {
         let current = self.current
         for sink in sinks where current[sink] == nil {
             // Routed under a table that had the sink; the re-feed settles it (a dead letter, `sink removed`).
@@ -145,13 +146,13 @@ final class DeliveryDispatcher: @unchecked Sendable {
     }
 
     /// Reopens every file sink (logrotate).
-    func reopenFiles() {
+    public func reopenFiles() {
         for worker in current.values { worker.reopen() }
     }
 
     /// Drains every worker (also replaced ones still draining) by `deadline`; what is not done stays pending in the
     /// journal.
-    func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
+    public func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         lock.lock()
         stopped = true
         refeedTimer?.cancel()

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import VippsWebhooks
@@ -18,7 +18,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     /// The sink's configuration, to tell on reload whether it changed.
     let configuration: ExecSinkConfiguration
     private let store: EventStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let memoryLimit: Int
     private let queue: DispatchQueue
@@ -36,7 +36,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         configuration: ExecSinkConfiguration,
         dispatcher: ExecDispatcher,
         store: EventStore,
-        metrics: DaemonMetrics,
+        metrics: any DeliveryMetrics,
         logger: Logger,
         memoryLimit: Int = 100_000
     ) {
