@@ -2,7 +2,6 @@ import Dispatch
 import EventStore
 import Logging
 import Metrics
-import VippsWebhooks
 
 /// Retries the dead letters an operator asked for with `vipps-webhookd dead-letters retry`: every `interval` it
 /// looks for requeue markers (see `RequeueMarkers`), hands each dead letter to the exec sink it failed on (through
@@ -123,8 +122,6 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         do {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
-                context: { ExecSinkContext(event: $0, decoded: DecodedEvent.decode(body: $0.body)) },
-                orderingKey: { DecodedEvent.decode(body: $0.body).orderingKey },
                 completion: { [self] outcome in
                     queue.async { self.finished(name, letter: letter, outcome: outcome) }
                 }

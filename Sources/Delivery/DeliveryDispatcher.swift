@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import Metrics
+import VippsWebhooks
 
 /// Hands stored events to the sink workers they are routed to, streams what waits in the journal to the workers fed
 /// from it, and swaps the worker set on reload.
@@ -128,8 +129,9 @@ public final class DeliveryDispatcher: @unchecked Sendable {
         return .nanoseconds(Int(exec.configuration.timeout.components.seconds) * 1_000_000_000 + 5_000_000_000)
     }
 
-    /// Queues a just-stored event for each of its sinks (called on the store's queue by the accept completion).
-    public func deliver(_ event: StoredEvent, to sinks: [String]) {
+    /// Queues a just-stored event for each of its sinks (called on the store's queue by the accept completion), with
+    /// the decode of its body made on the ingest path, so no sink parses the body again.
+    public func deliver(_ event: StoredEvent, decoded: DecodedEvent, to sinks: [String]) {
         let current = self.current
         for sink in sinks where current[sink] == nil {
             // Routed under a table that had the sink; the re-feed settles it (a dead letter, `sink removed`).
@@ -140,8 +142,11 @@ public final class DeliveryDispatcher: @unchecked Sendable {
             )
             store.feedFromJournal(sink: sink)
         }
-        for sink in store.handOut(sequence: event.sequence, sinks: sinks.filter { current[$0] != nil }) {
-            current[sink]!.deliver(event)
+        let handedOut = store.handOut(sequence: event.sequence, sinks: sinks.filter { current[$0] != nil })
+        guard !handedOut.isEmpty else { return }
+        let deliverable = DeliverableEvent(event, decoded: decoded)
+        for sink in handedOut {
+            current[sink]!.deliver(deliverable)
         }
     }
 
@@ -230,7 +235,8 @@ public final class DeliveryDispatcher: @unchecked Sendable {
                         caughtUp: { worker.caughtUp() }
                     )
                     guard !events.isEmpty else { break }
-                    worker.refeed(events)
+                    // Read back from the journal: each body is decoded here, once for the sink.
+                    worker.refeed(events.map(DeliverableEvent.init(decoding:)))
                     count += events.count
                 }
                 readFailureLogged = false

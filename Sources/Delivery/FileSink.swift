@@ -58,7 +58,7 @@ public final class FileSink: @unchecked Sendable {
     /// a crash that lost the delivered mark).
     /// - Returns: the position after the line, to store with the delivered mark.
     /// - Throws: ``StorageError``; the file is cut back to its previous size so no partial line stays.
-    public func write(_ event: StoredEvent) throws -> SinkPosition {
+    public func write(_ event: DeliverableEvent) throws -> SinkPosition {
         try write([event])[0]
     }
 
@@ -66,7 +66,7 @@ public final class FileSink: @unchecked Sendable {
     /// events whose line is already in the file (written before a crash that lost the delivered mark).
     /// - Returns: for each event, the position after its line, to store with its delivered mark.
     /// - Throws: ``StorageError``; the file is cut back to its previous size, so none of the batch stays.
-    public func write(_ events: [StoredEvent]) throws -> [SinkPosition] {
+    public func write(_ events: [DeliverableEvent]) throws -> [SinkPosition] {
         try lock.withLock {
             let info = try file.status()
             let before = UInt64(info.st_size)
@@ -74,13 +74,13 @@ public final class FileSink: @unchecked Sendable {
             var ends: [UInt64] = []
             ends.reserveCapacity(events.count)
             for event in events {
-                if event.lineIDs.reduce(false, { alreadyWritten.remove($1) != nil || $0 }) {
+                if event.stored.lineIDs.reduce(false, { alreadyWritten.remove($1) != nil || $0 }) {
                     logger.info(
                         "event line already in file before restart; not writing it again",
                         metadata: ["id": "\(event.id)", "path": "\(path)"]
                     )
                 } else {
-                    batch += EventLine.render(event)
+                    batch += event.line
                 }
                 ends.append(before + UInt64(batch.count))
             }

@@ -12,9 +12,9 @@ public protocol SinkWorker: AnyObject, Sendable {
     /// The sink's configured name.
     var name: String { get }
     /// Takes an event claimed on the arrival path; never blocks the caller (the store's queue).
-    func deliver(_ event: StoredEvent)
+    func deliver(_ event: DeliverableEvent)
     /// Takes a page claimed from the journal (at most ``room`` events), oldest first.
-    func refeed(_ events: [StoredEvent])
+    func refeed(_ events: [DeliverableEvent])
     /// How many more events it takes from the journal now. Evaluated on the worker's own queue, so every give-back
     /// it decided before is already on its way to the store.
     var room: Int { get }

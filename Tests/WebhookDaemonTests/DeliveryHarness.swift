@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Glibc
 import Logging
+import VippsWebhooks
 
 @testable import WebhookDaemon
 
@@ -62,7 +63,7 @@ final class DeliveryHarness: @unchecked Sendable {
                 sinks: sinks
             ) { [dispatcher] outcome in
                 guard case .stored(let event) = outcome else { return continuation.resume(returning: nil) }
-                dispatcher.deliver(event, to: sinks)
+                dispatcher.deliver(event, decoded: DecodedEvent.decode(body: event.body), to: sinks)
                 continuation.resume(returning: event.sequence)
             }
         }

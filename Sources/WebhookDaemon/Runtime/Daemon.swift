@@ -105,7 +105,7 @@ final class Daemon: @unchecked Sendable {
             store: store,
             payments: payments,
             endpoints: endpoints,
-            deliver: { [dispatcher] event, sinks in dispatcher?.deliver(event, to: sinks) },
+            deliver: { [dispatcher] event, decoded, sinks in dispatcher?.deliver(event, decoded: decoded, to: sinks) },
             logger: logger
         )
         reconciliation.apply(configuration)

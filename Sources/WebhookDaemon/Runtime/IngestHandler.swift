@@ -144,7 +144,7 @@ final class IngestHandler: HTTPHandler {
         ) { [self, extra] outcome in
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
-            if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
+            if case .stored(let event) = outcome { dispatcher.deliver(event, decoded: decoded, to: sinks) }
             let answer = Self.answer(to: outcome)
             respond.respond(answer) { [self] in
                 var extra = extra
