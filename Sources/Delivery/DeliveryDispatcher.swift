@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 import VippsWebhooks
 
 /// Hands stored events to the sink workers they are routed to, streams what waits in the journal to the workers fed
@@ -23,15 +24,18 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     private let deadLetters: DeadLetterStore
     private let metrics: any DeliveryMetrics
     private let logger: Logger
-    private let lock = NSLock()
-    // Guarded by `lock`.
-    private var workers: [String: any SinkWorker] = [:]
-    /// Workers settling events of sinks that are not configured.
-    private var removed: [String: any SinkWorker] = [:]
-    /// Replaced workers still draining, per sink: their sink is fed again only when none is left.
-    private var draining: [String: [ObjectIdentifier: any SinkWorker]] = [:]
-    private var stopped = false
-    private var refeedTimer: (any DispatchSourceTimer)?
+    /// What the mutex guards.
+    private struct Guarded {
+        var workers: [String: any SinkWorker] = [:]
+        /// Workers settling events of sinks that are not configured.
+        var removed: [String: any SinkWorker] = [:]
+        /// Replaced workers still draining, per sink: their sink is fed again only when none is left.
+        var draining: [String: [ObjectIdentifier: any SinkWorker]] = [:]
+        var stopped = false
+        var refeedTimer: (any DispatchSourceTimer)?
+    }
+
+    private let guarded = Mutex(Guarded())
     private let refeedQueue = DispatchQueue(label: "vipps-webhookd.refeed")
     // Used only on `refeedQueue`.
     private var feed: JournalFeed?
@@ -56,9 +60,7 @@ public final class DeliveryDispatcher: @unchecked Sendable {
 
     /// The worker of each configured sink.
     public var current: [String: any SinkWorker] {
-        lock.lock()
-        defer { lock.unlock() }
-        return workers
+        guarded.withLock { $0.workers }
     }
 
     /// Installs the workers (at start and on reload, before the new routes are in use). Sinks whose worker is
@@ -77,10 +79,10 @@ public final class DeliveryDispatcher: @unchecked Sendable {
                 metadata: ["sink": "\(worker.name)"]
             )
             worker.drain(deadline: .now() + Self.replacedWorkerGrace(worker)) { [self] in
-                lock.lock()
-                draining[worker.name]?[ObjectIdentifier(worker)] = nil
-                if draining[worker.name]?.isEmpty == true { draining[worker.name] = nil }
-                lock.unlock()
+                guarded.withLock {
+                    $0.draining[worker.name]?[ObjectIdentifier(worker)] = nil
+                    if $0.draining[worker.name]?.isEmpty == true { $0.draining[worker.name] = nil }
+                }
                 handovers.leave()
                 refeedQueue.async { self.refeed() }
             }
@@ -91,10 +93,7 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     /// Switches the sinks whose worker changes to the journal, swaps the worker set and registers the workers that
     /// leave as draining; returns them. On `refeedQueue`.
     private func switchOver(to newWorkers: [String: any SinkWorker]) -> [any SinkWorker] {
-        lock.lock()
-        let old = workers
-        let settling = Set(removed.keys)
-        lock.unlock()
+        let (old, settling) = guarded.withLock { ($0.workers, Set($0.removed.keys)) }
         var leaving: [any SinkWorker] = []
         let owed = store.owedPerSink
         for (name, worker) in newWorkers where old[name] !== worker {
@@ -106,21 +105,21 @@ public final class DeliveryDispatcher: @unchecked Sendable {
             leaving.append(worker)
         }
         for sink in owed.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
-        lock.lock()
-        defer { lock.unlock() }
-        workers = newWorkers
-        for name in newWorkers.keys {
-            if let worker = removed.removeValue(forKey: name) { leaving.append(worker) }
+        return guarded.withLock { guarded in
+            guarded.workers = newWorkers
+            for name in newWorkers.keys {
+                if let worker = guarded.removed.removeValue(forKey: name) { leaving.append(worker) }
+            }
+            for worker in leaving { guarded.draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
+            if guarded.refeedTimer == nil {
+                let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
+                timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+                timer.setEventHandler { [weak self] in self?.refeed() }
+                timer.resume()
+                guarded.refeedTimer = timer
+            }
+            return leaving
         }
-        for worker in leaving { draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
-        if refeedTimer == nil {
-            let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
-            timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-            timer.setEventHandler { [weak self] in self?.refeed() }
-            timer.resume()
-            refeedTimer = timer
-        }
-        return leaving
     }
 
     /// How long a replaced worker may run what it holds: one hook run for exec sinks.
@@ -158,13 +157,15 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     /// Drains every worker (also replaced ones still draining) by `deadline`; what is not done stays pending in the
     /// journal.
     public func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
-        lock.lock()
-        stopped = true
-        refeedTimer?.cancel()
-        refeedTimer = nil
-        let all = Array(workers.values) + Array(removed.values)
-        let replaced = draining.values.flatMap(\.values)
-        lock.unlock()
+        let (all, replaced) = guarded.withLock { guarded in
+            guarded.stopped = true
+            guarded.refeedTimer?.cancel()
+            guarded.refeedTimer = nil
+            return (
+                Array(guarded.workers.values) + Array(guarded.removed.values),
+                guarded.draining.values.flatMap(\.values)
+            )
+        }
         refeedQueue.sync {}  // A re-feed under way hands its page over first.
         let group = DispatchGroup()
         for worker in all {
@@ -196,9 +197,7 @@ public final class DeliveryDispatcher: @unchecked Sendable {
 
     /// Whether `drain` has begun.
     private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
+        guarded.withLock { $0.stopped }
     }
 
     /// One pass of the journal re-feed (on `refeedQueue`). A pass hands each sink pages for at most
@@ -275,22 +274,22 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     /// The worker that takes `sink`'s waiting events now: none while a replaced one drains; a `RemovedSinkWorker`
     /// for a sink that is not configured.
     private func worker(feeding sink: String) -> (any SinkWorker)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard draining[sink] == nil else { return nil }
-        if let worker = workers[sink] ?? removed[sink] { return worker }
-        logger.warning(
-            "events are owed to a sink that is not configured; they become dead letters of it",
-            metadata: ["sink": "\(sink)"]
-        )
-        let worker = RemovedSinkWorker(
-            name: sink,
-            deadLetters: deadLetters,
-            store: store,
-            metrics: metrics,
-            logger: logger
-        )
-        removed[sink] = worker
-        return worker
+        guarded.withLock { guarded in
+            guard guarded.draining[sink] == nil else { return nil }
+            if let worker = guarded.workers[sink] ?? guarded.removed[sink] { return worker }
+            logger.warning(
+                "events are owed to a sink that is not configured; they become dead letters of it",
+                metadata: ["sink": "\(sink)"]
+            )
+            let worker = RemovedSinkWorker(
+                name: sink,
+                deadLetters: deadLetters,
+                store: store,
+                metrics: metrics,
+                logger: logger
+            )
+            guarded.removed[sink] = worker
+            return worker
+        }
     }
 }

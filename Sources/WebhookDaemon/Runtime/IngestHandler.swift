@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import HTTPServer
 import Logging
+import Synchronization
 import VippsWebhooks
 
 /// The daemon's HTTP handler: socket → parser → verifier → journal (fsync) → answer → dispatcher.
@@ -257,14 +258,11 @@ final class IngestHandler: HTTPHandler {
 }
 
 /// Whether the daemon is ready (serving), starting or draining, for `/healthz`.
-final class HealthState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = "starting"
+final class HealthState: Sendable {
+    private let value = Mutex("starting")
 
     var state: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
+        value.withLock { $0 }
     }
 
     var isReady: Bool { state == "ready" }
@@ -273,15 +271,11 @@ final class HealthState: @unchecked Sendable {
     var isFailed: Bool { state.hasPrefix("failed") }
 
     func set(_ state: String) {
-        lock.lock()
-        if !value.hasPrefix("failed") { value = state }
-        lock.unlock()
+        value.withLock { if !$0.hasPrefix("failed") { $0 = state } }
     }
 
     /// Latches `failed: <reason>`: later ``set(_:)`` calls no longer change the state.
     func fail(_ reason: String) {
-        lock.lock()
-        if !value.hasPrefix("failed") { value = "failed: \(reason)" }
-        lock.unlock()
+        value.withLock { if !$0.hasPrefix("failed") { $0 = "failed: \(reason)" } }
     }
 }
