@@ -330,7 +330,7 @@ public final class EventStore: @unchecked Sendable {
     ///
     /// Marking an event that is not pending for `sink` (unknown, or already marked) writes nothing and succeeds.
     /// - Parameters:
-    ///   - position: for file sinks, where the file stood after the line was written (see ``FileSink``).
+    ///   - position: for file sinks, where the file stood after the line was written (see `FileSink` in Delivery).
     ///   - completion: called once the mark is durable (nil) or failed (the caller may retry), on the store's queue.
     public func markDelivered(
         sequence: UInt64,
