@@ -9,12 +9,12 @@ import VippsWebhooks
 /// Hands stored events to the sink workers they are routed to, streams what waits in the journal to the workers fed
 /// from it, and swaps the worker set on reload.
 ///
-/// - Arrivals: each event is claimed in the store for its sinks (`EventStore.handOut`) and given to their workers;
-///   a sink fed from the journal gets nothing this way.
+/// - Arrivals: each event is claimed in the store for its sinks (`EventStore.handOut`) and given to their workers,
+///   with the decode the ingest path made of its body; a sink fed from the journal gets nothing this way.
 /// - Journal re-feed (every 0.5 s and on each change, on its own queue): for each sink fed from the journal whose
-///   worker has room, claims pages of waiting events in sequence order (at most 1,024 events / 8 MiB) and reads
-///   their bodies off the store's queue, until none waits; then the sink is back on arrivals. A new worker (start-up,
-///   reload) starts this way, so a backlog is streamed, never read at once. Counted in
+///   worker has room, claims pages of waiting events in sequence order (at most 1,024 events / 8 MiB), reads their
+///   bodies off the store's queue and decodes each once, until none waits; then the sink is back on arrivals. A new
+///   worker (start-up, reload) starts this way, so a backlog is streamed, never read at once. Counted in
 ///   `vipps_webhookd_journal_refed_events_total{sink}`.
 /// - Reload: a sink whose worker is replaced (changed settings) or removed is switched to the journal first, its
 ///   old worker drains (finishes what runs, gives back the rest), and only then is the new one fed. Events owed to a
