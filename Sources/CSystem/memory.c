@@ -4,3 +4,7 @@
 int csystem_malloc_trim(size_t pad) {
     return malloc_trim(pad);
 }
+
+int csystem_malloc_arena_max(int count) {
+    return mallopt(M_ARENA_MAX, count);
+}

@@ -28,11 +28,13 @@ public final class PaymentLedger: Sendable {
         /// what it held after the last rewrite.
         public var compactionBytes: Int
 
-        /// Creates options; the defaults are 7 days, 50,000 payments (about 600 bytes each: at most ≈ 30 MB), 200 ms
-        /// and 16 MiB.
+        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms and 16 MiB. A payment costs about 200
+        /// bytes (an 80-byte ``PaymentProgress`` and its 32-byte key in a hash table of 65,536 slots, the reference's
+        /// text): 49,000 keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would double it; ≈ 10 MB
+        /// in all.
         public init(
             windowMillis: Int64 = 7 * 24 * 3_600_000,
-            maximumPayments: Int = 50_000,
+            maximumPayments: Int = 49_000,
             flushDelayMillis: Int = 200,
             compactionBytes: Int = 16 << 20
         ) {
@@ -65,9 +67,10 @@ public final class PaymentLedger: Sendable {
     }
 
     private struct State {
-        var payments: [Key: PaymentState] = [:]
-        /// Endpoint paths, so that payments share one copy of each.
-        var endpoints: Set<String> = []
+        var payments: [Key: PaymentProgress] = [:]
+        /// Endpoint paths, numbered in order of first use: a payment holds its endpoint's number.
+        var endpoints: [String] = []
+        var endpointNumbers: [String: UInt32] = [:]
         var pending: [UInt8] = []
         var maximumPayments: Int
 
@@ -80,22 +83,39 @@ public final class PaymentLedger: Sendable {
             }
         }
 
-        /// Adds one observation (its endpoint path shared with the other payments'); whether it is a newly held event.
+        /// Adds one observation; whether it is a newly held event.
         mutating func add(_ observation: PaymentObservation) -> Bool {
-            var held = observation
-            held.endpoint = endpoints.insert(observation.endpoint).memberAfterInsert
-            let key = Key(msn: held.msn, reference: held.reference)
-            var payment =
-                payments[key]
-                ?? PaymentState(
-                    msn: held.msn,
-                    reference: held.reference,
-                    endpoint: held.endpoint,
-                    lastEventMillis: held.atMillis
-                )
-            let isNew = payment.add(held)
-            payments[key] = payment
-            return isNew
+            let endpoint = number(of: observation.endpoint)
+            let key = Key(msn: observation.msn, reference: observation.reference)
+            let new = PaymentProgress(endpointIndex: endpoint, lastEventMillis: observation.atMillis)
+            return payments[key, default: new].add(observation, endpointIndex: endpoint)
+        }
+
+        /// The number of the endpoint path `path`, numbering it when new.
+        private mutating func number(of path: String) -> UInt32 {
+            if let number = endpointNumbers[path] { return number }
+            let number = UInt32(endpoints.count)
+            endpoints.append(path)
+            endpointNumbers[path] = number
+            return number
+        }
+
+        /// The payment `key` as callers see it.
+        func state(_ key: Key, _ progress: PaymentProgress) -> PaymentState {
+            PaymentState(
+                msn: key.msn,
+                reference: key.reference,
+                endpoint: endpoints[Int(progress.endpointIndex)],
+                progress: progress
+            )
+        }
+
+        /// Forgets the payments whose latest event is older than `windowMillis` at `nowMillis`, in place (no second
+        /// table); returns how many went.
+        mutating func forget(olderThan windowMillis: Int64, nowMillis: Int64) -> Int {
+            let stale = payments.compactMap { nowMillis - $0.value.lastEventMillis > windowMillis ? $0.key : nil }
+            for key in stale { payments.removeValue(forKey: key) }
+            return stale.count
         }
     }
 
@@ -141,11 +161,10 @@ public final class PaymentLedger: Sendable {
                 damagedLines += 1
             }
         }
-        var payments = table.payments
-        let before = payments.count
-        payments = payments.filter { nowMillis - $0.value.lastEventMillis <= options.windowMillis }
-        Self.drop(from: &payments, downTo: options.maximumPayments)
-        let forgotten = before - payments.count
+        let before = table.payments.count
+        _ = table.forget(olderThan: options.windowMillis, nowMillis: nowMillis)
+        Self.drop(from: &table.payments, downTo: options.maximumPayments)
+        let forgotten = before - table.payments.count
         var damagedCopy: String?
         if damagedLines > 0 {
             let corrupt = stateDirectory + "/corrupt"
@@ -157,19 +176,17 @@ public final class PaymentLedger: Sendable {
             try Syscall.syncDirectory(corrupt)
         }
         if forgotten > 0 || damagedLines > 0 || tornTail {
-            let live = payments
-            _ = try Self.rewrite(path: path) { live[Key(msn: $0.msn, reference: $0.reference)] != nil }
+            _ = try Self.rewrite(path: path) { table.payments[Key(msn: $0.msn, reference: $0.reference)] != nil }
         }
         let opened = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
         let size = Int(try opened.size())
         file = Mutex(FileState(fd: opened.fd, size: size, compactedSize: size))
         openReport = OpenReport(
-            payments: payments.count,
+            payments: table.payments.count,
             forgotten: forgotten,
             damagedLines: damagedLines,
             damagedCopy: damagedCopy
         )
-        table.payments = payments
         table.maximumPayments = options.maximumPayments
         state = Mutex(table)
         if damagedLines > 0 {
@@ -211,14 +228,17 @@ public final class PaymentLedger: Sendable {
 
     /// The payment `msn`/`reference`, when known.
     public func payment(msn: String, reference: String) -> PaymentState? {
-        withTable { $0.payments[Key(msn: msn, reference: reference)] }
+        let key = Key(msn: msn, reference: reference)
+        return withTable { state in state.payments[key].map { state.state(key, $0) } }
     }
 
     /// Payments whose latest event is at or after `millis`, oldest first.
     public func payments(since millis: Int64) -> [PaymentState] {
         // Sorted outside the lock, which the store's queue takes to record each webhook.
-        withTable { state in state.payments.values.filter { $0.lastEventMillis >= millis } }
-            .sorted { $0.lastEventMillis < $1.lastEventMillis }
+        withTable { state in
+            state.payments.compactMap { $0.value.lastEventMillis >= millis ? state.state($0.key, $0.value) : nil }
+        }
+        .sorted { $0.lastEventMillis < $1.lastEventMillis }
     }
 
     /// Unfinished payments worth asking about at `nowMillis`: quiet for at least `quietMillis` since their latest
@@ -227,10 +247,11 @@ public final class PaymentLedger: Sendable {
     /// Oldest check first.
     public func due(nowMillis: Int64, quietMillis: Int64, spacingMillis: Int64) -> [PaymentState] {
         withTable { state in
-            state.payments.values.filter { payment in
+            state.payments.compactMap { key, payment in
                 let quiet = nowMillis - payment.lastEventMillis
                 let spacing = min(max(spacingMillis, quiet / 2), 3_600_000)
-                return !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
+                let due = !payment.isFinal && quiet >= quietMillis && nowMillis - payment.lastCheckedMillis >= spacing
+                return due ? state.state(key, payment) : nil
             }
         }
         .sorted { $0.lastCheckedMillis < $1.lastCheckedMillis }
@@ -287,12 +308,12 @@ public final class PaymentLedger: Sendable {
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
     private func compact() {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let live = state.withLock { state -> Set<Key> in
-            state.payments = state.payments.filter { now - $0.value.lastEventMillis <= options.windowMillis }
-            return Set(state.payments.keys)
-        }
+        _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
         do {
-            let size = try Self.rewrite(path: path) { live.contains(Key(msn: $0.msn, reference: $0.reference)) }
+            // A line stays when its payment is known at the time it is read (no copy of the table's keys).
+            let size = try Self.rewrite(path: path) { observation in
+                state.withLock { $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil }
+            }
             let reopened = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
             let old = file.withLock { file -> Int32 in
                 defer { file = FileState(fd: reopened.fd, size: size, compactedSize: size) }
@@ -314,7 +335,7 @@ public final class PaymentLedger: Sendable {
     }
 
     /// Removes the payments with the oldest latest events until `limit` are left, in place (no second table).
-    fileprivate static func drop(from payments: inout [Key: PaymentState], downTo limit: Int) {
+    fileprivate static func drop(from payments: inout [Key: PaymentProgress], downTo limit: Int) {
         guard payments.count > limit else { return }
         let oldest = payments.map { ($0.key, $0.value.lastEventMillis) }.sorted { $0.1 < $1.1 }
             .prefix(payments.count - limit)

@@ -223,3 +223,49 @@ struct PaymentLedgerBoundTests {
         reopened.close()
     }
 }
+
+@Suite("payment ledger: packed payments")
+struct PaymentLedgerPackingTests {
+    static func observation(_ psp: String, _ name: String, endpoint: String, at: Int64) -> PaymentObservation {
+        PaymentObservation(
+            msn: "123456",
+            reference: "many-events",
+            pspReference: psp,
+            name: name,
+            amount: 100,
+            success: true,
+            endpoint: endpoint,
+            atMillis: at
+        )
+    }
+
+    @Test("more events than held inline: every one held after a reopen, none twice; the endpoint follows the latest")
+    func manyEventsAndEndpoints() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let now = PaymentLedgerTests.now
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: now, logger: testLogger)
+        let events = [("p", "CREATED"), ("p", "AUTHORIZED")] + (1...5).map { ("c\($0)", "CAPTURED") }
+        for (offset, (psp, name)) in events.enumerated() {
+            let endpoint = offset.isMultiple(of: 2) ? "/vipps/a" : "/vipps/b"
+            ledger.record(Self.observation(psp, name, endpoint: endpoint, at: now + Int64(offset)))
+        }
+        // The same fifth capture again (a reconciliation of a webhook already held) changes nothing.
+        ledger.record(Self.observation("c5", "CAPTURED", endpoint: "/vipps/b", at: now + 10))
+        let live = try #require(ledger.payment(msn: "123456", reference: "many-events"))
+        #expect(live.endpoint == "/vipps/a" && live.lastEventMillis == now + 6 && live.eventCount == events.count)
+        ledger.close()
+
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: now, logger: testLogger)
+        let payment = try #require(reopened.payment(msn: "123456", reference: "many-events"))
+        #expect(payment.eventCount == events.count)
+        for (psp, name) in events { #expect(payment.holds(pspReference: psp, name: name), "\(psp) \(name)") }
+        #expect(!payment.holds(pspReference: "c6", name: "CAPTURED"))
+        #expect(!payment.holds(pspReference: "c1", name: "REFUNDED"))
+        #expect(payment == live, "the same after a reopen")
+        #expect(payment.isFinal, "500 captured of 100 authorized")
+        let lines = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
+        #expect(lines.split(separator: "\n").count == events.count, "one line per event held, the repeat not written")
+        reopened.close()
+    }
+}

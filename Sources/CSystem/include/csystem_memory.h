@@ -6,4 +6,7 @@
 /// 1 when some memory was released, 0 otherwise.
 int csystem_malloc_trim(size_t pad);
 
+/// mallopt(M_ARENA_MAX, count): at most `count` malloc arenas for the whole process. 1 on success, 0 otherwise.
+int csystem_malloc_arena_max(int count);
+
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Synchronization
 
 extension SendCommand {
     /// How requests reach the receiver.
@@ -33,7 +34,7 @@ extension SendCommand {
 
     /// Sends `count` deliveries with `concurrency` threads, each taking the next number until all are sent; prints
     /// one line per request as answers arrive.
-    final class Runner: @unchecked Sendable {
+    final class Runner: Sendable {
         /// Longest part of an answer body shown on a line.
         static let shownAnswerLength = 200
 
@@ -41,9 +42,8 @@ extension SendCommand {
         private let count: Int
         private let route: Route
         private let makeDelivery: @Sendable (Int) -> Delivery
-        private let lock = NSLock()
-        private var next = 0
-        private var tally = Tally()
+        /// The next request's number and the counts so far.
+        private let progress = Mutex<(next: Int, tally: Tally)>((0, Tally()))
 
         init(concurrency: Int, count: Int, route: Route, makeDelivery: @escaping @Sendable (Int) -> Delivery) {
             self.concurrency = concurrency
@@ -64,18 +64,18 @@ extension SendCommand {
                 }
             }
             for thread in threads { thread.join() }
-            lock.lock()
-            defer { lock.unlock() }
-            tally.elapsedSeconds = Date().timeIntervalSince(start)
-            return tally
+            return progress.withLock { progress in
+                progress.tally.elapsedSeconds = Date().timeIntervalSince(start)
+                return progress.tally
+            }
         }
 
         private func take() -> Int? {
-            lock.lock()
-            defer { lock.unlock() }
-            guard next < count else { return nil }
-            next += 1
-            return next
+            progress.withLock { progress in
+                guard progress.next < count else { return nil }
+                progress.next += 1
+                return progress.next
+            }
         }
 
         private func send(_ number: Int) {
@@ -85,16 +85,21 @@ extension SendCommand {
             }
             let prefix = "[\(number)/\(count)]"
             let about = "\(delivery.eventType) webhook-id=\(delivery.webhookID)"
-            lock.lock()
-            defer { lock.unlock() }
-            tally.sent += 1
-            switch outcome {
-            case .success(let answer):
-                if (200..<300).contains(answer.status) { tally.succeeded += 1 } else { tally.refused += 1 }
-                print("\(prefix) \(answer.status) \(about) answer: \(Self.shown(answer))")
-            case .failure(let error):
-                tally.errors += 1
-                print("\(prefix) error \(about): \(error)\(Self.hint(for: error))")
+            // Counted and printed under the lock, so lines never interleave.
+            progress.withLock { progress in
+                progress.tally.sent += 1
+                switch outcome {
+                case .success(let answer):
+                    if (200..<300).contains(answer.status) {
+                        progress.tally.succeeded += 1
+                    } else {
+                        progress.tally.refused += 1
+                    }
+                    print("\(prefix) \(answer.status) \(about) answer: \(Self.shown(answer))")
+                case .failure(let error):
+                    progress.tally.errors += 1
+                    print("\(prefix) error \(about): \(error)\(Self.hint(for: error))")
+                }
             }
         }
 

@@ -21,6 +21,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
+        MallocArenas.limit(environment: environment)
         let path =
             config
             ?? (FileManager.default.fileExists(atPath: Self.systemConfigurationPath)

@@ -19,9 +19,16 @@ final class DaemonMetrics: Sendable {
 
     /// Bootstraps swift-metrics with Prometheus (once per process) and returns the daemon's metrics.
     static func bootstrap() -> DaemonMetrics {
-        bootstrapLock.lock()
-        defer { bootstrapLock.unlock() }
-        if let existing = shared { return existing }
+        shared.withLock { shared in
+            if let existing = shared { return existing }
+            let metrics = makeBootstrapped()
+            shared = metrics
+            return metrics
+        }
+    }
+
+    /// Bootstraps swift-metrics with Prometheus; once per process (``bootstrap()``).
+    private static func makeBootstrapped() -> DaemonMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = DocumentedMetricsFactory(registry: registry)
         let fine: [Duration] = [
@@ -33,13 +40,10 @@ final class DaemonMetrics: Sendable {
         factory.durationHistogramBuckets["vipps_webhookd_http_request_duration_seconds"] = fine
         MetricsSystem.bootstrap(factory)
         Metrics.Gauge(label: "vipps_webhookd_build_info", dimensions: [("version", BuildInfo.version)]).record(1)
-        let metrics = DaemonMetrics(registry: registry)
-        shared = metrics
-        return metrics
+        return DaemonMetrics(registry: registry)
     }
 
-    private nonisolated(unsafe) static var shared: DaemonMetrics?
-    private static let bootstrapLock = NSLock()
+    private static let shared = Mutex<DaemonMetrics?>(nil)
 
     /// Prometheus text exposition of every metric; the state directory's file-system gauges are read first.
     func exposition() -> [UInt8] {
@@ -202,19 +206,18 @@ final class DaemonMetrics: Sendable {
 }
 
 /// swift-metrics counters and gauges by name and labels, created once.
-private final class CounterCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counters: [String: Metrics.Counter] = [:]
-    private var gauges: [String: Metrics.Gauge] = [:]
+private final class CounterCache: Sendable {
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
 
     func gauge(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Gauge {
         let key = Self.key(name, dimensions)
-        lock.lock()
-        defer { lock.unlock() }
-        if let gauge = gauges[key] { return gauge }
-        let gauge = Metrics.Gauge(label: name, dimensions: dimensions)
-        gauges[key] = gauge
-        return gauge
+        return gauges.withLock { gauges in
+            if let gauge = gauges[key] { return gauge }
+            let gauge = Metrics.Gauge(label: name, dimensions: dimensions)
+            gauges[key] = gauge
+            return gauge
+        }
     }
 
     private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
@@ -225,11 +228,11 @@ private final class CounterCache: @unchecked Sendable {
 
     func counter(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
         let key = Self.key(name, dimensions)
-        lock.lock()
-        defer { lock.unlock() }
-        if let counter = counters[key] { return counter }
-        let counter = Metrics.Counter(label: name, dimensions: dimensions)
-        counters[key] = counter
-        return counter
+        return counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Metrics.Counter(label: name, dimensions: dimensions)
+            counters[key] = counter
+            return counter
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VippsWebhooks
 
 /// What the request path needs of the configuration, built once per (re)load and swapped whole, so a request sees
@@ -34,23 +35,18 @@ struct EndpointTable: Sendable {
 }
 
 /// The current `EndpointTable`, replaced atomically on reload.
-final class EndpointTableBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var table: EndpointTable
+final class EndpointTableBox: Sendable {
+    private let table: Mutex<EndpointTable>
 
     init(_ table: EndpointTable) {
-        self.table = table
+        self.table = Mutex(table)
     }
 
     var current: EndpointTable {
-        lock.lock()
-        defer { lock.unlock() }
-        return table
+        table.withLock { $0 }
     }
 
     func replace(with table: EndpointTable) {
-        lock.lock()
-        self.table = table
-        lock.unlock()
+        self.table.withLock { $0 = table }
     }
 }

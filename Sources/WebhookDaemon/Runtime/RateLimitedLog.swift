@@ -1,19 +1,36 @@
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// Log lines that a flood of bad clients could trigger, bounded: at most `linesPerInterval` lines of each kind per
 /// `interval`. Lines beyond are not built or written but counted, and once the interval is over one line per kind
 /// reports how many were suppressed. Metrics are not affected: callers count every occurrence themselves.
-final class RateLimitedLog: @unchecked Sendable {
+final class RateLimitedLog: Sendable {
     private let logger: Logger
     private let linesPerInterval: Int
     private let interval: Duration
-    private let lock = NSLock()
-    private var windowStart = ContinuousClock.now
-    private var linesInWindow: [String: Int] = [:]
-    private var suppressed: [String: Int] = [:]
-    private var reportScheduled = false
+    private let window = Mutex(Window())
+
+    /// The current interval's counts.
+    private struct Window {
+        var start = ContinuousClock.now
+        var lines: [String: Int] = [:]
+        var suppressed: [String: Int] = [:]
+        var reportScheduled = false
+
+        /// Starts a new interval if the current one (`interval` long) is over, returning the counts suppressed in it.
+        mutating func takeReportIfDue(interval: Duration) -> [String: Int] {
+            let now = ContinuousClock.now
+            guard now - start >= interval else { return [:] }
+            defer {
+                suppressed = [:]
+                lines = [:]
+                start = now
+            }
+            return suppressed
+        }
+    }
 
     /// A limiter writing to `logger`.
     init(logger: Logger, linesPerInterval: Int = 20, interval: Duration = .seconds(1)) {
@@ -31,18 +48,16 @@ final class RateLimitedLog: @unchecked Sendable {
         metadata: @autoclosure () -> Logger.Metadata
     ) {
         guard logger.logLevel <= level else { return }
-        lock.lock()
-        let report = takeReportIfDue()
-        let allowed = linesInWindow[kind, default: 0] < linesPerInterval
-        var schedule = false
-        if allowed {
-            linesInWindow[kind, default: 0] += 1
-        } else {
-            suppressed[kind, default: 0] += 1
-            schedule = !reportScheduled
-            reportScheduled = true
+        let (report, allowed, schedule) = window.withLock { window -> ([String: Int], Bool, Bool) in
+            let report = window.takeReportIfDue(interval: interval)
+            guard window.lines[kind, default: 0] < linesPerInterval else {
+                window.suppressed[kind, default: 0] += 1
+                defer { window.reportScheduled = true }
+                return (report, false, !window.reportScheduled)
+            }
+            window.lines[kind, default: 0] += 1
+            return (report, true, false)
         }
-        lock.unlock()
         write(report)
         if allowed { logger.log(level: level, "\(message)", metadata: metadata()) }
         if schedule { scheduleReport(after: interval) }
@@ -54,26 +69,16 @@ final class RateLimitedLog: @unchecked Sendable {
         let (seconds, attoseconds) = delay.components
         let nanoseconds = max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)) + 1_000_000
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in
-            lock.lock()
-            let report = takeReportIfDue()
-            let remaining = interval - (ContinuousClock.now - windowStart)
-            let again = report.isEmpty && suppressed.values.contains { $0 > 0 }
-            reportScheduled = again
-            lock.unlock()
+            let (report, remaining, again) = window.withLock { window -> ([String: Int], Duration, Bool) in
+                let report = window.takeReportIfDue(interval: interval)
+                let remaining = interval - (ContinuousClock.now - window.start)
+                let again = report.isEmpty && window.suppressed.values.contains { $0 > 0 }
+                window.reportScheduled = again
+                return (report, remaining, again)
+            }
             write(report)
             if again { scheduleReport(after: remaining) }
         }
-    }
-
-    /// Starts a new interval if the current one is over, returning the counts suppressed in it; under `lock`.
-    private func takeReportIfDue() -> [String: Int] {
-        let now = ContinuousClock.now
-        guard now - windowStart >= interval else { return [:] }
-        let report = suppressed
-        suppressed = [:]
-        linesInWindow = [:]
-        windowStart = now
-        return report
     }
 
     private func write(_ report: [String: Int]) {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 import VippsManagement
 
 /// Checks on a timer that every endpoint is still registered with the vendor for the event types it routes (the
@@ -28,8 +29,7 @@ final class RegistrationWatchdog: @unchecked Sendable {
     private let queue = DispatchQueue(label: "vipps-webhookd.registrations")
     private let logger: Logger
     private let metrics: DaemonMetrics
-    private let stopLock = NSLock()
-    private var stopped = false
+    private let stopped = Atomic(false)
 
     // Confined to `queue`.
     private var settings: VippsAPISettings?
@@ -78,15 +78,11 @@ final class RegistrationWatchdog: @unchecked Sendable {
 
     /// Stops for good (shutdown): no check starts after this returns; one in flight is ignored when it ends.
     func stop() {
-        stopLock.lock()
-        stopped = true
-        stopLock.unlock()
+        stopped.store(true, ordering: .sequentiallyConsistent)
     }
 
     private var isStopped: Bool {
-        stopLock.lock()
-        defer { stopLock.unlock() }
-        return stopped
+        stopped.load(ordering: .sequentiallyConsistent)
     }
 
     /// One check, then the next one scheduled (after the interval, or the backoff when the API failed).

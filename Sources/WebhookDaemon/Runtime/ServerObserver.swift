@@ -1,15 +1,15 @@
 import Foundation
 import HTTPServer
 import Logging
+import Synchronization
 
 /// Logs and counts what the HTTP server handles by itself (malformed requests, timeouts, refused connections).
 ///
 /// Lines are rate-limited per kind (a flood of bad clients must not flood the log); counters are exact.
-final class ServerObserver: @unchecked Sendable {
+final class ServerObserver: Sendable {
     private let metrics: DaemonMetrics
-    private let lock = NSLock()
     private let rateLimited: RateLimitedLog
-    private var openConnections = 0
+    private let openConnections = Mutex(0)
 
     init(metrics: DaemonMetrics, logger: Logger) {
         self.metrics = metrics
@@ -70,10 +70,10 @@ final class ServerObserver: @unchecked Sendable {
     }
 
     private func adjustOpen(by delta: Int) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        openConnections += delta
-        return openConnections
+        openConnections.withLock { open in
+            open += delta
+            return open
+        }
     }
 
     private func log(_ level: Logger.Level, kind: String, _ message: String, _ metadata: Logger.Metadata) {

@@ -13,7 +13,7 @@ import VippsWebhooks
 /// the streak with a notice and the gauge turns 0. A pause of more than ``maximumGapSeconds`` between two bad
 /// signatures starts a new streak (the vendor retries a failed event at least hourly). The alert time is 300 s, or
 /// the whole seconds of `VIPPS_WEBHOOKD_SIGNATURE_ALERT_SECONDS` (0 = off).
-final class SignatureFailureStreaks: @unchecked Sendable {
+final class SignatureFailureStreaks: Sendable {
     /// Default alert time in seconds.
     static let defaultAlertSeconds = 300
     /// The environment variable that sets the alert time.
@@ -31,8 +31,7 @@ final class SignatureFailureStreaks: @unchecked Sendable {
     private let logger: Logger
     private let metrics: DaemonMetrics
     private let alertAfter: Duration?
-    private let lock = NSLock()
-    private var streaks: [String: Streak] = [:]
+    private let streaks = Mutex<[String: Streak]>([:])
     /// How many endpoints have a streak: lets an authentic request skip the lock when none has.
     private let open = Atomic<Int>(0)
 
@@ -61,20 +60,21 @@ final class SignatureFailureStreaks: @unchecked Sendable {
             abs(seconds - now) <= clockSkewSeconds
         else { return }
         let instant = ContinuousClock.now
-        lock.lock()
-        var streak: Streak
-        if let current = streaks[endpoint], instant - current.lastBad <= .seconds(Self.maximumGapSeconds) {
-            streak = current
-            streak.lastBad = instant
-            streak.rejected += 1
-        } else {
-            if streaks[endpoint] == nil { open.add(1, ordering: .relaxed) }
-            streak = Streak(started: instant, lastBad: instant)
+        let (streak, alert) = streaks.withLock { streaks -> (Streak, Bool) in
+            var streak: Streak
+            if let current = streaks[endpoint], instant - current.lastBad <= .seconds(Self.maximumGapSeconds) {
+                streak = current
+                streak.lastBad = instant
+                streak.rejected += 1
+            } else {
+                if streaks[endpoint] == nil { open.add(1, ordering: .relaxed) }
+                streak = Streak(started: instant, lastBad: instant)
+            }
+            let alert = !streak.alerted && instant - streak.started > alertAfter
+            if alert { streak.alerted = true }
+            streaks[endpoint] = streak
+            return (streak, alert)
         }
-        let alert = !streak.alerted && instant - streak.started > alertAfter
-        if alert { streak.alerted = true }
-        streaks[endpoint] = streak
-        lock.unlock()
         guard alert else { return }
         metrics.signatureFailureStreak(endpoint: endpoint, active: true)
         logger.error(
@@ -93,10 +93,11 @@ final class SignatureFailureStreaks: @unchecked Sendable {
     /// Records an authentic request at `endpoint`: ends its streak, with a notice when it had been alerted.
     func authentic(endpoint: String) {
         guard open.load(ordering: .relaxed) > 0 else { return }
-        lock.lock()
-        let ended = streaks.removeValue(forKey: endpoint)
-        if ended != nil { open.subtract(1, ordering: .relaxed) }
-        lock.unlock()
+        let ended = streaks.withLock { streaks -> Streak? in
+            let ended = streaks.removeValue(forKey: endpoint)
+            if ended != nil { open.subtract(1, ordering: .relaxed) }
+            return ended
+        }
         guard let ended, ended.alerted else { return }
         metrics.signatureFailureStreak(endpoint: endpoint, active: false)
         logger.notice(
