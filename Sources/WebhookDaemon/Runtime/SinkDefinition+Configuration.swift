@@ -1,7 +1,7 @@
 import Delivery
 
 extension SinkDefinition {
-    /// The definition of a configured sink, for the ``SinkFactory``.
+    /// The definition of a configured sink, for `SinkFactory` (Delivery).
     init(_ sink: DaemonConfiguration.Sink) {
         switch sink.kind {
         case .file(let path):
