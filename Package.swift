@@ -45,11 +45,21 @@ let package = Package(
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
         // HTTP/1.1 over POSIX sockets on the POSIX module's epoll event loops; independent of Vipps.
         .target(name: "HTTPServer", dependencies: ["CSystem", "POSIX"], swiftSettings: swiftSettings),
-        // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
+        // Durable storage: journal (group commit, recovery), dedup index, delivery ledger, payment ledger.
+        .target(
+            name: "EventStore",
+            dependencies: [
+                "POSIX", "VippsWebhooks", "VippsCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Dispatcher, sink workers (file, exec), retries, ordering per payment, dead letters and requeue.
         .target(
             name: "Delivery",
             dependencies: [
-                "CSystem", "POSIX", "VippsWebhooks", "VippsCrypto",
+                "EventStore", "POSIX", "VippsWebhooks", "VippsCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -61,8 +71,8 @@ let package = Package(
         .target(
             name: "WebhookDaemon",
             dependencies: [
-                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement", "HTTPClient",
-                "POSIX",
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "EventStore", "Delivery", "CSystem", "VippsManagement",
+                "HTTPClient", "POSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -77,14 +87,15 @@ let package = Package(
         // Load benchmark of EventStore.accept from concurrent clients (not a test): `swift run -c release journal-bench`.
         .executableTarget(
             name: "journal-bench",
-            dependencies: ["Delivery", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["EventStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "POSIX"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "POSIX"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX"], swiftSettings: swiftSettings),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],

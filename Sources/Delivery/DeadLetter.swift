@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import EventStore
 import FoundationEssentials
 #else
 import Foundation

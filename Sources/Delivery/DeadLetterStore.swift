@@ -1,3 +1,4 @@
+import EventStore
 import Glibc
 import POSIX
 import VippsCrypto

@@ -1,3 +1,4 @@
+import EventStore
 import VippsWebhooks
 
 /// The JSON line a file sink appends per event, also the exec sink's stdin. Pure.
@@ -7,8 +8,14 @@ import VippsWebhooks
 /// (which in valid JSON can only be whitespace) become spaces so the line stays one line; otherwise the payload is
 /// the body as a JSON string (invalid UTF-8 replaced by U+FFFD).
 public enum EventLine {
-    /// The line for `event`, newline included.
+    /// The line for `event`, newline included; parses the body to tell whether it is JSON.
     public static func render(_ event: StoredEvent) -> [UInt8] {
+        render(event, bodyIsJSON: (try? JSONParser.parse(event.body)) != nil)
+    }
+
+    /// The line for `event`, newline included, when whether its body is JSON is already known
+    /// (`DecodedEvent.parseError == nil`): the body is not parsed again.
+    public static func render(_ event: StoredEvent, bodyIsJSON: Bool) -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(event.body.count + event.id.utf8.count + (event.webhookID?.utf8.count ?? 0) + 200)
         line += Array("{\"id\": ".utf8)
@@ -26,7 +33,7 @@ public enum EventLine {
             appendString(webhookID, to: &line)
         }
         line += Array(", \"payload\": ".utf8)
-        if (try? JSONParser.parse(event.body)) != nil {
+        if bodyIsJSON {
             for byte in event.body {
                 line.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte)
             }

@@ -1,7 +1,9 @@
 import Dispatch
+import EventStore
 import Glibc
 import Logging
 import Metrics
+import VippsWebhooks
 
 /// Delivers events to one exec sink: runs its hook with retries and backoff, per-key ordering, a concurrency cap
 /// and a bounded queue, and puts events that exhaust their attempts into the dead-letter folder.
@@ -117,22 +119,20 @@ public final class ExecDispatcher: Sendable {
     }
 
     /// Re-queues the dead letter `name` (from `DeadLetterStore.list()`); its file is removed once the event is
-    /// delivered, and replaced when it fails again.
+    /// delivered, and replaced when it fails again. The event's body is decoded once, for the hook's input
+    /// (``ExecSinkContext/init(_:)``) and its ordering key alike.
     /// - Parameters:
     ///   - name: The dead letter's file name (validated: no path traversal).
-    ///   - context: Builds the decoder context from the stored event.
-    ///   - orderingKey: The ordering key of the event.
     ///   - completion: Called once with the outcome, if accepted.
     /// - Throws: `DeadLetterError` when the dead letter cannot be read.
     @discardableResult
     public func retryDeadLetter(
         named name: String,
-        context: (StoredEvent) -> ExecSinkContext,
-        orderingKey: (StoredEvent) -> String?,
         completion: @escaping @Sendable (ExecDeliveryOutcome) -> Void
     ) throws(DeadLetterError) -> KeyedSerialQueue.SubmitResult {
         let letter = try deadLetters.load(name)
-        return submit(letter.event, context: context(letter.event), orderingKey: orderingKey(letter.event)) {
+        let event = DeliverableEvent(decoding: letter.event)
+        return submit(letter.event, context: ExecSinkContext(event), orderingKey: event.decoded.orderingKey) {
             [deadLetters, logger] outcome in
             if case .delivered = outcome {
                 do {

@@ -1,3 +1,4 @@
+import EventStore
 import Logging
 import Metrics
 import POSIX

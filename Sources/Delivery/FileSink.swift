@@ -1,7 +1,9 @@
+import EventStore
 import Foundation
 import Glibc
 import Logging
 import POSIX
+import Synchronization
 
 /// Appends one ``EventLine`` per event to a file, synced before ``write(_:)`` returns, exactly once across crashes.
 ///
@@ -12,16 +14,20 @@ import POSIX
 /// file: writing one of those again is skipped. Ids are unique per event thanks to deduplication.
 ///
 /// Thread-safe; each call does blocking I/O, so call it from a delivery queue, not from a network thread.
-public final class FileSink: @unchecked Sendable {
+public final class FileSink: Sendable {
     /// The configured path (opened anew by ``reopen()``).
     public let path: String
     private let mode: mode_t
     private let faults: SyscallFaults?
     private let logger: Logger
-    private let lock = NSLock()
-    private var file: SyscallFile
-    /// Ids of pending events found already written after the last recorded position.
-    private var alreadyWritten: Set<String>
+    /// What the mutex guards.
+    private struct Guarded {
+        var file: SyscallFile
+        /// Ids of pending events found already written after the last recorded position.
+        var alreadyWritten: Set<String> = []
+    }
+
+    private let guarded: Mutex<Guarded>
 
     /// Opens (creating with `mode`) the file at `path` and recovers what was written after `resumeFrom`.
     /// - Parameters:
@@ -39,26 +45,22 @@ public final class FileSink: @unchecked Sendable {
         self.mode = mode
         self.faults = faults
         self.logger = logger
-        file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
-        alreadyWritten = []
+        let file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
+        guarded = Mutex(Guarded(file: file))
         guard !pendingIDs.isEmpty else { return }
-        do {
-            try recover(resumeFrom: resumeFrom, pendingIDs: pendingIDs)
-        } catch {
-            file.close()
-            throw error
-        }
+        // On failure the file is closed by deinit (the sink is fully initialised here).
+        try guarded.withLock { try recover(&$0, resumeFrom: resumeFrom, pendingIDs: pendingIDs) }
     }
 
     deinit {
-        file.close()
+        guarded.withLock { $0.file.close() }
     }
 
     /// Appends the line of `event` and syncs it; skips the write if the line is already in the file (written before
     /// a crash that lost the delivered mark).
     /// - Returns: the position after the line, to store with the delivered mark.
     /// - Throws: ``SystemCallError``; the file is cut back to its previous size so no partial line stays.
-    public func write(_ event: StoredEvent) throws -> SinkPosition {
+    public func write(_ event: DeliverableEvent) throws -> SinkPosition {
         try write([event])[0]
     }
 
@@ -66,30 +68,30 @@ public final class FileSink: @unchecked Sendable {
     /// events whose line is already in the file (written before a crash that lost the delivered mark).
     /// - Returns: for each event, the position after its line, to store with its delivered mark.
     /// - Throws: ``SystemCallError``; the file is cut back to its previous size, so none of the batch stays.
-    public func write(_ events: [StoredEvent]) throws -> [SinkPosition] {
-        try lock.withLock {
-            let info = try file.status()
+    public func write(_ events: [DeliverableEvent]) throws -> [SinkPosition] {
+        try guarded.withLock { guarded in
+            let info = try guarded.file.status()
             let before = UInt64(info.st_size)
             var batch: [UInt8] = []
             var ends: [UInt64] = []
             ends.reserveCapacity(events.count)
             for event in events {
-                if event.lineIDs.reduce(false, { alreadyWritten.remove($1) != nil || $0 }) {
+                if event.stored.lineIDs.reduce(false, { guarded.alreadyWritten.remove($1) != nil || $0 }) {
                     logger.info(
                         "event line already in file before restart; not writing it again",
                         metadata: ["id": "\(event.id)", "path": "\(path)"]
                     )
                 } else {
-                    batch += EventLine.render(event)
+                    batch += event.line
                 }
                 ends.append(before + UInt64(batch.count))
             }
             if !batch.isEmpty {
                 do {
-                    try batch.withUnsafeBytes { try file.append($0) }
-                    try file.syncData()
+                    try batch.withUnsafeBytes { try guarded.file.append($0) }
+                    try guarded.file.syncData()
                 } catch {
-                    try? file.truncate(to: before)
+                    try? guarded.file.truncate(to: before)
                     throw error
                 }
             }
@@ -100,21 +102,21 @@ public final class FileSink: @unchecked Sendable {
     /// Closes the file and opens `path` anew (after logrotate moved it), creating it with the configured mode (and
     /// syncing its directory entry).
     public func reopen() throws {
-        try lock.withLock {
+        try guarded.withLock {
             let replacement = try SyscallFile.openCreating(
                 path: path,
                 flags: O_RDWR | O_APPEND,
                 mode: mode,
                 faults: faults
             )
-            file.close()
-            file = replacement
+            $0.file.close()
+            $0.file = replacement
         }
     }
 
     /// Scans from the recorded position to the end for lines of pending ids; cuts a torn final line.
-    private func recover(resumeFrom: SinkPosition?, pendingIDs: Set<String>) throws {
-        let info = try file.status()
+    private func recover(_ guarded: inout Guarded, resumeFrom: SinkPosition?, pendingIDs: Set<String>) throws {
+        let info = try guarded.file.status()
         let size = UInt64(info.st_size)
         var start: UInt64 = 0
         if let resumeFrom, resumeFrom.device == UInt64(info.st_dev), resumeFrom.inode == UInt64(info.st_ino),
@@ -132,14 +134,14 @@ public final class FileSink: @unchecked Sendable {
         var carry: [UInt8] = []
         var lineEnd = start
         while offset < size {
-            let chunk = try file.read(count: Int(min(size - offset, 1 << 16)), at: offset)
+            let chunk = try guarded.file.read(count: Int(min(size - offset, 1 << 16)), at: offset)
             guard !chunk.isEmpty else { break }
             offset += UInt64(chunk.count)
             carry += chunk
             var lineStart = carry.startIndex
             while let newline = carry[lineStart...].firstIndex(of: 0x0A) {
                 if let id = Self.idPrefix(of: carry[lineStart..<newline]).flatMap({ wanted[$0] }) {
-                    alreadyWritten.insert(id)
+                    guarded.alreadyWritten.insert(id)
                 }
                 lineEnd += UInt64(newline + 1 - lineStart)
                 lineStart = newline + 1
@@ -151,13 +153,13 @@ public final class FileSink: @unchecked Sendable {
                 "file sink has a torn last line; cutting it",
                 metadata: ["path": "\(path)", "bytes": .stringConvertible(size - lineEnd)]
             )
-            try file.truncate(to: lineEnd)
-            try file.syncData()
+            try guarded.file.truncate(to: lineEnd)
+            try guarded.file.syncData()
         }
-        if !alreadyWritten.isEmpty {
+        if !guarded.alreadyWritten.isEmpty {
             logger.info(
                 "file sink found lines written before a crash",
-                metadata: ["path": "\(path)", "count": .stringConvertible(alreadyWritten.count)]
+                metadata: ["path": "\(path)", "count": .stringConvertible(guarded.alreadyWritten.count)]
             )
         }
     }

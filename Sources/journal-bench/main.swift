@@ -4,8 +4,8 @@
 // retired while accepts run. Run it in release mode:
 //   swift run -c release journal-bench [--clients 16,128] [--seconds 5] [--segment-mib 16] [--marks single|batch|none]
 // It prints events/s, data syncs, events per sync and the completion latency (p50/p99/max) per client count.
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Glibc
 import Logging

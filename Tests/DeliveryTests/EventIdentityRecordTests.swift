@@ -4,6 +4,7 @@ import VippsCrypto
 import VippsWebhooks
 
 @testable import Delivery
+@testable import EventStore
 
 /// The journal's event payload, the file-sink line and dead letters carry `webhook_id` and `source`; records and
 /// dead letters written by versions whose id was the `webhook-id` header decode with the id derived anew.

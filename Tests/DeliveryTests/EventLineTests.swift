@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Testing
 
@@ -66,6 +67,22 @@ import Testing
             Array(repeating: UInt8(ascii: "["), count: 10_000) + Array(repeating: UInt8(ascii: "]"), count: 10_000)
         #expect(try object(EventLine.render(event(body: deep)))["payload"] is String, "depth is bounded")
     }
+
+    /// The sinks render from the event's one decode (`DeliverableEvent.line`): that line must be byte for byte the
+    /// one a fresh parse gives, for every kind of body, the depth-bounded one included.
+    @Test(arguments: [
+        "{\"reference\":\"order-1\",\r\n\"amount\":{\"value\":1}}", "[1,2]", "\"text\"", "17", "[1,]", "",
+        "{\"a\"}", "not json",
+    ])
+    func lineFromTheDecodeIsTheLineFromAParse(text: String) {
+        for body in [Array(text.utf8), Array(text.utf8) + [0xFF], Self.deep] {
+            let stored = event(body: body)
+            #expect(DeliverableEvent(decoding: stored).line == EventLine.render(stored), "\(body.prefix(40))")
+        }
+    }
+
+    private static let deep =
+        Array(repeating: UInt8(ascii: "["), count: 10_000) + Array(repeating: UInt8(ascii: "]"), count: 10_000)
 
     @Test func timestamps() {
         #expect(EventLine.timestamp(millis: 0) == "1970-01-01T00:00:00.000Z")

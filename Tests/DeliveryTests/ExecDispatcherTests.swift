@@ -1,5 +1,6 @@
 import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Glibc
 import Logging
@@ -115,11 +116,7 @@ struct ExecDispatcherTests {
         #expect(FileManager.default.createFile(atPath: "\(dir)/fixed", contents: nil))
         let again: ExecDeliveryOutcome = try await withCheckedThrowingContinuation { continuation in
             do {
-                try dispatcher.retryDeadLetter(
-                    named: names[0],
-                    context: { _ in Self.context(reference: "order-9") },
-                    orderingKey: { _ in "order-9" }
-                ) { continuation.resume(returning: $0) }
+                try dispatcher.retryDeadLetter(named: names[0]) { continuation.resume(returning: $0) }
             } catch {
                 continuation.resume(throwing: error)
             }

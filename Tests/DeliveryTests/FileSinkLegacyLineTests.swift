@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Delivery
+@testable import EventStore
 
 /// A line an earlier version wrote (under the event's old id) just before a crash that lost the delivered mark is
 /// recognised after the upgrade: the event is not written a second time under its new id.

@@ -1,8 +1,10 @@
 import Delivery
+import EventStore
 import Foundation
 import Glibc
 import Logging
 import POSIX
+import VippsWebhooks
 
 @testable import WebhookDaemon
 
@@ -46,7 +48,7 @@ final class DeliveryHarness: @unchecked Sendable {
 
     /// Builds the workers of `sinks` (reusing unchanged ones) and installs them, as start-up and reload do.
     func configure(_ sinks: [DaemonConfiguration.Sink]) throws {
-        dispatcher.install(try factory.workers(for: sinks, existing: dispatcher.current))
+        dispatcher.install(try factory.workers(for: sinks.map(SinkDefinition.init), existing: dispatcher.current))
     }
 
     /// Accepts an event routed to `sinks` and hands it to the dispatcher as the ingest path does.
@@ -62,7 +64,7 @@ final class DeliveryHarness: @unchecked Sendable {
                 sinks: sinks
             ) { [dispatcher] outcome in
                 guard case .stored(let event) = outcome else { return continuation.resume(returning: nil) }
-                dispatcher.deliver(event, to: sinks)
+                dispatcher.deliver(event, decoded: DecodedEvent.decode(body: event.body), to: sinks)
                 continuation.resume(returning: event.sequence)
             }
         }

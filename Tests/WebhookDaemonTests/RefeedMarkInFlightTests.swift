@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Delivery
+@testable import EventStore
 @testable import WebhookDaemon
 
 /// A journal re-feed while a finished hook's mark is still queued on the store (a long group commit): on 424e75c the

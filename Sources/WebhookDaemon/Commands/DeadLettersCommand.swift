@@ -1,5 +1,6 @@
 import ArgumentParser
 import Delivery
+import EventStore
 import Foundation
 
 /// `vipps-webhookd dead-letters list|retry`: shows the events hooks gave up on and asks the daemon to retry them.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Delivery
+import EventStore
 import Foundation
 import Glibc
 import Logging

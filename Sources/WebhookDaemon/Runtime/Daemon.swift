@@ -1,5 +1,6 @@
 import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import HTTPServer
 import Logging
@@ -95,7 +96,7 @@ final class Daemon: @unchecked Sendable {
                 metadata: ["deliveries": .stringConvertible(owed.values.reduce(0, +))]
             )
         }
-        dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
+        dispatcher.install(try factory.workers(for: configuration.sinks.map(SinkDefinition.init), existing: [:]))
         requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
         requeue.start()
 
@@ -105,7 +106,7 @@ final class Daemon: @unchecked Sendable {
             store: store,
             payments: payments,
             endpoints: endpoints,
-            deliver: { [dispatcher] event, sinks in dispatcher?.deliver(event, to: sinks) },
+            deliver: { [dispatcher] event, decoded, sinks in dispatcher?.deliver(event, decoded: decoded, to: sinks) },
             logger: logger
         )
         reconciliation.apply(configuration)
@@ -257,7 +258,7 @@ final class Daemon: @unchecked Sendable {
         }
         let workers: [String: any SinkWorker]
         do {
-            workers = try factory.workers(for: next.sinks, existing: dispatcher.current)
+            workers = try factory.workers(for: next.sinks.map(SinkDefinition.init), existing: dispatcher.current)
         } catch {
             logger.error(
                 "SIGHUP: cannot set up the new sinks; the running configuration stays",

@@ -1,7 +1,9 @@
 import Delivery
+import EventStore
 import Foundation
 import HTTPServer
 import Logging
+import Synchronization
 import VippsWebhooks
 
 /// The daemon's HTTP handler: socket → parser → verifier → journal (fsync) → answer → dispatcher.
@@ -143,7 +145,7 @@ final class IngestHandler: HTTPHandler {
         ) { [self, extra] outcome in
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
-            if case .stored(let event) = outcome { dispatcher.deliver(event, to: sinks) }
+            if case .stored(let event) = outcome { dispatcher.deliver(event, decoded: decoded, to: sinks) }
             let answer = Self.answer(to: outcome)
             respond.respond(answer) { [self] in
                 var extra = extra
@@ -256,14 +258,11 @@ final class IngestHandler: HTTPHandler {
 }
 
 /// Whether the daemon is ready (serving), starting or draining, for `/healthz`.
-final class HealthState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = "starting"
+final class HealthState: Sendable {
+    private let value = Mutex("starting")
 
     var state: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
+        value.withLock { $0 }
     }
 
     var isReady: Bool { state == "ready" }
@@ -272,15 +271,11 @@ final class HealthState: @unchecked Sendable {
     var isFailed: Bool { state.hasPrefix("failed") }
 
     func set(_ state: String) {
-        lock.lock()
-        if !value.hasPrefix("failed") { value = state }
-        lock.unlock()
+        value.withLock { if !$0.hasPrefix("failed") { $0 = state } }
     }
 
     /// Latches `failed: <reason>`: later ``set(_:)`` calls no longer change the state.
     func fail(_ reason: String) {
-        lock.lock()
-        if !value.hasPrefix("failed") { value = "failed: \(reason)" }
-        lock.unlock()
+        value.withLock { if !$0.hasPrefix("failed") { $0 = "failed: \(reason)" } }
     }
 }

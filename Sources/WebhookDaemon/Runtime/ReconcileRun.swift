@@ -1,4 +1,4 @@
-import Delivery
+import EventStore
 import VippsManagement
 import VippsWebhooks
 

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import Metrics
@@ -42,7 +42,7 @@ final class Reconciler: Sendable {
     private let store: EventStore
     private let payments: PaymentLedger
     private let endpoints: EndpointTableBox
-    private let deliver: (@Sendable (StoredEvent, [String]) -> Void)?
+    private let deliver: (@Sendable (StoredEvent, DecodedEvent, [String]) -> Void)?
     private let logger: Logger
     private let checks = Counter(label: "vipps_webhookd_reconcile_checks_total")
     private let added = Counter(label: "vipps_webhookd_reconcile_events_added_total")
@@ -56,7 +56,7 @@ final class Reconciler: Sendable {
         store: EventStore,
         payments: PaymentLedger,
         endpoints: EndpointTableBox,
-        deliver: (@Sendable (StoredEvent, [String]) -> Void)?,
+        deliver: (@Sendable (StoredEvent, DecodedEvent, [String]) -> Void)?,
         logger: Logger
     ) {
         self.client = client
@@ -132,7 +132,7 @@ final class Reconciler: Sendable {
             case .stored(let event):
                 added.increment()
                 outcome.added += 1
-                deliver?(event, sinks)
+                deliver?(event, decoded, sinks)
             case .duplicate:
                 outcome.held += 1
             case .failed(let error):

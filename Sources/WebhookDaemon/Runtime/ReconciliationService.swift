@@ -1,9 +1,10 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import Synchronization
 import VippsManagement
+import VippsWebhooks
 
 /// Reconciliation inside the daemon, on a queue of its own (never the ingest path): periodically, when
 /// `vipps_api.reconcile_minutes` is above 0, for the unfinished payments that are due (see
@@ -27,7 +28,7 @@ final class ReconciliationService: @unchecked Sendable {
     private let store: EventStore
     private let payments: PaymentLedger
     private let endpoints: EndpointTableBox
-    private let deliver: (@Sendable (StoredEvent, [String]) -> Void)?
+    private let deliver: (@Sendable (StoredEvent, DecodedEvent, [String]) -> Void)?
     private let logger: Logger
 
     // Confined to `queue`.
@@ -44,7 +45,7 @@ final class ReconciliationService: @unchecked Sendable {
         store: EventStore,
         payments: PaymentLedger,
         endpoints: EndpointTableBox,
-        deliver: (@Sendable (StoredEvent, [String]) -> Void)?,
+        deliver: (@Sendable (StoredEvent, DecodedEvent, [String]) -> Void)?,
         logger: Logger
     ) {
         self.store = store
@@ -156,7 +157,7 @@ final class ReconciliationService: @unchecked Sendable {
         store: EventStore,
         payments: PaymentLedger,
         endpoints: EndpointTableBox,
-        deliver: (@Sendable (StoredEvent, [String]) -> Void)?,
+        deliver: (@Sendable (StoredEvent, DecodedEvent, [String]) -> Void)?,
         logger: Logger
     ) throws(ManagementError) -> Reconciler {
         let session = try VippsAPISession(

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct CRC32Tests {
     /// Byte-at-a-time reference implementation (bitwise, no tables).

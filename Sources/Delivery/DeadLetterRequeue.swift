@@ -1,8 +1,7 @@
-import Delivery
 import Dispatch
+import EventStore
 import Logging
 import Metrics
-import VippsWebhooks
 
 /// Retries the dead letters an operator asked for with `vipps-webhookd dead-letters retry`: every `interval` it
 /// looks for requeue markers (see `RequeueMarkers`), hands each dead letter to the exec sink it failed on (through
@@ -18,7 +17,7 @@ import VippsWebhooks
 ///
 /// Each outcome is logged and counted in `vipps_webhookd_dead_letter_requeues_total{sink,result}`, `result` one of
 /// `queued`, `delivered`, `failed`, `interrupted`, `not_found`, `unreadable`, `unknown_sink`.
-final class DeadLetterRequeue: @unchecked Sendable {
+public final class DeadLetterRequeue: @unchecked Sendable {
     private let deadLetters: DeadLetterStore
     private let markers: RequeueMarkers
     private let dispatcher: DeliveryDispatcher
@@ -35,7 +34,7 @@ final class DeadLetterRequeue: @unchecked Sendable {
     private var scanFailureReported = false
 
     /// A requeuer over the dead letters of `deadLetters`, feeding the exec sinks `dispatcher` has at each scan.
-    init(deadLetters: DeadLetterStore, dispatcher: DeliveryDispatcher, store: EventStore, logger: Logger) {
+    public init(deadLetters: DeadLetterStore, dispatcher: DeliveryDispatcher, store: EventStore, logger: Logger) {
         self.deadLetters = deadLetters
         self.markers = RequeueMarkers(deadLetters: deadLetters)
         self.dispatcher = dispatcher
@@ -48,7 +47,7 @@ final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Creates the marker folder and scans it every `interval` (the first scan right away).
-    func start(interval: DispatchTimeInterval = .seconds(1)) {
+    public func start(interval: DispatchTimeInterval = .seconds(1)) {
         do {
             try markers.createDirectory()
         } catch {
@@ -123,8 +122,6 @@ final class DeadLetterRequeue: @unchecked Sendable {
         do {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
-                context: { ExecSinkContext(event: $0, decoded: DecodedEvent.decode(body: $0.body)) },
-                orderingKey: { DecodedEvent.decode(body: $0.body).orderingKey },
                 completion: { [self] outcome in
                     queue.async { self.finished(name, letter: letter, outcome: outcome) }
                 }

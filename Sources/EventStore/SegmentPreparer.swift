@@ -1,8 +1,8 @@
 import Dispatch
-import Foundation
 import Glibc
 import Logging
 import POSIX
+import Synchronization
 
 /// Prepares the journal's next segment file in the background, so that rotation only switches files.
 ///
@@ -12,8 +12,8 @@ import POSIX
 /// returns nil at once and the preparation under way is abandoned (it deletes its file), so the journal never waits
 /// for it. The temporary name never holds a record: the journal deletes a leftover one when it opens.
 ///
-/// Thread-safe: the state is behind a lock; zero-filling happens without it.
-final class SegmentPreparer: @unchecked Sendable {
+/// Thread-safe: the state is behind a mutex; zero-filling happens without it.
+final class SegmentPreparer: Sendable {
     /// Name of the file being prepared or ready, inside the journal directory.
     static let fileName = "next-segment.tmp"
 
@@ -26,15 +26,20 @@ final class SegmentPreparer: @unchecked Sendable {
         case ready(SyscallFile)
     }
 
+    /// What the mutex guards.
+    private struct Guarded {
+        var state = State.idle
+        /// Number of the latest preparation started.
+        var generation = 0
+    }
+
     /// The serial queue preparations run on (internal so tests can hold it to force the fallback).
     let queue = DispatchQueue(label: "vipps-webhookd.segment-preparer", qos: .utility)
     /// Path of the prepared file.
     let path: String
     private let size: UInt64
     private let logger: Logger
-    private let lock = NSLock()
-    private var state = State.idle
-    private var generation = 0
+    private let guarded = Mutex(Guarded())
 
     /// A preparer of `size`-byte segments in `directory`.
     init(directory: String, size: UInt64, logger: Logger) {
@@ -45,11 +50,11 @@ final class SegmentPreparer: @unchecked Sendable {
 
     /// Starts preparing a file in the background unless one is ready or under way.
     func prepare() {
-        let started: Int? = lock.withLock {
-            guard case .idle = state else { return nil }
-            generation += 1
-            state = .preparing(generation: generation)
-            return generation
+        let started: Int? = guarded.withLock {
+            guard case .idle = $0.state else { return nil }
+            $0.generation += 1
+            $0.state = .preparing(generation: $0.generation)
+            return $0.generation
         }
         guard let started else { return }
         queue.async { self.run(started) }
@@ -58,9 +63,9 @@ final class SegmentPreparer: @unchecked Sendable {
     /// The ready file (zero-filled to the segment size and synced, still under its temporary name), or nil when
     /// none is ready; a preparation under way is then abandoned.
     func take() -> SyscallFile? {
-        lock.withLock {
-            defer { state = .idle }
-            if case .ready(let file) = state { return file }
+        guarded.withLock { guarded in
+            defer { guarded.state = .idle }
+            if case .ready(let file) = guarded.state { return file }
             return nil
         }
     }
@@ -73,8 +78,8 @@ final class SegmentPreparer: @unchecked Sendable {
     }
 
     private func isCurrent(_ generation: Int) -> Bool {
-        lock.withLock {
-            if case .preparing(let current) = state { return current == generation }
+        guarded.withLock {
+            if case .preparing(let current) = $0.state { return current == generation }
             return false
         }
     }
@@ -94,9 +99,9 @@ final class SegmentPreparer: @unchecked Sendable {
             abandon(file)
             return failed(generation, error)
         }
-        let kept: Bool = lock.withLock {
-            guard case .preparing(let current) = state, current == generation else { return false }
-            state = .ready(file)
+        let kept: Bool = guarded.withLock {
+            guard case .preparing(let current) = $0.state, current == generation else { return false }
+            $0.state = .ready(file)
             return true
         }
         if !kept { abandon(file) }
@@ -112,8 +117,8 @@ final class SegmentPreparer: @unchecked Sendable {
             "could not prepare the next journal segment; the next rotation starts a plain one",
             metadata: ["path": "\(path)", "error": "\(error)"]
         )
-        lock.withLock {
-            if case .preparing(let current) = state, current == generation { state = .idle }
+        guarded.withLock {
+            if case .preparing(let current) = $0.state, current == generation { $0.state = .idle }
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import POSIX
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct DedupTests {
     @Test func redeliveryIsDuplicateAcrossRestart() async throws {

@@ -1,25 +1,41 @@
-import Delivery
+import EventStore
 import Foundation
 import Logging
 import POSIX
 
 /// Builds the sink workers of a configuration, reusing unchanged ones on reload.
-struct SinkFactory {
+public struct SinkFactory {
     let store: EventStore
     let deadLetters: DeadLetterStore
     let runner: ProcessRunner
-    let metrics: DaemonMetrics
+    let metrics: any DeliveryMetrics
     let logger: Logger
     /// Most events a worker holds in memory before it leaves arrivals to the journal.
-    var memoryLimit = 100_000
+    public var memoryLimit = 100_000
     /// Events an exec sink's hook queue admits at once (beyond them, the worker's overflow takes them).
-    var hookQueueCapacity = 10_000
+    public var hookQueueCapacity = 10_000
+
+    /// A factory of workers that mark deliveries in `store`, write dead letters to `deadLetters` and run hooks
+    /// through `runner`.
+    public init(
+        store: EventStore,
+        deadLetters: DeadLetterStore,
+        runner: ProcessRunner,
+        metrics: any DeliveryMetrics,
+        logger: Logger
+    ) {
+        self.store = store
+        self.deadLetters = deadLetters
+        self.runner = runner
+        self.metrics = metrics
+        self.logger = logger
+    }
 
     /// Workers for `sinks`. A worker in `existing` with the same name and settings is kept (file sinks keep their
     /// file, exec sinks their queue). Each new file sink is given the ids of the events still owed to it (read from
     /// the journal page by page), to skip those it wrote before a crash, so it never writes a line twice.
-    func workers(
-        for sinks: [DaemonConfiguration.Sink],
+    public func workers(
+        for sinks: [SinkDefinition],
         existing: [String: any SinkWorker]
     ) throws -> [String: any SinkWorker] {
         var result: [String: any SinkWorker] = [:]

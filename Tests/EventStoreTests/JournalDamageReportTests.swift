@@ -3,7 +3,7 @@ import Glibc
 import POSIX
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// Journal damage that is easy to cut quietly or to lose on the way: the last acknowledged record on a block
 /// boundary, a torn batch whose first block is missing, an older segment read as zeros, and the copy aside failing

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 
@@ -20,7 +20,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     var path: String { sink.path }
     private let sink: FileSink
     private let store: EventStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let queue: DispatchQueue
     private let memoryLimit: Int
@@ -29,10 +29,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     /// Batches written whose marks are not recorded yet (`drain` waits for them).
     private let marking = DispatchGroup()
     /// Events handed over and not yet taken by `queue`.
-    private let inbox = CoalescingInbox<StoredEvent>()
+    private let inbox = CoalescingInbox<DeliverableEvent>()
 
     // Guarded by `queue`.
-    private var pending: [StoredEvent] = []
+    private var pending: [DeliverableEvent] = []
     private var flushScheduled = false
     private var failures = 0
     private var spilled = false
@@ -43,7 +43,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         name: String,
         sink: FileSink,
         store: EventStore,
-        metrics: DaemonMetrics,
+        metrics: any DeliveryMetrics,
         logger: Logger,
         memoryLimit: Int = 100_000
     ) {
@@ -56,7 +56,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         queue = DispatchQueue(label: "vipps-webhookd.file-sink.\(name)")
     }
 
-    func deliver(_ event: StoredEvent) {
+    func deliver(_ event: DeliverableEvent) {
         if inbox.append(event) {
             queue.async { [self] in
                 takeInbox()
@@ -65,7 +65,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         }
     }
 
-    func refeed(_ events: [StoredEvent]) {
+    func refeed(_ events: [DeliverableEvent]) {
         queue.async { [self] in
             guard !draining else { return store.giveBack(events.map(\.sequence), sink: name) }
             pending.append(contentsOf: events)

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// Deleting delivered segments happens off the store's queue and keeps deduplication.
 @Suite struct RetirementTests {

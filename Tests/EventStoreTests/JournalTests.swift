@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct JournalTests {
     @Test func appendReopenAndReadBack() async throws {

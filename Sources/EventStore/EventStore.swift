@@ -46,14 +46,36 @@ public final class EventStore: @unchecked Sendable {
     /// One delivered mark of a batch: event `sequence` went to `sink`, which then stood at `position` (file sinks).
     public typealias DeliveredMark = (sequence: UInt64, sink: String, position: SinkPosition?)
 
-    private enum Request {
-        case accept(
-            StoredEvent,
+    /// One accept on its way through a batch. A reference, so that queueing, batching and completing it pass one
+    /// pointer instead of copying the event (each copy of a `StoredEvent` retains its strings and its body).
+    /// Created on the caller's thread and handed to the store's queue once; touched only there afterwards.
+    private final class Accept: @unchecked Sendable {
+        /// The event; its sequence is set when it is framed.
+        var event: StoredEvent
+        let key: DedupKey
+        let legacyKeys: [DedupKey]
+        let sinks: [String]
+        let completion: @Sendable (AcceptOutcome) -> Void
+        /// Where its frame starts in the batch's bytes.
+        var offset: UInt64 = 0
+
+        init(
+            _ event: StoredEvent,
             key: DedupKey,
             legacyKeys: [DedupKey],
             sinks: [String],
-            completion: @Sendable (AcceptOutcome) -> Void
-        )
+            completion: @escaping @Sendable (AcceptOutcome) -> Void
+        ) {
+            self.event = event
+            self.key = key
+            self.legacyKeys = legacyKeys
+            self.sinks = sinks
+            self.completion = completion
+        }
+    }
+
+    private enum Request {
+        case accept(Accept)
         case marks([DeliveredMark], completion: (@Sendable (StorageError?) -> Void)?)
     }
 
@@ -302,14 +324,14 @@ public final class EventStore: @unchecked Sendable {
         )
         let key = DedupKey(id: id)
         let legacyKeys = hasLegacy ? LegacyDedup.candidateKeys(webhookID: webhookID, body: body) : []
-        submit(.accept(event, key: key, legacyKeys: legacyKeys, sinks: sinks, completion: completion))
+        submit(.accept(Accept(event, key: key, legacyKeys: legacyKeys, sinks: sinks, completion: completion)))
     }
 
     /// Records that event `sequence` was delivered to `sink`; batched and synced like appends.
     ///
     /// Marking an event that is not pending for `sink` (unknown, or already marked) writes nothing and succeeds.
     /// - Parameters:
-    ///   - position: for file sinks, where the file stood after the line was written (see ``FileSink``).
+    ///   - position: for file sinks, where the file stood after the line was written (see `FileSink` in Delivery).
     ///   - completion: called once the mark is durable (nil) or failed (the caller may retry), on the store's queue.
     public func markDelivered(
         sequence: UInt64,
@@ -402,7 +424,7 @@ public final class EventStore: @unchecked Sendable {
             )
             errorCounter.increment()
             switch request {
-            case .accept(_, _, _, _, let completion): completion(.failed(error))
+            case .accept(let accept): accept.completion(.failed(error))
             case .marks(_, let completion): completion?(error)
             }
             return
@@ -420,11 +442,7 @@ public final class EventStore: @unchecked Sendable {
         let batch = queued
         queued = []
         var frames: [UInt8] = []
-        var stored:
-            [(
-                event: StoredEvent, key: DedupKey, sinks: [String], offset: UInt64,
-                completion: @Sendable (AcceptOutcome) -> Void
-            )] = []
+        var stored: [Accept] = []
         stored.reserveCapacity(batch.count)
         var followers: [DedupKey: [@Sendable (AcceptOutcome) -> Void]] = [:]
         var marks: [DeliveredMark] = []
@@ -432,34 +450,35 @@ public final class EventStore: @unchecked Sendable {
         var sequence = nextSequence
         frames.reserveCapacity(
             batch.reduce(0) { total, request in
-                guard case .accept(let event, _, _, _, _) = request else { return total + 64 }
-                return total + 160 + event.body.count + event.id.utf8.count
+                guard case .accept(let accept) = request else { return total + 64 }
+                return total + 160 + accept.event.body.count + accept.event.id.utf8.count
             }
         )
         for request in batch {
             switch request {
-            case .accept(var event, let key, let legacyKeys, let sinks, let completion):
+            case .accept(let accept):
+                let key = accept.key
                 if index.contains(key) {
-                    completion(.duplicate)
-                } else if followers[key] == nil, legacy.contains(anyOf: legacyKeys) {
+                    accept.completion(.duplicate)
+                } else if followers[key] == nil, legacy.contains(anyOf: accept.legacyKeys) {
                     legacyDedupHits.increment()
                     logger.notice(
                         "duplicate of an event accepted before the upgrade (legacy dedup entry); not stored again",
-                        metadata: ["id": "\(event.id)", "webhook_id": "\(event.webhookID ?? "-")"]
+                        metadata: ["id": "\(accept.event.id)", "webhook_id": "\(accept.event.webhookID ?? "-")"]
                     )
-                    completion(.duplicate)
+                    accept.completion(.duplicate)
                 } else if followers[key] != nil {
-                    followers[key]!.append(completion)
+                    followers[key]!.append(accept.completion)
                 } else {
-                    event.sequence = sequence
-                    let offset = UInt64(frames.count)
+                    accept.event.sequence = sequence
+                    accept.offset = UInt64(frames.count)
                     do {
-                        try JournalRecord.event(event, sinks: sinks).frame(into: &frames)
-                        stored.append((event, key, sinks, offset, completion))
+                        try JournalRecord.event(accept.event, sinks: accept.sinks).frame(into: &frames)
+                        stored.append(accept)
                         followers[key] = []
                         sequence += 1
                     } catch let error as StorageError {
-                        completion(.failed(error))
+                        accept.completion(.failed(error))
                     } catch {
                         preconditionFailure("frame(into:) throws only StorageError")
                     }

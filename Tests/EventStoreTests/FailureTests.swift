@@ -3,7 +3,7 @@ import Glibc
 import POSIX
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct FailureTests {
     /// A full disk fails every write until space returns; a sync error once is undone by cutting the batch back.

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 import VippsWebhooks
 
-@testable import Delivery
+@testable import EventStore
 
 /// The one-time migration of the dedup state of versions whose id was the `webhook-id` header (see `LegacyDedup`).
 @Suite("legacy dedup migration")

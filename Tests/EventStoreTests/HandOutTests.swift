@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// The store's hand-out: arrivals and the journal re-feed claim through one ledger, so nothing goes out twice.
 @Suite struct HandOutTests {

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Logging
 
 /// Delivers events to one named sink and marks them delivered in the store when done.
@@ -8,13 +8,13 @@ import Logging
 /// event reaches it twice. An event it cannot hold or finish it gives back (`EventStore.giveBack(_:sink:)`): the
 /// sink is then fed from the journal in sequence order, and the worker takes arrivals again only after
 /// ``caughtUp()``.
-protocol SinkWorker: AnyObject, Sendable {
+public protocol SinkWorker: AnyObject, Sendable {
     /// The sink's configured name.
     var name: String { get }
     /// Takes an event claimed on the arrival path; never blocks the caller (the store's queue).
-    func deliver(_ event: StoredEvent)
+    func deliver(_ event: DeliverableEvent)
     /// Takes a page claimed from the journal (at most ``room`` events), oldest first.
-    func refeed(_ events: [StoredEvent])
+    func refeed(_ events: [DeliverableEvent])
     /// How many more events it takes from the journal now. Evaluated on the worker's own queue, so every give-back
     /// it decided before is already on its way to the store.
     var room: Int { get }
@@ -34,7 +34,7 @@ extension EventStore {
     func markDurably(
         _ marks: [DeliveredMark],
         sink: String,
-        metrics: DaemonMetrics,
+        metrics: any DeliveryMetrics,
         logger: Logger,
         done: (@Sendable () -> Void)? = nil
     ) {

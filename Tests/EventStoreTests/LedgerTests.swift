@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite struct LedgerTests {
     @Test func pendingAfterRestartIsExactlyTheUndelivered() async throws {

@@ -1,5 +1,5 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import VippsWebhooks
@@ -18,7 +18,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     /// The sink's configuration, to tell on reload whether it changed.
     let configuration: ExecSinkConfiguration
     private let store: EventStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let memoryLimit: Int
     private let queue: DispatchQueue
@@ -27,7 +27,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let recording = DispatchGroup()
 
     // Guarded by `queue`.
-    private var overflow: [StoredEvent] = []
+    private var overflow: [DeliverableEvent] = []
     private var spilled = false
     private var draining = false
     private var timer: (any DispatchSourceTimer)?
@@ -36,7 +36,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         configuration: ExecSinkConfiguration,
         dispatcher: ExecDispatcher,
         store: EventStore,
-        metrics: DaemonMetrics,
+        metrics: any DeliveryMetrics,
         logger: Logger,
         memoryLimit: Int = 100_000
     ) {
@@ -59,7 +59,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         timer?.cancel()
     }
 
-    func deliver(_ event: StoredEvent) {
+    func deliver(_ event: DeliverableEvent) {
         queue.async { [self] in
             guard !spilled, !draining, overflow.count < memoryLimit else {
                 if !spilled && !draining {
@@ -76,7 +76,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         }
     }
 
-    func refeed(_ events: [StoredEvent]) {
+    func refeed(_ events: [DeliverableEvent]) {
         queue.async { [self] in
             guard !draining else { return giveBack(events) }
             for event in events { enqueue(event) }
@@ -90,14 +90,14 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     /// Submits `event` behind everything already queued (on `queue`).
-    private func enqueue(_ event: StoredEvent) {
+    private func enqueue(_ event: DeliverableEvent) {
         if overflow.isEmpty, submit(event) { return }
         overflow.append(event)
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
     /// Hands events back to the journal; arrivals go there too until the re-feed has caught up (on `queue`).
-    private func giveBack(_ events: [StoredEvent]) {
+    private func giveBack(_ events: [DeliverableEvent]) {
         if !draining { spilled = true }
         store.giveBack(events.map(\.sequence), sink: name)
     }
@@ -139,10 +139,10 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     /// Submits to the dispatcher; false when its queue is full. Call on `queue`.
-    private func submit(_ event: StoredEvent) -> Bool {
-        let decoded = DecodedEvent.decode(body: event.body)
-        let context = ExecSinkContext(event: event, decoded: decoded)
-        let result = dispatcher.submit(event, context: context, orderingKey: decoded.orderingKey) { [self] outcome in
+    private func submit(_ event: DeliverableEvent) -> Bool {
+        let context = ExecSinkContext(event)
+        let result = dispatcher.submit(event.stored, context: context, orderingKey: event.decoded.orderingKey) {
+            [self] outcome in
             // Entered before the dispatcher counts the run as done, so `drain` cannot complete ahead of the record.
             recording.enter()
             queue.async { self.finished(event, outcome) }
@@ -150,7 +150,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         return result == .accepted
     }
 
-    private func finished(_ event: StoredEvent, _ outcome: ExecDeliveryOutcome) {
+    private func finished(_ event: DeliverableEvent, _ outcome: ExecDeliveryOutcome) {
         defer { drainOverflow() }  // A slot of the hook queue is free again.
         switch outcome {
         case .delivered:
@@ -179,7 +179,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         }
     }
 
-    private func markDelivered(_ event: StoredEvent) {
+    private func markDelivered(_ event: DeliverableEvent) {
         store.markDurably([(event.sequence, name, nil)], sink: name, metrics: metrics, logger: logger) { [recording] in
             recording.leave()
         }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// `EventStore.isPending(sequence:sink:)`, which a dead-letter retry uses to mark an event only if still pending.
 @Suite struct EventStorePendingTests {

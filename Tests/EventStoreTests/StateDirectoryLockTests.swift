@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// One process at a time on a state directory.
 @Suite struct StateDirectoryLockTests {

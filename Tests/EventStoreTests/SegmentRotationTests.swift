@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// Segment preparation in the background and rotation, including crashes around a prepared segment.
 @Suite struct SegmentRotationTests {

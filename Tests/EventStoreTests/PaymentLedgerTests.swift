@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 @Suite("payment ledger")
 struct PaymentLedgerTests {

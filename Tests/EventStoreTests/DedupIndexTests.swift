@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// The dedup index against a plain model (a dictionary and an array in insertion order) under random inserts,
 /// repeats and evictions; keys that share their high half; wrap-around of the ring.

@@ -2,7 +2,7 @@ import Glibc
 import POSIX
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// `EventStore.markDelivered(_:completion:)`: many marks in one hand-off and one journal write.
 @Suite struct MarkBatchTests {

@@ -1,36 +1,41 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import Metrics
+import Synchronization
+import VippsWebhooks
 
 /// Hands stored events to the sink workers they are routed to, streams what waits in the journal to the workers fed
 /// from it, and swaps the worker set on reload.
 ///
-/// - Arrivals: each event is claimed in the store for its sinks (`EventStore.handOut`) and given to their workers;
-///   a sink fed from the journal gets nothing this way.
+/// - Arrivals: each event is claimed in the store for its sinks (`EventStore.handOut`) and given to their workers,
+///   with the decode the ingest path made of its body; a sink fed from the journal gets nothing this way.
 /// - Journal re-feed (every 0.5 s and on each change, on its own queue): for each sink fed from the journal whose
-///   worker has room, claims pages of waiting events in sequence order (at most 1,024 events / 8 MiB) and reads
-///   their bodies off the store's queue, until none waits; then the sink is back on arrivals. A new worker (start-up,
-///   reload) starts this way, so a backlog is streamed, never read at once. Counted in
+///   worker has room, claims pages of waiting events in sequence order (at most 1,024 events / 8 MiB), reads their
+///   bodies off the store's queue and decodes each once, until none waits; then the sink is back on arrivals. A new
+///   worker (start-up, reload) starts this way, so a backlog is streamed, never read at once. Counted in
 ///   `vipps_webhookd_journal_refed_events_total{sink}`.
 /// - Reload: a sink whose worker is replaced (changed settings) or removed is switched to the journal first, its
 ///   old worker drains (finishes what runs, gives back the rest), and only then is the new one fed. Events owed to a
 ///   sink no worker is configured for go to a ``RemovedSinkWorker`` (dead letters, reason `sink removed`).
-final class DeliveryDispatcher: @unchecked Sendable {
+public final class DeliveryDispatcher: @unchecked Sendable {
     private let store: EventStore
     private let deadLetters: DeadLetterStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
-    private let lock = NSLock()
-    // Guarded by `lock`.
-    private var workers: [String: any SinkWorker] = [:]
-    /// Workers settling events of sinks that are not configured.
-    private var removed: [String: any SinkWorker] = [:]
-    /// Replaced workers still draining, per sink: their sink is fed again only when none is left.
-    private var draining: [String: [ObjectIdentifier: any SinkWorker]] = [:]
-    private var stopped = false
-    private var refeedTimer: (any DispatchSourceTimer)?
+    /// What the mutex guards.
+    private struct Guarded {
+        var workers: [String: any SinkWorker] = [:]
+        /// Workers settling events of sinks that are not configured.
+        var removed: [String: any SinkWorker] = [:]
+        /// Replaced workers still draining, per sink: their sink is fed again only when none is left.
+        var draining: [String: [ObjectIdentifier: any SinkWorker]] = [:]
+        var stopped = false
+        var refeedTimer: (any DispatchSourceTimer)?
+    }
+
+    private let guarded = Mutex(Guarded())
     private let refeedQueue = DispatchQueue(label: "vipps-webhookd.refeed")
     // Used only on `refeedQueue`.
     private var feed: JournalFeed?
@@ -45,7 +50,8 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// How long one re-feed pass may hand pages to one sink before it yields its queue.
     static let passBudget = DispatchTimeInterval.milliseconds(50)
 
-    init(store: EventStore, deadLetters: DeadLetterStore, metrics: DaemonMetrics, logger: Logger) {
+    /// A dispatcher over `store`; events owed to a sink that is not configured become dead letters in `deadLetters`.
+    public init(store: EventStore, deadLetters: DeadLetterStore, metrics: any DeliveryMetrics, logger: Logger) {
         self.store = store
         self.deadLetters = deadLetters
         self.metrics = metrics
@@ -53,17 +59,15 @@ final class DeliveryDispatcher: @unchecked Sendable {
     }
 
     /// The worker of each configured sink.
-    var current: [String: any SinkWorker] {
-        lock.lock()
-        defer { lock.unlock() }
-        return workers
+    public var current: [String: any SinkWorker] {
+        guarded.withLock { $0.workers }
     }
 
     /// Installs the workers (at start and on reload, before the new routes are in use). Sinks whose worker is
     /// replaced or removed, and new ones the journal owes events, are switched to the journal before the swap, so
     /// nothing routed under the old set lands on a worker unseen; replaced and removed workers drain (a running hook
     /// may finish within its timeout) before their sink is fed again.
-    func install(_ newWorkers: [String: any SinkWorker]) {
+    public func install(_ newWorkers: [String: any SinkWorker]) {
         // On the re-feed's queue: a pass between the switch to the journal and the swap would still see the old
         // worker with nothing waiting (its events are out with it), put the sink back on arrivals, and let the next
         // arrival overtake the events the old worker is about to give back.
@@ -75,10 +79,10 @@ final class DeliveryDispatcher: @unchecked Sendable {
                 metadata: ["sink": "\(worker.name)"]
             )
             worker.drain(deadline: .now() + Self.replacedWorkerGrace(worker)) { [self] in
-                lock.lock()
-                draining[worker.name]?[ObjectIdentifier(worker)] = nil
-                if draining[worker.name]?.isEmpty == true { draining[worker.name] = nil }
-                lock.unlock()
+                guarded.withLock {
+                    $0.draining[worker.name]?[ObjectIdentifier(worker)] = nil
+                    if $0.draining[worker.name]?.isEmpty == true { $0.draining[worker.name] = nil }
+                }
                 handovers.leave()
                 refeedQueue.async { self.refeed() }
             }
@@ -89,10 +93,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// Switches the sinks whose worker changes to the journal, swaps the worker set and registers the workers that
     /// leave as draining; returns them. On `refeedQueue`.
     private func switchOver(to newWorkers: [String: any SinkWorker]) -> [any SinkWorker] {
-        lock.lock()
-        let old = workers
-        let settling = Set(removed.keys)
-        lock.unlock()
+        let (old, settling) = guarded.withLock { ($0.workers, Set($0.removed.keys)) }
         var leaving: [any SinkWorker] = []
         let owed = store.owedPerSink
         for (name, worker) in newWorkers where old[name] !== worker {
@@ -104,21 +105,21 @@ final class DeliveryDispatcher: @unchecked Sendable {
             leaving.append(worker)
         }
         for sink in owed.keys where newWorkers[sink] == nil { store.feedFromJournal(sink: sink) }
-        lock.lock()
-        defer { lock.unlock() }
-        workers = newWorkers
-        for name in newWorkers.keys {
-            if let worker = removed.removeValue(forKey: name) { leaving.append(worker) }
+        return guarded.withLock { guarded in
+            guarded.workers = newWorkers
+            for name in newWorkers.keys {
+                if let worker = guarded.removed.removeValue(forKey: name) { leaving.append(worker) }
+            }
+            for worker in leaving { guarded.draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
+            if guarded.refeedTimer == nil {
+                let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
+                timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+                timer.setEventHandler { [weak self] in self?.refeed() }
+                timer.resume()
+                guarded.refeedTimer = timer
+            }
+            return leaving
         }
-        for worker in leaving { draining[worker.name, default: [:]][ObjectIdentifier(worker)] = worker }
-        if refeedTimer == nil {
-            let timer = DispatchSource.makeTimerSource(queue: refeedQueue)
-            timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-            timer.setEventHandler { [weak self] in self?.refeed() }
-            timer.resume()
-            refeedTimer = timer
-        }
-        return leaving
     }
 
     /// How long a replaced worker may run what it holds: one hook run for exec sinks.
@@ -127,8 +128,9 @@ final class DeliveryDispatcher: @unchecked Sendable {
         return .nanoseconds(Int(exec.configuration.timeout.components.seconds) * 1_000_000_000 + 5_000_000_000)
     }
 
-    /// Queues a just-stored event for each of its sinks (called on the store's queue by the accept completion).
-    func deliver(_ event: StoredEvent, to sinks: [String]) {
+    /// Queues a just-stored event for each of its sinks (called on the store's queue by the accept completion), with
+    /// the decode of its body made on the ingest path, so no sink parses the body again.
+    public func deliver(_ event: StoredEvent, decoded: DecodedEvent, to sinks: [String]) {
         let current = self.current
         for sink in sinks where current[sink] == nil {
             // Routed under a table that had the sink; the re-feed settles it (a dead letter, `sink removed`).
@@ -139,26 +141,31 @@ final class DeliveryDispatcher: @unchecked Sendable {
             )
             store.feedFromJournal(sink: sink)
         }
-        for sink in store.handOut(sequence: event.sequence, sinks: sinks.filter { current[$0] != nil }) {
-            current[sink]!.deliver(event)
+        let handedOut = store.handOut(sequence: event.sequence, sinks: sinks.filter { current[$0] != nil })
+        guard !handedOut.isEmpty else { return }
+        let deliverable = DeliverableEvent(event, decoded: decoded)
+        for sink in handedOut {
+            current[sink]!.deliver(deliverable)
         }
     }
 
     /// Reopens every file sink (logrotate).
-    func reopenFiles() {
+    public func reopenFiles() {
         for worker in current.values { worker.reopen() }
     }
 
     /// Drains every worker (also replaced ones still draining) by `deadline`; what is not done stays pending in the
     /// journal.
-    func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
-        lock.lock()
-        stopped = true
-        refeedTimer?.cancel()
-        refeedTimer = nil
-        let all = Array(workers.values) + Array(removed.values)
-        let replaced = draining.values.flatMap(\.values)
-        lock.unlock()
+    public func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
+        let (all, replaced) = guarded.withLock { guarded in
+            guarded.stopped = true
+            guarded.refeedTimer?.cancel()
+            guarded.refeedTimer = nil
+            return (
+                Array(guarded.workers.values) + Array(guarded.removed.values),
+                guarded.draining.values.flatMap(\.values)
+            )
+        }
         refeedQueue.sync {}  // A re-feed under way hands its page over first.
         let group = DispatchGroup()
         for worker in all {
@@ -190,9 +197,7 @@ final class DeliveryDispatcher: @unchecked Sendable {
 
     /// Whether `drain` has begun.
     private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
+        guarded.withLock { $0.stopped }
     }
 
     /// One pass of the journal re-feed (on `refeedQueue`). A pass hands each sink pages for at most
@@ -229,7 +234,8 @@ final class DeliveryDispatcher: @unchecked Sendable {
                         caughtUp: { worker.caughtUp() }
                     )
                     guard !events.isEmpty else { break }
-                    worker.refeed(events)
+                    // Read back from the journal: each body is decoded here, once for the sink.
+                    worker.refeed(events.map(DeliverableEvent.init(decoding:)))
                     count += events.count
                 }
                 readFailureLogged = false
@@ -268,22 +274,22 @@ final class DeliveryDispatcher: @unchecked Sendable {
     /// The worker that takes `sink`'s waiting events now: none while a replaced one drains; a `RemovedSinkWorker`
     /// for a sink that is not configured.
     private func worker(feeding sink: String) -> (any SinkWorker)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard draining[sink] == nil else { return nil }
-        if let worker = workers[sink] ?? removed[sink] { return worker }
-        logger.warning(
-            "events are owed to a sink that is not configured; they become dead letters of it",
-            metadata: ["sink": "\(sink)"]
-        )
-        let worker = RemovedSinkWorker(
-            name: sink,
-            deadLetters: deadLetters,
-            store: store,
-            metrics: metrics,
-            logger: logger
-        )
-        removed[sink] = worker
-        return worker
+        guarded.withLock { guarded in
+            guard guarded.draining[sink] == nil else { return nil }
+            if let worker = guarded.workers[sink] ?? guarded.removed[sink] { return worker }
+            logger.warning(
+                "events are owed to a sink that is not configured; they become dead letters of it",
+                metadata: ["sink": "\(sink)"]
+            )
+            let worker = RemovedSinkWorker(
+                name: sink,
+                deadLetters: deadLetters,
+                store: store,
+                metrics: metrics,
+                logger: logger
+            )
+            guarded.removed[sink] = worker
+            return worker
+        }
     }
 }

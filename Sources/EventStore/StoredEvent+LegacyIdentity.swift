@@ -10,7 +10,7 @@ extension StoredEvent {
     /// An event read from a record written by a version whose id was the `webhook-id` header (or, without one, the
     /// body hash): its id is derived anew from the body, its `webhook_id` is the old id unless that was the body
     /// hash, and the old id is kept as ``legacyID`` (for deduplication against the old dedup state).
-    static func migratingLegacy(
+    public static func migratingLegacy(
         sequence: UInt64,
         legacyID: String,
         type: String,

@@ -1,9 +1,8 @@
-import Delivery
 import Dispatch
+import EventStore
 import Foundation
 import Logging
 import Metrics
-import VippsWebhooks
 
 /// Settles the events still owed to a sink that is no longer configured: each becomes a dead letter of that sink
 /// (last error `sink_removed`, message "sink removed") and is then marked delivered, so its journal segment can be
@@ -14,7 +13,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     private let deadLetters: DeadLetterStore
     private let store: EventStore
-    private let metrics: DaemonMetrics
+    private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let queue: DispatchQueue
     private let limit = 256
@@ -25,7 +24,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
     private var draining = false
     private var failing = false
 
-    init(name: String, deadLetters: DeadLetterStore, store: EventStore, metrics: DaemonMetrics, logger: Logger) {
+    init(name: String, deadLetters: DeadLetterStore, store: EventStore, metrics: any DeliveryMetrics, logger: Logger) {
         self.name = name
         self.deadLetters = deadLetters
         self.store = store
@@ -34,13 +33,13 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
         queue = DispatchQueue(label: "vipps-webhookd.removed-sink.\(name)")
     }
 
-    func deliver(_ event: StoredEvent) {
+    func deliver(_ event: DeliverableEvent) {
         refeed([event])
     }
 
-    func refeed(_ events: [StoredEvent]) {
+    func refeed(_ events: [DeliverableEvent]) {
         queue.async { [self] in
-            var settled: [StoredEvent] = []
+            var settled: [DeliverableEvent] = []
             for (index, event) in events.enumerated() {
                 guard !draining, write(event) else {
                     store.giveBack(events[index...].map(\.sequence), sink: name)
@@ -84,17 +83,16 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     /// Writes the dead letter of `event`; false (logged, counted, and re-tried after 5 s) when it cannot.
-    private func write(_ event: StoredEvent) -> Bool {
+    private func write(_ event: DeliverableEvent) -> Bool {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let context = ExecSinkContext(event: event, decoded: DecodedEvent.decode(body: event.body))
         let letter = DeadLetter(
-            event: event,
+            event: event.stored,
             sink: name,
             attempts: 0,
             lastError: ExecSinkFailure(kind: .sinkRemoved, message: "sink removed"),
             firstAttemptAtMillis: now,
             deadLetteredAtMillis: now,
-            line: String(decoding: context.line, as: UTF8.self)
+            line: String(decoding: event.line, as: UTF8.self)
         )
         do {
             try deadLetters.write(letter)

@@ -4,7 +4,7 @@ import Glibc
 import POSIX
 import Testing
 
-@testable import Delivery
+@testable import EventStore
 
 /// Recovery after damage inside the journal: every valid record is kept, the damage is reported and set aside, and
 /// a torn tail of an unacknowledged batch stays a quiet cut.
