@@ -213,20 +213,23 @@ final class Daemon: @unchecked Sendable {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
+    /// The signal sources read SIGTERM, SIGINT and SIGHUP from the pending set (libdispatch reads them through a
+    /// signalfd on Linux). The default action (terminate) must not apply to them, but SIG_IGN is no way to say so:
+    /// setting it discards a signal already pending, so a SIGTERM that came during start-up (blocked, see
+    /// ``blockControlSignals()``) was lost when it came between a check of the pending set and the SIG_IGN. A handler
+    /// that does nothing keeps pending signals pending until the source reads them.
     private func installSignalHandlers() {
-        // A signal that came while start-up had it blocked is pending; setting SIG_IGN below would discard it, so
-        // it is noted first and handled once the sources are in place (a SIGTERM during a slow start still stops).
-        var pending = sigset_t()
-        sigpending(&pending)
-        let arrived = [SIGTERM, SIGINT, SIGHUP].filter { sigismember(&pending, $0) == 1 }
         for number in [SIGTERM, SIGINT, SIGHUP] {
-            signal(number, SIG_IGN)
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(number, &action, nil)
             let source = DispatchSource.makeSignalSource(signal: number, queue: control)
             source.setEventHandler { [self] in handleSignal(number) }
             source.resume()
             signalSources.append(source)
         }
-        for number in arrived { control.async { [self] in handleSignal(number) } }
     }
 
     private func handleSignal(_ number: Int32) {
