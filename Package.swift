@@ -53,12 +53,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Client of the vendor's Webhooks management API (access token, register, list, delete).
-        .target(name: "VippsManagement", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
+        .target(name: "VippsAPI", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
         // Config, CLI commands and wiring of the daemon.
         .target(
             name: "WebhookDaemon",
             dependencies: [
-                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsManagement", "HTTPClient",
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "Delivery", "CSystem", "VippsAPI", "HTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],
+            name: "VippsAPITests", dependencies: ["VippsAPI", "VippsWebhooks"],
             swiftSettings: swiftSettings),
         .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 @testable import WebhookDaemon

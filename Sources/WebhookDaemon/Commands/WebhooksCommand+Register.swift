@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import VippsCrypto
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 extension WebhooksCommand {

@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
-import VippsManagement
+import VippsAPI
 
 /// Reconciliation inside the daemon, on a queue of its own (never the ingest path): periodically, when
 /// `vipps_api.reconcile_minutes` is above 0, for the unfinished payments that are due (see

@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-import VippsManagement
+import VippsAPI
 
 /// Answers from a script and records the requests (a test double for the transport).
 final class ScriptedTransport: ManagementTransport {
