@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "vipps-webhookd", targets: ["vipps-webhookd"]),
         .library(name: "VippsWebhooks", targets: ["VippsWebhooks"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        // For the benchmarks package (Benchmarks/Package.swift).
+        .library(name: "Delivery", targets: ["Delivery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -68,14 +70,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
-        // Micro-benchmark of one verify (not a test): `swift run -c release verify-bench`.
-        .executableTarget(name: "verify-bench", dependencies: ["VippsWebhooks"], swiftSettings: swiftSettings),
-        // Load benchmark of EventStore.accept from concurrent clients (not a test): `swift run -c release journal-bench`.
-        .executableTarget(
-            name: "journal-bench",
-            dependencies: ["Delivery", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
-        ),
 
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
