@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
         .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
-        // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
+        // HTTP/1.1 server over POSIX sockets and its own epoll event loops; independent of Vipps.
         .target(name: "HTTPServer", dependencies: ["CSystem"], swiftSettings: swiftSettings),
         // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
         .target(
@@ -54,7 +54,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Client of the vendor's Webhooks management API (access token, register, list, delete).
+        // Clients of the vendor's APIs: access token, Webhooks management, ePayment event log.
         .target(name: "VippsAPI", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
         // Config, CLI commands and wiring of the daemon.
         .target(
@@ -71,6 +71,14 @@ let package = Package(
         ),
         .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
 
+        // What the test targets share: temporary folders, a raw HTTP client, the daemon as a child process, fakes of
+        // the vendor's APIs, signing helpers. Used only by test targets.
+        .target(
+            name: "TestSupport",
+            dependencies: ["VippsWebhooks", "HTTPServer", "CSystem"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
@@ -81,7 +89,7 @@ let package = Package(
         .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["vipps-webhookd", "VippsWebhooks", "VippsCrypto", "HTTPServer", "CSystem"],
+            dependencies: ["vipps-webhookd", "VippsWebhooks", "VippsCrypto", "HTTPServer", "CSystem", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

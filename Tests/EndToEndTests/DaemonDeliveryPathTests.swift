@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 12 (delivery): the real daemon settles everything it owes across spills to the journal, reloads that remove

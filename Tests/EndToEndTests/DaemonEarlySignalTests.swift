@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A SIGTERM sent while the daemon is still starting (signals blocked, handlers not yet installed) stops it: it is

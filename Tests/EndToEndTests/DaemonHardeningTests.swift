@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 13: a hook never starts in the state directory, and a YAML typo next to an inline secret does not print it.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// A journal that can no longer be written nor cut back (here: its segment made immutable under the running daemon,

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Faults nobody asked about in reconciliation: an --endpoint naming no endpoint, a control-socket request whose

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Durability across a crash: what was answered 200 is delivered exactly once to file sinks, pending hooks run after

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `dead-letters list` / `dead-letters retry` against the real daemon: a hook that fails while a flag file exists

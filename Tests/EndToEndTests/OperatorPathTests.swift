@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 17: what an operator meets between the README and production — check-config's answers and the hook's own

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vipps-webhookd sign` run as a real process against the vendor vectors.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `webhooks register|list` against the fake, for the vendor facts of 2026: MSNs of 4 to 10 digits or none at all

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vipps-webhookd webhooks status --config PATH` against the fake: one line per endpoint and the exit statuses

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One test's daemon: its own temp directory (config, state, sinks, hooks, log), a running `DaemonProcess` on its

@@ -6,31 +6,34 @@ import Glibc
 
 /// A tiny HTTP/1.1 client over a raw TCP socket to 127.0.0.1, for end-to-end tests: one request per connection,
 /// `Connection: close`, the answer read up to its `Content-Length` or the end of the stream (5 s at most).
-enum TestHTTPClient {
+public enum TestHTTPClient {
     /// A parsed answer.
-    struct Response: CustomStringConvertible {
-        var status: Int
+    public struct Response: CustomStringConvertible {
+        public var status: Int
         /// Header fields with lower-cased names, in order.
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
 
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
 
         /// The first value of header `name` (case-insensitive).
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.name == name.lowercased() }?.value
         }
 
-        var description: String { "\(status) \(text)" }
+        public var description: String { "\(status) \(text)" }
     }
 
     /// Why a request failed.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+
+        /// Creates a failure saying `description`.
+        public init(description: String) { self.description = description }
     }
 
     /// POSTs `body` to `path` with `headers` (plus Host, Content-Length and Connection: close unless given).
-    static func post(
+    public static func post(
         port: UInt16,
         path: String,
         headers: [(String, String)] = [],
@@ -41,12 +44,12 @@ enum TestHTTPClient {
     }
 
     /// GETs `path`.
-    static func get(port: UInt16, path: String) throws -> Response {
+    public static func get(port: UInt16, path: String) throws -> Response {
         try request(port: port, method: "GET", path: path, headers: [], body: [], host: nil)
     }
 
     /// Sends one request and reads the answer.
-    static func request(
+    public static func request(
         port: UInt16,
         method: String,
         path: String,
@@ -69,7 +72,7 @@ enum TestHTTPClient {
     }
 
     /// Sends `bytes` as they are (a full request or only its head) and reads the answer.
-    static func exchange(port: UInt16, bytes: [UInt8]) throws -> Response {
+    public static func exchange(port: UInt16, bytes: [UInt8]) throws -> Response {
         let fd = try connect(port: port)
         defer { close(fd) }
         var sent = 0

@@ -15,28 +15,28 @@ import VippsWebhooks
 ///
 /// Tests can also change its registrations behind the client's back (the vendor deleting one), add malformed items
 /// to its list answer, and make it answer 503 to everything (the API down).
-final class FakeVippsAPI: Sendable {
-    static let clientID = "fake-client-id"
-    static let clientSecret = "fake-client-secret-Zq81"
-    static let subscriptionKey = "fake-subscription-key-Ht55"
+public final class FakeVippsAPI: Sendable {
+    public static let clientID = "fake-client-id"
+    public static let clientSecret = "fake-client-secret-Zq81"
+    public static let subscriptionKey = "fake-subscription-key-Ht55"
 
     /// One request as the fake saw it.
-    struct Seen: Sendable {
-        var method: String
-        var target: String
-        var headers: [(name: String, value: String)]
+    public struct Seen: Sendable {
+        public var method: String
+        public var target: String
+        public var headers: [(name: String, value: String)]
 
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
     }
 
-    struct Registration: Sendable {
-        var id: String
-        var url: String
-        var events: [String]
-        var msn: String
-        var secret: String
+    public struct Registration: Sendable {
+        public var id: String
+        public var url: String
+        public var events: [String]
+        public var msn: String
+        public var secret: String
     }
 
     private struct State {
@@ -52,9 +52,9 @@ final class FakeVippsAPI: Sendable {
     private let state = Mutex(State())
     private let server: HTTPServer
     /// `http://127.0.0.1:PORT`.
-    let baseURL: String
+    public let baseURL: String
 
-    init() throws {
+    public init() throws {
         let box = HandlerBox()
         server = HTTPServer(
             configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
@@ -65,15 +65,15 @@ final class FakeVippsAPI: Sendable {
     }
 
     /// Every request seen so far.
-    var seen: [Seen] { state.withLock { $0.seen } }
+    public var seen: [Seen] { state.withLock { $0.seen } }
     /// Every registration held.
-    var registrations: [Registration] { state.withLock { $0.registrations } }
+    public var registrations: [Registration] { state.withLock { $0.registrations } }
     /// Tokens issued from now on are forgotten at once, so API calls carrying them get 401.
-    func revokeTokens() { state.withLock { $0.revokeTokens = true } }
+    public func revokeTokens() { state.withLock { $0.revokeTokens = true } }
 
     /// Adds one registration directly, as if made earlier; returns its id.
     @discardableResult
-    func add(url: String, events: [String], msn: String) -> String {
+    public func add(url: String, events: [String], msn: String) -> String {
         let id = UUID().uuidString.lowercased()
         let registration = Registration(id: id, url: url, events: events, msn: msn, secret: "added-" + id)
         state.withLock { $0.registrations.append(registration) }
@@ -81,27 +81,27 @@ final class FakeVippsAPI: Sendable {
     }
 
     /// Removes every registration for `url`, as the vendor does after two weeks of failed deliveries.
-    func removeAll(url: String) {
+    public func removeAll(url: String) {
         state.withLock { $0.registrations.removeAll { $0.url == url } }
     }
 
     /// Raw JSON items appended to every list answer (malformed ones, to test tolerance).
-    func addMalformedItems(_ items: [String]) {
+    public func addMalformedItems(_ items: [String]) {
         state.withLock { $0.malformedItems += items }
     }
 
     /// From now on a registration is made but answered 504, as when a gateway times out after the API acted.
-    func loseRegisterAnswers() {
+    public func loseRegisterAnswers() {
         state.withLock { $0.lostRegisterAnswer = true }
     }
 
     /// While `down`, every request gets 503 with a gateway message.
-    func setDown(_ down: Bool) {
+    public func setDown(_ down: Bool) {
         state.withLock { $0.down = down }
     }
 
     /// Adds registrations directly (to reach the limit fast).
-    func preload(_ count: Int, event: String, msn: String) {
+    public func preload(_ count: Int, event: String, msn: String) {
         state.withLock { state in
             for index in 0..<count {
                 state.registrations.append(
@@ -117,7 +117,7 @@ final class FakeVippsAPI: Sendable {
         }
     }
 
-    func stop() {
+    public func stop() {
         let done = DispatchSemaphore(value: 0)
         server.shutdown(deadline: .seconds(1)) { done.signal() }
         _ = done.wait(timeout: .now() + 5)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Polls `condition` every 20 ms until it holds; after `timeout` seconds throws a `TimeoutFailure` naming `what`,
 /// followed by `log` (a daemon's log, say) when one is given. The one way the end-to-end tests wait for anything.
-func waitUntil(
+public func waitUntil(
     _ what: String,
     timeout: Double = 5,
     log: @autoclosure () -> String = "",
@@ -21,6 +21,9 @@ func waitUntil(
 }
 
 /// A condition did not come true in time.
-struct TimeoutFailure: Error, CustomStringConvertible {
-    var description: String
+public struct TimeoutFailure: Error, CustomStringConvertible {
+    public var description: String
+
+    /// Creates a failure saying `description`.
+    public init(description: String) { self.description = description }
 }

@@ -1,21 +1,21 @@
 import Foundation
 
 /// Runs the real `vipps-webhookd` binary (or another program) as a child process for end-to-end tests.
-enum ChildProcess {
+public enum ChildProcess {
     /// What a finished child left behind.
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Output {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// The `vipps-webhookd` executable built next to the test bundle.
-    static var daemonBinary: URL {
+    public static var daemonBinary: URL {
         productsDirectory.appendingPathComponent("vipps-webhookd")
     }
 
     /// The build products folder (`.build/debug` or `.build/release`).
-    static var productsDirectory: URL {
+    public static var productsDirectory: URL {
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
             return bundle.bundleURL.deletingLastPathComponent()
         }
@@ -23,7 +23,7 @@ enum ChildProcess {
     }
 
     /// Runs `executable` with `arguments` to completion, feeding `stdin`.
-    static func run(
+    public static func run(
         _ arguments: [String],
         executable: URL = daemonBinary,
         stdin: [UInt8] = [],

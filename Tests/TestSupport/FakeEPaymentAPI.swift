@@ -9,22 +9,37 @@ import Synchronization
 /// Holds one log per reference (a list of entries, each an ePayment webhook body without `msn`); enforces the token,
 /// the subscription key and a `Merchant-Serial-Number` equal to the payment's; answers 404 problem+json for an unknown
 /// reference, and a chosen status for references set to fail.
-final class FakeEPaymentAPI: Sendable {
-    static let clientID = "fake-epayment-client"
-    static let clientSecret = "fake-epayment-secret-Qw19"
-    static let subscriptionKey = "fake-epayment-subscription-Lk02"
+public final class FakeEPaymentAPI: Sendable {
+    public static let clientID = "fake-epayment-client"
+    public static let clientSecret = "fake-epayment-secret-Qw19"
+    public static let subscriptionKey = "fake-epayment-subscription-Lk02"
 
     /// One entry of a payment's log, as the API sends it.
-    struct Entry: Sendable {
-        var pspReference: String
-        var name: String
-        var amount: Int = 49900
-        var success = true
-        var timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+    public struct Entry: Sendable {
+        public var pspReference: String
+        public var name: String
+        public var amount: Int = 49900
+        public var success = true
+        public var timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+
+        /// Creates an entry; by default a successful 499 NOK event of a minute ago.
+        public init(
+            pspReference: String,
+            name: String,
+            amount: Int = 49900,
+            success: Bool = true,
+            timestamp: String = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+        ) {
+            self.pspReference = pspReference
+            self.name = name
+            self.amount = amount
+            self.success = success
+            self.timestamp = timestamp
+        }
     }
 
     /// An RFC 3339 time `secondsAgo` before now, with 9 fractional digits as the vendor sends them.
-    static func timestamp(secondsAgo: Double) -> String {
+    public static func timestamp(secondsAgo: Double) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         let text = formatter.string(from: Date(timeIntervalSinceNow: -secondsAgo))
@@ -42,9 +57,9 @@ final class FakeEPaymentAPI: Sendable {
     private let state = Mutex(State())
     private let server: HTTPServer
     /// `http://127.0.0.1:PORT`.
-    let baseURL: String
+    public let baseURL: String
 
-    init() throws {
+    public init() throws {
         let box = Box()
         server = HTTPServer(
             configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
@@ -55,27 +70,27 @@ final class FakeEPaymentAPI: Sendable {
     }
 
     /// Sets the log of `reference` (of merchant `msn`).
-    func setLog(_ reference: String, msn: String, _ entries: [Entry]) {
+    public func setLog(_ reference: String, msn: String, _ entries: [Entry]) {
         state.withLock { $0.logs[reference] = (msn, entries) }
     }
 
     /// Makes event-log calls for `reference` answer `status` (0 = answer normally again).
-    func fail(_ reference: String, status: Int) {
+    public func fail(_ reference: String, status: Int) {
         state.withLock { $0.failing[reference] = status == 0 ? nil : status }
     }
 
     /// Event-log calls so far.
-    var eventCalls: Int { state.withLock { $0.eventCalls } }
+    public var eventCalls: Int { state.withLock { $0.eventCalls } }
     /// Token calls so far.
-    var tokenCalls: Int { state.withLock { $0.tokenCalls } }
+    public var tokenCalls: Int { state.withLock { $0.tokenCalls } }
 
     /// A `KEY=VALUE` credentials file's text for this fake.
-    static func credentials(msn: String) -> String {
+    public static func credentials(msn: String) -> String {
         "VIPPS_CLIENT_ID=\(clientID)\nVIPPS_CLIENT_SECRET=\(clientSecret)\nVIPPS_SUBSCRIPTION_KEY=\(subscriptionKey)\n"
             + "VIPPS_MSN=\(msn)\n"
     }
 
-    func stop() {
+    public func stop() {
         let done = DispatchSemaphore(value: 0)
         server.shutdown(deadline: .seconds(1)) { done.signal() }
         _ = done.wait(timeout: .now() + 5)
