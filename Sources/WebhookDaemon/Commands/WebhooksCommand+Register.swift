@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import VippsCrypto
 import VippsAPI
+import VippsCrypto
 import VippsWebhooks
 
 extension WebhooksCommand {
