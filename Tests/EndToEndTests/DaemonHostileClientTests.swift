@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -114,12 +115,11 @@ private final class RawConnection {
 }
 
 /// A flag shared with a thread.
-private final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Bool
+private final class StopFlag: Sendable {
+    private let value: Mutex<Bool>
 
-    init(_ value: Bool) { self.value = value }
+    init(_ value: Bool) { self.value = Mutex(value) }
 
-    func load() -> Bool { lock.withLock { value } }
-    func store(_ newValue: Bool) { lock.withLock { value = newValue } }
+    func load() -> Bool { value.withLock { $0 } }
+    func store(_ newValue: Bool) { value.withLock { $0 = newValue } }
 }

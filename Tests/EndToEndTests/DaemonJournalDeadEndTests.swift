@@ -23,7 +23,7 @@ struct DaemonJournalDeadEndTests {
 
     @Test(.enabled(if: canMakeFilesImmutable, "needs root and chattr to make the journal segment immutable"))
     func journalThatCannotBeCutBack() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let receiver = try NotifyReceiver(path: directory.path + "/notify.sock")
         let harness = try DaemonHarness(
             environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "200000"],

@@ -136,7 +136,7 @@ struct DeadLetterCommandTests {
 
     @Test("retry refuses bad and unknown names without queueing anything")
     func retryRefusesBadNames() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         try directory.write(files: Self.files.merging(["config.yaml": Self.config()]) { $1 })
         let deadLetterFolder = directory.path + "/state/dead-letters"
         try FileManager.default.createDirectory(atPath: deadLetterFolder, withIntermediateDirectories: true)

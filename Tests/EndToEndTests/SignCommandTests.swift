@@ -19,7 +19,7 @@ struct SignCommandTests {
 
     @Test("prints the vector's three headers byte for byte (body file and stdin)", arguments: vectors)
     func matchesVector(vector: Vector) throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let secretFile = try dir.write("secret", vector.secret + "\n")
         let bodyFile = try dir.write("body", vector.body)
         let expected = """
@@ -61,7 +61,7 @@ struct SignCommandTests {
 
     @Test("bad input gets a clear error and a non-zero exit, and never echoes the secret")
     func badInput() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let secretFile = try dir.write("secret", "very-secret-value")
         let cases: [([String], String)] = [
             (["sign", "--url", "https://example.com/"], "--secret-file"),

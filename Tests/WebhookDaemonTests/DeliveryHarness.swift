@@ -2,13 +2,15 @@ import Delivery
 import Foundation
 import Glibc
 import Logging
+import TestSupport
 
 @testable import WebhookDaemon
 
 /// A store, dead letters, sink factory and dispatcher in a fresh directory under /tmp, wired as the daemon wires
 /// them (arrivals are handed to the dispatcher from the accept completion, on the store's queue).
 final class DeliveryHarness: @unchecked Sendable {
-    let directory: String
+    private let folder = TemporaryDirectory(prefix: "delivery-path", removedOnRelease: false)
+    var directory: String { folder.path }
     let store: EventStore
     let deadLetters: DeadLetterStore
     let dispatcher: DeliveryDispatcher
@@ -16,12 +18,6 @@ final class DeliveryHarness: @unchecked Sendable {
     let logger: Logger
 
     init(segmentSize: UInt64 = 1 << 20, memoryLimit: Int = 100_000, faults: SyscallFaults? = nil) throws {
-        var template = Array("/tmp/delivery-path-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
-        }
-        guard let created else { preconditionFailure("mkdtemp failed") }
-        directory = created
         var logger = Logger(label: "delivery-path-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_LOG"] == nil ? .critical : .info
         self.logger = logger
@@ -29,8 +25,8 @@ final class DeliveryHarness: @unchecked Sendable {
         options.segmentSize = segmentSize
         options.preallocateSegments = false
         options.faults = faults
-        store = try EventStore(directory: directory + "/journal", options: options, logger: logger)
-        deadLetters = try DeadLetterStore(stateDirectory: directory)
+        store = try EventStore(directory: folder.path + "/journal", options: options, logger: logger)
+        deadLetters = try DeadLetterStore(stateDirectory: folder.path)
         let metrics = DaemonMetrics.bootstrap()
         factory = SinkFactory(
             store: store,
@@ -97,7 +93,7 @@ final class DeliveryHarness: @unchecked Sendable {
     }
 
     func remove() {
-        try? FileManager.default.removeItem(atPath: directory)
+        folder.remove()
     }
 
     /// Journal segment files left.

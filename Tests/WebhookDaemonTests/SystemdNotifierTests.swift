@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
 import Glibc
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import WebhookDaemon
@@ -79,7 +81,7 @@ struct SystemdNotifierTests {
 
     @Test("reports a socket nobody listens on with errno")
     func reportsSendFailure() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory(prefix: "vipps-ops")
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": directory.path + "/missing"], processID: 42)
         let error = try #require(throws: SystemdError.self) { try notifier.notify(.ready) }
         #expect(error.call == "sendto")
@@ -151,13 +153,12 @@ struct SystemdNotifierTests {
 }
 
 /// A flag shared with the watchdog timer's queue.
-private final class HealthFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = true
+private final class HealthFlag: Sendable {
+    private let stored = Mutex(true)
 
     var value: Bool {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 
@@ -176,7 +177,7 @@ private final class DatagramReceiver {
         var nameBytes: [UInt8]
         switch kind {
         case .path:
-            let directory = try TemporaryDirectory()
+            let directory = TemporaryDirectory(prefix: "vipps-ops")
             self.directory = directory
             notifySocket = directory.path + "/notify.sock"
             nameBytes = Array(notifySocket.utf8) + [0]
@@ -210,23 +211,6 @@ private final class DatagramReceiver {
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard count >= 0 else { throw TestFailure("recv: errno \(errno)") }
         return String(decoding: buffer[..<count], as: UTF8.self)
-    }
-}
-
-/// A fresh directory under the system temporary directory, removed with its contents on release.
-private final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/vipps-ops-XXXXXX").utf8CString)
-        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw TestFailure("mkdtemp: errno \(errno)")
-        }
-        path = String(cString: created)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
     }
 }
 
