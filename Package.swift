@@ -77,9 +77,13 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["VippsWebhooks", "HTTPServer", "CSystem"],
             path: "Tests/TestSupport",
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"], swiftSettings: swiftSettings

@@ -5,20 +5,10 @@ import Testing
 /// `vipps-webhookd sign` run as a real process against the vendor vectors.
 @Suite("sign command")
 struct SignCommandTests {
-    struct Vector: Decodable, CustomStringConvertible {
-        var name, registeredUrl, secret, date, body, expectedContentHash, expectedAuthorization: String
-        var description: String { name }
-    }
-
-    static let vectors: [Vector] = {
-        struct File: Decodable { var vectors: [Vector] }
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../VippsWebhooksTests/Fixtures/signature-vectors.json")
-        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url)).vectors
-    }()
+    static let vectors = SignatureVector.all
 
     @Test("prints the vector's three headers byte for byte (body file and stdin)", arguments: vectors)
-    func matchesVector(vector: Vector) throws {
+    func matchesVector(vector: SignatureVector) throws {
         let dir = TemporaryDirectory()
         let secretFile = try dir.write("secret", vector.secret + "\n")
         let bodyFile = try dir.write("body", vector.body)
