@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import HTTPServer
 import Synchronization
@@ -55,18 +54,14 @@ public final class FakeEPaymentAPI: Sendable {
     }
 
     private let state = Mutex(State())
-    private let server: HTTPServer
+    private let server: FakeHTTPServer
     /// `http://127.0.0.1:PORT`.
-    public let baseURL: String
+    public var baseURL: String { server.baseURL }
 
+    /// Starts the fake with no payments.
     public init() throws {
-        let box = Box()
-        server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
-            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) }
-        )
-        baseURL = "http://127.0.0.1:\(try server.start().port)"
-        box.fake = self
+        server = try FakeHTTPServer()
+        server.answer { [weak self] request in self?.answer(request) ?? .text(500, "") }
     }
 
     /// Sets the log of `reference` (of merchant `msn`).
@@ -90,10 +85,9 @@ public final class FakeEPaymentAPI: Sendable {
             + "VIPPS_MSN=\(msn)\n"
     }
 
+    /// Shuts the fake down.
     public func stop() {
-        let done = DispatchSemaphore(value: 0)
-        server.shutdown(deadline: .seconds(1)) { done.signal() }
-        _ = done.wait(timeout: .now() + 5)
+        server.stop()
     }
 
     private func answer(_ request: HTTPRequest) -> HTTPResponse {
@@ -139,20 +133,12 @@ public final class FakeEPaymentAPI: Sendable {
     }
 
     private func json(_ status: Int, _ text: String) -> HTTPResponse {
-        var response = HTTPResponse(status: status, body: Array(text.utf8))
-        response.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        return response
+        FakeHTTPServer.json(status, text)
     }
 
     private func problem(_ status: Int, _ title: String, detail: String? = nil) -> HTTPResponse {
         var text = #"{"type":"about:blank","title":"\#(title)","status":\#(status)"#
         if let detail { text += #","detail":"\#(detail)""# }
-        var response = HTTPResponse(status: status, body: Array((text + "}").utf8))
-        response.headers.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
-        return response
-    }
-
-    private final class Box: @unchecked Sendable {
-        var fake: FakeEPaymentAPI?
+        return FakeHTTPServer.json(status, text + "}", contentType: "application/problem+json")
     }
 }

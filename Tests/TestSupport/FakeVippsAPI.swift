@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import HTTPServer
 import Synchronization
@@ -50,18 +49,14 @@ public final class FakeVippsAPI: Sendable {
     }
 
     private let state = Mutex(State())
-    private let server: HTTPServer
+    private let server: FakeHTTPServer
     /// `http://127.0.0.1:PORT`.
-    public let baseURL: String
+    public var baseURL: String { server.baseURL }
 
+    /// Starts the fake with no registrations.
     public init() throws {
-        let box = HandlerBox()
-        server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
-            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) }
-        )
-        baseURL = "http://127.0.0.1:\(try server.start().port)"
-        box.fake = self
+        server = try FakeHTTPServer()
+        server.answer { [weak self] request in self?.answer(request) ?? .text(500, "") }
     }
 
     /// Every request seen so far.
@@ -117,10 +112,9 @@ public final class FakeVippsAPI: Sendable {
         }
     }
 
+    /// Shuts the fake down.
     public func stop() {
-        let done = DispatchSemaphore(value: 0)
-        server.shutdown(deadline: .seconds(1)) { done.signal() }
-        _ = done.wait(timeout: .now() + 5)
+        server.stop()
     }
 
     private func answer(_ request: HTTPRequest) -> HTTPResponse {
@@ -258,7 +252,7 @@ public final class FakeVippsAPI: Sendable {
     }
 
     private func json(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(text.utf8))
+        FakeHTTPServer.json(status, text)
     }
 
     private func problem(
@@ -287,18 +281,5 @@ public final class FakeVippsAPI: Sendable {
             headers: ["Content-Type": "application/problem+json"],
             body: JSONValue.object(members).compactBytes
         )
-    }
-}
-
-/// Lets the handler reach the fake once it is fully initialised, without keeping it alive.
-private final class HandlerBox: Sendable {
-    private struct WeakFake: Sendable {
-        weak var value: FakeVippsAPI?
-    }
-
-    private let stored = Mutex(WeakFake())
-    var fake: FakeVippsAPI? {
-        get { stored.withLock { $0.value } }
-        set { stored.withLock { $0.value = newValue } }
     }
 }
