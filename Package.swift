@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "VippsAPITests", dependencies: ["VippsAPI", "VippsWebhooks"],
+            name: "VippsAPITests", dependencies: ["VippsAPI", "VippsWebhooks", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "WebhookDaemonTests", dependencies: ["WebhookDaemon", "TestSupport"], swiftSettings: swiftSettings
