@@ -8,16 +8,25 @@ public func waitUntil(
     log: @autoclosure () -> String = "",
     _ condition: () throws -> Bool
 ) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while try !condition() {
-        guard Date() < deadline else {
-            let context = log()
-            throw TimeoutFailure(
-                description: "timed out after \(timeout) s: \(what)" + (context.isEmpty ? "" : "\nlog:\n\(context)")
-            )
-        }
-        usleep(20_000)
+    guard try !eventually(timeout, every: 0.02, condition) else { return }
+    let context = log()
+    throw TimeoutFailure(
+        description: "timed out after \(timeout) s: \(what)" + (context.isEmpty ? "" : "\nlog:\n\(context)")
+    )
+}
+
+/// Polls `condition` every `interval` seconds (10 ms by default) for at most `seconds`; whether it came true.
+public func eventually(
+    _ seconds: Double = 3,
+    every interval: Double = 0.01,
+    _ condition: () throws -> Bool
+) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(UInt32(interval * 1_000_000))
     }
+    return try condition()
 }
 
 /// A condition did not come true in time.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import WebhookDaemon
@@ -36,8 +37,7 @@ struct RateLimitedLogTests {
     }
 
     private func waitFor(_ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        _ = eventually(5, condition)
     }
 
     @Test(
