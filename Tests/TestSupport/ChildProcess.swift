@@ -57,3 +57,14 @@ public enum ChildProcess {
         )
     }
 }
+
+/// Runs `/usr/bin/curl -sS --max-time 5` with `arguments`, feeding `input` on its standard input; returns its
+/// standard output and exit status.
+public func curl(_ arguments: [String], input: [UInt8]? = nil) throws -> (output: String, status: Int32) {
+    let result = try ChildProcess.run(
+        ["-sS", "--max-time", "5"] + arguments,
+        executable: URL(fileURLWithPath: "/usr/bin/curl"),
+        stdin: input ?? []
+    )
+    return (result.stdout, result.status)
+}
