@@ -108,12 +108,8 @@ public final class DaemonProcess {
     /// Waits until the daemon exits and returns its exit status (128 + signal number when killed by a signal).
     @discardableResult
     public func waitForExit(timeout: Double) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning {
-            guard Date() < deadline else {
-                throw Failure(description: "daemon did not exit within \(timeout) s; log:\n\(log)")
-            }
-            usleep(10_000)
+        guard eventually(timeout, { !isRunning }) else {
+            throw Failure(description: "daemon did not exit within \(timeout) s; log:\n\(log)")
         }
         guard let exitStatus else { throw Failure(description: "daemon was never started") }
         return exitStatus
@@ -192,13 +188,9 @@ public final class DaemonProcess {
     }
 
     private func waitForHealth() throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let response = try? TestHTTPClient.get(port: port, path: "/healthz"), response.status == 200 {
-                return
-            }
-            usleep(20_000)
+        let healthy = eventually(10, every: 0.02) {
+            (try? TestHTTPClient.get(port: port, path: "/healthz"))?.status == 200
         }
-        throw Failure(description: "/healthz did not answer 200 within 10 s:\n\(log)")
+        guard healthy else { throw Failure(description: "/healthz did not answer 200 within 10 s:\n\(log)") }
     }
 }
