@@ -4,8 +4,11 @@ import Foundation
 public enum ChildProcess {
     /// What a finished child left behind.
     public struct Output {
+        /// The exit status.
         public var status: Int32
+        /// Everything written to standard output.
         public var stdout: String
+        /// Everything written to standard error.
         public var stderr: String
     }
 

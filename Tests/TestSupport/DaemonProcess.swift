@@ -13,15 +13,20 @@ import Glibc
 public final class DaemonProcess {
     /// Why the daemon could not be started or waited for.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, with the daemon's log where it helps.
         public var description: String
 
         /// Creates a failure saying `description`.
         public init(description: String) { self.description = description }
     }
 
+    /// The daemon's arguments (`serve --config …`).
     public let arguments: [String]
+    /// The command line put before the daemon's own (empty, or e.g. `systemd-socket-activate`).
     public let launcher: [String]
+    /// The daemon's working directory.
     public let workingDirectory: URL
+    /// The daemon's whole environment.
     public let environment: [String: String]
     /// Where the daemon's standard error is collected.
     public let logFile: URL

@@ -9,16 +9,24 @@ import Synchronization
 /// the subscription key and a `Merchant-Serial-Number` equal to the payment's; answers 404 problem+json for an unknown
 /// reference, and a chosen status for references set to fail.
 public final class FakeEPaymentAPI: Sendable {
+    /// The client id the fake accepts.
     public static let clientID = "fake-epayment-client"
+    /// The client secret the fake accepts.
     public static let clientSecret = "fake-epayment-secret-Qw19"
+    /// The subscription key the fake accepts.
     public static let subscriptionKey = "fake-epayment-subscription-Lk02"
 
     /// One entry of a payment's log, as the API sends it.
     public struct Entry: Sendable {
+        /// The entry's `pspReference`.
         public var pspReference: String
+        /// The event name (`CREATED`, `AUTHORIZED`, `CAPTURED`, …).
         public var name: String
+        /// The amount in øre (NOK).
         public var amount: Int = 49900
+        /// The entry's `success`.
         public var success = true
+        /// The entry's RFC 3339 `timestamp`.
         public var timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 60)
 
         /// Creates an entry; by default a successful 499 NOK event of a minute ago.

@@ -15,26 +15,39 @@ import VippsWebhooks
 /// Tests can also change its registrations behind the client's back (the vendor deleting one), add malformed items
 /// to its list answer, and make it answer 503 to everything (the API down).
 public final class FakeVippsAPI: Sendable {
+    /// The client id the fake accepts.
     public static let clientID = "fake-client-id"
+    /// The client secret the fake accepts.
     public static let clientSecret = "fake-client-secret-Zq81"
+    /// The subscription key the fake accepts.
     public static let subscriptionKey = "fake-subscription-key-Ht55"
 
     /// One request as the fake saw it.
     public struct Seen: Sendable {
+        /// The request method.
         public var method: String
+        /// The request target (path and query).
         public var target: String
+        /// The header fields in order.
         public var headers: [(name: String, value: String)]
 
+        /// The value of the first header named `name` (case-insensitive).
         public func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
     }
 
+    /// A registration the fake holds.
     public struct Registration: Sendable {
+        /// Its id.
         public var id: String
+        /// The registered URL.
         public var url: String
+        /// The event types.
         public var events: [String]
+        /// The merchant it belongs to (empty for a partner's).
         public var msn: String
+        /// The signing secret handed out at registration.
         public var secret: String
     }
 

@@ -17,6 +17,7 @@ public final class NotifySocket {
 
     /// A datagram did not come, or the socket could not be made.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong.
         public var description: String
 
         /// Creates a failure saying `description`.

@@ -19,6 +19,7 @@ public final class RawClient {
         case timeout
         case malformed(String)
 
+        /// The failure in words, with errno where there is one.
         public var description: String {
             switch self {
             case .connectFailed(let code): "connect: errno \(code)"

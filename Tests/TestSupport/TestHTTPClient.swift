@@ -9,11 +9,14 @@ import Glibc
 public enum TestHTTPClient {
     /// A parsed answer.
     public struct Response: CustomStringConvertible {
+        /// The status code.
         public var status: Int
         /// Header fields with lower-cased names, in order.
         public var headers: [(name: String, value: String)]
+        /// The body bytes.
         public var body: [UInt8]
 
+        /// The body as UTF-8 text.
         public var text: String { String(decoding: body, as: UTF8.self) }
 
         /// The first value of header `name` (case-insensitive).
@@ -21,11 +24,13 @@ public enum TestHTTPClient {
             headers.first { $0.name == name.lowercased() }?.value
         }
 
+        /// The status and the body text.
         public var description: String { "\(status) \(text)" }
     }
 
     /// Why a request failed.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong.
         public var description: String
 
         /// Creates a failure saying `description`.

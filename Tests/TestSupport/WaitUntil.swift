@@ -31,6 +31,7 @@ public func eventually(
 
 /// A condition did not come true in time.
 public struct TimeoutFailure: Error, CustomStringConvertible {
+    /// What did not happen in time.
     public var description: String
 
     /// Creates a failure saying `description`.
