@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "vipps-webhookd", targets: ["vipps-webhookd"]),
         .library(name: "VippsWebhooks", targets: ["VippsWebhooks"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        // For the benchmarks package (Benchmarks/Package.swift).
+        .library(name: "EventStore", targets: ["EventStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -65,13 +67,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Client of the vendor's Webhooks management API (access token, register, list, delete).
-        .target(name: "VippsManagement", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
+        // Clients of the vendor's APIs: access token, Webhooks management, ePayment event log.
+        .target(name: "VippsAPI", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
         // Config, CLI commands and wiring of the daemon.
         .target(
             name: "WebhookDaemon",
             dependencies: [
-                "VippsWebhooks", "VippsCrypto", "HTTPServer", "EventStore", "Delivery", "CSystem", "VippsManagement",
+                "VippsWebhooks", "VippsCrypto", "HTTPServer", "EventStore", "Delivery", "CSystem", "VippsAPI",
                 "HTTPClient", "POSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,28 +84,40 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
-        // Micro-benchmark of one verify (not a test): `swift run -c release verify-bench`.
-        .executableTarget(name: "verify-bench", dependencies: ["VippsWebhooks"], swiftSettings: swiftSettings),
-        // Load benchmark of EventStore.accept from concurrent clients (not a test): `swift run -c release journal-bench`.
-        .executableTarget(
-            name: "journal-bench",
-            dependencies: ["EventStore", .product(name: "Logging", package: "swift-log")],
+
+        // What the test targets share: temporary folders, a raw HTTP client, the daemon as a child process, fakes of
+        // the vendor's APIs, signing helpers. Used only by test targets.
+        .target(
+            name: "TestSupport",
+            dependencies: ["VippsWebhooks", "HTTPServer", "CSystem"],
+            path: "Tests/TestSupport",
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-
-        .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "POSIX"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX"], swiftSettings: swiftSettings),
-        .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "VippsManagementTests", dependencies: ["VippsManagement", "VippsWebhooks"],
-            swiftSettings: swiftSettings),
-        .testTarget(name: "WebhookDaemonTests", dependencies: ["WebhookDaemon", "POSIX"], swiftSettings: swiftSettings),
+            name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"], swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "POSIX"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VippsAPITests", dependencies: ["VippsAPI", "VippsWebhooks", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebhookDaemonTests", dependencies: ["WebhookDaemon", "POSIX", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["vipps-webhookd", "VippsWebhooks", "VippsCrypto", "HTTPServer", "CSystem"],
+            dependencies: ["vipps-webhookd", "VippsWebhooks", "VippsCrypto", "HTTPServer", "CSystem", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ struct DaemonDevelopmentDefaultTests {
             !FileManager.default.fileExists(atPath: "/etc/vipps-webhookd/config.yaml"),
             "precondition: no system configuration"
         )
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let secret = "dev-secret-\(UUID().uuidString)"
         let environment = ["VIPPS_WEBHOOK_SECRET": secret]
         guard Self.portIsFree(8080) else {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A SIGTERM sent while the daemon is still starting (signals blocked, handlers not yet installed) stops it: it is
@@ -8,7 +9,7 @@ struct DaemonEarlySignalTests {
     @Test("SIGTERM at 0 to 200 ms after launch: the daemon exits (0, or 143 before its handlers exist) within 10 s")
     func earlySigterm() throws {
         for delay in stride(from: UInt32(0), through: 200, by: 8) {
-            let directory = try TemporaryDirectory()
+            let directory = TemporaryDirectory()
             try directory.write(files: Fixture.secretFiles)
             let config = try directory.write("config.yaml", directory.expandingDIR(Fixture.basicConfig()))
             let daemon = try DaemonProcess(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 5: exec sinks run through the real daemon — argv, environment, stdin, retries, dead letters, ordering.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 13: a hook never starts in the state directory, and a YAML typo next to an inline secret does not print it.
@@ -21,7 +22,7 @@ struct DaemonHardeningTests {
 
     @Test("check-config and serve report a YAML syntax error by line and column without the secret on that line")
     func yamlErrorHidesInlineSecret() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let secret = "inline-\(UUID().uuidString)"
         let broken = try dir.write(
             "broken.yaml",

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,7 +14,7 @@ struct DaemonHostileClientTests {
     @Test("a \\r\\n trickler is answered 408 and closed within the head timeout; a signed event is served meanwhile")
     func emptyLineTrickler() throws {
         let harness = try DaemonHarness(config: Fixture.basicConfig(extraTop: "server: { header_timeout_seconds: 1 }"))
-        let trickler = try RawConnection(port: harness.port)
+        let trickler = try RawClient(port: Int(harness.port))
         let start = Date()
         let stop = StopFlag(false)
         let fd = trickler.fd
@@ -48,7 +50,7 @@ struct DaemonHostileClientTests {
         var head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.count)\r\n\r\n"
-        let client = try RawConnection(port: harness.port)
+        let client = try RawClient(port: Int(harness.port))
         try client.send(Array(head.utf8) + body)
         _ = shutdown(client.fd, Int32(SHUT_WR))
         let start = Date()
@@ -62,7 +64,7 @@ struct DaemonHostileClientTests {
     func headerFlood() throws {
         let harness = try DaemonHarness(config: Fixture.basicConfig(extraTop: "server: { max_header_count: 10 }"))
         let fields = (1...10).map { "x-\($0): v\r\n" }.joined()
-        let client = try RawConnection(port: harness.port)
+        let client = try RawClient(port: Int(harness.port))
         try client.send(Array("POST /vipps/epayment HTTP/1.1\r\nHost: a\r\n\(fields)\r\n".utf8))
         let answer = try client.readAll()
         #expect(answer.hasPrefix("HTTP/1.1 431 "), "\(answer)")
@@ -70,55 +72,12 @@ struct DaemonHostileClientTests {
     }
 }
 
-/// A blocking loopback TCP connection with a 5 s receive timeout.
-private final class RawConnection {
-    let fd: Int32
-
-    init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else {
-            let code = errno
-            close(fd)
-            throw TestHTTPClient.Failure(description: "connect: errno \(code)")
-        }
-    }
-
-    deinit { close(fd) }
-
-    func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw TestHTTPClient.Failure(description: "send: errno \(errno)") }
-            sent += n
-        }
-    }
-
-    /// Everything the server sends until it closes the connection (throws when that takes more than 5 s). A reset
-    /// after an answer also ends it: the server closes without reading what a client kept sending (a trickler's
-    /// empty lines), and the kernel then resets the connection.
-    func readAll() throws -> String {
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            let resetAfterAnswer = n < 0 && errno == ECONNRESET && !data.isEmpty
-            if n == 0 || resetAfterAnswer { return String(decoding: data, as: UTF8.self) }
-            guard n > 0 else { throw TestHTTPClient.Failure(description: "recv: errno \(errno) after \(data.count) B") }
-            data += buffer[0..<n]
-        }
-    }
-}
-
 /// A flag shared with a thread.
-private final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Bool
+private final class StopFlag: Sendable {
+    private let value: Mutex<Bool>
 
-    init(_ value: Bool) { self.value = value }
+    init(_ value: Bool) { self.value = Mutex(value) }
 
-    func load() -> Bool { lock.withLock { value } }
-    func store(_ newValue: Bool) { lock.withLock { value = newValue } }
+    func load() -> Bool { value.withLock { $0 } }
+    func store(_ newValue: Bool) { value.withLock { $0 = newValue } }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import TestSupport
 import Testing
 import VippsCrypto
 
@@ -278,19 +280,14 @@ extension ISO8601DateFormatter {
 }
 
 /// Statuses collected from concurrent requests.
-private final class StatusList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [Int] = []
+private final class StatusList: Sendable {
+    private let list = Mutex<[Int]>([])
 
     func append(_ status: Int) {
-        lock.lock()
-        list.append(status)
-        lock.unlock()
+        list.withLock { $0.append(status) }
     }
 
     var values: [Int] {
-        lock.lock()
-        defer { lock.unlock() }
-        return list
+        list.withLock { $0 }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A damaged journal record with the real binary: every other acknowledged event is delivered once after a restart,

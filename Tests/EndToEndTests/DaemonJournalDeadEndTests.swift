@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// A journal that can no longer be written nor cut back (here: its segment made immutable under the running daemon,
@@ -22,10 +23,10 @@ struct DaemonJournalDeadEndTests {
 
     @Test(.enabled(if: canMakeFilesImmutable, "needs root and chattr to make the journal segment immutable"))
     func journalThatCannotBeCutBack() throws {
-        let directory = try TemporaryDirectory()
-        let receiver = try NotifyReceiver(path: directory.path + "/notify.sock")
+        let directory = TemporaryDirectory()
+        let receiver = try NotifySocket(path: directory.path + "/notify.sock")
         let harness = try DaemonHarness(
-            environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "200000"],
+            environment: ["NOTIFY_SOCKET": receiver.notifySocket, "WATCHDOG_USEC": "200000"],
             directory: directory
         )
         #expect(try harness.send(Fixture.payment(), webhookID: "wh-before").status == 200)
@@ -55,52 +56,5 @@ struct DaemonJournalDeadEndTests {
         receiver.drain()
         #expect(!receiver.waitFor("WATCHDOG=1", timeout: 0.6), "no ping for three watchdog periods")
         #expect(try harness.get("/healthz").status == 503, "still failed (no recovery without a restart)")
-    }
-}
-
-/// A bound AF_UNIX datagram socket standing in for systemd's notify socket.
-private final class NotifyReceiver {
-    let path: String
-    private let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let name = Array(path.utf8) + [0]
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: name) }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + name.count)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard fd >= 0, bound == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
-    }
-
-    deinit {
-        close(fd)
-    }
-
-    /// Whether a datagram containing `text` arrives within `timeout` seconds.
-    func waitFor(_ text: String, timeout: Double = 5) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, 50) == 1 else { continue }
-            if receive().contains(text) { return true }
-        }
-        return false
-    }
-
-    /// Reads every datagram already queued.
-    func drain() {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while poll(&entry, 1, 0) == 1 { _ = receive() }
-    }
-
-    private func receive() -> String {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 }

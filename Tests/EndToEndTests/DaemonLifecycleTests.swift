@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 6: SIGHUP reloads (or refuses) the configuration and reopens files; SIGTERM drains within the grace period.

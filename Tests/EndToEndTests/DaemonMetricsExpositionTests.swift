@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 17: `/metrics` read by Prometheus' own client library parser — HELP and TYPE on every family, one name per

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `/healthz`, `/metrics` as Prometheus text after real traffic, and no secret in logs or metrics.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Faults nobody asked about in reconciliation: an --endpoint naming no endpoint, a control-socket request whose
@@ -105,19 +106,8 @@ struct DaemonReconciliationReviewTests {
     @Test("a SIGHUP while a reconcile waits on a silent API does not hold SIGTERM (nor the watchdog) behind it")
     func reloadDuringReconcileKeepsControl() throws {
         // A listener that never accepts: every API call waits for its whole timeout (30 s, 4 attempts).
-        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(silent, $0, length) == 0 && listen(silent, 16) == 0 && getsockname(silent, $0, &length) == 0
-            }
-        }
-        try #require(bound)
+        let (silent, port) = try loopbackSocket(listening: 16)
         defer { close(silent) }
-        let port = UInt16(bigEndian: address.sin_port)
         let harness = try DaemonHarness(
             config: Fixture.basicConfig(
                 extraTop: """

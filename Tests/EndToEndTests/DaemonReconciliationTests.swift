@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Reconciliation against a local fake of the access-token and ePayment APIs: events only in the vendor's log are

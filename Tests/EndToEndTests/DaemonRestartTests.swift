@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import TestSupport
 import Testing
 
 /// Durability across a crash: what was answered 200 is delivered exactly once to file sinks, pending hooks run after
@@ -132,32 +134,22 @@ struct DaemonRestartTests {
 }
 
 /// What the concurrent senders of `crashDuringTraffic` saw.
-private final class Outcomes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var attemptedIDs: Set<String> = []
-    private var acceptedIDs: Set<String> = []
+private final class Outcomes: Sendable {
+    private let ids = Mutex<(attempted: Set<String>, accepted: Set<String>)>(([], []))
 
     func attempted(_ id: String) {
-        lock.lock()
-        attemptedIDs.insert(id)
-        lock.unlock()
+        ids.withLock { _ = $0.attempted.insert(id) }
     }
 
     func accepted(_ id: String) {
-        lock.lock()
-        acceptedIDs.insert(id)
-        lock.unlock()
+        ids.withLock { _ = $0.accepted.insert(id) }
     }
 
     var acceptedCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return acceptedIDs.count
+        ids.withLock { $0.accepted.count }
     }
 
     var snapshot: (attempted: Set<String>, accepted: Set<String>) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (attemptedIDs, acceptedIDs)
+        ids.withLock { $0 }
     }
 }

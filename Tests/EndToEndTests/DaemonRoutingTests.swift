@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VippsWebhooks
 
@@ -75,7 +76,7 @@ struct DaemonRoutingTests {
 
     @Test("check-config: exit 0 and ok for a valid file; non-zero and one line per problem for a broken one")
     func checkConfig() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         try dir.write("secret", Fixture.secret)
         let valid = try dir.write(
             "valid.yaml",

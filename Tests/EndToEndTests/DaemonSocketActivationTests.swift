@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -18,7 +19,7 @@ struct DaemonSocketActivationTests {
             FileManager.default.isExecutableFile(atPath: Self.tool),
             "install systemd (systemd-socket-activate)"
         )
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         try directory.write(files: Fixture.secretFiles)
         // listen: names an address the daemon must NOT use: with an inherited socket it is ignored.
         let config = Fixture.basicConfig().replacingOccurrences(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Only one daemon at a time on a state directory: a second `serve` on it exits non-zero with an error naming the

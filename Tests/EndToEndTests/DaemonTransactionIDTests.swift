@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Recurring charge `transactionId` through the real daemon to a real hook.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VippsCrypto
 
@@ -10,7 +11,7 @@ struct DaemonUpgradeTests {
         "journal events get new ids from their bodies; old dedup.log entries still catch redeliveries; a restart keeps both"
     )
     func upgradeKeepsDedup() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         let now = Date()
         let pending = Fixture.payment()  // in the journal, not yet delivered
         let delivered = Fixture.payment()  // in the journal, delivered

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `dead-letters list` / `dead-letters retry` against the real daemon: a hook that fails while a flag file exists
@@ -135,7 +136,7 @@ struct DeadLetterCommandTests {
 
     @Test("retry refuses bad and unknown names without queueing anything")
     func retryRefusesBadNames() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         try directory.write(files: Self.files.merging(["config.yaml": Self.config()]) { $1 })
         let deadLetterFolder = directory.path + "/state/dead-letters"
         try FileManager.default.createDirectory(atPath: deadLetterFolder, withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// The shipped nginx site (config/nginx/vipps-webhookd.conf) in front of the real daemon: real nginx terminating TLS

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue 17: what an operator meets between the README and production — check-config's answers and the hook's own
@@ -12,7 +13,7 @@ struct OperatorPathTests {
 
     @Test("check-config names a misspelled type with a suggestion, a bad placeholder and a bad listen, and exits 1")
     func checkConfigProblems() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory()
         try directory.write(files: Fixture.secretFiles)
         let config = Fixture.basicConfig(
             extraSinks: """
@@ -36,7 +37,7 @@ struct OperatorPathTests {
     @Test("the shipped production example passes check-config with --credentials-directory, and only with it")
     func productionExample() throws {
         let example = Self.repositoryRoot.appendingPathComponent("config/config.example.yaml").path
-        let credentials = try TemporaryDirectory()
+        let credentials = TemporaryDirectory()
         for name in ["epayment.secret", "recurring.secret", "recurring-next.secret"] {
             try credentials.write(name, "example-secret\n")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The daemon's registration watchdog against the fake API, with a check every 0.02 minutes (1.2 s).

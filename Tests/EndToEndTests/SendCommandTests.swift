@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import TestSupport
 import Testing
 import VippsWebhooks
 
@@ -99,7 +100,7 @@ struct SendCommandTests {
     func bodyFileOverPlainHTTP() throws {
         let receiver = try RecordingReceiver()
         defer { receiver.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let body = #"{ "msn":"123456", "reference":"order-1", "name":"CAPTURED", "odd" : [1,2] }"# + "\n"
         let bodyFile = try dir.write("body.json", body)
         let secretFile = try dir.write("secret", Self.secret + "\n")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vipps-webhookd send` over TLS through real nginx (the shipped site, a self-signed certificate for

@@ -1,24 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vipps-webhookd sign` run as a real process against the vendor vectors.
 @Suite("sign command")
 struct SignCommandTests {
-    struct Vector: Decodable, CustomStringConvertible {
-        var name, registeredUrl, secret, date, body, expectedContentHash, expectedAuthorization: String
-        var description: String { name }
-    }
-
-    static let vectors: [Vector] = {
-        struct File: Decodable { var vectors: [Vector] }
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../VippsWebhooksTests/Fixtures/signature-vectors.json")
-        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url)).vectors
-    }()
+    static let vectors = SignatureVector.all
 
     @Test("prints the vector's three headers byte for byte (body file and stdin)", arguments: vectors)
-    func matchesVector(vector: Vector) throws {
-        let dir = try TemporaryDirectory()
+    func matchesVector(vector: SignatureVector) throws {
+        let dir = TemporaryDirectory()
         let secretFile = try dir.write("secret", vector.secret + "\n")
         let bodyFile = try dir.write("body", vector.body)
         let expected = """
@@ -60,7 +51,7 @@ struct SignCommandTests {
 
     @Test("bad input gets a clear error and a non-zero exit, and never echoes the secret")
     func badInput() throws {
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let secretFile = try dir.write("secret", "very-secret-value")
         let cases: [([String], String)] = [
             (["sign", "--url", "https://example.com/"], "--secret-file"),

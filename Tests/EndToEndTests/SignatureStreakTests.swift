@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The bad-signature streak alert, with `VIPPS_WEBHOOKD_SIGNATURE_ALERT_SECONDS=1`.

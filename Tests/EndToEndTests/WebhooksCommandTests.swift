@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VippsWebhooks
 
@@ -35,7 +36,7 @@ struct WebhooksCommandTests {
     func roundTrip() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let secretPath = dir.path + "/epayment.secret"
         let events = "epayments.payment.captured.v1,epayments.payment.refunded.v1"
         let registered = try Self.run(
@@ -87,7 +88,7 @@ struct WebhooksCommandTests {
     func validationProblem() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let secretPath = dir.path + "/s"
         let out = try Self.run(
             fake,
@@ -143,7 +144,7 @@ struct WebhooksCommandTests {
         defer { fake.stop() }
         let event = "epayments.payment.captured.v1"
         fake.preload(24, event: event, msn: Self.msn)
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let ok = try Self.run(
             fake,
             ["register", "--url", Self.hookURL, "--events", event, "--secret-out", dir.path + "/25"]
@@ -169,7 +170,7 @@ struct WebhooksCommandTests {
     func inputCheckedFirst() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let existing = try dir.write("existing.secret", "old-secret\n")
         let new = dir.path + "/new.secret"
         var elevenDigits = Self.environment()
@@ -217,7 +218,7 @@ struct WebhooksCommandTests {
     func credentialSources() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let file = try dir.write(
             "vipps.env",
             """

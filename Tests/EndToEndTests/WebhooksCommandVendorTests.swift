@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `webhooks register|list` against the fake, for the vendor facts of 2026: MSNs of 4 to 10 digits or none at all
@@ -18,7 +19,7 @@ struct WebhooksCommandVendorTests {
     func sevenDigitMSNAndIdempotencyKey() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let first = try WebhooksCommandTests.run(
             fake,
             ["register", "--url", Self.hookURL, "--events", Self.event, "--secret-out", dir.path + "/a"],
@@ -57,7 +58,7 @@ struct WebhooksCommandVendorTests {
     func noMSN() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let out = try WebhooksCommandTests.run(
             fake,
             ["register", "--url", Self.hookURL, "--events", Self.event, "--secret-out", dir.path + "/p"],
@@ -74,7 +75,7 @@ struct WebhooksCommandVendorTests {
     func unknownOutcome() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         fake.loseRegisterAnswers()
         let out = try WebhooksCommandTests.run(
             fake,

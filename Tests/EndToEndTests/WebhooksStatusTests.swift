@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vipps-webhookd webhooks status --config PATH` against the fake: one line per endpoint and the exit statuses
@@ -20,7 +21,7 @@ struct WebhooksStatusTests {
     func exitCodes() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let config = RegistrationFixture.config(fake, events: [Self.captured, Self.refunded], checkMinutes: nil)
 
         let missing = try Self.status(config, in: dir)
@@ -63,7 +64,7 @@ struct WebhooksStatusTests {
     func globsHostsAndUncheckable() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let other = """
               - path: "/vipps/recurring"
                 public_url: "https://shop.example.com/vipps/recurring"
@@ -120,7 +121,7 @@ struct WebhooksStatusTests {
     func unusableConfig() throws {
         let fake = try FakeVippsAPI()
         defer { fake.stop() }
-        let dir = try TemporaryDirectory()
+        let dir = TemporaryDirectory()
         let config = RegistrationFixture.config(fake, checkMinutes: -1)
             .replacingOccurrences(of: #"credentials_file: "$DIR/vipps.env""#, with: #"credentials_credential: "vipps""#)
         let out = try Self.status(config, in: dir)

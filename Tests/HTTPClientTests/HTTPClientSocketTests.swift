@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import Testing
 
 @testable import HTTPClient
@@ -14,19 +15,9 @@ struct HTTPClientSocketTests {
         private var thread: pthread_t?
 
         init(_ serve: @escaping @Sendable (Int32) -> Void) throws {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0
-                }
-            }
-            try #require(bound)
+            let (fd, port) = try loopbackSocket(listening: 4)
             listener = fd
-            port = UInt16(bigEndian: address.sin_port)
+            self.port = port
             let box = Unmanaged.passRetained(
                 Box {
                     let client = accept(fd, nil, nil)

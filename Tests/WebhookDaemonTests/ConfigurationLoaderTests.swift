@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VippsWebhooks
 
@@ -6,20 +7,14 @@ import VippsWebhooks
 
 @Suite("Configuration loading")
 struct ConfigurationLoaderTests {
-    let directory: String
+    /// Removed when the test ends.
+    let folder = TemporaryDirectory(prefix: "vipps-config")
+    var directory: String { folder.path }
 
     init() throws {
-        directory = NSTemporaryDirectory() + "vipps-config-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try write("epayment.secret", "s3cret-one\n", mode: 0o600)
-        try write("loose.secret", "s3cret-two", mode: 0o644)
-        try write("empty.secret", "\n", mode: 0o600)
-    }
-
-    private func write(_ name: String, _ text: String, mode: Int) throws {
-        let path = directory + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        try folder.write("epayment.secret", "s3cret-one\n", mode: 0o600)
+        try folder.write("loose.secret", "s3cret-two", mode: 0o644)
+        try folder.write("empty.secret", "\n", mode: 0o600)
     }
 
     private func load(_ yaml: String, environment: [String: String] = [:]) -> ConfigurationLoader.Result {
@@ -240,7 +235,7 @@ struct ConfigurationLoaderTests {
             .appendingPathComponent("../../config/config.example.yaml")
         let yaml = try String(contentsOf: example, encoding: .utf8)
         for name in ["recurring.secret", "recurring-next.secret"] {
-            try write(name, "x", mode: 0o600)
+            try folder.write(name, "x", mode: 0o600)
         }
         let result = load(yaml, environment: ["CREDENTIALS_DIRECTORY": directory])
         #expect(result.problems.isEmpty, "\(result.problems)")

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Logging
 import POSIX
+import TestSupport
 import VippsWebhooks
 
 @testable import WebhookDaemon
@@ -11,7 +12,8 @@ import VippsWebhooks
 /// A store, dead letters, sink factory and dispatcher in a fresh directory under /tmp, wired as the daemon wires
 /// them (arrivals are handed to the dispatcher from the accept completion, on the store's queue).
 final class DeliveryHarness: @unchecked Sendable {
-    let directory: String
+    private let folder = TemporaryDirectory(prefix: "delivery-path", removedOnRelease: false)
+    var directory: String { folder.path }
     let store: EventStore
     let deadLetters: DeadLetterStore
     let dispatcher: DeliveryDispatcher
@@ -19,12 +21,6 @@ final class DeliveryHarness: @unchecked Sendable {
     let logger: Logger
 
     init(segmentSize: UInt64 = 1 << 20, memoryLimit: Int = 100_000, faults: SyscallFaults? = nil) throws {
-        var template = Array("/tmp/delivery-path-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
-        }
-        guard let created else { preconditionFailure("mkdtemp failed") }
-        directory = created
         var logger = Logger(label: "delivery-path-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_LOG"] == nil ? .critical : .info
         self.logger = logger
@@ -32,8 +28,8 @@ final class DeliveryHarness: @unchecked Sendable {
         options.segmentSize = segmentSize
         options.preallocateSegments = false
         options.faults = faults
-        store = try EventStore(directory: directory + "/journal", options: options, logger: logger)
-        deadLetters = try DeadLetterStore(stateDirectory: directory)
+        store = try EventStore(directory: folder.path + "/journal", options: options, logger: logger)
+        deadLetters = try DeadLetterStore(stateDirectory: folder.path)
         let metrics = DaemonMetrics.bootstrap()
         factory = SinkFactory(
             store: store,
@@ -100,7 +96,7 @@ final class DeliveryHarness: @unchecked Sendable {
     }
 
     func remove() {
-        try? FileManager.default.removeItem(atPath: directory)
+        folder.remove()
     }
 
     /// Journal segment files left.

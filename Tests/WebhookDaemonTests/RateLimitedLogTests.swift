@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import WebhookDaemon
@@ -9,8 +11,7 @@ import Testing
 struct RateLimitedLogTests {
     /// Collects what reaches the logger.
     final class Capture: LogHandler, @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored: [(message: String, metadata: Logger.Metadata)] = []
+        private let stored = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
         var metadata: Logger.Metadata = [:]
         var logLevel: Logger.Level = .info
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -19,15 +20,11 @@ struct RateLimitedLogTests {
         }
 
         func log(event: LogEvent) {
-            lock.lock()
-            stored.append((event.message.description, event.metadata ?? [:]))
-            lock.unlock()
+            stored.withLock { $0.append((event.message.description, event.metadata ?? [:])) }
         }
 
         var lines: [(message: String, metadata: Logger.Metadata)] {
-            lock.lock()
-            defer { lock.unlock() }
-            return stored
+            stored.withLock { $0 }
         }
 
         /// Lines written for refusals, and the suppressed count reported so far.
@@ -40,8 +37,7 @@ struct RateLimitedLogTests {
     }
 
     private func waitFor(_ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        _ = eventually(5, condition)
     }
 
     @Test(

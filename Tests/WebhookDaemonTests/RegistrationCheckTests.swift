@@ -1,5 +1,5 @@
 import Testing
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 @testable import WebhookDaemon

@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
 import Glibc
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import WebhookDaemon
@@ -29,7 +31,7 @@ struct SystemdNotifierTests {
 
     @Test("sends to a socket file")
     func sendsToPathSocket() throws {
-        let receiver = try DatagramReceiver(.path)
+        let receiver = try NotifySocket(.path)
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket], processID: 42)
         #expect(notifier.socketAddress == .path(receiver.notifySocket))
 
@@ -41,7 +43,7 @@ struct SystemdNotifierTests {
 
     @Test("sends to an abstract-namespace socket")
     func sendsToAbstractSocket() throws {
-        let receiver = try DatagramReceiver(.abstract)
+        let receiver = try NotifySocket(.abstract)
         #expect(receiver.notifySocket.hasPrefix("@"))
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket], processID: 42)
 
@@ -51,7 +53,7 @@ struct SystemdNotifierTests {
 
     @Test("RELOADING=1 carries the current monotonic time")
     func reloadingCarriesMonotonicTime() throws {
-        let receiver = try DatagramReceiver(.path)
+        let receiver = try NotifySocket(.path)
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket], processID: 42)
         let before = SystemdNotifier.monotonicMicroseconds()
         try notifier.notify(.reloading)
@@ -79,7 +81,7 @@ struct SystemdNotifierTests {
 
     @Test("reports a socket nobody listens on with errno")
     func reportsSendFailure() throws {
-        let directory = try TemporaryDirectory()
+        let directory = TemporaryDirectory(prefix: "vipps-ops")
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": directory.path + "/missing"], processID: 42)
         let error = try #require(throws: SystemdError.self) { try notifier.notify(.ready) }
         #expect(error.call == "sendto")
@@ -120,7 +122,7 @@ struct SystemdNotifierTests {
 
     @Test("pings the watchdog repeatedly")
     func watchdogTimer() throws {
-        let receiver = try DatagramReceiver(.path)
+        let receiver = try NotifySocket(.path)
         let notifier = try SystemdNotifier(
             environment: ["NOTIFY_SOCKET": receiver.notifySocket, "WATCHDOG_USEC": "100000"],
             processID: 42
@@ -134,7 +136,7 @@ struct SystemdNotifierTests {
 
     @Test("stops pinging while the daemon is not healthy, so systemd restarts it")
     func watchdogStopsWhenUnhealthy() throws {
-        let receiver = try DatagramReceiver(.path)
+        let receiver = try NotifySocket(.path)
         let notifier = try SystemdNotifier(
             environment: ["NOTIFY_SOCKET": receiver.notifySocket, "WATCHDOG_USEC": "100000"],
             processID: 42
@@ -146,91 +148,18 @@ struct SystemdNotifierTests {
         #expect(try receiver.receive() == "WATCHDOG=1\n")
         healthy.value = false
         while (try? receiver.receive(timeoutMilliseconds: 10)) != nil {}  // a ping already in flight
-        #expect(throws: TestFailure.self, "no ping for four periods") { try receiver.receive(timeoutMilliseconds: 200) }
+        #expect(throws: NotifySocket.Failure.self, "no ping for four periods") {
+            try receiver.receive(timeoutMilliseconds: 200)
+        }
     }
 }
 
 /// A flag shared with the watchdog timer's queue.
-private final class HealthFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = true
+private final class HealthFlag: Sendable {
+    private let stored = Mutex(true)
 
     var value: Bool {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
-}
-
-/// A bound AF_UNIX datagram socket standing in for systemd's notify socket.
-private final class DatagramReceiver {
-    enum Kind { case path, abstract }
-
-    let fd: Int32
-    /// The value for `NOTIFY_SOCKET`.
-    let notifySocket: String
-    private let directory: TemporaryDirectory?
-
-    init(_ kind: Kind) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        var nameBytes: [UInt8]
-        switch kind {
-        case .path:
-            let directory = try TemporaryDirectory()
-            self.directory = directory
-            notifySocket = directory.path + "/notify.sock"
-            nameBytes = Array(notifySocket.utf8) + [0]
-        case .abstract:
-            directory = nil
-            notifySocket = "@vipps-webhookd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            nameBytes = [0] + Array(notifySocket.utf8.dropFirst())
-        }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: nameBytes) }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + nameBytes.count)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard result == 0 else {
-            close(fd)
-            throw TestFailure("bind \(notifySocket): errno \(errno)")
-        }
-    }
-
-    deinit {
-        close(fd)
-    }
-
-    /// The next datagram, waiting at most `timeoutMilliseconds`.
-    func receive(timeoutMilliseconds: Int32 = 5_000) throws -> String {
-        var pollfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pollfd, 1, timeoutMilliseconds) == 1 else { throw TestFailure("no datagram received") }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard count >= 0 else { throw TestFailure("recv: errno \(errno)") }
-        return String(decoding: buffer[..<count], as: UTF8.self)
-    }
-}
-
-/// A fresh directory under the system temporary directory, removed with its contents on release.
-private final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/vipps-ops-XXXXXX").utf8CString)
-        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw TestFailure("mkdtemp: errno \(errno)")
-        }
-        path = String(cString: created)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
-private struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,13 +1,16 @@
 import Foundation
+import TestSupport
 import Testing
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 @testable import WebhookDaemon
 
 @Suite("vipps_api configuration")
 struct VippsAPIConfigurationTests {
-    let directory: String
+    /// Removed when the test ends.
+    let folder = TemporaryDirectory(prefix: "vipps-api-config")
+    var directory: String { folder.path }
 
     static let credentials = """
         # test merchant
@@ -19,23 +22,15 @@ struct VippsAPIConfigurationTests {
         """
 
     init() throws {
-        directory = NSTemporaryDirectory() + "vipps-api-config-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try write("secret", "s3cret-one\n", mode: 0o600)
-        try write("vipps.env", Self.credentials, mode: 0o600)
-        try write("loose.env", Self.credentials, mode: 0o644)
-        try write(
+        try folder.write("secret", "s3cret-one\n", mode: 0o600)
+        try folder.write("vipps.env", Self.credentials, mode: 0o600)
+        try folder.write("loose.env", Self.credentials, mode: 0o644)
+        try folder.write(
             "partner.env",
             Self.credentials.replacingOccurrences(of: "VIPPS_MSN=1234567\n", with: ""),
             mode: 0o600
         )
-        try write("nokey.env", "VIPPS_CLIENT_ID=cid-1\nVIPPS_MSN=123\n", mode: 0o600)
-    }
-
-    private func write(_ name: String, _ text: String, mode: Int) throws {
-        let path = directory + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        try folder.write("nokey.env", "VIPPS_CLIENT_ID=cid-1\nVIPPS_MSN=123\n", mode: 0o600)
     }
 
     private func load(_ block: String, environment: [String: String] = [:]) -> ConfigurationLoader.Result {
@@ -163,7 +158,11 @@ struct VippsAPIConfigurationTests {
 
     @Test("a bad MSN in the credentials is a problem naming the rule, not the other values")
     func badMSN() throws {
-        try write("bad.env", Self.credentials.replacingOccurrences(of: "1234567", with: "12345678901"), mode: 0o600)
+        try folder.write(
+            "bad.env",
+            Self.credentials.replacingOccurrences(of: "1234567", with: "12345678901"),
+            mode: 0o600
+        )
         let result = load("vipps_api: { credentials_file: \"\(directory)/bad.env\" }")
         #expect(messages(result).contains { $0.contains("must be 4 to 10 digits") }, "\(messages(result))")
     }

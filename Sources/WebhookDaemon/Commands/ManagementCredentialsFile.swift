@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import VippsManagement
+import VippsAPI
 
 /// A credentials file: `KEY=VALUE` lines with the `VIPPS_*` environment names, `#` comments and blank lines allowed,
 /// an optional `export ` prefix and one pair of surrounding quotes on a value. Parsing is pure.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import VippsManagement
+import VippsAPI
 
 /// Options every `webhooks` subcommand shares: the merchant's API keys and the API root.
 ///

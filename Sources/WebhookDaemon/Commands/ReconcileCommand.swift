@@ -3,7 +3,7 @@ import EventStore
 import Foundation
 import Glibc
 import Logging
-import VippsManagement
+import VippsAPI
 
 /// `vipps-webhookd reconcile`: asks the ePayment API for the event log of payments and journals every event the
 /// daemon never received, exactly as if its webhook had come, marked `source: reconciliation`.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VippsManagement
+import VippsAPI
 
 extension WebhooksCommand {
     /// `webhooks delete ID`.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VippsManagement
+import VippsAPI
 
 extension WebhooksCommand {
     /// `webhooks list`: one registration per line, `id url events(comma-joined)`; a malformed item of the answer is

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import VippsAPI
 import VippsCrypto
-import VippsManagement
 import VippsWebhooks
 
 extension WebhooksCommand {

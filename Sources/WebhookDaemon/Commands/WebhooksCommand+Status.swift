@@ -1,5 +1,5 @@
 import ArgumentParser
-import VippsManagement
+import VippsAPI
 
 extension WebhooksCommand {
     /// `webhooks status --config PATH`: holds each configured endpoint against the merchant's registrations, one line

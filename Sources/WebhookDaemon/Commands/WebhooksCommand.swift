@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import VippsManagement
+import VippsAPI
 
 /// `vipps-webhookd webhooks`: register, list and delete webhook registrations with the Vipps MobilePay Webhooks API.
 struct WebhooksCommand: ParsableCommand {

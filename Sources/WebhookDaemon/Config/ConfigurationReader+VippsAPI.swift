@@ -1,5 +1,5 @@
 import Foundation
-import VippsManagement
+import VippsAPI
 import Yams
 
 extension ConfigurationReader {

@@ -1,4 +1,4 @@
-import VippsManagement
+import VippsAPI
 
 /// `vipps_api:` — how the daemon reaches the vendor's management API (for `webhooks status` and the registration
 /// watchdog). `description` never shows a credential.

@@ -1,5 +1,5 @@
 import EventStore
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 /// One run of `reconcile`: which payments to ask about, each reconciled in turn, one output line per payment and

@@ -3,7 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import Metrics
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 /// Reconciliation of ePayment payments against the vendor's event log: every entry of a payment's log that the

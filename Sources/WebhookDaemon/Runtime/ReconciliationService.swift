@@ -3,7 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import Synchronization
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 /// Reconciliation inside the daemon, on a queue of its own (never the ingest path): periodically, when

@@ -1,4 +1,4 @@
-import VippsManagement
+import VippsAPI
 import VippsWebhooks
 
 /// Holds one endpoint of the configuration against the merchant's registrations (pure; no I/O).

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import Synchronization
-import VippsManagement
+import VippsAPI
 
 /// Checks on a timer that every endpoint is still registered with the vendor for the event types it routes (the
 /// vendor deletes a registration that has failed for two weeks, without telling anyone).

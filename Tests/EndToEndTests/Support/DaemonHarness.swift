@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One test's daemon: its own temp directory (config, state, sinks, hooks, log), a running `DaemonProcess` on its
@@ -19,7 +20,7 @@ final class DaemonHarness {
         files: [String: String] = Fixture.secretFiles,
         directory: TemporaryDirectory? = nil
     ) throws {
-        let directory = try directory ?? TemporaryDirectory()
+        let directory = directory ?? TemporaryDirectory()
         self.directory = directory
         try directory.write(files: files)
         configFile = try directory.write("config.yaml", directory.expandingDIR(config))

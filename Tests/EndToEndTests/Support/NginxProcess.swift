@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Real nginx in the foreground (`daemon off`) with the shipped site (config/nginx/vipps-webhookd.conf) adapted to

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Synchronization
+import TestSupport
 
 /// A loopback webhook receiver on the project's HTTPServer that records every request and answers with a fixed
 /// status, optionally after a delay (to observe how many requests are in flight at once).
@@ -17,9 +18,9 @@ final class RecordingReceiver: Sendable {
     }
 
     private let shared = Shared()
-    private let server: HTTPServer
+    private let server: FakeHTTPServer
     /// The bound port on 127.0.0.1.
-    let port: Int
+    var port: Int { server.port }
 
     /// - Parameters:
     ///   - status: the status of every answer.
@@ -27,26 +28,19 @@ final class RecordingReceiver: Sendable {
     ///   - delayMilliseconds: how long each answer waits.
     init(status: Int = 200, answer: String = #"{"status":"accepted"}"#, delayMilliseconds: Int = 0) throws {
         let shared = shared
-        server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
-            handler: ClosureHTTPHandler { request, respond in
-                shared.mutex.withLock { state in
-                    state.requests.append(request)
-                    state.inFlight += 1
-                    state.maxInFlight = max(state.maxInFlight, state.inFlight)
-                }
-                let response = HTTPResponse(
-                    status: status,
-                    headers: ["Content-Type": "application/json"],
-                    body: Array(answer.utf8)
-                )
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delayMilliseconds)) {
-                    shared.mutex.withLock { $0.inFlight -= 1 }
-                    respond(response)
-                }
+        server = try FakeHTTPServer()
+        server.handle { request, respond in
+            shared.mutex.withLock { state in
+                state.requests.append(request)
+                state.inFlight += 1
+                state.maxInFlight = max(state.maxInFlight, state.inFlight)
             }
-        )
-        port = try server.start().port
+            let response = FakeHTTPServer.json(status, answer)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delayMilliseconds)) {
+                shared.mutex.withLock { $0.inFlight -= 1 }
+                respond(response)
+            }
+        }
     }
 
     /// Every request received so far.
@@ -55,8 +49,6 @@ final class RecordingReceiver: Sendable {
     var maxInFlight: Int { shared.mutex.withLock { $0.maxInFlight } }
 
     func stop() {
-        let done = DispatchSemaphore(value: 0)
-        server.shutdown(deadline: .seconds(1)) { done.signal() }
-        _ = done.wait(timeout: .now() + 5)
+        server.stop()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Configurations with a `vipps_api` block pointing at a `FakeVippsAPI`, for `webhooks status` and the watchdog.
 enum RegistrationFixture {

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import HTTPServer
 import Synchronization
@@ -9,22 +8,45 @@ import Synchronization
 /// Holds one log per reference (a list of entries, each an ePayment webhook body without `msn`); enforces the token,
 /// the subscription key and a `Merchant-Serial-Number` equal to the payment's; answers 404 problem+json for an unknown
 /// reference, and a chosen status for references set to fail.
-final class FakeEPaymentAPI: Sendable {
-    static let clientID = "fake-epayment-client"
-    static let clientSecret = "fake-epayment-secret-Qw19"
-    static let subscriptionKey = "fake-epayment-subscription-Lk02"
+public final class FakeEPaymentAPI: Sendable {
+    /// The client id the fake accepts.
+    public static let clientID = "fake-epayment-client"
+    /// The client secret the fake accepts.
+    public static let clientSecret = "fake-epayment-secret-Qw19"
+    /// The subscription key the fake accepts.
+    public static let subscriptionKey = "fake-epayment-subscription-Lk02"
 
     /// One entry of a payment's log, as the API sends it.
-    struct Entry: Sendable {
-        var pspReference: String
-        var name: String
-        var amount: Int = 49900
-        var success = true
-        var timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+    public struct Entry: Sendable {
+        /// The entry's `pspReference`.
+        public var pspReference: String
+        /// The event name (`CREATED`, `AUTHORIZED`, `CAPTURED`, …).
+        public var name: String
+        /// The amount in øre (NOK).
+        public var amount: Int = 49900
+        /// The entry's `success`.
+        public var success = true
+        /// The entry's RFC 3339 `timestamp`.
+        public var timestamp = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+
+        /// Creates an entry; by default a successful 499 NOK event of a minute ago.
+        public init(
+            pspReference: String,
+            name: String,
+            amount: Int = 49900,
+            success: Bool = true,
+            timestamp: String = FakeEPaymentAPI.timestamp(secondsAgo: 60)
+        ) {
+            self.pspReference = pspReference
+            self.name = name
+            self.amount = amount
+            self.success = success
+            self.timestamp = timestamp
+        }
     }
 
     /// An RFC 3339 time `secondsAgo` before now, with 9 fractional digits as the vendor sends them.
-    static func timestamp(secondsAgo: Double) -> String {
+    public static func timestamp(secondsAgo: Double) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         let text = formatter.string(from: Date(timeIntervalSinceNow: -secondsAgo))
@@ -40,45 +62,40 @@ final class FakeEPaymentAPI: Sendable {
     }
 
     private let state = Mutex(State())
-    private let server: HTTPServer
+    private let server: FakeHTTPServer
     /// `http://127.0.0.1:PORT`.
-    let baseURL: String
+    public var baseURL: String { server.baseURL }
 
-    init() throws {
-        let box = Box()
-        server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
-            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) }
-        )
-        baseURL = "http://127.0.0.1:\(try server.start().port)"
-        box.fake = self
+    /// Starts the fake with no payments.
+    public init() throws {
+        server = try FakeHTTPServer()
+        server.answer { [weak self] request in self?.answer(request) ?? .text(500, "") }
     }
 
     /// Sets the log of `reference` (of merchant `msn`).
-    func setLog(_ reference: String, msn: String, _ entries: [Entry]) {
+    public func setLog(_ reference: String, msn: String, _ entries: [Entry]) {
         state.withLock { $0.logs[reference] = (msn, entries) }
     }
 
     /// Makes event-log calls for `reference` answer `status` (0 = answer normally again).
-    func fail(_ reference: String, status: Int) {
+    public func fail(_ reference: String, status: Int) {
         state.withLock { $0.failing[reference] = status == 0 ? nil : status }
     }
 
     /// Event-log calls so far.
-    var eventCalls: Int { state.withLock { $0.eventCalls } }
+    public var eventCalls: Int { state.withLock { $0.eventCalls } }
     /// Token calls so far.
-    var tokenCalls: Int { state.withLock { $0.tokenCalls } }
+    public var tokenCalls: Int { state.withLock { $0.tokenCalls } }
 
     /// A `KEY=VALUE` credentials file's text for this fake.
-    static func credentials(msn: String) -> String {
+    public static func credentials(msn: String) -> String {
         "VIPPS_CLIENT_ID=\(clientID)\nVIPPS_CLIENT_SECRET=\(clientSecret)\nVIPPS_SUBSCRIPTION_KEY=\(subscriptionKey)\n"
             + "VIPPS_MSN=\(msn)\n"
     }
 
-    func stop() {
-        let done = DispatchSemaphore(value: 0)
-        server.shutdown(deadline: .seconds(1)) { done.signal() }
-        _ = done.wait(timeout: .now() + 5)
+    /// Shuts the fake down.
+    public func stop() {
+        server.stop()
     }
 
     private func answer(_ request: HTTPRequest) -> HTTPResponse {
@@ -124,20 +141,12 @@ final class FakeEPaymentAPI: Sendable {
     }
 
     private func json(_ status: Int, _ text: String) -> HTTPResponse {
-        var response = HTTPResponse(status: status, body: Array(text.utf8))
-        response.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        return response
+        FakeHTTPServer.json(status, text)
     }
 
     private func problem(_ status: Int, _ title: String, detail: String? = nil) -> HTTPResponse {
         var text = #"{"type":"about:blank","title":"\#(title)","status":\#(status)"#
         if let detail { text += #","detail":"\#(detail)""# }
-        var response = HTTPResponse(status: status, body: Array((text + "}").utf8))
-        response.headers.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
-        return response
-    }
-
-    private final class Box: @unchecked Sendable {
-        var fake: FakeEPaymentAPI?
+        return FakeHTTPServer.json(status, text + "}", contentType: "application/problem+json")
     }
 }

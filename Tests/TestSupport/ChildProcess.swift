@@ -1,21 +1,24 @@
 import Foundation
 
 /// Runs the real `vipps-webhookd` binary (or another program) as a child process for end-to-end tests.
-enum ChildProcess {
+public enum ChildProcess {
     /// What a finished child left behind.
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Output {
+        /// The exit status.
+        public var status: Int32
+        /// Everything written to standard output.
+        public var stdout: String
+        /// Everything written to standard error.
+        public var stderr: String
     }
 
     /// The `vipps-webhookd` executable built next to the test bundle.
-    static var daemonBinary: URL {
+    public static var daemonBinary: URL {
         productsDirectory.appendingPathComponent("vipps-webhookd")
     }
 
     /// The build products folder (`.build/debug` or `.build/release`).
-    static var productsDirectory: URL {
+    public static var productsDirectory: URL {
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
             return bundle.bundleURL.deletingLastPathComponent()
         }
@@ -23,7 +26,7 @@ enum ChildProcess {
     }
 
     /// Runs `executable` with `arguments` to completion, feeding `stdin`.
-    static func run(
+    public static func run(
         _ arguments: [String],
         executable: URL = daemonBinary,
         stdin: [UInt8] = [],
@@ -56,4 +59,15 @@ enum ChildProcess {
             stderr: String(decoding: errData, as: UTF8.self)
         )
     }
+}
+
+/// Runs `/usr/bin/curl -sS --max-time 5` with `arguments`, feeding `input` on its standard input; returns its
+/// standard output and exit status.
+public func curl(_ arguments: [String], input: [UInt8]? = nil) throws -> (output: String, status: Int32) {
+    let result = try ChildProcess.run(
+        ["-sS", "--max-time", "5"] + arguments,
+        executable: URL(fileURLWithPath: "/usr/bin/curl"),
+        stdin: input ?? []
+    )
+    return (result.stdout, result.status)
 }

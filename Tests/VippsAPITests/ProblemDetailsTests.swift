@@ -1,5 +1,5 @@
 import Testing
-import VippsManagement
+import VippsAPI
 
 @Suite("problem+json rendering")
 struct ProblemDetailsTests {

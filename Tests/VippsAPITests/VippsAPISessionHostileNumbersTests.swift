@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 import VippsWebhooks
 
-@testable import VippsManagement
+@testable import VippsAPI
 
 /// Numbers from the vendor's answers that must not reach arithmetic or `usleep` unchecked: a `Retry-After` that is
 /// not a finite number of seconds, a token lifetime near `Int64.max`.

@@ -28,25 +28,19 @@ public final class VippsAPISession: Sendable {
     }
 
     /// A token is fetched anew this many seconds before the end of its lifetime.
-    public static let tokenRefreshMarginSeconds: Int64 = 120
+    public static let tokenRefreshMarginSeconds = AccessTokenCache.refreshMarginSeconds
     /// Lifetime assumed when the token answer says none.
-    public static let assumedTokenLifetimeSeconds: Int64 = 900
+    public static let assumedTokenLifetimeSeconds = AccessTokenCache.assumedLifetimeSeconds
     /// Longest answer body accepted.
     public static let maximumResponseBytes = 4 << 20
-
-    private struct CachedToken {
-        var value: String
-        var refreshAtMillis: Int64
-    }
 
     private let baseURL: String
     private let credentials: ManagementCredentials
     private let identity: ClientIdentity
     private let transport: any ManagementTransport
     private let retry: RetrySchedule
-    private let nowMillis: @Sendable () -> Int64
     private let sleep: @Sendable (Double) -> Void
-    private let token = Mutex<CachedToken?>(nil)
+    private let token: AccessTokenCache
     private let calls = Mutex(())
 
     /// Creates a session.
@@ -72,8 +66,13 @@ public final class VippsAPISession: Sendable {
         self.identity = identity
         self.transport = transport
         self.retry = retry
-        self.nowMillis = nowMillis
         self.sleep = sleep
+        token = AccessTokenCache(
+            baseURL: self.baseURL,
+            credentials: credentials,
+            identity: identity,
+            nowMillis: nowMillis
+        )
     }
 
     /// Sends `method path` with the token and the given `Merchant-Serial-Number`; returns the answer when its status
@@ -89,16 +88,16 @@ public final class VippsAPISession: Sendable {
             var response = try attempt(method, path, msn: msn)
             if response.status == 401 {
                 // The token may have been revoked early: fetch a new one once.
-                token.withLock { $0 = nil }
+                token.discard()
                 response = try attempt(method, path, msn: msn)
             }
-            guard expecting.contains(response.status) else { throw rejection(step, response) }
+            guard expecting.contains(response.status) else { throw token.rejection(step, response) }
             return response
         }
     }
 
     private func attempt(_ method: String, _ path: String, msn: String?) throws(ManagementError) -> ManagementResponse {
-        let value = try accessToken()
+        let value = try token.value(sendingWith: sendRetrying)
         var headers: [(name: String, value: String)] = [
             ("Authorization", "Bearer \(value)"), ("Ocp-Apim-Subscription-Key", credentials.subscriptionKey),
             ("Accept", "application/json, application/problem+json"),
@@ -107,26 +106,6 @@ public final class VippsAPISession: Sendable {
         return try sendRetrying(
             ManagementRequest(method: method, url: baseURL + path, headers: headers + identity.headers)
         )
-    }
-
-    private func accessToken() throws(ManagementError) -> String {
-        let now = nowMillis()
-        if let cached = token.withLock({ $0 }), now < cached.refreshAtMillis { return cached.value }
-        let response = try sendRetrying(
-            ManagementRequest.accessToken(baseURL: baseURL, credentials: credentials, identity: identity)
-        )
-        guard response.status == 200 else { throw rejection(.accessToken, response) }
-        let fresh: AccessToken
-        do { fresh = try AccessToken.parse(try JSONParser.parse(response.body)) } catch let error as ManagementError {
-            throw error
-        } catch {
-            throw .malformedResponse("the token answer is not JSON")
-        }
-        // At most a day: the answer's number must not overflow the refresh time below.
-        let lifetime = min(max(fresh.expiresIn ?? Self.assumedTokenLifetimeSeconds, 0), 86_400)
-        let usable = max(lifetime - Self.tokenRefreshMarginSeconds, lifetime / 2)
-        token.withLock { $0 = CachedToken(value: fresh.value, refreshAtMillis: now + usable * 1000) }
-        return fresh.value
     }
 
     /// Sends `request`, again after a wait when the answer is 429 or 5xx or there was no answer.
@@ -138,7 +117,7 @@ public final class VippsAPISession: Sendable {
             do {
                 outcome = .success(try transport.perform(request))
             } catch .network(let message) {
-                outcome = .failure(.network(redacted(message)))
+                outcome = .failure(.network(token.redacted(message)))
             } catch {
                 outcome = .failure(error)
             }
@@ -160,14 +139,5 @@ public final class VippsAPISession: Sendable {
             wait = min(wait * 2, retry.longestWait)
             attempt += 1
         }
-    }
-
-    private func rejection(_ step: ManagementRejection.Step, _ response: ManagementResponse) -> ManagementError {
-        ManagementRejection.error(step, response, redact: redacted)
-    }
-
-    /// `text` without the client secret, the subscription key or the token.
-    private func redacted(_ text: String) -> String {
-        OutputText.redacting(credentials.secrets + [token.withLock { $0?.value }].compactMap { $0 }, in: text)
     }
 }

@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 import VippsWebhooks
 
-@testable import VippsManagement
+@testable import VippsAPI
 
 /// The session against a scripted transport: tokens reused and fetched anew before they expire, 429/5xx retried
 /// with backoff and Retry-After, a revoked token replaced once, nothing secret in errors.

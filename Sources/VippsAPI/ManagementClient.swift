@@ -2,8 +2,10 @@ import VippsWebhooks
 
 /// A client for the Vipps MobilePay Webhooks API (the vendor's Webhooks API): access token, register, list, delete.
 ///
-/// Fetches one access token on first use and reuses it. Input is checked before any call; every failure is a
-/// ``ManagementError`` whose description is one line and never contains the client secret, subscription key or token.
+/// Fetches an access token on first use and reuses it while it is fresh (``AccessTokenCache``). Sends every request
+/// once and never again: a register whose answer was lost must not be sent twice. Input is checked before any call;
+/// every failure is a ``ManagementError`` whose description is one line and never contains the client secret,
+/// subscription key or token.
 public final class ManagementClient {
     /// Longest answer body accepted.
     public static let maximumResponseBytes = 1 << 20
@@ -12,7 +14,7 @@ public final class ManagementClient {
     private let credentials: ManagementCredentials
     private let identity: ClientIdentity
     private let transport: any ManagementTransport
-    private var token: AccessToken?
+    private let token: AccessTokenCache
 
     /// Creates a client.
     /// - Parameters:
@@ -32,6 +34,7 @@ public final class ManagementClient {
         self.credentials = credentials
         self.identity = identity
         self.transport = transport
+        token = AccessTokenCache(baseURL: self.baseURL, credentials: credentials, identity: identity)
     }
 
     /// Registers `url` for `events`; the answer's secret is shown only this once.
@@ -77,7 +80,7 @@ public final class ManagementClient {
 
     /// The request for an access token (exposed for tests of the header set).
     public func accessTokenRequest() -> ManagementRequest {
-        ManagementRequest.accessToken(baseURL: baseURL, credentials: credentials, identity: identity)
+        token.tokenRequest
     }
 
     /// A Webhooks API request carrying `token` (exposed for tests of the header set).
@@ -101,15 +104,6 @@ public final class ManagementClient {
         credentials.msn.map { [("Merchant-Serial-Number", $0)] } ?? []
     }
 
-    private func accessToken() throws(ManagementError) -> AccessToken {
-        if let token { return token }
-        let response = try send(accessTokenRequest())
-        guard response.status == 200 else { throw rejection(.accessToken, response) }
-        let fresh = try AccessToken.parse(try parse(response.body))
-        token = fresh
-        return fresh
-    }
-
     private func call(
         _ method: String,
         _ path: String,
@@ -118,16 +112,15 @@ public final class ManagementClient {
         expecting: Set<Int>,
         parseBody: Bool = true
     ) throws(ManagementError) -> JSONValue? {
-        let token = try accessToken()
         let request = webhooksRequest(
             method: method,
             path: path,
             body: body,
-            token: token.value,
+            token: try token.value(sendingWith: send),
             idempotencyKey: idempotencyKey
         )
         let response = try send(request)
-        guard expecting.contains(response.status) else { throw rejection(.webhooks, response) }
+        guard expecting.contains(response.status) else { throw token.rejection(.webhooks, response) }
         return parseBody ? try parse(response.body) : nil
     }
 
@@ -136,7 +129,7 @@ public final class ManagementClient {
         do {
             response = try transport.perform(request)
         } catch .network(let message) {
-            throw .network(redacted(message))
+            throw .network(token.redacted(message))
         } catch {
             throw error
         }
@@ -148,14 +141,5 @@ public final class ManagementClient {
 
     private func parse(_ body: [UInt8]) throws(ManagementError) -> JSONValue {
         do { return try JSONParser.parse(body) } catch { throw .malformedResponse("body is not JSON (\(error))") }
-    }
-
-    private func rejection(_ step: ManagementRejection.Step, _ response: ManagementResponse) -> ManagementError {
-        ManagementRejection.error(step, response, redact: redacted)
-    }
-
-    /// `text` with the client secret, subscription key and token removed.
-    private func redacted(_ text: String) -> String {
-        OutputText.redacting(credentials.secrets + [token?.value].compactMap { $0 }, in: text)
     }
 }

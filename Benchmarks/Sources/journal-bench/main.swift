@@ -2,7 +2,8 @@
 // unique ~300-byte event and wait for its completion before sending the next, like wrk's connections against the
 // daemon; a marker thread marks every stored event delivered (like a file sink worker), so segments rotate and are
 // retired while accepts run. Run it in release mode:
-//   swift run -c release journal-bench [--clients 16,128] [--seconds 5] [--segment-mib 16] [--marks single|batch|none]
+//   swift run -c release --package-path Benchmarks journal-bench \
+//       [--clients 16,128] [--seconds 5] [--segment-mib 16] [--marks single|batch|none]
 // It prints events/s, data syncs, events per sync and the completion latency (p50/p99/max) per client count.
 import Dispatch
 import EventStore

@@ -10,27 +10,39 @@ import Glibc
 /// Standard error (the daemon's JSON log) goes to a file in the test's directory, appended across restarts, so tests
 /// can assert log lines. The port is learnt from the `listening` log line (configure `listen: "127.0.0.1:0"`).
 /// The process is killed with SIGKILL when the value is released, so a failing test never leaves a daemon behind.
-final class DaemonProcess {
+public final class DaemonProcess {
     /// Why the daemon could not be started or waited for.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, with the daemon's log where it helps.
+        public var description: String
+
+        /// Creates a failure saying `description`.
+        public init(description: String) { self.description = description }
     }
 
-    let arguments: [String]
-    let launcher: [String]
-    let workingDirectory: URL
-    let environment: [String: String]
+    /// The daemon's arguments (`serve --config …`).
+    public let arguments: [String]
+    /// The command line put before the daemon's own (empty, or e.g. `systemd-socket-activate`).
+    public let launcher: [String]
+    /// The daemon's working directory.
+    public let workingDirectory: URL
+    /// The daemon's whole environment.
+    public let environment: [String: String]
     /// Where the daemon's standard error is collected.
-    let logFile: URL
+    public let logFile: URL
     /// The running (or last) daemon's pid; 0 before the first start.
-    private(set) var pid: pid_t = 0
+    public private(set) var pid: pid_t = 0
     /// The exit status once the current run has been reaped.
     private var exitStatus: Int32?
     /// The port the running daemon listens on.
-    private(set) var port: UInt16 = 0
+    public private(set) var port: UInt16 = 0
 
     /// Starts `vipps-webhookd serve --config <configFile>` and waits until `/healthz` answers 200.
-    convenience init(configFile: String, directory: TemporaryDirectory, environment: [String: String] = [:]) throws {
+    public convenience init(
+        configFile: String,
+        directory: TemporaryDirectory,
+        environment: [String: String] = [:]
+    ) throws {
         try self.init(
             arguments: ["serve", "--config", configFile],
             workingDirectory: directory.url,
@@ -40,7 +52,7 @@ final class DaemonProcess {
 
     /// Starts the daemon with `arguments` in `workingDirectory` and waits until it is ready. `launcher` is a command
     /// line that runs the daemon (e.g. `systemd-socket-activate -l ADDR`), put before the daemon's own.
-    init(
+    public init(
         arguments: [String],
         workingDirectory: URL,
         environment: [String: String] = [:],
@@ -65,24 +77,24 @@ final class DaemonProcess {
     }
 
     /// Everything the daemon (and earlier runs of it) wrote to standard error.
-    var log: String {
+    public var log: String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
     /// The log lines that parse as JSON objects.
-    var logRecords: [[String: Any]] {
+    public var logRecords: [[String: Any]] {
         log.split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
     }
 
     /// The JSON log records whose `msg` is `message`.
-    func logged(_ message: String) -> [[String: Any]] {
+    public func logged(_ message: String) -> [[String: Any]] {
         logRecords.filter { $0["msg"] as? String == message }
     }
 
     /// Whether the current run has not exited yet (reaps it when it has).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         guard pid > 0, exitStatus == nil else { return false }
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
@@ -93,20 +105,16 @@ final class DaemonProcess {
     }
 
     /// Sends `signal` to the daemon.
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         guard isRunning else { return }
         kill(pid, number)
     }
 
     /// Waits until the daemon exits and returns its exit status (128 + signal number when killed by a signal).
     @discardableResult
-    func waitForExit(timeout: Double) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning {
-            guard Date() < deadline else {
-                throw Failure(description: "daemon did not exit within \(timeout) s; log:\n\(log)")
-            }
-            usleep(10_000)
+    public func waitForExit(timeout: Double) throws -> Int32 {
+        guard eventually(timeout, { !isRunning }) else {
+            throw Failure(description: "daemon did not exit within \(timeout) s; log:\n\(log)")
         }
         guard let exitStatus else { throw Failure(description: "daemon was never started") }
         return exitStatus
@@ -114,19 +122,19 @@ final class DaemonProcess {
 
     /// Sends SIGTERM (a graceful shutdown) and returns the exit status once the daemon is gone.
     @discardableResult
-    func stop(timeout: Double = 5) throws -> Int32 {
+    public func stop(timeout: Double = 5) throws -> Int32 {
         signal(SIGTERM)
         return try waitForExit(timeout: timeout)
     }
 
     /// Kills the running daemon with SIGKILL (no shutdown at all) and waits for it to be gone.
-    func crash() throws {
+    public func crash() throws {
         signal(SIGKILL)
         try waitForExit(timeout: 5)
     }
 
     /// Starts the daemon again with the same arguments, directory and environment (it must have exited).
-    func restart() throws {
+    public func restart() throws {
         guard !isRunning else { throw Failure(description: "restart while the daemon still runs") }
         try launch(waitUntilReady: true)
     }
@@ -185,13 +193,9 @@ final class DaemonProcess {
     }
 
     private func waitForHealth() throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let response = try? TestHTTPClient.get(port: port, path: "/healthz"), response.status == 200 {
-                return
-            }
-            usleep(20_000)
+        let healthy = eventually(10, every: 0.02) {
+            (try? TestHTTPClient.get(port: port, path: "/healthz"))?.status == 200
         }
-        throw Failure(description: "/healthz did not answer 200 within 10 s:\n\(log)")
+        guard healthy else { throw Failure(description: "/healthz did not answer 200 within 10 s:\n\(log)") }
     }
 }

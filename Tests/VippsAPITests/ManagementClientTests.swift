@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-import VippsManagement
+import VippsAPI
 
 /// Answers from a script and records the requests (a test double for the transport).
 final class ScriptedTransport: ManagementTransport {
@@ -237,5 +237,38 @@ struct ManagementClientTests {
             }
         }
         #expect(transport.seen.isEmpty)
+    }
+
+    @Test("a register whose answer was lost, or that got a 503, is sent once; the token call is not retried either")
+    func registerIsNeverSentTwice() throws {
+        for failure in [
+            Result<ManagementResponse, ManagementError>.failure(.network("timed out")), Self.json(503, "{}"),
+        ] {
+            let transport = ScriptedTransport([Self.token, failure, Self.json(201, #"{"id":"id-2","secret":"s"}"#)])
+            let client = try Self.client(transport)
+            #expect(throws: ManagementError.self) {
+                try client.register(url: "https://a/x", events: ["e1"], idempotencyKey: "key-1")
+            }
+            #expect(transport.seen.map(\.method) == ["POST", "POST"])
+        }
+        let transport = ScriptedTransport([.failure(.network("reset")), Self.token])
+        #expect(throws: ManagementError.network("reset")) { try Self.client(transport).list() }
+        #expect(transport.seen.count == 1)
+    }
+
+    @Test("a token answer that is not JSON is a malformed answer naming the token step; the next call asks again")
+    func tokenNotJSON() throws {
+        let transport = ScriptedTransport([
+            Self.json(200, "<html>"), Self.token, Self.json(200, #"{"webhooks":[]}"#),
+        ])
+        let client = try Self.client(transport)
+        do {
+            _ = try client.list()
+            Issue.record("list succeeded")
+        } catch {
+            #expect(error.description.contains("the token answer is not JSON"))
+        }
+        #expect(try client.list().registrations.isEmpty)
+        #expect(transport.seen.map(\.url).filter { $0.hasSuffix("/accesstoken/get") }.count == 2)
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import HTTPServer
 import Synchronization
@@ -15,28 +14,41 @@ import VippsWebhooks
 ///
 /// Tests can also change its registrations behind the client's back (the vendor deleting one), add malformed items
 /// to its list answer, and make it answer 503 to everything (the API down).
-final class FakeVippsAPI: Sendable {
-    static let clientID = "fake-client-id"
-    static let clientSecret = "fake-client-secret-Zq81"
-    static let subscriptionKey = "fake-subscription-key-Ht55"
+public final class FakeVippsAPI: Sendable {
+    /// The client id the fake accepts.
+    public static let clientID = "fake-client-id"
+    /// The client secret the fake accepts.
+    public static let clientSecret = "fake-client-secret-Zq81"
+    /// The subscription key the fake accepts.
+    public static let subscriptionKey = "fake-subscription-key-Ht55"
 
     /// One request as the fake saw it.
-    struct Seen: Sendable {
-        var method: String
-        var target: String
-        var headers: [(name: String, value: String)]
+    public struct Seen: Sendable {
+        /// The request method.
+        public var method: String
+        /// The request target (path and query).
+        public var target: String
+        /// The header fields in order.
+        public var headers: [(name: String, value: String)]
 
-        func header(_ name: String) -> String? {
+        /// The value of the first header named `name` (case-insensitive).
+        public func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
     }
 
-    struct Registration: Sendable {
-        var id: String
-        var url: String
-        var events: [String]
-        var msn: String
-        var secret: String
+    /// A registration the fake holds.
+    public struct Registration: Sendable {
+        /// Its id.
+        public var id: String
+        /// The registered URL.
+        public var url: String
+        /// The event types.
+        public var events: [String]
+        /// The merchant it belongs to (empty for a partner's).
+        public var msn: String
+        /// The signing secret handed out at registration.
+        public var secret: String
     }
 
     private struct State {
@@ -50,30 +62,26 @@ final class FakeVippsAPI: Sendable {
     }
 
     private let state = Mutex(State())
-    private let server: HTTPServer
+    private let server: FakeHTTPServer
     /// `http://127.0.0.1:PORT`.
-    let baseURL: String
+    public var baseURL: String { server.baseURL }
 
-    init() throws {
-        let box = HandlerBox()
-        server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .address("127.0.0.1:0")),
-            handler: ClosureHTTPHandler { request, respond in respond(box.fake?.answer(request) ?? .text(500, "")) }
-        )
-        baseURL = "http://127.0.0.1:\(try server.start().port)"
-        box.fake = self
+    /// Starts the fake with no registrations.
+    public init() throws {
+        server = try FakeHTTPServer()
+        server.answer { [weak self] request in self?.answer(request) ?? .text(500, "") }
     }
 
     /// Every request seen so far.
-    var seen: [Seen] { state.withLock { $0.seen } }
+    public var seen: [Seen] { state.withLock { $0.seen } }
     /// Every registration held.
-    var registrations: [Registration] { state.withLock { $0.registrations } }
+    public var registrations: [Registration] { state.withLock { $0.registrations } }
     /// Tokens issued from now on are forgotten at once, so API calls carrying them get 401.
-    func revokeTokens() { state.withLock { $0.revokeTokens = true } }
+    public func revokeTokens() { state.withLock { $0.revokeTokens = true } }
 
     /// Adds one registration directly, as if made earlier; returns its id.
     @discardableResult
-    func add(url: String, events: [String], msn: String) -> String {
+    public func add(url: String, events: [String], msn: String) -> String {
         let id = UUID().uuidString.lowercased()
         let registration = Registration(id: id, url: url, events: events, msn: msn, secret: "added-" + id)
         state.withLock { $0.registrations.append(registration) }
@@ -81,27 +89,27 @@ final class FakeVippsAPI: Sendable {
     }
 
     /// Removes every registration for `url`, as the vendor does after two weeks of failed deliveries.
-    func removeAll(url: String) {
+    public func removeAll(url: String) {
         state.withLock { $0.registrations.removeAll { $0.url == url } }
     }
 
     /// Raw JSON items appended to every list answer (malformed ones, to test tolerance).
-    func addMalformedItems(_ items: [String]) {
+    public func addMalformedItems(_ items: [String]) {
         state.withLock { $0.malformedItems += items }
     }
 
     /// From now on a registration is made but answered 504, as when a gateway times out after the API acted.
-    func loseRegisterAnswers() {
+    public func loseRegisterAnswers() {
         state.withLock { $0.lostRegisterAnswer = true }
     }
 
     /// While `down`, every request gets 503 with a gateway message.
-    func setDown(_ down: Bool) {
+    public func setDown(_ down: Bool) {
         state.withLock { $0.down = down }
     }
 
     /// Adds registrations directly (to reach the limit fast).
-    func preload(_ count: Int, event: String, msn: String) {
+    public func preload(_ count: Int, event: String, msn: String) {
         state.withLock { state in
             for index in 0..<count {
                 state.registrations.append(
@@ -117,10 +125,9 @@ final class FakeVippsAPI: Sendable {
         }
     }
 
-    func stop() {
-        let done = DispatchSemaphore(value: 0)
-        server.shutdown(deadline: .seconds(1)) { done.signal() }
-        _ = done.wait(timeout: .now() + 5)
+    /// Shuts the fake down.
+    public func stop() {
+        server.stop()
     }
 
     private func answer(_ request: HTTPRequest) -> HTTPResponse {
@@ -258,7 +265,7 @@ final class FakeVippsAPI: Sendable {
     }
 
     private func json(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(text.utf8))
+        FakeHTTPServer.json(status, text)
     }
 
     private func problem(
@@ -287,18 +294,5 @@ final class FakeVippsAPI: Sendable {
             headers: ["Content-Type": "application/problem+json"],
             body: JSONValue.object(members).compactBytes
         )
-    }
-}
-
-/// Lets the handler reach the fake once it is fully initialised, without keeping it alive.
-private final class HandlerBox: Sendable {
-    private struct WeakFake: Sendable {
-        weak var value: FakeVippsAPI?
-    }
-
-    private let stored = Mutex(WeakFake())
-    var fake: FakeVippsAPI? {
-        get { stored.withLock { $0.value } }
-        set { stored.withLock { $0.value = newValue } }
     }
 }

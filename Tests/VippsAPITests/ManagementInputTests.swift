@@ -1,5 +1,5 @@
 import Testing
-import VippsManagement
+import VippsAPI
 
 @Suite("management input checks")
 struct ManagementInputTests {

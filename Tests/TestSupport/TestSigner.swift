@@ -2,9 +2,9 @@ import Foundation
 import VippsWebhooks
 
 /// Signs test deliveries with the project's own signer, for the URL the vendor would call.
-enum TestSigner {
+public enum TestSigner {
     /// The headers of a delivery of `body` signed with `secret` for `url` at `date` (default: now).
-    static func headers(
+    public static func headers(
         secret: String,
         url: String,
         body: [UInt8],

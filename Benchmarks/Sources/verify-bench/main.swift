@@ -1,6 +1,6 @@
 // Micro-benchmark of one signature verification of a ~300-byte body (content hash + HMAC + constant-time compares +
 // header parsing), the per-request cost of authentication. Not a test: run it in release mode,
-//   swift run -c release verify-bench [iterations]
+//   swift run -c release --package-path Benchmarks verify-bench [iterations]
 // and it prints nanoseconds per verify (best of five rounds).
 import Dispatch
 import VippsWebhooks

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Polls `condition` every 20 ms until it holds; after `timeout` seconds throws a `TimeoutFailure` naming `what`,
+/// followed by `log` (a daemon's log, say) when one is given. The one way the end-to-end tests wait for anything.
+public func waitUntil(
+    _ what: String,
+    timeout: Double = 5,
+    log: @autoclosure () -> String = "",
+    _ condition: () throws -> Bool
+) throws {
+    guard try !eventually(timeout, every: 0.02, condition) else { return }
+    let context = log()
+    throw TimeoutFailure(
+        description: "timed out after \(timeout) s: \(what)" + (context.isEmpty ? "" : "\nlog:\n\(context)")
+    )
+}
+
+/// Polls `condition` every `interval` seconds (10 ms by default) for at most `seconds`; whether it came true.
+public func eventually(
+    _ seconds: Double = 3,
+    every interval: Double = 0.01,
+    _ condition: () throws -> Bool
+) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(UInt32(interval * 1_000_000))
+    }
+    return try condition()
+}
+
+/// A condition did not come true in time.
+public struct TimeoutFailure: Error, CustomStringConvertible {
+    /// What did not happen in time.
+    public var description: String
+
+    /// Creates a failure saying `description`.
+    public init(description: String) { self.description = description }
+}
