@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "vipps-webhookd", targets: ["vipps-webhookd"]),
         .library(name: "VippsWebhooks", targets: ["VippsWebhooks"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "HTTP1", targets: ["HTTP1"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -38,10 +39,12 @@ let package = Package(
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
         .target(name: "HTTPClient", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // Pure HTTP/1.1: request parser, response serialisation, HTTP dates, the connection state machine. No I/O.
+        .target(name: "HTTP1", swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
-        .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
-        // HTTP/1.1 over POSIX sockets and Dispatch; independent of Vipps.
-        .target(name: "HTTPServer", dependencies: ["CSystem"], swiftSettings: swiftSettings),
+        .target(name: "VippsWebhooks", dependencies: ["VippsCrypto", "HTTP1"], swiftSettings: swiftSettings),
+        // Sockets and epoll event loops carrying out HTTP1's connection state machine; independent of Vipps.
+        .target(name: "HTTPServer", dependencies: ["CSystem", "HTTP1"], swiftSettings: swiftSettings),
         // Journal, dedup index, dispatcher, sinks (file, exec), retries, dead letters.
         .target(
             name: "Delivery",
@@ -78,6 +81,7 @@ let package = Package(
         ),
 
         .testTarget(name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"], swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 import CSystem
+import HTTP1
 import Synchronization
 
 /// One event loop of an `HTTPServer` with the connections it owns, their shared read buffer and `Date` cache, and
@@ -61,7 +62,7 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// The `Date` field value of the current second.
     func currentDate() -> [UInt8] {
-        dateCache.current()
+        dateCache.value(secondsSince1970: Int64(currentEpochSeconds()))
     }
 
     /// Takes over an accepted socket (the server has counted it already). The observer hears of the connection only

@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 
 /// One accepted client connection: reads, parses, asks the handler, writes responses in order.
 ///

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+@_exported import HTTP1
 import Synchronization
 
 /// An HTTP/1.1 server on non-blocking POSIX sockets, driven by epoll event loops of its own (`EventLoop`).

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// What happened on the server that the daemon may log or count. Delivered synchronously on server queues:
 /// the observer must be fast and must not block.
 public enum HTTPServerEvent: Sendable, Equatable {

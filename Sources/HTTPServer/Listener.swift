@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 import Synchronization
 
 /// The listening socket, watched on the first loop: accepts, counts and refuses over the limit, and hands each new
@@ -116,7 +117,7 @@ final class Listener: EventLoopClient, @unchecked Sendable {
             version: .http1_1,
             keepAlive: false,
             isHead: false,
-            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+            date: HTTPDate.format(secondsSince1970: Int64(currentEpochSeconds()))
         )
         _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         _ = Glibc.shutdown(client, Int32(SHUT_WR))

@@ -1,5 +1,5 @@
 import FuzzDriver
-import HTTPServer
+import HTTP1
 
 /// Runs the parser over `input` in pieces of `pieceSize` bytes, reading every body up to `bodyLimit`,
 /// and returns the events with consecutive body pieces merged. Checks per-event invariants on the way, and releases

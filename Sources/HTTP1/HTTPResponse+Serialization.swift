@@ -5,7 +5,7 @@ extension HTTPResponse {
     ///   - keepAlive: whether the connection stays open; decides the `Connection` field.
     ///   - isHead: whether the request was HEAD (no body is written).
     ///   - date: the `Date` value (IMF-fixdate).
-    func serialized(version: HTTPVersion, keepAlive: Bool, isHead: Bool, date: String) -> [UInt8] {
+    public func serialized(version: HTTPVersion, keepAlive: Bool, isHead: Bool, date: String) -> [UInt8] {
         var bytes: [UInt8] = []
         serialize(into: &bytes, version: version, keepAlive: keepAlive, isHead: isHead, date: date.utf8)
         return bytes
@@ -13,7 +13,7 @@ extension HTTPResponse {
 
     /// Appends the bytes of this response to `bytes` (see `serialized(version:keepAlive:isHead:date:)`), reserving
     /// room for the whole response first so that it is built without intermediate strings or regrowth.
-    func serialize(
+    public func serialize(
         into bytes: inout [UInt8],
         version: HTTPVersion,
         keepAlive: Bool,

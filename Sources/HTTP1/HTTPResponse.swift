@@ -24,6 +24,11 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// The standard reason phrase of `status`, or "Status" when unknown.
     public static func reasonPhrase(_ status: Int) -> String {
+        knownReasonPhrase(status) ?? "Status"
+    }
+
+    /// The standard reason phrase of `status`, or nil when this table does not know it.
+    public static func knownReasonPhrase(_ status: Int) -> String? {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"
@@ -53,7 +58,7 @@ public struct HTTPResponse: Sendable, Equatable {
         case 503: return "Service Unavailable"
         case 504: return "Gateway Timeout"
         case 505: return "HTTP Version Not Supported"
-        default: return "Status"
+        default: return nil
         }
     }
 }

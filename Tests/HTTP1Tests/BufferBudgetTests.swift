@@ -1,6 +1,6 @@
 import Testing
 
-@testable import HTTPServer
+@testable import HTTP1
 
 @Suite struct BufferBudgetTests {
     private final class Holder {}
