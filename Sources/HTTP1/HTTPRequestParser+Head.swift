@@ -1,8 +1,23 @@
 /// Pure parsing of a complete head (request line and field lines, CRLF-separated, bare CR/LF already rejected).
+///
+/// The head's bytes are copied once; its fields are kept as ranges of that copy (`HTTPHeaders`), so no string is
+/// made for a field here.
 extension HTTPRequestParser {
+    private static let hostName = Array("host".utf8)
+    private static let contentLengthName = Array("content-length".utf8)
+    private static let transferEncodingName = Array("transfer-encoding".utf8)
+    private static let expectName = Array("expect".utf8)
+    private static let connectionName = Array("connection".utf8)
+    private static let chunkedToken = Array("chunked".utf8)
+    private static let continueToken = Array("100-continue".utf8)
+    private static let closeToken = Array("close".utf8)
+    private static let keepAliveToken = Array("keep-alive".utf8)
+    private static let versionPrefix = Array("HTTP/".utf8)
+
     static func parseHead(_ bytes: ArraySlice<UInt8>) -> Result<HTTPRequestHead, HTTPParseError> {
-        var lines = Self.lines(bytes).makeIterator()
-        guard let requestLine = lines.next() else { return .failure(.invalidRequestLine) }
+        let head = Array(bytes)
+        var lineStart = 0
+        guard let requestLine = nextLine(head, from: &lineStart) else { return .failure(.invalidRequestLine) }
         let method: String
         let target: String
         let version: HTTPVersion
@@ -10,28 +25,35 @@ extension HTTPRequestParser {
         case .success(let parsed): (method, target, version) = parsed
         case .failure(let error): return .failure(error)
         }
-        var headers = HTTPHeaders()
-        while let line = lines.next() {
-            switch parseField(line) {
-            case .success(let field): headers.add(name: field.name, value: field.value)
+        var headers = HTTPHeaders(parsedHead: head, fieldCapacity: 16)
+        while let line = nextLine(head, from: &lineStart) {
+            switch fieldRanges(line) {
+            case .success(let field): headers.appendParsedField(name: field.name, value: field.value)
             case .failure(let error): return .failure(error)
             }
         }
-        if version == .http1_1 && headers.values(for: "host").count != 1 { return .failure(.invalidHost) }
-        if version == .http1_0 && headers.values(for: "host").count > 1 { return .failure(.invalidHost) }
+        var hosts = 0
+        headers.forEachValue(named: hostName) { _ in hosts += 1 }
+        if version == .http1_1 && hosts != 1 { return .failure(.invalidHost) }
+        if version == .http1_0 && hosts > 1 { return .failure(.invalidHost) }
         let framing: HTTPBodyFraming
         switch bodyFraming(headers: headers, version: version) {
         case .success(let value): framing = value
         case .failure(let error): return .failure(error)
         }
-        let expectations = headers.tokens(for: "expect")
-        if !expectations.isEmpty && expectations != ["100-continue"] { return .failure(.unsupportedExpectation) }
-        let connection = headers.tokens(for: "connection")
-        let keepAlive =
-            version == .http1_1
-            ? !connection.contains("close")
-            : connection.contains("keep-alive")
-                && !connection.contains("close")
+        var expectations = 0
+        var onlyContinue = true
+        headers.forEachToken(named: expectName) { token in
+            expectations += 1
+            onlyContinue = onlyContinue && ASCII.equalsIgnoringCase(token, continueToken)
+        }
+        if expectations > 0 && (expectations != 1 || !onlyContinue) { return .failure(.unsupportedExpectation) }
+        var close = false
+        var keepAliveAsked = false
+        headers.forEachToken(named: connectionName) { token in
+            if ASCII.equalsIgnoringCase(token, closeToken) { close = true }
+            if ASCII.equalsIgnoringCase(token, keepAliveToken) { keepAliveAsked = true }
+        }
         return .success(
             HTTPRequestHead(
                 method: method,
@@ -39,10 +61,25 @@ extension HTTPRequestParser {
                 version: version,
                 headers: headers,
                 bodyFraming: framing,
-                keepAlive: keepAlive,
-                expectsContinue: version == .http1_1 && !expectations.isEmpty
+                keepAlive: version == .http1_1 ? !close : keepAliveAsked && !close,
+                expectsContinue: version == .http1_1 && expectations > 0
             )
         )
+    }
+
+    /// The line of `bytes` starting at `start` without its CRLF (the last line may lack it), moving `start` past
+    /// it; nil at the end.
+    private static func nextLine(_ bytes: [UInt8], from start: inout Int) -> ArraySlice<UInt8>? {
+        guard start < bytes.count else { return nil }
+        let line: ArraySlice<UInt8>
+        if let lf = bytes[start...].firstIndex(of: ASCII.lf) {
+            line = bytes[start..<(lf - 1)]
+            start = lf + 1
+        } else {
+            line = bytes[start...]
+            start = bytes.count
+        }
+        return line
     }
 
     /// The CRLF-separated lines of a section whose last line ends with CRLF.
@@ -64,58 +101,73 @@ extension HTTPRequestParser {
     static func parseRequestLine(
         _ line: ArraySlice<UInt8>
     ) -> Result<(String, String, HTTPVersion), HTTPParseError> {
-        let parts = line.split(separator: ASCII.space, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return .failure(.invalidRequestLine) }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(ASCII.isTokenChar) else { return .failure(.invalidMethod) }
-        guard !parts[1].isEmpty, parts[1].allSatisfy(ASCII.isTargetChar) else { return .failure(.invalidTarget) }
-        let versionBytes = Array(parts[2])
-        let prefix = Array("HTTP/".utf8)
-        guard versionBytes.count == 8, versionBytes.starts(with: prefix), versionBytes[6] == UInt8(ascii: "."),
-            let major = digit(versionBytes[5]), let minor = digit(versionBytes[7])
+        // Exactly two spaces: method SP target SP version.
+        guard let firstSpace = line.firstIndex(of: ASCII.space),
+            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space),
+            !line[(secondSpace + 1)...].contains(ASCII.space)
+        else { return .failure(.invalidRequestLine) }
+        let method = line[..<firstSpace]
+        let target = line[(firstSpace + 1)..<secondSpace]
+        let versionBytes = line[(secondSpace + 1)...]
+        guard !method.isEmpty, method.allSatisfy(ASCII.isTokenChar) else { return .failure(.invalidMethod) }
+        guard !target.isEmpty, target.allSatisfy(ASCII.isTargetChar) else { return .failure(.invalidTarget) }
+        let start = versionBytes.startIndex
+        guard versionBytes.count == 8, versionBytes.starts(with: versionPrefix),
+            versionBytes[start + 6] == UInt8(ascii: "."),
+            let major = digit(versionBytes[start + 5]), let minor = digit(versionBytes[start + 7])
         else { return .failure(.invalidVersion) }
         let version = HTTPVersion(major: major, minor: minor)
         guard version == .http1_0 || version == .http1_1 else { return .failure(.unsupportedVersion) }
-        return .success((String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self), version))
+        return .success((String(decoding: method, as: UTF8.self), String(decoding: target, as: UTF8.self), version))
     }
 
-    /// One `name: value` field line; the value with surrounding whitespace removed.
-    static func parseField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPParseError> {
+    /// Where the name and the value (surrounding whitespace removed) of one `name: value` field line lie.
+    static func fieldRanges(_ line: ArraySlice<UInt8>) -> Result<(name: Range<Int>, value: Range<Int>), HTTPParseError> {
         guard let first = line.first else { return .failure(.invalidHeaderName) }
         if first == ASCII.space || first == ASCII.tab { return .failure(.obsoleteLineFolding) }
         guard let colon = line.firstIndex(of: ASCII.colon) else { return .failure(.invalidHeaderValue) }
         let name = line[..<colon]
         guard !name.isEmpty, name.allSatisfy(ASCII.isTokenChar) else { return .failure(.invalidHeaderName) }
-        var value = line[(colon + 1)...]
-        while let byte = value.first, byte == ASCII.space || byte == ASCII.tab { value = value.dropFirst() }
-        while let byte = value.last, byte == ASCII.space || byte == ASCII.tab { value = value.dropLast() }
+        let value = ASCII.trimmed(line[(colon + 1)...])
         guard value.allSatisfy(ASCII.isFieldValueChar) else { return .failure(.invalidHeaderValue) }
-        return .success((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        return .success((name.startIndex..<name.endIndex, value.startIndex..<value.endIndex))
     }
 
     /// Body framing per RFC 9112 §6, rejecting every ambiguous shape (request smuggling).
     static func bodyFraming(headers: HTTPHeaders, version: HTTPVersion) -> Result<HTTPBodyFraming, HTTPParseError> {
-        let lengths = headers.values(for: "content-length")
-        let encodings = headers.values(for: "transfer-encoding")
-        if !encodings.isEmpty {
-            guard lengths.isEmpty else { return .failure(.contentLengthWithTransferEncoding) }
-            guard version == .http1_1, headers.tokens(for: "transfer-encoding") == ["chunked"] else {
-                return .failure(.unsupportedTransferEncoding)
+        var lengthFields = 0
+        headers.forEachValue(named: contentLengthName) { _ in lengthFields += 1 }
+        if headers.firstValue(named: transferEncodingName) != nil {
+            guard lengthFields == 0 else { return .failure(.contentLengthWithTransferEncoding) }
+            var encodings = 0
+            var chunked = false
+            headers.forEachToken(named: transferEncodingName) { token in
+                encodings += 1
+                chunked = ASCII.equalsIgnoringCase(token, chunkedToken)
             }
+            guard version == .http1_1, encodings == 1, chunked else { return .failure(.unsupportedTransferEncoding) }
             return .success(.chunked)
         }
-        guard !lengths.isEmpty else { return .success(.none) }
+        guard lengthFields > 0 else { return .success(.none) }
         var length: Int?
-        for value in lengths {
-            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
-                let digits = item.trimmingASCIIWhitespace().utf8
+        var failure: HTTPParseError?
+        headers.forEachValue(named: contentLengthName) { value in
+            for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+            where failure == nil {
+                let digits = ASCII.trimmed(item)
                 guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                    return .failure(.invalidContentLength)
+                    failure = .invalidContentLength
+                    return
                 }
                 let parsed = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-                if let existing = length, existing != parsed { return .failure(.conflictingContentLength) }
+                if let existing = length, existing != parsed {
+                    failure = .conflictingContentLength
+                    return
+                }
                 length = parsed
             }
         }
+        if let failure { return .failure(failure) }
         return .success(.length(length ?? 0))
     }
 

@@ -271,7 +271,7 @@ public struct HTTPRequestParser: Sendable {
             let section = buffer[readIndex..<(readIndex + length - 2)]
             readIndex += length
             for line in Self.lines(section) {
-                if case .failure(let error) = Self.parseField(line) { return fail(error) }
+                if case .failure(let error) = Self.fieldRanges(line) { return fail(error) }
             }
             state = .head(LineScan())
             return .end
