@@ -43,8 +43,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// Appends a field whose name and value are these ranges of the head's bytes (already checked).
     mutating func appendParsedField(name: Range<Int>, value: Range<Int>) {
         ranges.append(
-            Field(nameStart: name.lowerBound, nameEnd: name.upperBound, valueStart: value.lowerBound,
-                valueEnd: value.upperBound)
+            Field(
+                nameStart: name.lowerBound,
+                nameEnd: name.upperBound,
+                valueStart: value.lowerBound,
+                valueEnd: value.upperBound
+            )
         )
     }
 

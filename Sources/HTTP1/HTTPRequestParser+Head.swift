@@ -122,7 +122,8 @@ extension HTTPRequestParser {
     }
 
     /// Where the name and the value (surrounding whitespace removed) of one `name: value` field line lie.
-    static func fieldRanges(_ line: ArraySlice<UInt8>) -> Result<(name: Range<Int>, value: Range<Int>), HTTPParseError> {
+    static func fieldRanges(_ line: ArraySlice<UInt8>) -> Result<(name: Range<Int>, value: Range<Int>), HTTPParseError>
+    {
         guard let first = line.first else { return .failure(.invalidHeaderName) }
         if first == ASCII.space || first == ASCII.tab { return .failure(.obsoleteLineFolding) }
         guard let colon = line.firstIndex(of: ASCII.colon) else { return .failure(.invalidHeaderValue) }
