@@ -128,12 +128,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         for field in ranges { body(name(of: field), value(of: field)) }
     }
 
-    /// The value bytes of the first field named `lowercaseName` (lower-case bytes), or nil.
-    func firstValue(named lowercaseName: [UInt8]) -> ArraySlice<UInt8>? {
-        for field in ranges where ASCII.equalsIgnoringCase(name(of: field), lowercaseName) { return value(of: field) }
-        return nil
-    }
-
     /// Calls `body` with the value bytes of every field named `lowercaseName` (lower-case bytes), in order.
     func forEachValue(named lowercaseName: [UInt8], _ body: (ArraySlice<UInt8>) -> Void) {
         for field in ranges where ASCII.equalsIgnoringCase(name(of: field), lowercaseName) { body(value(of: field)) }
