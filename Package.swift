@@ -38,7 +38,7 @@ let package = Package(
         // The Swift wrapper of libcrypto (shim.h).
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
-        .target(name: "HTTPClient", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["COpenSSL", "HTTP1"], swiftSettings: swiftSettings),
         // Pure HTTP/1.1: request parser, response serialisation, HTTP dates, the connection state machine. No I/O.
         .target(name: "HTTP1", swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
