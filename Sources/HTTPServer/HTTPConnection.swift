@@ -97,6 +97,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
         observe(.requestShed(peer: peer, heldBytes: charged))
         wasShed = true
         machine.shed()
+        account()  // at once: the loop cutting requests counts on the bytes being free when this returns
         pump()
     }
 
