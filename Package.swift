@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         // For the benchmarks package (Benchmarks/Package.swift).
         .library(name: "EventStore", targets: ["EventStore"]),
+        .library(name: "HTTP1", targets: ["HTTP1"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -42,11 +43,14 @@ let package = Package(
         // The Swift wrapper of libcrypto (shim.h).
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
-        .target(name: "HTTPClient", dependencies: ["COpenSSL", "POSIX"], swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["COpenSSL", "HTTP1", "POSIX"], swiftSettings: swiftSettings),
+        // Pure HTTP/1.1: request parser, response serialisation, HTTP dates, the connection state machine. No I/O.
+        .target(name: "HTTP1", swiftSettings: swiftSettings),
         // Pure core: signatures, HTTP dates, signed URLs, event decoding, routing. No I/O.
-        .target(name: "VippsWebhooks", dependencies: ["VippsCrypto"], swiftSettings: swiftSettings),
-        // HTTP/1.1 over POSIX sockets on the POSIX module's epoll event loops; independent of Vipps.
-        .target(name: "HTTPServer", dependencies: ["CSystem", "POSIX"], swiftSettings: swiftSettings),
+        .target(name: "VippsWebhooks", dependencies: ["VippsCrypto", "HTTP1"], swiftSettings: swiftSettings),
+        // Sockets and the POSIX module's epoll event loops carrying out HTTP1's connection state machine; independent
+        // of Vipps.
+        .target(name: "HTTPServer", dependencies: ["CSystem", "HTTP1", "POSIX"], swiftSettings: swiftSettings),
         // Durable storage: journal (group commit, recovery), dedup index, delivery ledger, payment ledger.
         .target(
             name: "EventStore",
@@ -68,7 +72,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Clients of the vendor's APIs: access token, Webhooks management, ePayment event log.
-        .target(name: "VippsAPI", dependencies: ["VippsWebhooks", "HTTPClient"], swiftSettings: swiftSettings),
+        .target(name: "VippsAPI", dependencies: ["VippsWebhooks", "HTTP1", "HTTPClient"], swiftSettings: swiftSettings),
         // Config, CLI commands and wiring of the daemon.
         .target(
             name: "WebhookDaemon",
@@ -99,6 +103,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"], swiftSettings: swiftSettings

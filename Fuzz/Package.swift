@@ -12,7 +12,7 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .executableTarget(
             name: "HTTPParserFuzz",
-            dependencies: ["FuzzDriver", .product(name: "HTTPServer", package: "vipps-webhookd")]
+            dependencies: ["FuzzDriver", .product(name: "HTTP1", package: "vipps-webhookd")]
         ),
         .executableTarget(
             name: "VerifierDecoderFuzz",

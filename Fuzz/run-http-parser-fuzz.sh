@@ -1,5 +1,5 @@
 #!/bin/sh
-# Fuzzes HTTPRequestParser with libFuzzer + AddressSanitizer for SECONDS seconds (default 60).
+# Fuzzes HTTPRequestParser and HTTPConnectionStateMachine (Sources/HTTP1) with libFuzzer + AddressSanitizer for SECONDS seconds (default 60).
 # Usage: Fuzz/run-http-parser-fuzz.sh [SECONDS]
 # New inputs go to Fuzz/corpus-work/ (gitignored); crashes are written as crash-* in the current directory.
 set -eu

@@ -1,4 +1,5 @@
 import Glibc
+@_exported import HTTP1
 
 /// A small blocking HTTP/1.1 client for `http://` and `https://`: one request per connection, one deadline for the
 /// whole exchange, bounded answer, never follows redirects (a 3xx is the answer). TLS goes through OpenSSL's libssl:

@@ -1,4 +1,5 @@
 import CSystem
+import HTTP1
 import POSIX
 import Synchronization
 
@@ -8,6 +9,8 @@ import Synchronization
 /// Everything but `loop` and the constants is touched only on the loop's thread.
 final class ConnectionLoop: @unchecked Sendable {
     private static let readBufferSize = 64 * 1024
+    /// Capacity of the shared write buffer kept between responses; a larger one is given back after its response.
+    private static let writeBufferKeptBytes = 64 * 1024
     /// Bytes released (by connections) after which the allocator is asked to give free memory back.
     private static let trimThreshold = 8 << 20
     /// Delay of that request: one trim for a whole burst of closes.
@@ -20,10 +23,15 @@ final class ConnectionLoop: @unchecked Sendable {
     /// thread to choose the connection a newcomer replaces at `maxConnections`.
     let longestIdleDeadline = Atomic<UInt64>(0)
     let configuration: HTTPServerConfiguration
+    /// Limits and timeouts of this loop's connections.
+    let connectionConfiguration: HTTPConnectionStateMachine.Configuration
     let handler: any HTTPHandler
     private(set) weak var server: HTTPServer?
     /// Scratch space for recv(2); its bytes go to a parser at once, so the loop's connections share it.
     let readBuffer: UnsafeMutableRawBufferPointer
+    /// Where a connection serialises a response to send it (what the socket does not take at once is copied out),
+    /// so that answering allocates nothing.
+    var writeBuffer: [UInt8] = []
 
     private var dateCache = HTTPDateCache()
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
@@ -53,6 +61,15 @@ final class ConnectionLoop: @unchecked Sendable {
             throw HTTPServerError(error)
         }
         self.configuration = configuration
+        connectionConfiguration = .init(
+            parserLimits: .init(maxHeadBytes: configuration.maxHeadBytes, maxHeaderCount: configuration.maxHeaderCount),
+            maxBodyBytes: configuration.maxBodyBytes,
+            maxRequestsPerConnection: configuration.maxRequestsPerConnection,
+            headTimeout: configuration.headTimeout.nanoseconds,
+            bodyTimeout: configuration.bodyTimeout.nanoseconds,
+            idleTimeout: configuration.idleTimeout.nanoseconds,
+            writeTimeout: configuration.writeTimeout.nanoseconds
+        )
         self.handler = handler
         self.server = server
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
@@ -66,14 +83,19 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// The `Date` field value of the current second.
     func currentDate() -> [UInt8] {
-        dateCache.current()
+        dateCache.value(secondsSince1970: Int64(currentEpochSeconds()))
+    }
+
+    /// Empties the write buffer for the next response, keeping its storage unless a large response grew it.
+    func prepareWriteBuffer() {
+        writeBuffer.removeAll(keepingCapacity: writeBuffer.capacity <= Self.writeBufferKeptBytes)
     }
 
     /// Takes over an accepted socket (the server has counted it already). The observer hears of the connection only
     /// once it is watched, so every `connectionAccepted` is followed by one `connectionClosed`.
     func adopt(fd: Int32, peer: String) {
-        let connection = HTTPConnection(fd: fd, peer: peer, context: self)
-        guard connection.start(now: monotonicNanoseconds()) else {
+        let connection = HTTPConnection(fd: fd, peer: peer, context: self, now: monotonicNanoseconds())
+        guard connection.start() else {
             server?.connectionEnded()
             return
         }

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// An `HTTPHandler` made of two closures (handy for small servers and tests).
 public struct ClosureHTTPHandler: HTTPHandler {
     private let decideClosure: @Sendable (HTTPRequestHead, String) -> HTTPHeadDecision

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// How a handler answers a request: call it with the response, once, from any thread, now or later.
 ///
 /// `responder(response)` sends the answer. `respond(_:then:)` also runs `then` on the connection's event-loop

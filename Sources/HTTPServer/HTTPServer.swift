@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+@_exported import HTTP1
 import POSIX
 import Synchronization
 

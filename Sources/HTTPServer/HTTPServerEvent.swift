@@ -1,17 +1,10 @@
+import HTTP1
+
 /// What happened on the server that the daemon may log or count. Delivered synchronously on server queues:
 /// the observer must be fast and must not block.
 public enum HTTPServerEvent: Sendable, Equatable {
-    /// Which deadline a connection missed.
-    public enum TimeoutKind: String, Sendable, Equatable {
-        /// The request head did not arrive completely within `headTimeout`.
-        case head
-        /// The body did not arrive completely within `bodyTimeout`.
-        case body
-        /// A keep-alive connection stayed idle longer than `idleTimeout`.
-        case idle
-        /// The client did not take a response within `writeTimeout`.
-        case write
-    }
+    /// Which deadline a connection missed (head, body, idle or write).
+    public typealias TimeoutKind = HTTPConnectionStateMachine.DeadlineKind
 
     /// A connection was accepted.
     case connectionAccepted(peer: String)

@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 import POSIX
 import Synchronization
 
@@ -121,7 +122,7 @@ final class Listener: EventLoopClient, @unchecked Sendable {
             version: .http1_1,
             keepAlive: false,
             isHead: false,
-            date: HTTPDate.format(secondsSince1970: currentEpochSeconds())
+            date: HTTPDate.format(secondsSince1970: Int64(currentEpochSeconds()))
         )
         _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         _ = Glibc.shutdown(client, Int32(SHUT_WR))

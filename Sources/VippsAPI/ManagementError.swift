@@ -1,3 +1,5 @@
+import HTTP1
+
 /// Why a management command could not do its work. Descriptions are one line and never contain a secret.
 public enum ManagementError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Input refused before any call was made.
@@ -49,7 +51,7 @@ public struct ManagementRejection: Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String {
-        let phrase = HTTPStatusText.reasonPhrase(status)
+        let phrase = HTTPResponse.knownReasonPhrase(status) ?? ""
         var line = step == .accessToken ? "access token request: " : ""
         line += phrase.isEmpty ? "\(status)" : "\(status) \(phrase)"
         var explanation = problem?.message(reasonPhrase: phrase) ?? message.map(OutputText.clean) ?? ""

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// The `Authorization` header of a Vipps webhook:
 /// `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=<base64>`.
 public struct AuthorizationHeader: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import HTTP1
 import VippsCrypto
 
 /// Decides whether a request is an authentic Vipps webhook delivery (README: How signing works).

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// The `host` and `pathAndQuery` that a Vipps signature covers: those of the URL the webhook was registered with.
 ///
 /// Behind a proxy the daemon sees another Host and maybe another path, so it rebuilds both from its configured public
@@ -104,7 +106,7 @@ struct ParsedURL {
         else { throw .invalidHost(url) }
         var authorityText = hostText
         if let portText, !portText.isEmpty {
-            guard let port = Int(digits: String(portText)), (1...65535).contains(port) else { throw .invalidPort(url) }
+            guard let port = ASCII.decimalValue(portText), (1...65535).contains(port) else { throw .invalidPort(url) }
             if port != defaultPort { authorityText += ":\(port)" }
         }
 

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// RFC 3339 timestamps as the webhook bodies carry them (`2025-05-31T17:29:23.358Z`, `2023-05-09T11:37:04.6313913Z`).
 public enum EventTimestamp {
     /// Milliseconds since 1970-01-01T00:00:00Z of an RFC 3339 date-time (`T`/`t` or space separator, 1–9

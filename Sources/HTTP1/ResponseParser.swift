@@ -143,7 +143,7 @@ public struct ResponseParser: Sendable {
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+        ASCII.hexValue(byte) != nil
     }
 
     private static func trimmed(_ text: some StringProtocol) -> String {

@@ -1,4 +1,4 @@
-import HTTPServer
+import HTTP1
 import Testing
 
 /// The parser's limits on what a client can make it hold or skip: empty lines before a request, header count,

@@ -5,7 +5,7 @@ extension HTTPResponse {
     ///   - keepAlive: whether the connection stays open; decides the `Connection` field.
     ///   - isHead: whether the request was HEAD (no body is written).
     ///   - date: the `Date` value (IMF-fixdate).
-    func serialized(version: HTTPVersion, keepAlive: Bool, isHead: Bool, date: String) -> [UInt8] {
+    public func serialized(version: HTTPVersion, keepAlive: Bool, isHead: Bool, date: String) -> [UInt8] {
         var bytes: [UInt8] = []
         serialize(into: &bytes, version: version, keepAlive: keepAlive, isHead: isHead, date: date.utf8)
         return bytes
@@ -13,7 +13,7 @@ extension HTTPResponse {
 
     /// Appends the bytes of this response to `bytes` (see `serialized(version:keepAlive:isHead:date:)`), reserving
     /// room for the whole response first so that it is built without intermediate strings or regrowth.
-    func serialize(
+    public func serialize(
         into bytes: inout [UInt8],
         version: HTTPVersion,
         keepAlive: Bool,
@@ -23,22 +23,27 @@ extension HTTPResponse {
         let bodyAllowed = !(status < 200 || status == 204 || status == 304)
         let sendsBody = bodyAllowed && !isHead
         var headerBytes = 0
-        for (name, value) in headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        headers.forEachField { name, value in headerBytes += name.count + value.count + 4 }
         bytes.reserveCapacity(bytes.count + 128 + headerBytes + (sendsBody ? body.count : 0))
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
         Self.appendDecimal(status, to: &bytes)
         bytes.append(ASCII.space)
         bytes.append(contentsOf: Self.reasonPhrase(status).utf8)
         bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
-        for (name, value) in headers where !Self.isServerOwned(name) {
+        headers.forEachField { name, value in
+            guard !Self.isServerOwned(name) else { return }
             // Never let a handler's value split the head: CR, LF and other controls are dropped.
-            if name.utf8.allSatisfy(ASCII.isTokenChar) {
-                bytes.append(contentsOf: name.utf8)
+            if name.allSatisfy(ASCII.isTokenChar) {
+                bytes.append(contentsOf: name)
             } else {
                 bytes.append(contentsOf: "X-Invalid-Name".utf8)
             }
             bytes.append(contentsOf: ": ".utf8)
-            for byte in value.utf8 where ASCII.isFieldValueChar(byte) { bytes.append(byte) }
+            if value.allSatisfy(ASCII.isFieldValueChar) {
+                bytes.append(contentsOf: value)
+            } else {
+                for byte in value where ASCII.isFieldValueChar(byte) { bytes.append(byte) }
+            }
             bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
         }
         bytes.append(contentsOf: "Date: ".utf8)
@@ -59,9 +64,12 @@ extension HTTPResponse {
     }
 
     /// Fields the server writes itself; a handler's own are dropped.
-    private static func isServerOwned(_ name: String) -> Bool {
-        HTTPHeaders.namesEqual(name, "content-length") || HTTPHeaders.namesEqual(name, "transfer-encoding")
-            || HTTPHeaders.namesEqual(name, "connection") || HTTPHeaders.namesEqual(name, "date")
+    private static func isServerOwned(_ name: ArraySlice<UInt8>) -> Bool {
+        serverOwnedNames.contains { ASCII.equalsIgnoringCase(name, $0) }
+    }
+
+    private static let serverOwnedNames = ["content-length", "transfer-encoding", "connection", "date"].map {
+        Array($0.utf8)
     }
 
     /// Appends the decimal digits of `value` (non-negative), without an intermediate string.

@@ -1,4 +1,4 @@
-/// HTTP-date (RFC 9110 §5.6.7) parsing and formatting, as used by the `x-ms-date` header.
+/// HTTP-date (RFC 9110 §5.6.7) parsing and formatting: the `Date` field of responses, and signed date headers.
 ///
 /// Formatting always produces the preferred IMF-fixdate form (`Thu, 30 Mar 2023 08:38:32 GMT`). Parsing accepts
 /// IMF-fixdate and, as recipients must, the obsolete RFC 850 and asctime forms. Values are whole seconds since
@@ -62,8 +62,8 @@ public enum HTTPDate {
         {
             // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (two-digit year: 70–99 → 19xx, else 20xx).
             let date = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-            guard date.count == 3, date[0].count == 2, date[2].count == 2, let day = Int(digits: date[0]),
-                let month = monthIndex(date[1]), let shortYear = Int(digits: date[2])
+            guard date.count == 3, date[0].count == 2, date[2].count == 2, let day = ASCII.decimalValue(date[0]),
+                let month = monthIndex(date[1]), let shortYear = ASCII.decimalValue(date[2])
             else { return nil }
             return make(
                 year: shortYear >= 70 ? 1900 + shortYear : 2000 + shortYear,
@@ -75,8 +75,8 @@ public enum HTTPDate {
         // asctime: Sun Nov  6 08:49:37 1994 (day padded with a space).
         let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         if fields.count == 5, dayNames.contains(fields[0]), let month = monthIndex(fields[1]),
-            (1...2).contains(fields[2].count), let day = Int(digits: fields[2]), fields[4].count == 4,
-            let year = Int(digits: fields[4])
+            (1...2).contains(fields[2].count), let day = ASCII.decimalValue(fields[2]), fields[4].count == 4,
+            let year = ASCII.decimalValue(fields[4])
         {
             return make(year: year, month: month, day: day, time: fields[3])
         }
@@ -89,8 +89,8 @@ public enum HTTPDate {
 
     private static func make(year: Int, month: Int, day: Int, time: String) -> Int64? {
         let hms = time.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 }), let hour = Int(digits: hms[0]),
-            let minute = Int(digits: hms[1]), let second = Int(digits: hms[2])
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 }), let hour = ASCII.decimalValue(hms[0]),
+            let minute = ASCII.decimalValue(hms[1]), let second = ASCII.decimalValue(hms[2])
         else { return nil }
         return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
@@ -105,15 +105,5 @@ public enum HTTPDate {
 
     private static func pad2(_ value: Int) -> String {
         value < 10 ? "0\(value)" : "\(value)"
-    }
-}
-
-extension Int {
-    /// A non-negative integer from ASCII decimal digits only (no sign, no spaces), or `nil`.
-    init?(digits text: String) {
-        guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            return nil
-        }
-        self = text.utf8.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 }

@@ -1,8 +1,8 @@
 /// Proleptic Gregorian calendar arithmetic in UTC, shared by the HTTP-date and RFC 3339 code (H. Hinnant's
 /// `days_from_civil` / `civil_from_days`).
-enum CivilDate {
+public enum CivilDate {
     /// Days from 1970-01-01 to the given date.
-    static func daysSince1970(year: Int, month: Int, day: Int) -> Int64 {
+    public static func daysSince1970(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = floorDivide(y, 400)
         let yearOfEra = y - era * 400
@@ -13,7 +13,7 @@ enum CivilDate {
     }
 
     /// The date of a day count since 1970-01-01.
-    static func date(daysSince1970 days: Int64) -> (year: Int, month: Int, day: Int) {
+    public static func date(daysSince1970 days: Int64) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = floorDivide(z, 146_097)
         let dayOfEra = z - era * 146_097
@@ -27,7 +27,7 @@ enum CivilDate {
     }
 
     /// Days in `month` (1–12) of `year`.
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -36,7 +36,7 @@ enum CivilDate {
     }
 
     /// Division rounding towards negative infinity.
-    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    public static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : (a - b + 1) / b
     }
 }

@@ -15,15 +15,23 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// A `text/plain` response whose body is `text` followed by a newline.
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(
-            status: status,
-            headers: ["Content-Type": "text/plain; charset=utf-8"],
-            body: Array((text + "\n").utf8)
-        )
+        var body: [UInt8] = []
+        body.reserveCapacity(text.utf8.count + 1)
+        body.append(contentsOf: text.utf8)
+        body.append(ASCII.lf)
+        return HTTPResponse(status: status, headers: plainTextHeaders, body: body)
     }
+
+    /// The header list of `text(_:_:)`, built once and shared (copied on write).
+    private static let plainTextHeaders: HTTPHeaders = ["Content-Type": "text/plain; charset=utf-8"]
 
     /// The standard reason phrase of `status`, or "Status" when unknown.
     public static func reasonPhrase(_ status: Int) -> String {
+        knownReasonPhrase(status) ?? "Status"
+    }
+
+    /// The standard reason phrase of `status`, or nil when this table does not know it.
+    public static func knownReasonPhrase(_ status: Int) -> String? {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"
@@ -53,7 +61,7 @@ public struct HTTPResponse: Sendable, Equatable {
         case 503: return "Service Unavailable"
         case 504: return "Gateway Timeout"
         case 505: return "HTTP Version Not Supported"
-        default: return "Status"
+        default: return nil
         }
     }
 }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import HTTPServer
+@testable import HTTP1
 
 @Suite struct HTTPResponseTests {
     @Test func formatsIMFFixdate() {

@@ -190,36 +190,42 @@ public struct HTTPRequestParser: Sendable {
     /// `limits.maxLeadingEmptyLines`, then `.tooManyEmptyLines`).
     private mutating func scanLines(_ scan: LineScan, maxLines: Int, skipLeadingEmptyLines: Bool) -> ScanResult {
         let limit = limits.maxHeadBytes
+        let maxLeadingEmptyLines = limits.maxLeadingEmptyLines
         var offset = scan.scanned
         var lineStart = scan.lineStart
         var lines = scan.lines
-        while readIndex + offset < buffer.count {
-            let byte = buffer[readIndex + offset]
-            if offset > 0 && buffer[readIndex + offset - 1] == ASCII.cr && byte != ASCII.lf {
-                return .failure(.bareCarriageReturn)
-            }
-            if byte == ASCII.lf {
-                guard offset > 0 && buffer[readIndex + offset - 1] == ASCII.cr else { return .failure(.bareLineFeed) }
-                if lineStart == offset - 1 {
-                    if skipLeadingEmptyLines && lineStart == 0 {
-                        skippedEmptyLines += 1
-                        guard skippedEmptyLines <= limits.maxLeadingEmptyLines else {
-                            return .failure(.tooManyEmptyLines)
-                        }
-                        readIndex += offset + 1
-                        offset = 0
-                        continue
-                    }
-                    return .complete(length: offset + 1)
+        var start = readIndex
+        var skipped = skippedEmptyLines
+        let result: ScanResult? = buffer.withUnsafeBufferPointer { buffer in
+            while start + offset < buffer.count {
+                let byte = buffer[start + offset]
+                if offset > 0 && buffer[start + offset - 1] == ASCII.cr && byte != ASCII.lf {
+                    return .failure(.bareCarriageReturn)
                 }
-                lines += 1
-                if lines > maxLines { return .failure(.tooManyHeaders) }
-                lineStart = offset + 1
+                if byte == ASCII.lf {
+                    guard offset > 0 && buffer[start + offset - 1] == ASCII.cr else { return .failure(.bareLineFeed) }
+                    if lineStart == offset - 1 {
+                        if skipLeadingEmptyLines && lineStart == 0 {
+                            skipped += 1
+                            guard skipped <= maxLeadingEmptyLines else { return .failure(.tooManyEmptyLines) }
+                            start += offset + 1
+                            offset = 0
+                            continue
+                        }
+                        return .complete(length: offset + 1)
+                    }
+                    lines += 1
+                    if lines > maxLines { return .failure(.tooManyHeaders) }
+                    lineStart = offset + 1
+                }
+                offset += 1
+                if offset > limit { return .failure(.trailersTooLarge) }
             }
-            offset += 1
-            if offset > limit { return .failure(.trailersTooLarge) }
+            return nil
         }
-        return .incomplete(LineScan(scanned: offset, lineStart: lineStart, lines: lines))
+        readIndex = start
+        skippedEmptyLines = skipped
+        return result ?? .incomplete(LineScan(scanned: offset, lineStart: lineStart, lines: lines))
     }
 
     // MARK: - Chunked body
@@ -271,7 +277,7 @@ public struct HTTPRequestParser: Sendable {
             let section = buffer[readIndex..<(readIndex + length - 2)]
             readIndex += length
             for line in Self.lines(section) {
-                if case .failure(let error) = Self.parseField(line) { return fail(error) }
+                if case .failure(let error) = Self.fieldRanges(line) { return fail(error) }
             }
             state = .head(LineScan())
             return .end

@@ -1,0 +1,82 @@
+/// Byte classes of RFC 9110/9112 and byte-level helpers for header values (no `Character` or locale work), used by
+/// the parser, the serializer and the signature checks.
+public enum ASCII {
+    public static let cr: UInt8 = 0x0D
+    public static let lf: UInt8 = 0x0A
+    public static let space: UInt8 = 0x20
+    public static let tab: UInt8 = 0x09
+    public static let colon: UInt8 = 0x3A
+    public static let semicolon: UInt8 = 0x3B
+
+    /// The byte lowercased if it is an ASCII capital letter.
+    @inline(__always)
+    public static func lower(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+    }
+
+    /// Whether `byte` is a space or a horizontal tab (HTTP optional white space).
+    @inline(__always)
+    public static func isSpace(_ byte: UInt8) -> Bool {
+        byte == space || byte == tab
+    }
+
+    /// Whether `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` must be lower-case.
+    public static func equalsIgnoringCase(_ text: some Collection<UInt8>, _ lowercaseName: [UInt8]) -> Bool {
+        guard text.count == lowercaseName.count else { return false }
+        return zip(text, lowercaseName).allSatisfy { lower($0) == $1 }
+    }
+
+    /// Whether the string `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` must be lower-case.
+    public static func equalsIgnoringCase(_ text: String, _ lowercaseName: [UInt8]) -> Bool {
+        equalsIgnoringCase(text.utf8, lowercaseName)
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    public static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, isSpace(first) { slice.removeFirst() }
+        while let last = slice.last, isSpace(last) { slice.removeLast() }
+        return slice
+    }
+
+    /// A non-negative integer from 1 to `maxDigits` ASCII decimal digits only (no sign, no spaces), or nil.
+    public static func decimalValue(_ text: some StringProtocol, maxDigits: Int = 9) -> Int? {
+        let digits = text.utf8
+        guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    }
+
+    /// tchar: the characters of a token (method, header name).
+    public static func isTokenChar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default: return false
+        }
+    }
+
+    /// field-vchar, SP or HTAB: what a field value may contain (obs-text allowed; CTLs and DEL not).
+    public static func isFieldValueChar(_ byte: UInt8) -> Bool {
+        byte == tab || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    /// A visible character allowed in a request target (no spaces, no CTLs, ASCII only).
+    public static func isTargetChar(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F
+    }
+
+    /// The value of a hexadecimal digit, or nil.
+    public static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: return Int(byte - 0x30)
+        case 0x41...0x46: return Int(byte - 0x41 + 10)
+        case 0x61...0x66: return Int(byte - 0x61 + 10)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,163 @@
+/// An ordered list of HTTP header fields with case-insensitive name lookup.
+///
+/// Order and the original spelling of names are kept, so a response is written exactly as built and a request's
+/// fields can be inspected as received. Lookup compares names ASCII-case-insensitively.
+///
+/// The fields are kept as byte ranges of one buffer (for a request: a copy of its head), so parsing makes no
+/// strings: a `String` is made only for a name or value that is asked for.
+public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    /// Where one field's name and value lie in `storage`.
+    private struct Field: Sendable {
+        var nameStart: Int
+        var nameEnd: Int
+        var valueStart: Int
+        var valueEnd: Int
+    }
+
+    private var storage: [UInt8]
+    private var ranges: [Field]
+
+    /// An empty header list.
+    public init() {
+        storage = []
+        ranges = []
+    }
+
+    /// A header list holding `fields` in order.
+    public init(_ fields: [(String, String)]) {
+        self.init()
+        for (name, value) in fields { add(name: name, value: value) }
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+
+    /// An empty list over the bytes of a parsed head, for `appendParsedField(name:value:)`.
+    init(parsedHead storage: [UInt8], fieldCapacity: Int) {
+        self.storage = storage
+        ranges = []
+        ranges.reserveCapacity(fieldCapacity)
+    }
+
+    /// Appends a field whose name and value are these ranges of the head's bytes (already checked).
+    mutating func appendParsedField(name: Range<Int>, value: Range<Int>) {
+        ranges.append(
+            Field(
+                nameStart: name.lowerBound,
+                nameEnd: name.upperBound,
+                valueStart: value.lowerBound,
+                valueEnd: value.upperBound
+            )
+        )
+    }
+
+    /// The fields in order, as (name, value) pairs (made into strings on each call).
+    public var fields: [(name: String, value: String)] {
+        ranges.map { (name: string(name(of: $0)), value: string(value(of: $0))) }
+    }
+
+    /// Number of fields.
+    public var count: Int { ranges.count }
+
+    /// Bytes of memory the list holds.
+    public var heldByteCount: Int {
+        storage.capacity + ranges.capacity * MemoryLayout<Field>.stride
+    }
+
+    /// Appends a field, keeping any existing fields of the same name.
+    public mutating func add(name: String, value: String) {
+        let nameStart = storage.count
+        storage.append(contentsOf: name.utf8)
+        let valueStart = storage.count
+        storage.append(contentsOf: value.utf8)
+        ranges.append(Field(nameStart: nameStart, nameEnd: valueStart, valueStart: valueStart, valueEnd: storage.count))
+    }
+
+    /// Replaces every field named `name` (any case) with one field `name: value`.
+    public mutating func replaceOrAdd(name: String, value: String) {
+        remove(name: name)
+        add(name: name, value: value)
+    }
+
+    /// Removes every field named `name` (any case). Their bytes stay in the buffer until the list is dropped.
+    public mutating func remove(name: String) {
+        let bytes = storage
+        ranges.removeAll { Self.namesEqual(bytes[$0.nameStart..<$0.nameEnd], name.utf8) }
+    }
+
+    /// All values of fields named `name` (any case), in order.
+    public func values(for name: String) -> [String] {
+        ranges.lazy.filter { Self.namesEqual(self.name(of: $0), name.utf8) }.map { string(value(of: $0)) }
+    }
+
+    /// The first value of a field named `name` (any case), or nil.
+    public subscript(name: String) -> String? {
+        ranges.first { Self.namesEqual(self.name(of: $0), name.utf8) }.map { string(value(of: $0)) }
+    }
+
+    /// Whether a field named `name` (any case) is present.
+    public func contains(name: String) -> Bool {
+        ranges.contains { Self.namesEqual(self.name(of: $0), name.utf8) }
+    }
+
+    /// The comma-separated tokens of every field named `name`, trimmed and lowercased (for Connection, Expect...).
+    public func tokens(for name: String) -> [String] {
+        var result: [String] = []
+        forEachToken(named: name.utf8.map(ASCII.lower)) { token in
+            result.append(String(decoding: token.map(ASCII.lower), as: UTF8.self))
+        }
+        return result
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
+        fields.makeIterator()
+    }
+
+    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+        lhs.ranges.count == rhs.ranges.count
+            && zip(lhs.ranges, rhs.ranges).allSatisfy {
+                lhs.name(of: $0).elementsEqual(rhs.name(of: $1)) && lhs.value(of: $0).elementsEqual(rhs.value(of: $1))
+            }
+    }
+
+    // MARK: - Bytes
+
+    /// Calls `body` with the name and value bytes of every field, in order.
+    func forEachField(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) {
+        for field in ranges { body(name(of: field), value(of: field)) }
+    }
+
+    /// Calls `body` with the value bytes of every field named `lowercaseName` (lower-case bytes), in order.
+    func forEachValue(named lowercaseName: [UInt8], _ body: (ArraySlice<UInt8>) -> Void) {
+        for field in ranges where ASCII.equalsIgnoringCase(name(of: field), lowercaseName) { body(value(of: field)) }
+    }
+
+    /// Calls `body` with every non-empty comma-separated token (trimmed, case as sent) of the fields named
+    /// `lowercaseName`.
+    func forEachToken(named lowercaseName: [UInt8], _ body: (ArraySlice<UInt8>) -> Void) {
+        forEachValue(named: lowercaseName) { value in
+            for token in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                let trimmed = ASCII.trimmed(token)
+                if !trimmed.isEmpty { body(trimmed) }
+            }
+        }
+    }
+
+    private func name(of field: Field) -> ArraySlice<UInt8> {
+        storage[field.nameStart..<field.nameEnd]
+    }
+
+    private func value(of field: Field) -> ArraySlice<UInt8> {
+        storage[field.valueStart..<field.valueEnd]
+    }
+
+    private func string(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ASCII case-insensitive comparison of two header names.
+    private static func namesEqual(_ lhs: ArraySlice<UInt8>, _ rhs: String.UTF8View) -> Bool {
+        lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { ASCII.lower($0) == ASCII.lower($1) }
+    }
+}
