@@ -23,6 +23,9 @@ public struct SignatureVerifier: Sendable {
         self.clockSkewSeconds = clockSkewSeconds
     }
 
+    /// The header fields ``verify(method:target:headers:body:now:)`` reads; others may be left out of `headers`.
+    public static let headerNames = ["x-ms-date", "x-ms-content-sha256", "authorization", "x-vipps-authorization"]
+
     /// Verifies one request.
     /// - Parameters:
     ///   - method: the request's method.
