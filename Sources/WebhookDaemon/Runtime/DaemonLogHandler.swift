@@ -63,7 +63,11 @@ struct DaemonLogHandler: LogHandler {
                     || rendered.utf8.contains {
                         $0 == 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 < 0x20
                     }
-                if needsQuotes { JSONValue.writeString(rendered, into: &line) } else { line.append(contentsOf: rendered.utf8) }
+                if needsQuotes {
+                    JSONValue.writeString(rendered, into: &line)
+                } else {
+                    line.append(contentsOf: rendered.utf8)
+                }
             }
         }
         line.append(0x0A)
