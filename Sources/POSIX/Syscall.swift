@@ -20,6 +20,7 @@ public enum Syscall {
     ///   - body: The call.
     /// - Returns: The call's non-negative result.
     /// - Throws: ``SystemCallError`` with the errno of any other failure.
+    @inlinable
     @discardableResult
     public static func retrying<T: BinaryInteger>(
         _ call: String,
@@ -42,6 +43,8 @@ public enum Syscall {
     }
 
     /// Like ``retrying(_:detail:_:)``, but EAGAIN / EWOULDBLOCK give ``IOResult/wouldBlock`` instead of an error.
+    /// Inlinable: it runs on the server's per-request recv/send path.
+    @inlinable
     public static func nonBlocking(
         _ call: String,
         detail: String = "",
