@@ -31,20 +31,45 @@ public enum ASCII {
         equalsIgnoringCase(text.utf8, lowercaseName)
     }
 
-    /// `bytes` without leading and trailing spaces and tabs.
-    public static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    /// Whether `byte` is a space, a tab, CR or LF.
+    @inline(__always)
+    public static func isWhitespace(_ byte: UInt8) -> Bool {
+        isSpace(byte) || byte == cr || byte == lf
+    }
+
+    /// Whether `byte` is an ASCII decimal digit.
+    @inline(__always)
+    public static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= 0x30 && byte <= 0x39
+    }
+
+    /// `bytes` without leading and trailing bytes that `isBlank` accepts (by default spaces and tabs).
+    @inlinable
+    public static func trimmed<Bytes: BidirectionalCollection<UInt8>>(
+        _ bytes: Bytes,
+        while isBlank: (UInt8) -> Bool = isSpace
+    ) -> Bytes where Bytes.SubSequence == Bytes {
         var slice = bytes
-        while let first = slice.first, isSpace(first) { slice.removeFirst() }
-        while let last = slice.last, isSpace(last) { slice.removeLast() }
+        while let first = slice.first, isBlank(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isBlank(last) { slice = slice.dropLast() }
         return slice
+    }
+
+    /// `text` without leading and trailing bytes that `isBlank` accepts (by default spaces and tabs; pass
+    /// ``isWhitespace(_:)`` to trim CR and LF too).
+    @inlinable
+    public static func trimmed(_ text: some StringProtocol, while isBlank: (UInt8) -> Bool = isSpace) -> Substring {
+        Substring(trimmed(Substring(text).utf8, while: isBlank))
     }
 
     /// A non-negative integer from 1 to `maxDigits` ASCII decimal digits only (no sign, no spaces), or nil.
     public static func decimalValue(_ text: some StringProtocol, maxDigits: Int = 9) -> Int? {
-        let digits = text.utf8
-        guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            return nil
-        }
+        decimalValue(bytes: text.utf8, maxDigits: maxDigits)
+    }
+
+    /// ``decimalValue(_:maxDigits:)`` of bytes; `maxDigits` at most 18, so that the value cannot overflow.
+    public static func decimalValue(bytes digits: some Collection<UInt8>, maxDigits: Int = 9) -> Int? {
+        guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy(isDigit) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 

@@ -1,3 +1,4 @@
+import HTTP1
 import VippsWebhooks
 
 /// Checks of command input, done before any call so that bad input never reaches the API.
@@ -139,10 +140,6 @@ public enum ManagementInput {
 extension String {
     /// The string without leading and trailing spaces, tabs, CR and LF.
     func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
+        String(ASCII.trimmed(self, while: ASCII.isWhitespace))
     }
 }

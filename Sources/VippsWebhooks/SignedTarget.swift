@@ -71,7 +71,7 @@ struct ParsedURL {
     var hasQuery: Bool
 
     init(_ url: String) throws(SignedTargetError) {
-        let trimmed = url.trimmingASCIIWhitespace()
+        let trimmed = ASCII.trimmed(url, while: ASCII.isWhitespace)
         guard let colon = trimmed.firstIndex(of: ":"), trimmed[colon...].hasPrefix("://") else {
             throw .notAnAbsoluteHTTPURL(url)
         }
@@ -159,16 +159,5 @@ struct ParsedURL {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing ASCII spaces, tabs, CR and LF.
-    func trimmingASCIIWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        let text = Substring(self)
-        guard let first = text.firstIndex(where: { !isSpace($0) }) else { return text[text.endIndex...] }
-        let last = text.lastIndex(where: { !isSpace($0) })!
-        return text[first...last]
     }
 }
