@@ -43,6 +43,12 @@ public enum ASCII {
         byte >= 0x30 && byte <= 0x39
     }
 
+    /// Whether `byte` is an ASCII letter (either case) or decimal digit.
+    @inline(__always)
+    public static func isLetterOrDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (lower(byte) >= 0x61 && lower(byte) <= 0x7A)
+    }
+
     /// `bytes` without leading and trailing bytes that `isBlank` accepts (by default spaces and tabs).
     @inlinable
     public static func trimmed<Bytes: BidirectionalCollection<UInt8>>(

@@ -39,23 +39,11 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     /// brackets and the port, 0 to 65535 in 1 to 9 digits. Nil when the host is empty, when a bracketed host has no
     /// colon or a bare one has any, or when the port is not a number in range.
     public static func hostAndPort(_ text: String) -> (host: Substring, port: Int)? {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return nil
-            }
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-            guard host.contains(":") else { return nil }
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            guard !host.contains(":") else { return nil }
-        }
-        guard !host.isEmpty, let port = ASCII.decimalValue(portText), port <= 65535 else { return nil }
-        return (host, port)
+        guard let parts = Authority.split(Substring(text)), let portText = parts.port, !parts.host.isEmpty,
+            parts.bracketed == parts.host.contains(":"),
+            let port = ASCII.decimalValue(portText), port <= 65535
+        else { return nil }
+        return (parts.host, port)
     }
 
     /// Wraps an address filled in by accept(2) or getsockname(2).

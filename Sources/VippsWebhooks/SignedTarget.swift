@@ -84,23 +84,9 @@ struct ParsedURL {
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         let defaultPort = scheme == "https" ? 443 : 80
 
-        var host: Substring
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidHost(url) }
-            host = authority[...close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .invalidHost(url) }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
-        } else {
-            host = authority
-        }
-        let hostText = host.lowercased()
+        guard let parts = Authority.split(authority) else { throw .invalidHost(url) }
+        let portText = parts.port
+        let hostText = (parts.bracketed ? "[\(parts.host)]" : String(parts.host)).lowercased()
         guard !hostText.isEmpty,
             hostText.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"/?#@\\<>^|%\"".utf8.contains($0) })
         else { throw .invalidHost(url) }

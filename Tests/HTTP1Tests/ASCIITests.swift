@@ -36,4 +36,9 @@ import Testing
         #expect(ASCII.decimalValue("1234567890", maxDigits: 10) == 1_234_567_890)
         #expect((0...255).filter { ASCII.isDigit(UInt8($0)) } == Array(0x30...0x39))
     }
+
+    @Test func lettersAndDigitsAreExactlyTheASCIIOnes() {
+        let expected = Array(0x30...0x39) + Array(0x41...0x5A) + Array(0x61...0x7A)
+        #expect((0...255).filter { ASCII.isLetterOrDigit(UInt8($0)) } == expected)
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTPClient
+import VippsAPI
 import VippsCrypto
 import VippsWebhooks
 
@@ -79,9 +80,7 @@ struct SendCommand: ParsableCommand {
             guard (1...200).contains(webhookID.utf8.count), webhookID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
             else { throw ValidationError("--webhook-id must be 1 to 200 printable ASCII characters without spaces") }
         }
-        guard (4...10).contains(msn.utf8.count), msn.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw ValidationError("--msn must be 4 to 10 digits")
-        }
+        do { try ManagementInput.checkMSN(msn) } catch { throw ValidationError("--msn must be 4 to 10 digits") }
     }
 
     func run() throws {
