@@ -96,9 +96,15 @@ public enum ASCII {
         byte == tab || (byte >= 0x20 && byte != 0x7F)
     }
 
+    /// VCHAR: a visible ASCII character (no space, no CTLs, no DEL, nothing above 0x7F).
+    @inline(__always)
+    public static func isVisible(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F
+    }
+
     /// A visible character allowed in a request target (no spaces, no CTLs, ASCII only).
     public static func isTargetChar(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte < 0x7F
+        isVisible(byte)
     }
 
     /// The value of a hexadecimal digit, or nil.

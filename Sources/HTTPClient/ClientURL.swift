@@ -35,7 +35,7 @@ public struct ClientURL: Sendable, Equatable {
         } else {
             return nil
         }
-        guard rest.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        guard rest.utf8.allSatisfy(ASCII.isVisible) else { return nil }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         guard !authority.contains("@") else { return nil }

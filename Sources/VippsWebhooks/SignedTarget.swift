@@ -88,7 +88,7 @@ struct ParsedURL {
         let portText = parts.port
         let hostText = (parts.bracketed ? "[\(parts.host)]" : String(parts.host)).lowercased()
         guard !hostText.isEmpty,
-            hostText.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"/?#@\\<>^|%\"".utf8.contains($0) })
+            hostText.utf8.allSatisfy({ ASCII.isVisible($0) && !"/?#@\\<>^|%\"".utf8.contains($0) })
         else { throw .invalidHost(url) }
         var authorityText = hostText
         if let portText, !portText.isEmpty {

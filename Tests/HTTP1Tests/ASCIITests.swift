@@ -37,6 +37,10 @@ import Testing
         #expect((0...255).filter { ASCII.isDigit(UInt8($0)) } == Array(0x30...0x39))
     }
 
+    @Test func visibleIsExactlyVCHAR() {
+        #expect((0...255).filter { ASCII.isVisible(UInt8($0)) } == Array(0x21...0x7E))
+    }
+
     @Test func lettersAndDigitsAreExactlyTheASCIIOnes() {
         let expected = Array(0x30...0x39) + Array(0x41...0x5A) + Array(0x61...0x7A)
         #expect((0...255).filter { ASCII.isLetterOrDigit(UInt8($0)) } == expected)

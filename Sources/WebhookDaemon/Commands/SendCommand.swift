@@ -77,8 +77,11 @@ struct SendCommand: ParsableCommand {
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be 1 to 1000000") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         if let webhookID {
-            guard (1...200).contains(webhookID.utf8.count), webhookID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-            else { throw ValidationError("--webhook-id must be 1 to 200 printable ASCII characters without spaces") }
+            guard WebhookIDHeader.value(webhookID).value != nil else {
+                throw ValidationError(
+                    "--webhook-id must be 1 to \(WebhookIDHeader.maxLength) printable ASCII characters without spaces"
+                )
+            }
         }
         do { try ManagementInput.checkMSN(msn) } catch { throw ValidationError("--msn must be 4 to 10 digits") }
     }
