@@ -302,7 +302,7 @@ public final class PaymentLedger: Sendable {
     /// On `queue`: rewrites the file with the lines of the payments still known, forgetting those older than the
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
     private func compact() {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = currentEpochMilliseconds()
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).

@@ -88,3 +88,10 @@ public func currentEpochSeconds() -> Int {
     clock_gettime(CLOCK_REALTIME, &now)
     return now.tv_sec
 }
+
+/// The current time in whole milliseconds since 1970.
+public func currentEpochMilliseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+}

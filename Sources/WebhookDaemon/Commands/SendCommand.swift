@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTPClient
+import POSIX
 import VippsAPI
 import VippsCrypto
 import VippsWebhooks
@@ -93,7 +94,7 @@ struct SendCommand: ParsableCommand {
         let secret = try secret.load()
         let fixedBody = try bodyFile.map(readBody)
         let runner = Runner(concurrency: min(concurrency, count), count: count, route: route) { _ in
-            let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+            let nowMilliseconds = currentEpochMilliseconds()
             let body: [UInt8]
             let type: String
             if let fixedBody {
