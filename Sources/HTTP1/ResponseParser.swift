@@ -137,7 +137,6 @@ public struct ResponseParser: Sendable {
         }
         return nil
     }
-
 }
 
 extension HTTPClientResponse {
