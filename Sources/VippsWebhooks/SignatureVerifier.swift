@@ -146,6 +146,6 @@ struct SignedHeaderFields {
     private static func trimmed(_ value: String) -> String {
         guard let first = value.utf8.first, let last = value.utf8.last, ASCII.isSpace(first) || ASCII.isSpace(last)
         else { return value }
-        return String(decoding: ASCII.trimmed(Array(value.utf8)[...]), as: UTF8.self)
+        return String(ASCII.trimmed(value))
     }
 }
