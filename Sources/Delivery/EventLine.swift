@@ -25,7 +25,7 @@ public enum EventLine {
         line.append(contentsOf: ", \"endpoint\": ".utf8)
         appendString(event.endpoint, to: &line)
         line.append(contentsOf: ", \"received_at\": \"".utf8)
-        line.append(contentsOf: timestamp(millis: event.receivedAtMillis).utf8)
+        EventTimestamp.append(millisecondsSinceEpoch: event.receivedAtMillis, fractionDigits: 3, to: &line)
         line.append(contentsOf: "\", \"source\": ".utf8)
         appendString(event.source.rawValue, to: &line)
         if let webhookID = event.webhookID {

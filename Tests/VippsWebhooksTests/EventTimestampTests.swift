@@ -25,6 +25,26 @@ struct EventTimestampTests {
         #expect(EventTimestamp.millisecondsSinceEpoch(text) == nil)
     }
 
+    @Test("every fraction width 0-9, years before 1970 and past 9999, and the byte form equal to the text form")
+    func formatsEveryWidth() {
+        let millis: Int64 = 1_748_712_563_058
+        let expected = [
+            "2025-05-31T17:29:23Z", "2025-05-31T17:29:23.0Z", "2025-05-31T17:29:23.05Z", "2025-05-31T17:29:23.058Z",
+            "2025-05-31T17:29:23.0580Z", "2025-05-31T17:29:23.05800Z", "2025-05-31T17:29:23.058000Z",
+            "2025-05-31T17:29:23.0580000Z", "2025-05-31T17:29:23.05800000Z", "2025-05-31T17:29:23.058000000Z",
+        ]
+        for (digits, text) in expected.enumerated() {
+            #expect(EventTimestamp.format(millisecondsSinceEpoch: millis, fractionDigits: digits) == text)
+            var bytes = Array("prefix ".utf8)
+            EventTimestamp.append(millisecondsSinceEpoch: millis, fractionDigits: digits, to: &bytes)
+            #expect(bytes == Array("prefix \(text)".utf8))
+        }
+        #expect(EventTimestamp.format(millisecondsSinceEpoch: millis, fractionDigits: 12).hasSuffix(".058000000Z"))
+        #expect(EventTimestamp.format(millisecondsSinceEpoch: -62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
+        #expect(EventTimestamp.format(millisecondsSinceEpoch: 253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+        #expect(EventTimestamp.format(millisecondsSinceEpoch: -86_400_001) == "1969-12-30T23:59:59.999Z")
+    }
+
     @Test func formatsAndRoundTrips() {
         #expect(EventTimestamp.format(millisecondsSinceEpoch: 1_748_712_563_358) == "2025-05-31T17:29:23.358Z")
         #expect(

@@ -66,22 +66,50 @@ public enum EventTimestamp {
     /// Formats milliseconds since the epoch as UTC RFC 3339 with `fractionDigits` (0–9) fractional digits, e.g.
     /// `2025-05-31T17:29:23.358Z`. Digits past the third are zeros.
     public static func format(millisecondsSinceEpoch millis: Int64, fractionDigits: Int = 3) -> String {
+        var bytes: [UInt8] = []
+        append(millisecondsSinceEpoch: millis, fractionDigits: fractionDigits, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``format(millisecondsSinceEpoch:fractionDigits:)``'s text to `bytes` without making a string (log
+    /// lines and sink lines, one per event).
+    public static func append(millisecondsSinceEpoch millis: Int64, fractionDigits: Int = 3, to bytes: inout [UInt8]) {
         let totalSeconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let milliPart = Int(millis - totalSeconds * 1000)
         let days = CivilDate.floorDivide(totalSeconds, 86_400)
         let secondOfDay = Int(totalSeconds - days * 86_400)
         let (year, month, day) = CivilDate.date(daysSince1970: days)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        if (0...9999).contains(year) {
+            appendDigits(year, 4, to: &bytes)
+        } else {
+            bytes.append(contentsOf: String(year).utf8)
         }
-        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-        text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, 2, to: &bytes)
         let digits = min(max(fractionDigits, 0), 9)
         if digits > 0 {
-            let fraction = pad(milliPart, 3) + String(repeating: "0", count: 6)
-            text += "." + fraction.prefix(digits)
+            bytes.append(UInt8(ascii: "."))
+            appendDigits(milliPart, min(digits, 3), to: &bytes, dropping: 3 - min(digits, 3))
+            for _ in 3..<max(digits, 3) { bytes.append(UInt8(ascii: "0")) }
         }
-        return text + "Z"
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends the `width` leading digits of `value` written with `width + dropping` digits (zero-padded).
+    private static func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8], dropping: Int = 0) {
+        var divisor = 1
+        for _ in 1..<(width + dropping) { divisor *= 10 }
+        for _ in 0..<width {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 }

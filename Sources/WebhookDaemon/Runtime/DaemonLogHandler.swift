@@ -178,38 +178,9 @@ final class LogOutput: Sendable {
     }
 }
 
-/// RFC 3339 UTC timestamps with milliseconds for log lines, formatted without Foundation or locale.
+/// RFC 3339 UTC timestamps with milliseconds for log lines (`EventTimestamp`'s format, the one RFC 3339 formatter).
 enum LogTimestamp {
     static func append(to line: inout [UInt8]) {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        var time = spec.tv_sec
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        appendDigits(Int(parts.tm_year) + 1900, 4, to: &line)
-        line.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mon) + 1, 2, to: &line)
-        line.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mday), 2, to: &line)
-        line.append(UInt8(ascii: "T"))
-        appendDigits(Int(parts.tm_hour), 2, to: &line)
-        line.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), 2, to: &line)
-        line.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), 2, to: &line)
-        line.append(UInt8(ascii: "."))
-        appendDigits(spec.tv_nsec / 1_000_000, 3, to: &line)
-        line.append(UInt8(ascii: "Z"))
-    }
-
-    private static func appendDigits(_ value: Int, _ width: Int, to line: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            line.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
+        EventTimestamp.append(millisecondsSinceEpoch: currentEpochMilliseconds(), fractionDigits: 3, to: &line)
     }
 }
