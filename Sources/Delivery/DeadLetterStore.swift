@@ -78,8 +78,12 @@ public final class DeadLetterStore: Sendable {
             throw .unreadable(name: name, reason: "cannot encode: \(error)")
         }
         let temporary = "\(directory)/.tmp-\(Digest.hex(SecureRandom.bytes(8)))-\(name)"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .systemCall("open", path: temporary, errno: errno) }
+        let fd: Int32
+        do {
+            fd = try Syscall.open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        } catch {
+            throw .systemCall("open", path: temporary, errno: error.errno)
+        }
         do throws(DeadLetterError) {
             try Self.writeAll(fd, bytes, path: temporary)
             do {
@@ -101,8 +105,10 @@ public final class DeadLetterStore: Sendable {
             }
             if let existing = try? load(name), existing.event.id == letter.event.id, existing.sink == letter.sink {
                 // The same event and sink: the newer record replaces it.
-                guard rename(temporary, "\(directory)/\(name)") == 0 else {
-                    throw .systemCall("rename", path: temporary, errno: errno)
+                do {
+                    try Syscall.rename(temporary, "\(directory)/\(name)")
+                } catch {
+                    throw .systemCall("rename", path: temporary, errno: error.errno)
                 }
                 break
             }
@@ -142,9 +148,11 @@ public final class DeadLetterStore: Sendable {
     /// Reads the dead letter `name`.
     public func load(_ name: String) throws(DeadLetterError) -> DeadLetter {
         let path = try path(of: name)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw errno == ENOENT ? .notFound(name) : .systemCall("open", path: path, errno: errno)
+        let fd: Int32
+        do {
+            fd = try Syscall.open(path, flags: O_RDONLY)
+        } catch {
+            throw error.errno == ENOENT ? .notFound(name) : .systemCall("open", path: path, errno: error.errno)
         }
         defer { _ = close(fd) }
         var bytes: [UInt8] = []

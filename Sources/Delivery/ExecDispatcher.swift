@@ -3,6 +3,7 @@ import EventStore
 import Glibc
 import Logging
 import Metrics
+import POSIX
 import VippsWebhooks
 
 /// Delivers events to one exec sink: runs its hook with retries and backoff, per-key ordering, a concurrency cap
@@ -233,9 +234,7 @@ public final class ExecDispatcher: Sendable {
     }
 
     private static func nowMillis() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        currentEpochMilliseconds()
     }
 }
 

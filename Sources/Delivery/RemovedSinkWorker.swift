@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import Metrics
+import POSIX
 
 /// Settles the events still owed to a sink that is no longer configured: each becomes a dead letter of that sink
 /// (last error `sink_removed`, message "sink removed") and is then marked delivered, so its journal segment can be
@@ -84,7 +85,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
 
     /// Writes the dead letter of `event`; false (logged, counted, and re-tried after 5 s) when it cannot.
     private func write(_ event: DeliverableEvent) -> Bool {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = currentEpochMilliseconds()
         let letter = DeadLetter(
             event: event.stored,
             sink: name,

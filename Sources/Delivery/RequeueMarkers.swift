@@ -37,9 +37,11 @@ public struct RequeueMarkers: Sendable {
         try createDirectory()
         let path = "\(directory)/\(name)"
         // An empty file: O_CREAT|O_EXCL is atomic, so no reader ever sees a half-made marker.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            guard errno == EEXIST else { throw .init("open", path: path, errno: errno) }
+        let fd: Int32
+        do {
+            fd = try Syscall.open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+        } catch {
+            guard error.errno == EEXIST else { throw .init("open", path: path, errno: error.errno) }
             return false
         }
         _ = close(fd)

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import HTTPServer
 import Logging
+import POSIX
 import Synchronization
 import VippsWebhooks
 
@@ -87,7 +88,7 @@ final class IngestHandler: HTTPHandler {
         let target =
             endpoint.signedTarget
             ?? SignedTarget(host: (request.headers["host"] ?? "").lowercased(), pathAndQuery: request.target)
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = currentEpochMilliseconds() / 1000
         let verdict = endpoint.verifier.verify(
             method: request.method,
             target: target,
@@ -139,7 +140,7 @@ final class IngestHandler: HTTPHandler {
             source: .webhook,
             type: decoded.type,
             endpoint: path,
-            receivedAtMillis: Int64(Date().timeIntervalSince1970 * 1000),
+            receivedAtMillis: currentEpochMilliseconds(),
             body: request.body,
             sinks: sinks
         ) { [self, extra] outcome in
