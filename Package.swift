@@ -93,7 +93,10 @@ let package = Package(
         // the vendor's APIs, signing helpers. Used only by test targets.
         .target(
             name: "TestSupport",
-            dependencies: ["VippsWebhooks", "HTTPServer", "CSystem"],
+            dependencies: [
+                "VippsWebhooks", "HTTPServer", "CSystem", "POSIX", "EventStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport",
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
@@ -102,15 +105,20 @@ let package = Package(
             name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "POSIX"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX"], swiftSettings: swiftSettings
+            name: "EventStoreTests", dependencies: ["EventStore", "POSIX", "TestSupport"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX", "TestSupport"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VippsAPITests", dependencies: ["VippsAPI", "VippsWebhooks", "TestSupport"],

@@ -1,7 +1,7 @@
-import Delivery
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 /// Many short children watched at once: the load under which libdispatch's epoll backend used to crash when pipe
