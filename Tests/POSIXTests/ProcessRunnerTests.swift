@@ -71,10 +71,9 @@ struct ProcessRunnerTests {
         // The only `sleep 9.7` started by this test is our child: wait (up to 5 s, the machine may be loaded) until
         // it shows among this process's children.
         var child: Int32?
-        for _ in 0..<250 {
+        _ = try await eventually(within: 5, every: 0.02) {
             child = try childPids(named: "sleep", argument: "9.7").first
-            if child != nil { break }
-            try await Task.sleep(for: .milliseconds(20))
+            return child != nil
         }
         let pid = try #require(child)
         #expect(kill(pid, SIGTERM) == 0)

@@ -60,13 +60,11 @@ public enum ExecTestSupport {
 
     /// True when `pid` no longer runs (gone or a zombie), polled for up to `seconds`.
     public static func processEnds(_ pid: Int32, within seconds: Double = 3) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        await eventually(within: seconds, every: 0.02) {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-            if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            guard let close = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(close, offsetBy: 2)] == "Z"
         }
-        return false
     }
 
     /// Reads a text file, trimmed, or nil.
@@ -76,11 +74,11 @@ public enum ExecTestSupport {
 
     /// Polls until `path` exists with content (hook scripts write it).
     public static func waitForFile(_ path: String, within seconds: Double = 3) async -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let text = read(path), !text.isEmpty { return text }
-            try? await Task.sleep(for: .milliseconds(10))
+        var text: String?
+        _ = await eventually(within: seconds) {
+            text = read(path).flatMap { $0.isEmpty ? nil : $0 }
+            return text != nil
         }
-        return nil
+        return text
     }
 }
