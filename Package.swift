@@ -90,7 +90,8 @@ let package = Package(
         .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
 
         // What the test targets share: temporary folders, a raw HTTP client, the daemon as a child process, fakes of
-        // the vendor's APIs, signing helpers. Used only by test targets.
+        // the vendor's APIs, signing helpers, hook scripts and child-process probes, store helpers, waiting, a test
+        // logger. Used by every test target and only by them.
         .target(
             name: "TestSupport",
             dependencies: [
