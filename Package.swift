@@ -78,7 +78,7 @@ let package = Package(
             name: "WebhookDaemon",
             dependencies: [
                 "VippsWebhooks", "VippsCrypto", "HTTPServer", "EventStore", "Delivery", "CSystem", "VippsAPI",
-                "HTTPClient", "POSIX",
+                "HTTPClient", "POSIX", "HTTP1",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -18,29 +18,33 @@ public enum EventLine {
     public static func render(_ event: StoredEvent, bodyIsJSON: Bool) -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(event.body.count + event.id.utf8.count + (event.webhookID?.utf8.count ?? 0) + 200)
-        line += Array("{\"id\": ".utf8)
+        line.append(contentsOf: "{\"id\": ".utf8)
         appendString(event.id, to: &line)
-        line += Array(", \"type\": ".utf8)
+        line.append(contentsOf: ", \"type\": ".utf8)
         appendString(event.type, to: &line)
-        line += Array(", \"endpoint\": ".utf8)
+        line.append(contentsOf: ", \"endpoint\": ".utf8)
         appendString(event.endpoint, to: &line)
-        line += Array(", \"received_at\": \"".utf8)
-        line += Array(timestamp(millis: event.receivedAtMillis).utf8)
-        line += Array("\", \"source\": ".utf8)
+        line.append(contentsOf: ", \"received_at\": \"".utf8)
+        line.append(contentsOf: timestamp(millis: event.receivedAtMillis).utf8)
+        line.append(contentsOf: "\", \"source\": ".utf8)
         appendString(event.source.rawValue, to: &line)
         if let webhookID = event.webhookID {
-            line += Array(", \"webhook_id\": ".utf8)
+            line.append(contentsOf: ", \"webhook_id\": ".utf8)
             appendString(webhookID, to: &line)
         }
-        line += Array(", \"payload\": ".utf8)
+        line.append(contentsOf: ", \"payload\": ".utf8)
         if bodyIsJSON {
-            for byte in event.body {
-                line.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte)
+            let start = line.count
+            line.append(contentsOf: event.body)
+            line.withUnsafeMutableBufferPointer { bytes in
+                for index in start..<bytes.count where bytes[index] == 0x0A || bytes[index] == 0x0D {
+                    bytes[index] = 0x20
+                }
             }
         } else {
             appendString(String(decoding: event.body, as: UTF8.self), to: &line)
         }
-        line += Array("}\n".utf8)
+        line.append(contentsOf: "}\n".utf8)
         return line
     }
 

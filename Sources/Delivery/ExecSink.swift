@@ -56,7 +56,7 @@ public final class ExecSink: Sendable {
             arguments: template.render(context.fields),
             environment: environment(for: event, context: context),
             searchPath: configuration.searchPath,
-            stdin: context.line + [UInt8(ascii: "\n")],
+            stdin: context.line.last == 0x0A ? context.line : context.line + [0x0A],
             timeout: configuration.timeout,
             terminationGrace: configuration.terminationGrace,
             outputLimit: configuration.outputLimit

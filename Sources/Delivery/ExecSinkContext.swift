@@ -8,7 +8,7 @@ public struct ExecSinkContext: Sendable {
     /// Extra environment variables for the hook (`VIPPS_MSN`, `VIPPS_REFERENCE`, …); names must start with
     /// `VIPPS_` and consist of `A-Z`, `0-9`, `_`, others are dropped.
     public var variables: [String: String]
-    /// The file-sink JSON line of the event, without its newline; the hook reads it, newline added, on stdin.
+    /// The file-sink JSON line of the event; the hook reads it on stdin, ending in one newline (added if missing).
     public var line: [UInt8]
 
     /// Creates a context.

@@ -11,7 +11,9 @@ import VippsWebhooks
 /// holds); past `memoryLimit` arrivals are given back to the journal, and so are all later arrivals until the
 /// journal re-feed has caught up, so that they reach the hook in arrival order. An event whose delivery ended
 /// undone (`.pending`) is given back too. All state lives on the worker's serial queue, so the caller (the event
-/// store's queue, on the request path) only enqueues.
+/// store's queue, on the request path) only enqueues. The overflow keeps the stored events without their decode (a
+/// JSON tree is several times the body; up to `memoryLimit` of them wait behind a slow hook) and decodes each again
+/// when it leaves: the one place an event's body is parsed twice, and only when the hooks fall behind.
 final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     let dispatcher: ExecDispatcher
@@ -27,7 +29,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let recording = DispatchGroup()
 
     // Guarded by `queue`.
-    private var overflow: [DeliverableEvent] = []
+    private var overflow: [StoredEvent] = []
     private var spilled = false
     private var draining = false
     private var timer: (any DispatchSourceTimer)?
@@ -92,14 +94,19 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     /// Submits `event` behind everything already queued (on `queue`).
     private func enqueue(_ event: DeliverableEvent) {
         if overflow.isEmpty, submit(event) { return }
-        overflow.append(event)
+        overflow.append(event.stored)
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
     /// Hands events back to the journal; arrivals go there too until the re-feed has caught up (on `queue`).
     private func giveBack(_ events: [DeliverableEvent]) {
+        giveBack(sequences: events.map(\.sequence))
+    }
+
+    /// Hands the events at `sequences` back to the journal (on `queue`).
+    private func giveBack(sequences: [UInt64]) {
         if !draining { spilled = true }
-        store.giveBack(events.map(\.sequence), sink: name)
+        store.giveBack(sequences, sink: name)
     }
 
     func reopen() {}
@@ -111,7 +118,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         queue.sync {
             draining = true
-            giveBack(overflow)
+            giveBack(sequences: overflow.map(\.sequence))
             overflow.removeAll()
             metrics.recordOverflow(sink: name, count: 0)
             timer?.cancel()
@@ -131,7 +138,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         guard !draining, !overflow.isEmpty else { return }
         var taken = 0
         for event in overflow {
-            guard submit(event) else { break }
+            guard submit(DeliverableEvent(decoding: event)) else { break }
             taken += 1
         }
         overflow.removeFirst(taken)

@@ -15,7 +15,7 @@ public struct EventStoreOptions: Sendable {
     /// Most accept/mark requests waiting for the next batch; beyond, requests fail at once (the daemon answers 503).
     public var maxQueuedRequests = 10_000
     /// Current time in milliseconds since 1970 (for dedup retention); injectable for tests.
-    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public var now: @Sendable () -> Int64 = { currentEpochMilliseconds() }
     /// Where copies of journal segments with damaged records are set aside; nil for `<directory>/corrupt`. Kept
     /// out of reach of segment retirement.
     public var asideDirectory: String?

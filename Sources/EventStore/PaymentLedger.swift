@@ -122,7 +122,7 @@ public final class PaymentLedger: Sendable {
 
     /// The open file and its size; touched on `queue` only (and in `init`).
     private struct FileState {
-        var fd: Int32
+        var handle: SyscallFile
         var size: Int
         /// Size right after the last rewrite (or open).
         var compactedSize: Int
@@ -181,7 +181,7 @@ public final class PaymentLedger: Sendable {
         }
         let opened = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
         let size = Int(try opened.size())
-        file = Mutex(FileState(fd: opened.fd, size: size, compactedSize: size))
+        file = Mutex(FileState(handle: opened, size: size, compactedSize: size))
         openReport = OpenReport(
             payments: table.payments.count,
             forgotten: forgotten,
@@ -200,7 +200,7 @@ public final class PaymentLedger: Sendable {
         }
     }
 
-    deinit { Glibc.close(file.withLock { $0.fd }) }
+    deinit { file.withLock { $0.handle.close() } }
 
     /// Adds an event the daemon now holds; it is applied and its line written and synced on the ledger's queue
     /// within the flush delay. Cheap: it only appends to an inbox.
@@ -277,10 +277,10 @@ public final class PaymentLedger: Sendable {
             return state.pending
         }
         guard !bytes.isEmpty else { return }
-        let fd = file.withLock { $0.fd }
+        let handle = file.withLock { $0.handle }
         do {
-            try bytes.withUnsafeBytes { try Syscall.writeAll(fd, $0, detail: path) }
-            try Syscall.retrying("fdatasync", detail: path) { fdatasync(fd) }
+            try bytes.withUnsafeBytes { try handle.append($0) }
+            try handle.syncData()
             let due = file.withLock { file in
                 file.size += bytes.count
                 return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
@@ -302,7 +302,7 @@ public final class PaymentLedger: Sendable {
     /// On `queue`: rewrites the file with the lines of the payments still known, forgetting those older than the
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
     private func compact() {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = currentEpochMilliseconds()
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
@@ -310,11 +310,11 @@ public final class PaymentLedger: Sendable {
                 state.withLock { $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil }
             }
             let reopened = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
-            let old = file.withLock { file -> Int32 in
-                defer { file = FileState(fd: reopened.fd, size: size, compactedSize: size) }
-                return file.fd
+            let old = file.withLock { file -> SyscallFile in
+                defer { file = FileState(handle: reopened, size: size, compactedSize: size) }
+                return file.handle
             }
-            Glibc.close(old)
+            old.close()
             logger.info("payment ledger: compacted", metadata: ["file": "\(path)", "bytes": "\(size)"])
         } catch {
             writeErrors.increment()

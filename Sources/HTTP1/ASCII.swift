@@ -31,20 +31,51 @@ public enum ASCII {
         equalsIgnoringCase(text.utf8, lowercaseName)
     }
 
-    /// `bytes` without leading and trailing spaces and tabs.
-    public static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    /// Whether `byte` is a space, a tab, CR or LF.
+    @inline(__always)
+    public static func isWhitespace(_ byte: UInt8) -> Bool {
+        isSpace(byte) || byte == cr || byte == lf
+    }
+
+    /// Whether `byte` is an ASCII decimal digit.
+    @inline(__always)
+    public static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= 0x30 && byte <= 0x39
+    }
+
+    /// Whether `byte` is an ASCII letter (either case) or decimal digit.
+    @inline(__always)
+    public static func isLetterOrDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (lower(byte) >= 0x61 && lower(byte) <= 0x7A)
+    }
+
+    /// `bytes` without leading and trailing bytes that `isBlank` accepts (by default spaces and tabs).
+    @inlinable
+    public static func trimmed<Bytes: BidirectionalCollection<UInt8>>(
+        _ bytes: Bytes,
+        while isBlank: (UInt8) -> Bool = isSpace
+    ) -> Bytes where Bytes.SubSequence == Bytes {
         var slice = bytes
-        while let first = slice.first, isSpace(first) { slice.removeFirst() }
-        while let last = slice.last, isSpace(last) { slice.removeLast() }
+        while let first = slice.first, isBlank(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isBlank(last) { slice = slice.dropLast() }
         return slice
+    }
+
+    /// `text` without leading and trailing bytes that `isBlank` accepts (by default spaces and tabs; pass
+    /// ``isWhitespace(_:)`` to trim CR and LF too).
+    @inlinable
+    public static func trimmed(_ text: some StringProtocol, while isBlank: (UInt8) -> Bool = isSpace) -> Substring {
+        Substring(trimmed(Substring(text).utf8, while: isBlank))
     }
 
     /// A non-negative integer from 1 to `maxDigits` ASCII decimal digits only (no sign, no spaces), or nil.
     public static func decimalValue(_ text: some StringProtocol, maxDigits: Int = 9) -> Int? {
-        let digits = text.utf8
-        guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            return nil
-        }
+        decimalValue(bytes: text.utf8, maxDigits: maxDigits)
+    }
+
+    /// ``decimalValue(_:maxDigits:)`` of bytes; `maxDigits` at most 18, so that the value cannot overflow.
+    public static func decimalValue(bytes digits: some Collection<UInt8>, maxDigits: Int = 9) -> Int? {
+        guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy(isDigit) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
@@ -65,9 +96,15 @@ public enum ASCII {
         byte == tab || (byte >= 0x20 && byte != 0x7F)
     }
 
+    /// VCHAR: a visible ASCII character (no space, no CTLs, no DEL, nothing above 0x7F).
+    @inline(__always)
+    public static func isVisible(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F
+    }
+
     /// A visible character allowed in a request target (no spaces, no CTLs, ASCII only).
     public static func isTargetChar(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte < 0x7F
+        isVisible(byte)
     }
 
     /// The value of a hexadecimal digit, or nil.

@@ -46,12 +46,7 @@ public enum HTTPDate {
     private static let monthNameBytes = monthNames.map { Array($0.utf8)[...] }
 
     private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
-        var value = 0
-        for digit in digits {
-            guard digit >= 0x30, digit <= 0x39 else { return nil }
-            value = value * 10 + Int(digit - 0x30)
-        }
-        return value
+        ASCII.decimalValue(bytes: digits)
     }
 
     /// The obsolete RFC 850 and asctime forms.

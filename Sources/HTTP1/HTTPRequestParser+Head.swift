@@ -118,12 +118,10 @@ extension HTTPRequestParser {
             var start = value.startIndex
             while true {
                 let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
-                let digits = trim(value[start..<end])
-                guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                guard let parsed = ASCII.decimalValue(bytes: ASCII.trimmed(value[start..<end]), maxDigits: 18) else {
                     lengthFailure = .invalidContentLength
                     return
                 }
-                let parsed = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
                 if let length, length != parsed {
                     lengthFailure = .conflictingContentLength
                     return
@@ -153,7 +151,7 @@ extension HTTPRequestParser {
             var start = value.startIndex
             while start <= value.endIndex {
                 let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
-                let token = trim(value[start..<end])
+                let token = ASCII.trimmed(value[start..<end])
                 if !token.isEmpty { body(token) }
                 start = end + 1
             }
@@ -227,21 +225,12 @@ extension HTTPRequestParser {
         guard let colon = line.firstIndex(of: ASCII.colon) else { return .failure(.invalidHeaderValue) }
         let name = line[..<colon]
         guard !name.isEmpty, name.allSatisfy(ASCII.isTokenChar) else { return .failure(.invalidHeaderName) }
-        let value = trim(line[(colon + 1)...])
+        let value = ASCII.trimmed(line[(colon + 1)...])
         guard value.allSatisfy(ASCII.isFieldValueChar) else { return .failure(.invalidHeaderValue) }
         return .success((name.startIndex..<name.endIndex, value.startIndex..<value.endIndex))
     }
 
-    /// `bytes` without leading and trailing spaces and tabs.
-    private static func trim<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes
-    where Bytes.SubSequence == Bytes {
-        var slice = bytes
-        while let first = slice.first, ASCII.isSpace(first) { slice = slice.dropFirst() }
-        while let last = slice.last, ASCII.isSpace(last) { slice = slice.dropLast() }
-        return slice
-    }
-
     private static func digit(_ byte: UInt8) -> Int? {
-        byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
+        ASCII.isDigit(byte) ? Int(byte - 0x30) : nil
     }
 }

@@ -250,7 +250,8 @@ public struct HTTPRequestParser: Sendable {
         return next()
     }
 
-    /// The size of a chunk-size line (`1*HEXDIG *( BWS ";" ext )`), or nil when malformed or out of range.
+    /// The size of a chunk-size line (`1*HEXDIG *( BWS ";" ext )`), or nil when malformed or out of range. Also the
+    /// client's rule (`ResponseParser`).
     static func parseChunkSize(_ line: ArraySlice<UInt8>) -> Int? {
         var size = 0
         var index = line.startIndex
@@ -260,7 +261,7 @@ public struct HTTPRequestParser: Sendable {
             index += 1
         }
         guard index > line.startIndex else { return nil }
-        let rest = line[index...].drop { $0 == ASCII.space || $0 == ASCII.tab }
+        let rest = line[index...].drop(while: ASCII.isSpace)
         if rest.isEmpty { return size }
         guard rest.first == ASCII.semicolon, rest.allSatisfy(ASCII.isFieldValueChar) else { return nil }
         return size

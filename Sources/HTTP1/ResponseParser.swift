@@ -57,11 +57,11 @@ public struct ResponseParser: Sendable {
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { return .invalid("header line without a colon") }
                 let name = String(line[..<colon])
-                let value = Self.trimmed(line[line.index(after: colon)...])
+                let value = String(ASCII.trimmed(line[line.index(after: colon)...]))
                 headers.append(.init(name: name, value: value))
                 switch name.lowercased() {
                 case "content-length":
-                    guard value.utf8.allSatisfy(Self.isDigit), let length = Int(value),
+                    guard let length = ASCII.decimalValue(value, maxDigits: 18),
                         contentLength == nil || contentLength == length
                     else {
                         return .invalid("bad Content-Length")
@@ -98,12 +98,10 @@ public struct ResponseParser: Sendable {
                 if bytes.count - index > 1024 { return .invalid("chunk size line too long") }
                 return atEOF ? .invalid("connection closed in a chunked body") : .needMore
             }
-            let sizeText = Self.trimmed(
-                String(decoding: bytes[index..<lineEnd], as: UTF8.self).prefix { $0 != ";" }
-            )
-            // Hex digits only: `Int(_:radix:)` also takes a sign, and a negative size would slice backwards.
-            guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.utf8.allSatisfy(Self.isHexDigit),
-                let size = Int(sizeText, radix: 16)
+            // The request parser's chunk-size rule (leading blanks tolerated); at most 8 hex digits' worth, so that
+            // the offsets below cannot overflow.
+            guard let size = HTTPRequestParser.parseChunkSize(ASCII.trimmed(bytes[index..<lineEnd])),
+                size <= 0xFFFF_FFFF
             else {
                 return .invalid("bad chunk size")
             }
@@ -138,17 +136,6 @@ public struct ResponseParser: Sendable {
             index += 1
         }
         return nil
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        ASCII.hexValue(byte) != nil
-    }
-
-    private static func trimmed(_ text: some StringProtocol) -> String {
-        let blanks: Set<Character> = [" ", "\t"]
-        return String(text.drop { blanks.contains($0) }.reversed().drop { blanks.contains($0) }.reversed())
     }
 }
 

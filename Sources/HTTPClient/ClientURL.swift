@@ -1,3 +1,5 @@
+import HTTP1
+
 /// An absolute `http://` or `https://` URL split into what a request needs; no user info, no fragment.
 public struct ClientURL: Sendable, Equatable {
     /// Whether the connection uses TLS.
@@ -17,7 +19,7 @@ public struct ClientURL: Sendable, Equatable {
 
     /// Whether ``host`` is an IPv4 or IPv6 address rather than a name.
     public var hostIsAddress: Bool {
-        host.contains(":") || (!host.isEmpty && host.utf8.allSatisfy { $0 == 0x2E || ($0 >= 0x30 && $0 <= 0x39) })
+        host.contains(":") || (!host.isEmpty && host.utf8.allSatisfy { $0 == 0x2E || ASCII.isDigit($0) })
     }
 
     /// Parses `text`; nil when it is not an absolute http(s) URL with a host.
@@ -33,7 +35,7 @@ public struct ClientURL: Sendable, Equatable {
         } else {
             return nil
         }
-        guard rest.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        guard rest.utf8.allSatisfy(ASCII.isVisible) else { return nil }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         guard !authority.contains("@") else { return nil }
@@ -47,26 +49,10 @@ public struct ClientURL: Sendable, Equatable {
 
     /// Splits `host[:port]` (`[v6]:port`); nil when malformed.
     public static func split(_ authority: Substring, defaultPort: UInt16) -> (String, UInt16)? {
-        var host: Substring
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { return nil }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
-            guard !host.contains(":") else { return nil }
-        } else {
-            host = authority
-        }
-        guard !host.isEmpty else { return nil }
-        guard let portText else { return (String(host), defaultPort) }
+        guard let parts = Authority.split(authority), !parts.host.isEmpty, parts.bracketed || !parts.host.contains(":")
+        else { return nil }
+        guard let portText = parts.port else { return (String(parts.host), defaultPort) }
         guard let port = UInt16(portText), port > 0 else { return nil }
-        return (String(host), port)
+        return (String(parts.host), port)
     }
 }

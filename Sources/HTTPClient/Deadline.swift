@@ -1,4 +1,4 @@
-import Glibc
+import POSIX
 
 /// A point on the monotonic clock by which a whole exchange must be done.
 struct Deadline {
@@ -10,19 +10,13 @@ struct Deadline {
     /// `seconds` from now.
     init(secondsFromNow seconds: Double) {
         self.seconds = seconds
-        instant = Self.now() + UInt64(max(0, seconds) * 1e9)
+        instant = monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
     }
 
     /// Milliseconds left (0 when passed), rounded up, capped at a minute for one `poll`.
     var remainingMilliseconds: Int32 {
-        let now = Self.now()
+        let now = monotonicNanoseconds()
         guard instant > now else { return 0 }
         return Int32(min((instant - now + 999_999) / 1_000_000, 60_000))
-    }
-
-    private static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }

@@ -29,10 +29,10 @@ public struct HTTPClientRequest: Sendable {
         var hasHost = false
         for (name, value) in headers {
             let lowered = name.lowercased()
-            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x3A }) else {
+            guard !name.isEmpty, name.utf8.allSatisfy(ASCII.isTokenChar) else {
                 throw .invalidRequest("header name \(name) is not a token")
             }
-            guard value.utf8.allSatisfy({ $0 >= 0x20 || $0 == 0x09 }) else {
+            guard value.utf8.allSatisfy(ASCII.isFieldValueChar) else {
                 throw .invalidRequest("header \(name) holds a control character")
             }
             if own.contains(lowered) { continue }

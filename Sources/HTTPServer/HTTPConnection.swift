@@ -181,23 +181,25 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             return wasShed
         }
         let buffer = context.readBuffer
-        let count = recv(fd, buffer.baseAddress, allowance, 0)
-        if count > 0 {
+        let received: IOResult
+        do throws(SystemCallError) {
+            received = try Syscall.nonBlocking("recv") { recv(fd, buffer.baseAddress, allowance, 0) }
+        } catch {
+            fail(HTTPServerError(error))
+            return true
+        }
+        switch received {
+        case .wouldBlock:
+            canRead = false
+        case .done(0):
+            machine.peerClosed()
+            canRead = false
+        case .done(let count):
             machine.received(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: monotonicNanoseconds())
             account()
             // A short read took everything there was; new data raises a new edge. Not so once the peer's FIN was
             // reported: the end of stream that came with these bytes raises no new edge, so read on until it.
             if count < allowance && !inputEnding { canRead = false }
-        } else if count == 0 {
-            machine.peerClosed()
-            canRead = false
-        } else {
-            let code = errno
-            if code == EAGAIN || code == EWOULDBLOCK {
-                canRead = false
-            } else if code != EINTR {
-                fail(.system(call: "recv", errno: code))
-            }
         }
         return true
     }
@@ -279,19 +281,20 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
     private func transmit(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var offset = 0
         while offset < bytes.count {
-            let count = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if count >= 0 {
-                offset += count
-                continue
+            let sent: IOResult
+            do throws(SystemCallError) {
+                sent = try Syscall.nonBlocking("send") {
+                    Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                }
+            } catch {
+                fail(HTTPServerError(error))
+                return nil
             }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN || code == EWOULDBLOCK {
+            guard case .done(let count) = sent else {
                 canWrite = false
                 return offset
             }
-            fail(.system(call: "send", errno: code))
-            return nil
+            offset += count
         }
         return offset
     }

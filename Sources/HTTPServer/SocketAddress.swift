@@ -1,40 +1,49 @@
 import Glibc
+import HTTP1
 
 /// An IPv4 or IPv6 socket address with port, convertible to and from `sockaddr_storage`.
-struct SocketAddress: Sendable, CustomStringConvertible {
+///
+/// The one place that parses and formats numeric addresses (`inet_pton(3)` / `inet_ntop(3)`): the server's listen
+/// address and peers, and the daemon's `listen:` check.
+public struct SocketAddress: Sendable, CustomStringConvertible {
     private(set) var storage = sockaddr_storage()
 
     /// Parses "a.b.c.d:port" or "[v6]:port" (literal addresses only).
-    init(parsing text: String) throws(HTTPServerError) {
-        let host: String
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw .invalidListenAddress(text)
-            }
-            host = String(text[text.index(after: text.startIndex)..<close])
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw .invalidListenAddress(text) }
-            host = String(text[..<colon])
-            portText = text[text.index(after: colon)...]
-        }
-        guard !portText.isEmpty, portText.allSatisfy(\.isASCII), let port = UInt16(portText) else {
+    public init(parsing text: String) throws(HTTPServerError) {
+        guard let (host, port) = Self.hostAndPort(text) else { throw .invalidListenAddress(text) }
+        do {
+            try self.init(host: String(host), port: UInt16(port))
+        } catch {
             throw .invalidListenAddress(text)
         }
-        if text.hasPrefix("[") {
+    }
+
+    /// The address of a numeric host (`127.0.0.1`, or `::1` without brackets: IPv6 when it holds a colon) and port.
+    public init(host: String, port: UInt16) throws(HTTPServerError) {
+        if host.utf8.contains(ASCII.colon) {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { throw .invalidListenAddress(text) }
+            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { throw .invalidListenAddress(host) }
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in6.self) }
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw .invalidListenAddress(text) }
+            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw .invalidListenAddress(host) }
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in.self) }
         }
+    }
+
+    /// Splits `host:port` or `[host]:port` (the host not checked further; a name is allowed): the host without
+    /// brackets and the port, 0 to 65535 in 1 to 9 digits. Nil when the host is empty, when a bracketed host has no
+    /// colon or a bare one has any, or when the port is not a number in range.
+    public static func hostAndPort(_ text: String) -> (host: Substring, port: Int)? {
+        guard let parts = Authority.split(Substring(text)), let portText = parts.port, !parts.host.isEmpty,
+            parts.bracketed == parts.host.contains(":"),
+            let port = ASCII.decimalValue(portText), port <= 65535
+        else { return nil }
+        return (parts.host, port)
     }
 
     /// Wraps an address filled in by accept(2) or getsockname(2).
@@ -42,13 +51,24 @@ struct SocketAddress: Sendable, CustomStringConvertible {
         self.storage = storage
     }
 
-    var family: Int32 { Int32(storage.ss_family) }
+    /// A copy of the `length` bytes at `address` (e.g. an entry of getaddrinfo(3)'s list).
+    public init(copying address: UnsafePointer<sockaddr>, length: socklen_t) {
+        withUnsafeMutableBytes(of: &storage) { storage in
+            let count = min(Int(length), storage.count)
+            storage.copyMemory(from: UnsafeRawBufferPointer(start: address, count: count))
+        }
+    }
 
-    var length: socklen_t {
+    /// `AF_INET` or `AF_INET6` (another family for an address of another kind).
+    public var family: Int32 { Int32(storage.ss_family) }
+
+    /// The length of the `sockaddr` this address is (for bind(2) or connect(2)).
+    public var length: socklen_t {
         socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
     }
 
-    var port: Int {
+    /// The port, in host byte order.
+    public var port: Int {
         withUnsafeBytes(of: storage) { raw in
             family == AF_INET6
                 ? Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port))
@@ -56,31 +76,32 @@ struct SocketAddress: Sendable, CustomStringConvertible {
         }
     }
 
-    /// "127.0.0.1:8080" or "[::1]:8080"; "unknown" for other families (e.g. Unix sockets).
-    var description: String {
+    /// The numeric host without brackets (`127.0.0.1`, `::1`); nil for other families (e.g. Unix sockets).
+    public var host: String? {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        return withUnsafeBytes(of: storage) { raw -> String in
+        return withUnsafeBytes(of: storage) { raw -> String? in
             switch family {
             case AF_INET:
                 var address = raw.load(as: sockaddr_in.self).sin_addr
-                guard inet_ntop(AF_INET, &address, &text, socklen_t(text.count)) != nil else { return "unknown" }
-                return "\(Self.string(text)):\(port)"
+                guard inet_ntop(AF_INET, &address, &text, socklen_t(text.count)) != nil else { return nil }
             case AF_INET6:
                 var address = raw.load(as: sockaddr_in6.self).sin6_addr
-                guard inet_ntop(AF_INET6, &address, &text, socklen_t(text.count)) != nil else { return "unknown" }
-                return "[\(Self.string(text))]:\(port)"
+                guard inet_ntop(AF_INET6, &address, &text, socklen_t(text.count)) != nil else { return nil }
             default:
-                return "unknown"
+                return nil
             }
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 
-    private static func string(_ text: [CChar]) -> String {
-        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    /// "127.0.0.1:8080" or "[::1]:8080"; "unknown" for other families (e.g. Unix sockets).
+    public var description: String {
+        guard let host else { return "unknown" }
+        return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Calls `body` with this address as a `sockaddr` pointer and its length.
-    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafeBytes(of: storage) { raw in
             body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
         }

@@ -20,6 +20,7 @@ public enum Syscall {
     ///   - body: The call.
     /// - Returns: The call's non-negative result.
     /// - Throws: ``SystemCallError`` with the errno of any other failure.
+    @inlinable
     @discardableResult
     public static func retrying<T: BinaryInteger>(
         _ call: String,
@@ -42,6 +43,8 @@ public enum Syscall {
     }
 
     /// Like ``retrying(_:detail:_:)``, but EAGAIN / EWOULDBLOCK give ``IOResult/wouldBlock`` instead of an error.
+    /// Inlinable: it runs on the server's per-request recv/send path.
+    @inlinable
     public static func nonBlocking(
         _ call: String,
         detail: String = "",
@@ -84,4 +87,11 @@ public func currentEpochSeconds() -> Int {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return now.tv_sec
+}
+
+/// The current time in whole milliseconds since 1970.
+public func currentEpochMilliseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }

@@ -84,16 +84,10 @@ public struct SyscallFile: Sendable {
         return true
     }
 
-    /// Writes all of `bytes` at the current end (`write(2)` in a loop on an `O_APPEND` descriptor).
+    /// Writes all of `bytes` at the current end (``Syscall/writeAll(_:_:detail:)`` on an `O_APPEND` descriptor).
     public func append(_ bytes: UnsafeRawBufferPointer) throws(SystemCallError) {
         try injected("write")
-        var done = 0
-        while done < bytes.count {
-            let count = try Syscall.retrying("write", detail: path) {
-                Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            }
-            done += count
-        }
+        try Syscall.writeAll(fd, bytes, detail: path)
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.

@@ -54,7 +54,7 @@ public struct ManagementRejection: Sendable, Equatable, CustomStringConvertible 
         let phrase = HTTPResponse.knownReasonPhrase(status) ?? ""
         var line = step == .accessToken ? "access token request: " : ""
         line += phrase.isEmpty ? "\(status)" : "\(status) \(phrase)"
-        var explanation = problem?.message(reasonPhrase: phrase) ?? message.map(OutputText.clean) ?? ""
+        var explanation = problem?.message(reasonPhrase: phrase) ?? message.map { OutputText.clean($0) } ?? ""
         if explanation.isEmpty, let hint { explanation = hint } else if let hint { explanation += " — " + hint }
         if !explanation.isEmpty { line += ": " + explanation }
         return line

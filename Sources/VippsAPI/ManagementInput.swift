@@ -1,3 +1,4 @@
+import HTTP1
 import VippsWebhooks
 
 /// Checks of command input, done before any call so that bad input never reaches the API.
@@ -8,9 +9,7 @@ public enum ManagementInput {
     /// Checks an ePayment payment reference: 8 to 64 characters of `A-Z a-z 0-9 -` (the ePayment API's pattern), so
     /// it is safe in a URL path as it is.
     public static func checkPaymentReference(_ reference: String) throws(ManagementError) {
-        let allowed = reference.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
-        }
+        let allowed = reference.utf8.allSatisfy { ASCII.isLetterOrDigit($0) || $0 == 0x2D }
         guard (8...64).contains(reference.utf8.count), allowed else {
             throw .invalidInput(
                 "a payment reference is 8 to 64 characters of A-Z, a-z, 0-9 and -, got \"\(OutputText.clean(reference))\""
@@ -24,7 +23,7 @@ public enum ManagementInput {
 
     /// Checks a merchant serial number: 4 to 10 digits, the pattern `^[0-9]{4,10}$` of the access-token API.
     public static func checkMSN(_ msn: String) throws(ManagementError) {
-        guard msnDigits.contains(msn.utf8.count), msn.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+        guard msnDigits.contains(msn.utf8.count), msn.utf8.allSatisfy(ASCII.isDigit) else {
             throw .invalidInput(
                 "the merchant serial number must be 4 to 10 digits (the access-token API pattern ^[0-9]{4,10}$), "
                     + "got \"\(OutputText.clean(msn))\""
@@ -126,9 +125,8 @@ public enum ManagementInput {
 
     /// A URL-unreserved byte: letter, digit, `-`, `_`, `.` or `~`.
     private static func isUnreserved(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-            || byte == UInt8(ascii: "~")
+        ASCII.isLetterOrDigit(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
     }
 
     private static func isHeaderSafe(_ value: String) -> Bool {
@@ -139,10 +137,6 @@ public enum ManagementInput {
 extension String {
     /// The string without leading and trailing spaces, tabs, CR and LF.
     func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
+        String(ASCII.trimmed(self, while: ASCII.isWhitespace))
     }
 }

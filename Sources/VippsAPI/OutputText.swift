@@ -1,11 +1,11 @@
 /// Makes text from a server fit for one line of terminal output.
-enum OutputText {
+public enum OutputText {
     /// Longest text kept from one server-provided string.
-    static let maximumLength = 300
+    public static let maximumLength = 300
 
-    /// `text` with control characters replaced by spaces, runs of whitespace collapsed, trimmed, and cut to
-    /// ``maximumLength`` characters (with `…` when cut).
-    static func clean(_ text: String) -> String {
+    /// `text` with control characters (C0, DEL, C1) replaced by spaces, runs of whitespace collapsed, trimmed, and
+    /// cut to `maximumLength` characters (with `…` when cut).
+    public static func clean(_ text: String, maximumLength: Int = maximumLength) -> String {
         var out = ""
         var lastWasSpace = true
         var count = 0

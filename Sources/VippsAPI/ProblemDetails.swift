@@ -95,7 +95,7 @@ public struct ProblemDetails: Sendable, Equatable {
     /// parentheses, then the trace id, e.g. `One or more validation errors occurred. (url: must be https)`.
     public func message(reasonPhrase: String) -> String {
         var parts: [String] = []
-        for text in [title, detail].compactMap({ $0.map(OutputText.clean) }) where !text.isEmpty {
+        for text in [title, detail].compactMap({ $0.map { OutputText.clean($0) } }) where !text.isEmpty {
             if text.lowercased() != reasonPhrase.lowercased(), !parts.contains(text) { parts.append(text) }
         }
         var line = parts.joined(separator: ": ")

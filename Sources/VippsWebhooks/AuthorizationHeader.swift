@@ -61,7 +61,6 @@ public struct AuthorizationHeader: Sendable, Equatable {
     }
 
     private static func isBase64Character(_ byte: UInt8) -> Bool {
-        (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+        ASCII.isLetterOrDigit(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
     }
 }

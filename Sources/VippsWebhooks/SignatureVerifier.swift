@@ -23,6 +23,9 @@ public struct SignatureVerifier: Sendable {
         self.clockSkewSeconds = clockSkewSeconds
     }
 
+    /// The header fields ``verify(method:target:headers:body:now:)`` reads; others may be left out of `headers`.
+    public static let headerNames = ["x-ms-date", "x-ms-content-sha256", "authorization", "x-vipps-authorization"]
+
     /// Verifies one request.
     /// - Parameters:
     ///   - method: the request's method.
@@ -143,6 +146,6 @@ struct SignedHeaderFields {
     private static func trimmed(_ value: String) -> String {
         guard let first = value.utf8.first, let last = value.utf8.last, ASCII.isSpace(first) || ASCII.isSpace(last)
         else { return value }
-        return String(decoding: ASCII.trimmed(Array(value.utf8)[...]), as: UTF8.self)
+        return String(ASCII.trimmed(value))
     }
 }

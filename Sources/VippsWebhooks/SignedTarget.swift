@@ -71,7 +71,7 @@ struct ParsedURL {
     var hasQuery: Bool
 
     init(_ url: String) throws(SignedTargetError) {
-        let trimmed = url.trimmingASCIIWhitespace()
+        let trimmed = ASCII.trimmed(url, while: ASCII.isWhitespace)
         guard let colon = trimmed.firstIndex(of: ":"), trimmed[colon...].hasPrefix("://") else {
             throw .notAnAbsoluteHTTPURL(url)
         }
@@ -84,25 +84,11 @@ struct ParsedURL {
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         let defaultPort = scheme == "https" ? 443 : 80
 
-        var host: Substring
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidHost(url) }
-            host = authority[...close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .invalidHost(url) }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
-        } else {
-            host = authority
-        }
-        let hostText = host.lowercased()
+        guard let parts = Authority.split(authority) else { throw .invalidHost(url) }
+        let portText = parts.port
+        let hostText = (parts.bracketed ? "[\(parts.host)]" : String(parts.host)).lowercased()
         guard !hostText.isEmpty,
-            hostText.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"/?#@\\<>^|%\"".utf8.contains($0) })
+            hostText.utf8.allSatisfy({ ASCII.isVisible($0) && !"/?#@\\<>^|%\"".utf8.contains($0) })
         else { throw .invalidHost(url) }
         var authorityText = hostText
         if let portText, !portText.isEmpty {
@@ -159,16 +145,5 @@ struct ParsedURL {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing ASCII spaces, tabs, CR and LF.
-    func trimmingASCIIWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        let text = Substring(self)
-        guard let first = text.firstIndex(where: { !isSpace($0) }) else { return text[text.endIndex...] }
-        let last = text.lastIndex(where: { !isSpace($0) })!
-        return text[first...last]
     }
 }

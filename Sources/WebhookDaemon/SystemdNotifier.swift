@@ -226,9 +226,7 @@ extension SystemdNotifier {
 
     /// CLOCK_MONOTONIC in microseconds, as systemd expects in `MONOTONIC_USEC=`.
     static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
+        monotonicNanoseconds() / 1_000
     }
 
     /// Sends `message` as one datagram from a fresh, non-blocking socket (as libsystemd does).

@@ -76,6 +76,9 @@ struct DaemonExecTests {
 
         try harness.waitForRecords("events.jsonl", count: 1)
         #expect(harness.lines("out/stdin") == harness.lines("events.jsonl"))
+        // Byte for byte: the file sink's line with its one newline (it once came with a second, empty line).
+        let stdin = FileManager.default.contents(atPath: harness.directory.path + "/out/stdin")
+        #expect(stdin != nil && stdin == FileManager.default.contents(atPath: harness.directory.path + "/events.jsonl"))
     }
 
     @Test("shell metacharacters in body fields reach the hook as plain bytes, never a shell")

@@ -50,6 +50,34 @@ struct SignatureTests {
         #expect(result == .authentic(secretIndex: 0))
     }
 
+    /// Also for a forged signature, a proxy's x-vipps-authorization, a second date and names in other cases.
+    @Test("only the fields in headerNames decide: the verdict from them alone is the whole head's", arguments: vectors)
+    func headerNamesAreAllTheVerifierReads(vector: SignatureVector) throws {
+        let verifier = SignatureVerifier(secrets: [WebhookSecret(vector.secret)])
+        let forged = AuthorizationHeader(signature: String(vector.expectedSignature.reversed())).value
+        let heads: [[(name: String, value: String)]] = [
+            headers(vector),
+            headers(vector, authorization: forged),
+            headers(vector, authorization: forged)
+                + [(name: "X-Vipps-Authorization", value: vector.expectedAuthorization)],
+            headers(vector) + [(name: "X-MS-DATE", value: "Mon, 01 Jan 2001 00:00:00 GMT")],
+            headers(vector).map { (name: $0.name.uppercased(), value: $0.value) },
+        ]
+        for head in heads {
+            let kept = head.filter { field in SignatureVerifier.headerNames.contains(field.name.lowercased()) }
+            func verdict(_ fields: [(name: String, value: String)]) throws -> VerificationResult {
+                verifier.verify(
+                    method: "POST",
+                    target: try SignedTarget(url: vector.registeredUrl),
+                    headers: fields,
+                    body: vector.bodyBytes,
+                    now: HTTPDate.parse(vector.date)!
+                )
+            }
+            #expect(try verdict(kept) == verdict(head), "\(head.map(\.name))")
+        }
+    }
+
     @Test("secret used base64-decoded is wrong")
     func base64DecodedSecretIsRejected() throws {
         let vector = SignatureVector.named("non-ascii-utf8-body")

@@ -85,6 +85,38 @@ import Testing
         #expect(inPaymentOrder(ids))
     }
 
+    /// Events that wait in the exec worker's overflow are kept without their decode and decoded again when they
+    /// leave it: the hook's placeholders must still come out of each event's own body.
+    @Test func execOverflowGivesEachHookItsOwnFields() async throws {
+        let harness = try DeliveryHarness(memoryLimit: 1000)
+        harness.factory.hookQueueCapacity = 2
+        defer { harness.remove() }
+        let out = harness.directory + "/args.txt"
+        let script = "sleep 0.01; printf '%s %s\\n' \"$1\" \"$2\" >> \(out)"
+        try harness.configure([
+            .init(
+                name: "args-hook",
+                kind: .exec(
+                    argv: ["/bin/sh", "-c", script, "sh", "{reference}", "{pspReference}"],
+                    timeoutSeconds: 10,
+                    maxAttempts: 1,
+                    concurrency: 1
+                )
+            )
+        ])
+        let stored = await send(harness, count: 60, payments: 3, senders: 3, sinks: ["args-hook"])
+        #expect(stored.count == 60)
+        #expect(await harness.settled(within: 60))
+        await harness.stop()
+        #expect(deliveriesCounted(sink: "args-hook", outcome: "spilled") == 0, "overflow, not the journal")
+        let lines = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        let expected = stored.map { id in
+            let parts = id.split(separator: "-")
+            return "order-\(parts[1]) psp-\(parts[2])"
+        }
+        #expect(lines.sorted() == expected.sorted())
+    }
+
     @Test func reloadRemovingASinkDeadLettersWhatIsOwedAndRetiresTheJournal() async throws {
         let harness = try DeliveryHarness(segmentSize: 8192)
         defer { harness.remove() }

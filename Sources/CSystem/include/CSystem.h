@@ -7,4 +7,5 @@
 #include "csystem_spawn.h"
 #include "csystem_epoll.h"
 #include "csystem_memory.h"
+#include "csystem_signal.h"
 #endif

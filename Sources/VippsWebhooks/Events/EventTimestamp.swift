@@ -84,9 +84,4 @@ public enum EventTimestamp {
         }
         return text + "Z"
     }
-
-    private static func isLeap(_ year: Int) -> Bool {
-        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-    }
-
 }

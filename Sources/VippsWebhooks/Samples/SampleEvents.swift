@@ -1,3 +1,5 @@
+import VippsCrypto
+
 /// Realistic sample bodies for every known event type, for `vipps-webhookd send --event TYPE`.
 ///
 /// Every sample decodes to its own type with no findings (given a valid `msn`); ids and references come from the
@@ -57,7 +59,7 @@ public enum SampleEvents {
     ) -> [JSONMember] {
         [
             JSONMember("msn", .string(msn)),
-            JSONMember("reference", .string("sample-" + hex(randomBytes(8)))),
+            JSONMember("reference", .string("sample-" + Digest.hex(randomBytes(8)))),
             JSONMember("pspReference", .string(uuid(randomBytes(16)))),
             JSONMember("name", .string(name.rawValue)),
             JSONMember("amount", .object([JSONMember("currency", .string("NOK")), JSONMember("value", sampleAmount)])),
@@ -118,23 +120,13 @@ public enum SampleEvents {
         return members
     }
 
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
     /// A version 4 UUID in lower-case 8-4-4-4-12 form from 16 random bytes.
     private static func uuid(_ random: [UInt8]) -> String {
         precondition(random.count == 16, "randomBytes returned \(random.count) bytes instead of 16")
         var bytes = random
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let text = hex(bytes)
+        let text = Digest.hex(bytes)
         let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
             String(text.utf8.dropFirst(range.lowerBound).prefix(range.count))!
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Delivery
 import EventStore
 import Foundation
+import VippsWebhooks
 
 /// `vipps-webhookd dead-letters list|retry`: shows the events hooks gave up on and asks the daemon to retry them.
 struct DeadLettersCommand: ParsableCommand {
@@ -92,9 +93,7 @@ struct DeadLettersCommand: ParsableCommand {
 
         /// UTC ISO 8601 time of `millis` since 1970.
         static func timestamp(_ millis: Int64) -> String {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+            EventTimestamp.format(millisecondsSinceEpoch: millis, fractionDigits: 0)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTP1
 import VippsAPI
 
 /// A credentials file: `KEY=VALUE` lines with the `VIPPS_*` environment names, `#` comments and blank lines allowed,
@@ -16,14 +17,14 @@ struct ManagementCredentialsFile {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
-            line = line.drop { $0 == " " || $0 == "\t" }
+            line = ASCII.trimmed(line)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = line.dropFirst("export ".count) }
             guard let equals = line.firstIndex(of: "=") else {
                 throw .init("\(path):\(index + 1): expected KEY=VALUE")
             }
-            let key = String(line[..<equals]).trimmingCharacters(in: [" ", "\t"])
-            var value = String(line[line.index(after: equals)...]).trimmingCharacters(in: [" ", "\t"])
+            let key = String(ASCII.trimmed(line[..<equals]))
+            var value = String(ASCII.trimmed(line[line.index(after: equals)...]))
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
             }
@@ -82,11 +83,4 @@ struct ManagementCredentialsError: Error, CustomStringConvertible {
     var description: String
 
     init(_ description: String) { self.description = description }
-}
-
-extension String {
-    /// The string without leading and trailing characters from `set`.
-    fileprivate func trimmingCharacters(in set: [Character]) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
-    }
 }

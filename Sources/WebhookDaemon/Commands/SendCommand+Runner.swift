@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import POSIX
 import Synchronization
+import VippsAPI
 
 extension SendCommand {
     /// How requests reach the receiver.
@@ -120,20 +121,12 @@ extension SendCommand {
             }
         }
 
-        /// The answer body on one line: control characters as spaces, whitespace collapsed, at most 200 characters.
+        /// The answer body on one line (`OutputText.clean`: control characters as spaces, whitespace collapsed), at
+        /// most 200 characters; `…` when cut here or by the client.
         static func shown(_ answer: HTTPClientResponse) -> String {
-            var text = ""
-            var lastWasSpace = true
-            for scalar in String(decoding: answer.body, as: UTF8.self).unicodeScalars {
-                let isSpace = scalar.value <= 0x20 || scalar.value == 0x7F
-                if isSpace && lastWasSpace { continue }
-                text.unicodeScalars.append(isSpace ? " " : scalar)
-                lastWasSpace = isSpace
-                if text.count >= shownAnswerLength { break }
-            }
-            while text.hasSuffix(" ") { text.removeLast() }
-            let cut = answer.truncated || text.count >= shownAnswerLength
-            return text.isEmpty ? "(empty)" : text + (cut ? "…" : "")
+            let text = OutputText.clean(String(decoding: answer.body, as: UTF8.self), maximumLength: shownAnswerLength)
+            guard !text.isEmpty else { return "(empty)" }
+            return answer.truncated && !text.hasSuffix("…") ? text + "…" : text
         }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HTTPClient
+import POSIX
+import VippsAPI
 import VippsCrypto
 import VippsWebhooks
 
@@ -76,12 +78,13 @@ struct SendCommand: ParsableCommand {
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be 1 to 1000000") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         if let webhookID {
-            guard (1...200).contains(webhookID.utf8.count), webhookID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-            else { throw ValidationError("--webhook-id must be 1 to 200 printable ASCII characters without spaces") }
+            guard WebhookIDHeader.value(webhookID).value != nil else {
+                throw ValidationError(
+                    "--webhook-id must be 1 to \(WebhookIDHeader.maxLength) printable ASCII characters without spaces"
+                )
+            }
         }
-        guard (4...10).contains(msn.utf8.count), msn.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw ValidationError("--msn must be 4 to 10 digits")
-        }
+        do { try ManagementInput.checkMSN(msn) } catch { throw ValidationError("--msn must be 4 to 10 digits") }
     }
 
     func run() throws {
@@ -91,7 +94,7 @@ struct SendCommand: ParsableCommand {
         let secret = try secret.load()
         let fixedBody = try bodyFile.map(readBody)
         let runner = Runner(concurrency: min(concurrency, count), count: count, route: route) { _ in
-            let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+            let nowMilliseconds = currentEpochMilliseconds()
             let body: [UInt8]
             let type: String
             if let fixedBody {

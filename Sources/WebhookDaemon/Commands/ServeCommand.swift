@@ -20,6 +20,7 @@ struct ServeCommand: ParsableCommand {
     var config: String?
 
     func run() throws {
+        Daemon.blockControlSignals()
         let environment = ProcessInfo.processInfo.environment
         MallocArenas.limit(environment: environment)
         let path =
@@ -59,7 +60,9 @@ struct ServeCommand: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        dispatchMain()
+        // The daemon exits from its control queue. Not dispatchMain(): libdispatch parks the main thread in
+        // sigsuspend with an empty mask, so that thread would take the control signals the SignalReader waits for.
+        while true { pause() }
     }
 
     /// Installs the daemon's log handler (JSON when not on a terminal, unless configured) and returns its logger.

@@ -35,7 +35,7 @@ final class Daemon: @unchecked Sendable {
     private var payments: PaymentLedger!
     private var reconciliation: ReconciliationService!
     private var controlSocket: ControlSocket?
-    private var signalSources: [any DispatchSourceSignal] = []
+    private var signalReader: SignalReader?
     private var stopping = false
 
     /// A daemon for `configuration`; `configurationPath` is re-read on SIGHUP (nil for the development default).
@@ -60,7 +60,7 @@ final class Daemon: @unchecked Sendable {
     /// serving safely (the process then exits non-zero and systemd restarts it).
     func start() throws {
         signal(SIGPIPE, SIG_IGN)
-        blockControlSignals()
+        Self.blockControlSignals()
         let stateDirectory = configuration.stateDirectory
         try DurableDirectory.create(stateDirectory, mode: 0o750)
         stateLock = try StateDirectoryLock(directory: stateDirectory)
@@ -147,7 +147,7 @@ final class Daemon: @unchecked Sendable {
         )
         // Last: a signal handler may run as soon as it is installed, and it uses everything set up above. Signals
         // that came earlier are pending (blocked) and are handled then.
-        installSignalHandlers()
+        try installSignalHandlers()
     }
 
     private func serverConfiguration() throws -> HTTPServerConfiguration {
@@ -202,33 +202,22 @@ final class Daemon: @unchecked Sendable {
 
     // MARK: - Signals
 
-    /// Blocks SIGTERM, SIGINT and SIGHUP in this thread and so in every thread it starts from now on (event loops,
-    /// the hook supervisor). The signal sources read them from the process's pending set; a thread that did not block
-    /// them could take one while its disposition is still "ignore", and the signal would be lost (a SIGTERM right
-    /// after start-up then never stopped the daemon). Hooks are spawned with an empty mask.
-    private func blockControlSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, number) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+    /// The signals that stop (SIGTERM, SIGINT) or reload (SIGHUP) the daemon.
+    static let controlSignals = [SIGTERM, SIGINT, SIGHUP]
+
+    /// Blocks the control signals in this thread and so in every thread it starts from now on (event loops, the
+    /// hook supervisor, Dispatch's workers), so that only the ``SignalReader`` takes them. `serve` calls this first,
+    /// before any thread exists: when the log's flush queue had started a Dispatch worker without the mask, a SIGTERM
+    /// right after start-up went to that thread and was lost. ``start()`` calls it again for in-process use. Hooks
+    /// are spawned with an empty mask.
+    static func blockControlSignals() {
+        SignalReader.block(controlSignals)
     }
 
-    /// The signal sources read SIGTERM, SIGINT and SIGHUP from the pending set (libdispatch reads them through a
-    /// signalfd on Linux). The default action (terminate) must not apply to them, but SIG_IGN is no way to say so:
-    /// setting it discards a signal already pending, so a SIGTERM that came during start-up (blocked, see
-    /// ``blockControlSignals()``) was lost when it came between a check of the pending set and the SIG_IGN. A handler
-    /// that does nothing keeps pending signals pending until the source reads them.
-    private func installSignalHandlers() {
-        for number in [SIGTERM, SIGINT, SIGHUP] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in }
-            action.sa_flags = SA_RESTART
-            sigemptyset(&action.sa_mask)
-            sigaction(number, &action, nil)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: control)
-            source.setEventHandler { [self] in handleSignal(number) }
-            source.resume()
-            signalSources.append(source)
+    /// Starts reading the control signals; one that came during start-up is pending and read at once.
+    private func installSignalHandlers() throws {
+        signalReader = try SignalReader(signals: Self.controlSignals) { [self] number in
+            control.async { [self] in handleSignal(number) }
         }
     }
 

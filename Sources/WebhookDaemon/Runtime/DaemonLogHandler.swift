@@ -34,11 +34,11 @@ struct DaemonLogHandler: LogHandler {
         line.reserveCapacity(256)
         switch format {
         case .json:
-            line += Array("{\"ts\":\"".utf8)
+            line.append(contentsOf: "{\"ts\":\"".utf8)
             LogTimestamp.append(to: &line)
-            line += Array("\",\"level\":\"".utf8)
-            line += Array(event.level.rawValue.utf8)
-            line += Array("\",\"msg\":".utf8)
+            line.append(contentsOf: "\",\"level\":\"".utf8)
+            line.append(contentsOf: event.level.rawValue.utf8)
+            line.append(contentsOf: "\",\"msg\":".utf8)
             JSONValue.writeString(event.message.description, into: &line)
             for (key, value) in entries {
                 line.append(UInt8(ascii: ","))
@@ -50,20 +50,24 @@ struct DaemonLogHandler: LogHandler {
         case .text:
             LogTimestamp.append(to: &line)
             line.append(0x20)
-            line += Array(event.level.rawValue.utf8)
+            line.append(contentsOf: event.level.rawValue.utf8)
             line.append(0x20)
-            line += Array(event.message.description.utf8)
+            line.append(contentsOf: event.message.description.utf8)
             for (key, value) in entries {
                 let rendered = value.description
                 line.append(0x20)
-                line += Array(key.utf8)
+                line.append(contentsOf: key.utf8)
                 line.append(UInt8(ascii: "="))
                 let needsQuotes =
                     rendered.isEmpty
                     || rendered.utf8.contains {
                         $0 == 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 < 0x20
                     }
-                if needsQuotes { JSONValue.writeString(rendered, into: &line) } else { line += Array(rendered.utf8) }
+                if needsQuotes {
+                    JSONValue.writeString(rendered, into: &line)
+                } else {
+                    line.append(contentsOf: rendered.utf8)
+                }
             }
         }
         line.append(0x0A)
@@ -80,11 +84,11 @@ struct DaemonLogHandler: LogHandler {
         case .stringConvertible(let convertible):
             switch convertible {
             case let flag as Bool:
-                line += Array((flag ? "true" : "false").utf8)
+                line.append(contentsOf: (flag ? "true" : "false").utf8)
             case let integer as any BinaryInteger:
-                line += Array(integer.description.utf8)
+                line.append(contentsOf: integer.description.utf8)
             case let number as Double where number.isFinite:
-                line += Array(number.description.utf8)
+                line.append(contentsOf: number.description.utf8)
             default:
                 JSONValue.writeString(convertible.description, into: &line)
             }

@@ -83,7 +83,7 @@ final class IngestHandler: HTTPHandler {
             respond(response)
             return
         }
-        let headers = request.headers.fields
+        let headers = Self.signedHeaderFields(of: request.headers)
         let target =
             endpoint.signedTarget
             ?? SignedTarget(host: (request.headers["host"] ?? "").lowercased(), pathAndQuery: request.target)
@@ -167,6 +167,16 @@ final class IngestHandler: HTTPHandler {
                 finish(answer, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
             }
         }
+    }
+
+    /// The fields the verifier reads (each value of each, in order), made into strings; the head's other fields
+    /// stay bytes.
+    private static func signedHeaderFields(of headers: HTTPHeaders) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        for name in SignatureVerifier.headerNames {
+            for value in headers.values(for: name) { fields.append((name, value)) }
+        }
+        return fields
     }
 
     /// Tells the payment ledger (reconciliation) that an ePayment event is held; on the connection's thread, after

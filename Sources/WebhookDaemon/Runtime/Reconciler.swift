@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import Metrics
+import POSIX
 import VippsAPI
 import VippsWebhooks
 
@@ -194,7 +195,7 @@ final class Reconciler: Sendable {
     /// edges: 10 minutes, twice the default `clock_skew_seconds`.
     static let clockMarginMillis: Int64 = 600_000
 
-    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func nowMillis() -> Int64 { currentEpochMilliseconds() }
 
     /// The store's answer, handed from its queue to the waiting caller.
     private final class ResultBox: @unchecked Sendable {

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// The `webhook-id` header of a delivery: kept with the event for correlation with the vendor, never part of its id
 /// and never a reason to skip it (the header is not signed).
 enum WebhookIDHeader {
@@ -9,7 +11,7 @@ enum WebhookIDHeader {
     static func value(_ header: String?) -> (value: String?, unusable: Bool) {
         guard let header else { return (nil, false) }
         let bytes = header.utf8
-        guard (1...maxLength).contains(bytes.count), bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard (1...maxLength).contains(bytes.count), bytes.allSatisfy(ASCII.isVisible) else {
             return (nil, true)
         }
         return (header, false)
