@@ -90,10 +90,14 @@ let package = Package(
         .executableTarget(name: "vipps-webhookd", dependencies: ["WebhookDaemon"], swiftSettings: swiftSettings),
 
         // What the test targets share: temporary folders, a raw HTTP client, the daemon as a child process, fakes of
-        // the vendor's APIs, signing helpers. Used only by test targets.
+        // the vendor's APIs, signing helpers, hook scripts and child-process probes, store helpers, waiting, a test
+        // logger. Used by every test target and only by them.
         .target(
             name: "TestSupport",
-            dependencies: ["VippsWebhooks", "HTTPServer", "CSystem"],
+            dependencies: [
+                "VippsWebhooks", "HTTPServer", "CSystem", "POSIX", "EventStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport",
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
@@ -102,15 +106,20 @@ let package = Package(
             name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "POSIXTests", dependencies: ["POSIX"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "POSIX"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX"], swiftSettings: swiftSettings
+            name: "EventStoreTests", dependencies: ["EventStore", "POSIX", "TestSupport"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeliveryTests", dependencies: ["Delivery", "EventStore", "POSIX", "TestSupport"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VippsAPITests", dependencies: ["VippsAPI", "VippsWebhooks", "TestSupport"],

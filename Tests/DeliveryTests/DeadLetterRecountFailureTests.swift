@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Delivery
@@ -34,10 +35,7 @@ struct DeadLetterRecountFailureTests {
         try FileManager.default.removeItem(atPath: store.directory)
         let capture = Capture()
         store.recordWaitingSoon(sinks: ["hook"], logger: Logger(label: "test") { _ in capture })
-        let deadline = Date().addingTimeInterval(5)
-        while capture.messages.withLock({ $0.isEmpty }) && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await eventually(within: 5, every: 0.02) { !capture.messages.withLock { $0.isEmpty } }
         #expect(capture.messages.withLock { $0 }.contains { $0.hasPrefix("cannot count the dead letters") })
     }
 }

@@ -2,6 +2,7 @@ import Delivery
 import EventStore
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 @Suite("DeadLetterStore")
@@ -27,8 +28,9 @@ struct DeadLetterTests {
 
     @Test("write, list, load and remove round-trip the event byte for byte, durably and privately")
     func roundTrip() throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let store = try DeadLetterStore(stateDirectory: "\(dir)/state")
         let second = try store.write(Self.letter(sequence: 12))
         let first = try store.write(Self.letter(sequence: 3))
@@ -55,8 +57,9 @@ struct DeadLetterTests {
 
     @Test("after sequence numbers start again, another event's dead letter is never overwritten")
     func namesNeverCollide() throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let store = try DeadLetterStore(stateDirectory: dir)
         let old = Self.letter(sequence: 7)
         var reused = Self.letter(sequence: 7)  // same sequence and sink, another event (journal reset)
@@ -72,8 +75,9 @@ struct DeadLetterTests {
 
     @Test("a name taken by another event's dead letter gets a suffix instead of replacing it")
     func takenNameIsNotReplaced() throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let store = try DeadLetterStore(stateDirectory: dir)
         let letter = Self.letter(sequence: 9)
         let name = DeadLetterStore.fileName(sequence: 9, sink: "fulfil", eventID: letter.event.id)
@@ -90,8 +94,9 @@ struct DeadLetterTests {
 
     @Test("names from users cannot leave the folder; unsafe sink names are made safe")
     func safeNames() throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let store = try DeadLetterStore(stateDirectory: dir)
         for bad in ["../x.json", "/etc/passwd", "a/b.json", ".tmp-x.json", "..", "x.txt", ""] {
             #expect(throws: DeadLetterError.invalidName(bad)) { try store.load(bad) }
@@ -108,8 +113,9 @@ struct DeadLetterTests {
 
     @Test("a file that is not a dead letter is reported unreadable")
     func unreadable() throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let store = try DeadLetterStore(stateDirectory: dir)
         try "not json".write(toFile: "\(store.directory)/junk.json", atomically: false, encoding: .utf8)
         #expect(throws: DeadLetterError.self) { try store.load("junk.json") }

@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Delivery
@@ -9,8 +10,9 @@ import Testing
 struct DeadLetterWaitingTests {
     @Test("counted by file name per sink: prefixes of other sinks, unsafe names and taken-name suffixes")
     func counts() throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let store = try DeadLetterStore(stateDirectory: "\(dir)/state")
         try store.write(DeadLetterTests.letter(sequence: 1, sink: "fulfil"))
         try store.write(DeadLetterTests.letter(sequence: 2, sink: "fulfil"))

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Logging
 import POSIX
+import TestSupport
 import Testing
 
 @Suite("ExecDispatcher")
@@ -75,8 +76,9 @@ struct ExecDispatcherTests {
 
     @Test("a hook failing twice then succeeding runs exactly three times")
     func retriesUntilSuccess() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script(
             "n=$(cat \(dir)/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > \(dir)/count; [ $n -ge 3 ]",
             in: dir
@@ -93,8 +95,9 @@ struct ExecDispatcherTests {
 
     @Test("an always-failing hook ends in the dead letters with its last error and can be re-queued")
     func deadLetterAndRequeue() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script(
             "echo run >> \(dir)/runs\n[ -e \(dir)/fixed ] && exit 0\necho \"no stock for $1\" >&2\nexit 4",
             in: dir
@@ -127,8 +130,9 @@ struct ExecDispatcherTests {
 
     @Test("same key: a slow, retrying first event finishes before the second starts; another key runs meanwhile")
     func perKeyOrdering() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script(
             """
             echo "start $1" >> \(dir)/log
@@ -172,8 +176,9 @@ struct ExecDispatcherTests {
 
     @Test("a timed-out hook is killed with its children and retried, then dead-lettered as a timeout")
     func timeoutKillsChildren() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script("sleep 30 &\necho $! >> \(dir)/children\nwait", in: dir)
         let (dispatcher, _) = try Self.dispatcher([hook], dir: dir, maxAttempts: 2, timeout: .milliseconds(150))
         let outcome = await Self.deliver(dispatcher, Self.event(5, reference: "r"), reference: "r")
@@ -194,8 +199,9 @@ struct ExecDispatcherTests {
 
     @Test("drain: queued events end pending at once, hooks running past the deadline are killed and end pending")
     func drainAtShutdown() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         // The hook reports that it started, then outlives any scheduling delay of this test (a loaded test
         // process can leave a task waiting for seconds); only the drain may end it.
         let started = "\(dir)/started"
@@ -242,8 +248,9 @@ struct ExecDispatcherTests {
 
     @Test("12 concurrent hooks complete without reaching their timeouts (event-driven)")
     func twelveConcurrentHooks() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let (dispatcher, _) = try Self.dispatcher(
             ["/bin/sleep", "0.2"],
             dir: dir,

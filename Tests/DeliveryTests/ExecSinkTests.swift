@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Logging
 import POSIX
+import TestSupport
 import Testing
 
 @Suite("ExecSink")
@@ -96,8 +97,9 @@ struct ExecSinkTests {
 
     @Test("shell metacharacters in a field arrive byte for byte as one argument and run nothing; stdin is the line")
     func noShellInjection() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script("printf '%s\\0' \"$@\" > \(dir)/args\ncat > \(dir)/stdin", in: dir)
         let sink = try ExecSink(
             configuration: .init(

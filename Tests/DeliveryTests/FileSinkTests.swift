@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 @testable import Delivery

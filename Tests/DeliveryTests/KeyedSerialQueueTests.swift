@@ -1,24 +1,30 @@
 import Delivery
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 
 /// A thread-safe event log for the tests.
-final class EventLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String] = []
-    private var running = 0
-    private(set) var maxRunning = 0
+final class EventLog: Sendable {
+    private struct State {
+        var entries: [String] = []
+        var running = 0
+        var maxRunning = 0
+    }
 
-    func append(_ entry: String) { lock.withLock { entries.append(entry) } }
-    var all: [String] { lock.withLock { entries } }
+    private let state = Mutex(State())
+
+    /// The most jobs that ran at the same time.
+    var maxRunning: Int { state.withLock { $0.maxRunning } }
+    func append(_ entry: String) { state.withLock { $0.entries.append(entry) } }
+    var all: [String] { state.withLock { $0.entries } }
     func enter() {
-        lock.withLock {
-            running += 1
-            maxRunning = max(maxRunning, running)
+        state.withLock {
+            $0.running += 1
+            $0.maxRunning = max($0.maxRunning, $0.running)
         }
     }
-    func leave() { lock.withLock { running -= 1 } }
+    func leave() { state.withLock { $0.running -= 1 } }
     func index(_ entry: String) -> Int? { all.firstIndex(of: entry) }
 }
 
@@ -160,13 +166,12 @@ struct KeyedSerialQueueTests {
 }
 
 /// One attempt that starts, signals `started`, and ends only when `finish` is called.
-final class HeldAttempt: @unchecked Sendable {
+final class HeldAttempt: Sendable {
     /// Left when the attempt has started.
     let started = DispatchGroup()
     private let name: String
     private let log: EventLog
-    private let lock = NSLock()
-    private var pending: (@Sendable (KeyedSerialQueue.Step) -> Void)?
+    private let pending = Mutex<(@Sendable (KeyedSerialQueue.Step) -> Void)?>(nil)
 
     init(name: String, log: EventLog) {
         self.name = name
@@ -178,13 +183,13 @@ final class HeldAttempt: @unchecked Sendable {
     var attempt: KeyedSerialQueue.Attempt {
         { [self] attempt, finish in
             log.append("start \(name) \(attempt)")
-            lock.withLock { pending = finish }
+            pending.withLock { $0 = finish }
             started.leave()
         }
     }
 
     /// Ends the started attempt with `step`; the queue gets it before any later call on the queue.
     func finish(_ step: KeyedSerialQueue.Step) {
-        lock.withLock { pending.take() }?(step)
+        pending.withLock { $0.take() }?(step)
     }
 }

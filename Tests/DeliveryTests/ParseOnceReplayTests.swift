@@ -4,6 +4,7 @@ import EventStore
 import Foundation
 import Logging
 import POSIX
+import TestSupport
 import Testing
 import VippsWebhooks
 

@@ -13,12 +13,7 @@ struct DaemonJournalDeadEndTests {
     }
 
     static func chattr(_ flag: String, _ path: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-        process.arguments = [flag, path]
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? ChildProcess.run([flag, path], executable: URL(fileURLWithPath: "/usr/bin/chattr")))?.status ?? -1
     }
 
     @Test(.enabled(if: canMakeFilesImmutable, "needs root and chattr to make the journal segment immutable"))

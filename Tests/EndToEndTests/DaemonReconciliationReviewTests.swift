@@ -145,9 +145,7 @@ struct DaemonReconciliationReviewTests {
             api.setLog(reference, msn: Base.msn, [created])
             #expect(try harness.send(Base.webhook(reference, created)).status == 200)
         }
-        let deadline = Date().addingTimeInterval(10)
-        while api.eventCalls == 0 && Date() < deadline { usleep(5_000) }
-        try #require(api.eventCalls > 0, "no periodic check within 10 s")
+        try #require(eventually(10, every: 0.005) { api.eventCalls > 0 }, "no periodic check within 10 s")
         Thread.sleep(forTimeInterval: 0.4)
         #expect(api.eventCalls <= 1, "\(api.eventCalls) event-log calls within 0.4 s of the first")
     }

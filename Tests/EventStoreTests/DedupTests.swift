@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
 import POSIX
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import EventStore
@@ -93,24 +95,22 @@ import Testing
 }
 
 /// A settable clock for retention tests.
-final class ManualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int64
+final class ManualClock: Sendable {
+    private let value: Mutex<Int64>
 
-    init(millis: Int64) { value = millis }
+    init(millis: Int64) { value = Mutex(millis) }
 
     var millis: Int64 {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
 
 /// Outcomes gathered from completions on the store's queue.
-final class OutcomeList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [AcceptOutcome] = []
+final class OutcomeList: Sendable {
+    private let list = Mutex<[AcceptOutcome]>([])
 
-    func append(_ outcome: AcceptOutcome) { lock.withLock { list.append(outcome) } }
+    func append(_ outcome: AcceptOutcome) { list.withLock { $0.append(outcome) } }
 
-    var outcomes: [AcceptOutcome] { lock.withLock { list } }
+    var outcomes: [AcceptOutcome] { list.withLock { $0 } }
 }

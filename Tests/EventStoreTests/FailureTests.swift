@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 @testable import EventStore
@@ -98,7 +99,7 @@ struct TmpfsMount {
     }()
 
     init(sizeKiB: Int) throws {
-        path = TemporaryDirectory().path
+        path = TemporaryDirectory(removedOnRelease: false).path
         let status = Glibc.mount("tmpfs", path, "tmpfs", 0, "size=\(sizeKiB)k")
         if status != 0 {
             let error = StorageError.fromErrno("mount", detail: path)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 @testable import EventStore

@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import Glibc
 import POSIX
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import EventStore
@@ -442,15 +444,14 @@ import Testing
 }
 
 /// Outcomes collected from completion handlers on other threads.
-final class KeyedOutcomes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcomes: [String: AcceptOutcome] = [:]
+final class KeyedOutcomes: Sendable {
+    private let outcomes = Mutex<[String: AcceptOutcome]>([:])
 
     func append(_ key: String, _ outcome: AcceptOutcome) {
-        lock.withLock { outcomes[key] = outcome }
+        outcomes.withLock { $0[key] = outcome }
     }
 
     func outcome(of key: String) -> AcceptOutcome? {
-        lock.withLock { outcomes[key] }
+        outcomes.withLock { $0[key] }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import EventStore
@@ -93,7 +94,8 @@ struct PaymentLedgerTests {
         let lines =
             Self.observation("a", "CREATED").line + Array("{\"msn\":\"12x\u{1}garbage\n".utf8)
             + Self.observation("b", "CREATED").line
-        FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(lines))
+        let ledgerFile = directory.path + "/" + PaymentLedger.fileName
+        #expect(FileManager.default.createFile(atPath: ledgerFile, contents: Data(lines)))
         let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
         #expect(ledger.openReport.damagedLines == 1 && ledger.openReport.payments == 2)
         let copy = try #require(ledger.openReport.damagedCopy)

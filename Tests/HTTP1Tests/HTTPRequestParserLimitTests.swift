@@ -1,4 +1,5 @@
 import HTTP1
+import TestSupport
 import Testing
 
 /// The parser's limits on what a client can make it hold or skip: empty lines before a request, header count,

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import HTTPServer
 import Synchronization
+import TestSupport
 import Testing
 
 /// Who keeps a connection slot: refused requests end their connection, and at `maxConnections` a newcomer takes the

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import HTTPServer
 import Synchronization
+import TestSupport
 import Testing
 
 /// What one client can make the server hold or keep: empty-line tricklers, header floods, half-closed connections,

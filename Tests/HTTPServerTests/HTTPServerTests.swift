@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import HTTPServer
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct HTTPServerTests {
@@ -277,16 +278,7 @@ import Testing
     }
 
     @Test func adoptsAnOpenListeningDescriptor() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        #expect(listen(fd, 16) == 0)
+        let (fd, _) = try loopbackSocket(listening: 16)
         let server = try RunningServer(listen: .fileDescriptor(fd))
         defer { server.stop() }
         #expect(server.port > 0)

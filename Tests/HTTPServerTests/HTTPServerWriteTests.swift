@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTPServer
+import TestSupport
 import Testing
 
 /// Responses larger than what the socket takes at once: the rest waits for the socket, pipelined answers keep their

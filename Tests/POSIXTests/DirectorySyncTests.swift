@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 /// A name created in a directory is made durable by a directory sync; when that sync fails, the next open or

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 /// Durable files: a rename is made durable by a sync of the directory, and a failed write or sync surfaces as an

@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import POSIX
 import Synchronization
+import TestSupport
 import Testing
 
 /// The one epoll loop: clients registered on its thread (the HTTP server's way) and one-shot watches handed to a

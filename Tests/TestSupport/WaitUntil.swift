@@ -29,6 +29,21 @@ public func eventually(
     return try condition()
 }
 
+/// Polls `condition` every `interval` seconds (10 ms by default) for at most `seconds`, sleeping the task (not the
+/// thread) in between; whether it came true. For async tests; sync code uses ``eventually(_:every:_:)``.
+public func eventually(
+    within seconds: Double,
+    every interval: Double = 0.01,
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .seconds(interval))
+    }
+    return try await condition()
+}
+
 /// A condition did not come true in time.
 public struct TimeoutFailure: Error, CustomStringConvertible {
     /// What did not happen in time.

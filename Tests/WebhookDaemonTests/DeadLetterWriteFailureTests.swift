@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import TestSupport
 import Testing
 
 @testable import WebhookDaemon
@@ -30,8 +31,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         // The write is retried after 1 s, doubling up to a minute: under load the folder may come back just after
         // a retry, so the next one can be a minute away.
-        let deadline = Date().addingTimeInterval(75)
-        while lineIDs(runs).count < 2 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        _ = await eventually(within: 75, every: 0.05) { lineIDs(runs).count >= 2 }
         #expect(lineIDs(runs) == ["evt-0-1", "evt-0-2"])
         #expect(try harness.deadLetters.list().count == 1)
         await harness.stop()

@@ -121,7 +121,7 @@ import Testing
         let harness = try DeliveryHarness(segmentSize: 8192)
         defer { harness.remove() }
         let flag = harness.directory + "/down"
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        #expect(FileManager.default.createFile(atPath: flag, contents: nil))
         let ok = harness.directory + "/ok.jsonl"
         let file = harness.directory + "/file.jsonl"
         // The hook fails while `flag` exists, with many attempts: events stay owed to it.
@@ -186,7 +186,7 @@ import Testing
         let harness = try DeliveryHarness()
         defer { harness.remove() }
         let flag = harness.directory + "/down"
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        #expect(FileManager.default.createFile(atPath: flag, contents: nil))
         let out = harness.directory + "/runs.txt"
         func hook(_ version: String) -> DaemonConfiguration.Sink {
             shellSink(

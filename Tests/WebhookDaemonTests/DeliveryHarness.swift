@@ -24,10 +24,7 @@ final class DeliveryHarness: @unchecked Sendable {
         var logger = Logger(label: "delivery-path-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_LOG"] == nil ? .critical : .info
         self.logger = logger
-        var options = EventStoreOptions()
-        options.segmentSize = segmentSize
-        options.preallocateSegments = false
-        options.faults = faults
+        let options = testOptions(segmentSize: segmentSize, faults: faults)
         store = try EventStore(directory: folder.path + "/journal", options: options, logger: logger)
         deadLetters = try DeadLetterStore(stateDirectory: folder.path)
         let metrics = DaemonMetrics.bootstrap()
@@ -68,23 +65,13 @@ final class DeliveryHarness: @unchecked Sendable {
 
     /// Waits until no event is owed to any sink; false after `seconds`.
     func settled(within seconds: Double) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if store.owedPerSink.isEmpty { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return store.owedPerSink.isEmpty
+        await eventually(within: seconds, every: 0.05) { store.owedPerSink.isEmpty }
     }
 
     /// Waits until the journal holds at most `count` segments (retirement runs on the store's own queue after the
     /// last delivery of a segment is marked); returns whether it did within `seconds`.
     func segments(atMost count: Int, within seconds: Double) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if segmentCount <= count { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return segmentCount <= count
+        await eventually(within: seconds, every: 0.05) { segmentCount <= count }
     }
 
     /// Drains the workers (as shutdown does) and closes the store.

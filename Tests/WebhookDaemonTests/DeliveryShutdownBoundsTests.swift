@@ -20,7 +20,7 @@ import Testing
         let harness = try DeliveryHarness()
         defer { harness.remove() }
         let blocker = harness.directory + "/blocked"
-        FileManager.default.createFile(atPath: blocker, contents: nil)
+        #expect(FileManager.default.createFile(atPath: blocker, contents: nil))
         try harness.configure([shellSink("gone", "test ! -e \(blocker)", attempts: 100)])
         let total = 4000
         await withTaskGroup(of: Void.self) { group in

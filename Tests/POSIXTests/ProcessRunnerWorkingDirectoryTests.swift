@@ -1,6 +1,6 @@
-import Delivery
 import Foundation
 import POSIX
+import TestSupport
 import Testing
 
 /// Hooks do not start in the daemon's directory (which is the state directory under systemd).
@@ -8,8 +8,9 @@ import Testing
 struct ProcessRunnerWorkingDirectoryTests {
     @Test("the child runs in / by default and in a given directory; a relative program path still resolves")
     func workingDirectory() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script("pwd", in: dir)
         let runner = ProcessRunner()
         let byDefault = try await ExecTestSupport.run(

@@ -1,7 +1,7 @@
-import Delivery
 import Foundation
 import Glibc
 import POSIX
+import TestSupport
 import Testing
 
 @Suite("ProcessRunner")
@@ -68,9 +68,14 @@ struct ProcessRunnerTests {
                 .init(executable: "/bin/sleep", arguments: ["9.7"], timeout: .seconds(10))
             )
         }
-        try await Task.sleep(for: .milliseconds(50))
-        // The only sleep 10 started by this test is our child: find it by its process group leader being itself.
-        let pid = try #require(try childPids(named: "sleep", argument: "9.7").first)
+        // The only `sleep 9.7` started by this test is our child: wait (up to 5 s, the machine may be loaded) until
+        // it shows among this process's children.
+        var child: Int32?
+        _ = try await eventually(within: 5, every: 0.02) {
+            child = try childPids(named: "sleep", argument: "9.7").first
+            return child != nil
+        }
+        let pid = try #require(child)
         #expect(kill(pid, SIGTERM) == 0)
         let result = try await outcome.value
         #expect(result.termination == .signaled(SIGTERM))
@@ -100,8 +105,9 @@ struct ProcessRunnerTests {
 
     @Test("on timeout the whole process group, grandchildren included, is killed")
     func timeoutKillsGroup() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script(
             "sleep 30 &\necho $! > \(dir)/grandchild\ntrap 'echo ignoring' TERM\nwhile :; do sleep 1; done",
             in: dir
@@ -142,8 +148,9 @@ struct ProcessRunnerTests {
 
     @Test("a background grandchild holding stdout open does not keep the run going")
     func daemonizingChild() async throws {
-        let dir = try ExecTestSupport.makeDirectory()
-        defer { ExecTestSupport.removeDirectory(dir) }
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
+        defer { temporary.remove() }
+        let dir = temporary.path
         let hook = try ExecTestSupport.script("sleep 5 &\necho $! > \(dir)/bg\necho done", in: dir)
         let result = try await ExecTestSupport.run(
             runner,

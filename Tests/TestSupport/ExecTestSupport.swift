@@ -1,26 +1,12 @@
-import Delivery
 import Foundation
 import Glibc
 import POSIX
 
-/// Temp folders, hook scripts and async bridges shared by the exec-side tests.
-enum ExecTestSupport {
-    /// A fresh temp folder; remove it with `removeDirectory`.
-    static func makeDirectory() throws -> String {
-        var template = Array("/tmp/vipps-exec-test-XXXXXX".utf8CString)
-        guard let result = mkdtemp(&template) else {
-            throw POSIXError(.init(rawValue: errno) ?? .EIO)
-        }
-        return String(cString: result)
-    }
-
-    /// Removes a folder made by `makeDirectory`.
-    static func removeDirectory(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
+/// Hook scripts, a child-process runner awaited, and probes of descriptors, processes and files: shared by the
+/// process-runner tests (POSIXTests) and the exec-sink tests (DeliveryTests). Folders come from ``TemporaryDirectory``.
+public enum ExecTestSupport {
     /// Writes an executable `/bin/sh` script with `body` and returns its path.
-    static func script(_ body: String, named name: String = "hook.sh", in directory: String) throws -> String {
+    public static func script(_ body: String, named name: String = "hook.sh", in directory: String) throws -> String {
         // Written through a close-on-exec descriptor: children spawned meanwhile by parallel tests must not
         // inherit it, or exec of the script fails with ETXTBSY.
         let path = "\(directory)/\(name)"
@@ -54,7 +40,10 @@ enum ExecTestSupport {
     }
 
     /// Runs `request` and waits for its result.
-    static func run(_ runner: ProcessRunner, _ request: ProcessRunnerRequest) async throws -> ProcessRunnerResult {
+    public static func run(
+        _ runner: ProcessRunner,
+        _ request: ProcessRunnerRequest
+    ) async throws -> ProcessRunnerResult {
         try await withCheckedThrowingContinuation { continuation in
             do {
                 try runner.run(request) { continuation.resume(returning: $0) }
@@ -65,33 +54,31 @@ enum ExecTestSupport {
     }
 
     /// Number of open descriptors of this process.
-    static func openDescriptorCount() throws -> Int {
+    public static func openDescriptorCount() throws -> Int {
         try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
     }
 
     /// True when `pid` no longer runs (gone or a zombie), polled for up to `seconds`.
-    static func processEnds(_ pid: Int32, within seconds: Double = 3) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+    public static func processEnds(_ pid: Int32, within seconds: Double = 3) async -> Bool {
+        await eventually(within: seconds, every: 0.02) {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-            if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            guard let close = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(close, offsetBy: 2)] == "Z"
         }
-        return false
     }
 
     /// Reads a text file, trimmed, or nil.
-    static func read(_ path: String) -> String? {
+    public static func read(_ path: String) -> String? {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Polls until `path` exists with content (hook scripts write it).
-    static func waitForFile(_ path: String, within seconds: Double = 3) async -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let text = read(path), !text.isEmpty { return text }
-            try? await Task.sleep(for: .milliseconds(10))
+    public static func waitForFile(_ path: String, within seconds: Double = 3) async -> String? {
+        var text: String?
+        _ = await eventually(within: seconds) {
+            text = read(path).flatMap { $0.isEmpty ? nil : $0 }
+            return text != nil
         }
-        return nil
+        return text
     }
 }
