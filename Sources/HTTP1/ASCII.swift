@@ -9,42 +9,44 @@ public enum ASCII {
     public static let semicolon: UInt8 = 0x3B
 
     /// The byte lowercased if it is an ASCII capital letter.
-    @inline(__always)
+    @inlinable
     public static func lower(_ byte: UInt8) -> UInt8 {
         (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
     }
 
     /// Whether `byte` is a space or a horizontal tab (HTTP optional white space).
-    @inline(__always)
+    @inlinable
     public static func isSpace(_ byte: UInt8) -> Bool {
         byte == space || byte == tab
     }
 
     /// Whether `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` must be lower-case.
+    @inlinable
     public static func equalsIgnoringCase(_ text: some Collection<UInt8>, _ lowercaseName: [UInt8]) -> Bool {
         guard text.count == lowercaseName.count else { return false }
         return zip(text, lowercaseName).allSatisfy { lower($0) == $1 }
     }
 
     /// Whether the string `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` must be lower-case.
+    @inlinable
     public static func equalsIgnoringCase(_ text: String, _ lowercaseName: [UInt8]) -> Bool {
         equalsIgnoringCase(text.utf8, lowercaseName)
     }
 
     /// Whether `byte` is a space, a tab, CR or LF.
-    @inline(__always)
+    @inlinable
     public static func isWhitespace(_ byte: UInt8) -> Bool {
         isSpace(byte) || byte == cr || byte == lf
     }
 
     /// Whether `byte` is an ASCII decimal digit.
-    @inline(__always)
+    @inlinable
     public static func isDigit(_ byte: UInt8) -> Bool {
         byte >= 0x30 && byte <= 0x39
     }
 
     /// Whether `byte` is an ASCII letter (either case) or decimal digit.
-    @inline(__always)
+    @inlinable
     public static func isLetterOrDigit(_ byte: UInt8) -> Bool {
         isDigit(byte) || (lower(byte) >= 0x61 && lower(byte) <= 0x7A)
     }
@@ -69,17 +71,20 @@ public enum ASCII {
     }
 
     /// A non-negative integer from 1 to `maxDigits` ASCII decimal digits only (no sign, no spaces), or nil.
+    @inlinable
     public static func decimalValue(_ text: some StringProtocol, maxDigits: Int = 9) -> Int? {
         decimalValue(bytes: text.utf8, maxDigits: maxDigits)
     }
 
     /// ``decimalValue(_:maxDigits:)`` of bytes; `maxDigits` at most 18, so that the value cannot overflow.
+    @inlinable
     public static func decimalValue(bytes digits: some Collection<UInt8>, maxDigits: Int = 9) -> Int? {
         guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy(isDigit) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     /// tchar: the characters of a token (method, header name).
+    @inlinable
     public static func isTokenChar(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
@@ -92,22 +97,25 @@ public enum ASCII {
     }
 
     /// field-vchar, SP or HTAB: what a field value may contain (obs-text allowed; CTLs and DEL not).
+    @inlinable
     public static func isFieldValueChar(_ byte: UInt8) -> Bool {
         byte == tab || (byte >= 0x20 && byte != 0x7F)
     }
 
     /// VCHAR: a visible ASCII character (no space, no CTLs, no DEL, nothing above 0x7F).
-    @inline(__always)
+    @inlinable
     public static func isVisible(_ byte: UInt8) -> Bool {
         byte > 0x20 && byte < 0x7F
     }
 
     /// A visible character allowed in a request target (no spaces, no CTLs, ASCII only).
+    @inlinable
     public static func isTargetChar(_ byte: UInt8) -> Bool {
         isVisible(byte)
     }
 
     /// The value of a hexadecimal digit, or nil.
+    @inlinable
     public static func hexValue(_ byte: UInt8) -> Int? {
         switch byte {
         case 0x30...0x39: return Int(byte - 0x30)

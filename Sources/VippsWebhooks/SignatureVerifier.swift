@@ -41,7 +41,28 @@ public struct SignatureVerifier: Sendable {
         body: some Collection<UInt8>,
         now: Int64
     ) -> VerificationResult {
-        let fields = SignedHeaderFields(headers)
+        check(method: method, target: target, fields: SignedHeaderFields(headers), body: body, now: now)
+    }
+
+    /// ``verify(method:target:headers:body:now:)`` for the daemon's own types, compiled for them here: a generic
+    /// call from another module runs unspecialized, looking up type metadata for every header byte compared.
+    public func verify(
+        method: String,
+        target: SignedTarget,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        now: Int64
+    ) -> VerificationResult {
+        check(method: method, target: target, fields: SignedHeaderFields(headers), body: body, now: now)
+    }
+
+    private func check(
+        method: String,
+        target: SignedTarget,
+        fields: SignedHeaderFields,
+        body: some Collection<UInt8>,
+        now: Int64
+    ) -> VerificationResult {
         guard let date = fields.date else { return .rejected(.missingHeader("x-ms-date")) }
         guard let claimedHash = fields.contentHash else { return .rejected(.missingHeader("x-ms-content-sha256")) }
         guard !fields.authorizations.isEmpty else { return .rejected(.missingHeader("authorization")) }
