@@ -56,16 +56,32 @@ public struct PaymentObservation: Sendable, Equatable {
         )
     }
 
-    /// The line written to `payments.log` (compact JSON and a newline).
+    /// The line written to `payments.log` (compact JSON and a newline), written as bytes: one per event held, on
+    /// the ledger's queue.
     var line: [UInt8] {
-        var members = [
-            JSONMember("msn", .string(msn)), JSONMember("reference", .string(reference)),
-            JSONMember("pspReference", .string(pspReference)), JSONMember("name", .string(name)),
-            JSONMember("success", .bool(success)), JSONMember("endpoint", .string(endpoint)),
-            JSONMember("at", .number(JSONNumber(atMillis))),
-        ]
-        if let amount { members.append(JSONMember("amount", .number(JSONNumber(amount)))) }
-        return JSONValue.object(members).compactBytes + [0x0A]
+        var bytes: [UInt8] = []
+        let texts = msn.utf8.count + reference.utf8.count + pspReference.utf8.count + endpoint.utf8.count
+        bytes.reserveCapacity(128 + texts)
+        func member(_ name: String, _ text: String) {
+            bytes.append(bytes.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONValue.writeString(name, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            JSONValue.writeString(text, into: &bytes)
+        }
+        member("msn", msn)
+        member("reference", reference)
+        member("pspReference", pspReference)
+        member("name", name)
+        bytes.append(contentsOf: (success ? #","success":true"# : #","success":false"#).utf8)
+        member("endpoint", endpoint)
+        bytes.append(contentsOf: #","at":"#.utf8)
+        bytes.append(contentsOf: String(atMillis).utf8)
+        if let amount {
+            bytes.append(contentsOf: #","amount":"#.utf8)
+            bytes.append(contentsOf: String(amount).utf8)
+        }
+        bytes.append(contentsOf: "}\n".utf8)
+        return bytes
     }
 
     /// Parses a line of `payments.log`; nil when it is damaged.

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import VippsWebhooks
 
 @testable import EventStore
 
@@ -269,5 +270,40 @@ struct PaymentLedgerPackingTests {
         let lines = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
         #expect(lines.split(separator: "\n").count == events.count, "one line per event held, the repeat not written")
         reopened.close()
+    }
+}
+
+@Suite("payment ledger: lines")
+struct PaymentLedgerLineTests {
+    @Test("a line written as bytes is the compact JSON of its fields and reads back the same, whatever the text")
+    func lineIsCompactJSONAndReadsBack() throws {
+        let texts = ["plain", "quote \" and back\\slash", "tab\tnew\nline\u{1}", "ø æ å 💳", ""]
+        for text in texts {
+            for amount in [Int64?.none, 0, -5, .max] {
+                let observation = PaymentObservation(
+                    msn: "123456",
+                    reference: "ref-\(text)",
+                    pspReference: text,
+                    name: "CAPTURED",
+                    amount: amount,
+                    success: amount != nil,
+                    endpoint: "/vipps/\(text)",
+                    atMillis: 1_800_000_000_123
+                )
+                var members = [
+                    JSONMember("msn", .string(observation.msn)),
+                    JSONMember("reference", .string(observation.reference)),
+                    JSONMember("pspReference", .string(observation.pspReference)),
+                    JSONMember("name", .string(observation.name)),
+                    JSONMember("success", .bool(observation.success)),
+                    JSONMember("endpoint", .string(observation.endpoint)),
+                    JSONMember("at", .number(JSONNumber(observation.atMillis))),
+                ]
+                if let amount { members.append(JSONMember("amount", .number(JSONNumber(amount)))) }
+                let expected = JSONValue.object(members).compactBytes + [0x0A]
+                #expect(observation.line == expected, "\(text) \(String(describing: amount))")
+                #expect(PaymentObservation(line: observation.line.dropLast()) == observation)
+            }
+        }
     }
 }

@@ -248,6 +248,7 @@ final class IngestHandler: HTTPHandler {
         metrics.request(endpoint: label, status: response.status, duration: elapsed)
         func metadata() -> Logger.Metadata {
             var metadata = extra()
+            metadata.reserveCapacity(metadata.count + 5)
             metadata["endpoint"] = "\(LogText.escaped(endpoint))"
             metadata["status"] = .stringConvertible(response.status)
             metadata["reason"] = "\(reason())"
