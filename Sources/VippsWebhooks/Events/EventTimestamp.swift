@@ -96,17 +96,22 @@ public enum EventTimestamp {
         appendDigits(secondOfDay % 60, 2, to: &bytes)
         let digits = min(max(fractionDigits, 0), 9)
         if digits > 0 {
+            // The milliseconds' three digits, cut or followed by zeros to `digits`.
             bytes.append(UInt8(ascii: "."))
-            appendDigits(milliPart, min(digits, 3), to: &bytes, dropping: 3 - min(digits, 3))
-            for _ in 3..<max(digits, 3) { bytes.append(UInt8(ascii: "0")) }
+            appendDigits(milliPart, 3, to: &bytes)
+            if digits < 3 {
+                bytes.removeLast(3 - digits)
+            } else {
+                bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - 3))
+            }
         }
         bytes.append(UInt8(ascii: "Z"))
     }
 
-    /// Appends the `width` leading digits of `value` written with `width + dropping` digits (zero-padded).
-    private static func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8], dropping: Int = 0) {
+    /// Appends `value` as `width` decimal digits, zero-padded.
+    private static func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
         var divisor = 1
-        for _ in 1..<(width + dropping) { divisor *= 10 }
+        for _ in 1..<width { divisor *= 10 }
         for _ in 0..<width {
             bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
             divisor /= 10
