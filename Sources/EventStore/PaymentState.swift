@@ -1,24 +1,14 @@
 /// What the daemon knows of one ePayment payment (merchant serial number and reference): the events it holds and
-/// whether, as far as they show, nothing more can happen to it. A copy taken from the ledger (which keeps a packed
-/// ``PaymentProgress`` per payment) or built up by ``add(_:)``.
+/// whether, as far as they show, nothing more can happen to it. A copy taken from the ledger, which keeps a packed
+/// ``PaymentProgress`` per payment.
 public struct PaymentState: Sendable, Equatable {
     /// `msn`.
     public let msn: String
     /// `reference`.
     public let reference: String
     /// The endpoint its latest event arrived on (reconciliation routes through it).
-    public private(set) var endpoint: String
-    private var progress: PaymentProgress
-
-    /// A payment known from nothing yet.
-    init(msn: String, reference: String, endpoint: String, lastEventMillis: Int64) {
-        self.init(
-            msn: msn,
-            reference: reference,
-            endpoint: endpoint,
-            progress: PaymentProgress(endpointIndex: 0, lastEventMillis: lastEventMillis)
-        )
-    }
+    public let endpoint: String
+    private let progress: PaymentProgress
 
     /// The payment as the ledger keeps it, with its endpoint index resolved to `endpoint`.
     init(msn: String, reference: String, endpoint: String, progress: PaymentProgress) {
@@ -44,13 +34,5 @@ public struct PaymentState: Sendable, Equatable {
     /// Whether the event `pspReference`/`name` is held.
     public func holds(pspReference: String, name: String) -> Bool {
         progress.holds(PaymentProgress.fingerprint(pspReference: pspReference, name: name))
-    }
-
-    /// Adds `observation` (of this payment); an event already held changes nothing. Returns whether it was new.
-    @discardableResult
-    mutating func add(_ observation: PaymentObservation) -> Bool {
-        guard progress.add(observation, endpointIndex: 0) else { return false }
-        endpoint = observation.endpoint
-        return true
     }
 }

@@ -32,9 +32,9 @@ struct PaymentLedgerTests {
 
     @Test("final: aborted, expired, cancelled, terminated, fully captured, fully refunded; failed events do not count")
     func finality() {
-        func state(_ observations: [PaymentObservation]) -> PaymentState {
-            var payment = PaymentState(msn: "123456", reference: "r", endpoint: "/e", lastEventMillis: 0)
-            for observation in observations { payment.add(observation) }
+        func state(_ observations: [PaymentObservation]) -> PaymentProgress {
+            var payment = PaymentProgress(endpointIndex: 0, lastEventMillis: 0)
+            for observation in observations { _ = payment.add(observation, endpointIndex: 0) }
             return payment
         }
         #expect(!state([Self.observation("r", "CREATED")]).isFinal)
@@ -148,9 +148,9 @@ struct PaymentLedgerTests {
 struct PaymentLedgerAmountTests {
     @Test("captures and refunds summing past Int64.max neither trap nor turn the payment unfinished")
     func amountsSaturate() {
-        var payment = PaymentState(msn: "123456", reference: "r", endpoint: "/e", lastEventMillis: 0)
+        var payment = PaymentProgress(endpointIndex: 0, lastEventMillis: 0)
         for (psp, name) in [("a", "AUTHORIZED"), ("c1", "CAPTURED"), ("c2", "CAPTURED"), ("f1", "REFUNDED")] {
-            payment.add(
+            _ = payment.add(
                 PaymentObservation(
                     msn: "123456",
                     reference: "r",
@@ -160,7 +160,8 @@ struct PaymentLedgerAmountTests {
                     success: true,
                     endpoint: "/e",
                     atMillis: 1
-                )
+                ),
+                endpointIndex: 0
             )
         }
         #expect(payment.isFinal)

@@ -88,7 +88,8 @@ final class IngestHandler: HTTPHandler {
         let target =
             endpoint.signedTarget
             ?? SignedTarget(host: (request.headers["host"] ?? "").lowercased(), pathAndQuery: request.target)
-        let now = currentEpochMilliseconds() / 1000
+        let nowMillis = currentEpochMilliseconds()
+        let now = nowMillis / 1000
         let verdict = endpoint.verifier.verify(
             method: request.method,
             target: target,
@@ -140,7 +141,7 @@ final class IngestHandler: HTTPHandler {
             source: .webhook,
             type: decoded.type,
             endpoint: path,
-            receivedAtMillis: currentEpochMilliseconds(),
+            receivedAtMillis: nowMillis,
             body: request.body,
             sinks: sinks
         ) { [self, extra] outcome in
@@ -160,7 +161,7 @@ final class IngestHandler: HTTPHandler {
                 case .duplicate:
                     reason = "duplicate"
                     metrics.duplicate()
-                    recordPayment(decoded, endpoint: path, atMillis: now * 1000)
+                    recordPayment(decoded, endpoint: path, atMillis: nowMillis)
                 case .failed(let error):
                     reason = "storage failed: \(error)"
                     metrics.storageError(operation: "journal")
