@@ -182,8 +182,12 @@ import Testing
         #expect(try harness.deadLetters.list().count == 5)
     }
 
-    @Test func hookThatFailsThenRecoversAcrossAReloadKeepsPaymentOrder() async throws {
+    /// With a hook queue of 2 the replaced worker also holds events in its overflow (kept without their decode) when
+    /// the reload drains it: they go back to the journal and reach the new worker in order.
+    @Test(arguments: [10_000, 2])
+    func hookThatFailsThenRecoversAcrossAReloadKeepsPaymentOrder(hookQueueCapacity: Int) async throws {
         let harness = try DeliveryHarness()
+        harness.factory.hookQueueCapacity = hookQueueCapacity
         defer { harness.remove() }
         let flag = harness.directory + "/down"
         #expect(FileManager.default.createFile(atPath: flag, contents: nil))
