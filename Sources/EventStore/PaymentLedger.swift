@@ -170,10 +170,16 @@ public final class PaymentLedger: Sendable {
         if damagedLines > 0 {
             let corrupt = stateDirectory + "/corrupt"
             try Syscall.makeDirectories(corrupt)
-            damagedCopy = corrupt + "/payments-\(nowMillis).log"
             // A link, not a rename: until the rewrite below replaces it, payments.log stays whole, so a crash in
-            // between loses no payment.
-            guard link(path, damagedCopy!) == 0 else { throw StorageError.fromErrno("link", detail: damagedCopy!) }
+            // between loses no payment. A copy of the same millisecond (a clock set back) is never overwritten.
+            var copy = corrupt + "/payments-\(nowMillis).log"
+            var attempt = 1
+            while link(path, copy) != 0 {
+                guard errno == EEXIST, attempt < 100 else { throw StorageError.fromErrno("link", detail: copy) }
+                attempt += 1
+                copy = corrupt + "/payments-\(nowMillis)-\(attempt).log"
+            }
+            damagedCopy = copy
             try Syscall.syncDirectory(corrupt)
         }
         if forgotten > 0 || damagedLines > 0 || tornTail {
@@ -337,31 +343,47 @@ public final class PaymentLedger: Sendable {
         for (key, _) in oldest { payments.removeValue(forKey: key) }
     }
 
+    /// Longest line kept for parsing; a ledger line is a few hundred bytes, so a longer one is damage.
+    static let maximumLineBytes = 64 * 1024
+
     /// Calls `body` with each whole line of `path` (without its newline), reading 64 KiB at a time; returns whether
-    /// a torn last line (no newline) was left. A missing file has no lines.
+    /// a torn last line (no newline) was left. A line over ``maximumLineBytes`` (a run of garbage without a newline)
+    /// is handed to `body` as an empty line, which no observation parses, and the rest of it up to the next newline
+    /// is skipped: each byte is searched once, so a damaged file is read in linear time. A missing file has no lines.
     private static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            guard errno == ENOENT else { throw StorageError.fromErrno("open", detail: path) }
+        let fd: Int32
+        do {
+            fd = try Syscall.open(path, flags: O_RDONLY)
+        } catch {
+            guard error.errno == ENOENT else { throw error }
             return false
         }
-        defer { Glibc.close(fd) }
+        defer { Syscall.close(fd) }
         var carried: [UInt8] = []
+        var skipping = false
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = try Syscall.retrying("read", detail: path) {
                 buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             }
             if count == 0 { break }
+            var searchFrom = carried.count
             carried += buffer[0..<count]
             var start = carried.startIndex
-            while let end = carried[start...].firstIndex(of: 0x0A) {
-                try body(carried[start..<end])
+            while let end = carried[searchFrom...].firstIndex(of: 0x0A) {
+                if !skipping { try body(carried[start..<end]) }
+                skipping = false
                 start = end + 1
+                searchFrom = start
             }
             carried.removeSubrange(..<start)
+            if carried.count > maximumLineBytes {
+                if !skipping { try body([]) }
+                skipping = true
+                carried.removeAll(keepingCapacity: true)
+            }
         }
-        return !carried.isEmpty
+        return !carried.isEmpty && !skipping
     }
 
     /// Writes the lines of `path` whose observation `keep` accepts to a temporary file (streamed, 64 KiB at a time),
