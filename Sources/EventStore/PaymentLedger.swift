@@ -182,11 +182,15 @@ public final class PaymentLedger: Sendable {
             damagedCopy = copy
             try Syscall.syncDirectory(corrupt)
         }
+        var rewritten: (file: SyscallFile, size: Int)?
         if forgotten > 0 || damagedLines > 0 || tornTail {
-            _ = try Self.rewrite(path: path) { table.payments[Key(msn: $0.msn, reference: $0.reference)] != nil }
+            rewritten = try Self.rewrite(path: path) {
+                table.payments[Key(msn: $0.msn, reference: $0.reference)] != nil
+            }
         }
-        let opened = try SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
-        let size = Int(try opened.size())
+        let opened =
+            try rewritten?.file ?? SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
+        let size = try rewritten?.size ?? Int(opened.size())
         file = Mutex(FileState(handle: opened, size: size, compactedSize: size))
         openReport = OpenReport(
             payments: table.payments.count,
@@ -283,7 +287,7 @@ public final class PaymentLedger: Sendable {
             return state.pending
         }
         guard !bytes.isEmpty else { return }
-        let handle = file.withLock { $0.handle }
+        let (handle, before) = file.withLock { ($0.handle, $0.size) }
         do {
             try bytes.withUnsafeBytes { try handle.append($0) }
             try handle.syncData()
@@ -295,7 +299,9 @@ public final class PaymentLedger: Sendable {
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
-            // A partial write leaves a torn line, which the next open drops; the whole batch is written again.
+            // A partial write is cut off again (or, if the cut fails too, left as one damaged line for the next open);
+            // the whole batch is written again.
+            try? handle.truncate(to: UInt64(before))
             state.withLock { $0.pending = bytes + $0.pending }
             let retry = inbox.withLock { inbox -> Bool in
                 defer { inbox.scheduled = true }
@@ -312,10 +318,9 @@ public final class PaymentLedger: Sendable {
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
-            let size = try Self.rewrite(path: path) { observation in
+            let (reopened, size) = try Self.rewrite(path: path) { observation in
                 state.withLock { $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil }
             }
-            let reopened = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
             let old = file.withLock { file -> SyscallFile in
                 defer { file = FileState(handle: reopened, size: size, compactedSize: size) }
                 return file.handle
@@ -387,10 +392,15 @@ public final class PaymentLedger: Sendable {
     }
 
     /// Writes the lines of `path` whose observation `keep` accepts to a temporary file (streamed, 64 KiB at a time),
-    /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new size.
-    private static func rewrite(path: String, keep: (PaymentObservation) -> Bool) throws -> Int {
+    /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new file,
+    /// still open for appending (so no reopen can fail after the rename and leave appends going to the replaced
+    /// file), and its size.
+    private static func rewrite(
+        path: String,
+        keep: (PaymentObservation) -> Bool
+    ) throws -> (file: SyscallFile, size: Int) {
         let temporary = path + ".tmp"
-        let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, faults: nil)
+        let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, faults: nil)
         var size = 0
         do {
             var out: [UInt8] = []
@@ -407,12 +417,11 @@ public final class PaymentLedger: Sendable {
             try out.withUnsafeBytes { try file.append($0) }
             size += out.count
             try file.sync()
-            file.close()
+            try Syscall.renameDurably(temporary, path)
         } catch {
             file.close()
             throw error
         }
-        try Syscall.renameDurably(temporary, path)
-        return size
+        return (file, size)
     }
 }
