@@ -24,7 +24,10 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// The header fields ``verify(method:target:headers:body:now:)`` reads; others may be left out of `headers`.
-    public static let headerNames = ["x-ms-date", "x-ms-content-sha256", "authorization", "x-vipps-authorization"]
+    public static let headerNames = [
+        SignedHeaderFields.dateName, SignedHeaderFields.contentHashName, SignedHeaderFields.authorizationName,
+        SignedHeaderFields.vippsAuthorizationName,
+    ]
 
     /// Verifies one request.
     /// - Parameters:
@@ -63,9 +66,13 @@ public struct SignatureVerifier: Sendable {
         body: some Collection<UInt8>,
         now: Int64
     ) -> VerificationResult {
-        guard let date = fields.date else { return .rejected(.missingHeader("x-ms-date")) }
-        guard let claimedHash = fields.contentHash else { return .rejected(.missingHeader("x-ms-content-sha256")) }
-        guard !fields.authorizations.isEmpty else { return .rejected(.missingHeader("authorization")) }
+        guard let date = fields.date else { return .rejected(.missingHeader(SignedHeaderFields.dateName)) }
+        guard let claimedHash = fields.contentHash else {
+            return .rejected(.missingHeader(SignedHeaderFields.contentHashName))
+        }
+        guard !fields.authorizations.isEmpty else {
+            return .rejected(.missingHeader(SignedHeaderFields.authorizationName))
+        }
         guard let authorization = fields.authorizations.lazy.compactMap(AuthorizationHeader.init(parsing:)).first
         else { return .rejected(.malformedAuthorization) }
 
@@ -146,23 +153,28 @@ struct SignedHeaderFields {
     init(_ headers: some Sequence<(name: String, value: String)>) {
         var vipps: [String] = []
         for (name, value) in headers {
-            if ASCII.equalsIgnoringCase(name, Self.dateName) {
+            if ASCII.equalsIgnoringCase(name, Self.dateBytes) {
                 date = date ?? Self.trimmed(value)
-            } else if ASCII.equalsIgnoringCase(name, Self.contentHashName) {
+            } else if ASCII.equalsIgnoringCase(name, Self.contentHashBytes) {
                 contentHash = contentHash ?? Self.trimmed(value)
-            } else if ASCII.equalsIgnoringCase(name, Self.authorizationName) {
+            } else if ASCII.equalsIgnoringCase(name, Self.authorizationBytes) {
                 authorizations.append(value)
-            } else if ASCII.equalsIgnoringCase(name, Self.vippsAuthorizationName) {
+            } else if ASCII.equalsIgnoringCase(name, Self.vippsAuthorizationBytes) {
                 vipps.append(value)
             }
         }
         authorizations += vipps
     }
 
-    private static let dateName = Array("x-ms-date".utf8)
-    private static let contentHashName = Array("x-ms-content-sha256".utf8)
-    private static let authorizationName = Array("authorization".utf8)
-    private static let vippsAuthorizationName = Array("x-vipps-authorization".utf8)
+    /// The field names read (lower-case), also ``SignatureVerifier/headerNames``.
+    static let dateName = "x-ms-date"
+    static let contentHashName = "x-ms-content-sha256"
+    static let authorizationName = "authorization"
+    static let vippsAuthorizationName = "x-vipps-authorization"
+    private static let dateBytes = Array(dateName.utf8)
+    private static let contentHashBytes = Array(contentHashName.utf8)
+    private static let authorizationBytes = Array(authorizationName.utf8)
+    private static let vippsAuthorizationBytes = Array(vippsAuthorizationName.utf8)
 
     private static func trimmed(_ value: String) -> String {
         guard let first = value.utf8.first, let last = value.utf8.last, ASCII.isSpace(first) || ASCII.isSpace(last)
