@@ -32,7 +32,11 @@ public final class SignalReader: Sendable {
                     if number > 0 {
                         handler(number)
                     } else if number == 0 || errno != EINTR {
-                        return  // the descriptor is gone (never closed while the process runs)
+                        // Never closed while the process runs; if reading fails anyway, the control signals stay
+                        // blocked and nothing could stop the daemon cleanly: stop it here, with the reason on
+                        // standard error, and let the supervisor restart it (the journal keeps what was accepted).
+                        let reason = number == 0 ? "end of file" : systemErrorMessage(errno)
+                        fatalError("reading the control signals from their signalfd failed: \(reason)")
                     }
                 }
             }
