@@ -276,12 +276,10 @@ public struct HTTPConnectionStateMachine: Sendable {
             }
         case .respond(let response):
             if head.bodyFraming.hasBody {
-                phase = .handling(head)
                 send(response, for: head, forceClose: true)
             } else {
                 parser.readBody(maxBytes: 0)
                 _ = parser.next()  // .end: no body to read
-                phase = .handling(head)
                 send(response, for: head, forceClose: false)
             }
         }

@@ -34,7 +34,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Interval of `tick` while `wantsTicks` is set.
-    public static let tickInterval: Int32 = 50  // milliseconds
+    private static let tickInterval: Int32 = 50  // milliseconds
     private static let batchSize: Int32 = 128
     private static let wakeToken: UInt64 = 0
 
