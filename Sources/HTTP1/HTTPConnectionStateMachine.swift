@@ -198,8 +198,12 @@ public struct HTTPConnectionStateMachine: Sendable {
         while true {
             switch parser.next() {
             case .needMoreData:
-                parser.releaseConsumedBytes()
-                return inputEnded ? finishClose() : .read
+                guard inputEnded else {
+                    parser.releaseConsumedBytes()
+                    return .read
+                }
+                if case .body = phase { closedMidRequest = true } else { closedMidRequest = !parser.isIdle }
+                return finishClose()
             case .head(let head):
                 requestCount += 1
                 phase = .deciding(head)
@@ -252,6 +256,10 @@ public struct HTTPConnectionStateMachine: Sendable {
     }
 
     /// The peer ended its stream: what is buffered is still served, then the connection closes.
+    /// Whether the peer ended its side with part of a request sent (the head started, or the body short): the
+    /// connection closes without an answer (nobody would take it), and the driver reports it.
+    public private(set) var closedMidRequest = false
+
     public mutating func peerClosed() {
         inputEnded = true
     }

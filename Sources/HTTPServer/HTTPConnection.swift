@@ -145,6 +145,7 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             account()
             let action = machine.nextAction()
             if case .close = action {
+                if machine.closedMidRequest { observe(.incompleteRequest(peer: peer)) }
                 close()
                 return
             }

@@ -23,6 +23,9 @@ public enum HTTPServerEvent: Sendable, Equatable {
     case acceptFailed(HTTPServerError)
     /// A connection failed with a socket error and was closed.
     case connectionError(peer: String, error: HTTPServerError)
+    /// The client ended its side of the connection in the middle of a request (head or body incomplete); the
+    /// connection was closed without an answer.
+    case incompleteRequest(peer: String)
     /// The handler called `respond` more than once; the extra responses were ignored.
     case duplicateResponse(peer: String)
     /// The buffers of unanswered requests reached `maxBufferedBytes` (the loop's share): this connection's request,

@@ -60,6 +60,34 @@ struct DaemonHostileClientTests {
         #expect(try harness.waitForRecords("events.jsonl", count: 1).count == 1)
     }
 
+    @Test("a signed event cut short by the client's FIN (head or body incomplete): closed, logged, counted, not stored")
+    func requestCutByFIN() throws {
+        let harness = try DaemonHarness()
+        let body = Array(Fixture.payment().utf8)
+        let headers = try TestSigner.headers(
+            secret: Fixture.secret,
+            url: "http://127.0.0.1:\(harness.port)/vipps/epayment",
+            body: body
+        )
+        var head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(body.count)\r\n\r\n"
+        for cut in [Array(head.utf8.prefix(40)), Array(head.utf8) + body.prefix(body.count / 2)] {
+            let client = try RawClient(port: Int(harness.port))
+            try client.send(cut)
+            _ = shutdown(client.fd, Int32(SHUT_WR))
+            #expect(try client.readAll() == "", "closed without an answer")
+        }
+        let metrics = PrometheusText.parse(try harness.get("/metrics").text)
+        let cut = metrics.samples(named: "vipps_webhookd_http_errors_total").filter {
+            $0.labels == ["kind": "incomplete_request"]
+        }
+        #expect(cut.map(\.value) == [2])
+        #expect(harness.daemon.log.components(separatedBy: "client closed in the middle of a request").count == 3)
+        #expect(try harness.send(Fixture.payment()).status == 200)
+        #expect(try harness.waitForRecords("events.jsonl", count: 1).count == 1, "only the whole event is stored")
+    }
+
     @Test("more header fields than server.max_header_count get 431 and a closed connection")
     func headerFlood() throws {
         let harness = try DaemonHarness(config: Fixture.basicConfig(extraTop: "server: { max_header_count: 10 }"))

@@ -136,6 +136,25 @@ import Testing
         #expect(actions == [.close])
         #expect(machine.isClosed)
         #expect(machine.heldBytes == 0)
+        #expect(machine.closedMidRequest, "reported by the driver")
+    }
+
+    @Test func aClientClosingMidHeadIsReportedAndAnIdleOneIsNot() {
+        var midHead = Self.machine()
+        midHead.received(Array(Self.post.utf8.prefix(20)), now: 1)
+        #expect(Self.run(&midHead).last == .read)
+        midHead.peerClosed()
+        #expect(Self.run(&midHead) == [.close])
+        #expect(midHead.closedMidRequest)
+
+        var idle = Self.machine()
+        idle.received(Array(Self.get.utf8), now: 1)
+        _ = Self.run(&idle)
+        _ = idle.answered(.init(status: 204), request: 1)
+        #expect(Self.run(&idle).last == .read)
+        idle.peerClosed()
+        #expect(Self.run(&idle) == [.close])
+        #expect(!idle.closedMidRequest, "a finished request and then the end of the stream is a normal close")
     }
 
     @Test func aRequestFollowedByTheEndOfStreamIsAnsweredThenClosed() {

@@ -63,6 +63,10 @@ final class ServerObserver: Sendable {
             metrics.serverEvent(kind: "shed_buffer_budget")
             let message = "buffers of unanswered requests full; costliest incomplete request cut with 503"
             log(.warning, kind: "shed", message, ["peer": "\(peer)", "held_bytes": .stringConvertible(heldBytes)])
+        case .incompleteRequest(let peer):
+            metrics.serverEvent(kind: "incomplete_request")
+            let message = "client closed in the middle of a request; nothing stored"
+            log(.warning, kind: "incomplete", message, ["peer": "\(peer)"])
         case .duplicateResponse(let peer):
             metrics.serverEvent(kind: "duplicate_response")
             log(.error, kind: "duplicate", "a request was answered twice (bug)", ["peer": "\(peer)"])
