@@ -40,6 +40,8 @@ let package = Package(
         // The one syscall wrapper (EINTR, EAGAIN, errno + call name), durable files, the epoll event loop, child
         // processes.
         .target(name: "POSIX", dependencies: ["CSystem"], swiftSettings: swiftSettings),
+        // A YAML reader for configuration files: pure, no Foundation (YAMLParser.swift says what it reads).
+        .target(name: "YAML", swiftSettings: swiftSettings),
         // The Swift wrapper of libcrypto (shim.h).
         .target(name: "VippsCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         // A blocking HTTP/1.1 client over POSIX sockets, with TLS through libssl (tls.h); no Foundation networking.
@@ -78,7 +80,7 @@ let package = Package(
             name: "WebhookDaemon",
             dependencies: [
                 "VippsWebhooks", "VippsCrypto", "HTTPServer", "EventStore", "Delivery", "CSystem", "VippsAPI",
-                "HTTPClient", "POSIX", "HTTP1",
+                "HTTPClient", "POSIX", "HTTP1", "YAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -104,6 +106,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VippsWebhooksTests", dependencies: ["VippsWebhooks", "VippsCrypto", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "YAMLTests",
+            dependencies: ["YAML", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,0 +1,237 @@
+/// Block structure: mappings and sequences laid out by indentation, and the values that follow `key:` and `- `.
+extension YAMLReader {
+    /// The node at the current position, the first content byte of a line, indented more than `parentIndent`.
+    mutating func blockNode(parentIndent: Int) throws(YAMLError) -> YAMLNode {
+        if isSequenceEntry { return try blockSequence(indent: indent) }
+        if isImplicitKey { return try blockMapping(indent: indent) }
+        return try inlineNode(parentIndent: parentIndent)
+    }
+
+    /// The value after `key:`, `- `, `---` or an anchor: on the same line, or on the lines below when they are
+    /// indented more than `parentIndent` (or, with `sameIndentSequence`, a sequence at the key's own indentation);
+    /// otherwise an empty (null) scalar where the value would have started.
+    mutating func blockValue(parentIndent: Int, sameIndentSequence: Bool) throws(YAMLError) -> YAMLNode {
+        skipBlanks()
+        let (line, column) = (self.line, self.column)
+        guard Self.isBlankOrBreakOrEnd(peek()) || atComment else { return try inlineNode(parentIndent: parentIndent) }
+        try skipToContent()
+        if !atEnd && !atDocumentMarker(Byte.dash) && !atDocumentMarker(Byte.dot) {
+            if indent > parentIndent { return try blockNode(parentIndent: parentIndent) }
+            if indent == parentIndent && sameIndentSequence && isSequenceEntry {
+                return try blockSequence(indent: indent)
+            }
+        }
+        try count()
+        return YAMLNode(.scalar(YAMLScalar("", style: .plain)), line: line, column: column)
+    }
+
+    /// Whether a block sequence entry (`-` then a blank or the line's end) is at the current position.
+    var isSequenceEntry: Bool {
+        peek() == Byte.dash && Self.isBlankOrBreakOrEnd(peek(1))
+    }
+
+    /// Whether an implicit mapping key (a quoted or plain scalar on this line, then `:` and a blank or the line's end)
+    /// starts at the current position.
+    var isImplicitKey: Bool {
+        var cursor = index
+        guard cursor < bytes.count else { return false }
+        let first = bytes[cursor]
+        if first == Byte.doubleQuote || first == Byte.singleQuote {
+            cursor += 1
+            while cursor < bytes.count && !Self.isBreak(bytes[cursor]) {
+                if first == Byte.doubleQuote && bytes[cursor] == Byte.backslash {
+                    cursor += 2
+                    continue
+                }
+                if bytes[cursor] == first {
+                    guard first == Byte.singleQuote && cursor + 1 < bytes.count && bytes[cursor + 1] == first else {
+                        break
+                    }
+                    cursor += 1
+                }
+                cursor += 1
+            }
+            guard cursor < bytes.count && bytes[cursor] == first else { return false }
+            cursor += 1
+            while cursor < bytes.count && Self.isBlank(bytes[cursor]) { cursor += 1 }
+            return cursor < bytes.count && bytes[cursor] == Byte.colon
+                && Self.isBlankOrBreakOrEnd(cursor + 1 < bytes.count ? bytes[cursor + 1] : nil)
+        }
+        guard Self.canStartPlain(first, next: cursor + 1 < bytes.count ? bytes[cursor + 1] : nil) else { return false }
+        var previousBlank = false
+        while cursor < bytes.count && !Self.isBreak(bytes[cursor]) {
+            let byte = bytes[cursor]
+            if byte == Byte.colon && Self.isBlankOrBreakOrEnd(cursor + 1 < bytes.count ? bytes[cursor + 1] : nil) {
+                return true
+            }
+            if byte == Byte.hash && previousBlank { return false }
+            previousBlank = Self.isBlank(byte)
+            cursor += 1
+        }
+        return false
+    }
+
+    /// A block mapping whose keys sit at `indent`; the current position is its first key.
+    mutating func blockMapping(indent: Int) throws(YAMLError) -> YAMLNode {
+        try enter()
+        defer { depth -= 1 }
+        let (line, column) = (self.line, self.column)
+        var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+        while true {
+            let key = try mappingKey()
+            guard peek() == Byte.colon else { throw error("expected ':' after a mapping key") }
+            index += 1
+            let value = try blockValue(parentIndent: indent, sameIndentSequence: true)
+            pairs.append((key, value))
+            try skipToContent()
+            if atEnd || atDocumentMarker(Byte.dash) || atDocumentMarker(Byte.dot) || self.indent < indent { break }
+            if self.indent > indent { throw error("unexpected indentation (deeper than the keys above it)") }
+            guard isImplicitKey else {
+                if isSequenceEntry { throw error("a list item where a key was expected (check the indentation)") }
+                throw error("expected a 'key: value' line at this indentation")
+            }
+        }
+        try count()
+        return YAMLNode(.mapping(YAMLMapping(pairs)), line: line, column: column)
+    }
+
+    /// A block sequence whose `-` entries sit at `indent`; the current position is its first `-`.
+    mutating func blockSequence(indent: Int) throws(YAMLError) -> YAMLNode {
+        try enter()
+        defer { depth -= 1 }
+        let (line, column) = (self.line, self.column)
+        var items: [YAMLNode] = []
+        while true {
+            index += 1
+            items.append(try sequenceItem(indent: indent))
+            try skipToContent()
+            if atEnd || atDocumentMarker(Byte.dash) || atDocumentMarker(Byte.dot) || self.indent < indent { break }
+            if self.indent > indent { throw error("unexpected indentation (deeper than the list items above it)") }
+            guard isSequenceEntry else { break }
+        }
+        try count()
+        return YAMLNode(.sequence(items), line: line, column: column)
+    }
+
+    /// The item after a `-` at `indent`: a compact nested sequence or mapping on the same line, any other node on
+    /// the same line, or the lines below.
+    private mutating func sequenceItem(indent: Int) throws(YAMLError) -> YAMLNode {
+        skipBlanks()
+        if Self.isBlankOrBreakOrEnd(peek()) || atComment {
+            return try blockValue(parentIndent: indent, sameIndentSequence: false)
+        }
+        if isSequenceEntry { return try blockSequence(indent: self.indent) }
+        if isImplicitKey { return try blockMapping(indent: self.indent) }
+        return try inlineNode(parentIndent: indent)
+    }
+
+    /// A mapping key on one line (quoted or plain); leaves the position at the `:` after it.
+    private mutating func mappingKey() throws(YAMLError) -> YAMLNode {
+        let (line, column) = (self.line, self.column)
+        let scalar: YAMLScalar
+        switch peek() {
+        case Byte.doubleQuote: scalar = try doubleQuoted()
+        case Byte.singleQuote: scalar = try singleQuoted()
+        default:
+            let start = index
+            var end = index
+            while let byte = peek(), byte != Byte.colon || !Self.isBlankOrBreakOrEnd(peek(1)) {
+                index += 1
+                if !Self.isBlank(byte) { end = index }
+            }
+            scalar = YAMLScalar(String(decoding: bytes[start..<end], as: UTF8.self), style: .plain)
+        }
+        skipBlanks()
+        try count()
+        return YAMLNode(.scalar(scalar), line: line, column: column)
+    }
+
+    /// A node that starts mid-line or is not a block collection: flow collection, block scalar, quoted or plain
+    /// scalar, anchored node or alias; checks that only a comment follows it on its last line.
+    mutating func inlineNode(parentIndent: Int) throws(YAMLError) -> YAMLNode {
+        let (line, column) = (self.line, self.column)
+        switch peek() {
+        case Byte.openBracket, Byte.openBrace:
+            let node = try flowCollection()
+            try expectLineEnd()
+            return node
+        case Byte.pipe, Byte.greater:
+            return YAMLNode(.scalar(try blockScalar(parentIndent: parentIndent)), line: line, column: column)
+        case Byte.ampersand:
+            let name = anchorName()
+            var node = try blockValue(parentIndent: parentIndent, sameIndentSequence: false)
+            (node.line, node.column) = (line, column)
+            anchors[name] = node
+            return node
+        case Byte.asterisk:
+            let node = try alias()
+            try expectLineEnd()
+            return node
+        default:
+            let scalar = try inlineScalar(parentIndent: parentIndent)
+            try expectLineEnd()
+            try count()
+            return YAMLNode(.scalar(scalar), line: line, column: column)
+        }
+    }
+
+    /// A quoted or plain scalar (refusing what cannot start one).
+    private mutating func inlineScalar(parentIndent: Int) throws(YAMLError) -> YAMLScalar {
+        switch peek() {
+        case Byte.doubleQuote: return try doubleQuoted()
+        case Byte.singleQuote: return try singleQuoted()
+        case Byte.exclamation: throw error("tags (!) are not supported")
+        case Byte.question where Self.isBlankOrBreakOrEnd(peek(1)): throw error("explicit keys (?) are not supported")
+        case Byte.dash where Self.isBlankOrBreakOrEnd(peek(1)):
+            throw error("a list item where a value was expected (check the indentation)")
+        case Byte.at, Byte.backtick, Byte.comma, Byte.closeBracket, Byte.closeBrace:
+            throw error("a value cannot start with '\(Character(Unicode.Scalar(peek() ?? 0)))': quote it")
+        default: return plainScalar(parentIndent: parentIndent)
+        }
+    }
+
+    /// An anchor's name after `&` (or an alias's after `*`), leaving the position after it.
+    mutating func anchorName() -> String {
+        index += 1
+        let start = index
+        while let byte = peek(), !Self.isBlankOrBreakOrEnd(byte), !Self.isFlowIndicator(byte) { index += 1 }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    /// A copy of the node an alias (`*name`) names (positions included, as libyaml gives them), counted node by
+    /// node.
+    mutating func alias() throws(YAMLError) -> YAMLNode {
+        let (line, column) = (self.line, self.column)
+        let name = anchorName()
+        guard let node = anchors[name] else {
+            throw YAMLError("an alias (*\(name)) names no anchor defined before it", line: line, column: column)
+        }
+        try count(Self.size(of: node))
+        return node
+    }
+
+    private static func size(of node: YAMLNode) -> Int {
+        switch node.content {
+        case .scalar: 1
+        case .sequence(let items): items.reduce(1) { $0 + size(of: $1) }
+        case .mapping(let mapping): mapping.pairs.reduce(1) { $0 + size(of: $1.key) + size(of: $1.value) }
+        }
+    }
+
+    static func isFlowIndicator(_ byte: UInt8) -> Bool {
+        byte == Byte.comma || byte == Byte.openBracket || byte == Byte.closeBracket || byte == Byte.openBrace
+            || byte == Byte.closeBrace
+    }
+
+    /// Whether `byte` (followed by `next`) may start a plain scalar.
+    static func canStartPlain(_ byte: UInt8, next: UInt8?) -> Bool {
+        switch byte {
+        case Byte.dash, Byte.question, Byte.colon: !isBlankOrBreakOrEnd(next)
+        case Byte.comma, Byte.openBracket, Byte.closeBracket, Byte.openBrace, Byte.closeBrace, Byte.hash,
+            Byte.ampersand, Byte.asterisk, Byte.exclamation, Byte.pipe, Byte.greater, Byte.singleQuote,
+            Byte.doubleQuote, Byte.percent, Byte.at, Byte.backtick:
+            false
+        default: !isBlankOrBreakOrEnd(byte)
+        }
+    }
+}
