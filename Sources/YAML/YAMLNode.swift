@@ -101,6 +101,9 @@ public struct YAMLMapping: Sendable, Equatable, Sequence {
     /// The number of pairs.
     public var count: Int { pairs.count }
 
+    /// The first pair.
+    public var first: (key: YAMLNode, value: YAMLNode)? { pairs.first }
+
     /// The value of the first pair whose key is a string scalar equal to `key`.
     public subscript(key: String) -> YAMLNode? {
         pairs.first { $0.key.scalar?.text == key && $0.key.tag == .str }?.value

@@ -10,7 +10,7 @@
 /// ``maximumNodes`` nodes (aliases included: an alias bomb stops there).
 ///
 /// Plain scalars keep their text; their tag (null, bool, int, float, str) is resolved on demand by ``YAMLTag``.
-/// Mappings keep every pair in order, repeated keys included: the caller decides what a repeated key means.
+/// Mappings keep their pairs in order; a scalar key given twice in one mapping is refused, as YAML requires.
 public struct YAMLParser {
     /// Deepest nesting of collections read.
     public static let maximumDepth = 64

@@ -77,8 +77,10 @@ extension YAMLReader {
         defer { depth -= 1 }
         let (line, column) = (self.line, self.column)
         var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+        var keys = MappingKeys()
         while true {
             let key = try mappingKey()
+            try keys.insert(key)
             guard peek() == Byte.colon else { throw error("expected ':' after a mapping key") }
             index += 1
             let value = try blockValue(parentIndent: indent, sameIndentSequence: true)
@@ -233,5 +235,24 @@ extension YAMLReader {
             false
         default: !isBlankOrBreakOrEnd(byte)
         }
+    }
+}
+
+/// The scalar keys of one mapping so far, to refuse a key given twice (YAML requires keys to be unique).
+struct MappingKeys {
+    private var lines: [String: Int] = [:]
+
+    /// Records `key`; throws when a scalar key of the same text and tag came before.
+    mutating func insert(_ key: YAMLNode) throws(YAMLError) {
+        guard let scalar = key.scalar else { return }
+        let identity = "\(scalar.tag):\(scalar.text)"
+        if let first = lines[identity] {
+            throw YAMLError(
+                "a key given twice in one mapping (first at line \(first))",
+                line: key.line,
+                column: key.column
+            )
+        }
+        lines[identity] = key.line
     }
 }

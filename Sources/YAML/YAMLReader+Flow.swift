@@ -10,6 +10,7 @@ extension YAMLReader {
         index += 1
         var items: [YAMLNode] = []
         var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+        var keys = MappingKeys()
         let notClosed = YAMLError(
             "a flow \(isMapping ? "mapping ({)" : "sequence ([)") is not closed",
             line: line,
@@ -31,12 +32,14 @@ extension YAMLReader {
                     value = try flowNode()
                 }
                 if isMapping {
+                    try keys.insert(item)
                     pairs.append((item, value))
                 } else {
                     try count()
                     items.append(YAMLNode(.mapping(YAMLMapping([(item, value)])), line: item.line, column: item.column))
                 }
             } else if isMapping {
+                try keys.insert(item)
                 try count()
                 pairs.append(
                     (item, YAMLNode(.scalar(YAMLScalar("", style: .plain)), line: item.line, column: item.column))

@@ -38,9 +38,12 @@ struct ConfigurationSecretSafetyTests {
 
     @Test("the line and column of a syntax error are those of the problem")
     func position() throws {
+        // A flow sequence that is never closed is reported at its '['.
         let problem = try #require(load("listen: \"127.0.0.1:1\"\nstate_dir: [a, b\n").problems.first)
-        #expect(problem.line == 3, "\(problem)")
-        #expect(problem.message.contains("line 3, column"), "\(problem)")
+        #expect(problem.line == 2, "\(problem)")
+        #expect(problem.message.contains("line 2, column 12"), "\(problem)")
+        let tab = try #require(load("listen: \"127.0.0.1:1\"\nsinks:\n\tevents: {file: /tmp/x}\n").problems.first)
+        #expect(tab.line == 3 && tab.message.contains("a tab in indentation"), "\(tab)")
     }
 
     static let sinks = """

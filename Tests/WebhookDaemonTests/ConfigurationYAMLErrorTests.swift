@@ -7,7 +7,9 @@ struct ConfigurationYAMLErrorTests {
     @Test(
         "one line each, with line and column, never the text of the file",
         arguments: [
-            ("endpoints:\n  - path: /x\n    secret: \"TOPSECRET\n", 4),
+            // An unclosed quote is reported where it opens.
+            ("endpoints:\n  - path: /x\n    secret: \"TOPSECRET\n", 3),
+            ("a: TOPSECRET\nb: 1\na: TOPSECRET\n", 3),
             ("a: TOPSECRET\n  b: c\n", 2),
             ("a: [TOPSECRET, 2\nb: 3\n", 2),
         ]

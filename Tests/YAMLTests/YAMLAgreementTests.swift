@@ -90,6 +90,8 @@ import Yams
         "c: - x\n", "a: b: c\n", "a:\n\tb: 1\n", "'unclosed\n", "\"unclosed\n", "[a, b\n", "a: [1, 2\n",
         "- a\nb: c\n", "a: 1\n  b: 2\n", "a:\n  - x\n  y: 1\n", "{a: 1\n", "a: \"\\q\"\n", "a: *nothing\n",
         "a: 1\n---\nb: 2\n", "a: |\n  x\n y: 1\n", "a: 'x' y\n", "a:\n  b: 1\n c: 2\n", "[a]]\n", "a: \u{01}\n",
+        "a: 1\na: 2\n",
+        "{a: 1, a: 2}\n",
     ]
 
     @Test(arguments: Array(refused.indices))

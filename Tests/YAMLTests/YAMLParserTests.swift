@@ -86,10 +86,23 @@ import Testing
         #expect(try YAMLParser.parse("---\n")?.tag == .null)
     }
 
-    @Test func repeatedKeysAreKeptInOrderForTheCallerToJudge() throws {
-        let mapping = try #require(try YAMLParser.parse("a: 1\nb: 2\na: 3\n")?.mapping)
-        #expect(mapping.pairs.map { $0.key.string } == ["a", "b", "a"])
-        #expect(mapping["a"]?.int == 1)
+    @Test func aKeyGivenTwiceIsRefusedAtItsSecondPlace() throws {
+        for (text, first, line, column) in [
+            ("a: 1\nb: 2\na: 3\n", 1, 3, 1), ("x:\n  - {k: 1, j: 2, k: 3}\n", 2, 2, 18),
+            ("'a': 1\n\"a\": 2\n", 1, 2, 1),
+        ] {
+            let expected = YAMLError(
+                "a key given twice in one mapping (first at line \(first))",
+                line: line,
+                column: column
+            )
+            #expect(throws: expected) {
+                try YAMLParser.parse(text)
+            }
+        }
+        // The same text with another tag is another key; the same key in two mappings is no repeat.
+        let keys = try #require(try YAMLParser.parse("1: a\n'1': b\nm: {a: 1}\nn: {a: 1}\n")?.mapping)
+        #expect(keys.count == 4)
     }
 
     @Test(

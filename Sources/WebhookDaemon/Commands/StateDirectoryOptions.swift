@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Yams
+import YAML
 
 /// `--config PATH` for commands that work on the daemon's state offline: only `state_dir` is read, so they work
 /// where the daemon's secrets are not readable (systemd credentials exist only inside the service).
@@ -32,15 +32,15 @@ struct StateDirectoryOptions: ParsableArguments {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CommandFailure("\(path): cannot read the file")
         }
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+            root = try YAMLParser.parse(String(decoding: data, as: UTF8.self))
         } catch {
             throw CommandFailure("\(path): not valid YAML: \(error)")
         }
         guard let mapping = root?.mapping else { throw CommandFailure("\(path): expected a mapping at the top") }
         guard let node = mapping["state_dir"] else { return DaemonConfiguration().stateDirectory }
-        guard let text = node.scalar?.string, !text.isEmpty else {
+        guard let text = node.scalar?.text, !text.isEmpty else {
             throw CommandFailure("\(path): state_dir: expected a path")
         }
         return text

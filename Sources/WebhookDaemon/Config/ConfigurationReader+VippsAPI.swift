@@ -1,6 +1,6 @@
 import Foundation
 import VippsAPI
-import Yams
+import YAML
 
 extension ConfigurationReader {
     /// Longest interval `check_registrations_minutes` and `reconcile_minutes` take: one week.
@@ -10,11 +10,11 @@ extension ConfigurationReader {
 
     /// Reads `vipps_api:`; credentials are read now (a file, or a systemd credential in the same `KEY=VALUE` format
     /// as `webhooks --credentials`), so that `check-config` reports a missing or bad one. No problem shows a value.
-    mutating func readVippsAPI(_ node: Node) -> VippsAPISettings? {
+    mutating func readVippsAPI(_ node: YAMLNode) -> VippsAPISettings? {
         guard let mapping = mapping(node, at: "vipps_api") else { return nil }
-        var environment: (name: String, node: Node)?
-        var baseURL: (text: String, node: Node)?
-        var credentialSources: [(key: String, value: String, node: Node)] = []
+        var environment: (name: String, node: YAMLNode)?
+        var baseURL: (text: String, node: YAMLNode)?
+        var credentialSources: [(key: String, value: String, node: YAMLNode)] = []
         var checkSeconds = 3600.0
         var reconcileSeconds = 0.0
         for (key, value, keyNode) in entries(mapping, at: "vipps_api") {
@@ -56,9 +56,9 @@ extension ConfigurationReader {
 
     /// The API root from `env` or `base_url` (checked as `webhooks --base-url` is), or the test environment.
     private mutating func apiRoot(
-        environment: (name: String, node: Node)?,
-        baseURL: (text: String, node: Node)?,
-        node: Node
+        environment: (name: String, node: YAMLNode)?,
+        baseURL: (text: String, node: YAMLNode)?,
+        node: YAMLNode
     ) -> String? {
         switch (environment, baseURL) {
         case (.some, .some):
@@ -83,8 +83,9 @@ extension ConfigurationReader {
     }
 
     /// Reads and checks the credentials of `credentials_file: PATH` or `credentials_credential: NAME`.
-    private mutating func readCredentials(_ source: (key: String, value: String, node: Node)) -> ManagementCredentials?
-    {
+    private mutating func readCredentials(
+        _ source: (key: String, value: String, node: YAMLNode)
+    ) -> ManagementCredentials? {
         let path = "vipps_api.\(source.key)"
         var file = source.value
         if source.key == "credentials_credential" {
@@ -120,9 +121,9 @@ extension ConfigurationReader {
     }
 
     /// A number of minutes (fractions allowed): 0, or from ``minimumIntervalMinutes`` to ``maximumIntervalMinutes``.
-    private mutating func minutes(_ node: Node, at path: String) -> Double? {
-        guard let scalar = node.scalar, node.tagName == .int || node.tagName == .float,
-            let value = Double(scalar.string), value.isFinite
+    private mutating func minutes(_ node: YAMLNode, at path: String) -> Double? {
+        guard let scalar = node.scalar, node.tag == .int || node.tag == .float,
+            let value = Double(scalar.text), value.isFinite
         else {
             problem(path, node, "expected a number of minutes (fractions allowed, e.g. 0.5); 0 = off")
             return nil

@@ -1,6 +1,6 @@
 import HTTP1
 import VippsWebhooks
-import Yams
+import YAML
 
 /// Walks a composed YAML tree into a `DaemonConfiguration`, recording problems with their key paths.
 struct ConfigurationReader {
@@ -9,9 +9,9 @@ struct ConfigurationReader {
     private(set) var problems: [ConfigurationProblem] = []
     private(set) var warnings: [ConfigurationProblem] = []
     /// Where `server.max_buffered_bytes` was set (checked against the head and body limits once all are read).
-    private var bufferedBytesNode: Node?
+    private var bufferedBytesNode: YAMLNode?
     /// The `exec:` node of each exec sink (for the line of placeholder problems).
-    private var execNodes: [String: Node] = [:]
+    private var execNodes: [String: YAMLNode] = [:]
 
     init(file: String, secretResolver: SecretResolver) {
         self.file = file
@@ -25,11 +25,11 @@ struct ConfigurationReader {
     /// ids holds up to three indexes at once; the journal, HTTP buffers and hooks need the rest.
     static let dedupIDsWithinMemoryMax = 6_000_000
 
-    mutating func problem(_ keyPath: String, _ node: Node?, _ message: String) {
+    mutating func problem(_ keyPath: String, _ node: YAMLNode?, _ message: String) {
         problems.append(
             ConfigurationProblem(
                 file: file,
-                line: node?.mark.map { $0.line },
+                line: node?.line,
                 keyPath: keyPath,
                 message: message
             )
@@ -41,11 +41,11 @@ struct ConfigurationReader {
         problems.append(ConfigurationProblem(file: file, line: line, keyPath: "", message: message))
     }
 
-    mutating func warning(_ keyPath: String, _ node: Node?, _ message: String) {
+    mutating func warning(_ keyPath: String, _ node: YAMLNode?, _ message: String) {
         warnings.append(
             ConfigurationProblem(
                 file: file,
-                line: node?.mark.map { $0.line },
+                line: node?.line,
                 keyPath: keyPath,
                 message: message
             )
@@ -62,11 +62,11 @@ struct ConfigurationReader {
 
     // MARK: - Root
 
-    mutating func readRoot(_ root: Node) -> DaemonConfiguration? {
+    mutating func readRoot(_ root: YAMLNode) -> DaemonConfiguration? {
         guard let mapping = mapping(root, at: "") else { return nil }
         var configuration = DaemonConfiguration()
-        var endpointsNode: Node?
-        var sinksNode: Node?
+        var endpointsNode: YAMLNode?
+        var sinksNode: YAMLNode?
         for (key, value, keyNode) in entries(mapping, at: "") {
             switch key {
             case "listen":
@@ -166,7 +166,7 @@ struct ConfigurationReader {
 
     // MARK: - server, log
 
-    private mutating func readServer(_ node: Node) -> DaemonConfiguration.ServerLimits {
+    private mutating func readServer(_ node: YAMLNode) -> DaemonConfiguration.ServerLimits {
         var limits = DaemonConfiguration.ServerLimits()
         guard let mapping = mapping(node, at: "server") else { return limits }
         for (key, value, keyNode) in entries(mapping, at: "server") {
@@ -198,7 +198,7 @@ struct ConfigurationReader {
         return limits
     }
 
-    private mutating func readLog(_ node: Node) -> DaemonConfiguration.LogSettings {
+    private mutating func readLog(_ node: YAMLNode) -> DaemonConfiguration.LogSettings {
         var settings = DaemonConfiguration.LogSettings()
         guard let mapping = mapping(node, at: "log") else { return settings }
         for (key, value, keyNode) in entries(mapping, at: "log") {
@@ -227,7 +227,7 @@ struct ConfigurationReader {
 
     // MARK: - sinks
 
-    private mutating func readSinks(_ node: Node) -> [DaemonConfiguration.Sink] {
+    private mutating func readSinks(_ node: YAMLNode) -> [DaemonConfiguration.Sink] {
         guard let mapping = mapping(node, at: "sinks") else { return [] }
         var sinks: [DaemonConfiguration.Sink] = []
         for (name, value, keyNode) in entries(mapping, at: "sinks") {
@@ -263,7 +263,7 @@ struct ConfigurationReader {
             switch (file, argv) {
             case (let file?, nil):
                 if file.isEmpty { problem("\(path).file", value, "empty path") }
-                for key in ["timeout_seconds", "max_attempts", "concurrency"] where sinkMapping[Node(key)] != nil {
+                for key in ["timeout_seconds", "max_attempts", "concurrency"] where sinkMapping[key] != nil {
                     problem("\(path).\(key)", value, "applies to exec sinks only")
                 }
                 sinks.append(.init(name: name, kind: .file(path: file)))
@@ -296,7 +296,7 @@ struct ConfigurationReader {
     // MARK: - endpoints
 
     private mutating func readEndpoints(
-        _ node: Node,
+        _ node: YAMLNode,
         publicURL: String?,
         sinkNames: Set<String>
     ) -> [DaemonConfiguration.Endpoint] {
@@ -369,8 +369,8 @@ struct ConfigurationReader {
         return endpoints
     }
 
-    private mutating func readSecrets(key: String, value: Node, at path: String) -> [WebhookSecret] {
-        var sources: [(SecretSource, String, Node)] = []
+    private mutating func readSecrets(key: String, value: YAMLNode, at path: String) -> [WebhookSecret] {
+        var sources: [(SecretSource, String, YAMLNode)] = []
         switch key {
         case "secret_file": string(value, at: path).map { sources.append((.file($0), path, value)) }
         case "secret_env": string(value, at: path).map { sources.append((.environment($0), path, value)) }
@@ -385,7 +385,7 @@ struct ConfigurationReader {
             if list.isEmpty { problem(path, value, "empty list") }
             for (index, item) in list.enumerated() {
                 let itemPath = "\(path)[\(index)]"
-                if let file = item.scalar?.string, item.tagName == .str {
+                if let file = item.scalar?.text, item.tag == .str {
                     sources.append((.file(file), itemPath, item))
                 } else if let map = item.mapping, map.count == 1, let (entryKey, entryValue) = map.first.map({ $0 }),
                     let kind = entryKey.string, let text = entryValue.string
@@ -415,7 +415,7 @@ struct ConfigurationReader {
         return secrets
     }
 
-    private mutating func readRoutes(_ node: Node, at path: String, sinkNames: Set<String>) -> [Route] {
+    private mutating func readRoutes(_ node: YAMLNode, at path: String, sinkNames: Set<String>) -> [Route] {
         guard let list = sequence(node, at: path) else { return [] }
         var routes: [Route] = []
         for (index, item) in list.enumerated() {
@@ -447,14 +447,14 @@ struct ConfigurationReader {
                 default: problem("\(routePath).\(key)", keyNode, "unknown key (known: events, where, sinks)")
                 }
             }
-            if mapping[Node("events")] == nil { problem("\(routePath).events", item, "missing") }
-            if mapping[Node("sinks")] == nil { problem("\(routePath).sinks", item, "missing") }
+            if mapping["events"] == nil { problem("\(routePath).events", item, "missing") }
+            if mapping["sinks"] == nil { problem("\(routePath).sinks", item, "missing") }
             routes.append(Route(events: events, filters: filters, sinks: sinks))
         }
         return routes
     }
 
-    private mutating func readFilters(_ node: Node, at path: String) -> [RouteFilter] {
+    private mutating func readFilters(_ node: YAMLNode, at path: String) -> [RouteFilter] {
         guard let mapping = mapping(node, at: path) else { return [] }
         var filters: [RouteFilter] = []
         for (field, value, _) in entries(mapping, at: path) {
@@ -463,12 +463,12 @@ struct ConfigurationReader {
                 problem(fieldPath, value, "expected a string, number or boolean")
                 continue
             }
-            switch value.tagName {
-            case .str: filters.append(RouteFilter(field: field, value: .string(scalar.string)))
+            switch value.tag {
+            case .str: filters.append(RouteFilter(field: field, value: .string(scalar.text)))
             case .bool:
                 if let bool = value.bool { filters.append(RouteFilter(field: field, value: .bool(bool))) }
             case .int, .float:
-                if let number = JSONNumber(scalar.string) {
+                if let number = JSONNumber(scalar.text) {
                     filters.append(RouteFilter(field: field, value: .number(number)))
                 } else {
                     problem(fieldPath, value, "write the number in decimal (e.g. 49900 or 12.5), or quote it")
@@ -479,9 +479,9 @@ struct ConfigurationReader {
         return filters
     }
 
-    // MARK: - Node helpers
+    // MARK: - YAMLNode helpers
 
-    mutating func mapping(_ node: Node, at path: String) -> Node.Mapping? {
+    mutating func mapping(_ node: YAMLNode, at path: String) -> YAMLMapping? {
         guard let mapping = node.mapping else {
             problem(path, node, "expected a mapping (key: value)")
             return nil
@@ -489,7 +489,7 @@ struct ConfigurationReader {
         return mapping
     }
 
-    private mutating func sequence(_ node: Node, at path: String) -> [Node]? {
+    private mutating func sequence(_ node: YAMLNode, at path: String) -> [YAMLNode]? {
         guard let sequence = node.sequence else {
             problem(path, node, "expected a list")
             return nil
@@ -497,17 +497,13 @@ struct ConfigurationReader {
         return Array(sequence)
     }
 
-    /// The string keys of `mapping` with their values; a non-string or repeated key is a problem.
-    mutating func entries(_ mapping: Node.Mapping, at path: String) -> [(String, Node, Node)] {
-        var seen: Set<String> = []
-        var result: [(String, Node, Node)] = []
+    /// The string keys of `mapping` with their values (the parser refuses a repeated key); a non-string key is a
+    /// problem.
+    mutating func entries(_ mapping: YAMLMapping, at path: String) -> [(String, YAMLNode, YAMLNode)] {
+        var result: [(String, YAMLNode, YAMLNode)] = []
         for (key, value) in mapping {
-            guard let name = key.string, key.tagName == .str else {
+            guard let name = key.string, key.tag == .str else {
                 problem(path, key, "keys must be strings")
-                continue
-            }
-            guard seen.insert(name).inserted else {
-                problem(path.isEmpty ? name : "\(path).\(name)", key, "key given twice")
                 continue
             }
             result.append((name, value, key))
@@ -515,16 +511,16 @@ struct ConfigurationReader {
         return result
     }
 
-    mutating func string(_ node: Node, at path: String) -> String? {
-        guard let scalar = node.scalar, node.tagName == .str else {
+    mutating func string(_ node: YAMLNode, at path: String) -> String? {
+        guard let scalar = node.scalar, node.tag == .str else {
             problem(path, node, "expected a string")
             return nil
         }
-        return scalar.string
+        return scalar.text
     }
 
-    private mutating func integer(_ node: Node, at path: String, in range: ClosedRange<Int>) -> Int? {
-        guard node.scalar != nil, node.tagName == .int, let value = node.int else {
+    private mutating func integer(_ node: YAMLNode, at path: String, in range: ClosedRange<Int>) -> Int? {
+        guard node.scalar != nil, node.tag == .int, let value = node.int else {
             problem(path, node, "expected a whole number")
             return nil
         }
@@ -535,7 +531,7 @@ struct ConfigurationReader {
         return value
     }
 
-    private mutating func stringList(_ node: Node, at path: String) -> [String]? {
+    private mutating func stringList(_ node: YAMLNode, at path: String) -> [String]? {
         guard let list = sequence(node, at: path) else { return nil }
         var strings: [String] = []
         for (index, item) in list.enumerated() {
@@ -544,7 +540,7 @@ struct ConfigurationReader {
                 continue
             }
             // Unquoted YAML numbers and booleans are taken as written: argv and globs are text.
-            strings.append(scalar.string)
+            strings.append(scalar.text)
         }
         return strings
     }
@@ -566,9 +562,4 @@ enum LogSettingsLevel {
     static func isValid(_ name: String) -> Bool {
         ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(name)
     }
-}
-
-extension Node {
-    /// The resolved tag's name (`str`, `int`, `float`, `bool`, `null`, …).
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
 }
