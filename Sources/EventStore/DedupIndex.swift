@@ -11,8 +11,9 @@
 ///   16-byte key in the ring, so two ids are the same only when their keys are; deletion shifts the probe run back,
 ///   so there are no tombstones.
 ///
-/// The table starts sized for min(capacity, 262,144) ids (1.4 MB) and doubles when it is 3/4 full, rebuilding from
-/// the ring (≈ 12 ms per million ids on this machine; three rebuilds in the first million ids, rare after that).
+/// The table starts sized for min(capacity, 4,096) ids (22 KB, so an idle daemon does not hold a table for ids it
+/// has not seen) and doubles when it is 3/4 full, rebuilding from the ring (≈ 12 ms per million ids on this machine;
+/// the rebuilds of the first million ids add up to about twice the last one, rare after that).
 struct DedupIndex {
     /// Most entries kept.
     let capacity: Int
@@ -30,7 +31,7 @@ struct DedupIndex {
 
     private static let chunkShift = 16
     private static let chunkSize = 1 << chunkShift
-    private static let initialTableEntries = 1 << 18
+    private static let initialTableEntries = 1 << 12
 
     /// The ring: chunk `p >> 16` holds position `p`. Positions run from 0 to `ringSize - 1` and wrap.
     private var chunks: [[Entry]] = []
