@@ -1,6 +1,6 @@
 import Dispatch
 import EventStore
-import Foundation
+import FoundationEssentials
 import Logging
 import Metrics
 import POSIX

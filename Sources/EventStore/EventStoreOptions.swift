@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import POSIX
 
 /// Tunables of an ``EventStore``; the defaults suit the daemon.

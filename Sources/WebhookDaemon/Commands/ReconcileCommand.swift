@@ -1,6 +1,6 @@
 import ArgumentParser
 import EventStore
-import Foundation
+import FoundationEssentials
 import Glibc
 import Logging
 import VippsAPI

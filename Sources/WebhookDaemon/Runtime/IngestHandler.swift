@@ -1,6 +1,6 @@
 import Delivery
 import EventStore
-import Foundation
+import FoundationEssentials
 import HTTPServer
 import Logging
 import POSIX

@@ -1,6 +1,7 @@
 import Dispatch
 import EventStore
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import Synchronization
 import VippsAPI
