@@ -1,5 +1,4 @@
 import EventStore
-import FoundationEssentials
 import Glibc
 import Logging
 import POSIX

@@ -1,6 +1,5 @@
 import Dispatch
 import EventStore
-import FoundationEssentials
 import Glibc
 import Logging
 

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import POSIX
 
 /// Tunables of an ``EventStore``; the defaults suit the daemon.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import EventStore
-import FoundationEssentials
 import Glibc
 import Logging
 import VippsAPI

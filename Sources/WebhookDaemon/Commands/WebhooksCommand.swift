@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import VippsAPI
 
 /// `vipps-webhookd webhooks`: register, list and delete webhook registrations with the Vipps MobilePay Webhooks API.

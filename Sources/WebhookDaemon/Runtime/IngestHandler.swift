@@ -1,6 +1,5 @@
 import Delivery
 import EventStore
-import FoundationEssentials
 import HTTPServer
 import Logging
 import POSIX
