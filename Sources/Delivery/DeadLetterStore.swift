@@ -1,9 +1,8 @@
 import EventStore
+import FoundationEssentials
 import Glibc
 import POSIX
 import VippsCrypto
-
-import FoundationEssentials
 
 /// The dead-letter folder, `<state_dir>/dead-letters/`: one JSON file per (event, sink), written durably.
 ///
