@@ -1,7 +1,7 @@
 import Foundation
 import POSIX
-import Testing
 import TestSupport
+import Testing
 
 /// ``Syscall/readAll(_:limit:detail:)`` and ``Syscall/readFile(_:limit:)``: whole reads across short reads, bounded,
 /// and failures reported with the call's errno.
