@@ -68,7 +68,7 @@ struct ManagementCredentialsOptions: ParsableArguments {
         func value(_ flag: String?, _ name: String, _ what: String) throws(ManagementCredentialsError) -> String {
             if let found = optional(flag, name) { return found }
             throw .init(
-                "missing \(what): give --\(String(what.map { $0 == " " ? "-" : $0 })), set \(name)"
+                "missing \(what): give --\(what.replacing(" ", with: "-")), set \(name)"
                     + ", or put \(name)=... in a --credentials file"
             )
         }
