@@ -2,7 +2,8 @@
 # Checks that a built vipps-webhookd binary carries no swift-corelibs-foundation, the mark of `import Foundation`
 # anywhere in the program (a module or a dependency), which adds CoreFoundation and ICU (about 24 MB of text, 6 MB of
 # idle memory); FoundationEssentials alone does not. A static build (--static-swift-stdlib, the release package) holds
-# CoreFoundation's start-up, __CFInitialize; a dynamic one (swift build) names libFoundation.so as a needed library.
+# CoreFoundation's start-up, __CFInitialize, once anything calls into full Foundation (a static link takes only what
+# is used); a dynamic one (swift build) names libFoundation.so as a needed library as soon as a module imports it.
 # Usage: scripts/check-no-foundation.sh BINARY   (exit 0: clean; 1: Foundation linked in; 2: usage or tool error)
 set -euo pipefail
 
@@ -31,8 +32,9 @@ needed="$(readelf -d "$binary" 2>/dev/null | grep -oE 'lib(Foundation|Foundation
 if grep -qw "__CFInitialize" <<<"$symbols" || [[ -n "$needed" ]]; then
     found="${needed:-__CFInitialize}"
     echo "check-no-foundation: FAIL: $binary links full Foundation (${found//$'\n'/, } found)." >&2
-    echo "  Some module imports Foundation (or FoundationNetworking/FoundationXML); import FoundationEssentials" >&2
-    echo "  instead. Sources: grep -rn 'import Foundation\$' Sources; dependencies: check their imports too." >&2
+    echo "  Some module or dependency imports Foundation (or FoundationNetworking/FoundationXML) and uses an API" >&2
+    echo "  only they have (FileHandle, String(format:), NSString...); import FoundationEssentials instead." >&2
+    echo "  Sources: grep -rn 'import Foundation\$' Sources; dependencies: check their imports too." >&2
     exit 1
 fi
 echo "check-no-foundation: ok: $binary has no CoreFoundation (no __CFInitialize, no libFoundation.so)"
