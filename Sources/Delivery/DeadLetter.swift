@@ -1,9 +1,5 @@
-#if canImport(FoundationEssentials)
 import EventStore
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// An event a sink gave up on, with what is needed to understand and re-queue it.
 public struct DeadLetter: Sendable, Equatable {

@@ -1,13 +1,8 @@
 import EventStore
+import FoundationEssentials
 import Glibc
 import POSIX
 import VippsCrypto
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The dead-letter folder, `<state_dir>/dead-letters/`: one JSON file per (event, sink), written durably.
 ///

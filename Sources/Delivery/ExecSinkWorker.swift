@@ -1,6 +1,5 @@
 import Dispatch
 import EventStore
-import Foundation
 import Logging
 import VippsWebhooks
 

@@ -1,6 +1,6 @@
 import Dispatch
 import EventStore
-import Foundation
+import Glibc
 import Logging
 
 /// Writes events to a `FileSink` on its own serial queue, in arrival order, batching whatever queued up while the

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import POSIX
 
@@ -26,7 +25,7 @@ public struct RequeueMarkers: Sendable {
             return
         }
         try giveToDaemonUser(directory)
-        try Self.syncDirectory((directory as NSString).deletingLastPathComponent)
+        try Self.syncDirectory(Syscall.parentDirectory(of: directory))
     }
 
     /// Durably asks for the dead letter `name` to be retried; true when the marker is new, false when it was
@@ -88,7 +87,7 @@ public struct RequeueMarkers: Sendable {
 
     private func giveToDaemonUser(_ path: String) throws(RequeueMarkerError) {
         guard geteuid() == 0 else { return }
-        let owner = (directory as NSString).deletingLastPathComponent
+        let owner = Syscall.parentDirectory(of: directory)
         var info = stat()
         guard stat(owner, &info) == 0 else { throw .init("stat", path: owner, errno: errno) }
         guard info.st_uid != 0 || info.st_gid != 0 else { return }

@@ -1,5 +1,5 @@
 import EventStore
-import Foundation
+import FoundationEssentials
 import Logging
 import POSIX
 
@@ -98,8 +98,8 @@ public struct SinkFactory {
     }
 
     private func createParentDirectory(of path: String) throws {
-        let parent = (path as NSString).deletingLastPathComponent
-        guard !parent.isEmpty else { return }
+        guard path.contains("/") else { return }
+        let parent = Syscall.parentDirectory(of: path)
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
     }
 }

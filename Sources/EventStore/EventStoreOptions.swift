@@ -1,4 +1,3 @@
-import Foundation
 import POSIX
 
 /// Tunables of an ``EventStore``; the defaults suit the daemon.

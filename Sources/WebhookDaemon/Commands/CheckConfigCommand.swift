@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// `vipps-webhookd check-config --config PATH [--credentials-directory DIR]`: exit 0 when the configuration is
 /// valid, otherwise one line per problem (file, key path, what is wrong) and a non-zero exit.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Delivery
 import EventStore
-import Foundation
+import FoundationEssentials
 import VippsWebhooks
 
 /// `vipps-webhookd dead-letters list|retry`: shows the events hooks gave up on and asks the daemon to retry them.
@@ -67,7 +67,7 @@ struct DeadLettersCommand: ParsableCommand {
             let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
             return rows.map { row in
                 row.enumerated().map { column, cell in
-                    column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    column == row.count - 1 ? cell : cell.paddedWithSpaces(toLength: widths[column])
                 }.joined(separator: "  ") + "\n"
             }.joined()
         }
@@ -85,7 +85,7 @@ struct DeadLettersCommand: ParsableCommand {
 
         /// `text` cut to `maxErrorLength` characters (a hook's stderr tail can be long; the file has all of it).
         static func shortened(_ text: String) -> String {
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmingScalars(where: \.isFoundationWhitespaceOrNewline)
             return trimmed.count <= maxErrorLength ? trimmed : trimmed.prefix(maxErrorLength - 1) + "…"
         }
 

@@ -1,6 +1,6 @@
-import Foundation
 import Glibc
 import HTTP1
+import POSIX
 import VippsAPI
 
 /// A credentials file: `KEY=VALUE` lines with the `VIPPS_*` environment names, `#` comments and blank lines allowed,
@@ -47,14 +47,16 @@ extension ManagementCredentialsFile {
                     + "\(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
             )
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .init("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do {
+            fd = try Syscall.open(path, flags: O_RDONLY)
+        } catch {
+            throw .init("cannot read credentials file \(path): \(systemErrorMessage(error.errno))")
         }
-        guard let data = try? handle.read(upToCount: maximumBytes + 1) else {
-            try? handle.close()
+        defer { Syscall.close(fd) }
+        guard let data = try? Syscall.readAll(fd, limit: maximumBytes + 1, detail: path) else {
             throw .init("cannot read credentials file \(path)")
         }
-        try? handle.close()
         guard data.count <= maximumBytes else {
             throw .init("credentials file \(path) is over \(maximumBytes) bytes")
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import VippsAPI
 
 /// Options every `webhooks` subcommand shares: the merchant's API keys and the API root.
@@ -68,7 +68,7 @@ struct ManagementCredentialsOptions: ParsableArguments {
         func value(_ flag: String?, _ name: String, _ what: String) throws(ManagementCredentialsError) -> String {
             if let found = optional(flag, name) { return found }
             throw .init(
-                "missing \(what): give --\(what.replacingOccurrences(of: " ", with: "-")), set \(name)"
+                "missing \(what): give --\(what.replacing(" ", with: "-")), set \(name)"
                     + ", or put \(name)=... in a --credentials file"
             )
         }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import EventStore
-import Foundation
 import Glibc
 import Logging
 import VippsAPI

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import VippsWebhooks
 
 /// `--secret-file F` or `--secret-env NAME`: where a command reads a registration secret from.

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPClient
 import VippsCrypto
 import VippsWebhooks

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 import POSIX
 import Synchronization
@@ -30,7 +30,7 @@ extension SendCommand {
         var summary: String {
             let rate = elapsedSeconds > 0 ? Double(sent) / elapsedSeconds : 0
             return "sent \(sent), 2xx \(succeeded), non-2xx \(refused), errors \(errors), "
-                + "elapsed \(String(format: "%.3f", elapsedSeconds)) s, \(String(format: "%.1f", rate)) req/s"
+                + "elapsed \(fixedPoint(elapsedSeconds, digits: 3)) s, \(fixedPoint(rate, digits: 1)) req/s"
         }
     }
 

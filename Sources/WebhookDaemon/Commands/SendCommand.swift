@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTPClient
 import POSIX
 import VippsAPI
@@ -123,7 +124,7 @@ struct SendCommand: ParsableCommand {
 
     /// Where requests go: the URL's host, or --resolve-to's; TLS for an https URL unless --resolve-to says plain.
     private func makeRoute(target: SignedTarget) throws -> Route {
-        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        let trimmed = url.trimmingScalars(where: \.isFoundationWhitespace)
         guard var address = ClientURL(trimmed) else {
             throw ValidationError("--url must be an http:// or https:// URL")
         }
@@ -155,14 +156,17 @@ struct SendCommand: ParsableCommand {
     }
 
     private func readBody(_ path: String) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        let fd: Int32
+        do {
+            fd = try Syscall.open(path, flags: O_RDONLY)
+        } catch {
             throw ValidationError("cannot read body file \(path)")
         }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: Self.maximumBodyFileBytes + 1)) ?? Data()
+        defer { Syscall.close(fd) }
+        let data = (try? Syscall.readAll(fd, limit: Self.maximumBodyFileBytes + 1, detail: path)) ?? []
         guard data.count <= Self.maximumBodyFileBytes else {
             throw ValidationError("body file \(path) is over \(Self.maximumBodyFileBytes) bytes")
         }
-        return Array(data)
+        return data
     }
 }

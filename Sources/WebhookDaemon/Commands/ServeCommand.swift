@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// `vipps-webhookd serve [--config PATH]`: runs the daemon until SIGTERM or SIGINT.

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import POSIX
 import VippsWebhooks
 
 /// `vipps-webhookd sign`: prints the three signature headers Vipps would send for a body and URL.
@@ -46,6 +48,10 @@ struct SignCommand: ParsableCommand {
             }
             return Array(data)
         }
-        return Array(FileHandle.standardInput.readDataToEndOfFile())
+        do {
+            return try Syscall.readAll(STDIN_FILENO, detail: "standard input")
+        } catch {
+            throw CommandFailure("cannot read standard input: \(systemErrorMessage(error.errno))")
+        }
     }
 }

@@ -1,6 +1,9 @@
-import Foundation
+import Glibc
+import POSIX
 
 /// Writes one line to standard error.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    let bytes = Array((line + "\n").utf8)
+    // Nowhere left to report a failing standard error; the line is dropped.
+    bytes.withUnsafeBytes { try? Syscall.writeAll(STDERR_FILENO, $0, detail: "standard error") }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import YAML
 
 /// `--config PATH` for commands that work on the daemon's state offline: only `state_dir` is read, so they work

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import VippsAPI
 import VippsCrypto
 import VippsWebhooks

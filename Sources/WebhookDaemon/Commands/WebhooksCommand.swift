@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import VippsAPI
 
 /// `vipps-webhookd webhooks`: register, list and delete webhook registrations with the Vipps MobilePay Webhooks API.
@@ -20,7 +19,7 @@ struct WebhooksCommand: ParsableCommand {
 
     /// Writes `line` to standard error.
     static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        WebhookDaemon.printError(line)
     }
 
     /// Checks input with `check`, then runs `body` with a client built from `options`. Any failure (bad input,

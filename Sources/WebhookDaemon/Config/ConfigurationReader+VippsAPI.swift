@@ -1,4 +1,3 @@
-import Foundation
 import VippsAPI
 import YAML
 
@@ -69,7 +68,7 @@ extension ConfigurationReader {
                 problem(
                     "vipps_api.base_url",
                     url.node,
-                    "\(error)".replacingOccurrences(of: "--base-url", with: "base_url")
+                    "\(error)".replacing("--base-url", with: "base_url")
                 )
                 return nil
             }
@@ -106,7 +105,7 @@ extension ConfigurationReader {
         var concerns: [String] = []
         defer {
             for concern in concerns {
-                warning(path, source.node, concern.replacingOccurrences(of: "warning: ", with: ""))
+                warning(path, source.node, concern.replacing("warning: ", with: ""))
             }
         }
         do {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VippsWebhooks
 
 /// Where one registration secret comes from.

@@ -1,7 +1,8 @@
 import Delivery
 import Dispatch
 import EventStore
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTPServer
 import Logging
 import POSIX

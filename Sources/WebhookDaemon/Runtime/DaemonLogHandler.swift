@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Glibc
 import Logging
 import POSIX
 import Synchronization
@@ -167,7 +168,7 @@ final class LogOutput: Sendable {
             var offset = 0
             while offset < buffer.count {
                 let written = try? Syscall.retrying("write") {
-                    Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 }
                 // Nowhere left to report a failing log; drop the lines rather than block the daemon.
                 guard let written else { return }

@@ -1,6 +1,5 @@
 import Delivery
 import EventStore
-import Foundation
 import HTTPServer
 import Logging
 import POSIX

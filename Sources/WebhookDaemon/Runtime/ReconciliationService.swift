@@ -1,6 +1,6 @@
 import Dispatch
 import EventStore
-import Foundation
+import Glibc
 import Logging
 import Synchronization
 import VippsAPI
