@@ -46,6 +46,7 @@ log "swift build ${build_flags[*]}"
 swift build "${build_flags[@]}" >&2
 binary="$(swift build "${build_flags[@]}" --show-bin-path)/$package"
 [[ -x "$binary" ]] || fail "$binary was not built"
+"$(dirname "${BASH_SOURCE[0]}")/check-no-foundation.sh" "$binary" >&2 || fail "the packaged binary carries full Foundation"
 reported="$("$binary" --version)"
 [[ "$reported" == "$package $version" ]] || fail "the binary reports '$reported', BuildInfo.swift says $version"
 

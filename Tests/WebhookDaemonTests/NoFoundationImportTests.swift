@@ -2,8 +2,7 @@ import Foundation
 import Testing
 
 /// The shipped code imports no full Foundation (swift-corelibs-foundation: CoreFoundation's start-up and ICU in the
-/// binary, about 6 MB of idle memory); `FoundationEssentials` is the part it may use. A file that still imports
-/// Yams (which imports Foundation itself) may import Foundation until Yams is gone.
+/// binary, about 6 MB of idle memory); `FoundationEssentials` is the part it may use.
 @Suite("no Foundation import in Sources")
 struct NoFoundationImportTests {
     /// Modules that bring CoreFoundation or ICU into the binary.
@@ -31,11 +30,6 @@ struct NoFoundationImportTests {
     static let modifiers: Set<String> = ["public", "package", "internal", "fileprivate", "private"]
     static let kinds: Set<String> = ["struct", "class", "enum", "protocol", "typealias", "func", "let", "var"]
 
-    /// Whether `source` imports Yams: such a file is exempt for now.
-    static func importsYams(_ source: String) -> Bool {
-        source.split(separator: "\n").contains { $0.split(separator: " ").last == "Yams" && $0.contains("import") }
-    }
-
     @Test("the import finder sees every spelling of a Foundation import and nothing else")
     func finder() {
         let source = """
@@ -54,11 +48,9 @@ struct NoFoundationImportTests {
             let text = "import Foundation"
             """
         #expect(Self.forbiddenImportLines(in: source) == [4, 5, 6, 7, 10])
-        #expect(Self.importsYams("import Foundation\nimport Yams\n"))
-        #expect(!Self.importsYams("import Foundation\n// Yams is gone\n"))
     }
 
-    @Test("no file under Sources imports Foundation (files that import Yams excepted)")
+    @Test("no file under Sources imports Foundation")
     func sourcesImportNoFoundation() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
@@ -70,9 +62,7 @@ struct NoFoundationImportTests {
             let source = try String(contentsOfFile: sources + "/" + relative, encoding: .utf8)
             scanned += 1
             let lines = Self.forbiddenImportLines(in: source)
-            if !lines.isEmpty && !Self.importsYams(source) {
-                offenders += lines.map { "Sources/\(relative):\($0)" }
-            }
+            offenders += lines.map { "Sources/\(relative):\($0)" }
         }
         #expect(scanned > 100, "only \(scanned) Swift files found under \(sources)")
         #expect(
