@@ -278,23 +278,28 @@ public final class PaymentLedger: Sendable {
         queue.sync { writePending() }
     }
 
-    /// On `queue`: writes and syncs the pending lines.
+    /// On `queue`: writes and syncs the pending lines, then compacts the file when it is due.
     private func writePending() {
         inbox.withLock { $0.scheduled = false }
+        if appendPending() { compact() }
+    }
+
+    /// On `queue`: applies the recorded observations, appends the pending lines to the file and syncs it; whether the
+    /// file is now due for compaction. On failure the lines are kept for a retry a second later.
+    private func appendPending() -> Bool {
         let bytes = withTable { state -> [UInt8] in
             defer { state.pending = [] }
             return state.pending
         }
-        guard !bytes.isEmpty else { return }
+        guard !bytes.isEmpty else { return false }
         let (handle, before) = file.withLock { ($0.handle, $0.size) }
         do {
             try bytes.withUnsafeBytes { try handle.append($0) }
             try handle.syncData()
-            let due = file.withLock { file in
+            return file.withLock { file in
                 file.size += bytes.count
                 return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
             }
-            if due { compact() }
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
@@ -307,18 +312,32 @@ public final class PaymentLedger: Sendable {
                 return !inbox.closed && !inbox.scheduled
             }
             if retry { queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending() } }
+            return false
         }
     }
 
     /// On `queue`: rewrites the file with the lines of the payments still known, forgetting those older than the
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
+    ///
+    /// A rewrite reads the whole file, which takes a while under load: meanwhile, every flush delay, what was
+    /// recorded is applied and appended to the file being read, as outside a rewrite, so the inbox and the pending
+    /// lines do not pile up in memory. The reader goes on to the file's end, so those lines are copied too; nothing is
+    /// appended between its reaching the end and the rename (both happen here, on `queue`).
     private func compact() {
         let now = currentEpochMilliseconds()
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
+        var lastAppend = ContinuousClock.now
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
-            let (reopened, size) = try Self.rewrite(path: path) { observation in
-                state.withLock { $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil }
+            let keep = { (observation: PaymentObservation) in
+                self.state.withLock {
+                    $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil
+                }
+            }
+            let (reopened, size) = try Self.rewrite(path: path, keep: keep) {
+                guard ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis) else { return }
+                lastAppend = .now
+                _ = appendPending()
             }
             let old = file.withLock { file -> SyscallFile in
                 defer { file = FileState(handle: reopened, size: size, compactedSize: size) }
@@ -393,10 +412,12 @@ public final class PaymentLedger: Sendable {
     /// Writes the lines of `path` whose observation `keep` accepts to a temporary file (streamed, 64 KiB at a time),
     /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new file,
     /// still open for appending (so no reopen can fail after the rename and leave appends going to the replaced
-    /// file), and its size.
-    private static func rewrite(
+    /// file), and its size. `whileReading` is called after each 64 KiB written; lines it appends to `path` are read
+    /// too.
+    static func rewrite(
         path: String,
-        keep: (PaymentObservation) -> Bool
+        keep: (PaymentObservation) -> Bool,
+        whileReading: () -> Void = {}
     ) throws -> (file: SyscallFile, size: Int) {
         let temporary = path + ".tmp"
         let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, faults: nil)
@@ -411,6 +432,7 @@ public final class PaymentLedger: Sendable {
                     try out.withUnsafeBytes { try file.append($0) }
                     size += out.count
                     out.removeAll(keepingCapacity: true)
+                    whileReading()
                 }
             }
             try out.withUnsafeBytes { try file.append($0) }

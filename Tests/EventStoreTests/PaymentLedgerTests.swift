@@ -1,4 +1,5 @@
 import Foundation
+import POSIX
 import TestSupport
 import Testing
 import VippsWebhooks
@@ -242,6 +243,81 @@ struct PaymentLedgerBoundTests {
             logger: testLogger
         )
         #expect(reopened.payments(since: 0).map(\.reference).sorted() == ["after", "live"])
+        reopened.close()
+    }
+}
+
+@Suite("payment ledger: appends during a rewrite")
+struct PaymentLedgerRewriteTests {
+    @Test("lines appended to the file while a rewrite reads it are copied into the rewritten file")
+    func linesAppendedWhileReadingAreCopied() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/" + PaymentLedger.fileName
+        let lines = (0..<2000).map { PaymentLedgerTests.observation("first-\($0)", "CREATED").line }
+        try Data(lines.joined()).write(to: URL(fileURLWithPath: path))
+        let appender = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
+        defer { appender.close() }
+        var appended = 0
+        let (rewritten, size) = try PaymentLedger.rewrite(path: path, keep: { !$0.reference.hasPrefix("dropped") }) {
+            // Two lines after each 64 KiB written, one of a payment the rewrite drops.
+            for reference in ["during-\(appended)", "dropped-\(appended)"] {
+                let line = PaymentLedgerTests.observation(reference, "CREATED").line
+                try? line.withUnsafeBytes { try appender.append($0) }
+            }
+            appended += 1
+        }
+        rewritten.close()
+        #expect(appended >= 3, "the file spans several 64 KiB pieces")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let references = text.split(separator: "\n").compactMap {
+            PaymentObservation(line: Array($0.utf8)[...])?.reference
+        }
+        let expected = (0..<2000).map { "first-\($0)" } + (0..<appended).map { "during-\($0)" }
+        #expect(references.sorted() == expected.sorted())
+        #expect(size == text.utf8.count)
+    }
+
+    @Test("payments recorded from another thread through repeated compactions are all kept, each line once")
+    func recordingThroughCompactionsLosesNothing() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let options = PaymentLedger.Options(windowMillis: 60_000, flushDelayMillis: 0, compactionBytes: 32 * 1024)
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: now,
+            options: options,
+            logger: testLogger
+        )
+        let total = 6000
+        let recorder = Thread {
+            for number in 0..<total {
+                ledger.record(PaymentLedgerTests.observation("p-\(number)", "CREATED", at: now))
+                if number % 500 == 0 { ledger.flush() }
+            }
+        }
+        recorder.start()
+        for _ in 0..<200 {
+            ledger.flush()
+            usleep(1000)
+        }
+        while ledger.payments(since: 0).count < total { usleep(1000) }
+        ledger.close()
+        let text = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
+        let references = text.split(separator: "\n").compactMap {
+            PaymentObservation(line: Array($0.utf8)[...])?.reference
+        }
+        #expect(references.count == total, "each line once")
+        #expect(Set(references).count == total)
+        let reopened = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: now,
+            options: options,
+            logger: testLogger
+        )
+        #expect(reopened.payments(since: 0).count == total)
+        #expect(reopened.openReport.damagedLines == 0)
         reopened.close()
     }
 }
