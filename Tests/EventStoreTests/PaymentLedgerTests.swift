@@ -259,14 +259,19 @@ struct PaymentLedgerRewriteTests {
         let appender = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
         defer { appender.close() }
         var appended = 0
-        let (rewritten, size) = try PaymentLedger.rewrite(path: path, keep: { !$0.reference.hasPrefix("dropped") }) {
-            // Two lines after each 64 KiB written, one of a payment the rewrite drops.
+        // Two lines after each 64 KiB written, one of a payment the rewrite drops.
+        let appendTwo = {
             for reference in ["during-\(appended)", "dropped-\(appended)"] {
                 let line = PaymentLedgerTests.observation(reference, "CREATED").line
                 try? line.withUnsafeBytes { try appender.append($0) }
             }
             appended += 1
         }
+        let (rewritten, size) = try PaymentLedger.rewrite(
+            path: path,
+            keep: { !$0.reference.hasPrefix("dropped") },
+            whileReading: appendTwo
+        )
         rewritten.close()
         #expect(appended >= 3, "the file spans several 64 KiB pieces")
         let text = try String(contentsOfFile: path, encoding: .utf8)
