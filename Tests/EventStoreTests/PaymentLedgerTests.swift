@@ -211,6 +211,33 @@ struct PaymentLedgerBoundTests {
         #expect(ledger.payments(since: 0).count == 19)
     }
 
+    @Test("a batch of new payments never takes the table past the bound, however many arrive between flushes")
+    func batchNeverOvershoots() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        for bound in [1, 2, 10, 1000] {
+            let state = directory.path + "/bound-\(bound)"
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+            let ledger = try PaymentLedger(
+                stateDirectory: state,
+                nowMillis: PaymentLedgerTests.now,
+                options: PaymentLedger.Options(maximumPayments: bound, flushDelayMillis: 60_000),
+                logger: testLogger
+            )
+            // One batch: nothing is applied until the table is read.
+            for index in 0..<(bound * 3 + 7) {
+                let at = PaymentLedgerTests.now + Int64(index)
+                ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED", at: at))
+            }
+            let kept = ledger.payments(since: 0)
+            #expect(kept.count <= bound && !kept.isEmpty, "bound \(bound): \(kept.count)")
+            // A table that ever held more than the bound would have grown past the room the bound needs.
+            #expect(ledger.tableCapacity < 2 * bound + 2, "bound \(bound): room for \(ledger.tableCapacity)")
+            #expect(kept.last?.reference == "order-\(bound * 3 + 6)", "the newest stays")
+            ledger.close()
+        }
+    }
+
     @Test("while running, the file is rewritten without payments older than the window once it has grown enough")
     func compactionWhileRunning() throws {
         let directory = TemporaryDirectory()
