@@ -421,8 +421,8 @@ public final class PaymentLedger: Sendable {
     /// Writes the lines of `path` whose observation `keep` accepts to a temporary file (streamed, 64 KiB at a time),
     /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new file,
     /// still open for appending (so no reopen can fail after the rename and leave appends going to the replaced
-    /// file), and its size. `whileReading` is called after each 64 KiB written; lines it appends to `path` are read
-    /// too.
+    /// file), and its size. `whileReading` is called after each 64 KiB read (whatever is kept); lines it appends to
+    /// `path` are read too.
     static func rewrite(
         path: String,
         keep: (PaymentObservation) -> Bool,
@@ -433,7 +433,13 @@ public final class PaymentLedger: Sendable {
         var size = 0
         do {
             var out: [UInt8] = []
+            var readSinceCall = 0
             _ = try forEachLine(path: path) { line in
+                readSinceCall += line.count + 1
+                if readSinceCall >= 1 << 16 {
+                    readSinceCall = 0
+                    whileReading()
+                }
                 guard let observation = PaymentObservation(line: line), keep(observation) else { return }
                 out += line
                 out.append(0x0A)
@@ -441,7 +447,6 @@ public final class PaymentLedger: Sendable {
                     try out.withUnsafeBytes { try file.append($0) }
                     size += out.count
                     out.removeAll(keepingCapacity: true)
-                    whileReading()
                 }
             }
             try out.withUnsafeBytes { try file.append($0) }

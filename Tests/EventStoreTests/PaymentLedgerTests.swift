@@ -286,7 +286,7 @@ struct PaymentLedgerRewriteTests {
         let appender = try SyscallFile(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
         defer { appender.close() }
         var appended = 0
-        // Two lines after each 64 KiB written, one of a payment the rewrite drops.
+        // Two lines after each 64 KiB read, one of a payment the rewrite drops.
         let appendTwo = {
             for reference in ["during-\(appended)", "dropped-\(appended)"] {
                 let line = PaymentLedgerTests.observation(reference, "CREATED").line
