@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YAMLTests",
-            dependencies: ["YAML", .product(name: "Yams", package: "Yams")],
+            dependencies: ["YAML", "TestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX", "TestSupport"], swiftSettings: swiftSettings),

@@ -132,8 +132,7 @@ extension YAMLReader {
         let (line, column) = (self.line, self.column)
         let scalar: YAMLScalar
         switch peek() {
-        case Byte.doubleQuote: scalar = try doubleQuoted()
-        case Byte.singleQuote: scalar = try singleQuoted()
+        case Byte.doubleQuote, Byte.singleQuote: scalar = try quoted()
         default:
             let start = index
             var end = index
@@ -180,8 +179,7 @@ extension YAMLReader {
     /// A quoted or plain scalar (refusing what cannot start one).
     private mutating func inlineScalar(parentIndent: Int) throws(YAMLError) -> YAMLScalar {
         switch peek() {
-        case Byte.doubleQuote: return try doubleQuoted()
-        case Byte.singleQuote: return try singleQuoted()
+        case Byte.doubleQuote, Byte.singleQuote: return try quoted()
         case Byte.exclamation: throw error("tags (!) are not supported")
         case Byte.question where Self.isBlankOrBreakOrEnd(peek(1)): throw error("explicit keys (?) are not supported")
         case Byte.dash where Self.isBlankOrBreakOrEnd(peek(1)):

@@ -75,8 +75,7 @@ extension YAMLReader {
             let node = try flowNode()
             anchors[name] = node
             return node
-        case Byte.doubleQuote: scalar = try doubleQuoted()
-        case Byte.singleQuote: scalar = try singleQuoted()
+        case Byte.doubleQuote, Byte.singleQuote: scalar = try quoted()
         case Byte.exclamation: throw error("tags (!) are not supported")
         case let byte? where Self.canStartPlain(byte, next: peek(1)) || byte == Byte.percent || byte == Byte.hash:
             var text: [UInt8] = []

@@ -55,51 +55,29 @@ extension YAMLReader {
         index = end
     }
 
-    /// A single-quoted scalar (`''` is one quote; line breaks fold).
-    mutating func singleQuoted() throws(YAMLError) -> YAMLScalar {
+    /// A quoted scalar at the current quote: single-quoted (`''` is one quote) or double-quoted, with YAML's escapes
+    /// (`\n`, `\t`, `\"`, `\\`, `\xXX`, `\uXXXX`, `\UXXXXXXXX`, …; an escaped line break joins the lines with nothing
+    /// between them); line breaks fold.
+    mutating func quoted() throws(YAMLError) -> YAMLScalar {
         let (line, column) = (self.line, self.column)
+        let quote = peek()
+        let style: YAMLScalar.Style = quote == Byte.singleQuote ? .singleQuoted : .doubleQuoted
         index += 1
         var text: [UInt8] = []
         var trailingBlanks = 0
         while true {
             guard let byte = peek() else {
-                throw YAMLError("a single-quoted string is not closed", line: line, column: column)
+                let kind = style == .singleQuoted ? "single" : "double"
+                throw YAMLError("a \(kind)-quoted string is not closed", line: line, column: column)
             }
-            if byte == Byte.singleQuote {
-                guard peek(1) == Byte.singleQuote else {
-                    index += 1
-                    return YAMLScalar(String(decoding: text, as: UTF8.self), style: .singleQuoted)
-                }
+            if byte == quote && style == .singleQuoted && peek(1) == quote {
                 text.append(byte)
                 index += 2
                 trailingBlanks = 0
-            } else if Self.isBreak(byte) {
-                try foldQuotedBreak(into: &text, trailingBlanks: trailingBlanks, opening: (line, column))
-                trailingBlanks = 0
-            } else {
-                text.append(byte)
+            } else if byte == quote {
                 index += 1
-                trailingBlanks = Self.isBlank(byte) ? trailingBlanks + 1 : 0
-            }
-        }
-    }
-
-    /// A double-quoted scalar, with YAML's escapes (`\n`, `\t`, `\"`, `\\`, `\xXX`, `\uXXXX`, `\UXXXXXXXX`, …) and
-    /// line folding (an escaped line break joins the lines with nothing between them).
-    mutating func doubleQuoted() throws(YAMLError) -> YAMLScalar {
-        let (line, column) = (self.line, self.column)
-        index += 1
-        var text: [UInt8] = []
-        var trailingBlanks = 0
-        while true {
-            guard let byte = peek() else {
-                throw YAMLError("a double-quoted string is not closed", line: line, column: column)
-            }
-            switch byte {
-            case Byte.doubleQuote:
-                index += 1
-                return YAMLScalar(String(decoding: text, as: UTF8.self), style: .doubleQuoted)
-            case Byte.backslash:
+                return YAMLScalar(String(decoding: text, as: UTF8.self), style: style)
+            } else if byte == Byte.backslash && style == .doubleQuoted {
                 if Self.isBreak(peek(1)) {
                     index += 1
                     consumeBreak()
@@ -108,10 +86,10 @@ extension YAMLReader {
                     try escape(into: &text)
                 }
                 trailingBlanks = 0
-            case _ where Self.isBreak(byte):
+            } else if Self.isBreak(byte) {
                 try foldQuotedBreak(into: &text, trailingBlanks: trailingBlanks, opening: (line, column))
                 trailingBlanks = 0
-            default:
+            } else {
                 text.append(byte)
                 index += 1
                 trailingBlanks = Self.isBlank(byte) ? trailingBlanks + 1 : 0

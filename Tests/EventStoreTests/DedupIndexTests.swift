@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import EventStore
@@ -6,24 +7,13 @@ import Testing
 /// repeats and evictions; keys that share their high half; wrap-around of the ring.
 @Suite("dedup index")
 struct DedupIndexTests {
-    /// A small deterministic generator (SplitMix64), so a failure repeats.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test(
         "random inserts, repeats and evictions agree with a model; counts of early evictions too",
         arguments: [1, 7, 100, 5000]
     )
     func model(capacity: Int) {
-        var generator = Generator(state: UInt64(capacity))
+        var generator = SplitMix(seed: UInt64(capacity))
         var index = DedupIndex(capacity: capacity)
         var order: [(key: DedupKey, millis: Int64)] = []
         var floor = Int64.min
@@ -103,7 +93,7 @@ struct DedupIndexTests {
     @Test("past the first table size the table grows and keeps every id")
     func growth() {
         var index = DedupIndex(capacity: 600_000)
-        var generator = Generator(state: 9)
+        var generator = SplitMix(seed: 9)
         var keys: [DedupKey] = []
         for number in 0..<500_000 {
             let key = DedupKey(high: generator.next(), low: generator.next())
