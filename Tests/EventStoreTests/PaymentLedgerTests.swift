@@ -211,6 +211,30 @@ struct PaymentLedgerBoundTests {
         #expect(ledger.payments(since: 0).count == 19)
     }
 
+    @Test("payments sharing the cut-off time: only as many go as are over, the newer all stay")
+    func tiesAtTheCutOff() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: 10),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        for index in 0..<5 {
+            ledger.record(PaymentLedgerTests.observation("old-\(index)", "CREATED", at: PaymentLedgerTests.now))
+        }
+        for index in 0..<6 {
+            ledger.record(PaymentLedgerTests.observation("new-\(index)", "CREATED", at: PaymentLedgerTests.now + 1))
+        }
+        // The eleventh payment found ten: down to 8 (a tenth more than needed), then it came in.
+        let kept = ledger.payments(since: 0).map(\.reference)
+        #expect(kept.count == 9)
+        #expect(kept.filter { $0.hasPrefix("old-") }.count == 3)
+        #expect(Set(kept.filter { $0.hasPrefix("new-") }) == Set((0..<6).map { "new-\($0)" }))
+    }
+
     @Test("a batch of new payments never takes the table past the bound, however many arrive between flushes")
     func batchNeverOvershoots() throws {
         let directory = TemporaryDirectory()
