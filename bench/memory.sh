@@ -47,7 +47,7 @@ done
 kill -0 "$pid" 2>/dev/null || { echo "the daemon did not start:" >&2; cat "$work/daemon.log" >&2; exit 1; }
 sleep 1
 idle_kb=$(field_kb VmRSS)
-echo "idle: RSS $((idle_kb / 1024)) MiB ($(field_kb RssAnon) kB anonymous, $(field_kb RssFile) kB file-backed)"
+echo "idle: RSS $((idle_kb / 1024)) MiB ($idle_kb kB: $(field_kb RssAnon) kB anonymous, $(field_kb RssFile) kB file-backed)"
 
 answered=0 round=0 failed=0
 while (($(persisted) < events_target)); do
@@ -75,6 +75,6 @@ sleep 1
 peak_kb=$(field_kb VmHWM)
 total=$(persisted)
 echo "persisted $total of $answered answered (the rest are repeats of a round that wrapped)"
-echo "peak: RSS $((peak_kb / 1024)) MiB after $total unique events; $(((peak_kb - idle_kb) * 1024 / (total > 0 ? total : 1))) bytes per event over idle"
+echo "peak: RSS $((peak_kb / 1024)) MiB ($peak_kb kB) after $total unique events; $(((peak_kb - idle_kb) * 1024 / (total > 0 ? total : 1))) bytes per event over idle"
 grep -o '"dedup_entries":[0-9]*' "$work/daemon.log" | tail -1
 exit $failed
