@@ -53,7 +53,9 @@ public struct ResponseParser: Sendable {
             guard lines.count - 1 <= Self.maximumHeaderCount else { return .invalid("over 100 header fields") }
             var headers: [HTTPClientResponse.HeaderField] = []
             var contentLength: Int?
-            var chunked = false
+            // The last transfer coding of all Transfer-Encoding fields (RFC 9112 6.1: the body is chunked only when
+            // chunked is the final coding; any other final coding means the body runs to the connection's close).
+            var finalTransferCoding: String?
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { return .invalid("header line without a colon") }
                 let name = String(line[..<colon])
@@ -67,16 +69,19 @@ public struct ResponseParser: Sendable {
                         return .invalid("bad Content-Length")
                     }
                     contentLength = length
-                case "transfer-encoding" where value.lowercased().contains("chunked"):
-                    chunked = true
+                case "transfer-encoding":
+                    for coding in value.split(separator: ",") {
+                        let name = ASCII.trimmed(coding).lowercased()
+                        if !name.isEmpty { finalTransferCoding = name }
+                    }
                 default: break
                 }
             }
             let rest = Array(bytes[bodyStart...])
             let answer = HTTPClientResponse(status: status, headers: headers, body: [])
             if status == 204 || status == 304 { return .complete(answer) }
-            if chunked { return parseChunked(rest, answer: answer, atEOF: atEOF) }
-            if let contentLength {
+            if finalTransferCoding == "chunked" { return parseChunked(rest, answer: answer, atEOF: atEOF) }
+            if finalTransferCoding == nil, let contentLength {
                 let wanted = min(contentLength, maximumBodyBytes)
                 guard rest.count >= wanted else {
                     return atEOF ? .invalid("connection closed before the whole body arrived") : .needMore

@@ -29,6 +29,27 @@ struct ResponseParserTests {
         #expect(Self.parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", atEOF: true) != .needMore)
     }
 
+    @Test("chunked only as the final transfer coding; another final coding reads to the close, Content-Length or not")
+    func finalTransferCoding() {
+        let chunkedLast =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+        guard case .complete(let answer) = Self.parse(chunkedLast) else {
+            Issue.record("not read as chunked")
+            return
+        }
+        #expect(answer.body == Array("ab".utf8))
+        for coding in ["chunked, gzip", "xchunked", "gzip"] {
+            let text =
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: \(coding)\r\nContent-Length: 2\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+            #expect(Self.parse(text) == .needMore, "\(coding): the body runs to the close")
+            guard case .complete(let whole) = Self.parse(text, atEOF: true) else {
+                Issue.record("\(coding): not complete at the close")
+                continue
+            }
+            #expect(whole.body == Array("2\r\nab\r\n0\r\n\r\n".utf8), "\(coding)")
+        }
+    }
+
     @Test("chunked bodies, split anywhere, after an interim 100")
     func chunked() {
         let text =
