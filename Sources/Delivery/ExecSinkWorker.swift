@@ -7,11 +7,12 @@ import VippsWebhooks
 /// delivered once they are done (run successfully, or dead-lettered).
 ///
 /// When the dispatcher's queue is full, events wait in an in-memory overflow in arrival order (so per-payment order
-/// holds); past `memoryLimit` arrivals are given back to the journal, and so are all later arrivals until the
+/// holds); past the memory bound (events or bytes, ``HeldMemory``) arrivals are given back to the journal, and so are
+/// all later arrivals until the
 /// journal re-feed has caught up, so that they reach the hook in arrival order. An event whose delivery ended
 /// undone (`.pending`) is given back too. All state lives on the worker's serial queue, so the caller (the event
 /// store's queue, on the request path) only enqueues. The overflow keeps the stored events without their decode (a
-/// JSON tree is several times the body; up to `memoryLimit` of them wait behind a slow hook) and decodes each again
+/// JSON tree is several times the body; up to the bound of them wait behind a slow hook) and decodes each again
 /// when it leaves: the one place an event's body is parsed twice, and only when the hooks fall behind.
 final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
@@ -21,7 +22,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let store: EventStore
     private let metrics: any DeliveryMetrics
     private let logger: Logger
-    private let memoryLimit: Int
+    /// Bounds what `overflow` holds.
+    private var held: HeldMemory
     private let queue: DispatchQueue
     /// Finished hooks whose outcome is not recorded yet (delivered mark not durable); `drain` waits for them, or the
     /// daemon could exit before the mark and run the hook again after the restart.
@@ -39,7 +41,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         store: EventStore,
         metrics: any DeliveryMetrics,
         logger: Logger,
-        memoryLimit: Int = 100_000
+        memoryLimit: Int = 100_000,
+        memoryBytes: Int = 64 << 20
     ) {
         self.name = configuration.name
         self.configuration = configuration
@@ -47,7 +50,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         self.store = store
         self.metrics = metrics
         self.logger = logger
-        self.memoryLimit = memoryLimit
+        held = HeldMemory(maximumEvents: memoryLimit, maximumBytes: memoryBytes)
         queue = DispatchQueue(label: "vipps-webhookd.exec-sink.\(configuration.name)")
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
@@ -62,11 +65,15 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
 
     func deliver(_ event: DeliverableEvent) {
         queue.async { [self] in
-            guard !spilled, !draining, overflow.count < memoryLimit else {
+            guard !spilled, !draining, held.hasRoom else {
                 if !spilled && !draining {
                     logger.error(
                         "hook queue and overflow full; further events wait in the journal",
-                        metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
+                        metadata: [
+                            "sink": "\(name)", "limit_events": "\(held.maximumEvents)",
+                            "limit_bytes": "\(held.maximumBytes)", "held_events": "\(held.events)",
+                            "held_bytes": "\(held.bytes)",
+                        ]
                     )
                 }
                 metrics.delivery(sink: name, outcome: "spilled")
@@ -84,7 +91,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         }
     }
 
-    var room: Int { queue.sync { draining ? 0 : max(0, memoryLimit - overflow.count) } }
+    var room: Int { queue.sync { draining ? 0 : held.room } }
 
     func caughtUp() {
         queue.async { [self] in spilled = false }
@@ -94,6 +101,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private func enqueue(_ event: DeliverableEvent) {
         if overflow.isEmpty, submit(event) { return }
         overflow.append(event.stored)
+        held.add(bytes: event.stored.heldBytes)
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
@@ -119,6 +127,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             draining = true
             giveBack(sequences: overflow.map(\.sequence))
             overflow.removeAll()
+            held.removeAll()
             metrics.recordOverflow(sink: name, count: 0)
             timer?.cancel()
         }
@@ -140,6 +149,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             guard submit(DeliverableEvent(decoding: event)) else { break }
             taken += 1
         }
+        held.remove(bytes: overflow.prefix(taken).reduce(0) { $0 + $1.heldBytes }, events: taken)
         overflow.removeFirst(taken)
         metrics.recordOverflow(sink: name, count: overflow.count)
     }

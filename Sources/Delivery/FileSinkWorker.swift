@@ -12,8 +12,8 @@ import Logging
 /// the queue per batch, not per event.
 ///
 /// A failing write (disk full) is retried with backoff (0.5 s doubling, at most 5 s), keeping order; arrivals beyond
-/// `memoryLimit` are given back to the journal, and so are all later arrivals until the journal re-feed has caught
-/// up (the file keeps arrival order).
+/// the memory bound (events or bytes, ``HeldMemory``) are given back to the journal, and so are all later arrivals
+/// until the journal re-feed has caught up (the file keeps arrival order).
 final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     /// The file written.
@@ -23,7 +23,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private let metrics: any DeliveryMetrics
     private let logger: Logger
     private let queue: DispatchQueue
-    private let memoryLimit: Int
+    /// Bounds what `pending` holds.
+    private var held: HeldMemory
     private let maxBatch = 4096
     private let minFlushInterval = DispatchTimeInterval.milliseconds(10)
     /// Batches written whose marks are not recorded yet (`drain` waits for them).
@@ -45,14 +46,15 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         store: EventStore,
         metrics: any DeliveryMetrics,
         logger: Logger,
-        memoryLimit: Int = 100_000
+        memoryLimit: Int = 100_000,
+        memoryBytes: Int = 64 << 20
     ) {
         self.name = name
         self.sink = sink
         self.store = store
         self.metrics = metrics
         self.logger = logger
-        self.memoryLimit = memoryLimit
+        held = HeldMemory(maximumEvents: memoryLimit, maximumBytes: memoryBytes)
         queue = DispatchQueue(label: "vipps-webhookd.file-sink.\(name)")
     }
 
@@ -69,6 +71,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         queue.async { [self] in
             guard !draining else { return store.giveBack(events.map(\.sequence), sink: name) }
             pending.append(contentsOf: events)
+            held.add(bytes: events.reduce(0) { $0 + $1.heldBytes }, events: events.count)
             scheduleFlush(after: pacingDelay())
         }
     }
@@ -76,7 +79,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     var room: Int {
         queue.sync {
             takeInbox()
-            return draining ? 0 : max(0, memoryLimit - pending.count)
+            return draining ? 0 : held.room
         }
     }
 
@@ -84,23 +87,28 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         queue.async { [self] in spilled = false }
     }
 
-    /// Moves the inbox into `pending` (on `queue`). Past `memoryLimit`, while spilled or draining, arrivals are
-    /// given back to the journal.
+    /// Moves the inbox into `pending` (on `queue`). Past the memory bound (events or bytes), while spilled or
+    /// draining, arrivals are given back to the journal.
     private func takeInbox() {
         var givenBack: [UInt64] = []
         for event in inbox.takeAll() {
-            guard !spilled, !draining, pending.count < memoryLimit else {
+            guard !spilled, !draining, held.hasRoom else {
                 givenBack.append(event.sequence)
                 continue
             }
             pending.append(event)
+            held.add(bytes: event.heldBytes)
         }
         guard !givenBack.isEmpty else { return }
         guard !draining else { return store.giveBack(givenBack, sink: name) }
         if !spilled {
             logger.error(
                 "file sink queue full; further events wait in the journal",
-                metadata: ["sink": "\(name)", "limit": "\(memoryLimit)"]
+                metadata: [
+                    "sink": "\(name)", "limit_events": "\(held.maximumEvents)",
+                    "limit_bytes": "\(held.maximumBytes)", "held_events": "\(held.events)",
+                    "held_bytes": "\(held.bytes)",
+                ]
             )
         }
         metrics.deliveries(sink: name, outcome: "spilled", count: givenBack.count)
@@ -141,6 +149,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             if !pending.isEmpty {
                 store.giveBack(pending.map(\.sequence), sink: name)
                 pending = []
+                held.removeAll()
             }
             marking.notify(queue: .global(), execute: completion)
         }
@@ -170,6 +179,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         do {
             let positions = try sink.write(batch)
             pending.removeFirst(batch.count)
+            held.remove(bytes: batch.reduce(0) { $0 + $1.heldBytes }, events: batch.count)
             if failures > 0 {
                 logger.notice("file sink writes again", metadata: ["sink": "\(name)", "after_failures": "\(failures)"])
             }

@@ -12,6 +12,8 @@ public struct SinkFactory {
     let logger: Logger
     /// Most events a worker holds in memory before it leaves arrivals to the journal.
     public var memoryLimit = 100_000
+    /// Most bytes (estimated from the bodies) a worker holds in memory before it leaves arrivals to the journal.
+    public var memoryBytes = 64 << 20
     /// Events an exec sink's hook queue admits at once (beyond them, the worker's overflow takes them).
     public var hookQueueCapacity = 10_000
 
@@ -62,7 +64,8 @@ public struct SinkFactory {
                     store: store,
                     metrics: metrics,
                     logger: logger,
-                    memoryLimit: memoryLimit
+                    memoryLimit: memoryLimit,
+                    memoryBytes: memoryBytes
                 )
             case .exec(let argv, let timeoutSeconds, let maxAttempts, let concurrency):
                 let configuration = ExecSinkConfiguration(
@@ -90,7 +93,8 @@ public struct SinkFactory {
                     store: store,
                     metrics: metrics,
                     logger: logger,
-                    memoryLimit: memoryLimit
+                    memoryLimit: memoryLimit,
+                    memoryBytes: memoryBytes
                 )
             }
         }

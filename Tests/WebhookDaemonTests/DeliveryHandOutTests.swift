@@ -44,20 +44,26 @@ import Testing
         }
     }
 
-    @Test func fileSinkSpillUnderTrafficWritesEveryEventOnceInOrder() async throws {
-        let harness = try DeliveryHarness(memoryLimit: 4)
+    /// The two bounds of what a worker holds: a few events, or a few events' worth of bytes (each event here costs
+    /// about 1 KB held: ``DeliverableEvent/heldBytes``).
+    static let memoryBounds: [(events: Int, bytes: Int)] = [(4, 64 << 20), (100_000, 6 * 1024)]
+
+    @Test(arguments: memoryBounds)
+    func fileSinkSpillUnderTrafficWritesEveryEventOnceInOrder(bound: (events: Int, bytes: Int)) async throws {
+        let harness = try DeliveryHarness(memoryLimit: bound.events, memoryBytes: bound.bytes)
         defer { harness.remove() }
         let path = harness.directory + "/out.jsonl"
-        try harness.configure([.init(name: "spill-file", kind: .file(path: path))])
+        let sink = "spill-file-\(bound.events)-\(bound.bytes)"  // its own spill counter
+        try harness.configure([.init(name: sink, kind: .file(path: path))])
         // Once the new worker has caught up with the journal, arrivals go to it directly until it is full.
-        let warmUp = await send(harness, count: 1, payments: 1, senders: 1, sinks: ["spill-file"], prefix: "warm")
+        let warmUp = await send(harness, count: 1, payments: 1, senders: 1, sinks: [sink], prefix: "warm")
         #expect(await harness.settled(within: 10))
-        let stored = await send(harness, count: 2000, payments: 16, senders: 16, sinks: ["spill-file"]) + warmUp
+        let stored = await send(harness, count: 2000, payments: 16, senders: 16, sinks: [sink]) + warmUp
         #expect(stored.count == 2001)
         #expect(await harness.settled(within: 60))
         try await Task.sleep(for: .seconds(1.5))  // Re-feed passes that would double-deliver run meanwhile.
         await harness.stop()
-        #expect(deliveriesCounted(sink: "spill-file", outcome: "spilled") > 0, "the worker spilled to the journal")
+        #expect(deliveriesCounted(sink: sink, outcome: "spilled") > 0, "the worker spilled to the journal")
         let ids = lineIDs(path)
         #expect(duplicates(ids) == [])
         #expect(Set(ids) == Set(stored))
@@ -65,20 +71,22 @@ import Testing
         #expect(inPaymentOrder(ids))
     }
 
-    @Test func execSinkSpillRunsEveryHookOnceInPaymentOrder() async throws {
-        let harness = try DeliveryHarness(memoryLimit: 4)
+    @Test(arguments: memoryBounds)
+    func execSinkSpillRunsEveryHookOnceInPaymentOrder(bound: (events: Int, bytes: Int)) async throws {
+        let harness = try DeliveryHarness(memoryLimit: bound.events, memoryBytes: bound.bytes)
         harness.factory.hookQueueCapacity = 4
         defer { harness.remove() }
         let out = harness.directory + "/runs.jsonl"
-        try harness.configure([shellSink("spill-hook", "cat >> \(out)", concurrency: 4)])
-        let warmUp = await send(harness, count: 1, payments: 1, senders: 1, sinks: ["spill-hook"], prefix: "warm")
+        let sink = "spill-hook-\(bound.events)-\(bound.bytes)"  // its own spill counter
+        try harness.configure([shellSink(sink, "cat >> \(out)", concurrency: 4)])
+        let warmUp = await send(harness, count: 1, payments: 1, senders: 1, sinks: [sink], prefix: "warm")
         #expect(await harness.settled(within: 10))
-        let stored = await send(harness, count: 400, payments: 8, senders: 8, sinks: ["spill-hook"]) + warmUp
+        let stored = await send(harness, count: 400, payments: 8, senders: 8, sinks: [sink]) + warmUp
         #expect(stored.count == 401)
         #expect(await harness.settled(within: 90))
         try await Task.sleep(for: .seconds(1.5))
         await harness.stop()
-        #expect(deliveriesCounted(sink: "spill-hook", outcome: "spilled") > 0, "the worker spilled to the journal")
+        #expect(deliveriesCounted(sink: sink, outcome: "spilled") > 0, "the worker spilled to the journal")
         let ids = lineIDs(out)
         #expect(duplicates(ids) == [])
         #expect(Set(ids) == Set(stored))

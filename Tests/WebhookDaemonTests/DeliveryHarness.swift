@@ -20,7 +20,12 @@ final class DeliveryHarness: @unchecked Sendable {
     var factory: SinkFactory
     let logger: Logger
 
-    init(segmentSize: UInt64 = 1 << 20, memoryLimit: Int = 100_000, faults: SyscallFaults? = nil) throws {
+    init(
+        segmentSize: UInt64 = 1 << 20,
+        memoryLimit: Int = 100_000,
+        memoryBytes: Int = 64 << 20,
+        faults: SyscallFaults? = nil
+    ) throws {
         var logger = Logger(label: "delivery-path-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_LOG"] == nil ? .critical : .info
         self.logger = logger
@@ -36,6 +41,7 @@ final class DeliveryHarness: @unchecked Sendable {
             logger: logger
         )
         factory.memoryLimit = memoryLimit
+        factory.memoryBytes = memoryBytes
         dispatcher = DeliveryDispatcher(store: store, deadLetters: deadLetters, metrics: metrics, logger: logger)
     }
 
