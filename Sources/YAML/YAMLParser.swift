@@ -6,7 +6,8 @@
 /// (every YAML escape, line folding), literal (`|`) and folded (`>`) block scalars with chomping and indentation
 /// indicators, comments, one optional `---` … `...` document, anchors (`&`) and aliases (`*`), a byte-order mark.
 /// Refused with a ``YAMLError`` naming line and column: tags (`!`), directives (`%`), explicit keys (`?`), a second
-/// document, tabs in indentation, control characters, nesting deeper than ``maximumDepth`` and documents of more than
+/// document, tabs in indentation, control characters and Unicode line separators, two anchors on one node, anchor
+/// names other than letters, digits, `-` and `_`, nesting deeper than ``maximumDepth`` and documents of more than
 /// ``maximumNodes`` nodes (aliases included: an alias bomb stops there).
 ///
 /// Plain scalars keep their text; their tag (null, bool, int, float, str) is resolved on demand by ``YAMLTag``.
@@ -167,19 +168,30 @@ struct YAMLReader {
         index == lineStart && peek() == mark && peek(1) == mark && peek(2) == mark && Self.isBlankOrBreakOrEnd(peek(3))
     }
 
-    /// Refuses control characters other than tab, line feed and carriage return.
+    /// Refuses control characters other than tab, line feed and carriage return, and the Unicode line separators
+    /// (U+0085, U+2028, U+2029), which YAML 1.1 readers take as line breaks and 1.2 readers as text: written as they
+    /// are, a line after one would mean different things to different readers.
     private mutating func checkCharacters() throws(YAMLError) {
         let start = index
-        for (offset, byte) in bytes[start...].enumerated()
-        where byte == 0x7F || (byte < 0x20 && byte != Byte.tab && byte != Byte.newline && byte != Byte.carriageReturn) {
-            let before = bytes[start..<(start + offset)]
+        for offset in bytes.indices where offset >= start {
+            let byte = bytes[offset]
+            let problem: String
+            if byte == 0x7F || (byte < 0x20 && byte != Byte.tab && byte != Byte.newline && byte != Byte.carriageReturn)
+            {
+                problem = "a control character (byte \(byte)) is not allowed"
+            } else if (byte == 0xC2 && offset + 1 < bytes.count && bytes[offset + 1] == 0x85)
+                || (byte == 0xE2 && offset + 2 < bytes.count && bytes[offset + 1] == 0x80
+                    && (bytes[offset + 2] == 0xA8 || bytes[offset + 2] == 0xA9))
+            {
+                problem =
+                    "a Unicode line separator (U+0085, U+2028, U+2029) is not allowed (escape it in double quotes)"
+            } else {
+                continue
+            }
+            let before = bytes[start..<offset]
             let line = 1 + before.reduce(0) { $1 == Byte.newline ? $0 + 1 : $0 }
             let lineBegin = before.lastIndex(of: Byte.newline).map { $0 + 1 } ?? start
-            throw YAMLError(
-                "a control character (byte \(byte)) is not allowed",
-                line: line,
-                column: start + offset - lineBegin + 1
-            )
+            throw YAMLError(problem, line: line, column: offset - lineBegin + 1)
         }
     }
 }

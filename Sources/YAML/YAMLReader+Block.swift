@@ -13,6 +13,9 @@ extension YAMLReader {
     mutating func blockValue(parentIndent: Int, sameIndentSequence: Bool) throws(YAMLError) -> YAMLNode {
         skipBlanks()
         let (line, column) = (self.line, self.column)
+        if peek() == Byte.ampersand {
+            return try anchored(parentIndent: parentIndent, sameIndentSequence: sameIndentSequence)
+        }
         guard Self.isBlankOrBreakOrEnd(peek()) || atComment else { return try inlineNode(parentIndent: parentIndent) }
         try skipToContent()
         if !atEnd && !atDocumentMarker(Byte.dash) && !atDocumentMarker(Byte.dot) {
@@ -159,11 +162,7 @@ extension YAMLReader {
         case Byte.pipe, Byte.greater:
             return YAMLNode(.scalar(try blockScalar(parentIndent: parentIndent)), line: line, column: column)
         case Byte.ampersand:
-            let name = anchorName()
-            var node = try blockValue(parentIndent: parentIndent, sameIndentSequence: false)
-            (node.line, node.column) = (line, column)
-            anchors[name] = node
-            return node
+            return try anchored(parentIndent: parentIndent, sameIndentSequence: false)
         case Byte.asterisk:
             let node = try alias()
             try expectLineEnd()
@@ -190,11 +189,35 @@ extension YAMLReader {
         }
     }
 
-    /// An anchor's name after `&` (or an alias's after `*`), leaving the position after it.
-    mutating func anchorName() -> String {
+    /// The node after an anchor (`&name`), as a value after `key:`, `- ` or `---` would be (on the same line or
+    /// the lines below), recorded under the name; it starts where the anchor does, as libyaml has it.
+    private mutating func anchored(parentIndent: Int, sameIndentSequence: Bool) throws(YAMLError) -> YAMLNode {
+        try enter()
+        defer { depth -= 1 }
+        let (line, column) = (self.line, self.column)
+        let name = try anchorName()
+        skipBlanks()
+        if peek() == Byte.ampersand { throw error("a node with two anchors") }
+        var node = try blockValue(parentIndent: parentIndent, sameIndentSequence: sameIndentSequence)
+        (node.line, node.column) = (line, column)
+        anchors[name] = node
+        return node
+    }
+
+    /// An anchor's name after `&` (or an alias's after `*`): letters, digits, `-` and `_`, as libyaml reads them;
+    /// leaves the position after it.
+    mutating func anchorName() throws(YAMLError) -> String {
+        let (line, column) = (self.line, self.column)
         index += 1
         let start = index
-        while let byte = peek(), !Self.isBlankOrBreakOrEnd(byte), !Self.isFlowIndicator(byte) { index += 1 }
+        while let byte = peek(), ASCII.isNameByte(byte) { index += 1 }
+        guard index > start, Self.isBlankOrBreakOrEnd(peek()) || peek().map(Self.isFlowIndicator) == true else {
+            throw YAMLError(
+                "an anchor or alias name holds letters, digits, '-' and '_' only, followed by a blank",
+                line: line,
+                column: column
+            )
+        }
         return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
@@ -202,9 +225,10 @@ extension YAMLReader {
     /// node.
     mutating func alias() throws(YAMLError) -> YAMLNode {
         let (line, column) = (self.line, self.column)
-        let name = anchorName()
+        let name = try anchorName()
         guard let node = anchors[name] else {
-            throw YAMLError("an alias (*\(name)) names no anchor defined before it", line: line, column: column)
+            // Not quoting the name: the document's text never appears in a problem.
+            throw YAMLError("an alias names no anchor defined before it", line: line, column: column)
         }
         try count(Self.size(of: node))
         return node
@@ -252,5 +276,13 @@ struct MappingKeys {
             )
         }
         lines[identity] = key.line
+    }
+}
+
+/// Bytes of anchor and alias names.
+private enum ASCII {
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 }

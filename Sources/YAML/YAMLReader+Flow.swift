@@ -70,9 +70,13 @@ extension YAMLReader {
         case Byte.openBracket, Byte.openBrace: return try flowCollection()
         case Byte.asterisk: return try alias()
         case Byte.ampersand:
-            let name = anchorName()
+            try enter()
+            defer { depth -= 1 }
+            let name = try anchorName()
             try skipFlowSpace()
-            let node = try flowNode()
+            if peek() == Byte.ampersand { throw error("a node with two anchors") }
+            var node = try flowNode()
+            (node.line, node.column) = (line, column)
             anchors[name] = node
             return node
         case Byte.doubleQuote, Byte.singleQuote: scalar = try quoted()

@@ -79,9 +79,15 @@ extension YAMLReader {
                 return YAMLScalar(String(decoding: text, as: UTF8.self), style: style)
             } else if byte == Byte.backslash && style == .doubleQuoted {
                 if Self.isBreak(peek(1)) {
+                    // An escaped line break joins the lines; the empty lines after it are line feeds.
                     index += 1
                     consumeBreak()
                     skipBlanks()
+                    while Self.isBreak(peek()) {
+                        text.append(Byte.newline)
+                        consumeBreak()
+                        skipBlanks()
+                    }
                 } else {
                     try escape(into: &text)
                 }
@@ -193,13 +199,23 @@ extension YAMLReader {
         if Self.isBreak(peek()) { consumeBreak() }
         var contentIndent = increment.map { parentIndent >= 0 ? parentIndent + $0 : $0 }
         var lines: [ArraySlice<UInt8>] = []
+        /// Whether each line ended in a line break (the last line of a file may not).
+        var breaks: [Bool] = []
+        var leadingSpaces = 0
         while !atEnd {
             var cursor = index
             while cursor < bytes.count && bytes[cursor] == Byte.space { cursor += 1 }
             let spaces = cursor - index
             let empty = cursor == bytes.count || Self.isBreak(bytes[cursor])
-            if !empty {
-                if contentIndent == nil { contentIndent = spaces }
+            if empty && contentIndent == nil {
+                leadingSpaces = max(leadingSpaces, spaces)
+            } else if !empty {
+                if contentIndent == nil {
+                    guard leadingSpaces <= spaces || spaces <= parentIndent else {
+                        throw error("a block scalar's leading blank line has more spaces than its first line")
+                    }
+                    contentIndent = spaces
+                }
                 guard let contentIndent, spaces >= contentIndent, contentIndent > parentIndent,
                     !atDocumentMarker(Byte.dash), !atDocumentMarker(Byte.dot)
                 else { break }
@@ -209,17 +225,20 @@ extension YAMLReader {
             let from = min(index + (contentIndent ?? spaces), end)
             lines.append(empty && spaces <= (contentIndent ?? spaces) ? [] : bytes[from..<end])
             index = end
+            breaks.append(Self.isBreak(peek()))
             if Self.isBreak(peek()) { consumeBreak() }
         }
         let lastContent = lines.lastIndex { !$0.isEmpty }
         var text =
             literal ? Self.literalText(lines, through: lastContent) : Self.foldedText(lines, through: lastContent)
+        // Chomping: strip keeps no final line break, clip the one after the last line of text (when the file has
+        // it), keep that one and the empty lines' after it.
         switch chomping {
         case UInt8(ascii: "-"): break
         case UInt8(ascii: "+"):
-            let trailing = lines.count - (lastContent.map { $0 + 1 } ?? 0)
-            text += Array(repeating: Byte.newline, count: (lastContent == nil ? 0 : 1) + trailing)
-        default: if lastContent != nil { text.append(Byte.newline) }
+            let kept = breaks[(lastContent ?? 0)...].filter { $0 }.count
+            text += Array(repeating: Byte.newline, count: lastContent == nil ? breaks.filter { $0 }.count : kept)
+        default: if let lastContent, breaks[lastContent] { text.append(Byte.newline) }
         }
         return YAMLScalar(String(decoding: text, as: UTF8.self), style: literal ? .literal : .folded)
     }

@@ -53,6 +53,10 @@ import Yams
         "k: 'multi\n\n  line single'\n",
         "esc: \"a\\\n  b\"\n",
         "nested: [[1, [2, [3]]], {a: [b, {c: d}]}]\n",
+        // Found by review: no final newline after a block scalar; an escaped line break before empty lines; an
+        // anchored sequence at its key's indentation.
+        "script: |\n  echo a\n  echo b", "a: >\n  x\n  y", "a: >+\n  x\n\n  y", "- |\n  x", "a: |+\n  x",
+        "a: |+\n  x\n\n", "a: \"x\\\n\n  y\"\n", "a: \"x\\\n  \n\n  y\"\n", "key: &a\n- x\n- y\nother: *a\n",
     ]
 
     @Test(arguments: Array(corpus.indices))

@@ -17,7 +17,15 @@ import Testing
             ("a: \"open\n", "a double-quoted string is not closed", 1, 4),
             ("a: 'open\n", "a single-quoted string is not closed", 1, 4),
             ("a: [1, 2\n", "a flow sequence ([) is not closed", 1, 4),
-            ("a: *none\n", "an alias (*none) names no anchor defined before it", 1, 4),
+            ("a: *none\n", "an alias names no anchor defined before it", 1, 4),
+            ("a: &x &y v\n", "a node with two anchors", 1, 7),
+            ("- &ref: x\n", "an anchor or alias name holds letters, digits, '-' and '_' only", 1, 3),
+            ("# c\u{2028}b: 1\n", "a Unicode line separator (U+0085, U+2028, U+2029) is not allowed", 1, 4),
+            ("a: 1 # c\u{85}b: 2\n", "a Unicode line separator (U+0085, U+2028, U+2029) is not allowed", 1, 9),
+            (
+                "motd: |\n    \n  text\n", "a block scalar's leading blank line has more spaces than its first line", 3,
+                1
+            ),
             ("a: \"\\q\"\n", "an unknown escape sequence in a double-quoted string", 1, 5),
             ("a: \"\\u12\"\n", "an escape needs 4 hexadecimal digits", 1, 5),
             ("a: b\n\u{7}c: d\n", "a control character (byte 7) is not allowed", 2, 1),
@@ -39,7 +47,8 @@ import Testing
         let secret = "s3cr3t-value-\(UInt64.random(in: 1...UInt64.max))"
         let documents = [
             "secret: \"\(secret)\n", "secret: '\(secret)\n", "secret: \(secret): x\n", "secret: [\(secret)\n",
-            "secret: \"\(secret)\\q\"\n", "secret: \(secret)\n\tnext: 1\n", "secret: \(secret)\n  more: 1\n",
+            "secret: \"\(secret)\\q\"\n", "secret: *\(secret)\n", "secret: \(secret)\n\tnext: 1\n",
+            "secret: \(secret)\n  more: 1\n",
         ]
         for text in documents {
             do {
@@ -62,6 +71,17 @@ import Testing
             try YAMLParser.parse(text)
         } throws: { error in
             (error as? YAMLError)?.problem.contains("more than \(YAMLParser.maximumNodes) nodes") == true
+        }
+    }
+
+    @Test func runsOfAnchorsAreRefusedNotACrash() {
+        let runs = [
+            "a: " + String(repeating: "&a ", count: 3_000) + "x\n",
+            "[" + String(repeating: "&a ", count: 3_000) + "x]\n",
+            "a:" + (1...3_000).map { "\n" + String(repeating: " ", count: $0) + "&a\($0)" }.joined() + " x\n",
+        ]
+        for text in runs {
+            #expect(throws: YAMLError.self) { try YAMLParser.parse(text) }
         }
     }
 
