@@ -236,7 +236,9 @@ main_pid_changed_from() { local pid; pid="$(main_pid)"; [[ "$pid" != 0 && "$pid"
 # True when the file sink has $2 lines containing $1.
 sink_has_lines() { [[ "$(grep -c -F "$1" "$root$sink_file" 2>/dev/null)" == "$2" ]]; }
 service_active() { [[ "$(in_ct systemctl is-active vipps-webhookd.service)" == active ]]; }
-journal_has() { in_ct journalctl -u vipps-webhookd.service --no-pager -o cat | grep -q -F "$1"; }
+# grep reads all of journalctl's output (no -q): under pipefail, a grep that stops at its first match can leave
+# journalctl killed by SIGPIPE, and the pipeline fails although the line is there.
+journal_has() { in_ct journalctl -u vipps-webhookd.service --no-pager -o cat | grep -F "$1" >/dev/null; }
 
 write_config() { # write_config FILE: a configuration for this test
     # `listen:` differs from the socket unit's address: the daemon must serve on the socket systemd hands it.
@@ -291,7 +293,7 @@ libraries="$(in_ct ldd /usr/bin/vipps-webhookd | awk '{ print $1 }' | sed 's#.*/
 unexpected="$(tr ' ' '\n' <<<"$libraries" | grep -v -e '^$' \
     | grep -v -x -E -f "$repo_root/scripts/debian/allowed-libraries" | tr '\n' ' ' || true)"
 [[ -z "$unexpected" ]] || fail "install: ldd lists $unexpected(all: $libraries)"
-if in_ct ldd /usr/bin/vipps-webhookd | grep -q 'not found'; then
+if in_ct ldd /usr/bin/vipps-webhookd | grep 'not found' >/dev/null; then
     fail "install: a library is missing: $(in_ct ldd /usr/bin/vipps-webhookd)"
 fi
 for unit in vipps-webhookd.service vipps-webhookd.socket; do
@@ -309,7 +311,7 @@ done
 version="$(in_ct vipps-webhookd --version)"
 # Started by hand before it is configured (no secret, no config.yaml), it fails and says why.
 in_ct systemctl start vipps-webhookd.service 2>/dev/null && fail "install: the unconfigured service started"
-in_ct journalctl -u vipps-webhookd.service --no-pager -o cat | grep -q -i credential \
+in_ct journalctl -u vipps-webhookd.service --no-pager -o cat | grep -i credential >/dev/null \
     || fail "install: the failed start does not name the missing credential"
 in_ct systemctl stop vipps-webhookd.service
 in_ct systemctl reset-failed vipps-webhookd.service 2>/dev/null || true
@@ -469,7 +471,7 @@ watchdog="$(in_ct systemctl show -P WatchdogUSec vipps-webhookd.service)"
 in_ct kill -STOP "$pid_before"
 wait_for 120 "watchdog: a new MainPID" main_pid_changed_from "$pid_before"
 wait_for 30 "watchdog: service active again" service_active
-journal_has "Watchdog timeout" || fail "watchdog: no 'Watchdog timeout' in the journal"
+wait_for 15 "watchdog: 'Watchdog timeout' in the journal" journal_has "Watchdog timeout"
 restarts_after="$(in_ct systemctl show -P NRestarts vipps-webhookd.service)"
 ((restarts_after > restarts_before)) || fail "watchdog: NRestarts stayed $restarts_before"
 status="$(send_event watchdog-1)"
