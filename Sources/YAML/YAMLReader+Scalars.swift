@@ -56,8 +56,8 @@ extension YAMLReader {
     }
 
     /// A quoted scalar at the current quote: single-quoted (`''` is one quote) or double-quoted, with YAML's escapes
-    /// (`\n`, `\t`, `\"`, `\\`, `\xXX`, `\uXXXX`, `\UXXXXXXXX`, …; an escaped line break joins the lines with nothing
-    /// between them); line breaks fold.
+    /// (`\n`, `\t`, `\"`, `\\`, `\x` with 2 hex digits, `\u` with 4, `\U` with 8, …; an escaped line break joins the
+    /// lines with nothing between them); line breaks fold.
     mutating func quoted() throws(YAMLError) -> YAMLScalar {
         let (line, column) = (self.line, self.column)
         let quote = peek()

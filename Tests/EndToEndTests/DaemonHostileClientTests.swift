@@ -38,20 +38,26 @@ struct DaemonHostileClientTests {
         #expect(timeouts.map(\.value) == [1])
     }
 
-    @Test("a signed event followed at once by the client's FIN is stored, answered, and the connection closed")
-    func requestWithFIN() throws {
-        let harness = try DaemonHarness()
+    /// The head and body of a signed ePayment event for the daemon on `port`.
+    static func signedRequest(port: UInt16) throws -> (head: [UInt8], body: [UInt8]) {
         let body = Array(Fixture.payment().utf8)
         let headers = try TestSigner.headers(
             secret: Fixture.secret,
-            url: "http://127.0.0.1:\(harness.port)/vipps/epayment",
+            url: "http://127.0.0.1:\(port)/vipps/epayment",
             body: body
         )
-        var head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
+        var head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.count)\r\n\r\n"
+        return (Array(head.utf8), body)
+    }
+
+    @Test("a signed event followed at once by the client's FIN is stored, answered, and the connection closed")
+    func requestWithFIN() throws {
+        let harness = try DaemonHarness()
+        let (head, body) = try Self.signedRequest(port: harness.port)
         let client = try RawClient(port: Int(harness.port))
-        try client.send(Array(head.utf8) + body)
+        try client.send(head + body)
         _ = shutdown(client.fd, Int32(SHUT_WR))
         let start = Date()
         let answer = try client.readAll()  // to the server's close: well before the 60 s idle timeout
@@ -63,16 +69,8 @@ struct DaemonHostileClientTests {
     @Test("a signed event cut short by the client's FIN (head or body incomplete): closed, logged, counted, not stored")
     func requestCutByFIN() throws {
         let harness = try DaemonHarness()
-        let body = Array(Fixture.payment().utf8)
-        let headers = try TestSigner.headers(
-            secret: Fixture.secret,
-            url: "http://127.0.0.1:\(harness.port)/vipps/epayment",
-            body: body
-        )
-        var head = "POST /vipps/epayment HTTP/1.1\r\nHost: 127.0.0.1:\(harness.port)\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(body.count)\r\n\r\n"
-        for cut in [Array(head.utf8.prefix(40)), Array(head.utf8) + body.prefix(body.count / 2)] {
+        let (head, body) = try Self.signedRequest(port: harness.port)
+        for cut in [Array(head.prefix(40)), head + body.prefix(body.count / 2)] {
             let client = try RawClient(port: Int(harness.port))
             try client.send(cut)
             _ = shutdown(client.fd, Int32(SHUT_WR))
