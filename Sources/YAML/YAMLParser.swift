@@ -223,4 +223,22 @@ enum Byte {
     static let closeBrace = UInt8(ascii: "}")
     static let at = UInt8(ascii: "@")
     static let backtick = UInt8(ascii: "`")
+
+    static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+
+    /// The value of a hexadecimal digit, nil for any other byte.
+    static func hexValue(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case 0x30...0x39: UInt32(byte - 0x30)
+        case 0x41...0x46: UInt32(byte - 0x41 + 10)
+        case 0x61...0x66: UInt32(byte - 0x61 + 10)
+        default: nil
+        }
+    }
+
+    /// A byte of an anchor or alias name: a letter, a digit, `-` or `_` (as libyaml reads them).
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == dash
+            || byte == UInt8(ascii: "_")
+    }
 }

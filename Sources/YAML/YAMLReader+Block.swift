@@ -210,7 +210,7 @@ extension YAMLReader {
         let (line, column) = (self.line, self.column)
         index += 1
         let start = index
-        while let byte = peek(), ASCII.isNameByte(byte) { index += 1 }
+        while let byte = peek(), Byte.isNameByte(byte) { index += 1 }
         guard index > start, Self.isBlankOrBreakOrEnd(peek()) || peek().map(Self.isFlowIndicator) == true else {
             throw YAMLError(
                 "an anchor or alias name holds letters, digits, '-' and '_' only, followed by a blank",
@@ -276,13 +276,5 @@ struct MappingKeys {
             )
         }
         lines[identity] = key.line
-    }
-}
-
-/// Bytes of anchor and alias names.
-private enum ASCII {
-    static func isNameByte(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 }

@@ -153,7 +153,7 @@ extension YAMLReader {
         } else if let digits {
             value = 0
             for _ in 0..<digits {
-                guard let byte = peek(), let digit = Self.hexValue(byte) else {
+                guard let byte = peek(), let digit = Byte.hexValue(byte) else {
                     throw YAMLError("an escape needs \(digits) hexadecimal digits", line: line, column: column)
                 }
                 value = value << 4 | digit
@@ -166,15 +166,6 @@ extension YAMLReader {
             throw YAMLError("an escape names no Unicode character", line: line, column: column)
         }
         text += Array(String(Character(scalar)).utf8)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case 0x30...0x39: UInt32(byte - 0x30)
-        case 0x41...0x46: UInt32(byte - 0x41 + 10)
-        case 0x61...0x66: UInt32(byte - 0x61 + 10)
-        default: nil
-        }
     }
 
     /// A literal (`|`) or folded (`>`) block scalar after a node indented `parentIndent`: the header (chomping `-`

@@ -62,12 +62,12 @@ public enum YAMLTag: Sendable, Equatable {
         }
         let text = Array(bytes)
         if text == [UInt8(ascii: "0")] { return true }
-        if text.starts(with: Array("0x".utf8)) { return all(bytes.dropFirst(2), isHexDigit) }
+        if text.starts(with: Array("0x".utf8)) { return all(bytes.dropFirst(2)) { Byte.hexValue($0) != nil } }
         if text.starts(with: Array("0b".utf8)) { return all(bytes.dropFirst(2)) { $0 == 0x30 || $0 == 0x31 } }
         if text.starts(with: Array("0o".utf8)) { return all(bytes.dropFirst(2)) { (0x30...0x37).contains($0) } }
         if text.first == UInt8(ascii: "0") { return all(bytes.dropFirst()) { (0x30...0x37).contains($0) } }
         guard let first = text.first, (0x31...0x39).contains(first) else { return false }
-        return all(bytes, isDigit)
+        return all(bytes, Byte.isDigit)
     }
 
     /// Whether `text` is written as a YAML 1.1 float (`1.5`, `-2e3`, `.5`, `.inf`, `.nan`, `_` separators).
@@ -85,9 +85,10 @@ public enum YAMLTag: Sendable, Equatable {
         let whole = mantissa[..<(point ?? mantissa.endIndex)]
         let fraction = point.map { mantissa[($0 + 1)...] } ?? []
         let digitsOK =
-            whole.allSatisfy { isDigit($0) || $0 == UInt8(ascii: "_") }
-            && fraction.allSatisfy { isDigit($0) || $0 == UInt8(ascii: "_") }
-        guard digitsOK, whole.first.map(isDigit) ?? (point != nil && fraction.first.map(isDigit) == true) else {
+            whole.allSatisfy { Byte.isDigit($0) || $0 == UInt8(ascii: "_") }
+            && fraction.allSatisfy { Byte.isDigit($0) || $0 == UInt8(ascii: "_") }
+        guard digitsOK, whole.first.map(Byte.isDigit) ?? (point != nil && fraction.first.map(Byte.isDigit) == true)
+        else {
             return false
         }
         guard mantissaEnd < bytes.endIndex else { return true }
@@ -95,12 +96,6 @@ public enum YAMLTag: Sendable, Equatable {
         if let sign = exponent.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
             exponent = exponent.dropFirst()
         }
-        return !exponent.isEmpty && exponent.allSatisfy(isDigit)
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+        return !exponent.isEmpty && exponent.allSatisfy(Byte.isDigit)
     }
 }
