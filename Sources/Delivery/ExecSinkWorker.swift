@@ -8,8 +8,8 @@ import VippsWebhooks
 ///
 /// When the dispatcher's queue is full, events wait in an in-memory overflow in arrival order (so per-payment order
 /// holds); past the memory bound (events or bytes, ``HeldMemory``) arrivals are given back to the journal, and so are
-/// all later arrivals until the
-/// journal re-feed has caught up, so that they reach the hook in arrival order. An event whose delivery ended
+/// all later arrivals until the journal re-feed has caught up, so that they reach the hook in arrival order. An event
+/// whose delivery ended
 /// undone (`.pending`) is given back too. All state lives on the worker's serial queue, so the caller (the event
 /// store's queue, on the request path) only enqueues. The overflow keeps the stored events without their decode (a
 /// JSON tree is several times the body; up to the bound of them wait behind a slow hook) and decodes each again
@@ -69,11 +69,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
                 if !spilled && !draining {
                     logger.error(
                         "hook queue and overflow full; further events wait in the journal",
-                        metadata: [
-                            "sink": "\(name)", "limit_events": "\(held.maximumEvents)",
-                            "limit_bytes": "\(held.maximumBytes)", "held_events": "\(held.events)",
-                            "held_bytes": "\(held.bytes)",
-                        ]
+                        metadata: held.metadata(sink: name)
                     )
                 }
                 metrics.delivery(sink: name, outcome: "spilled")

@@ -104,11 +104,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         if !spilled {
             logger.error(
                 "file sink queue full; further events wait in the journal",
-                metadata: [
-                    "sink": "\(name)", "limit_events": "\(held.maximumEvents)",
-                    "limit_bytes": "\(held.maximumBytes)", "held_events": "\(held.events)",
-                    "held_bytes": "\(held.bytes)",
-                ]
+                metadata: held.metadata(sink: name)
             )
         }
         metrics.deliveries(sink: name, outcome: "spilled", count: givenBack.count)

@@ -1,4 +1,5 @@
 import EventStore
+import Logging
 
 /// What a sink worker may hold in memory for events it has not delivered yet: at most `maximumEvents` events and
 /// `maximumBytes` bytes of them, an estimate from their bodies (``DeliverableEvent/heldBytes``,
@@ -35,6 +36,14 @@ struct HeldMemory {
     mutating func removeAll() {
         events = 0
         bytes = 0
+    }
+
+    /// The bounds and what is held, for the log line of a worker that starts leaving arrivals to the journal.
+    func metadata(sink: String) -> Logger.Metadata {
+        [
+            "sink": "\(sink)", "limit_events": "\(maximumEvents)", "limit_bytes": "\(maximumBytes)",
+            "held_events": "\(events)", "held_bytes": "\(bytes)",
+        ]
     }
 }
 
