@@ -229,6 +229,22 @@ struct ConfigurationLoaderTests {
         #expect(load("- a list").problems.first?.message == "expected a mapping (key: value)")
     }
 
+    @Test("a file over 1 MiB is refused before it is parsed; one of exactly 1 MiB is read")
+    func oversizedFile() throws {
+        let path = directory + "/big.yaml"
+        let padding = "# " + String(repeating: "x", count: 77) + "\n"  // 80 bytes a line
+        let valid = "state_dir: /tmp/x\n"
+        var text =
+            valid + String(repeating: padding, count: (ConfigurationLoader.maximumFileBytes - valid.utf8.count) / 80)
+        text += String(repeating: "#", count: ConfigurationLoader.maximumFileBytes - text.utf8.count)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let exact = ConfigurationLoader().load(path: path)
+        #expect(!exact.problems.contains { $0.message.contains("over") }, "\(exact.problems)")
+        try (text + "#").write(toFile: path, atomically: true, encoding: .utf8)
+        let over = ConfigurationLoader().load(path: path)
+        #expect(over.problems.map(\.description) == ["\(path): the file is over 1 MiB"])
+    }
+
     @Test("the shipped production example is valid once its secrets exist")
     func shippedExample() throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -29,12 +29,14 @@ struct StateDirectoryOptions: ParsableArguments {
             ?? (FileManager.default.fileExists(atPath: ServeCommand.systemConfigurationPath)
                 ? ServeCommand.systemConfigurationPath : nil)
         guard let path else { return DevelopmentDefault.stateDirectory }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure("\(path): cannot read the file")
+        let text: String
+        switch ConfigurationLoader.text(ofFile: path) {
+        case .success(let read): text = read
+        case .failure(let problem): throw CommandFailure("\(path): \(problem.message)")
         }
         let root: YAMLNode?
         do {
-            root = try YAMLParser.parse(String(decoding: data, as: UTF8.self))
+            root = try YAMLParser.parse(text)
         } catch {
             throw CommandFailure("\(path): not valid YAML: \(error)")
         }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import POSIX
 import VippsWebhooks
 import YAML
 
@@ -23,13 +23,35 @@ public struct ConfigurationLoader {
         self.secretResolver = secretResolver
     }
 
+    /// Most bytes of a configuration file read (a real one is a few KiB); a bigger file is refused before it is
+    /// parsed.
+    public static let maximumFileBytes = 1 << 20
+
     /// Loads the configuration file at `path`.
     public func load(path: String) -> Result {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let problem = ConfigurationProblem(file: path, line: nil, keyPath: "", message: "cannot read the file")
+        switch Self.text(ofFile: path) {
+        case .success(let text): return load(yaml: text, file: path)
+        case .failure(let problem):
+            let problem = ConfigurationProblem(file: path, line: nil, keyPath: "", message: problem.message)
             return Result(configuration: nil, problems: [problem], warnings: [])
         }
-        return load(yaml: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Why a configuration file could not be read.
+    public struct FileProblem: Error {
+        /// `cannot read the file`, or that it is over ``ConfigurationLoader/maximumFileBytes``.
+        public var message: String
+    }
+
+    /// The text of the configuration file at `path`, at most ``maximumFileBytes``.
+    public static func text(ofFile path: String) -> Swift.Result<String, FileProblem> {
+        guard let bytes = try? Syscall.readFile(path, limit: maximumFileBytes + 1) else {
+            return .failure(FileProblem(message: "cannot read the file"))
+        }
+        guard bytes.count <= maximumFileBytes else {
+            return .failure(FileProblem(message: "the file is over \(maximumFileBytes >> 20) MiB"))
+        }
+        return .success(String(decoding: bytes, as: UTF8.self))
     }
 
     /// Loads configuration text; `file` names it in problems.
