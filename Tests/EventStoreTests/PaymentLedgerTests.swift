@@ -189,16 +189,21 @@ struct PaymentLedgerAmountTests {
 
 @Suite("payment ledger: bound")
 struct PaymentLedgerBoundTests {
+    /// A ledger in `directory` bounded to `maximumPayments`, opened at ``PaymentLedgerTests/now``.
+    static func ledger(in directory: TemporaryDirectory, maximumPayments: Int) throws -> PaymentLedger {
+        try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: maximumPayments),
+            logger: testLogger
+        )
+    }
+
     @Test("past maximumPayments the oldest tenth goes at once (one sort per tenth, not per new payment)")
     func boundDropsATenth() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(maximumPayments: 20),
-            logger: testLogger
-        )
+        let ledger = try Self.ledger(in: directory, maximumPayments: 20)
         defer { ledger.close() }
         for index in 0...20 {
             ledger.record(
@@ -215,12 +220,7 @@ struct PaymentLedgerBoundTests {
     func tiesAtTheCutOff() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(maximumPayments: 10),
-            logger: testLogger
-        )
+        let ledger = try Self.ledger(in: directory, maximumPayments: 10)
         defer { ledger.close() }
         for index in 0..<5 {
             ledger.record(PaymentLedgerTests.observation("old-\(index)", "CREATED", at: PaymentLedgerTests.now))
