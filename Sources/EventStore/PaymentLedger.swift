@@ -149,15 +149,24 @@ public final class PaymentLedger: Sendable {
     private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
     private let file: Mutex<FileState>
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
+    private let faults: SyscallFaults?
     /// What opening found.
     public let openReport: OpenReport
 
     /// Opens (creating when missing) `<stateDirectory>/payments.log`, forgetting what is older than the window.
+    /// `faults` makes chosen writes and syncs of the file fail (tests; nil in production).
     /// - Throws: ``StorageError`` when the file cannot be read, rewritten or opened for appending.
-    public init(stateDirectory: String, nowMillis: Int64, options: Options = Options(), logger: Logger) throws {
+    public init(
+        stateDirectory: String,
+        nowMillis: Int64,
+        options: Options = Options(),
+        logger: Logger,
+        faults: SyscallFaults? = nil
+    ) throws {
         path = stateDirectory + "/" + Self.fileName
         self.options = options
         self.logger = logger
+        self.faults = faults
         var table = State(payments: [:], maximumPayments: .max)
         var damagedLines = 0
         let tornTail = try Self.forEachLine(path: path) { line in
@@ -189,12 +198,12 @@ public final class PaymentLedger: Sendable {
         }
         var rewritten: (file: SyscallFile, size: Int)?
         if forgotten > 0 || damagedLines > 0 || tornTail {
-            rewritten = try Self.rewrite(path: path) {
+            rewritten = try Self.rewrite(path: path, faults: faults) {
                 table.payments[Key(msn: $0.msn, reference: $0.reference)] != nil
             }
         }
         let opened =
-            try rewritten?.file ?? SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: nil)
+            try rewritten?.file ?? SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: faults)
         let size = try rewritten?.size ?? Int(opened.size())
         file = Mutex(FileState(handle: opened, size: size, compactedSize: size))
         openReport = OpenReport(
@@ -343,7 +352,7 @@ public final class PaymentLedger: Sendable {
                     $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil
                 }
             }
-            let (reopened, size) = try Self.rewrite(path: path, keep: keep) {
+            let (reopened, size) = try Self.rewrite(path: path, faults: faults, keep: keep) {
                 guard ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis) else { return }
                 lastAppend = .now
                 _ = appendPending()
@@ -434,11 +443,12 @@ public final class PaymentLedger: Sendable {
     /// `path` are read too.
     static func rewrite(
         path: String,
+        faults: SyscallFaults? = nil,
         keep: (PaymentObservation) -> Bool,
         whileReading: () -> Void = {}
     ) throws -> (file: SyscallFile, size: Int) {
         let temporary = path + ".tmp"
-        let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, faults: nil)
+        let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, faults: faults)
         var size = 0
         do {
             var out: [UInt8] = []

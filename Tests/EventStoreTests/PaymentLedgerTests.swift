@@ -298,6 +298,48 @@ struct PaymentLedgerBoundTests {
     }
 }
 
+@Suite("payment ledger: failed writes")
+struct PaymentLedgerFailedWriteTests {
+    @Test(
+        "a batch whose write or sync fails is cut back and written again whole: each line once, nothing damaged",
+        arguments: ["write", "fdatasync"]
+    )
+    func failedBatchIsWrittenAgainOnce(call: String) throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let options = PaymentLedger.Options(flushDelayMillis: 60_000)
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: options,
+            logger: testLogger,
+            faults: faults
+        )
+        ledger.record(PaymentLedgerTests.observation("first", "CREATED"))
+        ledger.flush()
+        faults.fail(call, errno: EIO, times: 1)
+        for reference in ["second", "third"] { ledger.record(PaymentLedgerTests.observation(reference, "CREATED")) }
+        ledger.flush()  // fails: the batch goes back to pending
+        ledger.flush()  // written whole
+        ledger.close()
+        let text = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
+        let references = text.split(separator: "\n").compactMap {
+            PaymentObservation(line: Array($0.utf8)[...])?.reference
+        }
+        #expect(references == ["first", "second", "third"], "\(text)")
+        let reopened = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: options,
+            logger: testLogger
+        )
+        #expect(reopened.openReport.damagedLines == 0)
+        #expect(reopened.payments(since: 0).count == 3)
+        reopened.close()
+    }
+}
+
 @Suite("payment ledger: appends during a rewrite")
 struct PaymentLedgerRewriteTests {
     @Test("lines appended to the file while a rewrite reads it are copied into the rewritten file")
