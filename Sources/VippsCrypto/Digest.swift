@@ -34,15 +34,17 @@ public enum Digest {
     }
 
     /// Lower-case hexadecimal text of `bytes`.
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+        withContiguous(bytes) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            return String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+                for (offset, byte) in buffer.enumerated() {
+                    out[2 * offset] = digits.utf8Start[Int(byte >> 4)]
+                    out[2 * offset + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                }
+                return buffer.count * 2
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -73,13 +73,15 @@ public struct SignatureVerifier: Sendable {
         guard !fields.authorizations.isEmpty else {
             return .rejected(.missingHeader(SignedHeaderFields.authorizationName))
         }
-        guard let authorization = fields.authorizations.lazy.compactMap(AuthorizationHeader.init(parsing:)).first
-        else { return .rejected(.malformedAuthorization) }
+        // A loop, not `lazy.compactMap(_:).first`, which parses the first parseable value twice.
+        var parsed: AuthorizationHeader?
+        for value in fields.authorizations where parsed == nil { parsed = AuthorizationHeader(parsing: value) }
+        guard let authorization = parsed else { return .rejected(.malformedAuthorization) }
 
         let actualHash = ContentHash.of(body)
         guard ConstantTime.equal(actualHash.utf8, claimedHash.utf8) else { return .rejected(.contentHashMismatch) }
 
-        let message = Array(StringToSign.make(method: method, target: target, date: date, contentHash: actualHash).utf8)
+        let message = StringToSign.bytes(method: method, target: target, date: date, contentHash: actualHash)
         var matched: Int?
         for (index, secret) in secrets.enumerated() {
             let expected = Base64.encode(secret.hmacKey.authenticationCode(for: message))

@@ -12,6 +12,15 @@ public enum StringToSign {
     ///   - date: the `x-ms-date` value exactly as sent.
     ///   - contentHash: the `x-ms-content-sha256` value.
     public static func make(method: String, target: SignedTarget, date: String, contentHash: String) -> String {
-        "\(method)\n\(target.pathAndQuery)\n\(date);\(target.host);\(contentHash)"
+        String(decoding: bytes(method: method, target: target, date: date, contentHash: contentHash), as: UTF8.self)
+    }
+
+    /// ``make(method:target:date:contentHash:)`` as UTF-8 bytes, the form that is signed.
+    public static func bytes(method: String, target: SignedTarget, date: String, contentHash: String) -> [UInt8] {
+        let parts = [method, "\n", target.pathAndQuery, "\n", date, ";", target.host, ";", contentHash]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+        for part in parts { bytes += part.utf8 }
+        return bytes
     }
 }

@@ -184,6 +184,23 @@ struct EventJSONParserTests {
         #expect(JSONNumber("1.") == nil)
         #expect(JSONNumber("") == nil)
         #expect(JSONNumber("1e5") != nil)
+        // Both sides of the 18-digit short path and every sign/zero form it could misread.
+        #expect(try int("999999999999999999") == 999_999_999_999_999_999)
+        #expect(try int("-999999999999999999") == -999_999_999_999_999_999)
+        #expect(try int("1000000000000000000") == 1_000_000_000_000_000_000)
+        #expect(try int("-1000000000000000000") == -1_000_000_000_000_000_000)
+        #expect(try int("0") == 0)
+        #expect(try int("-7") == -7)
+        #expect(try int("-9223372036854775809") == nil)
+    }
+
+    @Test func integerConversionMatchesTheExactDecimalForRandomIntegers() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let value = Int64.random(in: Int64.min...Int64.max, using: &generator) >> UInt64.random(in: 0..<63)
+            #expect(try #require(JSONNumber("\(value)")).int64Value == value)
+            #expect(try #require(JSONNumber("\(value)e0")).int64Value == value)
+        }
     }
 
     @Test func parsesFromNonContiguousCollections() throws {

@@ -20,6 +20,12 @@ struct DaemonLogHandlerJSONTests {
         #expect(json(.stringConvertible(1.5)) == "1.5")
         #expect(json(.stringConvertible(true)) == "true")
         #expect(json(.stringConvertible(Double.nan)) == "\"nan\"")
+        #expect(json(.stringConvertible(-Double.infinity)) == "\"-inf\"")
+        #expect(json(.stringConvertible(UInt64.max)) == "18446744073709551615")
+        #expect(json(.stringConvertible(Int32(-1))) == "-1")
+        #expect(json(.stringConvertible(UInt(3))) == "3")
+        #expect(json(.stringConvertible(0.00001)) == "1e-05")
+        #expect(json(.stringConvertible(Float(0.5))) == "\"0.5\"")  // Only Double is written as a number.
         #expect(json(.string("123456")) == "\"123456\"")
         #expect(json(.stringConvertible(Duration.seconds(2))) == "\"2.0 seconds\"")
         #expect(json(.array([.stringConvertible(1), .string("a\"b")])) == #"[1,"a\"b"]"#)

@@ -44,11 +44,13 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
     /// count followed by its UTF-8 bytes.
     public var canonicalBytes: [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(
+            20 + Self.domain.utf8.count + msn.utf8.count + reference.utf8.count + pspReference.utf8.count
+                + name.utf8.count
+        )
         for field in [Self.domain, msn, reference, pspReference, name] {
-            let utf8 = Array(field.utf8)
-            let count = UInt32(truncatingIfNeeded: utf8.count)
-            bytes += [UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
-            bytes += utf8
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: field.utf8.count).bigEndian) { bytes += $0 }
+            bytes += field.utf8
         }
         return bytes
     }

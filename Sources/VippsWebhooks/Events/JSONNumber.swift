@@ -31,6 +31,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The value as an `Int64` when it is an integer in range (`100`, `1e2` and `100.0` all give 100); else `nil`.
     public var int64Value: Int64? {
+        if let value = Self.shortInteger(text) { return value }
         let decimal = canonical
         if decimal.digits.isEmpty { return 0 }
         guard decimal.exponent >= 0, decimal.digits.count + decimal.exponent <= 19 else { return nil }
@@ -47,6 +48,24 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         }
         guard magnitude <= UInt64(Int64.max) else { return nil }
         return Int64(magnitude)
+    }
+
+    /// `text` when it is an integer of at most 18 digits without a leading zero (`-?[1-9][0-9]{0,17}` or `0`),
+    /// which cannot overflow; nil for every other form (left to the exact decimal path).
+    private static func shortInteger(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { bytes -> Int64? in
+            let negative = bytes.first == UInt8(ascii: "-")
+            let digits = UnsafeBufferPointer(rebasing: bytes[(negative ? 1 : 0)...])
+            guard let first = digits.first, digits.count <= 18, first != UInt8(ascii: "0") || digits.count == 1
+            else { return nil }
+            var value: Int64 = 0
+            for byte in digits {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return negative ? -value : value
+        }
     }
 
     /// The nearest `Double` (may lose precision; use for display, not comparison).

@@ -75,6 +75,13 @@ struct DaemonLogHandler: LogHandler {
         output.write(line, immediately: event.level >= .notice)
     }
 
+    /// Types whose `description` is their JSON text: integers and booleans.
+    private static let plainJSONTypes: [ObjectIdentifier] = [
+        ObjectIdentifier(Int.self), ObjectIdentifier(Int64.self), ObjectIdentifier(UInt64.self),
+        ObjectIdentifier(UInt.self), ObjectIdentifier(Int32.self), ObjectIdentifier(UInt32.self),
+        ObjectIdentifier(Bool.self),
+    ]
+
     /// A metadata value as typed JSON: integers and finite floating-point numbers given with `.stringConvertible`
     /// as numbers, booleans as `true`/`false`, arrays and dictionaries (keys sorted) as JSON arrays and objects;
     /// everything else, `.string` values included, as a JSON string.
@@ -83,6 +90,17 @@ struct DaemonLogHandler: LogHandler {
         case .string(let text):
             JSONValue.writeString(text, into: &line)
         case .stringConvertible(let convertible):
+            // The common types by their type's identity first: a dynamic cast costs the same whether it succeeds
+            // or not, and this runs for every request's log line.
+            let type = ObjectIdentifier(Swift.type(of: convertible))
+            if plainJSONTypes.contains(type) {
+                line.append(contentsOf: convertible.description.utf8)
+                return
+            }
+            if type == ObjectIdentifier(Double.self), let number = convertible as? Double, number.isFinite {
+                line.append(contentsOf: number.description.utf8)
+                return
+            }
             switch convertible {
             case let flag as Bool:
                 line.append(contentsOf: (flag ? "true" : "false").utf8)

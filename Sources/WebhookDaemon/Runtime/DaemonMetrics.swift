@@ -112,7 +112,7 @@ final class DaemonMetrics: Sendable {
 
     /// Counts one answered request.
     func request(endpoint: String, status: Int, duration: Duration) {
-        cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", "\(status)")])
+        cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", String(status))])
             .increment()
         requestDuration.recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
@@ -222,7 +222,12 @@ private final class CounterCache: Sendable {
 
     private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
         var key = name
-        for (label, value) in dimensions { key += "\u{1}\(label)=\(value)" }
+        for (label, value) in dimensions {
+            key += "\u{1}"
+            key += label
+            key += "="
+            key += value
+        }
         return key
     }
 

@@ -123,8 +123,8 @@ final class IngestHandler: HTTPHandler {
         let decoded = DecodedEvent.decode(body: request.body)
         let id = EventIdentity.id(body: request.body, decoded: decoded)
         let sinks = endpoint.router.sinks(for: decoded)
-        var extra: Logger.Metadata = ["id": "\(id)", "type": "\(decoded.type)"]
-        if let value = webhookID.value { extra["webhook_id"] = "\(value)" }
+        var extra: Logger.Metadata = ["id": .string(id), "type": .string(decoded.type)]
+        if let value = webhookID.value { extra["webhook_id"] = .string(value) }
         if webhookID.unusable { extra["webhook_id"] = "unusable header; not kept" }
         if !decoded.findings.isEmpty {
             metrics.findings(type: decoded.type)
@@ -248,11 +248,10 @@ final class IngestHandler: HTTPHandler {
         metrics.request(endpoint: label, status: response.status, duration: elapsed)
         func metadata() -> Logger.Metadata {
             var metadata = extra()
-            metadata.reserveCapacity(metadata.count + 5)
-            metadata["endpoint"] = "\(LogText.escaped(endpoint))"
+            metadata["endpoint"] = .string(LogText.escaped(endpoint))
             metadata["status"] = .stringConvertible(response.status)
-            metadata["reason"] = "\(reason())"
-            metadata["peer"] = "\(peer)"
+            metadata["reason"] = .string(reason())
+            metadata["peer"] = .string(peer)
             let microseconds =
                 elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             metadata["ms"] = .stringConvertible(Double(microseconds) / 1000)

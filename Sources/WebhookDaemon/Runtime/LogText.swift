@@ -6,20 +6,27 @@ enum LogText {
 
     /// `text` escaped and cut to `limit` bytes of the original.
     static func escaped(_ text: some StringProtocol, limit: Int = defaultLimit) -> String {
-        let bytes = Array(text.utf8)
-        var out = ""
-        out.reserveCapacity(min(bytes.count, limit) + 16)
-        let hex: [Character] = Array("0123456789abcdef")
-        for byte in bytes.prefix(limit) {
-            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") {
-                out.append(Character(Unicode.Scalar(byte)))
-            } else {
-                out += "\\x"
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
+        var text = String(text)
+        if text.withUTF8({ $0.count <= limit && $0.allSatisfy(isKept) }) { return text }
+        return text.withUTF8 { bytes in
+            let hex: StaticString = "0123456789abcdef"
+            var out: [UInt8] = []
+            out.reserveCapacity(min(bytes.count, limit) + 32)
+            for byte in bytes.prefix(limit) {
+                if isKept(byte) {
+                    out.append(byte)
+                } else {
+                    out += [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+                    out += [hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0x0F)]]
+                }
             }
+            if bytes.count > limit { out += "…(+\(bytes.count - limit) bytes)".utf8 }
+            return String(decoding: out, as: UTF8.self)
         }
-        if bytes.count > limit { out += "…(+\(bytes.count - limit) bytes)" }
-        return out
+    }
+
+    /// Whether `byte` is written as it is: printable ASCII other than `\`.
+    private static func isKept(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\")
     }
 }
