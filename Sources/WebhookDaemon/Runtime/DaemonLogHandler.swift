@@ -35,12 +35,7 @@ struct DaemonLogHandler: LogHandler {
         line.reserveCapacity(256)
         switch format {
         case .json:
-            line.append(contentsOf: "{\"ts\":\"".utf8)
-            LogTimestamp.append(to: &line)
-            line.append(contentsOf: "\",\"level\":\"".utf8)
-            line.append(contentsOf: event.level.rawValue.utf8)
-            line.append(contentsOf: "\",\"msg\":".utf8)
-            JSONValue.writeString(event.message.description, into: &line)
+            Self.appendJSONHead(level: event.level, message: event.message.description, to: &line)
             for (key, value) in entries {
                 line.append(UInt8(ascii: ","))
                 JSONValue.writeString(key, into: &line)
@@ -73,6 +68,43 @@ struct DaemonLogHandler: LogHandler {
         }
         line.append(0x0A)
         output.write(line, immediately: event.level >= .notice)
+    }
+
+    /// Writes `record` as a `request` line at `level` without going through swift-log's metadata, when this
+    /// handler writes JSON and has no metadata of its own; the bytes are those of ``log(event:)`` for
+    /// `record.metadata`. Returns false when it did not (text format, or own metadata): log it through swift-log.
+    /// A level below this handler's is dropped (and counts as handled).
+    func logRequest(_ record: RequestLogRecord, level: Logger.Level) -> Bool {
+        guard format == .json, metadata.isEmpty else { return false }
+        guard level >= logLevel else { return true }
+        var line: [UInt8] = []
+        line.reserveCapacity(320)
+        Self.appendJSONHead(level: level, message: "request", to: &line)
+        record.forEachField { key, value in
+            line.append(UInt8(ascii: ","))
+            JSONValue.writeString(key, into: &line)
+            line.append(UInt8(ascii: ":"))
+            switch value {
+            case .text(let text): JSONValue.writeString(text, into: &line)
+            case .integer(let integer): line.append(contentsOf: integer.description.utf8)
+            case .unsigned(let unsigned): line.append(contentsOf: unsigned.description.utf8)
+            case .number(let number) where number.isFinite: line.append(contentsOf: number.description.utf8)
+            case .number(let number): JSONValue.writeString(number.description, into: &line)
+            }
+        }
+        line.append(contentsOf: "}\n".utf8)
+        output.write(line, immediately: level >= .notice)
+        return true
+    }
+
+    /// `{"ts":"…","level":"…","msg":"…"`, the start of every JSON line.
+    private static func appendJSONHead(level: Logger.Level, message: String, to line: inout [UInt8]) {
+        line.append(contentsOf: "{\"ts\":\"".utf8)
+        LogTimestamp.append(to: &line)
+        line.append(contentsOf: "\",\"level\":\"".utf8)
+        line.append(contentsOf: level.rawValue.utf8)
+        line.append(contentsOf: "\",\"msg\":".utf8)
+        JSONValue.writeString(message, into: &line)
     }
 
     /// Types whose `description` is their JSON text: integers and booleans.

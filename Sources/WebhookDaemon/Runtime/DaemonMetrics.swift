@@ -207,8 +207,8 @@ final class DaemonMetrics: Sendable {
 
 /// swift-metrics counters and gauges by name and labels, created once.
 private final class CounterCache: Sendable {
-    private let counters = Mutex<[String: Metrics.Counter]>([:])
-    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
+    private let counters = Mutex<[Key: Metrics.Counter]>([:])
+    private let gauges = Mutex<[Key: Metrics.Gauge]>([:])
 
     func gauge(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Gauge {
         let key = Self.key(name, dimensions)
@@ -220,15 +220,37 @@ private final class CounterCache: Sendable {
         }
     }
 
-    private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
-        var key = name
-        for (label, value) in dimensions {
-            key += "\u{1}"
-            key += label
-            key += "="
-            key += value
+    /// A metric's name and labels, hashed as they are instead of joined into one string on every lookup; the
+    /// first two labels held inline (no metric here has more), any further ones in `more`.
+    private struct Key: Hashable {
+        var name: String
+        var first: (label: String, value: String)?
+        var second: (label: String, value: String)?
+        var more: [String]?
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.name == right.name && left.first?.label == right.first?.label
+                && left.first?.value == right.first?.value && left.second?.label == right.second?.label
+                && left.second?.value == right.second?.value && left.more == right.more
         }
-        return key
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(name)
+            hasher.combine(first?.label)
+            hasher.combine(first?.value)
+            hasher.combine(second?.label)
+            hasher.combine(second?.value)
+            hasher.combine(more)
+        }
+    }
+
+    private static func key(_ name: String, _ dimensions: [(String, String)]) -> Key {
+        Key(
+            name: name,
+            first: dimensions.first.map { (label: $0.0, value: $0.1) },
+            second: dimensions.dropFirst().first.map { (label: $0.0, value: $0.1) },
+            more: dimensions.count > 2 ? dimensions.dropFirst(2).flatMap { [$0.0, $0.1] } : nil
+        )
     }
 
     func counter(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Counter {

@@ -25,6 +25,8 @@ final class IngestHandler: HTTPHandler {
     private let health: HealthState
     private let refusals: RateLimitedLog
     private let streaks: SignatureFailureStreaks
+    /// The daemon's log handler when the logger has it, for request lines without swift-log metadata.
+    private let requestLog: DaemonLogHandler?
 
     init(
         endpoints: EndpointTableBox,
@@ -44,6 +46,7 @@ final class IngestHandler: HTTPHandler {
         self.logger = logger
         refusals = RateLimitedLog(logger: logger)
         streaks = SignatureFailureStreaks(logger: logger, metrics: metrics)
+        requestLog = logger.handler as? DaemonLogHandler
     }
 
     func decide(head: HTTPRequestHead, peer: String) -> HTTPHeadDecision {
@@ -106,14 +109,10 @@ final class IngestHandler: HTTPHandler {
                 now: now,
                 clockSkewSeconds: endpoint.verifier.clockSkewSeconds
             )
-            finish(
-                Self.notAuthenticAnswer,
-                endpoint: path,
-                peer: request.peer,
-                started: started,
-                reason: "\(failure)",
-                extra: ["signed_target": "\(LogText.escaped("\(target)"))"]
-            )
+            finish(Self.notAuthenticAnswer, endpoint: path, peer: request.peer, started: started, reason: "\(failure)")
+            {
+                $0.signedTarget = LogText.escaped("\(target)")
+            }
             respond(Self.notAuthenticAnswer)
             return
         }
@@ -123,17 +122,9 @@ final class IngestHandler: HTTPHandler {
         let decoded = DecodedEvent.decode(body: request.body)
         let id = EventIdentity.id(body: request.body, decoded: decoded)
         let sinks = endpoint.router.sinks(for: decoded)
-        var extra: Logger.Metadata = ["id": .string(id), "type": .string(decoded.type)]
-        if let value = webhookID.value { extra["webhook_id"] = .string(value) }
-        if webhookID.unusable { extra["webhook_id"] = "unusable header; not kept" }
-        if !decoded.findings.isEmpty {
-            metrics.findings(type: decoded.type)
-            extra["findings"] = "\(decoded.findings.map { "\($0)" }.joined(separator: "; "))"
-        }
-        if sinks.isEmpty {
-            metrics.unrouted(endpoint: path)
-            extra["routed"] = "no route matched; kept in the journal only"
-        }
+        let findings = decoded.findings.isEmpty ? nil : decoded.findings.map { "\($0)" }.joined(separator: "; ")
+        if findings != nil { metrics.findings(type: decoded.type) }
+        if sinks.isEmpty { metrics.unrouted(endpoint: path) }
         store.accept(
             id: id,
             webhookID: webhookID.value,
@@ -143,18 +134,18 @@ final class IngestHandler: HTTPHandler {
             receivedAtMillis: nowMillis,
             body: request.body,
             sinks: sinks
-        ) { [self, extra] outcome in
+        ) { [self] outcome in
             // On the store's queue, which writes the next batch only after this returns: hand the event to its
             // sinks and the answer to the connection; count and log on the connection's thread.
             if case .stored(let event) = outcome { dispatcher.deliver(event, decoded: decoded, to: sinks) }
             let answer = Self.answer(to: outcome)
             respond.respond(answer) { [self] in
-                var extra = extra
                 let reason: String
+                var sequence: UInt64?
                 switch outcome {
                 case .stored(let event):
                     reason = "stored"
-                    extra["sequence"] = .stringConvertible(event.sequence)
+                    sequence = event.sequence
                     metrics.eventAccepted(type: decoded.type)
                     recordPayment(decoded, endpoint: path, atMillis: event.receivedAtMillis)
                 case .duplicate:
@@ -165,7 +156,14 @@ final class IngestHandler: HTTPHandler {
                     reason = "storage failed: \(error)"
                     metrics.storageError(operation: "journal")
                 }
-                finish(answer, endpoint: path, peer: request.peer, started: started, reason: reason, extra: extra)
+                finish(answer, endpoint: path, peer: request.peer, started: started, reason: reason) {
+                    $0.id = id
+                    $0.type = decoded.type
+                    $0.webhookID = webhookID.unusable ? "unusable header; not kept" : webhookID.value
+                    $0.findings = findings
+                    $0.routed = sinks.isEmpty ? "no route matched; kept in the journal only" : nil
+                    $0.sequence = sequence
+                }
             }
         }
     }
@@ -234,37 +232,47 @@ final class IngestHandler: HTTPHandler {
     }
 
     /// Logs and counts one answer: every answer is counted; refusals (4xx) are logged through a rate limit per
-    /// status, with the path escaped and cut.
+    /// status, with the path escaped and cut. `fill` adds the fields particular to the answer.
     private func finish(
         _ response: HTTPResponse,
         endpoint: String,
         peer: String,
         started: ContinuousClock.Instant,
         reason: @autoclosure () -> String,
-        extra: @autoclosure () -> Logger.Metadata = [:]
+        fill: (inout RequestLogRecord) -> Void = { _ in }
     ) {
         let elapsed = ContinuousClock.now - started
         let label = response.status == 404 ? "unknown" : endpoint  // Unknown paths would make unbounded labels.
         metrics.request(endpoint: label, status: response.status, duration: elapsed)
-        func metadata() -> Logger.Metadata {
-            var metadata = extra()
-            metadata["endpoint"] = .string(LogText.escaped(endpoint))
-            metadata["status"] = .stringConvertible(response.status)
-            metadata["reason"] = .string(reason())
-            metadata["peer"] = .string(peer)
+        func record() -> RequestLogRecord {
             let microseconds =
                 elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-            metadata["ms"] = .stringConvertible(Double(microseconds) / 1000)
-            return metadata
+            var record = RequestLogRecord(
+                endpoint: LogText.escaped(endpoint),
+                milliseconds: Double(microseconds) / 1000,
+                peer: peer,
+                reason: reason(),
+                status: response.status
+            )
+            fill(&record)
+            return record
         }
         switch response.status {
         case 400..<500:
-            refusals.log(.warning, kind: "refused_\(response.status)", "request", metadata: metadata())
+            refusals.log(.warning, kind: "refused_\(response.status)", "request", metadata: record().metadata)
         case 500...:
-            logger.log(level: .error, "request", metadata: metadata())
+            log(record(), level: .error)
         default:
-            logger.log(level: .info, "request", metadata: metadata())
+            log(record(), level: .info)
         }
+    }
+
+    /// Writes a request's record through the daemon's handler's typed path, or through swift-log.
+    private func log(_ record: @autoclosure () -> RequestLogRecord, level: Logger.Level) {
+        guard logger.logLevel <= level else { return }
+        let record = record()
+        if let requestLog, requestLog.logRequest(record, level: level) { return }
+        logger.log(level: level, "request", metadata: record.metadata)
     }
 }
 
