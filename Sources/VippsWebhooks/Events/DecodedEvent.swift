@@ -47,7 +47,7 @@ public struct DecodedEvent: Sendable, Equatable {
         var findings: [EventFinding] = []
         let family = recognise(value, findings: &findings)
         for member in members {
-            if case .string(let text) = member.value, text.utf8.contains(0) {
+            if case .string(var text) = member.value, text.withUTF8({ $0.contains(0) }) {
                 findings.append(EventFinding(field: member.key, problem: .containsNUL))
             }
         }

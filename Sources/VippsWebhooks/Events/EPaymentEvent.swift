@@ -13,7 +13,12 @@ public struct EPaymentEvent: Sendable, Equatable {
         case terminated = "TERMINATED"
 
         /// The event type string, `epayments.payment.<lower-cased name>.v1`.
-        public var eventType: String { "epayments.payment." + rawValue.lowercased() + ".v1" }
+        public var eventType: String { Self.eventTypes[self]! }
+
+        /// Every name's event type, made once: the type is asked for on every event.
+        private static let eventTypes = Dictionary(
+            uniqueKeysWithValues: allCases.map { ($0, "epayments.payment." + $0.rawValue.lowercased() + ".v1") }
+        )
     }
 
     /// The `amount` object.
