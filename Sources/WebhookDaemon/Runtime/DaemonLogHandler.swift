@@ -81,9 +81,9 @@ struct DaemonLogHandler: LogHandler {
         line.reserveCapacity(320)
         Self.appendJSONHead(level: level, message: "request", to: &line)
         record.forEachField { key, value in
-            line.append(UInt8(ascii: ","))
-            JSONValue.writeString(key, into: &line)
-            line.append(UInt8(ascii: ":"))
+            line.append(contentsOf: ",\"".utf8)
+            line.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            line.append(contentsOf: "\":".utf8)
             switch value {
             case .text(let text): JSONValue.writeString(text, into: &line)
             case .integer(let integer): line.append(contentsOf: integer.description.utf8)

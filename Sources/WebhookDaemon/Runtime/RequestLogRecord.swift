@@ -36,10 +36,10 @@ struct RequestLogRecord {
         var metadata: Logger.Metadata = [:]
         forEachField { key, value in
             switch value {
-            case .text(let text): metadata[key] = .string(text)
-            case .integer(let integer): metadata[key] = .stringConvertible(integer)
-            case .unsigned(let unsigned): metadata[key] = .stringConvertible(unsigned)
-            case .number(let number): metadata[key] = .stringConvertible(number)
+            case .text(let text): metadata[key.description] = .string(text)
+            case .integer(let integer): metadata[key.description] = .stringConvertible(integer)
+            case .unsigned(let unsigned): metadata[key.description] = .stringConvertible(unsigned)
+            case .number(let number): metadata[key.description] = .stringConvertible(number)
             }
         }
         return metadata
@@ -53,8 +53,9 @@ struct RequestLogRecord {
         case number(Double)
     }
 
-    /// Calls `body` with each present field, keys in ascending order (the order the JSON line has).
-    func forEachField(_ body: (String, Value) -> Void) {
+    /// Calls `body` with each present field, keys in ascending order (the order the JSON line has); the keys are
+    /// constants that need no JSON escape.
+    func forEachField(_ body: (StaticString, Value) -> Void) {
         body("endpoint", .text(endpoint))
         if let findings { body("findings", .text(findings)) }
         if let id { body("id", .text(id)) }
