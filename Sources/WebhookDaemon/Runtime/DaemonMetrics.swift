@@ -234,11 +234,11 @@ private final class CounterCache: Sendable {
                 && left.second?.value == right.second?.value && left.more == right.more
         }
 
+        /// Hashes the label values and the name's length only: a name fixes its labels, the few names here differ
+        /// in length or fail `==` at their first bytes, and the long names need not be hashed on every lookup.
         func hash(into hasher: inout Hasher) {
-            hasher.combine(name)
-            hasher.combine(first?.label)
+            hasher.combine(name.utf8.count)
             hasher.combine(first?.value)
-            hasher.combine(second?.label)
             hasher.combine(second?.value)
             hasher.combine(more)
         }
