@@ -8,7 +8,7 @@ public struct HTTPClientTransport: ManagementTransport {
 
     /// Creates a transport whose every request must finish within `timeoutSeconds`.
     public init(timeoutSeconds: Double = 30) {
-        client = HTTPClient(timeoutSeconds: timeoutSeconds, maximumBodyBytes: 4 << 20)
+        client = HTTPClient(timeoutSeconds: timeoutSeconds, maximumBodyBytes: VippsAPISession.maximumResponseBytes)
     }
 
     public func perform(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse {
@@ -21,8 +21,9 @@ public struct HTTPClientTransport: ManagementTransport {
         } catch {
             throw .network(error.description)
         }
+        // An answer too big to read is not a network failure: asking again would get the same answer.
         guard !answer.truncated else {
-            throw .network("the answer from \(url.authority) is over \(client.maximumBodyBytes) bytes")
+            throw .malformedResponse("the answer from \(url.authority) is over \(client.maximumBodyBytes) bytes")
         }
         return ManagementResponse(
             status: answer.status,

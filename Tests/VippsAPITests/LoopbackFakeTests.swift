@@ -86,4 +86,38 @@ struct LoopbackFakeTests {
         #expect(waits.withLock { $0 } == [0.01, 0.02])
         #expect(api.tokenCalls == 1)
     }
+
+    @Test("an answer over the size bound is refused once, not retried as if the network had failed")
+    func oversizedAnswerIsNotRetried() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        // ~190 bytes per entry: 25,000 entries make an answer of ~4.7 MB, over the 4 MiB bound.
+        let entries = (0..<25_000).map { FakeEPaymentAPI.Entry(pspReference: "psp-\($0)", name: "CAPTURED") }
+        api.setLog("order-big", msn: Self.msn, entries)
+        let session = try VippsAPISession(
+            baseURL: api.baseURL,
+            credentials: ManagementCredentials(
+                clientID: FakeEPaymentAPI.clientID,
+                clientSecret: FakeEPaymentAPI.clientSecret,
+                subscriptionKey: FakeEPaymentAPI.subscriptionKey,
+                msn: Self.msn
+            ),
+            identity: Self.identity,
+            transport: HTTPClientTransport(timeoutSeconds: 10),
+            retry: .init(attempts: 4, firstWait: 0.01, longestWait: 0.05),
+            nowMillis: { 0 },
+            sleep: { _ in }
+        )
+        do {
+            _ = try EPaymentClient(session: session).events(reference: "order-big", msn: Self.msn)
+            Issue.record("an answer over the bound was accepted")
+        } catch {
+            guard case .malformedResponse(let reason) = error else {
+                Issue.record("not a malformed answer: \(error)")
+                return
+            }
+            #expect(reason.contains("over \(VippsAPISession.maximumResponseBytes) bytes"))
+        }
+        #expect(api.eventCalls == 1)
+    }
 }
