@@ -8,11 +8,6 @@ import VippsWebhooks
 /// (which in valid JSON can only be whitespace) become spaces so the line stays one line; otherwise the payload is
 /// the body as a JSON string (invalid UTF-8 replaced by U+FFFD).
 public enum EventLine {
-    /// The line for `event`, newline included; parses the body to tell whether it is JSON.
-    public static func render(_ event: StoredEvent) -> [UInt8] {
-        render(event, bodyIsJSON: (try? JSONParser.parse(event.body)) != nil)
-    }
-
     /// The line for `event`, newline included, when whether its body is JSON is already known
     /// (`DecodedEvent.parseError == nil`): the body is not parsed again.
     public static func render(_ event: StoredEvent, bodyIsJSON: Bool) -> [UInt8] {

@@ -34,9 +34,6 @@ final class AccessTokenCache: Sendable {
         self.nowMillis = nowMillis
     }
 
-    /// The token request (`POST /accesstoken/get` with the keys).
-    var tokenRequest: ManagementRequest { request }
-
     /// The token: the cached one while it is fresh, else one fetched by handing the token request to `send`.
     /// - Throws: what `send` throws; ``ManagementError/rejected(_:)`` for an answer other than 200;
     ///   ``ManagementError/malformedResponse(_:)`` for an answer without a token.

@@ -78,11 +78,6 @@ public final class ManagementClient {
         _ = try call("DELETE", "/webhooks/v1/webhooks/\(id)", expecting: [200, 204], parseBody: false)
     }
 
-    /// The request for an access token (exposed for tests of the header set).
-    public func accessTokenRequest() -> ManagementRequest {
-        token.tokenRequest
-    }
-
     /// A Webhooks API request carrying `token` (exposed for tests of the header set).
     public func webhooksRequest(
         method: String,

@@ -27,10 +27,6 @@ public final class VippsAPISession: Sendable {
         public static let standard = RetrySchedule(attempts: 4, firstWait: 0.5, longestWait: 30)
     }
 
-    /// A token is fetched anew this many seconds before the end of its lifetime.
-    public static let tokenRefreshMarginSeconds = AccessTokenCache.refreshMarginSeconds
-    /// Lifetime assumed when the token answer says none.
-    public static let assumedTokenLifetimeSeconds = AccessTokenCache.assumedLifetimeSeconds
     /// Longest answer body accepted.
     public static let maximumResponseBytes = 4 << 20
 

@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Testing
+import VippsWebhooks
 
 @testable import Delivery
 
@@ -89,5 +90,12 @@ import Testing
         #expect(EventLine.timestamp(millis: -1) == "1969-12-31T23:59:59.999Z")
         #expect(EventLine.timestamp(millis: 951_868_799_999) == "2000-02-29T23:59:59.999Z")
         #expect(EventLine.timestamp(millis: 1_795_378_500_123) == "2026-11-22T20:15:00.123Z")
+    }
+}
+
+extension EventLine {
+    /// The line for `event`, telling whether its body is JSON by parsing it (the daemon knows from its decode).
+    static func render(_ event: StoredEvent) -> [UInt8] {
+        render(event, bodyIsJSON: (try? JSONParser.parse(event.body)) != nil)
     }
 }
