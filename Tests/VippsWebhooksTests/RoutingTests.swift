@@ -20,6 +20,10 @@ struct RoutingTests {
         ("epayments.payment.captured.v?", "epayments.payment.captured.v12", false),
         ("epayments.payment.captured.v1", "epayments.payment.captured.v1", true),
         ("epayments.payment.captured.v1", "epayments.payment.captured.v10", false),
+        ("epayments.payment.captured.v1", "epayments.payment.captured.v", false),
+        ("epayments.payment.captured.v1", "EPAYMENTS.payment.captured.v1", false),
+        ("caf\u{E9}", "cafe\u{301}", false),  // Scalar for scalar, as the glob compares: not canonical equivalence.
+        ("cafe\u{301}", "cafe\u{301}", true),
         ("epayments.payment.c*d.v1", "epayments.payment.cancelled.v1", true),
         ("epayments.payment.c*d.v1", "epayments.payment.created.v1", true),
         ("epayments.payment.c*d.v1", "epayments.payment.aborted.v1", false),

@@ -7,11 +7,14 @@ public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
     /// The pattern as configured.
     public let pattern: String
     private let scalars: [Unicode.Scalar]
+    /// Whether the pattern has no wildcard: it matches the one type that is its text, scalar for scalar.
+    private let isLiteral: Bool
 
     /// Creates a pattern from its configured text.
     public init(_ pattern: String) {
         self.pattern = pattern
         self.scalars = Array(pattern.unicodeScalars)
+        isLiteral = !scalars.contains("*") && !scalars.contains("?")
     }
 
     public var description: String { pattern }
@@ -21,6 +24,9 @@ public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
         if type == DecodedEvent.unknownType {
             return pattern == "*" || pattern == DecodedEvent.unknownType
         }
+        // Asked on every event: the two common forms are answered without the glob's scalar arrays.
+        if pattern == "*" { return true }
+        if isLiteral { return pattern.utf8.elementsEqual(type.utf8) }
         return EventPattern.glob(scalars, matches: Array(type.unicodeScalars))
     }
 
