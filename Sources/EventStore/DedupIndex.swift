@@ -3,9 +3,11 @@
 /// Bounded: at most `capacity` entries; inserting beyond drops the oldest, and ``evict(before:)`` drops entries older
 /// than the retention. Pure value.
 ///
-/// Layout, for about 30 bytes per id (the key and time, 24 bytes, once; a 4-byte slot at a load of at most 3/4):
+/// Layout, for about 26 bytes per id (the key and time, 20 bytes, once; a 4-byte slot at a load of at most 3/4):
 /// - a ring of entries (key, time) in insertion order, in chunks of 65,536 allocated as the ring first reaches them,
-///   so memory follows the number of ids, not the capacity, and an entry never moves;
+///   so memory follows the number of ids, not the capacity, and an entry never moves. An entry is five 32-bit words:
+///   the key's four and its acceptance time in whole seconds since 1970, rounded up, so an id is kept up to a second
+///   longer than its retention, never less, and a time reads back as a multiple of 1,000 ms;
 /// - an open-addressing table (linear probing) of 32-bit slots, each 0 or a ring position + 1. A key's home slot
 ///   comes from its high 64 bits (already uniform: the key is a SHA-256 prefix). A lookup compares the whole
 ///   16-byte key in the ring, so two ids are the same only when their keys are; deletion shifts the probe run back,
@@ -23,11 +25,27 @@ struct DedupIndex {
     /// Acceptance time of the newest entry counted in ``earlyEvictions``.
     private(set) var newestEarlyEvictionMillis: Int64?
 
+    /// One ring entry in 20 bytes: 4-byte words, so no padding (64-bit fields would round it up to 24).
     private struct Entry {
-        var high: UInt64
-        var low: UInt64
-        var millis: Int64
+        private var highWords: (UInt32, UInt32)
+        private var lowWords: (UInt32, UInt32)
+        private var seconds: UInt32
+
+        init(_ key: DedupKey, millis: Int64) {
+            highWords = (UInt32(truncatingIfNeeded: key.high >> 32), UInt32(truncatingIfNeeded: key.high))
+            lowWords = (UInt32(truncatingIfNeeded: key.low >> 32), UInt32(truncatingIfNeeded: key.low))
+            let roundedUp = millis <= 0 ? 0 : millis / 1000 + (millis % 1000 == 0 ? 0 : 1)
+            seconds = UInt32(clamping: roundedUp)
+        }
+
+        var high: UInt64 { UInt64(highWords.0) << 32 | UInt64(highWords.1) }
+        var low: UInt64 { UInt64(lowWords.0) << 32 | UInt64(lowWords.1) }
+        /// The acceptance time, rounded up to the second.
+        var millis: Int64 { Int64(seconds) * 1000 }
     }
+
+    /// Bytes one id takes in the ring (the table adds about 6 more).
+    static let ringBytesPerEntry = MemoryLayout<Entry>.stride
 
     private static let chunkShift = 16
     private static let chunkSize = 1 << chunkShift
@@ -73,7 +91,7 @@ struct DedupIndex {
         let position = (head + count) % ringSize
         let chunk = position >> Self.chunkShift
         while chunks.count <= chunk { chunks.append([]) }
-        let entry = Entry(high: key.high, low: key.low, millis: millis)
+        let entry = Entry(key, millis: millis)
         let offset = position & (Self.chunkSize - 1)
         if offset < chunks[chunk].count {
             chunks[chunk][offset] = entry
@@ -93,7 +111,7 @@ struct DedupIndex {
         while count > 0 && entry(at: head).millis < millis { dropOldest() }
     }
 
-    /// The entries, oldest first.
+    /// The entries, oldest first, their times rounded up to the second.
     var entries: [(key: DedupKey, millis: Int64)] {
         (0..<count).map { index in
             let entry = entry(at: (head + index) % ringSize)

@@ -44,20 +44,20 @@ import Testing
         defer { dir.remove() }
         var index = DedupIndex(capacity: 100)
         var file = try DedupFile(directory: dir.path, faults: nil, loadingInto: &index, notBefore: 0)
-        let entries = (0..<10).map { (key: DedupKey(id: "id-\($0)"), millis: Int64(1000 + $0)) }
+        let entries = (0..<10).map { (key: DedupKey(id: "id-\($0)"), millis: Int64(1000 + $0) * 1000) }
         try file.append(Array(entries.prefix(6)))
         try file.append(Array(entries.suffix(4)))
         #expect(file.entryCount == 10)
-        try file.compact(notBefore: 1002, keepingAtMost: 5)
+        try file.compact(notBefore: 1_002_000, keepingAtMost: 5)
         #expect(file.entryCount == 5)
         file.close()
 
         var reloaded = DedupIndex(capacity: 100)
         file = try DedupFile(directory: dir.path, faults: nil, loadingInto: &reloaded, notBefore: 0)
         #expect(file.entryCount == 5)
-        #expect(Array(reloaded.entries.map(\.millis)) == [1005, 1006, 1007, 1008, 1009])
+        #expect(Array(reloaded.entries.map(\.millis)) == [1_005_000, 1_006_000, 1_007_000, 1_008_000, 1_009_000])
         #expect(reloaded.contains(DedupKey(id: "id-9")) && !reloaded.contains(DedupKey(id: "id-4")))
-        try file.append([(DedupKey(id: "id-10"), 1010)])
+        try file.append([(DedupKey(id: "id-10"), 1_010_000)])
         file.close()
         var again = DedupIndex(capacity: 100)
         file = try DedupFile(directory: dir.path, faults: nil, loadingInto: &again, notBefore: 0)
