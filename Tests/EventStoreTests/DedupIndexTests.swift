@@ -108,7 +108,8 @@ struct DedupIndexTests {
         kept.evict(before: 2_001)
         #expect(!kept.contains(DedupKey(high: 1, low: 1)))
         var late = DedupIndex(capacity: 1)
-        late.insert(DedupKey(high: 1, low: 1), millis: Int64(UInt32.max) * 1000 + 5_000)  // past 2106: held at the last second
+        // Past 2106: held at the last second a 32-bit count of seconds reaches.
+        late.insert(DedupKey(high: 1, low: 1), millis: Int64(UInt32.max) * 1000 + 5_000)
         #expect(late.entries.map(\.millis) == [Int64(UInt32.max) * 1000])
     }
 
