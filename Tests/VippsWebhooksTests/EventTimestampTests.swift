@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VippsWebhooks
 
@@ -43,6 +44,22 @@ struct EventTimestampTests {
         #expect(EventTimestamp.format(millisecondsSinceEpoch: -62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
         #expect(EventTimestamp.format(millisecondsSinceEpoch: 253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
         #expect(EventTimestamp.format(millisecondsSinceEpoch: -86_400_001) == "1969-12-30T23:59:59.999Z")
+    }
+
+    @Test("random instants from 1583 to 9999 agree with Foundation's ISO 8601 formatter, and parse back")
+    func agreesWithFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            // From 1583: Foundation's calendar is Julian before October 1582; RFC 3339 is proleptic Gregorian.
+            let millis = Int64.random(in: -12_212_553_600_000..<253_402_300_800_000, using: &generator)
+            let text = EventTimestamp.format(millisecondsSinceEpoch: millis)
+            let date = Date(timeIntervalSince1970: Double(millis) / 1000)
+            #expect(text == formatter.string(from: date), "\(millis)")
+            #expect(EventTimestamp.millisecondsSinceEpoch(text) == millis)
+        }
     }
 
     @Test func formatsAndRoundTrips() {

@@ -79,42 +79,46 @@ public enum EventTimestamp {
         let days = CivilDate.floorDivide(totalSeconds, 86_400)
         let secondOfDay = Int(totalSeconds - days * 86_400)
         let (year, month, day) = CivilDate.date(daysSince1970: days)
-        if (0...9999).contains(year) {
-            appendDigits(year, 4, to: &bytes)
-        } else {
-            bytes.append(contentsOf: String(year).utf8)
-        }
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, 2, to: &bytes)
         let digits = min(max(fractionDigits, 0), 9)
-        if digits > 0 {
-            // The milliseconds' three digits, cut or followed by zeros to `digits`.
-            bytes.append(UInt8(ascii: "."))
-            appendDigits(milliPart, 3, to: &bytes)
-            if digits < 3 {
-                bytes.removeLast(3 - digits)
-            } else {
-                bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - 3))
+        // Built on the stack and appended once: this runs for several lines per event.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { text in
+            var count = 0
+            func put(_ byte: UInt8) {
+                text[count] = byte
+                count += 1
             }
-        }
-        bytes.append(UInt8(ascii: "Z"))
-    }
-
-    /// Appends `value` as `width` decimal digits, zero-padded.
-    private static func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        for _ in 0..<width {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
+            func put(_ value: Int, width: Int) {
+                var remaining = value
+                for place in stride(from: count + width - 1, through: count, by: -1) {
+                    text[place] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                    remaining /= 10
+                }
+                count += width
+            }
+            if (0...9999).contains(year) {
+                put(year, width: 4)
+            } else {
+                for byte in String(year).utf8 { put(byte) }
+            }
+            put(UInt8(ascii: "-"))
+            put(month, width: 2)
+            put(UInt8(ascii: "-"))
+            put(day, width: 2)
+            put(UInt8(ascii: "T"))
+            put(secondOfDay / 3600, width: 2)
+            put(UInt8(ascii: ":"))
+            put(secondOfDay / 60 % 60, width: 2)
+            put(UInt8(ascii: ":"))
+            put(secondOfDay % 60, width: 2)
+            if digits > 0 {
+                // The milliseconds' three digits, cut or followed by zeros to `digits`.
+                put(UInt8(ascii: "."))
+                put(milliPart, width: 3)
+                count -= max(3 - digits, 0)
+                for _ in 3..<max(digits, 3) { put(UInt8(ascii: "0")) }
+            }
+            put(UInt8(ascii: "Z"))
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<count]))
         }
     }
 }
