@@ -183,10 +183,13 @@ final class Journal {
     /// stays in the journal: the written region is cut back; if even that fails, the journal refuses every later
     /// append until reopened (``broken``, reported once through ``onBroken``).
     /// - Returns: the location of the first byte of `frames`.
-    func append(_ frames: [UInt8], checkpoint: () throws -> [UInt8]) throws -> Location {
+    ///
+    /// `frames` is taken (padded in place, not copied): reserve ``JournalFrame/maximumPadding`` spare bytes in it.
+    func append(_ frames: consuming [UInt8], checkpoint: () throws -> [UInt8]) throws -> Location {
         if let broken { throw broken }
         guard var current = active else { throw StorageError(.unavailable, call: "append") }
-        var bytes = frames
+        var bytes = consume frames
+        let framesCount = bytes.count
         JournalFrame.pad(&bytes, startingAt: current.end)
         if needsFreshSegment
             || (current.end + UInt64(bytes.count) > options.segmentSize && current.end > current.contentStart)
@@ -194,7 +197,7 @@ final class Journal {
             try startSegment(number: current.number + 1, checkpoint: try checkpoint(), rotating: true)
             preparer?.prepare()
             current = active!
-            bytes = frames
+            bytes.removeSubrange(framesCount...)
             JournalFrame.pad(&bytes, startingAt: current.end)
         }
         let start = current.end
