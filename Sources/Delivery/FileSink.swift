@@ -75,11 +75,16 @@ public final class FileSink: Sendable {
             var ends: [UInt64] = []
             ends.reserveCapacity(events.count)
             for event in events {
-                if event.stored.lineIDs.reduce(false, { guarded.alreadyWritten.remove($1) != nil || $0 }) {
+                // Only after a restart are lines found already written: otherwise no id is looked up.
+                if !guarded.alreadyWritten.isEmpty,
+                    event.stored.lineIDs.reduce(false, { guarded.alreadyWritten.remove($1) != nil || $0 })
+                {
                     logger.info(
                         "event line already in file before restart; not writing it again",
                         metadata: ["id": "\(event.id)", "path": "\(path)"]
                     )
+                } else if batch.isEmpty {
+                    batch = event.line  // Taken as rendered: a lone event's line is not copied.
                 } else {
                     batch += event.line
                 }
