@@ -152,6 +152,10 @@ public final class EventStore: @unchecked Sendable {
     var ledger = DeliveryLedger()
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
+    /// The last batch's bytes, emptied: the next batch is framed into its storage instead of a new allocation (kept
+    /// only up to ``spareFramesLimit`` bytes of capacity, so one large batch does not pin its memory).
+    private var spareFrames: [UInt8] = []
+    private static let spareFramesLimit = 1 << 20
     private var flushScheduled = false
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
     private let inbox = CoalescingInbox<Request>()
@@ -468,6 +472,11 @@ public final class EventStore: @unchecked Sendable {
         let batch = queued
         queued = []
         var frames: [UInt8] = []
+        swap(&frames, &spareFrames)
+        defer {
+            frames.removeAll(keepingCapacity: true)
+            if frames.capacity <= Self.spareFramesLimit { spareFrames = frames }
+        }
         var stored: [Accept] = []
         stored.reserveCapacity(batch.count)
         var leaders = BatchLeaders()
@@ -543,7 +552,7 @@ public final class EventStore: @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let location: Journal.Location
         do {
-            location = try journal.append(consume frames) {
+            location = try journal.append(&frames) {
                 try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame()
             }
         } catch {

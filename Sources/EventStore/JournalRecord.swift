@@ -224,7 +224,13 @@ extension [UInt8] {
             throw StorageError(.invalidArgument, call: "encode", detail: "\(field) longer than 65535 bytes")
         }
         u16(UInt16(count))
-        append(contentsOf: value.utf8)
+        utf8(value)
+    }
+
+    /// The UTF-8 of `value`, copied from its contiguous storage (appending a `String.UTF8View` walks it).
+    fileprivate mutating func utf8(_ value: String) {
+        var value = value
+        value.withUTF8 { append(contentsOf: $0) }
     }
 
     /// An optional UTF-8 field: `u8 tag`, `u16 length`, value; throws when longer than 65535 bytes.
@@ -235,7 +241,7 @@ extension [UInt8] {
         }
         u8(tag)
         u16(UInt16(count))
-        append(contentsOf: value.utf8)
+        utf8(value)
     }
 
     fileprivate mutating func position(_ value: SinkPosition?) {
