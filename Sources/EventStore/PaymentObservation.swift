@@ -109,8 +109,18 @@ public struct PaymentObservation: Sendable, Equatable {
         }
     }
 
-    /// Parses a line of `payments.log`; nil when it is damaged.
+    /// Parses a line of `payments.log`; nil when it is damaged. A line in the shape this version writes is read
+    /// without a JSON tree (``PaymentLineReader``); any other is parsed as JSON.
     init?(line: ArraySlice<UInt8>) {
+        if let written = PaymentLineReader.observation(line) {
+            self = written
+        } else {
+            self.init(parsingJSON: line)
+        }
+    }
+
+    /// Parses a line of `payments.log` as JSON (any member order, escapes, whitespace); nil when it is damaged.
+    init?(parsingJSON line: ArraySlice<UInt8>) {
         guard let json = try? JSONParser.parse(Array(line)),
             let msn = json["msn"]?.stringValue, let reference = json["reference"]?.stringValue,
             let pspReference = json["pspReference"]?.stringValue, let name = json["name"]?.stringValue,
