@@ -4,27 +4,9 @@ import Testing
 
 /// Lines the ledger wrote are read without a JSON tree; every line must read exactly as the JSON parser reads it.
 @Suite struct PaymentLineReaderTests {
-    private func observations() -> [PaymentObservation] {
-        let texts = ["plain", "quote \" and back\\slash", "tab\tnew\nline\u{1}", "ø æ å 💳", ""]
-        return texts.flatMap { text in
-            [Int64?.none, 0, -5, 1_200, .max, .min].map { amount in
-                PaymentObservation(
-                    msn: "123456",
-                    reference: "ref-\(text)",
-                    pspReference: text,
-                    name: "CAPTURED",
-                    amount: amount,
-                    success: amount != nil,
-                    endpoint: "/vipps/\(text)",
-                    atMillis: amount == .min ? -1 : 1_800_000_000_123
-                )
-            }
-        }
-    }
-
     @Test("a written line reads back the same; without escapes it is read without the JSON parser")
     func writtenLinesReadBack() {
-        for observation in observations() {
+        for observation in PaymentLedgerLineTests.samples {
             let line = observation.line.dropLast()
             #expect(PaymentObservation(line: line) == observation)
             let escaped = line.contains(UInt8(ascii: "\\"))
@@ -40,7 +22,7 @@ import Testing
             let parsed = PaymentObservation(parsingJSON: line[...])
             if read != parsed { differences.append(String(decoding: line, as: UTF8.self)) }
         }
-        for observation in observations() {
+        for observation in PaymentLedgerLineTests.samples {
             let line = Array(observation.line.dropLast())
             for index in line.indices {
                 for change: UInt8 in [0x01, 0x20, 0x80] {
