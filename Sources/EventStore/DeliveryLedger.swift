@@ -89,17 +89,18 @@ struct DeliveryLedger {
         guard let index = pending.index(forKey: sequence), let place = pending.values[index].remainingPlace(of: sink)
         else { return }
         let delivered = pending.values[index].deliver(place)
-        if let count = owed[sink], count > 1 { owed[sink] = count - 1 } else { owed[sink] = nil }
+        Self.decrement(&owed, sink)
         guard delivered else { return }
-        let segment = pending.remove(at: index).value.location.segment
-        if let count = undeliveredPerSegment[segment], count > 1 {
-            undeliveredPerSegment[segment] = count - 1
-        } else {
-            undeliveredPerSegment[segment] = nil
-        }
+        Self.decrement(&undeliveredPerSegment, pending.remove(at: index).value.location.segment)
         if order.count > 1024, pending.count < order.count / 2 {
             order.removeAll { pending[$0] == nil }
         }
+    }
+
+    /// Counts one less for `key`, removing it at zero (one lookup: the count is changed in place).
+    private static func decrement<Key: Hashable>(_ counts: inout [Key: Int], _ key: Key) {
+        guard let index = counts.index(forKey: key) else { return }
+        if counts.values[index] > 1 { counts.values[index] -= 1 } else { counts.remove(at: index) }
     }
 
     /// Takes the positions of a checkpoint record (older than any later mark).
