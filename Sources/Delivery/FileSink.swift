@@ -72,14 +72,24 @@ public final class FileSink: Sendable {
             let info = try guarded.file.status()
             let before = UInt64(info.st_size)
             var batch: [UInt8] = []
+            if events.count > 1 {
+                // A line is its body and a few hundred bytes of fields: room for all of them, unless bodies need
+                // escaping (appends then grow the rest).
+                batch.reserveCapacity(events.reduce(0) { $0 + $1.stored.body.count + $1.stored.id.utf8.count + 320 })
+            }
             var ends: [UInt64] = []
             ends.reserveCapacity(events.count)
             for event in events {
-                if event.stored.lineIDs.reduce(false, { guarded.alreadyWritten.remove($1) != nil || $0 }) {
+                // Only after a restart are lines found already written: otherwise no id is looked up.
+                if !guarded.alreadyWritten.isEmpty,
+                    event.stored.lineIDs.reduce(false, { guarded.alreadyWritten.remove($1) != nil || $0 })
+                {
                     logger.info(
                         "event line already in file before restart; not writing it again",
                         metadata: ["id": "\(event.id)", "path": "\(path)"]
                     )
+                } else if events.count == 1 {
+                    batch = event.line  // Taken as rendered: a lone event's line is not copied.
                 } else {
                     batch += event.line
                 }

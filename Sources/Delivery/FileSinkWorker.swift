@@ -169,12 +169,17 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     private func flushOnce() {
-        let batch = Array(pending.prefix(maxBatch))
+        // Usually all of `pending`: shared, not copied (a copy retains every event).
+        let batch = pending.count <= maxBatch ? pending : Array(pending.prefix(maxBatch))
         guard !batch.isEmpty else { return }
         lastFlush = .now()
         do {
             let positions = try sink.write(batch)
-            pending.removeFirst(batch.count)
+            if batch.count == pending.count {
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                pending.removeFirst(batch.count)
+            }
             held.remove(bytes: batch.reduce(0) { $0 + $1.heldBytes }, events: batch.count)
             if failures > 0 {
                 logger.notice("file sink writes again", metadata: ["sink": "\(name)", "after_failures": "\(failures)"])

@@ -23,11 +23,11 @@ enum CRC32 {
         return tables
     }()
 
-    /// The CRC-32 of `bytes`.
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard var pointer = bytes.baseAddress else { return 0 }
+    /// The CRC-32 of `bytes`; with `previous`, the CRC-32 of the bytes that gave `previous` followed by `bytes`.
+    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+        guard var pointer = bytes.baseAddress else { return previous }
         var remaining = bytes.count
-        var crc: UInt32 = 0xFFFF_FFFF
+        var crc: UInt32 = previous ^ 0xFFFF_FFFF
         tables.withUnsafeBufferPointer { table in
             while remaining >= 8 {
                 let low = UInt32(littleEndian: pointer.loadUnaligned(as: UInt32.self)) ^ crc

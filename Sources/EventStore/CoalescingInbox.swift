@@ -4,17 +4,24 @@ import Synchronization
 /// pending at a time: a burst of appends costs one `queue.async`, not one each.
 ///
 /// Usage: `if inbox.append(item) { queue.async { process(inbox.takeAll()) } }`.
+///
+/// Inlinable, so that a user in another module (a sink worker, once per event) gets code specialised for its element
+/// type instead of generic code that looks up type metadata on every call.
 public final class CoalescingInbox<Element: Sendable>: Sendable {
-    private struct State {
-        var items: [Element] = []
-        var handOffPending = false
+    @usableFromInline
+    struct State {
+        @usableFromInline var items: [Element] = []
+        @usableFromInline var handOffPending = false
+
+        @inlinable init() {}
     }
 
-    private let state = Mutex(State())
+    @usableFromInline let state = Mutex(State())
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Appends `item`. True when the caller must schedule a hand-off to the consumer (none was pending).
+    @inlinable
     public func append(_ item: Element) -> Bool {
         state.withLock { state in
             state.items.append(item)
@@ -24,6 +31,7 @@ public final class CoalescingInbox<Element: Sendable>: Sendable {
     }
 
     /// Takes everything appended so far, oldest first; the next `append` asks for a new hand-off.
+    @inlinable
     public func takeAll() -> [Element] {
         state.withLock { state in
             state.handOffPending = false
@@ -33,6 +41,7 @@ public final class CoalescingInbox<Element: Sendable>: Sendable {
     }
 
     /// Whether nothing waits to be taken.
+    @inlinable
     public var isEmpty: Bool {
         state.withLock { $0.items.isEmpty }
     }

@@ -13,16 +13,45 @@
 /// ``fedFromJournal`` gets nothing from the arrival path: its waiting events are claimed in sequence order by the
 /// journal re-feed until none is left (that keeps per-payment order across a spill).
 struct DeliveryLedger {
-    /// An event with at least one sink left.
+    /// An event with at least one sink left. Its sinks are kept as given (the caller's array, not a copy) and
+    /// tracked by their place in it, so adding and marking an event hash no sink name.
     struct Entry {
         /// Where its record is.
         var location: Journal.Location
         /// Sinks in routing order.
         var sinks: [String]
-        /// Sinks not yet delivered.
-        var remaining: Set<String>
-        /// Sinks (of `remaining`) whose worker holds the event.
-        var out: Set<String> = []
+        /// Places in `sinks` not yet delivered (the first place of each name).
+        var remaining = SinkPlaces()
+        /// Places (of `remaining`) whose worker holds the event.
+        var out = SinkPlaces()
+
+        init(location: Journal.Location, sinks: [String]) {
+            self.location = location
+            self.sinks = sinks
+            // A name listed twice is owed once (at its first place); a long list is deduplicated by hashing.
+            var seen = Set<String>()
+            for (place, sink) in sinks.enumerated() {
+                let first = sinks.count <= 8 ? sinks.firstIndex(of: sink) == place : seen.insert(sink).inserted
+                if first { _ = remaining.insert(place) }
+            }
+        }
+
+        /// The place of `sink` among those not yet delivered, or nil.
+        func remainingPlace(of sink: String) -> Int? {
+            guard let place = sinks.firstIndex(of: sink), remaining.contains(place) else { return nil }
+            return place
+        }
+
+        /// Claims the event for `sink`: true when it is owed and was not out.
+        mutating func handOut(_ sink: String) -> Bool {
+            guard let place = remainingPlace(of: sink) else { return false }
+            return out.insert(place)
+        }
+
+        /// Sinks not yet delivered, in routing order.
+        var remainingSinks: [String] {
+            sinks.indices.filter { remaining.contains($0) }.map { sinks[$0] }
+        }
     }
 
     private(set) var pending: [UInt64: Entry] = [:]
@@ -40,38 +69,38 @@ struct DeliveryLedger {
 
     /// Records a newly journaled event routed to `sinks`.
     mutating func add(sequence: UInt64, sinks: [String], at location: Journal.Location) {
-        let remaining = Set(sinks)
-        guard !remaining.isEmpty else { return }
-        pending[sequence] = Entry(location: location, sinks: sinks, remaining: remaining)
+        guard !sinks.isEmpty else { return }
+        let entry = Entry(location: location, sinks: sinks)
+        for place in sinks.indices where entry.remaining.contains(place) { owed[sinks[place], default: 0] += 1 }
+        pending[sequence] = entry
         undeliveredPerSegment[location.segment, default: 0] += 1
         order.append(sequence)
-        for sink in remaining { owed[sink, default: 0] += 1 }
     }
 
     /// Whether marking (`sequence`, `sink`) would change anything (the event is pending for that sink).
     func awaits(sequence: UInt64, sink: String) -> Bool {
-        pending[sequence]?.remaining.contains(sink) ?? false
+        pending[sequence]?.remainingPlace(of: sink) != nil
     }
 
     /// Marks `sequence` delivered to `sink`, remembering `position` for the sink when given; ends its hand-out.
     mutating func markDelivered(sequence: UInt64, sink: String, position: SinkPosition?) {
         if let position { positions[sink] = position }
-        guard var entry = pending[sequence], entry.remaining.remove(sink) != nil else { return }
-        entry.out.remove(sink)
-        owed[sink, default: 1] -= 1
-        if owed[sink] == 0 { owed[sink] = nil }
-        if entry.remaining.isEmpty {
-            pending[sequence] = nil
-            undeliveredPerSegment[entry.location.segment, default: 1] -= 1
-            if undeliveredPerSegment[entry.location.segment] == 0 {
-                undeliveredPerSegment[entry.location.segment] = nil
-            }
-            if order.count > 1024, pending.count < order.count / 2 {
-                order.removeAll { pending[$0] == nil }
-            }
-        } else {
-            pending[sequence] = entry
+        // The entry is changed in place (a copy would copy its bit sets and retain its sinks).
+        guard let index = pending.index(forKey: sequence), let place = pending.values[index].remainingPlace(of: sink)
+        else { return }
+        let delivered = pending.values[index].deliver(place)
+        Self.decrement(&owed, sink)
+        guard delivered else { return }
+        Self.decrement(&undeliveredPerSegment, pending.remove(at: index).value.location.segment)
+        if order.count > 1024, pending.count < order.count / 2 {
+            order.removeAll { pending[$0] == nil }
         }
+    }
+
+    /// Counts one less for `key`, removing it at zero (one lookup: the count is changed in place).
+    private static func decrement<Key: Hashable>(_ counts: inout [Key: Int], _ key: Key) {
+        guard let index = counts.index(forKey: key) else { return }
+        if counts.values[index] > 1 { counts.values[index] -= 1 } else { counts.remove(at: index) }
     }
 
     /// Takes the positions of a checkpoint record (older than any later mark).
@@ -88,7 +117,7 @@ struct DeliveryLedger {
     func pendingInOrder() -> [(sequence: UInt64, location: Journal.Location, sinks: [String])] {
         pending.keys.sorted().map { sequence in
             let entry = pending[sequence]!
-            return (sequence, entry.location, entry.sinks.filter { entry.remaining.contains($0) })
+            return (sequence, entry.location, entry.remainingSinks)
         }
     }
 
@@ -97,11 +126,8 @@ struct DeliveryLedger {
     /// Claims a just-stored event for `sink` on the arrival path: true when it is owed, not out, and the sink is
     /// not fed from the journal (then the caller must deliver it, or give it back).
     mutating func handOut(sequence: UInt64, sink: String) -> Bool {
-        guard !fedFromJournal.contains(sink), var entry = pending[sequence], entry.remaining.contains(sink),
-            entry.out.insert(sink).inserted
-        else { return false }
-        pending[sequence] = entry
-        return true
+        guard !fedFromJournal.contains(sink), let index = pending.index(forKey: sequence) else { return false }
+        return pending.values[index].handOut(sink)
     }
 
     /// Ends the hand-out of an event that was not delivered (spilled, or its delivery left undone); the sink is
@@ -109,8 +135,9 @@ struct DeliveryLedger {
     mutating func giveBack(sequence: UInt64, sink: String) {
         feedFromJournal(sink)
         cursor[sink] = min(cursor[sink] ?? 0, sequence)
-        guard var entry = pending[sequence], entry.out.remove(sink) != nil else { return }
-        pending[sequence] = entry
+        guard let index = pending.index(forKey: sequence), let place = pending.values[index].sinks.firstIndex(of: sink)
+        else { return }
+        _ = pending.values[index].out.remove(place)
     }
 
     /// From now on `sink` gets its events from the journal re-feed only (a new worker, a spill, a reload).
@@ -127,10 +154,8 @@ struct DeliveryLedger {
         while index < order.count, claimed.count < limit {
             let sequence = order[index]
             index += 1
-            guard var entry = pending[sequence], entry.remaining.contains(sink), entry.out.insert(sink).inserted
-            else { continue }
-            pending[sequence] = entry
-            claimed.append((sequence, entry.location))
+            guard let entry = pending.index(forKey: sequence), pending.values[entry].handOut(sink) else { continue }
+            claimed.append((sequence, pending.values[entry].location))
         }
         cursor[sink] = index < order.count ? order[index] : (order.last ?? 0) + 1
         if claimed.isEmpty {
@@ -147,7 +172,7 @@ struct DeliveryLedger {
         while index < order.count, result.count < limit {
             let sequence = order[index]
             index += 1
-            if let entry = pending[sequence], entry.remaining.contains(sink) {
+            if let entry = pending[sequence], entry.remainingPlace(of: sink) != nil {
                 result.append((sequence, entry.location))
             }
         }
@@ -164,4 +189,47 @@ struct DeliveryLedger {
         }
         return low
     }
+}
+
+extension DeliveryLedger.Entry {
+    /// Marks the sink at `place` (one of `remaining`) delivered and ends its hand-out; whether none is left.
+    mutating func deliver(_ place: Int) -> Bool {
+        _ = remaining.remove(place)
+        _ = out.remove(place)
+        return remaining.isEmpty
+    }
+}
+
+/// A set of places (indices) in an entry's sink list: one word inline, more only for an event routed to more than
+/// 64 sinks.
+struct SinkPlaces: Equatable {
+    private var first: UInt64 = 0
+    private var more: [UInt64] = []
+
+    func contains(_ place: Int) -> Bool {
+        if place < 64 { return first & (1 << place) != 0 }
+        let word = place / 64 - 1
+        return word < more.count && more[word] & (1 << (place % 64)) != 0
+    }
+
+    /// Adds `place`; whether it was absent.
+    mutating func insert(_ place: Int) -> Bool {
+        guard !contains(place) else { return false }
+        if place < 64 {
+            first |= 1 << place
+        } else {
+            while more.count <= place / 64 - 1 { more.append(0) }
+            more[place / 64 - 1] |= 1 << (place % 64)
+        }
+        return true
+    }
+
+    /// Removes `place`; whether it was present.
+    mutating func remove(_ place: Int) -> Bool {
+        guard contains(place) else { return false }
+        if place < 64 { first &= ~(1 << place) } else { more[place / 64 - 1] &= ~(1 << (place % 64)) }
+        return true
+    }
+
+    var isEmpty: Bool { first == 0 && more.allSatisfy { $0 == 0 } }
 }

@@ -50,14 +50,18 @@ public final class EventStore: @unchecked Sendable {
     /// pointer instead of copying the event (each copy of a `StoredEvent` retains its strings and its body).
     /// Created on the caller's thread and handed to the store's queue once; touched only there afterwards.
     private final class Accept: @unchecked Sendable {
-        /// The event; its sequence is set when it is framed.
-        var event: StoredEvent
+        /// The event, with sequence 0 (a constant: framing it borrows it, where a variable would be copied).
+        let event: StoredEvent
+        /// Its sequence, assigned when it is framed.
+        var sequence: UInt64 = 0
         let key: DedupKey
         let legacyKeys: [DedupKey]
         let sinks: [String]
         let completion: @Sendable (AcceptOutcome) -> Void
         /// Where its frame starts in the batch's bytes.
         var offset: UInt64 = 0
+        /// Completions of later requests of the same batch with the same id: they get this one's outcome.
+        var followers: [@Sendable (AcceptOutcome) -> Void] = []
 
         init(
             _ event: StoredEvent,
@@ -71,6 +75,28 @@ public final class EventStore: @unchecked Sendable {
             self.legacyKeys = legacyKeys
             self.sinks = sinks
             self.completion = completion
+        }
+    }
+
+    /// The accept stored first for each id of a batch (later ones with that id follow it): found by a linear search
+    /// while the batch is small (no hashing, no table to allocate), through a table once it has more than 16.
+    private struct BatchLeaders {
+        private static let linearSearchLimit = 16
+        private var table: [DedupKey: Accept] = [:]
+
+        /// The accept of `stored` (this batch's stored accepts so far) with `key`, if any.
+        func leader(of key: DedupKey, stored: [Accept]) -> Accept? {
+            stored.count <= Self.linearSearchLimit ? stored.first { $0.key == key } : table[key]
+        }
+
+        /// Records `accept`, just appended to `stored`.
+        mutating func add(_ accept: Accept, stored: [Accept]) {
+            guard stored.count > Self.linearSearchLimit else { return }
+            if table.isEmpty {
+                for earlier in stored { table[earlier.key] = earlier }
+            } else {
+                table[accept.key] = accept
+            }
         }
     }
 
@@ -126,6 +152,10 @@ public final class EventStore: @unchecked Sendable {
     var ledger = DeliveryLedger()
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
+    /// The last batch's bytes, emptied: the next batch is framed into its storage instead of a new allocation (kept
+    /// only up to ``spareFramesLimit`` bytes of capacity, so one large batch does not pin its memory).
+    private var spareFrames: [UInt8] = []
+    private static let spareFramesLimit = 1 << 20
     private var flushScheduled = false
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
     private let inbox = CoalescingInbox<Request>()
@@ -442,9 +472,14 @@ public final class EventStore: @unchecked Sendable {
         let batch = queued
         queued = []
         var frames: [UInt8] = []
+        swap(&frames, &spareFrames)
+        defer {
+            frames.removeAll(keepingCapacity: true)
+            if frames.capacity <= Self.spareFramesLimit { spareFrames = frames }
+        }
         var stored: [Accept] = []
         stored.reserveCapacity(batch.count)
-        var followers: [DedupKey: [@Sendable (AcceptOutcome) -> Void]] = [:]
+        var leaders = BatchLeaders()
         var marks: [DeliveredMark] = []
         var markCompletions: [@Sendable (StorageError?) -> Void] = []
         var sequence = nextSequence
@@ -452,7 +487,7 @@ public final class EventStore: @unchecked Sendable {
             batch.reduce(0) { total, request in
                 guard case .accept(let accept) = request else { return total + 64 }
                 return total + 160 + accept.event.body.count + accept.event.id.utf8.count
-            }
+            } + JournalFrame.maximumPadding  // The journal pads the batch in place.
         )
         for request in batch {
             switch request {
@@ -460,39 +495,48 @@ public final class EventStore: @unchecked Sendable {
                 let key = accept.key
                 if index.contains(key) {
                     accept.completion(.duplicate)
-                } else if followers[key] == nil, legacy.contains(anyOf: accept.legacyKeys) {
+                } else if let leader = leaders.leader(of: key, stored: stored) {
+                    leader.followers.append(accept.completion)
+                } else if legacy.contains(anyOf: accept.legacyKeys) {
                     legacyDedupHits.increment()
                     logger.notice(
                         "duplicate of an event accepted before the upgrade (legacy dedup entry); not stored again",
                         metadata: ["id": "\(accept.event.id)", "webhook_id": "\(accept.event.webhookID ?? "-")"]
                     )
                     accept.completion(.duplicate)
-                } else if followers[key] != nil {
-                    followers[key]!.append(accept.completion)
                 } else {
-                    accept.event.sequence = sequence
+                    accept.sequence = sequence
                     accept.offset = UInt64(frames.count)
                     do {
-                        try JournalRecord.event(accept.event, sinks: accept.sinks).frame(into: &frames)
+                        try JournalRecord.frameEvent(
+                            accept.event,
+                            sequence: sequence,
+                            sinks: accept.sinks,
+                            into: &frames
+                        )
                         stored.append(accept)
-                        followers[key] = []
+                        leaders.add(accept, stored: stored)
                         sequence += 1
                     } catch let error as StorageError {
                         accept.completion(.failed(error))
                     } catch {
-                        preconditionFailure("frame(into:) throws only StorageError")
+                        preconditionFailure("frameEvent(_:sinks:into:) throws only StorageError")
                     }
                 }
             case .marks(let requested, let completion):
                 var wrote = false
                 for mark in requested where ledger.awaits(sequence: mark.sequence, sink: mark.sink) {
                     // Encoding a mark cannot fail for a sink name that was encoded with its event.
-                    let record = JournalRecord.delivered(
-                        sequence: mark.sequence,
-                        sink: mark.sink,
-                        position: mark.position
-                    )
-                    guard (try? record.frame(into: &frames)) != nil else { continue }
+                    do {
+                        try JournalRecord.frameDelivered(
+                            sequence: mark.sequence,
+                            sink: mark.sink,
+                            position: mark.position,
+                            into: &frames
+                        )
+                    } catch {
+                        continue
+                    }
                     marks.append(mark)
                     wrote = true
                 }
@@ -508,7 +552,7 @@ public final class EventStore: @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let location: Journal.Location
         do {
-            location = try journal.append(frames) {
+            location = try journal.append(&frames) {
                 try JournalRecord.checkpoint(nextSequence: nextSequence, positions: ledger.positions).frame()
             }
         } catch {
@@ -523,7 +567,7 @@ public final class EventStore: @unchecked Sendable {
             )
             for entry in stored {
                 entry.completion(.failed(failure))
-                for follower in followers[entry.key] ?? [] { follower(.failed(failure)) }
+                for follower in entry.followers { follower(.failed(failure)) }
             }
             for completion in markCompletions { completion(failure) }
             return
@@ -538,7 +582,7 @@ public final class EventStore: @unchecked Sendable {
                 segmentKeys[location.segment, default: []].append((entry.key, entry.event.receivedAtMillis))
             }
             ledger.add(
-                sequence: entry.event.sequence,
+                sequence: entry.sequence,
                 sinks: entry.sinks,
                 at: Journal.Location(segment: location.segment, offset: location.offset + entry.offset)
             )
@@ -550,10 +594,10 @@ public final class EventStore: @unchecked Sendable {
         reportEarlyEvictions()
         if hasLegacy { legacy.evict(before: notBefore) }
         for entry in stored {
-            entry.completion(.stored(entry.event))
-            for follower in followers[entry.key] ?? [] {
-                follower(.duplicate)
-            }
+            var event = entry.event  // Shares the strings and body: only the sequence is set.
+            event.sequence = entry.sequence
+            entry.completion(.stored(event))
+            for follower in entry.followers { follower(.duplicate) }
         }
         for completion in markCompletions { completion(nil) }
         if !marks.isEmpty { retireCompletedSegments() }

@@ -177,16 +177,19 @@ final class Journal {
         broken = StorageError(.unavailable, call: "append", detail: "journal closed")
     }
 
-    /// Writes `frames` (one or more framed records) at the end, padded to the next block boundary, and syncs them.
+    /// Writes `bytes` (one or more framed records) at the end, padded to the next block boundary, and syncs them.
     ///
     /// Starts a new segment first when the batch would cross the segment size. On failure nothing of the batch
     /// stays in the journal: the written region is cut back; if even that fails, the journal refuses every later
     /// append until reopened (``broken``, reported once through ``onBroken``).
-    /// - Returns: the location of the first byte of `frames`.
-    func append(_ frames: [UInt8], checkpoint: () throws -> [UInt8]) throws -> Location {
+    /// - Returns: the location of the first byte of `bytes`.
+    ///
+    /// `frames` is padded in place (not copied; reserve ``JournalFrame/maximumPadding`` spare bytes in it) and left
+    /// padded, so that the caller can empty it and reuse its storage for the next batch.
+    func append(_ bytes: inout [UInt8], checkpoint: () throws -> [UInt8]) throws -> Location {
         if let broken { throw broken }
         guard var current = active else { throw StorageError(.unavailable, call: "append") }
-        var bytes = frames
+        let framesCount = bytes.count
         JournalFrame.pad(&bytes, startingAt: current.end)
         if needsFreshSegment
             || (current.end + UInt64(bytes.count) > options.segmentSize && current.end > current.contentStart)
@@ -194,7 +197,7 @@ final class Journal {
             try startSegment(number: current.number + 1, checkpoint: try checkpoint(), rotating: true)
             preparer?.prepare()
             current = active!
-            bytes = frames
+            bytes.removeSubrange(framesCount...)
             JournalFrame.pad(&bytes, startingAt: current.end)
         }
         let start = current.end

@@ -22,6 +22,8 @@ enum JournalFrame {
     static let paddingMarkSize = 1 + 8 + 2 + 1
     /// Smallest padding frame: header and the delivered mark.
     static let minimumPadding = JournalRecord.headerSize + paddingMarkSize
+    /// Largest padding frame ``paddingCount(after:)`` asks for: room to reserve after a batch.
+    static let maximumPadding = blockSize + minimumPadding - 1
     /// Fewest bytes an event frame takes (header, kind, sequence, time, three empty strings, no sinks, empty body);
     /// a damaged region of `n` bytes held at most `n / minimumEventFrame` events.
     static let minimumEventFrame = JournalRecord.headerSize + 1 + 8 + 8 + 3 * 2 + 2 + 4
@@ -142,11 +144,40 @@ enum JournalFrame {
     static func appendPadding(count: Int, to output: inout [UInt8]) {
         precondition(count >= minimumPadding, "a padding frame needs a header and the padding mark")
         let payloadCount = count - JournalRecord.headerSize
-        var payload = [UInt8](repeating: 0, count: payloadCount)
-        payload[0] = paddingKind
-        let crc = CRC32.checksum(payload)
+        let crc: UInt32
+        if payloadCount < Padding.checksums.count {
+            crc = Padding.checksums[payloadCount]
+        } else {
+            crc = CRC32.checksum([paddingKind] + [UInt8](repeating: 0, count: payloadCount - 1))
+        }
+        output.reserveCapacity(output.count + count)
         withUnsafeBytes(of: UInt32(payloadCount).littleEndian) { output.append(contentsOf: $0) }
         withUnsafeBytes(of: crc.littleEndian) { output.append(contentsOf: $0) }
-        output.append(contentsOf: payload)
+        output.append(paddingKind)
+        var zeros = payloadCount - 1
+        while zeros > 0 {
+            let run = min(zeros, Padding.zeros.count)
+            output.append(contentsOf: Padding.zeros[..<run])
+            zeros -= run
+        }
+    }
+
+    /// What padding frames of the usual sizes are built from, computed once: a padding payload is the same bytes
+    /// for a given length, so its checksum needs no pass over up to a block of zeros per batch.
+    private enum Padding {
+        /// Payload lengths up to this one (the largest that ``paddingCount(after:)`` gives) are looked up.
+        static let largestTabulated = maximumPadding - JournalRecord.headerSize
+        /// Entry `n`: the CRC-32 of a padding payload of `n` bytes (entries below ``paddingMarkSize`` are unused).
+        static let checksums: [UInt32] = {
+            var checksums = [UInt32](repeating: 0, count: largestTabulated + 1)
+            checksums[1] = CRC32.checksum([paddingKind])
+            let zero: UInt8 = 0
+            for length in 2...largestTabulated {
+                checksums[length] = withUnsafeBytes(of: zero) { CRC32.checksum($0, continuing: checksums[length - 1]) }
+            }
+            return checksums
+        }()
+        /// Zero bytes copied into padding frames.
+        static let zeros = [UInt8](repeating: 0, count: blockSize)
     }
 }

@@ -45,42 +45,39 @@ enum JournalRecord: Equatable {
     /// Appends the framed bytes of this record to `output` (no intermediate payload buffer); on error `output` is
     /// left as it was.
     func frame(into output: inout [UInt8]) throws {
-        let start = output.count
-        output.reserveCapacity(start + Self.headerSize + estimatedPayloadSize)
-        output.u64(0)
-        do {
-            try appendPayload(to: &output)
-        } catch {
-            output.removeSubrange(start...)
-            throw error
-        }
-        let payloadCount = output.count - start - Self.headerSize
-        let crc = output.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
-        output.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: start, as: UInt32.self)
-            raw.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        switch self {
+        case .event(let event, let sinks):
+            try Self.frameEvent(event, sequence: event.sequence, sinks: sinks, into: &output)
+        case .delivered(let sequence, let sink, let position):
+            try Self.frameDelivered(sequence: sequence, sink: sink, position: position, into: &output)
+        case .checkpoint(let nextSequence, let positions):
+            try Self.frame(into: &output, estimatedPayload: 16 + positions.keys.reduce(0) { $0 + 27 + $1.utf8.count }) {
+                payload in
+                payload.u8(3)
+                payload.u64(nextSequence)
+                payload.u16(UInt16(positions.count))
+                for (sink, position) in positions.sorted(by: { $0.key < $1.key }) {
+                    try payload.string(sink, field: "sink")
+                    payload.position(position)
+                }
+            }
         }
     }
 
-    /// A close upper guess of the payload size, so framing reallocates at most once.
-    private var estimatedPayloadSize: Int {
-        switch self {
-        case .event(let event, let sinks):
-            return 96 + event.id.utf8.count + event.type.utf8.count + event.endpoint.utf8.count + event.body.count
-                + event.source.rawValue.utf8.count + (event.webhookID?.utf8.count ?? 0)
-                + sinks.reduce(0) { $0 + 2 + $1.utf8.count }
-        case .delivered(_, let sink, _):
-            return 40 + sink.utf8.count
-        case .checkpoint(_, let positions):
-            return 16 + positions.keys.reduce(0) { $0 + 27 + $1.utf8.count }
-        }
-    }
-
-    private func appendPayload(to payload: inout [UInt8]) throws {
-        switch self {
-        case .event(let event, let sinks):
+    /// Appends the frame of `.event(event, sinks: sinks)`, with `sequence` as the event's, to `output` without
+    /// building the record (which would copy the event); on error `output` is left as it was.
+    static func frameEvent(
+        _ event: StoredEvent,
+        sequence: UInt64,
+        sinks: [String],
+        into output: inout [UInt8]
+    ) throws {
+        var estimate = 96 + event.id.utf8.count + event.type.utf8.count + event.endpoint.utf8.count + event.body.count
+        estimate += event.source.rawValue.utf8.count + (event.webhookID?.utf8.count ?? 0)
+        for sink in sinks { estimate += 2 + sink.utf8.count }
+        try frame(into: &output, estimatedPayload: estimate) { payload in
             payload.u8(1)
-            payload.u64(event.sequence)
+            payload.u64(sequence)
             payload.u64(UInt64(bitPattern: event.receivedAtMillis))
             try payload.string(event.id, field: "id")
             try payload.string(event.type, field: "type")
@@ -95,22 +92,52 @@ enum JournalRecord: Equatable {
             }
             payload.u32(UInt32(event.body.count))
             payload.append(contentsOf: event.body)
-            payload.field(EventField.identityScheme, [Self.signedIdentityScheme])
+            payload.u8(EventField.identityScheme)
+            payload.u16(1)
+            payload.u8(Self.signedIdentityScheme)
             try payload.field(EventField.source, event.source.rawValue)
             if let webhookID = event.webhookID { try payload.field(EventField.webhookID, webhookID) }
-        case .delivered(let sequence, let sink, let position):
+        }
+    }
+
+    /// Appends the frame of `.delivered(sequence:sink:position:)` to `output`; on error `output` is left as it was.
+    static func frameDelivered(
+        sequence: UInt64,
+        sink: String,
+        position: SinkPosition?,
+        into output: inout [UInt8]
+    ) throws {
+        try frame(into: &output, estimatedPayload: 40 + sink.utf8.count) { payload in
             payload.u8(2)
             payload.u64(sequence)
             try payload.string(sink, field: "sink")
             payload.position(position)
-        case .checkpoint(let nextSequence, let positions):
-            payload.u8(3)
-            payload.u64(nextSequence)
-            payload.u16(UInt16(positions.count))
-            for (sink, position) in positions.sorted(by: { $0.key < $1.key }) {
-                try payload.string(sink, field: "sink")
-                payload.position(position)
-            }
+        }
+    }
+
+    /// Appends a frame whose payload `appendPayload` appends (about `estimatedPayload` bytes, reserved so that
+    /// framing reallocates at most once): header placeholder, payload, then length and CRC filled in.
+    private static func frame(
+        into output: inout [UInt8],
+        estimatedPayload: Int,
+        _ appendPayload: (inout [UInt8]) throws -> Void
+    ) throws {
+        let start = output.count
+        let needed = start + Self.headerSize + estimatedPayload
+        // Doubling, as appends would: reserving the exact size frame after frame would copy the batch each time.
+        if output.capacity < needed { output.reserveCapacity(max(needed, 2 * output.capacity)) }
+        output.u64(0)
+        do {
+            try appendPayload(&output)
+        } catch {
+            output.removeSubrange(start...)
+            throw error
+        }
+        let payloadCount = output.count - start - Self.headerSize
+        output.withUnsafeMutableBytes { raw in
+            let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[(start + headerSize)...]))
+            raw.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: start, as: UInt32.self)
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
         }
     }
 
@@ -197,22 +224,24 @@ extension [UInt8] {
             throw StorageError(.invalidArgument, call: "encode", detail: "\(field) longer than 65535 bytes")
         }
         u16(UInt16(count))
-        append(contentsOf: value.utf8)
+        utf8(value)
     }
 
-    /// An optional field: `u8 tag`, `u16 length`, value.
-    fileprivate mutating func field(_ tag: UInt8, _ value: [UInt8]) {
-        u8(tag)
-        u16(UInt16(value.count))
-        append(contentsOf: value)
+    /// The UTF-8 of `value`, copied from its contiguous storage (appending a `String.UTF8View` walks it).
+    fileprivate mutating func utf8(_ value: String) {
+        var value = value
+        value.withUTF8 { append(contentsOf: $0) }
     }
 
-    /// An optional UTF-8 field; throws when longer than 65535 bytes.
+    /// An optional UTF-8 field: `u8 tag`, `u16 length`, value; throws when longer than 65535 bytes.
     fileprivate mutating func field(_ tag: UInt8, _ value: String) throws {
-        guard value.utf8.count <= Int(UInt16.max) else {
+        let count = value.utf8.count
+        guard count <= Int(UInt16.max) else {
             throw StorageError(.invalidArgument, call: "encode", detail: "field \(tag) longer than 65535 bytes")
         }
-        field(tag, Array(value.utf8))
+        u8(tag)
+        u16(UInt16(count))
+        utf8(value)
     }
 
     fileprivate mutating func position(_ value: SinkPosition?) {

@@ -71,6 +71,8 @@ public final class PaymentLedger: Sendable {
         /// Endpoint paths, numbered in order of first use: a payment holds its endpoint's number.
         var endpoints: [String] = []
         var endpointNumbers: [String: UInt32] = [:]
+        /// The endpoint numbered last looked up (events mostly come from one endpoint: no hashing of its path).
+        var lastEndpoint: (path: String, number: UInt32)?
         var pending: [UInt8] = []
         var maximumPayments: Int
 
@@ -85,7 +87,7 @@ public final class PaymentLedger: Sendable {
                     // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
                     PaymentLedger.drop(from: &payments, downTo: maximumPayments - 1 - maximumPayments / 10)
                 }
-                if add(observation) { pending += observation.line }
+                if add(observation) { observation.appendLine(to: &pending) }
             }
         }
 
@@ -99,10 +101,16 @@ public final class PaymentLedger: Sendable {
 
         /// The number of the endpoint path `path`, numbering it when new.
         private mutating func number(of path: String) -> UInt32 {
-            if let number = endpointNumbers[path] { return number }
-            let number = UInt32(endpoints.count)
-            endpoints.append(path)
-            endpointNumbers[path] = number
+            if let lastEndpoint, lastEndpoint.path == path { return lastEndpoint.number }
+            let number: UInt32
+            if let known = endpointNumbers[path] {
+                number = known
+            } else {
+                number = UInt32(endpoints.count)
+                endpoints.append(path)
+                endpointNumbers[path] = number
+            }
+            lastEndpoint = (path, number)
             return number
         }
 

@@ -56,36 +56,71 @@ public struct PaymentObservation: Sendable, Equatable {
         )
     }
 
-    /// The line written to `payments.log` (compact JSON and a newline), written as bytes: one per event held, on
-    /// the ledger's queue.
+    /// The line written to `payments.log` (compact JSON and a newline), as bytes.
     var line: [UInt8] {
         var bytes: [UInt8] = []
-        let texts = msn.utf8.count + reference.utf8.count + pspReference.utf8.count + endpoint.utf8.count
-        bytes.reserveCapacity(128 + texts)
-        func member(_ name: String, _ text: String) {
-            bytes.append(bytes.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            JSONValue.writeString(name, into: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            JSONValue.writeString(text, into: &bytes)
-        }
-        member("msn", msn)
-        member("reference", reference)
-        member("pspReference", pspReference)
-        member("name", name)
-        bytes.append(contentsOf: (success ? #","success":true"# : #","success":false"#).utf8)
-        member("endpoint", endpoint)
-        bytes.append(contentsOf: #","at":"#.utf8)
-        bytes.append(contentsOf: String(atMillis).utf8)
-        if let amount {
-            bytes.append(contentsOf: #","amount":"#.utf8)
-            bytes.append(contentsOf: String(amount).utf8)
-        }
-        bytes.append(contentsOf: "}\n".utf8)
+        appendLine(to: &bytes)
         return bytes
     }
 
-    /// Parses a line of `payments.log`; nil when it is damaged.
+    /// Appends ``line`` to `bytes` (the ledger's pending lines, on its queue: no line of its own is built). Member
+    /// names are written as literal bytes; the texts are escaped by `JSONValue.writeString`.
+    func appendLine(to bytes: inout [UInt8]) {
+        let texts = msn.utf8.count + reference.utf8.count + pspReference.utf8.count + name.utf8.count
+        let needed = bytes.count + 160 + texts + endpoint.utf8.count
+        // Doubling, as appends would: reserving the exact size line after line would copy the buffer each time.
+        if bytes.capacity < needed { bytes.reserveCapacity(max(needed, 2 * bytes.capacity)) }
+        Self.append(#"{"msn":"#, to: &bytes)
+        JSONValue.writeString(msn, into: &bytes)
+        Self.append(#","reference":"#, to: &bytes)
+        JSONValue.writeString(reference, into: &bytes)
+        Self.append(#","pspReference":"#, to: &bytes)
+        JSONValue.writeString(pspReference, into: &bytes)
+        Self.append(#","name":"#, to: &bytes)
+        JSONValue.writeString(name, into: &bytes)
+        Self.append(success ? #","success":true,"endpoint":"# : #","success":false,"endpoint":"#, to: &bytes)
+        JSONValue.writeString(endpoint, into: &bytes)
+        Self.append(#","at":"#, to: &bytes)
+        Self.appendDecimal(atMillis, to: &bytes)
+        if let amount {
+            Self.append(#","amount":"#, to: &bytes)
+            Self.appendDecimal(amount, to: &bytes)
+        }
+        Self.append("}\n", to: &bytes)
+    }
+
+    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends `value` in decimal (as `String(value)` spells it) without building a string.
+    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of UInt64.max.
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
+    }
+
+    /// Parses a line of `payments.log`; nil when it is damaged. A line in the shape this version writes is read
+    /// without a JSON tree (``PaymentLineReader``); any other is parsed as JSON.
     init?(line: ArraySlice<UInt8>) {
+        if let written = PaymentLineReader.observation(line) {
+            self = written
+        } else {
+            self.init(parsingJSON: line)
+        }
+    }
+
+    /// Parses a line of `payments.log` as JSON (any member order, escapes, whitespace); nil when it is damaged.
+    init?(parsingJSON line: ArraySlice<UInt8>) {
         guard let json = try? JSONParser.parse(Array(line)),
             let msn = json["msn"]?.stringValue, let reference = json["reference"]?.stringValue,
             let pspReference = json["pspReference"]?.stringValue, let name = json["name"]?.stringValue,

@@ -468,12 +468,12 @@ struct PaymentLedgerPackingTests {
 
 @Suite("payment ledger: lines")
 struct PaymentLedgerLineTests {
-    @Test("a line written as bytes is the compact JSON of its fields and reads back the same, whatever the text")
-    func lineIsCompactJSONAndReadsBack() throws {
+    /// Observations whose texts need escaping or are not ASCII, with and without amounts (extremes included).
+    static let samples: [PaymentObservation] = {
         let texts = ["plain", "quote \" and back\\slash", "tab\tnew\nline\u{1}", "ø æ å 💳", ""]
-        for text in texts {
-            for amount in [Int64?.none, 0, -5, .max] {
-                let observation = PaymentObservation(
+        return texts.flatMap { text in
+            [Int64?.none, 0, -5, 1_200, .max, .min].map { amount in
+                PaymentObservation(
                     msn: "123456",
                     reference: "ref-\(text)",
                     pspReference: text,
@@ -481,22 +481,51 @@ struct PaymentLedgerLineTests {
                     amount: amount,
                     success: amount != nil,
                     endpoint: "/vipps/\(text)",
-                    atMillis: 1_800_000_000_123
+                    atMillis: amount == .min ? -1 : 1_800_000_000_123
                 )
-                var members = [
-                    JSONMember("msn", .string(observation.msn)),
-                    JSONMember("reference", .string(observation.reference)),
-                    JSONMember("pspReference", .string(observation.pspReference)),
-                    JSONMember("name", .string(observation.name)),
-                    JSONMember("success", .bool(observation.success)),
-                    JSONMember("endpoint", .string(observation.endpoint)),
-                    JSONMember("at", .number(JSONNumber(observation.atMillis))),
-                ]
-                if let amount { members.append(JSONMember("amount", .number(JSONNumber(amount)))) }
-                let expected = JSONValue.object(members).compactBytes + [0x0A]
-                #expect(observation.line == expected, "\(text) \(String(describing: amount))")
-                #expect(PaymentObservation(line: observation.line.dropLast()) == observation)
             }
         }
+    }()
+
+    @Test("a line written as bytes is the compact JSON of its fields and reads back the same, whatever the text")
+    func lineIsCompactJSONAndReadsBack() throws {
+        for observation in Self.samples {
+            var members = [
+                JSONMember("msn", .string(observation.msn)),
+                JSONMember("reference", .string(observation.reference)),
+                JSONMember("pspReference", .string(observation.pspReference)),
+                JSONMember("name", .string(observation.name)),
+                JSONMember("success", .bool(observation.success)),
+                JSONMember("endpoint", .string(observation.endpoint)),
+                JSONMember("at", .number(JSONNumber(observation.atMillis))),
+            ]
+            if let amount = observation.amount {
+                members.append(JSONMember("amount", .number(JSONNumber(amount))))
+            }
+            let expected = JSONValue.object(members).compactBytes + [0x0A]
+            #expect(observation.line == expected, "\(observation)")
+            #expect(PaymentObservation(line: observation.line.dropLast()) == observation)
+            var pending = Array("earlier line\n".utf8)
+            observation.appendLine(to: &pending)
+            #expect(pending == Array("earlier line\n".utf8) + expected, "appended after what is pending")
+        }
+    }
+
+    @Test("an event's fingerprint is FNV-1a over the UTF-8 of its pspReference, a NUL and its name")
+    func fingerprintIsFNV1aOverTheUTF8() {
+        func reference(_ pspReference: String, _ name: String) -> UInt64 {
+            (Array(pspReference.utf8) + [0] + Array(name.utf8)).reduce(0xcbf2_9ce4_8422_2325) {
+                ($0 ^ UInt64($1)) &* 0x100_0000_01b3
+            }
+        }
+        let texts = ["", "psp-1", "ø æ å 💳", String(repeating: "long-reference-", count: 9)]
+        for pspReference in texts {
+            for name in ["CAPTURED", "", "ø"] {
+                let fingerprint = PaymentProgress.fingerprint(pspReference: pspReference, name: name)
+                #expect(fingerprint == reference(pspReference, name))
+            }
+        }
+        let known = PaymentProgress.fingerprint(pspReference: "psp-1", name: "CAPTURED")
+        #expect(known == 0xa767_a6cb_ee25_902c, "the value the ledger always gave")
     }
 }

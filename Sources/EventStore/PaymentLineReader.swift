@@ -1,0 +1,114 @@
+import Glibc
+
+/// Reads a `payments.log` line in exactly the shape ``PaymentObservation/appendLine(to:)`` writes it — members in
+/// that order, no whitespace, texts without escapes, valid UTF-8, integers without leading zeros — without building
+/// a JSON tree. Any other line (an escape, another order, damage) gives nil, and the caller parses it as JSON: the
+/// result is the same either way, only cheaper for the lines the ledger wrote (read again by every compaction).
+struct PaymentLineReader {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// The observation of `line` when it has the written shape, else nil.
+    static func observation(_ line: ArraySlice<UInt8>) -> PaymentObservation? {
+        line.withUnsafeBufferPointer { observation(in: $0) }
+    }
+
+    private static func observation(in line: UnsafeBufferPointer<UInt8>) -> PaymentObservation? {
+        var reader = PaymentLineReader(line)
+        guard reader.literal(#"{"msn":"#), let msn = reader.text(),
+            reader.literal(#","reference":"#), let reference = reader.text(),
+            reader.literal(#","pspReference":"#), let pspReference = reader.text(),
+            reader.literal(#","name":"#), let name = reader.text(),
+            reader.literal(#","success":"#), let success = reader.boolean(),
+            reader.literal(#","endpoint":"#), let endpoint = reader.text(),
+            reader.literal(#","at":"#), let at = reader.integer()
+        else { return nil }
+        var amount: Int64?
+        if reader.literal(#","amount":"#) {
+            guard let value = reader.integer() else { return nil }
+            amount = value
+        }
+        guard reader.literal("}"), reader.index == line.count else { return nil }
+        return PaymentObservation(
+            msn: msn,
+            reference: reference,
+            pspReference: pspReference,
+            name: name,
+            amount: amount,
+            success: success,
+            endpoint: endpoint,
+            atMillis: at
+        )
+    }
+
+    /// Skips `expected` when the bytes continue with it.
+    private mutating func literal(_ expected: StaticString) -> Bool {
+        let count = expected.utf8CodeUnitCount
+        guard bytes.count - index >= count,
+            memcmp(bytes.baseAddress! + index, expected.utf8Start, count) == 0
+        else { return false }
+        index += count
+        return true
+    }
+
+    /// A quoted text without escapes or control characters, as valid UTF-8.
+    private mutating func text() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        let start = index + 1
+        var end = start
+        var ascii = true
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") { break }
+            guard byte >= 0x20, byte != UInt8(ascii: "\\") else { return nil }
+            ascii = ascii && byte < 0x80
+            end += 1
+        }
+        guard end < bytes.count else { return nil }
+        let utf8 = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        // ASCII is valid UTF-8 as it is; anything else is checked, and invalid UTF-8 is left to the JSON parser.
+        guard let text = ascii ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
+        else { return nil }
+        index = end + 1
+        return text
+    }
+
+    private mutating func boolean() -> Bool? {
+        if literal("true") { return true }
+        if literal("false") { return false }
+        return nil
+    }
+
+    /// An integer as `String(Int64)` spells it (no `-0`, no leading zero), within `Int64`.
+    private mutating func integer() -> Int64? {
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        var position = negative ? index + 1 : index
+        let first = position
+        var magnitude: UInt64 = 0
+        while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+            let (times, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times.addingReportingOverflow(UInt64(bytes[position] - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            magnitude = sum
+            position += 1
+        }
+        let digits = position - first
+        guard digits > 0, digits == 1 || bytes[first] != UInt8(ascii: "0"), !(negative && magnitude == 0) else {
+            return nil
+        }
+        let value: Int64
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            value = magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        } else {
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            value = Int64(magnitude)
+        }
+        index = position
+        return value
+    }
+}

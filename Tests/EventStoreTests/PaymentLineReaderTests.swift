@@ -1,0 +1,62 @@
+import Testing
+
+@testable import EventStore
+
+/// Lines the ledger wrote are read without a JSON tree; every line must read exactly as the JSON parser reads it.
+@Suite struct PaymentLineReaderTests {
+    @Test("a written line reads back the same; without escapes it is read without the JSON parser")
+    func writtenLinesReadBack() {
+        for observation in PaymentLedgerLineTests.samples {
+            let line = observation.line.dropLast()
+            #expect(PaymentObservation(line: line) == observation)
+            let escaped = line.contains(UInt8(ascii: "\\"))
+            #expect((PaymentLineReader.observation(line) == nil) == escaped, "\(observation)")
+        }
+    }
+
+    @Test("every damaged, reordered or reformatted line reads as the JSON parser reads it")
+    func anyLineReadsAsJSONDoes() {
+        var differences: [String] = []
+        func compare(_ line: [UInt8]) {
+            let read = PaymentObservation(line: line[...])
+            let parsed = PaymentObservation(parsingJSON: line[...])
+            if read != parsed { differences.append(String(decoding: line, as: UTF8.self)) }
+        }
+        for observation in PaymentLedgerLineTests.samples {
+            let line = Array(observation.line.dropLast())
+            for index in line.indices {
+                for change: UInt8 in [0x01, 0x20, 0x80] {
+                    var flipped = line
+                    flipped[index] ^= change
+                    compare(flipped)
+                }
+                var removed = line
+                removed.remove(at: index)
+                compare(removed)
+                var spaced = line
+                spaced.insert(UInt8(ascii: " "), at: index)
+                compare(spaced)
+                compare(Array(line[..<index]))
+            }
+        }
+        let other: [String] = [
+            #"{"reference":"r","msn":"1","pspReference":"p","name":"CAPTURED","success":true,"endpoint":"/e","at":5}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":-0}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":007}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1.5}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1e3}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":9223372036854775808}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":-9223372036854775809}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":18446744073709551616}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1,"amount":null}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1,"extra":2}"#,
+            #"{"msn":"1","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}x"#,
+            #"{"msn":"1","msn":"2","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#,
+            #"{"msn":"\u0041","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#,
+        ]
+        for line in other { compare(Array(line.utf8)) }
+        let rest = #"","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#
+        compare(Array(#"{"msn":""#.utf8) + [0xC3, 0x28] + Array(rest.utf8))  // invalid UTF-8
+        #expect(differences.isEmpty, "\(differences.prefix(5))")
+    }
+}
