@@ -24,13 +24,37 @@ public enum ASCII {
     @inlinable
     public static func equalsIgnoringCase(_ text: some Collection<UInt8>, _ lowercaseName: [UInt8]) -> Bool {
         guard text.count == lowercaseName.count else { return false }
-        return zip(text, lowercaseName).allSatisfy { lower($0) == $1 }
+        // Over buffers when the bytes are contiguous: iterators (let alone `zip`) cost more than the comparison.
+        if let equal = text.withContiguousStorageIfAvailable({ equalBytesIgnoringCase($0, lowercaseName) }) {
+            return equal
+        }
+        var index = 0
+        for byte in text {
+            guard lower(byte) == lowercaseName[index] else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Whether the string `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` must be lower-case.
     @inlinable
     public static func equalsIgnoringCase(_ text: String, _ lowercaseName: [UInt8]) -> Bool {
-        equalsIgnoringCase(text.utf8, lowercaseName)
+        guard text.utf8.count == lowercaseName.count else { return false }
+        var text = text
+        return text.withUTF8 { equalBytesIgnoringCase($0, lowercaseName) }
+    }
+
+    /// `equalsIgnoringCase(_:_:)` of a buffer of the same length as `lowercaseName`.
+    @inlinable
+    static func equalBytesIgnoringCase(_ text: UnsafeBufferPointer<UInt8>, _ lowercaseName: [UInt8]) -> Bool {
+        lowercaseName.withUnsafeBufferPointer { name in
+            var index = 0
+            while index < name.count {
+                guard lower(text[index]) == name[index] else { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     /// Whether `byte` is a space, a tab, CR or LF.

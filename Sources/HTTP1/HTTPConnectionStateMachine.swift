@@ -94,8 +94,8 @@ public struct HTTPConnectionStateMachine: Sendable {
         case head
         /// `.decide` was returned; waiting for `decided(_:now:)`.
         case deciding(HTTPRequestHead)
-        /// Reading the body of `head`.
-        case body(HTTPRequestHead, [UInt8])
+        /// Reading the body of `head` (into `body`).
+        case body(HTTPRequestHead)
         /// The handler has the request; waiting for its answer.
         case handling(HTTPRequestHead)
         /// A final response is queued or being written; the connection closes afterwards.
@@ -129,6 +129,9 @@ public struct HTTPConnectionStateMachine: Sendable {
     public private(set) var lastProgressAt: UInt64
     /// The most body bytes the current request may have (Content-Length, or the limit for a chunked body).
     private var bodyCapacityLimit = 0
+    /// The body received so far of the request being read (kept out of `phase`, so that appending to it copies
+    /// neither the head nor the bytes already received).
+    private var body: [UInt8] = []
     /// Estimated bytes of the parsed head of the request being read.
     private var headBytes = 0
     /// Bytes of the request (head and body) the handler has, until it answers.
@@ -149,9 +152,7 @@ public struct HTTPConnectionStateMachine: Sendable {
     /// Bytes this connection holds for requests not answered yet (parser buffer, parsed head, body, and a request
     /// the handler has), to charge to a buffer budget.
     public var heldBytes: Int {
-        var held = parser.heldByteCount + headBytes + handedOverBytes
-        if case .body(_, let body) = phase { held += body.capacity }
-        return held
+        parser.heldByteCount + headBytes + handedOverBytes + body.capacity
     }
 
     /// Whether the connection waits for its next request with nothing received (the idle deadline is in force).
@@ -209,13 +210,14 @@ public struct HTTPConnectionStateMachine: Sendable {
                 phase = .deciding(head)
                 return .decide(head)
             case .body(let bytes):
-                if case .body(let head, var body) = phase {
-                    phase = .head  // release the array's buffer before appending, to avoid a copy
+                guard case .body = phase else { break }
+                if body.isEmpty {
+                    body = bytes  // the parser's copy is kept: a body that comes in one piece is copied once
+                } else {
                     body.append(bytes, growingAtMostTo: bodyCapacityLimit)
-                    phase = .body(head, body)
                 }
             case .end:
-                if case .body(let head, let body) = phase { return dispatch(head, body) }
+                if case .body(let head) = phase { return dispatch(head) }
             case .error(let error):
                 respondAndClose(.text(error.status, HTTPResponse.reasonPhrase(error.status)))
                 return .reject(error)
@@ -223,7 +225,9 @@ public struct HTTPConnectionStateMachine: Sendable {
         }
     }
 
-    private mutating func dispatch(_ head: HTTPRequestHead, _ body: [UInt8]) -> Action {
+    private mutating func dispatch(_ head: HTTPRequestHead) -> Action {
+        let body = self.body
+        self.body = []
         phase = .handling(head)
         handedOverBytes = body.capacity + headBytes
         headBytes = 0
@@ -276,7 +280,7 @@ public struct HTTPConnectionStateMachine: Sendable {
             headBytes = head.estimatedHeldBytes
             bodyCapacityLimit = limit
             if case .length(let length) = head.bodyFraming { bodyCapacityLimit = min(length, limit) }
-            phase = .body(head, [])
+            phase = .body(head)
             if head.bodyFraming.hasBody {
                 if head.expectsContinue, !(head.bodyFraming.isLength { $0 > limit }) { queued = .interimContinue }
                 bodyDeadline = now + configuration.bodyTimeout
@@ -399,6 +403,7 @@ public struct HTTPConnectionStateMachine: Sendable {
     private mutating func releaseBuffers() {
         parser = HTTPRequestParser(limits: parser.limits)
         if case .body = phase { phase = .closing }
+        body = []
         headBytes = 0
     }
 
