@@ -204,8 +204,20 @@ public struct HTTPRequestParser: Sendable {
                     // A run of other bytes: skip it at once, up to the next CR or LF, the end of the bytes or the
                     // byte at `limit` (which fails as below when it is not a line end).
                     let stop = min(buffer.count, start + limit + 1)
-                    offset = ByteScan.firstLineBreak(buffer, from: start + offset + 1, to: stop) - start
+                    let lineBreak = ByteScan.firstLineBreak(buffer, from: start + offset + 1, to: stop)
+                    offset = lineBreak - start
                     if offset > limit { return .failure(.trailersTooLarge) }
+                    if lineBreak + 1 < buffer.count && buffer[lineBreak] == ASCII.cr
+                        && buffer[lineBreak + 1] == ASCII.lf
+                    {
+                        // The CRLF ending this non-empty line, taken as the steps below would take it.
+                        if offset + 1 > limit { return .failure(.trailersTooLarge) }
+                        lines += 1
+                        if lines > maxLines { return .failure(.tooManyHeaders) }
+                        offset += 2
+                        lineStart = offset
+                        if offset > limit { return .failure(.trailersTooLarge) }
+                    }
                     continue
                 }
                 if afterCR && byte != ASCII.lf {
