@@ -97,10 +97,23 @@ public struct HTTPConnectionStateMachine: Sendable {
         /// Reading the body of `head` (into `body`).
         case body(HTTPRequestHead)
         /// The handler has the request; waiting for its answer.
-        case handling(HTTPRequestHead)
+        case handling(Answering)
         /// A final response is queued or being written; the connection closes afterwards.
         case closing
         case closed
+    }
+
+    /// What answering a request needs of its head (kept while the handler has the request, instead of the head).
+    private struct Answering: Sendable {
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var isHead: Bool
+
+        init(_ head: HTTPRequestHead) {
+            version = head.version
+            keepAlive = head.keepAlive
+            isHead = head.method == "HEAD"
+        }
     }
 
     /// The limits and timeouts in force.
@@ -228,7 +241,7 @@ public struct HTTPConnectionStateMachine: Sendable {
     private mutating func dispatch(_ head: HTTPRequestHead) -> Action {
         let body = self.body
         self.body = []
-        phase = .handling(head)
+        phase = .handling(Answering(head))
         handedOverBytes = body.capacity + headBytes
         headBytes = 0
         parser.releaseConsumedBytes()  // the bytes of this request; nothing is read until it is answered
@@ -288,11 +301,11 @@ public struct HTTPConnectionStateMachine: Sendable {
             }
         case .respond(let response):
             if head.bodyFraming.hasBody {
-                send(response, for: head, forceClose: true)
+                send(response, for: Answering(head), forceClose: true)
             } else {
                 parser.readBody(maxBytes: 0)
                 _ = parser.next()  // .end: no body to read
-                send(response, for: head, forceClose: false)
+                send(response, for: Answering(head), forceClose: false)
             }
         }
     }
@@ -302,11 +315,11 @@ public struct HTTPConnectionStateMachine: Sendable {
     public mutating func answered(_ response: HTTPResponse, request number: Int) -> Bool {
         guard number > answeredCount else { return false }
         answeredCount = number
-        guard case .handling(let head) = phase, number == requestCount else {
+        guard case .handling(let answering) = phase, number == requestCount else {
             handedOverBytes = 0  // closed meanwhile: the handler is done with the request now
             return true
         }
-        send(response, for: head, forceClose: false)
+        send(response, for: answering, forceClose: false)
         return true
     }
 
@@ -382,15 +395,15 @@ public struct HTTPConnectionStateMachine: Sendable {
 
     // MARK: - Helpers
 
-    private mutating func send(_ response: HTTPResponse, for head: HTTPRequestHead, forceClose: Bool) {
+    private mutating func send(_ response: HTTPResponse, for request: Answering, forceClose: Bool) {
         // A refused request (4xx) ends the connection: a client must not keep a slot with cheap refused requests.
         let keepAlive =
-            head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
+            request.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
             && !(400..<500).contains(response.status)
         phase = keepAlive ? .head : .closing
         headBytes = 0
         handedOverBytes = 0
-        queued = .response(response, version: head.version, keepAlive: keepAlive, isHead: head.method == "HEAD")
+        queued = .response(response, version: request.version, keepAlive: keepAlive, isHead: request.isHead)
     }
 
     /// Answers with `response` and `Connection: close`, then closes.
