@@ -203,7 +203,7 @@ public struct HTTPRequestParser: Sendable {
                 if !afterCR && byte != ASCII.cr && byte != ASCII.lf {
                     // A run of other bytes: skip it at once, up to the next CR or LF, the end of the bytes or the
                     // byte at `limit` (which fails as below when it is not a line end).
-                    let stop = min(buffer.count, start + limit + 1)
+                    let stop = buffer.count - start > limit ? start + limit + 1 : buffer.count  // no overflow
                     let lineBreak = ByteScan.firstLineBreak(buffer, from: start + offset + 1, to: stop)
                     offset = lineBreak - start
                     if offset > limit { return .failure(.trailersTooLarge) }

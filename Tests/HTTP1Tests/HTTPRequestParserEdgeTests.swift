@@ -112,6 +112,8 @@ import Testing
         // Leading empty lines are skipped before the head starts; they do not count.
         let padded = "\r\n\r\n".bytes + request(length: limit + 1)
         #expect(events(padded, limits: limits).last == .end)
+        // No limit at all is a limit too.
+        #expect(events(request(length: 100), limits: .init(maxHeadBytes: .max)).last == .end)
     }
 
     @Test func thePathEndsAtTheFirstQuestionMark() {
