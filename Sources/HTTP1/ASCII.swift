@@ -24,13 +24,37 @@ public enum ASCII {
     @inlinable
     public static func equalsIgnoringCase(_ text: some Collection<UInt8>, _ lowercaseName: [UInt8]) -> Bool {
         guard text.count == lowercaseName.count else { return false }
-        return zip(text, lowercaseName).allSatisfy { lower($0) == $1 }
+        // Over buffers when the bytes are contiguous: iterators (let alone `zip`) cost more than the comparison.
+        if let equal = text.withContiguousStorageIfAvailable({ equalBytesIgnoringCase($0, lowercaseName) }) {
+            return equal
+        }
+        var index = 0
+        for byte in text {
+            guard lower(byte) == lowercaseName[index] else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Whether the string `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` must be lower-case.
     @inlinable
     public static func equalsIgnoringCase(_ text: String, _ lowercaseName: [UInt8]) -> Bool {
-        equalsIgnoringCase(text.utf8, lowercaseName)
+        guard text.utf8.count == lowercaseName.count else { return false }
+        var text = text
+        return text.withUTF8 { equalBytesIgnoringCase($0, lowercaseName) }
+    }
+
+    /// `equalsIgnoringCase(_:_:)` of a buffer of the same length as `lowercaseName`.
+    @inlinable
+    static func equalBytesIgnoringCase(_ text: UnsafeBufferPointer<UInt8>, _ lowercaseName: [UInt8]) -> Bool {
+        lowercaseName.withUnsafeBufferPointer { name in
+            var index = 0
+            while index < name.count {
+                guard lower(text[index]) == name[index] else { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     /// Whether `byte` is a space, a tab, CR or LF.
@@ -86,14 +110,10 @@ public enum ASCII {
     /// tchar: the characters of a token (method, header name).
     @inlinable
     public static func isTokenChar(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default: return false
-        }
+        // One bit per ASCII byte, set for DIGIT, ALPHA and !#$%&'*+-.^_`|~ (a few instructions per byte on the
+        // parser's hot loops, where a switch over these ranges and characters took a jump table).
+        let bits: UInt64 = byte < 64 ? 0x03FF_6CFA_0000_0000 : 0x57FF_FFFF_C7FF_FFFE
+        return byte < 128 && (bits >> UInt64(byte & 63)) & 1 == 1
     }
 
     /// field-vchar, SP or HTAB: what a field value may contain (obs-text allowed; CTLs and DEL not).

@@ -94,13 +94,26 @@ public struct HTTPConnectionStateMachine: Sendable {
         case head
         /// `.decide` was returned; waiting for `decided(_:now:)`.
         case deciding(HTTPRequestHead)
-        /// Reading the body of `head`.
-        case body(HTTPRequestHead, [UInt8])
+        /// Reading the body of `head` (into `body`).
+        case body(HTTPRequestHead)
         /// The handler has the request; waiting for its answer.
-        case handling(HTTPRequestHead)
+        case handling(Answering)
         /// A final response is queued or being written; the connection closes afterwards.
         case closing
         case closed
+    }
+
+    /// What answering a request needs of its head (kept while the handler has the request, instead of the head).
+    private struct Answering: Sendable {
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var isHead: Bool
+
+        init(_ head: HTTPRequestHead) {
+            version = head.version
+            keepAlive = head.keepAlive
+            isHead = head.method == "HEAD"
+        }
     }
 
     /// The limits and timeouts in force.
@@ -129,6 +142,9 @@ public struct HTTPConnectionStateMachine: Sendable {
     public private(set) var lastProgressAt: UInt64
     /// The most body bytes the current request may have (Content-Length, or the limit for a chunked body).
     private var bodyCapacityLimit = 0
+    /// The body received so far of the request being read (kept out of `phase`, so that appending to it copies
+    /// neither the head nor the bytes already received).
+    private var body: [UInt8] = []
     /// Estimated bytes of the parsed head of the request being read.
     private var headBytes = 0
     /// Bytes of the request (head and body) the handler has, until it answers.
@@ -149,9 +165,7 @@ public struct HTTPConnectionStateMachine: Sendable {
     /// Bytes this connection holds for requests not answered yet (parser buffer, parsed head, body, and a request
     /// the handler has), to charge to a buffer budget.
     public var heldBytes: Int {
-        var held = parser.heldByteCount + headBytes + handedOverBytes
-        if case .body(_, let body) = phase { held += body.capacity }
-        return held
+        parser.heldByteCount + headBytes + handedOverBytes + body.capacity
     }
 
     /// Whether the connection waits for its next request with nothing received (the idle deadline is in force).
@@ -209,13 +223,14 @@ public struct HTTPConnectionStateMachine: Sendable {
                 phase = .deciding(head)
                 return .decide(head)
             case .body(let bytes):
-                if case .body(let head, var body) = phase {
-                    phase = .head  // release the array's buffer before appending, to avoid a copy
+                guard case .body = phase else { break }
+                if body.isEmpty {
+                    body = bytes  // the parser's copy is kept: a body that comes in one piece is copied once
+                } else {
                     body.append(bytes, growingAtMostTo: bodyCapacityLimit)
-                    phase = .body(head, body)
                 }
             case .end:
-                if case .body(let head, let body) = phase { return dispatch(head, body) }
+                if case .body(let head) = phase { return dispatch(head) }
             case .error(let error):
                 respondAndClose(.text(error.status, HTTPResponse.reasonPhrase(error.status)))
                 return .reject(error)
@@ -223,8 +238,10 @@ public struct HTTPConnectionStateMachine: Sendable {
         }
     }
 
-    private mutating func dispatch(_ head: HTTPRequestHead, _ body: [UInt8]) -> Action {
-        phase = .handling(head)
+    private mutating func dispatch(_ head: HTTPRequestHead) -> Action {
+        let body = self.body
+        self.body = []
+        phase = .handling(Answering(head))
         handedOverBytes = body.capacity + headBytes
         headBytes = 0
         parser.releaseConsumedBytes()  // the bytes of this request; nothing is read until it is answered
@@ -276,7 +293,7 @@ public struct HTTPConnectionStateMachine: Sendable {
             headBytes = head.estimatedHeldBytes
             bodyCapacityLimit = limit
             if case .length(let length) = head.bodyFraming { bodyCapacityLimit = min(length, limit) }
-            phase = .body(head, [])
+            phase = .body(head)
             if head.bodyFraming.hasBody {
                 if head.expectsContinue, !(head.bodyFraming.isLength { $0 > limit }) { queued = .interimContinue }
                 bodyDeadline = now + configuration.bodyTimeout
@@ -284,11 +301,11 @@ public struct HTTPConnectionStateMachine: Sendable {
             }
         case .respond(let response):
             if head.bodyFraming.hasBody {
-                send(response, for: head, forceClose: true)
+                send(response, for: Answering(head), forceClose: true)
             } else {
                 parser.readBody(maxBytes: 0)
                 _ = parser.next()  // .end: no body to read
-                send(response, for: head, forceClose: false)
+                send(response, for: Answering(head), forceClose: false)
             }
         }
     }
@@ -298,11 +315,11 @@ public struct HTTPConnectionStateMachine: Sendable {
     public mutating func answered(_ response: HTTPResponse, request number: Int) -> Bool {
         guard number > answeredCount else { return false }
         answeredCount = number
-        guard case .handling(let head) = phase, number == requestCount else {
+        guard case .handling(let answering) = phase, number == requestCount else {
             handedOverBytes = 0  // closed meanwhile: the handler is done with the request now
             return true
         }
-        send(response, for: head, forceClose: false)
+        send(response, for: answering, forceClose: false)
         return true
     }
 
@@ -378,15 +395,15 @@ public struct HTTPConnectionStateMachine: Sendable {
 
     // MARK: - Helpers
 
-    private mutating func send(_ response: HTTPResponse, for head: HTTPRequestHead, forceClose: Bool) {
+    private mutating func send(_ response: HTTPResponse, for request: Answering, forceClose: Bool) {
         // A refused request (4xx) ends the connection: a client must not keep a slot with cheap refused requests.
         let keepAlive =
-            head.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
+            request.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
             && !(400..<500).contains(response.status)
         phase = keepAlive ? .head : .closing
         headBytes = 0
         handedOverBytes = 0
-        queued = .response(response, version: head.version, keepAlive: keepAlive, isHead: head.method == "HEAD")
+        queued = .response(response, version: request.version, keepAlive: keepAlive, isHead: request.isHead)
     }
 
     /// Answers with `response` and `Connection: close`, then closes.
@@ -399,6 +416,7 @@ public struct HTTPConnectionStateMachine: Sendable {
     private mutating func releaseBuffers() {
         parser = HTTPRequestParser(limits: parser.limits)
         if case .body = phase { phase = .closing }
+        body = []
         headBytes = 0
     }
 

@@ -82,23 +82,35 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Removes every field named `name` (any case). Their bytes stay in the buffer until the list is dropped.
     public mutating func remove(name: String) {
-        let bytes = storage
-        ranges.removeAll { Self.namesEqual(bytes[$0.nameStart..<$0.nameEnd], name.utf8) }
+        ranges = withNameLookup(name) { storage, name in ranges.filter { !Self.nameMatches($0, name, in: storage) } }
     }
 
     /// All values of fields named `name` (any case), in order.
     public func values(for name: String) -> [String] {
-        ranges.lazy.filter { Self.namesEqual(self.name(of: $0), name.utf8) }.map { string(value(of: $0)) }
+        var values: [String] = []
+        withNameLookup(name) { storage, name in
+            for field in ranges where Self.nameMatches(field, name, in: storage) {
+                values.append(Self.string(storage, field.valueStart, field.valueEnd))
+            }
+        }
+        return values
     }
 
     /// The first value of a field named `name` (any case), or nil.
     public subscript(name: String) -> String? {
-        ranges.first { Self.namesEqual(self.name(of: $0), name.utf8) }.map { string(value(of: $0)) }
+        withNameLookup(name) { storage, name in
+            for field in ranges where Self.nameMatches(field, name, in: storage) {
+                return Self.string(storage, field.valueStart, field.valueEnd)
+            }
+            return nil
+        }
     }
 
     /// Whether a field named `name` (any case) is present.
     public func contains(name: String) -> Bool {
-        ranges.contains { Self.namesEqual(self.name(of: $0), name.utf8) }
+        withNameLookup(name) { storage, name in
+            ranges.contains { Self.nameMatches($0, name, in: storage) }
+        }
     }
 
     /// The comma-separated tokens of every field named `name`, trimmed and lowercased (for Connection, Expect...).
@@ -156,8 +168,33 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         String(decoding: bytes, as: UTF8.self)
     }
 
-    /// ASCII case-insensitive comparison of two header names.
-    private static func namesEqual(_ lhs: ArraySlice<UInt8>, _ rhs: String.UTF8View) -> Bool {
-        lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { ASCII.lower($0) == ASCII.lower($1) }
+    /// Calls `body` with the list's bytes and the UTF-8 bytes of `name`, both as buffers: a lookup compares bytes
+    /// in place, without iterators or intermediate strings.
+    private func withNameLookup<Result>(
+        _ name: String,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
+        var name = name
+        return name.withUTF8 { name in storage.withUnsafeBufferPointer { body($0, name) } }
+    }
+
+    /// The string of `storage[start..<end]`.
+    private static func string(_ storage: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: storage[start..<end]), as: UTF8.self)
+    }
+
+    /// Whether `field`'s name equals `name`, ignoring ASCII case on both sides.
+    private static func nameMatches(
+        _ field: Field,
+        _ name: UnsafeBufferPointer<UInt8>,
+        in storage: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard field.nameEnd - field.nameStart == name.count else { return false }
+        var index = 0
+        while index < name.count {
+            guard ASCII.lower(storage[field.nameStart + index]) == ASCII.lower(name[index]) else { return false }
+            index += 1
+        }
+        return true
     }
 }

@@ -34,8 +34,13 @@ public struct HTTPRequestHead: Sendable, Equatable {
         self.expectsContinue = expectsContinue
     }
 
-    /// The target's path: everything before the first "?".
+    /// The target's path: everything before the first "?" byte (found in the UTF-8 bytes, not by `Character`).
     public var path: Substring {
-        target.prefix { $0 != "?" }
+        let utf8 = target.utf8
+        let question =
+            utf8.withContiguousStorageIfAvailable { bytes in
+                bytes.firstIndex(of: UInt8(ascii: "?")).map { utf8.index(utf8.startIndex, offsetBy: $0) }
+            } ?? utf8.firstIndex(of: UInt8(ascii: "?"))
+        return target[..<(question ?? target.endIndex)]
     }
 }

@@ -35,14 +35,20 @@ extension HTTPRequestParser {
         }
         var headers = HTTPHeaders(parsedHead: head, fieldCapacity: 16)
         var meaning = FieldMeaning()
-        while let line = nextLine(bytes, from: &lineStart) {
-            switch fieldRanges(line) {
-            case .success(let field):
-                headers.appendParsedField(name: field.name, value: field.value)
-                meaning.note(name: bytes[field.name], value: bytes[field.value])
-            case .failure(let error):
-                return .failure(error)
+        while lineStart < bytes.count {
+            let field: (name: Range<Int>, value: Range<Int>)
+            if let simple = simpleField(bytes, from: lineStart) {
+                field = (simple.name, simple.value)
+                lineStart = simple.next
+            } else {
+                guard let line = nextLine(bytes, from: &lineStart) else { break }
+                switch fieldRanges(line) {
+                case .success(let parsed): field = parsed
+                case .failure(let error): return .failure(error)
+                }
             }
+            headers.appendParsedField(name: field.name, value: field.value)
+            meaning.note(name: bytes[field.name], value: bytes[field.value])
         }
         if version == .http1_1 && meaning.hosts != 1 { return .failure(.invalidHost) }
         if version == .http1_0 && meaning.hosts > 1 { return .failure(.invalidHost) }
@@ -174,6 +180,27 @@ extension HTTPRequestParser {
             start = bytes.count
         }
         return line
+    }
+
+    /// The field line at `start` in one pass when it has the common shape (a token name, a colon, a value of
+    /// field-value bytes, CRLF): where its name and value (surrounding blanks removed) lie, and where the next line
+    /// starts. Nil for any other line; `fieldRanges(_:)` then decides, so its answers stay the rule.
+    private static func simpleField(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        from start: Int
+    ) -> (name: Range<Int>, value: Range<Int>, next: Int)? {
+        var index = start
+        while index < bytes.count && ASCII.isTokenChar(bytes[index]) { index += 1 }
+        guard index > start, index < bytes.count, bytes[index] == ASCII.colon else { return nil }
+        let nameEnd = index
+        index += 1
+        while index < bytes.count && ASCII.isSpace(bytes[index]) { index += 1 }
+        let valueStart = index
+        index = ByteScan.firstNonFieldValueByte(bytes, from: index, to: bytes.count)
+        var valueEnd = index
+        while valueEnd > valueStart && ASCII.isSpace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+        guard index + 1 < bytes.count, bytes[index] == ASCII.cr, bytes[index + 1] == ASCII.lf else { return nil }
+        return (start..<nameEnd, valueStart..<valueEnd, index + 2)
     }
 
     /// The CRLF-separated lines of a section whose last line ends with CRLF.

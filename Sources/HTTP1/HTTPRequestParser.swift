@@ -199,11 +199,32 @@ public struct HTTPRequestParser: Sendable {
         let result: ScanResult? = buffer.withUnsafeBufferPointer { buffer in
             while start + offset < buffer.count {
                 let byte = buffer[start + offset]
-                if offset > 0 && buffer[start + offset - 1] == ASCII.cr && byte != ASCII.lf {
+                let afterCR = offset > 0 && buffer[start + offset - 1] == ASCII.cr
+                if !afterCR && byte != ASCII.cr && byte != ASCII.lf {
+                    // A run of other bytes: skip it at once, up to the next CR or LF, the end of the bytes or the
+                    // byte at `limit` (which fails as below when it is not a line end).
+                    let stop = buffer.count - start > limit ? start + limit + 1 : buffer.count  // no overflow
+                    let lineBreak = ByteScan.firstLineBreak(buffer, from: start + offset + 1, to: stop)
+                    offset = lineBreak - start
+                    if offset > limit { return .failure(.trailersTooLarge) }
+                    if lineBreak + 1 < buffer.count && buffer[lineBreak] == ASCII.cr
+                        && buffer[lineBreak + 1] == ASCII.lf
+                    {
+                        // The CRLF ending this non-empty line, taken as the steps below would take it.
+                        if offset + 1 > limit { return .failure(.trailersTooLarge) }
+                        lines += 1
+                        if lines > maxLines { return .failure(.tooManyHeaders) }
+                        offset += 2
+                        lineStart = offset
+                        if offset > limit { return .failure(.trailersTooLarge) }
+                    }
+                    continue
+                }
+                if afterCR && byte != ASCII.lf {
                     return .failure(.bareCarriageReturn)
                 }
                 if byte == ASCII.lf {
-                    guard offset > 0 && buffer[start + offset - 1] == ASCII.cr else { return .failure(.bareLineFeed) }
+                    guard afterCR else { return .failure(.bareLineFeed) }
                     if lineStart == offset - 1 {
                         if skipLeadingEmptyLines && lineStart == 0 {
                             skipped += 1

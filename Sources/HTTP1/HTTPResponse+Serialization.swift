@@ -7,7 +7,7 @@ extension HTTPResponse {
     ///   - date: the `Date` value (IMF-fixdate).
     public func serialized(version: HTTPVersion, keepAlive: Bool, isHead: Bool, date: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        serialize(into: &bytes, version: version, keepAlive: keepAlive, isHead: isHead, date: date.utf8)
+        serialize(into: &bytes, version: version, keepAlive: keepAlive, isHead: isHead, date: Array(date.utf8))
         return bytes
     }
 
@@ -18,49 +18,54 @@ extension HTTPResponse {
         version: HTTPVersion,
         keepAlive: Bool,
         isHead: Bool,
-        date: some Collection<UInt8>
+        date: [UInt8]
     ) {
         let bodyAllowed = !(status < 200 || status == 204 || status == 304)
         let sendsBody = bodyAllowed && !isHead
         var headerBytes = 0
         headers.forEachField { name, value in headerBytes += name.count + value.count + 4 }
         bytes.reserveCapacity(bytes.count + 128 + headerBytes + (sendsBody ? body.count : 0))
-        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        Self.append("HTTP/1.1 ", to: &bytes)
         Self.appendDecimal(status, to: &bytes)
         bytes.append(ASCII.space)
         bytes.append(contentsOf: Self.reasonPhrase(status).utf8)
-        bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        Self.append("\r\n", to: &bytes)
         headers.forEachField { name, value in
             guard !Self.isServerOwned(name) else { return }
             // Never let a handler's value split the head: CR, LF and other controls are dropped.
             if name.allSatisfy(ASCII.isTokenChar) {
                 bytes.append(contentsOf: name)
             } else {
-                bytes.append(contentsOf: "X-Invalid-Name".utf8)
+                Self.append("X-Invalid-Name", to: &bytes)
             }
-            bytes.append(contentsOf: ": ".utf8)
+            Self.append(": ", to: &bytes)
             if value.allSatisfy(ASCII.isFieldValueChar) {
                 bytes.append(contentsOf: value)
             } else {
                 for byte in value where ASCII.isFieldValueChar(byte) { bytes.append(byte) }
             }
-            bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+            Self.append("\r\n", to: &bytes)
         }
-        bytes.append(contentsOf: "Date: ".utf8)
+        Self.append("Date: ", to: &bytes)
         bytes.append(contentsOf: date)
-        bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        Self.append("\r\n", to: &bytes)
         if bodyAllowed {
-            bytes.append(contentsOf: "Content-Length: ".utf8)
+            Self.append("Content-Length: ", to: &bytes)
             Self.appendDecimal(body.count, to: &bytes)
-            bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+            Self.append("\r\n", to: &bytes)
         }
         if keepAlive {
-            if version == .http1_0 { bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8) }
+            if version == .http1_0 { Self.append("Connection: keep-alive\r\n", to: &bytes) }
         } else {
-            bytes.append(contentsOf: "Connection: close\r\n".utf8)
+            Self.append("Connection: close\r\n", to: &bytes)
         }
-        bytes.append(contentsOf: [ASCII.cr, ASCII.lf])
+        Self.append("\r\n", to: &bytes)
         if sendsBody { bytes.append(contentsOf: body) }
+    }
+
+    /// Appends the bytes of `text` (a copy from static storage, without going through `String`).
+    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Fields the server writes itself; a handler's own are dropped.

@@ -133,7 +133,9 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
 
     // MARK: - Carrying out the machine's actions
 
-    /// Carries out the machine's actions until it waits for the socket or the handler.
+    /// Carries out the machine's actions until it waits for the socket or the handler. What the machine holds is
+    /// charged to the budget when the pump stops and before each read (`receive()`), the only times the budget is
+    /// looked at: the loop runs one connection at a time.
     private func pump() {
         guard !pumping else { return }  // the running pump goes on by itself
         pumping = true
@@ -142,7 +144,6 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             account()
         }
         while true {
-            account()
             let action = machine.nextAction()
             if case .close = action {
                 if machine.closedMidRequest { observe(.incompleteRequest(peer: peer)) }
@@ -197,7 +198,6 @@ final class HTTPConnection: EventLoopClient, @unchecked Sendable {
             canRead = false
         case .done(let count):
             machine.received(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: monotonicNanoseconds())
-            account()
             // A short read took everything there was; new data raises a new edge. Not so once the peer's FIN was
             // reported: the end of stream that came with these bytes raises no new edge, so read on until it.
             if count < allowance && !inputEnding { canRead = false }

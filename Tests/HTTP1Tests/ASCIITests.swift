@@ -41,6 +41,15 @@ import Testing
         #expect((0...255).filter { ASCII.isVisible(UInt8($0)) } == Array(0x21...0x7E))
     }
 
+    @Test func tokenCharactersAreExactlyTchar() {
+        // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|"
+        // / "~" / DIGIT / ALPHA.
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(ASCII.isTokenChar(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+
     @Test func lettersAndDigitsAreExactlyTheASCIIOnes() {
         let expected = Array(0x30...0x39) + Array(0x41...0x5A) + Array(0x61...0x7A)
         #expect((0...255).filter { ASCII.isLetterOrDigit(UInt8($0)) } == expected)

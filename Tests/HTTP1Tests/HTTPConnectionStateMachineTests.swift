@@ -96,6 +96,28 @@ import Testing
         #expect(handled.first?.peer == "127.0.0.1:1")
     }
 
+    @Test func aBodyInPiecesOfEverySizeIsHandedOverWholeAndTheNextRequestStaysSeparate() {
+        let body = Array("0123456789abcdefghijklmnopqrstuvwxyz!".utf8)
+        let bytes = Array("POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+        for piece in 1...(bytes.count + 1) {
+            var machine = Self.machine()
+            var handled: [HTTPRequest] = []
+            var offset = 0
+            let input = bytes + Array(Self.get.utf8)
+            while offset < input.count {
+                let end = min(input.count, offset + piece)
+                machine.received(Array(input[offset..<end]), now: 1)
+                offset = end
+                handled += Self.requests(Self.run(&machine))
+            }
+            #expect(handled.map(\.body) == [body], "pieces of \(piece)")
+            let accepted = machine.answered(.init(status: 200), request: 1)
+            #expect(accepted)
+            let next = Self.requests(Self.run(&machine))
+            #expect(next.map(\.target) == ["/g"] && next.map(\.body) == [[]], "pieces of \(piece)")
+        }
+    }
+
     @Test func pipelinedRequestsAreHandledOneAtATimeInOrder() throws {
         var machine = Self.machine()
         machine.received(Array((Self.get + Self.post + Self.get).utf8), now: 1)

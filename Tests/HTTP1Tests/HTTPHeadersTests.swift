@@ -27,6 +27,27 @@ import Testing
         #expect(headers["x-ms-dat"] == nil && !headers.contains(name: "date"))
     }
 
+    @Test func onlyNamesEqualIgnoringASCIICaseMatch() throws {
+        let fields = [("X-A", "1"), ("x-ab", "2"), ("X-^", "3"), ("x`", "4")]
+        let text = "GET / HTTP/1.1\r\nHost: h\r\n" + fields.map { "\($0): \($1)\r\n" }.joined() + "\r\n"
+        var parsed: HTTPHeaders?
+        for case .head(let head) in HTTPRequestParser.parseAll(Array(text.utf8)) { parsed = head.headers }
+        // A parsed list and a built one answer alike.
+        for headers in [try #require(parsed), HTTPHeaders([("Host", "h")] + fields)] {
+            #expect(headers["x-a"] == "1" && headers.values(for: "X-A") == ["1"], "not the field it is a prefix of")
+            #expect(headers["X-AB"] == "2" && headers["x-"] == nil && headers["x-abc"] == nil)
+            #expect(headers["x-^"] == "3" && headers["x-~"] == nil, "^ and ~ differ by the case bit but are no letters")
+            #expect(headers["x`"] == "4" && headers["x@"] == nil)
+            #expect(headers.contains(name: "HOST") && !headers.contains(name: "hos") && !headers.contains(name: ""))
+            var removed = headers
+            removed.remove(name: "x-A")
+            #expect(removed.fields.map(\.name) == ["Host", "x-ab", "X-^", "x`"])
+        }
+        // A built list may hold other names: only ASCII letters fold.
+        let built = HTTPHeaders([("X-\u{C9}", "5")])
+        #expect(built["x-\u{C9}"] == "5" && built["x-\u{E9}"] == nil)
+    }
+
     @Test func parsedAndBuiltListsWithTheSameFieldsAreEqual() throws {
         let built = HTTPHeaders([
             ("Host", "a"), ("X-Ms-Date", "Thu, 30 Mar 2023 08:38:32 GMT"), ("x-a", "1"), ("Content-Length", "0"),
