@@ -391,7 +391,8 @@ public final class PaymentLedger: Sendable {
     fileprivate static func drop(from payments: inout [Key: PaymentProgress], downTo limit: Int) {
         let excess = payments.count - max(0, limit)
         guard excess > 0 else { return }
-        let cutoff = payments.values.map(\.lastEventMillis).sorted()[excess - 1]
+        var times = payments.values.map(\.lastEventMillis)
+        let cutoff = Selection.value(atRank: excess - 1, in: &times)
         var doomed: [Key] = []
         doomed.reserveCapacity(excess)
         for (key, payment) in payments where payment.lastEventMillis < cutoff { doomed.append(key) }
