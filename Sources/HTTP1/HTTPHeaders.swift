@@ -135,8 +135,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     // MARK: - Bytes
 
-    /// Calls `body` with the name and value bytes of every field, in order.
-    func forEachField(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) {
+    /// Calls `body` with the name (case as sent) and value bytes of every field, in order, without making strings.
+    public func forEachField(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) {
         for field in ranges { body(name(of: field), value(of: field)) }
     }
 

@@ -59,6 +59,18 @@ public struct SignatureVerifier: Sendable {
         check(method: method, target: target, fields: SignedHeaderFields(headers), body: body, now: now)
     }
 
+    /// ``verify(method:target:headers:body:now:)`` for a parsed request's header fields: one pass over them, a
+    /// string made only for the fields the signature reads.
+    public func verify(
+        method: String,
+        target: SignedTarget,
+        headers: HTTPHeaders,
+        body: [UInt8],
+        now: Int64
+    ) -> VerificationResult {
+        check(method: method, target: target, fields: SignedHeaderFields(headers), body: body, now: now)
+    }
+
     private func check(
         method: String,
         target: SignedTarget,
@@ -154,18 +166,33 @@ struct SignedHeaderFields {
 
     init(_ headers: some Sequence<(name: String, value: String)>) {
         var vipps: [String] = []
-        for (name, value) in headers {
-            if ASCII.equalsIgnoringCase(name, Self.dateBytes) {
-                date = date ?? Self.trimmed(value)
-            } else if ASCII.equalsIgnoringCase(name, Self.contentHashBytes) {
-                contentHash = contentHash ?? Self.trimmed(value)
-            } else if ASCII.equalsIgnoringCase(name, Self.authorizationBytes) {
-                authorizations.append(value)
-            } else if ASCII.equalsIgnoringCase(name, Self.vippsAuthorizationBytes) {
-                vipps.append(value)
-            }
-        }
+        for (name, value) in headers { take(name.utf8, { value }, vipps: &vipps) }
         authorizations += vipps
+    }
+
+    /// The fields of a parsed head, matched on their bytes; a value becomes a string only when its field is read.
+    init(_ headers: HTTPHeaders) {
+        var vipps: [String] = []
+        headers.forEachField { name, value in take(name, { String(decoding: value, as: UTF8.self) }, vipps: &vipps) }
+        authorizations += vipps
+    }
+
+    /// Keeps `value()` when `name` is one of the signature's fields (the first date and content hash; every
+    /// authorization, `x-vipps-authorization` ones into `vipps`).
+    private mutating func take(
+        _ name: some Collection<UInt8>,
+        _ value: () -> String,
+        vipps: inout [String]
+    ) {
+        if ASCII.equalsIgnoringCase(name, Self.dateBytes) {
+            if date == nil { date = Self.trimmed(value()) }
+        } else if ASCII.equalsIgnoringCase(name, Self.contentHashBytes) {
+            if contentHash == nil { contentHash = Self.trimmed(value()) }
+        } else if ASCII.equalsIgnoringCase(name, Self.authorizationBytes) {
+            authorizations.append(value())
+        } else if ASCII.equalsIgnoringCase(name, Self.vippsAuthorizationBytes) {
+            vipps.append(value())
+        }
     }
 
     /// The field names read (lower-case), also ``SignatureVerifier/headerNames``.

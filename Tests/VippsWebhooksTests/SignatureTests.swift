@@ -1,4 +1,5 @@
 import Foundation
+import HTTP1
 import TestSupport
 import Testing
 import VippsCrypto
@@ -75,6 +76,46 @@ struct SignatureTests {
                 )
             }
             #expect(try verdict(kept) == verdict(head), "\(head.map(\.name))")
+        }
+    }
+
+    /// The daemon hands the verifier its parsed head; the verdict must be the one the same fields as strings get.
+    @Test("a parsed head's fields give the verdict their string pairs give, field for field", arguments: vectors)
+    func parsedHeadsVerifyAsTheirPairs(vector: SignatureVector) throws {
+        let verifier = SignatureVerifier(secrets: [WebhookSecret("other"), WebhookSecret(vector.secret)])
+        let forged = AuthorizationHeader(signature: String(vector.expectedSignature.reversed())).value
+        let good = headers(vector)
+        let heads: [[(name: String, value: String)]] = [
+            good,
+            headers(vector, authorization: forged),
+            [(name: "x-vipps-authorization", value: vector.expectedAuthorization)]
+                + headers(vector, authorization: forged),
+            good + [(name: "X-MS-DATE", value: "Mon, 01 Jan 2001 00:00:00 GMT")],
+            [(name: "x-ms-content-sha256", value: "AAAA")] + good,
+            good.map { (name: $0.name.uppercased(), value: "  \($0.value) ") },
+            good.filter { $0.name.lowercased() != "x-ms-date" },
+            good.filter { $0.name.lowercased() != "authorization" },
+            good.map { (name: $0.name + "x", value: $0.value) },
+            good + [(name: "authorization", value: "")],
+        ]
+        for head in heads {
+            let target = try SignedTarget(url: vector.registeredUrl)
+            let now = HTTPDate.parse(vector.date)!
+            let fromPairs = verifier.verify(
+                method: "POST",
+                target: target,
+                headers: head,
+                body: vector.bodyBytes,
+                now: now
+            )
+            let fromHead = verifier.verify(
+                method: "POST",
+                target: target,
+                headers: HTTPHeaders(head.map { ($0.name, $0.value) }),
+                body: vector.bodyBytes,
+                now: now
+            )
+            #expect(fromHead == fromPairs, "\(head.map(\.name))")
         }
     }
 

@@ -86,7 +86,6 @@ final class IngestHandler: HTTPHandler {
             respond(response)
             return
         }
-        let headers = Self.signedHeaderFields(of: request.headers)
         let target =
             endpoint.signedTarget
             ?? SignedTarget(host: (request.headers["host"] ?? "").lowercased(), pathAndQuery: request.target)
@@ -95,7 +94,7 @@ final class IngestHandler: HTTPHandler {
         let verdict = endpoint.verifier.verify(
             method: request.method,
             target: target,
-            headers: headers,
+            headers: request.headers,
             body: request.body,
             now: now
         )
@@ -166,16 +165,6 @@ final class IngestHandler: HTTPHandler {
                 }
             }
         }
-    }
-
-    /// The fields the verifier reads (each value of each, in order), made into strings; the head's other fields
-    /// stay bytes.
-    private static func signedHeaderFields(of headers: HTTPHeaders) -> [(name: String, value: String)] {
-        var fields: [(name: String, value: String)] = []
-        for name in SignatureVerifier.headerNames {
-            for value in headers.values(for: name) { fields.append((name, value)) }
-        }
-        return fields
     }
 
     /// Tells the payment ledger (reconciliation) that an ePayment event is held; on the connection's thread, after
