@@ -49,6 +49,10 @@ public final class EventLoop: @unchecked Sendable {
 
     // Loop thread only.
     private var clients: [UInt64: any EventLoopClient] = [:]
+    /// The task array the inbox is given next, emptied; kept only up to ``keptTaskCapacity`` (after a burst, the
+    /// big one is freed).
+    private var spareTasks: [@Sendable () -> Void] = []
+    private static let keptTaskCapacity = 1024
     private var timers: [(deadline: UInt64, task: () -> Void)] = []
     /// Called every `tickInterval` while `wantsTicks` is true (to check deadlines); loop thread only.
     public var tick: (_ nowNanoseconds: UInt64) -> Void = { _ in }
@@ -203,7 +207,9 @@ public final class EventLoop: @unchecked Sendable {
     private func runTasks() -> Bool {
         var drained: UInt64 = 0
         _ = read(wakeFD, &drained, 8)
+        // The inbox gets the emptied array of the last round, so appends do not regrow one from nothing each wake.
         var tasks: [@Sendable () -> Void] = []
+        swap(&tasks, &spareTasks)
         let stopping = inbox.withLock { inbox in
             inbox.wakeSent = false
             swap(&tasks, &inbox.tasks)
@@ -211,6 +217,10 @@ public final class EventLoop: @unchecked Sendable {
         }
         if stopping { return false }
         for task in tasks { task() }
+        if tasks.capacity <= Self.keptTaskCapacity {
+            tasks.removeAll(keepingCapacity: true)
+            spareTasks = tasks
+        }
         return true
     }
 
