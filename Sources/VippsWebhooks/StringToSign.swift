@@ -17,10 +17,20 @@ public enum StringToSign {
 
     /// ``make(method:target:date:contentHash:)`` as UTF-8 bytes, the form that is signed.
     public static func bytes(method: String, target: SignedTarget, date: String, contentHash: String) -> [UInt8] {
-        let parts = [method, "\n", target.pathAndQuery, "\n", date, ";", target.host, ";", contentHash]
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
-        for part in parts { bytes += part.utf8 }
+        bytes.reserveCapacity(
+            method.utf8.count + target.pathAndQuery.utf8.count + date.utf8.count + target.host.utf8.count
+                + contentHash.utf8.count + 4
+        )
+        bytes += method.utf8
+        bytes.append(UInt8(ascii: "\n"))
+        bytes += target.pathAndQuery.utf8
+        bytes.append(UInt8(ascii: "\n"))
+        bytes += date.utf8
+        bytes.append(UInt8(ascii: ";"))
+        bytes += target.host.utf8
+        bytes.append(UInt8(ascii: ";"))
+        bytes += contentHash.utf8
         return bytes
     }
 }

@@ -1,5 +1,8 @@
 /// Which documented payload family an event belongs to, with its typed fields.
-public enum EventFamily: Sendable, Equatable {
+///
+/// `indirect`: an event is copied whole into the store's completion, each sink's hand-over and the payment ledger;
+/// boxed, a copy takes one reference instead of one per string field of the payload.
+public indirect enum EventFamily: Sendable, Equatable {
     case ePayment(EPaymentEvent)
     case recurringAgreement(RecurringAgreementEvent)
     case recurringCharge(RecurringChargeEvent)

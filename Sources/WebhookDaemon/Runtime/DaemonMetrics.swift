@@ -12,6 +12,14 @@ final class DaemonMetrics: Sendable {
     /// The registry `/metrics` renders.
     let registry: PrometheusCollectorRegistry
     private let cache = CounterCache()
+    /// The two counters every request touches, by a key cheaper to hash and copy than the cache's.
+    private let requests = CounterIndex<RequestKey>()
+    private let acceptedEvents = CounterIndex<String>()
+
+    private struct RequestKey: Hashable, Sendable {
+        var endpoint: String
+        var status: Int
+    }
 
     private init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -112,8 +120,10 @@ final class DaemonMetrics: Sendable {
 
     /// Counts one answered request.
     func request(endpoint: String, status: Int, duration: Duration) {
-        cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", String(status))])
-            .increment()
+        requests.counter(RequestKey(endpoint: endpoint, status: status)) {
+            cache.counter("vipps_webhookd_http_requests_total", [("endpoint", endpoint), ("status", String(status))])
+        }
+        .increment()
         requestDuration.recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         )
@@ -127,7 +137,7 @@ final class DaemonMetrics: Sendable {
 
     /// Counts a newly journaled event by type.
     func eventAccepted(type: String) {
-        cache.counter("vipps_webhookd_events_total", [("type", type)]).increment()
+        acceptedEvents.counter(type) { cache.counter("vipps_webhookd_events_total", [("type", type)]) }.increment()
     }
 
     /// Counts a redelivery answered as a duplicate (also one recognised through a pre-upgrade dedup entry).
@@ -203,6 +213,18 @@ final class DaemonMetrics: Sendable {
     private let statvfsFailing = Atomic(false)
     private let stateDirectorySize = Metrics.Gauge(label: "vipps_webhookd_state_dir_size_bytes")
     private let stateDirectory = Mutex<String?>(nil)
+}
+
+/// Counters of one metric by a key of the caller's, each made once (by `make`, through the ``CounterCache``).
+private final class CounterIndex<Key: Hashable & Sendable>: Sendable {
+    private let counters = Mutex<[Key: Metrics.Counter]>([:])
+
+    func counter(_ key: Key, make: () -> Metrics.Counter) -> Metrics.Counter {
+        if let found = counters.withLock({ $0[key] }) { return found }
+        let made = make()
+        counters.withLock { $0[key] = made }
+        return made
+    }
 }
 
 /// swift-metrics counters and gauges by name and labels, created once.
