@@ -6,7 +6,17 @@ public enum Base64 {
 
     /// Base64 text of `bytes`.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        withContiguous(bytes) { input in
+        withContiguous(bytes, encode(buffer:))
+    }
+
+    /// Base64 text of `bytes` (digests): compiled for arrays here, as the generic form runs unspecialised from
+    /// other modules.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes(encode(buffer:))
+    }
+
+    private static func encode(buffer input: UnsafeRawBufferPointer) -> String {
+        alphabet.withUnsafeBufferPointer { alphabet in
             let outCount = (input.count + 2) / 3 * 4
             return String(unsafeUninitializedCapacity: outCount) { out in
                 var i = 0

@@ -91,13 +91,13 @@ public struct SignatureVerifier: Sendable {
         guard let authorization = parsed else { return .rejected(.malformedAuthorization) }
 
         let actualHash = ContentHash.of(body)
-        guard ConstantTime.equal(actualHash.utf8, claimedHash.utf8) else { return .rejected(.contentHashMismatch) }
+        guard ConstantTime.equal(actualHash, claimedHash) else { return .rejected(.contentHashMismatch) }
 
         let message = StringToSign.bytes(method: method, target: target, date: date, contentHash: actualHash)
         var matched: Int?
         for (index, secret) in secrets.enumerated() {
             let expected = Base64.encode(secret.hmacKey.authenticationCode(for: message))
-            if ConstantTime.equal(expected.utf8, authorization.signature.utf8) {
+            if ConstantTime.equal(expected, authorization.signature) {
                 matched = index
                 break
             }
