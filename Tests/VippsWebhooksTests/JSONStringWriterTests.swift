@@ -61,6 +61,24 @@ struct JSONStringWriterTests {
         }
     }
 
+    @Test("every byte to escape at every place of a 19-byte string: words of eight are skipped only when plain")
+    func everyEscapeAtEveryPlace() throws {
+        let escapes: [UInt8] = Array(0x00..<0x20) + [0x22, 0x5C]
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7E, 0x7F, 0xC3, 0xA6]  // neighbours of the escapes; æ
+        for byte in escapes {
+            for place in 0..<19 {
+                var bytes = (0..<19).map { plain[$0 % plain.count] }
+                // Keep the UTF-8 pair whole: put the escape where it does not split "æ".
+                bytes = bytes.map { $0 >= 0x80 ? 0x61 : $0 }
+                bytes[place] = byte
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(written(text) == reference(text), "byte \(byte) at \(place)")
+            }
+        }
+        let wide = String(repeating: "æøå€😀", count: 7)
+        #expect(written(wide) == reference(wide))
+    }
+
     @Test func aStringThatIsASliceOfABiggerOneIsWrittenAlone() {
         let whole = "prefix-\"middle\"-suffix"
         let middle = String(whole.dropFirst(7).dropLast(7))

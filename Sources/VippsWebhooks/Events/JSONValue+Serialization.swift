@@ -50,17 +50,39 @@ extension JSONValue {
     static func writeString(utf8: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var runStart = 0
-        for index in utf8.indices {
+        var index = 0
+        while index < utf8.count {
+            // Eight plain bytes at a time; a word holding a byte to escape is then gone through byte by byte.
+            if index + 8 <= utf8.count,
+                !needsEscape(UnsafeRawPointer(utf8.baseAddress!).loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            {
+                index += 8
+                continue
+            }
             let byte = utf8[index]
+            index += 1
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { continue }
-            if runStart < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            let escaped = index - 1
+            if runStart < escaped {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<escaped]))
+            }
             appendEscape(of: byte, to: &output)
-            runStart = index + 1
+            runStart = index
         }
         if runStart < utf8.count {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes of `word` is a control character, `"` or `\` (exact, no false positives:
+    /// the classic "has a byte less than n" and "has a zero byte" tests).
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let belowSpace = (word &- ones &* 0x20) & ~word & highs != 0
+        return belowSpace || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
     }
 
     /// Appends the JSON escape of `byte`, a quote, a backslash or a control character.
