@@ -24,6 +24,29 @@ struct LoopbackFakeTests {
         )
     }
 
+    /// A session with the ePayment fake's keys over the real transport, waiting 0.01 s, then doubling up to 0.05 s.
+    static func session(
+        _ api: FakeEPaymentAPI,
+        timeout: Double,
+        attempts: Int,
+        sleep: @escaping @Sendable (Double) -> Void
+    ) throws -> VippsAPISession {
+        try VippsAPISession(
+            baseURL: api.baseURL,
+            credentials: ManagementCredentials(
+                clientID: FakeEPaymentAPI.clientID,
+                clientSecret: FakeEPaymentAPI.clientSecret,
+                subscriptionKey: FakeEPaymentAPI.subscriptionKey,
+                msn: msn
+            ),
+            identity: identity,
+            transport: HTTPClientTransport(timeoutSeconds: timeout),
+            retry: .init(attempts: attempts, firstWait: 0.01, longestWait: 0.05),
+            nowMillis: { 0 },
+            sleep: sleep
+        )
+    }
+
     @Test("register, list and delete over HTTP with one access token")
     func managementRoundTrip() throws {
         let api = try FakeVippsAPI()
@@ -64,20 +87,8 @@ struct LoopbackFakeTests {
         api.setLog("order-00001", msn: Self.msn, [FakeEPaymentAPI.Entry(pspReference: "psp-1", name: "CAPTURED")])
         api.fail("order-00002", status: 503)
         let waits = Mutex<[Double]>([])
-        let session = try VippsAPISession(
-            baseURL: api.baseURL,
-            credentials: ManagementCredentials(
-                clientID: FakeEPaymentAPI.clientID,
-                clientSecret: FakeEPaymentAPI.clientSecret,
-                subscriptionKey: FakeEPaymentAPI.subscriptionKey,
-                msn: Self.msn
-            ),
-            identity: Self.identity,
-            transport: HTTPClientTransport(timeoutSeconds: 5),
-            retry: .init(attempts: 3, firstWait: 0.01, longestWait: 0.05),
-            nowMillis: { 0 },
-            sleep: { seconds in waits.withLock { $0.append(seconds) } }
-        )
+        let session = try Self.session(api, timeout: 5, attempts: 3) { seconds in waits.withLock { $0.append(seconds) }
+        }
         let client = EPaymentClient(session: session)
         let log = try client.events(reference: "order-00001", msn: Self.msn)
         #expect(log.entries.map(\.pspReference) == ["psp-1"] && log.skipped.isEmpty)
@@ -94,20 +105,7 @@ struct LoopbackFakeTests {
         // ~190 bytes per entry: 25,000 entries make an answer of ~4.7 MB, over the 4 MiB bound.
         let entries = (0..<25_000).map { FakeEPaymentAPI.Entry(pspReference: "psp-\($0)", name: "CAPTURED") }
         api.setLog("order-big", msn: Self.msn, entries)
-        let session = try VippsAPISession(
-            baseURL: api.baseURL,
-            credentials: ManagementCredentials(
-                clientID: FakeEPaymentAPI.clientID,
-                clientSecret: FakeEPaymentAPI.clientSecret,
-                subscriptionKey: FakeEPaymentAPI.subscriptionKey,
-                msn: Self.msn
-            ),
-            identity: Self.identity,
-            transport: HTTPClientTransport(timeoutSeconds: 10),
-            retry: .init(attempts: 4, firstWait: 0.01, longestWait: 0.05),
-            nowMillis: { 0 },
-            sleep: { _ in }
-        )
+        let session = try Self.session(api, timeout: 10, attempts: 4) { _ in }
         do {
             _ = try EPaymentClient(session: session).events(reference: "order-big", msn: Self.msn)
             Issue.record("an answer over the bound was accepted")
