@@ -1,20 +1,20 @@
 /// Word-at-a-time searches over byte buffers for the parser's hot loops: eight bytes are tested per step with the
 /// "has a zero byte" and "has a byte less than n" bit tricks; the word holding a match is then walked byte by byte,
 /// so every answer is that of the plain byte loop.
-enum ByteScan {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+public enum ByteScan {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highBits: UInt64 = 0x8080_8080_8080_8080
 
     /// Whether some byte of `word` equals `byte`.
-    @inline(__always)
-    static func contains(_ word: UInt64, _ byte: UInt8) -> Bool {
+    @inlinable
+    public static func contains(_ word: UInt64, _ byte: UInt8) -> Bool {
         let difference = word ^ (ones &* UInt64(byte))
         return (difference &- ones) & ~difference & highBits != 0
     }
 
     /// Whether some byte of `word` is below `bound` (at most 0x80).
-    @inline(__always)
-    static func containsLess(_ word: UInt64, than bound: UInt8) -> Bool {
+    @inlinable
+    public static func containsLess(_ word: UInt64, than bound: UInt8) -> Bool {
         (word &- ones &* UInt64(bound)) & ~word & highBits != 0
     }
 

@@ -1,3 +1,5 @@
+import HTTP1
+
 extension JSONValue {
     /// Compact JSON text: no whitespace, member order kept, numbers as their original text, strings escaped only
     /// where JSON requires (`"`, `\`, control characters); other characters are written as UTF-8.
@@ -75,14 +77,10 @@ extension JSONValue {
         output.append(UInt8(ascii: "\""))
     }
 
-    /// Whether any of the eight bytes of `word` is a control character, `"` or `\` (exact, no false positives:
-    /// the classic "has a byte less than n" and "has a zero byte" tests).
+    /// Whether any of the eight bytes of `word` is a control character, `"` or `\`.
     private static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        let belowSpace = (word &- ones &* 0x20) & ~word & highs != 0
-        return belowSpace || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
+        ByteScan.containsLess(word, than: 0x20) || ByteScan.contains(word, UInt8(ascii: "\""))
+            || ByteScan.contains(word, UInt8(ascii: "\\"))
     }
 
     /// Appends the JSON escape of `byte`, a quote, a backslash or a control character.
