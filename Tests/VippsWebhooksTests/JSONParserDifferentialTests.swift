@@ -24,7 +24,9 @@ struct JSONParserDifferentialTests {
 
     @Test func vendorSamplesParseTheSame() throws {
         for type in SampleEvents.knownTypes {
-            let body = try #require(SampleEvents.body(for: type, now: 1, randomBytes: { [UInt8](repeating: 9, count: $0) }))
+            let body = try #require(
+                SampleEvents.body(for: type, now: 1, randomBytes: { [UInt8](repeating: 9, count: $0) })
+            )
             try expectSame(Array(body))
         }
     }
@@ -63,7 +65,9 @@ struct JSONParserDifferentialTests {
         for limit in [1, 2, 5, 64] {
             for depth in [limit - 1, limit, limit + 1] where depth >= 0 {
                 let arrays = Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8)
-                let objects = Array((String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)).utf8)
+                let objects = Array(
+                    (String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)).utf8
+                )
                 try expectSame(arrays, maximumDepth: limit)
                 try expectSame(objects, maximumDepth: limit)
             }
@@ -73,7 +77,9 @@ struct JSONParserDifferentialTests {
     @Test func keysEqualAsStringsAreDuplicatesWhateverTheirBytes() {
         // KELVIN SIGN is canonically equivalent to K, and é precomposed to e + combining acute: Swift Strings compare
         // them equal, so the parser refuses them as duplicates, as it always did.
-        for body in [#"{"K":1,"\u212a":2}"#, "{\"\u{212A}\":1,\"K\":2}", "{\"é\":1,\"e\u{301}\":2}", #"{"ab":1,"a\u0062":2}"#] {
+        for body in [
+            #"{"K":1,"\u212a":2}"#, "{\"\u{212A}\":1,\"K\":2}", "{\"é\":1,\"e\u{301}\":2}", #"{"ab":1,"a\u0062":2}"#,
+        ] {
             let result = ReferenceJSONParser.parse(Array(body.utf8))
             guard case .failure(let error) = result, case .duplicateKey = error.reason else {
                 Issue.record("reference accepted \(body)")
@@ -107,7 +113,11 @@ struct JSONParserDifferentialTests {
             #expect(Self.sameBytes(reference, parsed.value), "\(bytes)", sourceLocation: sourceLocation)
             #expect(parsed.hasNUL == Self.containsNUL(reference), "\(bytes)", sourceLocation: sourceLocation)
         case (.failure(let reference), .failure(let parsed)):
-            #expect(Self.sameError(reference, parsed), "\(bytes): \(reference) vs \(parsed)", sourceLocation: sourceLocation)
+            #expect(
+                Self.sameError(reference, parsed),
+                "\(bytes): \(reference) vs \(parsed)",
+                sourceLocation: sourceLocation
+            )
         default:
             Issue.record("\(bytes): reference \(expected), parser \(actual)", sourceLocation: sourceLocation)
         }
@@ -150,7 +160,10 @@ struct JSONParserDifferentialTests {
         let choice = depth > 4 ? Int.random(in: 0..<4, using: &random) : Int.random(in: 0..<7, using: &random)
         switch choice {
         case 0: text += Array(["null", "true", "false"].randomElement(using: &random)!.utf8)
-        case 1: text += Array(["0", "-1", "49900", "1.5e3", "-0.25E-2", "12345678901234567890"].randomElement(using: &random)!.utf8)
+        case 1:
+            text += Array(
+                ["0", "-1", "49900", "1.5e3", "-0.25E-2", "12345678901234567890"].randomElement(using: &random)!.utf8
+            )
         case 2, 3: appendRandomString(to: &text, random: &random)
         case 4:
             text.append(UInt8(ascii: "["))
@@ -180,7 +193,9 @@ struct JSONParserDifferentialTests {
         for _ in 0..<Int.random(in: 0..<(short ? 3 : 8), using: &random) {
             text += Array(pieces.randomElement(using: &random)!.utf8)
         }
-        if Int.random(in: 0..<50, using: &random) == 0 { text.append([0x22, 0x1F, 0xC3, 0xED].randomElement(using: &random)!) }
+        if Int.random(in: 0..<50, using: &random) == 0 {
+            text.append([0x22, 0x1F, 0xC3, 0xED].randomElement(using: &random)!)
+        }
         text.append(UInt8(ascii: "\""))
     }
 }

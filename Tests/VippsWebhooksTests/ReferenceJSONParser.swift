@@ -3,7 +3,10 @@
 /// The JSON parser as it was before its scanner was optimised (issue 19), kept verbatim as the reference the
 /// differential tests compare ``JSONParser`` against: same trees, same errors (reason and offset).
 enum ReferenceJSONParser {
-    static func parse(_ bytes: [UInt8], maximumDepth: Int = JSONParser.defaultMaximumDepth) -> Result<
+    static func parse(
+        _ bytes: [UInt8],
+        maximumDepth: Int = JSONParser.defaultMaximumDepth
+    ) -> Result<
         JSONValue, JSONParseError
     > {
         bytes.withUnsafeBufferPointer { buffer in

@@ -3,14 +3,13 @@ struct FieldReader {
     /// Currencies the vendor documents for amounts (six Strings compared cost less than one hashed).
     static let currencies: [String] = ["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]
 
-    let object: JSONValue
     /// Prefix for finding paths (`amount.` inside the ePayment amount object).
     var pathPrefix = ""
     private(set) var findings: [EventFinding] = []
     /// Where the fields this reader is asked for are written down, when a catalogue is being built
     /// (``EventFieldCatalogue``); nil while decoding webhooks.
     let reads: FieldReadLog?
-    /// The object's members, looked up by ``value(_:)``.
+    /// The members of the object read (none when it is not an object), looked up by ``value(_:)``.
     private let members: [JSONMember]
     /// Where the next lookup starts: just after the member found last. Decoders read fields mostly in the order the
     /// vendor sends them, so a lookup usually compares one key.
@@ -19,13 +18,12 @@ struct FieldReader {
     /// A reader of `object` writing its reads to `reads`: a reader of an object nested in another passes the outer
     /// reader's log, so an event costs one task-local read.
     init(_ object: JSONValue, pathPrefix: String = "", reads: FieldReadLog? = FieldReadLog.current) {
-        self.object = object
         self.pathPrefix = pathPrefix
         self.reads = reads
         self.members = object.objectMembers ?? []
     }
 
-    /// The value of member `key`, as `object[key]`. The parser refuses objects with two keys equal as Strings, so
+    /// The value of member `key`, as the object's `[key]` subscript gives it. The parser refuses objects with two keys equal as Strings, so
     /// at most one member matches and the position the search starts at does not change the result.
     private mutating func value(_ key: String) -> JSONValue? {
         let count = members.count
