@@ -36,8 +36,9 @@ public struct DecodedEvent: Sendable, Equatable {
     /// is ``unknownType``.
     public static func decode(body: some Collection<UInt8>) -> DecodedEvent {
         let value: JSONValue
+        let hasNUL: Bool
         do {
-            value = try JSONParser.parse(body)
+            (value, hasNUL) = try JSONParser.parseNoticingNUL(body)
         } catch {
             return DecodedEvent(type: unknownType, family: .unknown, json: nil, parseError: error, findings: [])
         }
@@ -46,9 +47,11 @@ public struct DecodedEvent: Sendable, Equatable {
         }
         var findings: [EventFinding] = []
         let family = recognise(value, findings: &findings)
-        for member in members {
-            if case .string(var text) = member.value, text.withUTF8({ $0.contains(0) }) {
-                findings.append(EventFinding(field: member.key, problem: .containsNUL))
+        if hasNUL {
+            for member in members {
+                if case .string(var text) = member.value, text.withUTF8({ $0.contains(0) }) {
+                    findings.append(EventFinding(field: member.key, problem: .containsNUL))
+                }
             }
         }
         return DecodedEvent(type: family.type, family: family, json: value, parseError: nil, findings: findings)

@@ -12,6 +12,15 @@ public struct EPaymentEvent: Sendable, Equatable {
         case authorized = "AUTHORIZED"
         case terminated = "TERMINATED"
 
+        /// The name whose raw value is `rawValue` (equal as a String), or nil; one hash lookup instead of a
+        /// comparison with every name in turn.
+        public init?(rawValue: String) {
+            guard let name = Self.byRawValue[rawValue] else { return nil }
+            self = name
+        }
+
+        private static let byRawValue = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
         /// The event type string, `epayments.payment.<lower-cased name>.v1`.
         public var eventType: String { Self.eventTypes[self]! }
 
@@ -62,7 +71,7 @@ public struct EPaymentEvent: Sendable, Equatable {
         event.reference = reader.reference("reference", required: true)
         event.pspReference = reader.string("pspReference", required: true)
         if let amountObject = reader.object("amount", required: true) {
-            var amountReader = FieldReader(amountObject, pathPrefix: "amount.")
+            var amountReader = FieldReader(amountObject, pathPrefix: "amount.", reads: reader.reads)
             event.amount = Amount(
                 currency: amountReader.currency("currency", required: true),
                 value: amountReader.amount("value", required: true)

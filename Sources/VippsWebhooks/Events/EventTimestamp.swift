@@ -6,7 +6,12 @@ public enum EventTimestamp {
     /// fractional digits, `Z`/`z` or `±HH:MM`), with calendar checks (month lengths, leap years); `nil` if invalid.
     /// A leap second (`:60`) is accepted and counted as the following second.
     public static func millisecondsSinceEpoch(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { millisecondsSinceEpoch(utf8: $0) }
+    }
+
+    /// ``millisecondsSinceEpoch(_:)`` of the text whose UTF-8 bytes are `bytes` (read in place, not copied).
+    private static func millisecondsSinceEpoch(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         var offset = 0
         func number(_ digits: Int) -> Int? {
             guard offset + digits <= bytes.count else { return nil }
@@ -18,8 +23,9 @@ public enum EventTimestamp {
             offset += digits
             return value
         }
-        func expect(_ allowed: String) -> Bool {
-            guard offset < bytes.count, allowed.utf8.contains(bytes[offset]) else { return false }
+        func expect(_ allowed: StaticString) -> Bool {
+            let allowedBytes = UnsafeBufferPointer(start: allowed.utf8Start, count: allowed.utf8CodeUnitCount)
+            guard offset < bytes.count, allowedBytes.contains(bytes[offset]) else { return false }
             offset += 1
             return true
         }

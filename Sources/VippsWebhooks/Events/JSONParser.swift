@@ -16,6 +16,15 @@ public enum JSONParser {
         _ bytes: some Collection<UInt8>,
         maximumDepth: Int = defaultMaximumDepth
     ) throws(JSONParseError) -> JSONValue {
+        try parseNoticingNUL(bytes, maximumDepth: maximumDepth).value
+    }
+
+    /// ``parse(_:maximumDepth:)``, also telling whether any string in the value holds U+0000 (only a `\u0000`
+    /// escape can put one there), so that a caller looking for such strings can skip the search when none does.
+    static func parseNoticingNUL(
+        _ bytes: some Collection<UInt8>,
+        maximumDepth: Int = defaultMaximumDepth
+    ) throws(JSONParseError) -> (value: JSONValue, hasNUL: Bool) {
         let result =
             bytes.withContiguousStorageIfAvailable { buffer in
                 parse(buffer: buffer, maximumDepth: maximumDepth)
@@ -29,14 +38,14 @@ public enum JSONParser {
     private static func parse(
         buffer: UnsafeBufferPointer<UInt8>,
         maximumDepth: Int
-    ) -> Result<JSONValue, JSONParseError> {
+    ) -> Result<(value: JSONValue, hasNUL: Bool), JSONParseError> {
         var scanner = Scanner(bytes: buffer, maximumDepth: maximumDepth)
-        return Result { () throws(JSONParseError) -> JSONValue in
+        return Result { () throws(JSONParseError) -> (value: JSONValue, hasNUL: Bool) in
             scanner.skipWhitespace()
             let value = try scanner.parseValue(depth: 0)
             scanner.skipWhitespace()
             guard scanner.index == buffer.count else { throw JSONParseError(.trailingData, at: scanner.index) }
-            return value
+            return (value, scanner.sawNUL)
         }
     }
 }
@@ -46,8 +55,17 @@ private struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
     var index = 0
+    /// Whether a decoded string holds U+0000.
+    var sawNUL = false
+    /// Decoded bytes of the string being parsed, when it has escapes; reused from string to string.
+    var scratch: [UInt8] = []
+    /// Whether the last string ``parseString()`` returned was taken from the input without escapes or bytes ≥ 0x80.
+    var lastStringWasPlainASCII = false
     /// Member count up to which duplicate keys are found by scanning instead of hashing.
     static let linearKeyScanLimit = 16
+    /// Capacity reserved for the members of the top-level object (a webhook body has about ten) and of nested ones.
+    static let topLevelMemberCapacity = 16
+    static let nestedMemberCapacity = 4
 
     init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
         self.bytes = bytes
@@ -119,6 +137,7 @@ private struct Scanner {
             index += 1
             return .array(elements)
         }
+        elements.reserveCapacity(Scanner.nestedMemberCapacity)
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))
@@ -139,11 +158,15 @@ private struct Scanner {
         var members: [JSONMember] = []
         // Small objects (all webhook bodies) check duplicates by a linear scan; larger ones switch to a set.
         var seenKeys: Set<String>? = nil
+        // Bit i: key i is plain ASCII. Two plain ASCII keys are equal only when their bytes are, so keys of other
+        // lengths need no String comparison; any other key is compared as String (canonical equivalence).
+        var plainASCIIKeys: UInt32 = 0
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
             return .object(members)
         }
+        members.reserveCapacity(depth == 1 ? Scanner.topLevelMemberCapacity : Scanner.nestedMemberCapacity)
         while true {
             skipWhitespace()
             let keyOffset = index
@@ -153,12 +176,26 @@ private struct Scanner {
             if members.count == Scanner.linearKeyScanLimit {
                 seenKeys = Set(members.map(\.key))
             }
-            let duplicate =
-                if seenKeys != nil {
-                    !seenKeys!.insert(key).inserted
-                } else {
-                    members.contains { $0.key == key }
+            let duplicate: Bool
+            if seenKeys != nil {
+                duplicate = !seenKeys!.insert(key).inserted
+            } else {
+                let keyIsPlainASCII = lastStringWasPlainASCII
+                let keyLength = key.utf8.count
+                var found = false
+                for position in members.indices {
+                    let other = members[position].key
+                    if keyIsPlainASCII, plainASCIIKeys & (1 << position) != 0, other.utf8.count != keyLength {
+                        continue
+                    }
+                    if other == key {
+                        found = true
+                        break
+                    }
                 }
+                duplicate = found
+                if keyIsPlainASCII { plainASCIIKeys |= 1 << members.count }
+            }
             guard !duplicate else { throw JSONParseError(.duplicateKey(key), at: keyOffset) }
             skipWhitespace()
             let colon = try peek()
@@ -178,51 +215,91 @@ private struct Scanner {
     }
 
     /// Parses a string starting at its opening quote. Unescaped runs are validated as UTF-8 in place and copied
-    /// once; a scratch buffer is only used when the string contains escapes.
+    /// once; the scratch buffer is only used when the string contains escapes.
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
         var segmentStart = index
-        var scratch: [UInt8]? = nil
+        var escaped = false
+        var plainASCII = true
         while true {
+            skipPlainASCII()
             guard index < bytes.count else { throw JSONParseError(.unexpectedEnd, at: index) }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                guard var decoded = scratch else {
+                lastStringWasPlainASCII = plainASCII
+                guard escaped else {
                     return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 }
-                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
-                return String(decoding: decoded, as: UTF8.self)
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                return String(decoding: scratch, as: UTF8.self)
             } else if byte == UInt8(ascii: "\\") {
-                var decoded = scratch ?? []
-                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
-                try parseEscape(into: &decoded)
-                scratch = decoded
+                if !escaped {
+                    scratch.removeAll(keepingCapacity: true)
+                    escaped = true
+                    plainASCII = false
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                try parseEscape()
                 segmentStart = index
             } else if byte < 0x20 {
                 throw JSONParseError(.controlCharacterInString, at: index)
-            } else if byte < 0x80 {
-                index += 1
             } else {
+                plainASCII = false
                 try skipMultiByteSequence()
             }
         }
     }
 
-    /// Decodes the escape at `index` (a backslash) and appends its UTF-8 encoding.
-    mutating func parseEscape(into output: inout [UInt8]) throws(JSONParseError) {
+    /// Moves `index` past bytes that need no attention inside a string: ASCII other than controls, `"` and `\`.
+    /// Eight bytes at a time while a whole word is such bytes, then byte by byte.
+    @inline(__always)
+    mutating func skipPlainASCII() {
+        guard let base = bytes.baseAddress else { return }
+        let end = bytes.count
+        var position = index
+        while end - position >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            if Scanner.hasNonPlainByte(word) { break }
+            position += 8
+        }
+        while position < end {
+            let byte = base[position]
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+            position += 1
+        }
+        index = position
+    }
+
+    /// Whether any of the eight bytes of `word` is below 0x20, is `"` or `\`, or is 0x80 or above. Each term is the
+    /// classic "has a byte below n" test: the lowest such byte gets no borrow from below and sets its high bit, so
+    /// nothing is missed (a false positive would only send the scan to the byte loop).
+    @inline(__always)
+    static func hasNonPlainByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        let controls = (word &- ones &* 0x20) & ~word
+        let quote = (quotes &- ones) & ~quotes
+        let backslash = (backslashes &- ones) & ~backslashes
+        return (controls | quote | backslash | word) & highBits != 0
+    }
+
+    /// Decodes the escape at `index` (a backslash) and appends its UTF-8 encoding to ``scratch``.
+    mutating func parseEscape() throws(JSONParseError) {
         let escapeOffset = index
         index += 1
         let letter = try peek()
         index += 1
         switch letter {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(letter)
-        case UInt8(ascii: "b"): output.append(0x08)
-        case UInt8(ascii: "f"): output.append(0x0C)
-        case UInt8(ascii: "n"): output.append(0x0A)
-        case UInt8(ascii: "r"): output.append(0x0D)
-        case UInt8(ascii: "t"): output.append(0x09)
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(letter)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
         case UInt8(ascii: "u"):
             var scalar = try parseHex4()
             if scalar >= 0xD800 && scalar <= 0xDBFF {
@@ -236,7 +313,8 @@ private struct Scanner {
                 throw JSONParseError(.loneSurrogate, at: escapeOffset)
             }
             guard let unicode = Unicode.Scalar(scalar) else { throw JSONParseError(.loneSurrogate, at: escapeOffset) }
-            output.append(contentsOf: UTF8.encode(unicode)!)
+            if scalar == 0 { sawNUL = true }
+            scratch.append(contentsOf: UTF8.encode(unicode)!)
         default:
             throw JSONParseError(.invalidEscape, at: escapeOffset)
         }
