@@ -20,7 +20,7 @@ struct ConfigurationReader {
 
     static let reservedPaths: Set<String> = ["/healthz", "/metrics"]
 
-    /// Most `dedup_max_ids` the service's `MemoryMax=1G` is meant to hold: the dedup index takes about 30 bytes per id
+    /// Most `dedup_max_ids` the service's `MemoryMax=1G` is meant to hold: the dedup index takes about 26 bytes per id
     /// (`DedupIndex`), a little more while its table doubles, and the first start after an upgrade from webhook-id
     /// ids holds up to three indexes at once; the journal, HTTP buffers and hooks need the rest.
     static let dedupIDsWithinMemoryMax = 6_000_000
@@ -98,12 +98,12 @@ struct ConfigurationReader {
             case "dedup_max_ids":
                 configuration.dedupMaxIDs = integer(value, at: key, in: 1000...50_000_000) ?? configuration.dedupMaxIDs
                 if configuration.dedupMaxIDs > Self.dedupIDsWithinMemoryMax {
-                    let mebibytes = configuration.dedupMaxIDs * 30 * 3 >> 20
+                    let mebibytes = configuration.dedupMaxIDs * 26 * 3 >> 20
                     problem(
                         key,
                         value,
                         """
-                        \(configuration.dedupMaxIDs) ids need about \(mebibytes) MiB (30 bytes each, three times over on the first start after an upgrade) and do not fit \
+                        \(configuration.dedupMaxIDs) ids need about \(mebibytes) MiB (26 bytes each, three times over on the first start after an upgrade) and do not fit \
                         the service's MemoryMax=1G (systemd/vipps-webhookd.service); at most \
                         \(Self.dedupIDsWithinMemoryMax)
                         """

@@ -13,7 +13,7 @@ public struct DaemonConfiguration: Sendable {
     public var clockSkewSeconds: Int = 300
     /// `max_body_bytes`: larger bodies are answered 413 from `Content-Length`.
     public var maxBodyBytes: Int = 65536
-    /// `dedup_max_ids`: event ids remembered for deduplication (7 days at most). Memory: about 30 bytes per id held.
+    /// `dedup_max_ids`: event ids remembered for deduplication (7 days at most). Memory: about 26 bytes per id held.
     public var dedupMaxIDs: Int = 2_000_000
     /// `server`: HTTP limits.
     public var server = ServerLimits()
