@@ -9,4 +9,8 @@ int csystem_malloc_trim(size_t pad);
 /// mallopt(M_ARENA_MAX, count): at most `count` malloc arenas for the whole process. 1 on success, 0 otherwise.
 int csystem_malloc_arena_max(int count);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes): blocks of at least `bytes` are mapped on their own (and unmapped when freed); a
+/// fixed value also stops glibc from raising the threshold as mapped blocks are freed. 1 on success, 0 otherwise.
+int csystem_malloc_mmap_threshold(int bytes);
+
 #endif

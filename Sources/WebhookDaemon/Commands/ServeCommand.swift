@@ -23,7 +23,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         Daemon.blockControlSignals()
         let environment = ProcessInfo.processInfo.environment
-        MallocArenas.limit(environment: environment)
+        MallocSettings.apply(environment: environment)
         let path =
             config
             ?? (FileManager.default.fileExists(atPath: Self.systemConfigurationPath)
