@@ -229,8 +229,8 @@ private final class CounterIndex<Key: Hashable & Sendable>: Sendable {
 
 /// swift-metrics counters and gauges by name and labels, created once.
 private final class CounterCache: Sendable {
-    private let counters = Mutex<[Key: Metrics.Counter]>([:])
-    private let gauges = Mutex<[Key: Metrics.Gauge]>([:])
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
 
     func gauge(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Gauge {
         let key = Self.key(name, dimensions)
@@ -242,37 +242,17 @@ private final class CounterCache: Sendable {
         }
     }
 
-    /// A metric's name and labels, hashed as they are instead of joined into one string on every lookup; the
-    /// first two labels held inline (no metric here has more), any further ones in `more`.
-    private struct Key: Hashable {
-        var name: String
-        var first: (label: String, value: String)?
-        var second: (label: String, value: String)?
-        var more: [String]?
-
-        static func == (left: Key, right: Key) -> Bool {
-            left.name == right.name && left.first?.label == right.first?.label
-                && left.first?.value == right.first?.value && left.second?.label == right.second?.label
-                && left.second?.value == right.second?.value && left.more == right.more
+    /// The metric's name and labels joined with U+0001, as the cache's key. The counters every request touches
+    /// are looked up by ``CounterIndex`` instead; the rest are rare enough for this.
+    private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
+        var key = name
+        for (label, value) in dimensions {
+            key += "\u{1}"
+            key += label
+            key += "="
+            key += value
         }
-
-        /// Hashes the label values and the name's length only: a name fixes its labels, the few names here differ
-        /// in length or fail `==` at their first bytes, and the long names need not be hashed on every lookup.
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(name.utf8.count)
-            hasher.combine(first?.value)
-            hasher.combine(second?.value)
-            hasher.combine(more)
-        }
-    }
-
-    private static func key(_ name: String, _ dimensions: [(String, String)]) -> Key {
-        Key(
-            name: name,
-            first: dimensions.first.map { (label: $0.0, value: $0.1) },
-            second: dimensions.dropFirst().first.map { (label: $0.0, value: $0.1) },
-            more: dimensions.count > 2 ? dimensions.dropFirst(2).flatMap { [$0.0, $0.1] } : nil
-        )
+        return key
     }
 
     func counter(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
