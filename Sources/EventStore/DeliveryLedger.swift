@@ -28,11 +28,9 @@ struct DeliveryLedger {
         init(location: Journal.Location, sinks: [String]) {
             self.location = location
             self.sinks = sinks
-            // A name listed twice is owed once (at its first place); a long list is deduplicated by hashing.
-            var seen = Set<String>()
-            for (place, sink) in sinks.enumerated() {
-                let first = sinks.count <= 8 ? sinks.firstIndex(of: sink) == place : seen.insert(sink).inserted
-                if first { _ = remaining.insert(place) }
+            // A name listed twice is owed once, at its first place (marks find a sink by the same linear search).
+            for (place, sink) in sinks.enumerated() where sinks.firstIndex(of: sink) == place {
+                _ = remaining.insert(place)
             }
         }
 

@@ -184,7 +184,7 @@ final class Journal {
     /// append until reopened (``broken``, reported once through ``onBroken``).
     /// - Returns: the location of the first byte of `bytes`.
     ///
-    /// `frames` is padded in place (not copied; reserve ``JournalFrame/maximumPadding`` spare bytes in it) and left
+    /// `bytes` is padded in place (not copied; reserve ``JournalFrame/maximumPadding`` spare bytes in it) and left
     /// padded, so that the caller can empty it and reuse its storage for the next batch.
     func append(_ bytes: inout [UInt8], checkpoint: () throws -> [UInt8]) throws -> Location {
         if let broken { throw broken }
