@@ -96,6 +96,32 @@ struct DaemonHostileClientTests {
         #expect(answer.hasPrefix("HTTP/1.1 431 "), "\(answer)")
         #expect(try harness.send(Fixture.payment()).status == 200, "a signed event's own fields fit")
     }
+
+    @Test("a signed event whose head is exactly server.max_header_bytes is stored; one byte more gets 431")
+    func headAtTheByteLimit() throws {
+        let limit = 2048
+        let harness = try DaemonHarness(
+            config: Fixture.basicConfig(extraTop: "server: { max_header_bytes: \(limit) }")
+        )
+        let (head, body) = try Self.signedRequest(port: harness.port)
+        /// The signed head padded with an unsigned `x-pad` field to `length` bytes.
+        func padded(to length: Int) -> [UInt8] {
+            let field = Array("x-pad: ".utf8)
+            let padding = length - head.count - field.count - 2
+            let fieldLine = field + [UInt8](repeating: UInt8(ascii: "p"), count: padding) + Array("\r\n\r\n".utf8)
+            return Array(head[..<(head.count - 2)]) + fieldLine
+        }
+        let over = try RawClient(port: Int(harness.port))
+        try over.send(padded(to: limit + 1) + body)
+        let refused = try over.readAll()
+        #expect(refused.hasPrefix("HTTP/1.1 431 "), "\(refused)")
+        let exact = try RawClient(port: Int(harness.port))
+        try exact.send(padded(to: limit) + body)
+        _ = shutdown(exact.fd, Int32(SHUT_WR))
+        let answer = try exact.readAll()
+        #expect(answer.hasPrefix("HTTP/1.1 200 "), "\(answer)")
+        #expect(try harness.waitForRecords("events.jsonl", count: 1).count == 1)
+    }
 }
 
 /// A flag shared with a thread.

@@ -102,15 +102,15 @@ import Testing
         func request(length: Int) -> [UInt8] {
             start + [UInt8](repeating: 0x61, count: length - start.count - 4) + "\r\n\r\n".bytes
         }
-        // The head is looked at up to the byte at offset `limit`: its final LF may be that byte.
-        for length in (limit - 8)...(limit + 1) {
+        // A head of `limit` bytes, its final CRLF included, is the longest that passes.
+        for length in (limit - 8)...limit {
             #expect(events(request(length: length), limits: limits).last == .end, "length \(length)")
         }
-        for length in (limit + 2)...(limit + 10) {
+        for length in (limit + 1)...(limit + 10) {
             #expect(events(request(length: length), limits: limits) == [.error(.headTooLarge)], "length \(length)")
         }
         // Leading empty lines are skipped before the head starts; they do not count.
-        let padded = "\r\n\r\n".bytes + request(length: limit + 1)
+        let padded = "\r\n\r\n".bytes + request(length: limit)
         #expect(events(padded, limits: limits).last == .end)
         // No limit at all is a limit too.
         #expect(events(request(length: 100), limits: .init(maxHeadBytes: .max)).last == .end)
