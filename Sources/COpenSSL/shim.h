@@ -15,15 +15,17 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 
-/// SHA-256 of `len` bytes at `data` into `out` (32 bytes), with an algorithm fetched once by the caller
-/// (`EVP_MD_fetch(NULL, "SHA256", NULL)`): an explicit fetch saves OpenSSL 3's per-call implicit fetch.
-/// Returns 1 on success.
-static inline int vipps_sha256(const EVP_MD *md, const void *data, size_t len, uint8_t out[32]) {
+/// SHA-256 of `len` bytes at `data` into `out` (32 bytes) with `ctx`, a digest context this thread holds alone
+/// (from `EVP_MD_CTX_new`, used again and again: OpenSSL 3 keeps its state when the algorithm is the same), and an
+/// algorithm fetched once by the caller (`EVP_MD_fetch(NULL, "SHA256", NULL)`). Returns 1 on success.
+static inline int vipps_sha256(EVP_MD_CTX *ctx, const EVP_MD *md, const void *data, size_t len, uint8_t out[32]) {
+    static const uint8_t empty = 0;
     unsigned int outLen = 0;
-    return EVP_Digest(data, len, out, &outLen, md, NULL) == 1 && outLen == 32;
+    return EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, len ? data : &empty, len) == 1
+        && EVP_DigestFinal_ex(ctx, out, &outLen) == 1 && outLen == 32;
 }
 
-/// A new HMAC-SHA256 context keyed with `key`, to be used as a template with `vipps_hmac_sha256_keyed`
+/// A new HMAC-SHA256 context keyed with `key`, the template of `vipps_hmac_sha256_copy`
 /// (the key schedule is computed once). NULL on failure; free with `EVP_MAC_CTX_free`.
 static inline EVP_MAC_CTX *vipps_hmac_sha256_key_new(const void *key, size_t keyLen) {
     static const uint8_t empty = 0;
@@ -44,17 +46,19 @@ static inline EVP_MAC_CTX *vipps_hmac_sha256_key_new(const void *key, size_t key
     return ctx;
 }
 
-/// HMAC-SHA256 of `len` bytes at `data` with a keyed template from `vipps_hmac_sha256_key_new` into `out`.
-/// The template is only read (duplicated), so one template may serve several threads at once. Returns 1 on success.
-static inline int vipps_hmac_sha256_keyed(const EVP_MAC_CTX *keyed, const void *data, size_t len, uint8_t out[32]) {
+/// A copy of `keyed` (a context from `vipps_hmac_sha256_key_new`) with the same key schedule. NULL on failure;
+/// free with `EVP_MAC_CTX_free`.
+static inline EVP_MAC_CTX *vipps_hmac_sha256_copy(const EVP_MAC_CTX *keyed) {
+    return EVP_MAC_CTX_dup(keyed);
+}
+
+/// HMAC-SHA256 of `len` bytes at `data` into `out` with `ctx`, a keyed context this thread holds alone: it starts
+/// over from the key it holds (the key schedule is not computed again, nothing is allocated). Returns 1 on success.
+static inline int vipps_hmac_sha256(EVP_MAC_CTX *ctx, const void *data, size_t len, uint8_t out[32]) {
     static const uint8_t empty = 0;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(keyed);
-    if (ctx == NULL) return 0;
     size_t outLen = 0;
-    int ok = EVP_MAC_update(ctx, len ? data : &empty, len) == 1 && EVP_MAC_final(ctx, out, &outLen, 32) == 1
-        && outLen == 32;
-    EVP_MAC_CTX_free(ctx);
-    return ok;
+    return EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, len ? data : &empty, len) == 1
+        && EVP_MAC_final(ctx, out, &outLen, 32) == 1 && outLen == 32;
 }
 
 /// Constant-time comparison of `len` bytes: 0 when equal.

@@ -11,15 +11,23 @@ public enum Digest {
         return md
     }()
 
+    /// Digest contexts for ``sha256(_:)``, each used by one thread at a time.
+    private static let sha256Contexts = ContextPool(
+        make: { EVP_MD_CTX_new() },
+        free: { EVP_MD_CTX_free($0) }
+    )
+
     /// SHA-256 of `bytes`.
     /// - Parameter bytes: the data to hash, e.g. a request body exactly as received.
     /// - Returns: the 32-byte digest.
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
         withContiguous(bytes) { buffer in
-            [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-                let ok = vipps_sha256(sha256Algorithm, buffer.baseAddress, buffer.count, out.baseAddress)
-                precondition(ok == 1, "EVP_Digest(SHA-256) failed")
-                count = byteCount
+            sha256Contexts.withContext { context in
+                [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+                    let ok = vipps_sha256(context, sha256Algorithm, buffer.baseAddress, buffer.count, out.baseAddress)
+                    precondition(ok == 1, "SHA-256 failed")
+                    count = byteCount
+                }
             }
         }
     }
