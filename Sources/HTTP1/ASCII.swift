@@ -87,6 +87,23 @@ public enum ASCII {
         return slice
     }
 
+    /// Calls `body` with every non-empty element of the comma-separated list `value` (RFC 9110 §5.6.1), trimmed of
+    /// spaces and tabs, case as sent.
+    @inlinable
+    public static func forEachListElement<Bytes: BidirectionalCollection<UInt8>>(
+        _ value: Bytes,
+        _ body: (Bytes) -> Void
+    ) where Bytes.SubSequence == Bytes {
+        var start = value.startIndex
+        while true {
+            let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+            let element = trimmed(value[start..<end])
+            if !element.isEmpty { body(element) }
+            guard end < value.endIndex else { return }
+            start = value.index(after: end)
+        }
+    }
+
     /// `text` without leading and trailing bytes that `isBlank` accepts (by default spaces and tabs; pass
     /// ``isWhitespace(_:)`` to trim CR and LF too).
     @inlinable

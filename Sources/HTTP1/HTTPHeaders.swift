@@ -148,12 +148,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// Calls `body` with every non-empty comma-separated token (trimmed, case as sent) of the fields named
     /// `lowercaseName`.
     func forEachToken(named lowercaseName: [UInt8], _ body: (ArraySlice<UInt8>) -> Void) {
-        forEachValue(named: lowercaseName) { value in
-            for token in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                let trimmed = ASCII.trimmed(token)
-                if !trimmed.isEmpty { body(trimmed) }
-            }
-        }
+        forEachValue(named: lowercaseName) { value in ASCII.forEachListElement(value, body) }
     }
 
     private func name(of field: Field) -> ArraySlice<UInt8> {

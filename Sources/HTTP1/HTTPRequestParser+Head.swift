@@ -100,17 +100,17 @@ extension HTTPRequestParser {
                 if lengthFailure == nil { noteLength(value) }
             case 17 where ASCII.equalsIgnoringCase(name, transferEncodingName):
                 encodingFields += 1
-                forEachToken(value) { token in
+                ASCII.forEachListElement(value) { token in
                     encodings += 1
                     chunked = ASCII.equalsIgnoringCase(token, chunkedToken)
                 }
             case 6 where ASCII.equalsIgnoringCase(name, expectName):
-                forEachToken(value) { token in
+                ASCII.forEachListElement(value) { token in
                     expectations += 1
                     onlyContinue = onlyContinue && ASCII.equalsIgnoringCase(token, continueToken)
                 }
             case 10 where ASCII.equalsIgnoringCase(name, connectionName):
-                forEachToken(value) { token in
+                ASCII.forEachListElement(value) { token in
                     if ASCII.equalsIgnoringCase(token, closeToken) { close = true }
                     if ASCII.equalsIgnoringCase(token, keepAliveToken) { keepAlive = true }
                 }
@@ -150,17 +150,6 @@ extension HTTPRequestParser {
             guard lengthFields > 0 else { return .success(.none) }
             if let lengthFailure { return .failure(lengthFailure) }
             return .success(.length(length ?? 0))
-        }
-
-        /// Calls `body` with every non-empty comma-separated token of `value`, trimmed.
-        private func forEachToken(_ value: Bytes, _ body: (Bytes) -> Void) {
-            var start = value.startIndex
-            while start <= value.endIndex {
-                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
-                let token = ASCII.trimmed(value[start..<end])
-                if !token.isEmpty { body(token) }
-                start = end + 1
-            }
         }
     }
 
