@@ -47,7 +47,7 @@ final class DeliveryHarness: @unchecked Sendable {
 
     /// Builds the workers of `sinks` (reusing unchanged ones) and installs them, as start-up and reload do.
     func configure(_ sinks: [DaemonConfiguration.Sink]) throws {
-        dispatcher.install(try factory.workers(for: sinks.map(SinkDefinition.init), existing: dispatcher.current))
+        dispatcher.install(try factory.workers(for: sinks, existing: dispatcher.current))
     }
 
     /// Accepts an event routed to `sinks` and hands it to the dispatcher as the ingest path does.

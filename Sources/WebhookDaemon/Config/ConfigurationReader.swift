@@ -1,3 +1,4 @@
+import Delivery
 import HTTP1
 import VippsWebhooks
 import YAML

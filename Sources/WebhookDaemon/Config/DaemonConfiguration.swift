@@ -1,3 +1,4 @@
+import Delivery
 import VippsWebhooks
 
 /// The daemon's configuration, as loaded and checked from YAML (see `ConfigurationLoader`) or the embedded
@@ -80,18 +81,8 @@ public struct DaemonConfiguration: Sendable {
         public var routes: [Route]
     }
 
-    /// One entry of `sinks:`.
-    public struct Sink: Sendable {
-        public var name: String
-        public var kind: Kind
-
-        public enum Kind: Sendable {
-            /// `file: PATH` — JSON Lines.
-            case file(path: String)
-            /// `exec: [argv…]` with its limits.
-            case exec(argv: [String], timeoutSeconds: Int, maxAttempts: Int, concurrency: Int)
-        }
-    }
+    /// One entry of `sinks:` (`file: PATH`, or `exec: [argv…]` with its limits), as the sink factory builds it.
+    public typealias Sink = SinkDefinition
 
     /// The signed target of `endpoint` for a request received with `host` and `target` (used when no public URL is
     /// configured for it).

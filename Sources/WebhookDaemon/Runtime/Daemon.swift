@@ -97,7 +97,7 @@ final class Daemon: @unchecked Sendable {
                 metadata: ["deliveries": .stringConvertible(owed.values.reduce(0, +))]
             )
         }
-        dispatcher.install(try factory.workers(for: configuration.sinks.map(SinkDefinition.init), existing: [:]))
+        dispatcher.install(try factory.workers(for: configuration.sinks, existing: [:]))
         requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
         requeue.start()
 
@@ -251,7 +251,7 @@ final class Daemon: @unchecked Sendable {
         }
         let workers: [String: any SinkWorker]
         do {
-            workers = try factory.workers(for: next.sinks.map(SinkDefinition.init), existing: dispatcher.current)
+            workers = try factory.workers(for: next.sinks, existing: dispatcher.current)
         } catch {
             logger.error(
                 "SIGHUP: cannot set up the new sinks; the running configuration stays",
