@@ -462,7 +462,8 @@ public final class EventStore: @unchecked Sendable {
         queued.append(request)
         if !flushScheduled {
             flushScheduled = true
-            queue.async { self.flush() }
+            // The batch's answers go to the connections' loops with one wake-up per loop.
+            queue.async { EventLoop.batchingWakeUps { self.flush() } }
         }
     }
 

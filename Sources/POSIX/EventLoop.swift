@@ -102,7 +102,7 @@ public final class EventLoop: @unchecked Sendable {
             inbox.wakeSent = true
             return (true, true)
         }
-        if wake { signal() }
+        if wake { wakeUp() }
         return accepted
     }
 
@@ -143,7 +143,8 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: - The thread
 
-    private func signal() {
+    /// Wakes the loop's thread: an `eventfd` write that `epoll_wait` sees.
+    func signal() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)  // EAGAIN only when the counter is full: a wake-up is pending anyway
     }

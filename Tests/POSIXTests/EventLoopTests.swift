@@ -57,6 +57,46 @@ import Testing
         Syscall.close(pipe.write)
     }
 
+    @Test func tasksPostedInsideBatchedWakeUpsRunOnlyAfterItAndAllOfThem() throws {
+        let loops = [try EventLoop(name: "batch-a"), try EventLoop(name: "batch-b")]
+        defer { for loop in loops { loop.stop() } }
+        let ran = Atomic<Int>(0)
+        let allRan = DispatchSemaphore(value: 0)
+        let tasks = 200
+        let returned = EventLoop.batchingWakeUps { () -> String in
+            for index in 0..<tasks {
+                loops[index % 2].execute {
+                    if ran.add(1, ordering: .relaxed).newValue == tasks { allRan.signal() }
+                }
+                // A nested call joins the outer one: still nothing is woken.
+                if index == tasks / 2 { _ = EventLoop.batchingWakeUps { loops[0].execute {} } }
+            }
+            usleep(100_000)  // The loops would have run the first tasks long ago had they been woken.
+            #expect(ran.load(ordering: .relaxed) == 0)
+            return "value"
+        }
+        #expect(returned == "value")
+        #expect(allRan.wait(timeout: .now() + 5) == .success)
+        // Outside the scope a task wakes its loop at once again.
+        let later = DispatchSemaphore(value: 0)
+        loops[1].execute { later.signal() }
+        #expect(later.wait(timeout: .now() + 5) == .success)
+    }
+
+    @Test func aThrowingBodyStillWakesTheLoopsItOwes() throws {
+        struct Failure: Error {}
+        let loop = try EventLoop(name: "batch-throw")
+        defer { loop.stop() }
+        let ran = DispatchSemaphore(value: 0)
+        #expect(throws: Failure.self) {
+            try EventLoop.batchingWakeUps {
+                loop.execute { ran.signal() }
+                throw Failure()
+            }
+        }
+        #expect(ran.wait(timeout: .now() + 5) == .success)
+    }
+
     @Test func aWatchFiresOnceOnItsQueueUntilRearmed() throws {
         let loop = try EventLoop(name: "test-watches")
         defer { loop.stop() }

@@ -1,0 +1,54 @@
+import Glibc
+
+extension EventLoop {
+    /// Runs `body`, holding back the wake-ups that ``execute(_:)`` calls made by this thread inside it would send:
+    /// each loop given a task meanwhile is woken once, when `body` returns (or throws).
+    ///
+    /// For a thread that hands a burst of tasks to the loops (the event store answering a batch of requests): a loop
+    /// on another CPU drains its inbox as soon as it is woken, so without this each task could cost its own
+    /// `eventfd` write, wake-up and `epoll_wait`. Tasks wait at most as long as `body` runs: keep it short and never
+    /// block in it. Nested calls join the outermost.
+    public static func batchingWakeUps<R>(_ body: () throws -> R) rethrows -> R {
+        if HeldWakeUps.current != nil { return try body() }
+        let held = HeldWakeUps()
+        HeldWakeUps.current = held
+        defer {
+            HeldWakeUps.current = nil
+            for loop in held.loops { loop.signal() }
+        }
+        return try body()
+    }
+
+    /// Sends the wake-up `execute` owes now, or holds it back inside ``batchingWakeUps(_:)``.
+    func wakeUp() {
+        if let held = HeldWakeUps.current {
+            held.add(self)
+        } else {
+            signal()
+        }
+    }
+}
+
+/// The loops owed a wake-up inside one thread's ``EventLoop/batchingWakeUps(_:)``; reached through a pthread key.
+final class HeldWakeUps {
+    private(set) var loops: [EventLoop] = []
+
+    /// The thread's pthread key, created once for the process.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "pthread_key_create: \(status)")
+        return key
+    }()
+
+    /// This thread's held wake-ups, if it is inside ``EventLoop/batchingWakeUps(_:)``. The value is kept alive by
+    /// that call's frame, so the key holds an unretained reference.
+    static var current: HeldWakeUps? {
+        get { pthread_getspecific(key).map { Unmanaged<HeldWakeUps>.fromOpaque($0).takeUnretainedValue() } }
+        set { pthread_setspecific(key, newValue.map { Unmanaged.passUnretained($0).toOpaque() }) }
+    }
+
+    func add(_ loop: EventLoop) {
+        if !loops.contains(where: { $0 === loop }) { loops.append(loop) }
+    }
+}
