@@ -16,6 +16,8 @@
 # conversion, jbd2 if the file system has a journal, ...) during the run, machine-wide: work that fdatasync
 # causes outside the server process, so not in its CPU us/req (nor in the daemon's, measured the same way).
 # Machine-wide, so it also holds whatever else ran meanwhile; compare it with nginx-w1's row.
+# other ticks = machine-wide busy CPU (/proc/stat, without steal) during the run minus the server's, wrk's (incl. building
+# its requests) and the kernel threads': anything else that ran meanwhile. Rows with many are suspect.
 #
 # Knobs: CONNS ["16 128"]  DURATION [10]  WRK_THREADS [2]  BENCH_UNIQUE [100000]
 #        TARGETS ["nginx-w1 floor floor--nosync floor--crypto floor--crypto-fetched"]
@@ -63,6 +65,7 @@ descendants() { # PID -> PID and every descendant
             while (q != root && (q in parent) && q > 1 && n++ < 64) q = parent[q]
             if (q == root) print p } }'
 }
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }   # user nice system irq softirq
 kthread_pids() { ps -e -o pid=,ppid= | awk '$2 == 2 { print $1 }'; }
 cpu_ticks() { # PIDs... -> utime+stime+cutime+cstime summed (clock ticks)
   local t=0 p v
@@ -119,13 +122,18 @@ for conns in $CONNS; do
     sleep 0.5
     pids=$(descendants "$SERVER_PID" | tr '\n' ' ')
     sink0=0; [[ -f $dir/sink.log ]] && sink0=$(wc -l <"$dir/sink.log")
-    cpu0=$(cpu_ticks $pids); k0=$(cpu_ticks $(kthread_pids))
-    BENCH_THREADS=$WRK_THREADS timeout -s INT $((DURATION + 60)) \
+    cpu0=$(cpu_ticks $pids); k0=$(cpu_ticks $(kthread_pids)); m0=$(busy_ticks)
+    # the wrapping bash reports wrk's CPU (bash `times`: children's user and system time) in wrk.times
+    BENCH_THREADS=$WRK_THREADS bash -c '"$@"; s=$?; times >"$0"; exit $s' "$dir/wrk.times" \
+      timeout -s INT $((DURATION + 60)) \
       wrk -t"$WRK_THREADS" -c"$conns" -d"${DURATION}s" -s "$BENCH_DIR/vipps.lua" "$url" >"$dir/wrk.txt" 2>&1 &
     WRK_PID=$!
     wait "$WRK_PID"; WRK_PID=""
     sleep 0.5
-    cpu1=$(cpu_ticks $pids); k1=$(cpu_ticks $(kthread_pids))
+    cpu1=$(cpu_ticks $pids); k1=$(cpu_ticks $(kthread_pids)); m1=$(busy_ticks)
+    wrk_ticks=$(awk -v hz="$HZ" 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+                                          printf "%d", t * hz + 0.5 }' "$dir/wrk.times" 2>/dev/null)
+    other=$(( (m1 - m0) - (cpu1 - cpu0) - (k1 - k0) - ${wrk_ticks:-0} ))
     persisted=-; [[ -f $dir/sink.log ]] && persisted=$(( $(wc -l <"$dir/sink.log") - sink0 ))
     stop_server
     per_commit=$(awk -F'[= ]' '/^commits=/ { if ($2 > 0) printf "%.1f", $4 / $2 }' "$dir/server.out" 2>/dev/null)
@@ -140,12 +148,12 @@ for conns in $CONNS; do
     [[ $target == nginx-w1 ]] && nginx_us=$us
     ratio=$(awk -v a="$us" -v b="$nginx_us" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }')
     log "   ${b[req_s]} req/s, $us us/req CPU, ratio $ratio, errors $errs, persisted $persisted/${b[requests]}"
-    printf '%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conns" "${b[req_s]}" "$us" "$ratio" \
-      "$((cpu1 - cpu0))" "${per_commit:--}" "$((k1 - k0))" "$persisted/${b[requests]}" "$errs" >>"$ROWS"
+    printf '%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conns" "${b[req_s]}" "$us" "$ratio" \
+      "$((cpu1 - cpu0))" "${per_commit:--}" "$((k1 - k0))" "$other" "$persisted/${b[requests]}" "$errs" >>"$ROWS"
     unset b
   done
 done
 
 echo "## CPU us/req: server process(es) utime+stime (ticks of 1/$HZ s) / requests answered; ratio: to nginx-w1 at the same conns in this run"
-{ printf 'target\tconns\treq/s\tCPU us/req\tratio\tCPU ticks\treq/commit\tkthread ticks\tpersisted/answered\terrors\n'; cat "$ROWS"; } | column -t -s $'\t'
+{ printf 'target\tconns\treq/s\tCPU us/req\tratio\tCPU ticks\treq/commit\tkthread ticks\tother ticks\tpersisted/answered\terrors\n'; cat "$ROWS"; } | column -t -s $'\t'
 echo "# work dir (wrk output, server logs): $WORK"
