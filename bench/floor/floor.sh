@@ -16,8 +16,9 @@
 # conversion, jbd2 if the file system has a journal, ...) during the run, machine-wide: work that fdatasync
 # causes outside the server process, so not in its CPU us/req (nor in the daemon's, measured the same way).
 # Machine-wide, so it also holds whatever else ran meanwhile; compare it with nginx-w1's row.
-# other ticks = machine-wide busy CPU (/proc/stat, without steal) during the run minus the server's, wrk's (incl. building
-# its requests) and the kernel threads': anything else that ran meanwhile. Rows with many are suspect.
+# other ticks = machine-wide busy CPU (/proc/stat, without steal) during the run minus the server's, wrk's
+# (incl. building its requests) and the kernel threads': anything else that ran meanwhile (a few tens of ticks
+# even on a quiet machine: this script's own helpers, softirq ticks of the idle task). Rows with many are suspect.
 #
 # Knobs: CONNS ["16 128"]  DURATION [10]  WRK_THREADS [2]  BENCH_UNIQUE [100000]
 #        TARGETS ["nginx-w1 floor floor--nosync floor--crypto floor--crypto-fetched"]
@@ -53,7 +54,7 @@ stop_server() {
   wait "$SERVER_PID" 2>/dev/null
   SERVER_PID=""
 }
-cleanup() { [[ -n $WRK_PID ]] && kill "$WRK_PID" 2>/dev/null; stop_server; }
+cleanup() { local p; [[ -n $WRK_PID ]] && for p in $(descendants "$WRK_PID"); do kill "$p" 2>/dev/null; done; stop_server; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
