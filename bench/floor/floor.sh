@@ -138,6 +138,8 @@ for conns in $CONNS; do
     persisted=-; [[ -f $dir/sink.log ]] && persisted=$(( $(wc -l <"$dir/sink.log") - sink0 ))
     stop_server
     per_commit=$(awk -F'[= ]' '/^commits=/ { if ($2 > 0) printf "%.1f", $4 / $2 }' "$dir/server.out" 2>/dev/null)
+    # a run leaves up to ~1 GB of journal, sink and access log: keep the log's last lines only
+    tail -3 "$dir/server.err" >"$dir/server.err.tail" 2>/dev/null; rm -f "$dir/journal.bin" "$dir/sink.log" "$dir/server.err"
     line=$(grep '^BENCH ' "$dir/wrk.txt" | tail -1)
     if [[ -z $line ]]; then
       log "!! no BENCH line from wrk"; tail -5 "$dir/wrk.txt" >&2
