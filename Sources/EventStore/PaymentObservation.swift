@@ -1,3 +1,4 @@
+import HTTP1
 import VippsWebhooks
 
 /// One ePayment event the daemon holds (by webhook or reconciliation), as the payment ledger keeps it: a line of
@@ -81,32 +82,16 @@ public struct PaymentObservation: Sendable, Equatable {
         Self.append(success ? #","success":true,"endpoint":"# : #","success":false,"endpoint":"#, to: &bytes)
         JSONValue.writeString(endpoint, into: &bytes)
         Self.append(#","at":"#, to: &bytes)
-        Self.appendDecimal(atMillis, to: &bytes)
+        ASCII.appendDecimal(atMillis, to: &bytes)
         if let amount {
             Self.append(#","amount":"#, to: &bytes)
-            Self.appendDecimal(amount, to: &bytes)
+            ASCII.appendDecimal(amount, to: &bytes)
         }
         Self.append("}\n", to: &bytes)
     }
 
     private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    /// Appends `value` in decimal (as `String(value)` spells it) without building a string.
-    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of UInt64.max.
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var index = buffer.count
-            repeat {
-                index -= 1
-                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
-        }
     }
 
     /// Parses a line of `payments.log`; nil when it is damaged. A line in the shape this version writes is read

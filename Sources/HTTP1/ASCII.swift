@@ -87,6 +87,27 @@ public enum ASCII {
         return slice
     }
 
+    /// Appends `value` in decimal, as `String(value)` spells it, without building a string.
+    public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude, to: &bytes)
+    }
+
+    /// Appends `value` in decimal, as `String(value)` spells it, without building a string.
+    public static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+        var rest = value
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of UInt64.max.
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
+    }
+
     /// Calls `body` with every non-empty element of the comma-separated list `value` (RFC 9110 §5.6.1), trimmed of
     /// spaces and tabs, case as sent.
     @inlinable

@@ -26,7 +26,7 @@ extension HTTPResponse {
         headers.forEachField { name, value in headerBytes += name.count + value.count + 4 }
         bytes.reserveCapacity(bytes.count + 128 + headerBytes + (sendsBody ? body.count : 0))
         Self.append("HTTP/1.1 ", to: &bytes)
-        Self.appendDecimal(status, to: &bytes)
+        ASCII.appendDecimal(Int64(status), to: &bytes)
         bytes.append(ASCII.space)
         bytes.append(contentsOf: Self.reasonPhrase(status).utf8)
         Self.append("\r\n", to: &bytes)
@@ -51,7 +51,7 @@ extension HTTPResponse {
         Self.append("\r\n", to: &bytes)
         if bodyAllowed {
             Self.append("Content-Length: ", to: &bytes)
-            Self.appendDecimal(body.count, to: &bytes)
+            ASCII.appendDecimal(Int64(body.count), to: &bytes)
             Self.append("\r\n", to: &bytes)
         }
         if keepAlive {
@@ -75,15 +75,5 @@ extension HTTPResponse {
 
     private static let serverOwnedNames = ["content-length", "transfer-encoding", "connection", "date"].map {
         Array($0.utf8)
-    }
-
-    /// Appends the decimal digits of `value` (non-negative), without an intermediate string.
-    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(0x30 + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
     }
 }

@@ -114,13 +114,13 @@ struct PaymentLedgerTests {
         defer { directory.remove() }
         let garbage = [UInt8](repeating: 0, count: 3 * PaymentLedger.maximumLineBytes + 17)
         let lines = Self.observation("a", "CREATED").line + garbage + [0x0A] + Self.observation("b", "CREATED").line
-        FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(lines))
+        _ = FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(lines))
         let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
         #expect(ledger.openReport.damagedLines == 1 && ledger.openReport.payments == 2)
         ledger.close()
         // Garbage as the torn tail: damage too, counted once; nothing after it to keep.
         let tail = Self.observation("c", "CREATED").line + garbage
-        FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(tail))
+        _ = FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(tail))
         let again = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
         #expect(again.openReport.damagedLines == 1 && again.openReport.payments == 1)
         again.close()

@@ -45,7 +45,7 @@ struct RequestLogRecordTests {
     private static let records: [RequestLogRecord] = {
         let bare = RequestLogRecord(
             endpoint: "/webhooks/vipps",
-            milliseconds: 0.25,
+            microseconds: 250,
             peer: "127.0.0.1:5",
             reason: "stored",
             status: 200
@@ -63,10 +63,10 @@ struct RequestLogRecordTests {
         hostile.peer = "[::1]:80"
         hostile.reason = "x-ms-date is -3000 s away from now, \"outside\""
         hostile.webhookID = "\u{2028}\t"
-        hostile.milliseconds = .nan
+        hostile.microseconds = -7
         hostile.status = 503
         var slow = bare
-        slow.milliseconds = 12_345.678
+        slow.microseconds = 12_345_678
         slow.status = 404
         return [bare, full, hostile, slow]
     }()
@@ -83,6 +83,35 @@ struct RequestLogRecordTests {
             let object = try JSONSerialization.jsonObject(with: Data(typed[0].utf8)) as? [String: Any]
             #expect(object?["status"] as? Int == record.status)
             #expect(object?["endpoint"] as? String == record.endpoint)
+        }
+    }
+
+    @Test("a duration is written as the Double of its milliseconds prints, from the integer where that is exact")
+    func millisecondsAreSpelledAsDoubleDescription() {
+        var values = [0, 1, 5, 10, 99, 100, 120, 999, 1000, 1001, 1200, 1230, 1234, 12_345_678, 999_999_999_999]
+        values += [1_000_000_000_000, 5_000_000_000_123, -1, -1500, Int.max, Int.min]
+        var generator = SystemRandomNumberGenerator()
+        for magnitude in [1_000, 1_000_000, 1_000_000_000, 1_000_000_000_000] {
+            values += (0..<2_000).map { _ in Int.random(in: 0..<magnitude, using: &generator) }
+        }
+        for value in values {
+            var line: [UInt8] = []
+            DecimalText.appendThousandths(value, to: &line)
+            #expect(String(decoding: line, as: UTF8.self) == (Double(value) / 1000).description, "\(value)")
+        }
+    }
+
+    @Test("integers are written as their description spells them")
+    func integersAreSpelledAsDescription() {
+        for value in [0, 7, 10, 200, 503, -1, -40, Int.max, Int.min] {
+            var line: [UInt8] = []
+            DecimalText.append(value, to: &line)
+            #expect(String(decoding: line, as: UTF8.self) == value.description)
+        }
+        for value: UInt64 in [0, 9, 10, 1_234_567, UInt64.max] {
+            var line: [UInt8] = []
+            DecimalText.append(value, to: &line)
+            #expect(String(decoding: line, as: UTF8.self) == value.description)
         }
     }
 

@@ -78,32 +78,36 @@ struct DaemonLogHandler: LogHandler {
         guard format == .json, metadata.isEmpty else { return false }
         guard level >= logLevel else { return true }
         var line: [UInt8] = []
-        line.reserveCapacity(320)
+        line.reserveCapacity(512)
         Self.appendJSONHead(level: level, message: "request", to: &line)
         record.forEachField { key, value in
-            line.append(contentsOf: ",\"".utf8)
-            line.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            line.append(contentsOf: "\":".utf8)
+            Self.append(",\"", to: &line)
+            Self.append(key, to: &line)
+            Self.append("\":", to: &line)
             switch value {
             case .text(let text): JSONValue.writeString(text, into: &line)
-            case .integer(let integer): line.append(contentsOf: integer.description.utf8)
-            case .unsigned(let unsigned): line.append(contentsOf: unsigned.description.utf8)
-            case .number(let number) where number.isFinite: line.append(contentsOf: number.description.utf8)
-            case .number(let number): JSONValue.writeString(number.description, into: &line)
+            case .integer(let integer): DecimalText.append(integer, to: &line)
+            case .unsigned(let unsigned): DecimalText.append(unsigned, to: &line)
+            case .milliseconds(let microseconds): DecimalText.appendThousandths(microseconds, to: &line)
             }
         }
-        line.append(contentsOf: "}\n".utf8)
+        Self.append("}\n", to: &line)
         output.write(line, immediately: level >= .notice)
         return true
     }
 
+    /// Appends the bytes of `text`, a constant.
+    private static func append(_ text: StaticString, to line: inout [UInt8]) {
+        line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     /// `{"ts":"…","level":"…","msg":"…"`, the start of every JSON line.
     private static func appendJSONHead(level: Logger.Level, message: String, to line: inout [UInt8]) {
-        line.append(contentsOf: "{\"ts\":\"".utf8)
+        append("{\"ts\":\"", to: &line)
         LogTimestamp.append(to: &line)
-        line.append(contentsOf: "\",\"level\":\"".utf8)
+        append("\",\"level\":\"", to: &line)
         line.append(contentsOf: level.rawValue.utf8)
-        line.append(contentsOf: "\",\"msg\":".utf8)
+        append("\",\"msg\":", to: &line)
         JSONValue.writeString(message, into: &line)
     }
 

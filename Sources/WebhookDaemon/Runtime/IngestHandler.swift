@@ -238,7 +238,7 @@ final class IngestHandler: HTTPHandler {
                 elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             var record = RequestLogRecord(
                 endpoint: LogText.escaped(endpoint),
-                milliseconds: Double(microseconds) / 1000,
+                microseconds: Int(microseconds),
                 peer: peer,
                 reason: reason(),
                 status: response.status

@@ -12,8 +12,8 @@ struct RequestLogRecord {
     var findings: String?
     /// The event id.
     var id: String?
-    /// Time from the request's body to its answer.
-    var milliseconds: Double
+    /// Time from the request's body to its answer, in microseconds (the line's `ms` field gives it in milliseconds).
+    var microseconds: Int
     /// The client's address.
     var peer: String
     /// Why this answer (`stored`, `duplicate`, a refusal's reason).
@@ -39,7 +39,8 @@ struct RequestLogRecord {
             case .text(let text): metadata[key.description] = .string(text)
             case .integer(let integer): metadata[key.description] = .stringConvertible(integer)
             case .unsigned(let unsigned): metadata[key.description] = .stringConvertible(unsigned)
-            case .number(let number): metadata[key.description] = .stringConvertible(number)
+            case .milliseconds(let microseconds):
+                metadata[key.description] = .stringConvertible(Double(microseconds) / 1000)
             }
         }
         return metadata
@@ -50,7 +51,8 @@ struct RequestLogRecord {
         case text(String)
         case integer(Int)
         case unsigned(UInt64)
-        case number(Double)
+        /// A duration given in microseconds, written in milliseconds as `Double`'s `description` writes it.
+        case milliseconds(fromMicroseconds: Int)
     }
 
     /// Calls `body` with each present field, keys in ascending order (the order the JSON line has); the keys are
@@ -59,7 +61,7 @@ struct RequestLogRecord {
         body("endpoint", .text(endpoint))
         if let findings { body("findings", .text(findings)) }
         if let id { body("id", .text(id)) }
-        body("ms", .number(milliseconds))
+        body("ms", .milliseconds(fromMicroseconds: microseconds))
         body("peer", .text(peer))
         body("reason", .text(reason))
         if let routed { body("routed", .text(routed)) }
