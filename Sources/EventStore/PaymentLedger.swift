@@ -60,10 +60,27 @@ public final class PaymentLedger: Sendable {
     /// The file name in the state directory.
     public static let fileName = "payments.log"
 
-    /// A payment's identity in the table.
+    /// A payment's identity in the table: msn and reference in one string, `<msn's UTF-8 length>:<msn><reference>`,
+    /// so that a key is one 16-byte string and one hash (the table deletes a payment for each new one at its bound,
+    /// and a deletion hashes the keys after it again). The length prefix keeps every pair apart, whatever bytes
+    /// either holds.
     fileprivate struct Key: Hashable {
-        var msn: String
-        var reference: String
+        private let text: String
+
+        init(msn: String, reference: String) {
+            text = "\(msn.utf8.count):\(msn)\(reference)"
+        }
+
+        var msn: String { String(parts.msn) }
+        var reference: String { String(parts.reference) }
+
+        private var parts: (msn: Substring, reference: Substring) {
+            let utf8 = text.utf8
+            let colon = utf8.firstIndex(of: UInt8(ascii: ":"))!
+            let length = Int(Substring(utf8[..<colon]))!
+            let msnEnd = utf8.index(colon, offsetBy: 1 + length)
+            return (Substring(utf8[utf8.index(after: colon)..<msnEnd]), Substring(utf8[msnEnd...]))
+        }
     }
 
     private struct State {

@@ -58,6 +58,44 @@ struct PaymentLedgerTests {
         #expect(state(partCaptured + [Self.observation("r", "REFUNDED", psp: "f1", amount: 500)]).isFinal)
     }
 
+    @Test("msn and reference pairs that join to the same text stay apart, and come back as they were, reopened too")
+    func pairsWhoseTextsRunTogetherStayApart() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let pairs: [(msn: String, reference: String)] = [
+            ("1", "23"), ("12", "3"), ("123", ""), ("", "123"), ("1:2", "3"), ("1", ":23"), ("2:", "1"),
+            ("é", "x"), ("\u{0}", "a\u{0}"), ("\u{0}a", "\u{0}"), ("10", "0123456789"), ("1", "00123456789"),
+        ]
+        func observation(_ pair: (msn: String, reference: String), _ name: String) -> PaymentObservation {
+            PaymentObservation(
+                msn: pair.msn,
+                reference: pair.reference,
+                pspReference: "psp-\(name)",
+                name: name,
+                amount: 1000,
+                success: true,
+                endpoint: "/vipps/epayment",
+                atMillis: Self.now
+            )
+        }
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        for (index, pair) in pairs.enumerated() {
+            ledger.record(observation(pair, "CREATED"))
+            if index.isMultiple(of: 2) { ledger.record(observation(pair, "AUTHORIZED")) }
+        }
+        ledger.close()
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        for candidate in [ledger, reopened] {
+            #expect(candidate.payments(since: 0).count == pairs.count)
+            for (index, pair) in pairs.enumerated() {
+                let state = candidate.payment(msn: pair.msn, reference: pair.reference)
+                #expect(state?.msn == pair.msn && state?.reference == pair.reference, "\(pair)")
+                #expect(state?.eventCount == (index.isMultiple(of: 2) ? 2 : 1), "\(pair)")
+            }
+        }
+        reopened.close()
+    }
+
     @Test("survives a reopen; forgets payments older than the window; a torn last line is dropped quietly")
     func persistence() throws {
         let directory = TemporaryDirectory()
