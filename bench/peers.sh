@@ -80,19 +80,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+# log, descendants, cpu_ticks, stop_server, wait_ready
+source "$BENCH_DIR/process-helpers.sh"
 
 # ---------------------------------------------------------------------------
 # process helpers (all by PID)
 # ---------------------------------------------------------------------------
-descendants() { # PID -> PID and every descendant, one per line
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { parent[$1] = $2 }
-    END { for (p in parent) { q = p; n = 0
-            while (q != root && (q in parent) && q > 1 && n++ < 64) q = parent[q]
-            if (q == root) print p } }'
-}
-
 mem_kb() { # PIDs... -> "rss_kb hwm_kb" summed
   local r=0 h=0 p v
   for p in "$@"; do
@@ -102,15 +95,6 @@ mem_kb() { # PIDs... -> "rss_kb hwm_kb" summed
   echo "$r $h"
 }
 
-cpu_ticks() { # PIDs... -> utime+stime+cutime+cstime summed (clock ticks)
-  local t=0 p v
-  for p in "$@"; do
-    v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
-    t=$((t + v))
-  done
-  echo "$t"
-}
-
 tasks_total() { awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg; }
 
 start_server() { # MODE NAME CMD -> sets SERVER_PID
@@ -118,27 +102,6 @@ start_server() { # MODE NAME CMD -> sets SERVER_PID
   [[ $mode == pinned ]] && pin=(taskset -c "$SERVER_CPU")
   "${pin[@]}" bash -c "exec $cmd" >"$WORK/$name.$mode.server.log" 2>&1 &
   SERVER_PID=$!
-}
-
-stop_server() {
-  local i
-  [[ -z $SERVER_PID ]] && return
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  for i in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=""
-}
-
-wait_ready() { # URL -> 0 when anything answers HTTP within 15 s
-  local i code
-  for i in $(seq 1 150); do
-    kill -0 "$SERVER_PID" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' -X POST "$1" 2>/dev/null)
-    [[ $code != 000 && -n $code ]] && return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 signed_post() { # URL [bad] -> HTTP status of one POST of payload.json with Vipps headers

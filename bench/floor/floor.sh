@@ -45,47 +45,14 @@ done
 WORK=$(mktemp -d /tmp/floor.XXXXXX)
 SERVER_PID=""
 WRK_PID=""
-stop_server() {
-  local i
-  [[ -z $SERVER_PID ]] && return
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  for i in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=""
-}
 cleanup() { local p; [[ -n $WRK_PID ]] && for p in $(descendants "$WRK_PID"); do kill "$p" 2>/dev/null; done; stop_server; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+# log, descendants, cpu_ticks, stop_server, wait_ready
+source "$FLOOR_DIR/../process-helpers.sh"
 
-descendants() { # PID -> PID and every descendant
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { parent[$1] = $2 }
-    END { for (p in parent) { q = p; n = 0
-            while (q != root && (q in parent) && q > 1 && n++ < 64) q = parent[q]
-            if (q == root) print p } }'
-}
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }   # user nice system irq softirq
 kthread_pids() { ps -e -o pid=,ppid= | awk '$2 == 2 { print $1 }'; }
-cpu_ticks() { # PIDs... -> utime+stime+cutime+cstime summed (clock ticks)
-  local t=0 p v
-  for p in "$@"; do
-    v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
-    t=$((t + v))
-  done
-  echo "$t"
-}
-wait_ready() { # URL -> 0 when anything answers HTTP within 15 s
-  local i code
-  for i in $(seq 1 150); do
-    kill -0 "$SERVER_PID" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' -X POST "$1" 2>/dev/null)
-    [[ $code != 000 && -n $code ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 log "building floor.c in $WORK"
 cc -std=c11 -O2 -Wall -o "$WORK/floor" "$FLOOR_DIR/floor.c" -lcrypto || exit 1
