@@ -19,6 +19,13 @@ extension EventLoop {
         }
         return try body()
     }
+
+    /// Inside ``batchingWakeUps(_:)``, sends the wake-ups held back so far (and goes on holding back later ones);
+    /// outside it, does nothing. For a batch that is about to block (a disk sync): the answers given so far must not
+    /// wait for it.
+    public static func sendHeldWakeUps() {
+        HeldWakeUps.current?.send()
+    }
 }
 
 /// The loops owed a wake-up inside one thread's ``EventLoop/batchingWakeUps(_:)``; reached through a pthread key.
