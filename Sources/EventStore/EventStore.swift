@@ -462,7 +462,8 @@ public final class EventStore: @unchecked Sendable {
         queued.append(request)
         if !flushScheduled {
             flushScheduled = true
-            // The batch's answers go to the connections' loops with one wake-up per loop.
+            // The batch's answers go to the connections' loops with one wake-up per loop (and one more for those given
+            // before its sync, sent before it).
             queue.async { EventLoop.batchingWakeUps { self.flush() } }
         }
     }
@@ -549,6 +550,8 @@ public final class EventStore: @unchecked Sendable {
             }
         }
         guard !frames.isEmpty else { return }
+        // The answers given so far (duplicates, refusals) must not wait for the sync.
+        EventLoop.sendHeldWakeUps()
         batchSize.record(stored.count + marks.count)
         let started = DispatchTime.now().uptimeNanoseconds
         let location: Journal.Location

@@ -2,7 +2,8 @@ import Glibc
 
 extension EventLoop {
     /// Runs `body`, holding back the wake-ups that ``execute(_:)`` calls made by this thread inside it would send:
-    /// each loop given a task meanwhile is woken once, when `body` returns (or throws).
+    /// each loop given a task meanwhile is woken once, when `body` returns (or throws). Other threads' tasks still
+    /// wake the loop at once (and with it, run the tasks held back so far).
     ///
     /// For a thread that hands a burst of tasks to the loops (the event store answering a batch of requests): a loop
     /// on another CPU drains its inbox as soon as it is woken, so without this each task could cost its own
@@ -14,24 +15,22 @@ extension EventLoop {
         HeldWakeUps.current = held
         defer {
             HeldWakeUps.current = nil
-            for loop in held.loops { loop.signal() }
+            held.send()
         }
         return try body()
     }
 
-    /// Sends the wake-up `execute` owes now, or holds it back inside ``batchingWakeUps(_:)``.
-    func wakeUp() {
-        if let held = HeldWakeUps.current {
-            held.add(self)
-        } else {
-            signal()
-        }
+    /// Inside ``batchingWakeUps(_:)``, sends the wake-ups held back so far (and goes on holding back later ones);
+    /// outside it, does nothing. For a batch that is about to block (a disk sync): the answers given so far must not
+    /// wait for it.
+    public static func sendHeldWakeUps() {
+        HeldWakeUps.current?.send()
     }
 }
 
 /// The loops owed a wake-up inside one thread's ``EventLoop/batchingWakeUps(_:)``; reached through a pthread key.
 final class HeldWakeUps {
-    private(set) var loops: [EventLoop] = []
+    private var loops: [EventLoop] = []
 
     /// The thread's pthread key, created once for the process.
     private static let key: pthread_key_t = {
@@ -50,5 +49,11 @@ final class HeldWakeUps {
 
     func add(_ loop: EventLoop) {
         if !loops.contains(where: { $0 === loop }) { loops.append(loop) }
+    }
+
+    /// Sends the wake-ups held so far and forgets them.
+    func send() {
+        for loop in loops { loop.sendHeldWakeUp() }
+        loops.removeAll(keepingCapacity: true)
     }
 }

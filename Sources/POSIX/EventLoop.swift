@@ -95,15 +95,30 @@ public final class EventLoop: @unchecked Sendable {
     /// dropped) once the loop is stopping.
     @discardableResult
     public func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
+        let held = HeldWakeUps.current
         let (accepted, wake) = inbox.withLock { inbox -> (Bool, Bool) in
             guard !inbox.stopping else { return (false, false) }
             inbox.tasks.append(task)
             guard !inbox.wakeSent else { return (true, false) }
-            inbox.wakeSent = true
+            // A wake-up held back by this thread is not on its way yet: other threads' tasks must still send one.
+            if held == nil { inbox.wakeSent = true }
             return (true, true)
         }
-        if wake { wakeUp() }
+        if wake {
+            if let held { held.add(self) } else { signal() }
+        }
         return accepted
+    }
+
+    /// Sends a wake-up held back by ``batchingWakeUps(_:)``, unless one is on its way already (sent by another
+    /// thread after the held tasks were posted, so it covers them).
+    func sendHeldWakeUp() {
+        let wake = inbox.withLock { inbox in
+            guard !inbox.wakeSent else { return false }
+            inbox.wakeSent = true
+            return true
+        }
+        if wake { signal() }
     }
 
     /// Runs `task` on the loop's thread once `milliseconds` have passed (checked at tick resolution); loop thread only.

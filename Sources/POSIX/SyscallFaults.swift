@@ -1,12 +1,15 @@
+import Glibc
 import Synchronization
 
-/// Test hook that makes chosen system calls fail with a chosen `errno`, without a full disk.
+/// Test hook that makes chosen system calls fail with a chosen `errno`, without a full disk, or take longer (a slow
+/// disk).
 ///
 /// ``SyscallFile`` consults it before `pwrite`, `write`, `fdatasync` and `fsync`; ``Syscall`` before a directory
 /// sync (`"fsync-directory"`) and ``Syscall/renameDurably(_:_:faults:)`` before `"rename"`. Production code passes
 /// nil.
 public final class SyscallFaults: Sendable {
     private let planned = Mutex<[String: (errno: Int32, remaining: Int)]>([:])
+    private let delays = Mutex<[String: UInt32]>([:])
 
     /// Creates a hook with no planned failures.
     public init() {}
@@ -16,9 +19,20 @@ public final class SyscallFaults: Sendable {
         planned.withLock { $0[call] = (errno, times) }
     }
 
-    /// Stops all planned failures.
+    /// Makes every later call named `call` (e.g. `"fdatasync"`) wait `microseconds` before it runs.
+    public func delay(_ call: String, microseconds: UInt32) {
+        delays.withLock { $0[call] = microseconds }
+    }
+
+    /// Stops all planned failures and delays.
     public func clear() {
         planned.withLock { $0.removeAll() }
+        delays.withLock { $0.removeAll() }
+    }
+
+    /// Waits as long as ``delay(_:microseconds:)`` asked for `call`, if it did.
+    public func waitIfDelayed(_ call: String) {
+        if let microseconds = delays.withLock({ $0[call] }) { usleep(microseconds) }
     }
 
     /// The errno to fail `call` with now, consuming one planned failure; nil to let the call run.

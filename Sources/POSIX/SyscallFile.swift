@@ -51,6 +51,7 @@ public struct SyscallFile: Sendable {
     }
 
     private func injected(_ call: String) throws(SystemCallError) {
+        faults?.waitIfDelayed(call)
         if let value = faults?.injectedErrno(for: call) {
             throw SystemCallError(call: call, errno: value, detail: path)
         }

@@ -116,6 +116,22 @@ import Testing
         #expect(events(request(length: 100), limits: .init(maxHeadBytes: .max)).last == .end)
     }
 
+    @Test func theTrailerLimitIsTheHeadLimit() {
+        let limit = 64
+        let limits = HTTPRequestParser.Limits(maxHeadBytes: limit)
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n".bytes
+        /// A trailer section of `length` bytes, its final CRLF included.
+        func request(trailers length: Int) -> [UInt8] {
+            head + "T: ".bytes + [UInt8](repeating: 0x61, count: length - 7) + "\r\n\r\n".bytes
+        }
+        for length in (limit - 8)...limit {
+            #expect(events(request(trailers: length), limits: limits).last == .end, "length \(length)")
+        }
+        for length in (limit + 1)...(limit + 10) {
+            #expect(events(request(trailers: length), limits: limits).last == .error(.trailersTooLarge), "\(length)")
+        }
+    }
+
     @Test func thePathEndsAtTheFirstQuestionMark() {
         let cases = [
             ("/a?b?c", "/a"), ("/a", "/a"), ("?x", ""), ("/é?x", "/é"), ("/a%3F?", "/a%3F"), ("", ""),
@@ -133,5 +149,47 @@ import Testing
             )
             #expect(head.path == path, "target \(target)")
         }
+    }
+}
+
+/// The list fields the parser acts on (Transfer-Encoding, Expect, Connection), walked by `ASCII.forEachListElement`:
+/// empty elements and blanks around elements count for nothing; anything else counts.
+@Suite struct HTTPRequestParserListTests {
+    private func head(_ fields: String) -> HTTPRequestHead? {
+        let events = HTTPRequestParser.parseAll("POST / HTTP/1.1\r\nHost: a\r\n\(fields)\r\n\r\n".bytes)
+        for case .head(let head) in events { return head }
+        return nil
+    }
+
+    private func error(_ fields: String) -> HTTPParseError? {
+        for case .error(let error) in HTTPRequestParser.parseAll(
+            "POST / HTTP/1.1\r\nHost: a\r\n\(fields)\r\n\r\n".bytes
+        ) {
+            return error
+        }
+        return nil
+    }
+
+    @Test func chunkedOnceAmongEmptyElementsIsChunked() {
+        for value in ["chunked", "chunked,", ",chunked", " ,\tchunked\t, ", ",,chunked,,", "CHUNKED", "\tchunked"] {
+            #expect(head("Transfer-Encoding: \(value)")?.bodyFraming == .chunked, "\(value)")
+        }
+    }
+
+    @Test func anyOtherTransferEncodingListIsRefused() {
+        for value in [
+            "chunked , chunked", "chunked,chunked", "chunked,\t,chunked", "gzip,chunked", "chunked, identity", "",
+            " , ", ",", "chunked\t;", "chunk ed",
+        ] {
+            #expect(error("Transfer-Encoding: \(value)") == .unsupportedTransferEncoding, "\(value)")
+        }
+    }
+
+    @Test func expectAndConnectionListsIgnoreEmptyElements() {
+        #expect(head("Expect: ,100-continue,\t")?.expectsContinue == true)
+        #expect(error("Expect: 100-continue, 100-continue") == .unsupportedExpectation)
+        #expect(error("Expect: 100-continue, x") == .unsupportedExpectation)
+        #expect(head("Connection: ,\tclose ,")?.keepAlive == false)
+        #expect(head("Connection: keep-alive,,")?.keepAlive == true)
     }
 }

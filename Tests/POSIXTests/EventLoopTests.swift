@@ -97,6 +97,21 @@ import Testing
         #expect(ran.wait(timeout: .now() + 5) == .success)
     }
 
+    @Test func anotherThreadsTaskIsNotHeldBackByABatchOnThisThread() throws {
+        let loop = try EventLoop(name: "batch-other")
+        defer { loop.stop() }
+        let otherRan = DispatchSemaphore(value: 0)
+        var ranWhileBatching = false
+        EventLoop.batchingWakeUps {
+            loop.execute {}  // This thread's task: its wake-up is held back until the scope ends.
+            // A task from another thread (the listener adopting a connection, another thread's answer) owes its own
+            // wake-up: it must not wait for this thread's scope.
+            DispatchQueue.global().async { loop.execute { otherRan.signal() } }
+            ranWhileBatching = otherRan.wait(timeout: .now() + 2) == .success
+        }
+        #expect(ranWhileBatching, "another thread's task waited for this thread's batch")
+    }
+
     @Test func aWatchFiresOnceOnItsQueueUntilRearmed() throws {
         let loop = try EventLoop(name: "test-watches")
         defer { loop.stop() }
