@@ -403,18 +403,24 @@ public final class PaymentLedger: Sendable {
 
     /// Removes the payments with the oldest latest events until `limit` are left, in place (no second table).
     ///
-    /// Sorts only the times (8 bytes a payment, not a copy of every key) to find the newest time that goes, then
-    /// removes what is older and as many of the payments at that time as are still over.
+    /// Selects among the times only (8 bytes a payment, not a copy of every key) the newest time that goes, counts
+    /// the older ones there, then walks the table once: every payment older goes, and of those at that time as many
+    /// as are still over.
     fileprivate static func drop(from payments: inout [Key: PaymentProgress], downTo limit: Int) {
         let excess = payments.count - max(0, limit)
         guard excess > 0 else { return }
         var times = payments.values.map(\.lastEventMillis)
         let cutoff = Selection.value(atRank: excess - 1, in: &times)
+        var tiesLeft = excess - times.reduce(0) { $0 + ($1 < cutoff ? 1 : 0) }
         var doomed: [Key] = []
         doomed.reserveCapacity(excess)
-        for (key, payment) in payments where payment.lastEventMillis < cutoff { doomed.append(key) }
-        for (key, payment) in payments where payment.lastEventMillis == cutoff && doomed.count < excess {
-            doomed.append(key)
+        for (key, payment) in payments {
+            if payment.lastEventMillis < cutoff {
+                doomed.append(key)
+            } else if payment.lastEventMillis == cutoff && tiesLeft > 0 {
+                doomed.append(key)
+                tiesLeft -= 1
+            }
         }
         for key in doomed { payments.removeValue(forKey: key) }
     }
