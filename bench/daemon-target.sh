@@ -8,6 +8,7 @@
 # peers.sh sends it (a per-run server log file), as in a real deployment.
 #
 # usage: bench/daemon-target.sh DAEMON_BINARY [LISTEN]   (LISTEN default 127.0.0.1:18090)
+# DAEMON_WRAPPER (optional): a command the daemon runs under, split on spaces (bench/profile.sh: valgrind).
 set -euo pipefail
 daemon=${1:?path to the vipps-webhookd binary}
 listen=${2:-127.0.0.1:18090}
@@ -29,4 +30,5 @@ sinks:
   events:
     file: "$events"
 YAML
-exec "$daemon" serve --config "$base.yaml"
+# shellcheck disable=SC2086 # the wrapper is words
+exec ${DAEMON_WRAPPER:-} "$daemon" serve --config "$base.yaml"

@@ -1,4 +1,4 @@
-# process-helpers.sh: shell functions shared by bench/peers.sh and bench/floor/floor.sh (sourced, not run).
+# process-helpers.sh: shell functions shared by bench/peers.sh, bench/floor/floor.sh and bench/profile.sh (sourced).
 # Every process is handled by its PID; SERVER_PID is the caller's variable for the target under test.
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
