@@ -18,6 +18,12 @@ public enum ByteScan {
         (word &- ones &* UInt64(bound)) & ~word & highBits != 0
     }
 
+    /// Whether some byte of `word` is 0x80 or above (not ASCII).
+    @inlinable
+    public static func containsNonASCII(_ word: UInt64) -> Bool {
+        word & highBits != 0
+    }
+
     /// The index of the first CR or LF in `bytes[start..<end]`, or `end`.
     static func firstLineBreak(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int {
         var index = start

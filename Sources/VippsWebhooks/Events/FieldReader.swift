@@ -23,8 +23,9 @@ struct FieldReader {
         self.members = object.objectMembers ?? []
     }
 
-    /// The value of member `key`, as the object's `[key]` subscript gives it. The parser refuses objects with two keys equal as Strings, so
-    /// at most one member matches and the position the search starts at does not change the result.
+    /// The value of member `key`, as the object's `[key]` subscript gives it. The parser refuses objects with two keys
+    /// equal as Strings, so at most one member matches and the position the search starts at does not change the
+    /// result.
     private mutating func value(_ key: String) -> JSONValue? {
         let count = members.count
         var position = nextPosition

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// A strict RFC 8259 JSON parser over bytes.
 ///
 /// Refuses: anything but one value surrounded by optional whitespace (no BOM, no trailing data), invalid UTF-8,
@@ -272,19 +274,10 @@ private struct Scanner {
         index = position
     }
 
-    /// Whether any of the eight bytes of `word` is below 0x20, is `"` or `\`, or is 0x80 or above. Each term is the
-    /// classic "has a byte below n" test: the lowest such byte gets no borrow from below and sets its high bit, so
-    /// nothing is missed (a false positive would only send the scan to the byte loop).
+    /// Whether any of the eight bytes of `word` is below 0x20, is `"` or `\`, or is 0x80 or above.
     @inline(__always)
     static func hasNonPlainByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
-        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-        let controls = (word &- ones &* 0x20) & ~word
-        let quote = (quotes &- ones) & ~quotes
-        let backslash = (backslashes &- ones) & ~backslashes
-        return (controls | quote | backslash | word) & highBits != 0
+        ByteScan.containsNonASCII(word) || JSONValue.needsEscape(word)
     }
 
     /// Decodes the escape at `index` (a backslash) and appends its UTF-8 encoding to ``scratch``.

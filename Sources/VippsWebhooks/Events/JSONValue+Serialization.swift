@@ -77,8 +77,9 @@ extension JSONValue {
         output.append(UInt8(ascii: "\""))
     }
 
-    /// Whether any of the eight bytes of `word` is a control character, `"` or `\`.
-    private static func needsEscape(_ word: UInt64) -> Bool {
+    /// Whether any of the eight bytes of `word` is a control character, `"` or `\`: a byte a JSON string must escape
+    /// when written, and one the parser must look at when read.
+    static func needsEscape(_ word: UInt64) -> Bool {
         ByteScan.containsLess(word, than: 0x20) || ByteScan.contains(word, UInt8(ascii: "\""))
             || ByteScan.contains(word, UInt8(ascii: "\\"))
     }
