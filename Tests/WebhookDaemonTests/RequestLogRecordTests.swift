@@ -1,4 +1,5 @@
 import Foundation
+import HTTP1
 import Logging
 import Testing
 
@@ -96,7 +97,7 @@ struct RequestLogRecordTests {
         }
         for value in values {
             var line: [UInt8] = []
-            DecimalText.appendThousandths(value, to: &line)
+            DaemonLogHandler.appendThousandths(value, to: &line)
             #expect(String(decoding: line, as: UTF8.self) == (Double(value) / 1000).description, "\(value)")
         }
     }
@@ -105,12 +106,12 @@ struct RequestLogRecordTests {
     func integersAreSpelledAsDescription() {
         for value in [0, 7, 10, 200, 503, -1, -40, Int.max, Int.min] {
             var line: [UInt8] = []
-            DecimalText.append(value, to: &line)
+            ASCII.appendDecimal(Int64(value), to: &line)
             #expect(String(decoding: line, as: UTF8.self) == value.description)
         }
         for value: UInt64 in [0, 9, 10, 1_234_567, UInt64.max] {
             var line: [UInt8] = []
-            DecimalText.append(value, to: &line)
+            ASCII.appendDecimal(value, to: &line)
             #expect(String(decoding: line, as: UTF8.self) == value.description)
         }
     }

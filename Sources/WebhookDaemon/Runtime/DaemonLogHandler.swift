@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import HTTP1
 import Logging
 import POSIX
 import Synchronization
@@ -86,14 +87,34 @@ struct DaemonLogHandler: LogHandler {
             Self.append("\":", to: &line)
             switch value {
             case .text(let text): JSONValue.writeString(text, into: &line)
-            case .integer(let integer): DecimalText.append(integer, to: &line)
-            case .unsigned(let unsigned): DecimalText.append(unsigned, to: &line)
-            case .milliseconds(let microseconds): DecimalText.appendThousandths(microseconds, to: &line)
+            case .integer(let integer): ASCII.appendDecimal(Int64(integer), to: &line)
+            case .unsigned(let unsigned): ASCII.appendDecimal(unsigned, to: &line)
+            case .milliseconds(let microseconds): Self.appendThousandths(microseconds, to: &line)
             }
         }
         Self.append("}\n", to: &line)
         output.write(line, immediately: level >= .notice)
         return true
+    }
+
+    /// Appends `thousandths / 1000` as `(Double(thousandths) / 1000).description` spells it: `0.25`, `12.0`,
+    /// `12345.678`. Written from the integer up to 10^12 (about 31 years in microseconds), where that description is
+    /// the exact decimal with at least one fractional digit; past it (or below 0) through `Double`.
+    static func appendThousandths(_ thousandths: Int, to line: inout [UInt8]) {
+        guard (0..<1_000_000_000_000).contains(thousandths) else {
+            line.append(contentsOf: (Double(thousandths) / 1000).description.utf8)
+            return
+        }
+        ASCII.appendDecimal(Int64(thousandths / 1000), to: &line)
+        line.append(UInt8(ascii: "."))
+        var fraction = thousandths % 1000
+        guard fraction != 0 else { return line.append(UInt8(ascii: "0")) }
+        var divisor = 100
+        while fraction != 0 {
+            line.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
+            fraction %= divisor
+            divisor /= 10
+        }
     }
 
     /// Appends the bytes of `text`, a constant.
