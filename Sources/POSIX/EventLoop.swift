@@ -95,14 +95,14 @@ public final class EventLoop: @unchecked Sendable {
     /// dropped) once the loop is stopping.
     @discardableResult
     public func execute(_ task: @escaping @Sendable () -> Void) -> Bool {
-        let held = HeldWakeUps.current
-        let (accepted, wake) = inbox.withLock { inbox -> (Bool, Bool) in
-            guard !inbox.stopping else { return (false, false) }
+        let (accepted, wake, held) = inbox.withLock { inbox -> (Bool, Bool, HeldWakeUps?) in
+            guard !inbox.stopping else { return (false, false, nil) }
             inbox.tasks.append(task)
-            guard !inbox.wakeSent else { return (true, false) }
+            guard !inbox.wakeSent else { return (true, false, nil) }
             // A wake-up held back by this thread is not on its way yet: other threads' tasks must still send one.
+            let held = HeldWakeUps.current
             if held == nil { inbox.wakeSent = true }
-            return (true, true)
+            return (true, true, held)
         }
         if wake {
             if let held { held.add(self) } else { signal() }
