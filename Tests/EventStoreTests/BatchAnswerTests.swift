@@ -12,10 +12,8 @@ import Testing
     @Test func aDuplicatesAnswerReachesItsLoopBeforeTheBatchsSlowSync() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var options = testOptions()
         let faults = SyscallFaults()
-        options.faults = faults
-        let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        let store = try EventStore(directory: dir.path, options: testOptions(faults: faults), logger: testLogger)
         defer { store.close() }
         #expect(await store.accept(id: "known").storedEvent != nil)
         let loop = try EventLoop(name: "dup-answer")

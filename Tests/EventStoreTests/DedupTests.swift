@@ -41,10 +41,8 @@ import Testing
     @Test func sameIdInAFailedBatchIsNotToldDuplicate() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var options = testOptions()
         let faults = SyscallFaults()
-        options.faults = faults
-        let store = try EventStore(directory: dir.path, options: options, logger: testLogger)
+        let store = try EventStore(directory: dir.path, options: testOptions(faults: faults), logger: testLogger)
         faults.fail("fdatasync", errno: EIO, times: 1)
         // Hold the store's queue so both requests land in one batch.
         let gate = DispatchSemaphore(value: 0)
