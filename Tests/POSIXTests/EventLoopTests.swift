@@ -83,6 +83,23 @@ import Testing
         #expect(later.wait(timeout: .now() + 5) == .success)
     }
 
+    @Test func aLoopStoppedWhileABatchHoldsItsWakeUpEndsAndOthersStillRun() throws {
+        let stopped = try EventLoop(name: "batch-stopped")
+        let other = try EventLoop(name: "batch-other")
+        defer { other.stop() }
+        let ran = DispatchSemaphore(value: 0)
+        EventLoop.batchingWakeUps {
+            stopped.execute {}
+            other.execute { ran.signal() }
+            stopped.stop()  // A reload or shutdown in the middle of a batch.
+            #expect(!stopped.execute {}, "a stopping loop takes no more tasks")
+        }
+        #expect(ran.wait(timeout: .now() + 5) == .success, "the other loop's task is not lost with the stopped one")
+        let after = DispatchSemaphore(value: 0)
+        other.execute { after.signal() }
+        #expect(after.wait(timeout: .now() + 5) == .success)
+    }
+
     @Test func aThrowingBodyStillWakesTheLoopsItOwes() throws {
         struct Failure: Error {}
         let loop = try EventLoop(name: "batch-throw")
