@@ -58,13 +58,15 @@ struct PaymentLedgerTests {
         #expect(state(partCaptured + [Self.observation("r", "REFUNDED", psp: "f1", amount: 500)]).isFinal)
     }
 
-    @Test("msn and reference pairs that join to the same text stay apart, and come back as they were, reopened too")
+    @Test("pairs that join to the same text, or differ only in Unicode normalization, stay apart, reopened too")
     func pairsWhoseTextsRunTogetherStayApart() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let pairs: [(msn: String, reference: String)] = [
             ("1", "23"), ("12", "3"), ("123", ""), ("", "123"), ("1:2", "3"), ("1", ":23"), ("2:", "1"),
             ("é", "x"), ("\u{0}", "a\u{0}"), ("\u{0}a", "\u{0}"), ("10", "0123456789"), ("1", "00123456789"),
+            // The same text to String's `==`, other bytes: the vendor and the file keep bytes, so do the keys.
+            ("1", "caf\u{E9}-order"), ("1", "cafe\u{301}-order"),
         ]
         func observation(_ pair: (msn: String, reference: String), _ name: String) -> PaymentObservation {
             PaymentObservation(
