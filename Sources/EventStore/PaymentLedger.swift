@@ -29,9 +29,9 @@ public final class PaymentLedger: Sendable {
         public var compactionBytes: Int
 
         /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms and 16 MiB. A payment costs about 200
-        /// bytes (an 80-byte ``PaymentProgress`` and its 24-byte key in a hash table of 65,536 slots, the reference's
-        /// text): 49,000 keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would double it; ≈ 10 MB
-        /// in all.
+        /// bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash table of 65,536 slots, the
+        /// key's texts on the heap): 49,000 keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would
+        /// double it; ≈ 10 MB in all.
         public init(
             windowMillis: Int64 = 7 * 24 * 3_600_000,
             maximumPayments: Int = 49_000,
@@ -60,72 +60,8 @@ public final class PaymentLedger: Sendable {
     /// The file name in the state directory.
     public static let fileName = "payments.log"
 
-    /// A payment's identity in the table: msn and reference in one string, `<msn's UTF-8 length>:<msn><reference>`
-    /// (the length prefix keeps every pair apart, whatever bytes either holds), and a 64-bit hash of its bytes
-    /// computed once. The table hashes only that number: a lookup, and a deletion (which rehashes the keys after the
-    /// hole, one for each new payment at the bound), never read a key's text, which lies elsewhere in the heap (a
-    /// cache miss each). Keys are equal when their bytes are (no Unicode normalization, as in the file).
-    fileprivate struct Key: Hashable {
-        private let text: String
-        private let textHash: UInt64
-
-        init(msn: String, reference: String) {
-            var prefix = "\(msn.utf8.count):"
-            var msn = msn
-            var reference = reference
-            let count = prefix.utf8.count + msn.utf8.count + reference.utf8.count
-            var hash = Self.hashSeed
-            // Over the contiguous UTF-8 of each part (no copy for native strings): a `String.UTF8View` walked byte by
-            // byte costs several times more.
-            text = prefix.withUTF8 { prefix in
-                msn.withUTF8 { msn in
-                    reference.withUTF8 { reference in
-                        String(unsafeUninitializedCapacity: count) { buffer in
-                            var index = 0
-                            func append(_ part: UnsafeBufferPointer<UInt8>) {
-                                for byte in part {
-                                    buffer[index] = byte
-                                    hash = (hash ^ UInt64(byte)) &* Self.hashPrime
-                                    index += 1
-                                }
-                            }
-                            append(prefix)
-                            append(msn)
-                            append(reference)
-                            return index
-                        }
-                    }
-                }
-            }
-            textHash = hash
-        }
-
-        /// FNV-1a (64 bits): the table feeds it to its own seeded hasher, so this only has to tell keys apart.
-        private static let hashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
-        private static let hashPrime: UInt64 = 0x100_0000_01b3
-
-        static func == (left: Key, right: Key) -> Bool {
-            left.textHash == right.textHash && left.text.utf8.elementsEqual(right.text.utf8)
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(textHash)
-        }
-
-        var msn: String { String(parts.msn) }
-        var reference: String { String(parts.reference) }
-
-        private var parts: (msn: Substring, reference: Substring) {
-            let utf8 = text.utf8
-            let colon = utf8.firstIndex(of: UInt8(ascii: ":"))!
-            let length = Int(Substring(utf8[..<colon]))!
-            let msnEnd = utf8.index(colon, offsetBy: 1 + length)
-            return (Substring(utf8[utf8.index(after: colon)..<msnEnd]), Substring(utf8[msnEnd...]))
-        }
-    }
-
     private struct State {
-        var payments: [Key: PaymentProgress] = [:]
+        var payments: [PaymentKey: PaymentProgress] = [:]
         /// Endpoint paths, numbered in order of first use: a payment holds its endpoint's number.
         var endpoints: [String] = []
         var endpointNumbers: [String: UInt32] = [:]
@@ -152,7 +88,7 @@ public final class PaymentLedger: Sendable {
         /// Adds one observation; whether it is a newly held event.
         mutating func add(_ observation: PaymentObservation) -> Bool {
             let endpoint = number(of: observation.endpoint)
-            let key = Key(msn: observation.msn, reference: observation.reference)
+            let key = PaymentKey(msn: observation.msn, reference: observation.reference)
             let new = PaymentProgress(endpointIndex: endpoint, lastEventMillis: observation.atMillis)
             return payments[key, default: new].add(observation, endpointIndex: endpoint)
         }
@@ -173,7 +109,7 @@ public final class PaymentLedger: Sendable {
         }
 
         /// The payment `key` as callers see it.
-        func state(_ key: Key, _ progress: PaymentProgress) -> PaymentState {
+        func state(_ key: PaymentKey, _ progress: PaymentProgress) -> PaymentState {
             PaymentState(
                 msn: key.msn,
                 reference: key.reference,
@@ -265,7 +201,7 @@ public final class PaymentLedger: Sendable {
         var rewritten: (file: SyscallFile, size: Int)?
         if forgotten > 0 || damagedLines > 0 || tornTail {
             rewritten = try Self.rewrite(path: path, faults: faults) {
-                table.payments[Key(msn: $0.msn, reference: $0.reference)] != nil
+                table.payments[PaymentKey(msn: $0.msn, reference: $0.reference)] != nil
             }
         }
         let opened =
@@ -322,7 +258,7 @@ public final class PaymentLedger: Sendable {
 
     /// The payment `msn`/`reference`, when known.
     public func payment(msn: String, reference: String) -> PaymentState? {
-        let key = Key(msn: msn, reference: reference)
+        let key = PaymentKey(msn: msn, reference: reference)
         return withTable { state in state.payments[key].map { state.state(key, $0) } }
     }
 
@@ -353,7 +289,7 @@ public final class PaymentLedger: Sendable {
 
     /// Notes that the vendor was asked about `msn`/`reference` at `millis`.
     public func markChecked(msn: String, reference: String, atMillis millis: Int64) {
-        state.withLock { $0.payments[Key(msn: msn, reference: reference)]?.lastCheckedMillis = millis }
+        state.withLock { $0.payments[PaymentKey(msn: msn, reference: reference)]?.lastCheckedMillis = millis }
     }
 
     /// Writes and syncs the lines not yet on disk; on failure they are kept for the next flush, and the error is
@@ -415,7 +351,7 @@ public final class PaymentLedger: Sendable {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
             let keep = { (observation: PaymentObservation) in
                 self.state.withLock {
-                    $0.payments[Key(msn: observation.msn, reference: observation.reference)] != nil
+                    $0.payments[PaymentKey(msn: observation.msn, reference: observation.reference)] != nil
                 }
             }
             let (reopened, size) = try Self.rewrite(path: path, faults: faults, keep: keep) {
@@ -447,13 +383,13 @@ public final class PaymentLedger: Sendable {
     /// Selects among the times only (8 bytes a payment, not a copy of every key) the newest time that goes, counts
     /// the older ones there, then walks the table once: every payment older goes, and of those at that time as many
     /// as are still over.
-    fileprivate static func drop(from payments: inout [Key: PaymentProgress], downTo limit: Int) {
+    fileprivate static func drop(from payments: inout [PaymentKey: PaymentProgress], downTo limit: Int) {
         let excess = payments.count - max(0, limit)
         guard excess > 0 else { return }
         var times = payments.values.map(\.lastEventMillis)
         let cutoff = Selection.value(atRank: excess - 1, in: &times)
         var tiesLeft = excess - times.reduce(0) { $0 + ($1 < cutoff ? 1 : 0) }
-        var doomed: [Key] = []
+        var doomed: [PaymentKey] = []
         doomed.reserveCapacity(excess)
         for (key, payment) in payments {
             if payment.lastEventMillis < cutoff {

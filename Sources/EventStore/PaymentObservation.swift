@@ -44,14 +44,20 @@ public struct PaymentObservation: Sendable, Equatable {
 
     /// The observation of a decoded ePayment event with a complete business key, or nil for any other event.
     public init?(_ decoded: DecodedEvent, endpoint: String, atMillis: Int64) {
-        guard let key = EPaymentBusinessKey(decoded), let json = decoded.json else { return nil }
+        guard let key = EPaymentBusinessKey(decoded) else { return nil }
+        self.init(key, of: decoded, endpoint: endpoint, atMillis: atMillis)
+    }
+
+    /// The observation of the ePayment event `decoded` whose business key is `key` (`EPaymentBusinessKey(decoded)`,
+    /// for a caller that derived it already).
+    public init(_ key: EPaymentBusinessKey, of decoded: DecodedEvent, endpoint: String, atMillis: Int64) {
         self.init(
             msn: key.msn,
             reference: key.reference,
             pspReference: key.pspReference,
             name: key.name,
-            amount: json["amount"]?["value"]?.numberValue?.int64Value,
-            success: json["success"]?.boolValue ?? false,
+            amount: decoded.json?["amount"]?["value"]?.numberValue?.int64Value,
+            success: decoded.json?["success"]?.boolValue ?? false,
             endpoint: endpoint,
             atMillis: atMillis
         )

@@ -21,13 +21,26 @@ public enum Digest {
     /// - Parameter bytes: the data to hash, e.g. a request body exactly as received.
     /// - Returns: the 32-byte digest.
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            sha256(bytes, into: out.baseAddress!)
+            count = byteCount
+        }
+    }
+
+    /// Lower-case hexadecimal text of the SHA-256 of `bytes` (the digest itself is never put in an array).
+    public static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { digest in
+            sha256(bytes, into: digest.baseAddress!)
+            return hex(UnsafeBufferPointer(digest))
+        }
+    }
+
+    /// Writes the SHA-256 of `bytes` to the ``byteCount`` bytes at `out`.
+    private static func sha256(_ bytes: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
         withContiguous(bytes) { buffer in
             sha256Contexts.withContext { context in
-                [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-                    let ok = vipps_sha256(context, sha256Algorithm, buffer.baseAddress, buffer.count, out.baseAddress)
-                    precondition(ok == 1, "SHA-256 failed")
-                    count = byteCount
-                }
+                let ok = vipps_sha256(context, sha256Algorithm, buffer.baseAddress, buffer.count, out)
+                precondition(ok == 1, "SHA-256 failed")
             }
         }
     }

@@ -68,6 +68,24 @@ struct EventIdentityTests {
         }
     }
 
+    @Test("long, empty-adjacent and non-ASCII values hash the documented encoding (large keys leave the stack)")
+    func largeAndNonASCIIKeys() {
+        let long = String(repeating: "r", count: 70_000)
+        for fields in [
+            ["123456", long, "psp-9", "CAPTURED"],
+            ["1", "ordre-\u{E6}\u{F8}\u{E5}-\u{1F600}", String(repeating: "p", count: 4096), "REFUNDED"],
+            ["\u{0}", "a\u{0}b", "c", "d"],
+        ] {
+            let key = EPaymentBusinessKey(
+                msn: fields[0],
+                reference: fields[1],
+                pspReference: fields[2],
+                name: fields[3]
+            )
+            #expect(key.id == Self.expected(fields), "\(fields.map(\.utf8.count))")
+        }
+    }
+
     @Test("the encoding is unambiguous: moving bytes between fields changes the id")
     func unambiguous() {
         let a = EPaymentBusinessKey(msn: "12", reference: "34", pspReference: "5", name: "CAPTURED")

@@ -40,23 +40,33 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
     /// Separates these ids from those of any other scheme or version.
     static let domain = "vipps-webhookd/event-id/epayment/v1"
 
-    /// The unambiguous bytes that are hashed: the domain tag and the four values, each as a big-endian `u32` byte
-    /// count followed by its UTF-8 bytes.
-    public var canonicalBytes: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(
-            20 + Self.domain.utf8.count + msn.utf8.count + reference.utf8.count + pspReference.utf8.count
-                + name.utf8.count
-        )
-        for field in [Self.domain, msn, reference, pspReference, name] {
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: field.utf8.count).bigEndian) { bytes += $0 }
-            bytes += field.utf8
-        }
-        return bytes
-    }
-
-    /// The event id: the lowercase hex SHA-256 of ``canonicalBytes``.
+    /// The event id: the lowercase hex SHA-256 of the key's canonical bytes — the domain tag and the four values, each
+    /// as a big-endian `u32` byte count followed by its UTF-8 bytes, so no two keys share them. Built in a temporary
+    /// buffer (on the stack when small), as nothing else needs them.
     public var id: String {
-        Digest.hex(Digest.sha256(canonicalBytes))
+        let texts = msn.utf8.count + reference.utf8.count + pspReference.utf8.count + name.utf8.count
+        let count = 20 + Self.domain.utf8.count + texts
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+            var offset = 0
+            func append(_ field: String) {
+                var field = field
+                field.withUTF8 { text in
+                    withUnsafeBytes(of: UInt32(truncatingIfNeeded: text.count).bigEndian) { length in
+                        for byte in length {
+                            buffer[offset] = byte
+                            offset += 1
+                        }
+                    }
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset...]).initialize(from: text)
+                    offset += text.count
+                }
+            }
+            append(Self.domain)
+            append(msn)
+            append(reference)
+            append(pspReference)
+            append(name)
+            return Digest.sha256Hex(UnsafeBufferPointer(buffer))
+        }
     }
 }

@@ -13,12 +13,20 @@ public enum EventIdentity {
     ///   - body: The request body exactly as received.
     ///   - decoded: `DecodedEvent.decode(body: body)`.
     public static func id(body: some Collection<UInt8>, decoded: DecodedEvent) -> String {
-        if let key = EPaymentBusinessKey(decoded) { return key.id }
-        return bodyHash(body)
+        id(body: body, businessKey: EPaymentBusinessKey(decoded))
+    }
+
+    /// The id of the event whose body is `body` and whose business key is `businessKey`, for a caller that needs
+    /// the key too (and so derives it once).
+    /// - Parameters:
+    ///   - body: The request body exactly as received.
+    ///   - businessKey: `EPaymentBusinessKey(DecodedEvent.decode(body: body))`.
+    public static func id(body: some Collection<UInt8>, businessKey: EPaymentBusinessKey?) -> String {
+        businessKey?.id ?? bodyHash(body)
     }
 
     /// The lowercase hex SHA-256 of `body`.
     public static func bodyHash(_ body: some Collection<UInt8>) -> String {
-        Digest.hex(Digest.sha256(body))
+        Digest.sha256Hex(body)
     }
 }

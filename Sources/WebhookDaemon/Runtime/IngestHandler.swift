@@ -119,7 +119,8 @@ final class IngestHandler: HTTPHandler {
 
         let webhookID = WebhookIDHeader.value(request.headers["webhook-id"])
         let decoded = DecodedEvent.decode(body: request.body)
-        let id = EventIdentity.id(body: request.body, decoded: decoded)
+        let businessKey = EPaymentBusinessKey(decoded)
+        let id = EventIdentity.id(body: request.body, businessKey: businessKey)
         let sinks = endpoint.router.sinks(for: decoded)
         let findings = decoded.findings.isEmpty ? nil : decoded.findings.map { "\($0)" }.joined(separator: "; ")
         if findings != nil { metrics.findings(type: decoded.type) }
@@ -146,11 +147,11 @@ final class IngestHandler: HTTPHandler {
                     reason = "stored"
                     sequence = event.sequence
                     metrics.eventAccepted(type: decoded.type)
-                    recordPayment(decoded, endpoint: path, atMillis: event.receivedAtMillis)
+                    recordPayment(businessKey, of: decoded, endpoint: path, atMillis: event.receivedAtMillis)
                 case .duplicate:
                     reason = "duplicate"
                     metrics.duplicate()
-                    recordPayment(decoded, endpoint: path, atMillis: nowMillis)
+                    recordPayment(businessKey, of: decoded, endpoint: path, atMillis: nowMillis)
                 case .failed(let error):
                     reason = "storage failed: \(error)"
                     metrics.storageError(operation: "journal")
@@ -167,10 +168,16 @@ final class IngestHandler: HTTPHandler {
         }
     }
 
-    /// Tells the payment ledger (reconciliation) that an ePayment event is held; on the connection's thread, after
-    /// the answer, never on the store's queue.
-    private func recordPayment(_ decoded: DecodedEvent, endpoint: String, atMillis: Int64) {
-        if let held = PaymentObservation(decoded, endpoint: endpoint, atMillis: atMillis) { payments.record(held) }
+    /// Tells the payment ledger (reconciliation) that an ePayment event (one with a business key) is held; on the
+    /// connection's thread, after the answer, never on the store's queue.
+    private func recordPayment(
+        _ key: EPaymentBusinessKey?,
+        of decoded: DecodedEvent,
+        endpoint: String,
+        atMillis: Int64
+    ) {
+        guard let key else { return }
+        payments.record(PaymentObservation(key, of: decoded, endpoint: endpoint, atMillis: atMillis))
     }
 
     private static let storedAnswer = HTTPResponse.text(200, "stored")

@@ -1,0 +1,85 @@
+import Glibc
+
+/// A payment's identity in the payment ledger's table: its msn and reference.
+///
+/// Sixteen bytes in the table: a 64-bit hash of the two texts, computed once, and a reference to one heap object
+/// holding both texts' UTF-8 and the msn's length (24 bytes of header, no terminator). The table hashes only the
+/// number: a lookup, and a deletion (which rehashes the keys after the hole, one deletion for each new payment at
+/// the ledger's bound), never read a key's text, which lies elsewhere in the heap (a cache miss each). Keys are
+/// equal when their bytes are (no Unicode normalization, as in the ledger's file and the vendor's API); the msn's
+/// length keeps every pair apart, whatever bytes either holds.
+struct PaymentKey: Hashable, @unchecked Sendable {
+    private let text: PaymentKeyText
+    private let textHash: UInt64
+
+    /// The key of the payment `msn`/`reference`.
+    init(msn: String, reference: String) {
+        var msn = msn
+        var reference = reference
+        let msnCount = msn.utf8.count
+        let count = msnCount + reference.utf8.count
+        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnCount), total: UInt32(count))
+        let created = PaymentKeyText.create(minimumCapacity: count) { _ in lengths }
+        text = unsafeDowncast(created, to: PaymentKeyText.self)
+        // FNV-1a (64 bits) over the msn's length and the bytes: the table feeds it to its own seeded hasher, so this
+        // only has to tell keys apart.
+        var hash = (0xcbf2_9ce4_8422_2325 ^ UInt64(msnCount)) &* Self.hashPrime
+        text.withUnsafeMutablePointerToElements { elements in
+            var offset = 0
+            func append(_ part: UnsafeBufferPointer<UInt8>) {
+                for byte in part {
+                    elements[offset] = byte
+                    hash = (hash ^ UInt64(byte)) &* Self.hashPrime
+                    offset += 1
+                }
+            }
+            msn.withUTF8(append)
+            reference.withUTF8(append)
+        }
+        textHash = hash
+    }
+
+    private static let hashPrime: UInt64 = 0x100_0000_01b3
+
+    static func == (left: PaymentKey, right: PaymentKey) -> Bool {
+        left.textHash == right.textHash && left.text.bytesEqual(right.text)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(textHash)
+    }
+
+    /// The msn, as given.
+    var msn: String { text.string(in: .msn) }
+    /// The reference, as given.
+    var reference: String { text.string(in: .reference) }
+}
+
+/// The texts of a ``PaymentKey``: the msn's UTF-8 then the reference's, after a header of their lengths. Never
+/// changed after creation.
+final class PaymentKeyText: ManagedBuffer<PaymentKeyText.Lengths, UInt8> {
+    struct Lengths {
+        var msn: UInt32
+        var total: UInt32
+    }
+
+    enum Part { case msn, reference }
+
+    func bytesEqual(_ other: PaymentKeyText) -> Bool {
+        guard header.msn == other.header.msn, header.total == other.header.total else { return false }
+        let count = Int(header.total)
+        return withUnsafeMutablePointerToElements { mine in
+            other.withUnsafeMutablePointerToElements { theirs in
+                memcmp(mine, theirs, count) == 0
+            }
+        }
+    }
+
+    func string(in part: Part) -> String {
+        let msnCount = Int(header.msn)
+        let range = part == .msn ? 0..<msnCount : msnCount..<Int(header.total)
+        return withUnsafeMutablePointerToElements { elements in
+            String(decoding: UnsafeBufferPointer(start: elements + range.lowerBound, count: range.count), as: UTF8.self)
+        }
+    }
+}
