@@ -24,11 +24,14 @@ public final class PaymentLedger: Sendable {
         public var maximumPayments: Int
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
+        /// Most events recorded and not yet applied: the one that reaches it has them applied (and their lines
+        /// written) at once, not at the end of the flush delay, so a burst does not pile them up in memory.
+        public var maximumWaiting: Int
         /// While running, the file is rewritten without forgotten payments once it is this large and four times
         /// what it held after the last rewrite.
         public var compactionBytes: Int
 
-        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms and 16 MiB. A payment costs about 200
+        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096 and 16 MiB. A payment costs about 200
         /// bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash table of 65,536 slots, the
         /// key's texts on the heap): 49,000 keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would
         /// double it; ≈ 10 MB in all.
@@ -36,11 +39,13 @@ public final class PaymentLedger: Sendable {
             windowMillis: Int64 = 7 * 24 * 3_600_000,
             maximumPayments: Int = 49_000,
             flushDelayMillis: Int = 200,
+            maximumWaiting: Int = 4096,
             compactionBytes: Int = 16 << 20
         ) {
             self.windowMillis = windowMillis
             self.maximumPayments = maximumPayments
             self.flushDelayMillis = flushDelayMillis
+            self.maximumWaiting = maximumWaiting
             self.compactionBytes = compactionBytes
         }
     }
@@ -229,16 +234,20 @@ public final class PaymentLedger: Sendable {
     deinit { file.withLock { $0.handle.close() } }
 
     /// Adds an event the daemon now holds; it is applied and its line written and synced on the ledger's queue
-    /// within the flush delay. Cheap: it only appends to an inbox.
+    /// within the flush delay, or at once when ``Options/maximumWaiting`` events wait. Cheap: it only appends to an
+    /// inbox.
     public func record(_ observation: PaymentObservation) {
-        let schedule = inbox.withLock { inbox -> Bool in
-            guard !inbox.closed else { return false }
+        let (startDelay, full) = inbox.withLock { inbox -> (Bool, Bool) in
+            guard !inbox.closed else { return (false, false) }
             inbox.observations.append(observation)
             defer { inbox.scheduled = true }
-            return !inbox.scheduled
+            // The count passes the limit once between two takes of the inbox.
+            return (!inbox.scheduled, inbox.observations.count == options.maximumWaiting)
         }
-        guard schedule else { return }
-        queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in writePending() }
+        if startDelay {
+            queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in writePending() }
+        }
+        if full { queue.async { [self] in writePending() } }
     }
 
     /// The table with every recorded observation applied, for `body`.
@@ -339,8 +348,8 @@ public final class PaymentLedger: Sendable {
     /// On `queue`: rewrites the file with the lines of the payments still known, forgetting those older than the
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
     ///
-    /// A rewrite reads the whole file, which takes a while under load: meanwhile, every flush delay, what was
-    /// recorded is applied and appended to the file being read, as outside a rewrite, so the inbox and the pending
+    /// A rewrite reads the whole file, which takes a while under load: meanwhile, every flush delay (or as soon as
+    /// ``Options/maximumWaiting`` events wait), what was recorded is applied and appended to the file being read, as outside a rewrite, so the inbox and the pending
     /// lines do not pile up in memory. The reader goes on to the file's end, so those lines are copied too; nothing is
     /// appended between its reaching the end and the rename (both happen here, on `queue`).
     private func compact() {
@@ -355,7 +364,10 @@ public final class PaymentLedger: Sendable {
                 }
             }
             let (reopened, size) = try Self.rewrite(path: path, faults: faults, keep: keep) {
-                guard ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis) else { return }
+                guard
+                    ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis)
+                        || inbox.withLock({ $0.observations.count }) >= options.maximumWaiting
+                else { return }
                 lastAppend = .now
                 _ = appendPending()
             }

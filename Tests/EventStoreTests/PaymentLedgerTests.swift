@@ -275,6 +275,39 @@ struct PaymentLedgerBoundTests {
         #expect(Set(kept.filter { $0.hasPrefix("new-") }) == Set((0..<6).map { "new-\($0)" }))
     }
 
+    @Test("a burst is applied and written once maximumWaiting events wait, not held until the flush delay ends")
+    func burstIsWrittenAtTheWaitingLimit() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let limit = 50
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(flushDelayMillis: 3_600_000, maximumWaiting: limit),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        let file = directory.path + "/" + PaymentLedger.fileName
+        func linesOnDisk() -> Int {
+            (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        }
+        for index in 0..<(limit - 1) { ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED")) }
+        // Under the limit the delay (an hour) holds them; the one that reaches it has every waiting one written.
+        #expect(linesOnDisk() == 0)
+        ledger.record(PaymentLedgerTests.observation("order-\(limit - 1)", "CREATED"))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while linesOnDisk() < limit, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(linesOnDisk() == limit)
+        // Two and a half limits more: a write takes what waits when it runs (some of the next burst too), so all but
+        // fewer than the limit are written without waiting for the delay, however the writes fall.
+        let total = 3 * limit + limit / 2
+        for index in limit..<total { ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED")) }
+        while linesOnDisk() <= total - limit, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(linesOnDisk() > total - limit)
+        ledger.flush()
+        #expect(linesOnDisk() == total)
+    }
+
     @Test("a batch of new payments never takes the table past the bound, however many arrive between flushes")
     func batchNeverOvershoots() throws {
         let directory = TemporaryDirectory()
