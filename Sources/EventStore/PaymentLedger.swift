@@ -30,8 +30,13 @@ public final class PaymentLedger: Sendable {
         /// While running, the file is rewritten without forgotten payments once it is this large and four times
         /// what it held after the last rewrite.
         public var compactionBytes: Int
+        /// The share of one CPU a running rewrite takes (0 < share ≤ 1): after each 5 ms of its own CPU time it pauses
+        /// long enough to keep to it, so a rewrite under load does not take a CPU from the connections for a tenth of
+        /// a second at a time. 1 = no pauses. A ``PaymentLedger/flush()`` (or close) waiting for the rewrite ends them.
+        public var compactionCPUShare: Double
 
-        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096 and 16 MiB. A payment costs about 200
+        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096, 16 MiB and a quarter of a CPU.
+        /// A payment costs about 200
         /// bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash table of 65,536 slots, the
         /// key's texts on the heap): 49,000 keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would
         /// double it; ≈ 10 MB in all.
@@ -40,13 +45,15 @@ public final class PaymentLedger: Sendable {
             maximumPayments: Int = 49_000,
             flushDelayMillis: Int = 200,
             maximumWaiting: Int = 4096,
-            compactionBytes: Int = 16 << 20
+            compactionBytes: Int = 16 << 20,
+            compactionCPUShare: Double = 0.25
         ) {
             self.windowMillis = windowMillis
             self.maximumPayments = maximumPayments
             self.flushDelayMillis = flushDelayMillis
             self.maximumWaiting = maximumWaiting
             self.compactionBytes = compactionBytes
+            self.compactionCPUShare = min(1, max(0.01, compactionCPUShare))
         }
     }
 
@@ -154,6 +161,8 @@ public final class PaymentLedger: Sendable {
         var closed = false
     }
     private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
+    /// Callers of ``flush()`` waiting for `queue`: a rewrite then stops pausing.
+    private let flushesWaiting = Atomic<Int>(0)
     private let file: Mutex<FileState>
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
     private let faults: SyscallFaults?
@@ -304,6 +313,8 @@ public final class PaymentLedger: Sendable {
     /// Writes and syncs the lines not yet on disk; on failure they are kept for the next flush, and the error is
     /// logged and counted.
     public func flush() {
+        flushesWaiting.add(1, ordering: .relaxed)
+        defer { flushesWaiting.subtract(1, ordering: .relaxed) }
         queue.sync { writePending() }
     }
 
@@ -348,14 +359,16 @@ public final class PaymentLedger: Sendable {
     /// On `queue`: rewrites the file with the lines of the payments still known, forgetting those older than the
     /// window (the file is otherwise only trimmed on open). A failure is logged and counted; appends go on.
     ///
-    /// A rewrite reads the whole file, which takes a while under load: meanwhile, every flush delay (or as soon as
-    /// ``Options/maximumWaiting`` events wait), what was recorded is applied and appended to the file being read, as outside a rewrite, so the inbox and the pending
-    /// lines do not pile up in memory. The reader goes on to the file's end, so those lines are copied too; nothing is
-    /// appended between its reaching the end and the rename (both happen here, on `queue`).
+    /// A rewrite reads the whole file, which takes a while under load (the longer for its pauses, see
+    /// ``Options/compactionCPUShare``): meanwhile, every flush delay (or as soon as ``Options/maximumWaiting`` events
+    /// wait), what was recorded is applied and appended to the file being read, as outside a rewrite, so the inbox
+    /// and the pending lines do not pile up in memory. The reader goes on to the file's end, so those lines are copied
+    /// too; nothing is appended between its reaching the end and the rename (both happen here, on `queue`).
     private func compact() {
         let now = currentEpochMilliseconds()
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
         var lastAppend = ContinuousClock.now
+        var pacer = RewritePacer(cpuShare: options.compactionCPUShare)
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
             let keep = { (observation: PaymentObservation) in
@@ -364,12 +377,14 @@ public final class PaymentLedger: Sendable {
                 }
             }
             let (reopened, size) = try Self.rewrite(path: path, faults: faults, keep: keep) {
-                guard
+                let due =
                     ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis)
-                        || inbox.withLock({ $0.observations.count }) >= options.maximumWaiting
-                else { return }
-                lastAppend = .now
-                _ = appendPending()
+                    || inbox.withLock({ $0.observations.count }) >= options.maximumWaiting
+                if due {
+                    lastAppend = .now
+                    _ = appendPending()
+                }
+                pacer.pace(unlessHurried: flushesWaiting.load(ordering: .relaxed) > 0)
             }
             let old = file.withLock { file -> SyscallFile in
                 defer { file = FileState(handle: reopened, size: size, compactedSize: size) }
