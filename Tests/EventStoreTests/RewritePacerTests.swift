@@ -19,50 +19,44 @@ struct RewritePacerTests {
             )
         }
 
-        func work(_ nanoseconds: Int64) { cpu.withLock { $0 += nanoseconds } }
+        /// Works `nanoseconds` of CPU, then lets `pacer` pace.
+        func step(_ nanoseconds: Int64, _ pacer: inout RewritePacer, hurried: Bool = false) {
+            cpu.withLock { $0 += nanoseconds }
+            pacer.pace(unlessHurried: hurried)
+        }
+
+        var paused: [Int64] { pauses.withLock { $0 } }
     }
 
     @Test("a quarter share: after each 5 ms slice of CPU, a pause three times the slice; none before a slice ends")
     func quarterShare() {
         let thread = FakeThread()
         var pacer = thread.pacer(share: 0.25)
-        for _ in 0..<4 {
-            thread.work(1_000_000)
-            pacer.pace(unlessHurried: false)
-        }
-        #expect(thread.pauses.withLock { $0 }.isEmpty)
-        thread.work(1_000_000)
-        pacer.pace(unlessHurried: false)
-        #expect(thread.pauses.withLock { $0 } == [15_000_000])
+        for _ in 0..<4 { thread.step(1_000_000, &pacer) }
+        #expect(thread.paused.isEmpty)
+        thread.step(1_000_000, &pacer)
+        #expect(thread.paused == [15_000_000])
         // The next slice counts from after the pause; a long step pauses in proportion, at most 100 ms.
-        thread.work(7_000_000)
-        pacer.pace(unlessHurried: false)
-        thread.work(60_000_000)
-        pacer.pace(unlessHurried: false)
-        #expect(thread.pauses.withLock { $0 } == [15_000_000, 21_000_000, RewritePacer.longestPauseNanoseconds])
+        thread.step(7_000_000, &pacer)
+        thread.step(60_000_000, &pacer)
+        #expect(thread.paused == [15_000_000, 21_000_000, RewritePacer.longestPauseNanoseconds])
     }
 
     @Test("hurried (a flush waits) or a whole share: no pauses, and a slice after a hurry starts afresh")
     func hurriedOrWholeShare() {
         let whole = FakeThread()
         var unpaced = whole.pacer(share: 1)
-        for _ in 0..<10 {
-            whole.work(10_000_000)
-            unpaced.pace(unlessHurried: false)
-        }
-        #expect(whole.pauses.withLock { $0 }.isEmpty)
+        for _ in 0..<10 { whole.step(10_000_000, &unpaced) }
+        #expect(whole.paused.isEmpty)
 
         let hurried = FakeThread()
         var pacer = hurried.pacer(share: 0.5)
-        hurried.work(9_000_000)
-        pacer.pace(unlessHurried: true)
-        #expect(hurried.pauses.withLock { $0 }.isEmpty)
-        hurried.work(4_000_000)
-        pacer.pace(unlessHurried: false)
-        #expect(hurried.pauses.withLock { $0 }.isEmpty, "the 9 ms before the hurry are not counted again")
-        hurried.work(1_000_000)
-        pacer.pace(unlessHurried: false)
-        #expect(hurried.pauses.withLock { $0 } == [5_000_000])
+        hurried.step(9_000_000, &pacer, hurried: true)
+        #expect(hurried.paused.isEmpty)
+        hurried.step(4_000_000, &pacer)
+        #expect(hurried.paused.isEmpty, "the 9 ms before the hurry are not counted again")
+        hurried.step(1_000_000, &pacer)
+        #expect(hurried.paused == [5_000_000])
     }
 
     @Test("the real thread clock moves with work done on the thread")
