@@ -237,7 +237,7 @@ run_one() {
   local errs=$((b[err_connect] + b[err_read] + b[err_write] + b[err_timeout] + b[err_status]))
   local cpu_per_req
   cpu_per_req=$(awk -v d=$((cpu1 - cpu0)) -v n="${b[requests]}" -v hz="$(getconf CLK_TCK)" \
-                 'BEGIN { if (n > 0) printf "%d\n", d / hz * 1e6 / n; else print "-" }')
+                 'BEGIN { if (n > 0) printf "%.1f\n", d / hz * 1e6 / n; else print "-" }')
   ((aborted)) && errs="$errs+ABORTED"
   [[ $events != - ]] && events="$events/${b[requests]}"
   # distinct requests wrk had; "wrapped": it sent more than that, so some were repeats

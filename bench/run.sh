@@ -114,7 +114,7 @@ report() {
         for (c in conns) {
           d = cpu["vipps-webhookd", m, c]; n = cpu["nginx-w1", m, c]
           if (d != "" && d != "-" && n != "" && n != "-" && n > 0)
-            printf "%s  %s CPU per event at %s conns: %d us, %.1fx nginx-w1 (%d us; target <= 3x)\n",
+            printf "%s  %s CPU per event at %s conns: %.1f us, %.1fx nginx-w1 (%.1f us; target <= 3x)\n",
                    (d / n <= 3) ? "PASS" : "MISS", m, c, d, d / n, n
         }
         if (held[m] > 0 && peak[m] > idle[m])
