@@ -15,7 +15,8 @@ public enum Base64 {
         bytes.withUnsafeBytes(encode(buffer:))
     }
 
-    private static func encode(buffer input: UnsafeRawBufferPointer) -> String {
+    /// Base64 text of the bytes in `input`.
+    static func encode(buffer input: UnsafeRawBufferPointer) -> String {
         alphabet.withUnsafeBufferPointer { alphabet in
             let outCount = (input.count + 2) / 3 * 4
             return String(unsafeUninitializedCapacity: outCount) { out in

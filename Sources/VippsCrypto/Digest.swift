@@ -35,6 +35,15 @@ public enum Digest {
         }
     }
 
+    /// Standard base64 of the SHA-256 of `bytes` (an `x-ms-content-sha256` value; the digest is never put in an
+    /// array).
+    public static func sha256Base64(_ bytes: some Collection<UInt8>) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { digest in
+            sha256(bytes, into: digest.baseAddress!)
+            return Base64.encode(buffer: UnsafeRawBufferPointer(digest))
+        }
+    }
+
     /// Writes the SHA-256 of `bytes` to the ``byteCount`` bytes at `out`.
     private static func sha256(_ bytes: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
         withContiguous(bytes) { buffer in

@@ -26,13 +26,27 @@ public final class HMACKey: Sendable {
 
     /// HMAC-SHA256 of `message` under this key.
     public func authenticationCode(for message: some Collection<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: Digest.byteCount) { out, count in
+            authenticationCode(for: message, into: out.baseAddress!)
+            count = Digest.byteCount
+        }
+    }
+
+    /// Standard base64 of the HMAC-SHA256 of `message` under this key (a signature as the headers carry it; the MAC
+    /// is never put in an array).
+    public func base64AuthenticationCode(for message: some Collection<UInt8>) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Digest.byteCount) { mac in
+            authenticationCode(for: message, into: mac.baseAddress!)
+            return Base64.encode(buffer: UnsafeRawBufferPointer(mac))
+        }
+    }
+
+    /// Writes the HMAC-SHA256 of `message` to the `Digest.byteCount` bytes at `out`.
+    private func authenticationCode(for message: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
         withContiguous(message) { buffer in
             contexts.withContext { context in
-                [UInt8](unsafeUninitializedCapacity: Digest.byteCount) { out, count in
-                    let ok = vipps_hmac_sha256(context, buffer.baseAddress, buffer.count, out.baseAddress)
-                    precondition(ok == 1, "HMAC(SHA-256) failed")
-                    count = Digest.byteCount
-                }
+                let ok = vipps_hmac_sha256(context, buffer.baseAddress, buffer.count, out)
+                precondition(ok == 1, "HMAC(SHA-256) failed")
             }
         }
     }

@@ -4,6 +4,6 @@ import VippsCrypto
 public enum ContentHash {
     /// Content hash of `body`, never of a re-serialised form of it.
     public static func of(_ body: some Collection<UInt8>) -> String {
-        Base64.encode(Digest.sha256(body))
+        Digest.sha256Base64(body)
     }
 }

@@ -15,7 +15,7 @@ public enum RequestSigner {
 
     /// The base64 HMAC-SHA256 signature of a string to sign.
     public static func signature(secret: WebhookSecret, stringToSign: String) -> String {
-        Base64.encode(secret.hmacKey.authenticationCode(for: Array(stringToSign.utf8)))
+        secret.hmacKey.base64AuthenticationCode(for: Array(stringToSign.utf8))
     }
 
     /// Signs a request.

@@ -96,7 +96,7 @@ public struct SignatureVerifier: Sendable {
         let message = StringToSign.bytes(method: method, target: target, date: date, contentHash: actualHash)
         var matched: Int?
         for (index, secret) in secrets.enumerated() {
-            let expected = Base64.encode(secret.hmacKey.authenticationCode(for: message))
+            let expected = secret.hmacKey.base64AuthenticationCode(for: message)
             if ConstantTime.equal(expected, authorization.signature) {
                 matched = index
                 break

@@ -19,6 +19,32 @@ struct CryptoFormsTests {
         #expect(Base64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
     }
 
+    @Test("digests written to a temporary buffer give the text of the array forms: SHA-256 hex and base64, HMAC base64")
+    func textOfDigests() {
+        var generator = SystemRandomNumberGenerator()
+        let key = HMACKey(Array("registration secret".utf8))
+        for count in [0, 1, 31, 32, 33, 55, 56, 63, 64, 65, 1000, 70_000] {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let digest = Digest.sha256(bytes)
+            #expect(Digest.sha256Hex(bytes) == Digest.hex(digest))
+            #expect(Digest.sha256Base64(bytes) == Data(digest).base64EncodedString())
+            #expect(Digest.sha256Base64(bytes[...]) == Data(digest).base64EncodedString())
+            let mac = key.authenticationCode(for: bytes)
+            #expect(key.base64AuthenticationCode(for: bytes) == Data(mac).base64EncodedString())
+        }
+        // FIPS 180-2's "abc" and RFC 4231 test case 2.
+        #expect(Digest.sha256Base64(Array("abc".utf8)) == "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=")
+        #expect(
+            HMACKey(Array("Jefe".utf8)).base64AuthenticationCode(for: Array("what do ya want for nothing?".utf8))
+                == Data(
+                    [
+                        0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+                        0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+                    ] as [UInt8]
+                ).base64EncodedString()
+        )
+    }
+
     @Test("strings and bytes compare alike: equal, a different byte at every place, other lengths, non-ASCII")
     func constantTimeForms() {
         let base = "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="
