@@ -32,7 +32,8 @@ public final class PaymentLedger: Sendable {
         public var compactionBytes: Int
         /// The share of one CPU a running rewrite takes (0 < share ≤ 1): after each 5 ms of its own CPU time it pauses
         /// long enough to keep to it, so a rewrite under load does not take a CPU from the connections for a tenth of
-        /// a second at a time. 1 = no pauses. A ``PaymentLedger/flush()`` (or close) waiting for the rewrite ends them.
+        /// a second at a time. 1 = no pauses. A ``PaymentLedger/flush()`` (or close) waiting for the rewrite ends them,
+        /// and so do 10 seconds of rewriting (a reader that slow might not catch up with the appends).
         public var compactionCPUShare: Double
 
         /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096, 16 MiB and a quarter of a CPU.
@@ -369,6 +370,8 @@ public final class PaymentLedger: Sendable {
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
         var lastAppend = ContinuousClock.now
         var pacer = RewritePacer(cpuShare: options.compactionCPUShare)
+        // Pauses end after this long, so that a reader slowed by them still outruns the appends it must catch up with.
+        let pausesEnd = lastAppend + .seconds(Self.longestPacedRewriteSeconds)
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
             let keep = { (observation: PaymentObservation) in
@@ -384,7 +387,9 @@ public final class PaymentLedger: Sendable {
                     lastAppend = .now
                     _ = appendPending()
                 }
-                pacer.pace(unlessHurried: flushesWaiting.load(ordering: .relaxed) > 0)
+                pacer.pace(
+                    unlessHurried: flushesWaiting.load(ordering: .relaxed) > 0 || ContinuousClock.now > pausesEnd
+                )
             }
             let old = file.withLock { file -> SyscallFile in
                 defer { file = FileState(handle: reopened, size: size, compactedSize: size) }
@@ -428,6 +433,9 @@ public final class PaymentLedger: Sendable {
         }
         for key in doomed { payments.removeValue(forKey: key) }
     }
+
+    /// Seconds a rewrite keeps to ``Options/compactionCPUShare``; past them it runs unpaused.
+    static let longestPacedRewriteSeconds: Int64 = 10
 
     /// Longest line kept for parsing; a ledger line is a few hundred bytes, so a longer one is damage.
     static let maximumLineBytes = 64 * 1024
