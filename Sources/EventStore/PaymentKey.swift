@@ -2,7 +2,7 @@ import Glibc
 
 /// A payment's identity in the payment ledger's table: its msn and reference.
 ///
-/// Sixteen bytes in the table: a 64-bit hash of the two texts, computed once, and a reference to one heap object
+/// Sixteen bytes in the table: a hash of the two texts, computed once, and a reference to one heap object
 /// holding both texts' UTF-8 and the msn's length (24 bytes of header, no terminator). The table hashes only the
 /// number: a lookup, and a deletion (which rehashes the keys after the hole, one deletion for each new payment at
 /// the ledger's bound), never read a key's text, which lies elsewhere in the heap (a cache miss each). Keys are
@@ -10,36 +10,27 @@ import Glibc
 /// length keeps every pair apart, whatever bytes either holds.
 struct PaymentKey: Hashable, @unchecked Sendable {
     private let text: PaymentKeyText
-    private let textHash: UInt64
+    private let textHash: Int
 
     /// The key of the payment `msn`/`reference`.
     init(msn: String, reference: String) {
-        var msn = msn
-        var reference = reference
         let msnCount = msn.utf8.count
         let count = msnCount + reference.utf8.count
         let lengths = PaymentKeyText.Lengths(msn: UInt32(msnCount), total: UInt32(count))
         let created = PaymentKeyText.create(minimumCapacity: count) { _ in lengths }
         text = unsafeDowncast(created, to: PaymentKeyText.self)
-        // FNV-1a (64 bits) over the msn's length and the bytes: the table feeds it to its own seeded hasher, so this
-        // only has to tell keys apart.
-        var hash = (0xcbf2_9ce4_8422_2325 ^ UInt64(msnCount)) &* Self.hashPrime
+        // Swift's seeded hasher (SipHash, a random seed per process), as the table would have used on the texts:
+        // keys whose hashes collide cannot be made up in advance.
+        var hasher = Hasher()
+        hasher.combine(msnCount)
         text.withUnsafeMutablePointerToElements { elements in
-            var offset = 0
-            func append(_ part: UnsafeBufferPointer<UInt8>) {
-                for byte in part {
-                    elements[offset] = byte
-                    hash = (hash ^ UInt64(byte)) &* Self.hashPrime
-                    offset += 1
-                }
-            }
-            msn.withUTF8(append)
-            reference.withUTF8(append)
+            let initialized = UnsafeMutableBufferPointer(start: elements, count: count)
+            let msnEnd = initialized.initialize(fromContentsOf: msn.utf8)
+            _ = UnsafeMutableBufferPointer(rebasing: initialized[msnEnd...]).initialize(fromContentsOf: reference.utf8)
+            hasher.combine(bytes: UnsafeRawBufferPointer(initialized))
         }
-        textHash = hash
+        textHash = hasher.finalize()
     }
-
-    private static let hashPrime: UInt64 = 0x100_0000_01b3
 
     static func == (left: PaymentKey, right: PaymentKey) -> Bool {
         left.textHash == right.textHash && left.text.bytesEqual(right.text)

@@ -24,8 +24,8 @@ public final class PaymentLedger: Sendable {
         public var maximumPayments: Int
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
-        /// Most events recorded and not yet applied: the one that reaches it has them applied (and their lines
-        /// written) at once, not at the end of the flush delay, so a burst does not pile them up in memory.
+        /// Most events recorded and not yet applied (at least 1): the one that reaches it has them applied (and their
+        /// lines written) at once, not at the end of the flush delay, so a burst does not pile them up in memory.
         public var maximumWaiting: Int
         /// While running, the file is rewritten without forgotten payments once it is this large and four times
         /// what it held after the last rewrite.
@@ -52,7 +52,7 @@ public final class PaymentLedger: Sendable {
             self.windowMillis = windowMillis
             self.maximumPayments = maximumPayments
             self.flushDelayMillis = flushDelayMillis
-            self.maximumWaiting = maximumWaiting
+            self.maximumWaiting = max(1, maximumWaiting)
             self.compactionBytes = compactionBytes
             self.compactionCPUShare = min(1, max(0.01, compactionCPUShare))
         }
