@@ -77,27 +77,23 @@ public struct PaymentObservation: Sendable, Equatable {
         let needed = bytes.count + 160 + texts + endpoint.utf8.count
         // Doubling, as appends would: reserving the exact size line after line would copy the buffer each time.
         if bytes.capacity < needed { bytes.reserveCapacity(max(needed, 2 * bytes.capacity)) }
-        Self.append(#"{"msn":"#, to: &bytes)
+        ASCII.append(#"{"msn":"#, to: &bytes)
         JSONValue.writeString(msn, into: &bytes)
-        Self.append(#","reference":"#, to: &bytes)
+        ASCII.append(#","reference":"#, to: &bytes)
         JSONValue.writeString(reference, into: &bytes)
-        Self.append(#","pspReference":"#, to: &bytes)
+        ASCII.append(#","pspReference":"#, to: &bytes)
         JSONValue.writeString(pspReference, into: &bytes)
-        Self.append(#","name":"#, to: &bytes)
+        ASCII.append(#","name":"#, to: &bytes)
         JSONValue.writeString(name, into: &bytes)
-        Self.append(success ? #","success":true,"endpoint":"# : #","success":false,"endpoint":"#, to: &bytes)
+        ASCII.append(success ? #","success":true,"endpoint":"# : #","success":false,"endpoint":"#, to: &bytes)
         JSONValue.writeString(endpoint, into: &bytes)
-        Self.append(#","at":"#, to: &bytes)
+        ASCII.append(#","at":"#, to: &bytes)
         ASCII.appendDecimal(atMillis, to: &bytes)
         if let amount {
-            Self.append(#","amount":"#, to: &bytes)
+            ASCII.append(#","amount":"#, to: &bytes)
             ASCII.appendDecimal(amount, to: &bytes)
         }
-        Self.append("}\n", to: &bytes)
-    }
-
-    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        ASCII.append("}\n", to: &bytes)
     }
 
     /// Parses a line of `payments.log`; nil when it is damaged. A line in the shape this version writes is read

@@ -87,6 +87,12 @@ public enum ASCII {
         return slice
     }
 
+    /// Appends the bytes of `text`, a constant (copied from static storage, not through `String`).
+    @inlinable
+    public static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     /// Appends `value` in decimal, as `String(value)` spells it, without building a string.
     public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }

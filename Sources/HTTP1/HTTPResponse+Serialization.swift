@@ -25,47 +25,42 @@ extension HTTPResponse {
         var headerBytes = 0
         headers.forEachField { name, value in headerBytes += name.count + value.count + 4 }
         bytes.reserveCapacity(bytes.count + 128 + headerBytes + (sendsBody ? body.count : 0))
-        Self.append("HTTP/1.1 ", to: &bytes)
+        ASCII.append("HTTP/1.1 ", to: &bytes)
         ASCII.appendDecimal(Int64(status), to: &bytes)
         bytes.append(ASCII.space)
         bytes.append(contentsOf: Self.reasonPhrase(status).utf8)
-        Self.append("\r\n", to: &bytes)
+        ASCII.append("\r\n", to: &bytes)
         headers.forEachField { name, value in
             guard !Self.isServerOwned(name) else { return }
             // Never let a handler's value split the head: CR, LF and other controls are dropped.
             if name.allSatisfy(ASCII.isTokenChar) {
                 bytes.append(contentsOf: name)
             } else {
-                Self.append("X-Invalid-Name", to: &bytes)
+                ASCII.append("X-Invalid-Name", to: &bytes)
             }
-            Self.append(": ", to: &bytes)
+            ASCII.append(": ", to: &bytes)
             if value.allSatisfy(ASCII.isFieldValueChar) {
                 bytes.append(contentsOf: value)
             } else {
                 for byte in value where ASCII.isFieldValueChar(byte) { bytes.append(byte) }
             }
-            Self.append("\r\n", to: &bytes)
+            ASCII.append("\r\n", to: &bytes)
         }
-        Self.append("Date: ", to: &bytes)
+        ASCII.append("Date: ", to: &bytes)
         bytes.append(contentsOf: date)
-        Self.append("\r\n", to: &bytes)
+        ASCII.append("\r\n", to: &bytes)
         if bodyAllowed {
-            Self.append("Content-Length: ", to: &bytes)
+            ASCII.append("Content-Length: ", to: &bytes)
             ASCII.appendDecimal(Int64(body.count), to: &bytes)
-            Self.append("\r\n", to: &bytes)
+            ASCII.append("\r\n", to: &bytes)
         }
         if keepAlive {
-            if version == .http1_0 { Self.append("Connection: keep-alive\r\n", to: &bytes) }
+            if version == .http1_0 { ASCII.append("Connection: keep-alive\r\n", to: &bytes) }
         } else {
-            Self.append("Connection: close\r\n", to: &bytes)
+            ASCII.append("Connection: close\r\n", to: &bytes)
         }
-        Self.append("\r\n", to: &bytes)
+        ASCII.append("\r\n", to: &bytes)
         if sendsBody { bytes.append(contentsOf: body) }
-    }
-
-    /// Appends the bytes of `text` (a copy from static storage, without going through `String`).
-    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Fields the server writes itself; a handler's own are dropped.

@@ -82,9 +82,9 @@ struct DaemonLogHandler: LogHandler {
         line.reserveCapacity(512)
         Self.appendJSONHead(level: level, message: "request", to: &line)
         record.forEachField { key, value in
-            Self.append(",\"", to: &line)
-            Self.append(key, to: &line)
-            Self.append("\":", to: &line)
+            ASCII.append(",\"", to: &line)
+            ASCII.append(key, to: &line)
+            ASCII.append("\":", to: &line)
             switch value {
             case .text(let text): JSONValue.writeString(text, into: &line)
             case .integer(let integer): ASCII.appendDecimal(Int64(integer), to: &line)
@@ -92,7 +92,7 @@ struct DaemonLogHandler: LogHandler {
             case .milliseconds(let microseconds): Self.appendThousandths(microseconds, to: &line)
             }
         }
-        Self.append("}\n", to: &line)
+        ASCII.append("}\n", to: &line)
         output.write(line, immediately: level >= .notice)
         return true
     }
@@ -117,18 +117,13 @@ struct DaemonLogHandler: LogHandler {
         }
     }
 
-    /// Appends the bytes of `text`, a constant.
-    private static func append(_ text: StaticString, to line: inout [UInt8]) {
-        line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
     /// `{"ts":"…","level":"…","msg":"…"`, the start of every JSON line.
     private static func appendJSONHead(level: Logger.Level, message: String, to line: inout [UInt8]) {
-        append("{\"ts\":\"", to: &line)
+        ASCII.append("{\"ts\":\"", to: &line)
         LogTimestamp.append(to: &line)
-        append("\",\"level\":\"", to: &line)
+        ASCII.append("\",\"level\":\"", to: &line)
         line.append(contentsOf: level.rawValue.utf8)
-        append("\",\"msg\":", to: &line)
+        ASCII.append("\",\"msg\":", to: &line)
         JSONValue.writeString(message, into: &line)
     }
 
