@@ -21,26 +21,37 @@ public enum Digest {
     /// - Parameter bytes: the data to hash, e.g. a request body exactly as received.
     /// - Returns: the 32-byte digest.
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-            sha256(bytes, into: out.baseAddress!)
-            count = byteCount
-        }
+        self.bytes { sha256(bytes, into: $0) }
     }
 
     /// Lower-case hexadecimal text of the SHA-256 of `bytes` (the digest itself is never put in an array).
     public static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { digest in
-            sha256(bytes, into: digest.baseAddress!)
-            return hex(UnsafeBufferPointer(digest))
-        }
+        text({ sha256(bytes, into: $0) }, encodedBy: { hex($0) })
     }
 
     /// Standard base64 of the SHA-256 of `bytes` (an `x-ms-content-sha256` value; the digest is never put in an
     /// array).
     public static func sha256Base64(_ bytes: some Collection<UInt8>) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { digest in
-            sha256(bytes, into: digest.baseAddress!)
-            return Base64.encode(buffer: UnsafeRawBufferPointer(digest))
+        text({ sha256(bytes, into: $0) }, encodedBy: Base64.encode(buffer:))
+    }
+
+    /// The ``byteCount`` bytes of a digest or MAC that `write` puts at the pointer it is given.
+    static func bytes(_ write: (UnsafeMutablePointer<UInt8>) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            write(out.baseAddress!)
+            count = byteCount
+        }
+    }
+
+    /// The text `encode` makes of a digest or MAC that `write` puts in a temporary buffer of ``byteCount`` bytes
+    /// (on the stack, never in an array).
+    static func text(
+        _ write: (UnsafeMutablePointer<UInt8>) -> Void,
+        encodedBy encode: (UnsafeRawBufferPointer) -> String
+    ) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { buffer in
+            write(buffer.baseAddress!)
+            return encode(UnsafeRawBufferPointer(buffer))
         }
     }
 

@@ -26,19 +26,13 @@ public final class HMACKey: Sendable {
 
     /// HMAC-SHA256 of `message` under this key.
     public func authenticationCode(for message: some Collection<UInt8>) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: Digest.byteCount) { out, count in
-            authenticationCode(for: message, into: out.baseAddress!)
-            count = Digest.byteCount
-        }
+        Digest.bytes { authenticationCode(for: message, into: $0) }
     }
 
     /// Standard base64 of the HMAC-SHA256 of `message` under this key (a signature as the headers carry it; the MAC
     /// is never put in an array).
     public func base64AuthenticationCode(for message: some Collection<UInt8>) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Digest.byteCount) { mac in
-            authenticationCode(for: message, into: mac.baseAddress!)
-            return Base64.encode(buffer: UnsafeRawBufferPointer(mac))
-        }
+        Digest.text({ authenticationCode(for: message, into: $0) }, encodedBy: Base64.encode(buffer:))
     }
 
     /// Writes the HMAC-SHA256 of `message` to the `Digest.byteCount` bytes at `out`.

@@ -46,27 +46,23 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
     public var id: String {
         let texts = msn.utf8.count + reference.utf8.count + pspReference.utf8.count + name.utf8.count
         let count = 20 + Self.domain.utf8.count + texts
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+        return withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
             var offset = 0
+            func copy(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
+                offset += bytes.count
+            }
             func append(_ field: String) {
                 var field = field
-                field.withUTF8 { text in
-                    withUnsafeBytes(of: UInt32(truncatingIfNeeded: text.count).bigEndian) { length in
-                        for byte in length {
-                            buffer[offset] = byte
-                            offset += 1
-                        }
-                    }
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset...]).initialize(from: text)
-                    offset += text.count
-                }
+                withUnsafeBytes(of: UInt32(truncatingIfNeeded: field.utf8.count).bigEndian, copy)
+                field.withUTF8 { copy(UnsafeRawBufferPointer($0)) }
             }
             append(Self.domain)
             append(msn)
             append(reference)
             append(pspReference)
             append(name)
-            return Digest.sha256Hex(UnsafeBufferPointer(buffer))
+            return Digest.sha256Hex(UnsafeRawBufferPointer(buffer))
         }
     }
 }
