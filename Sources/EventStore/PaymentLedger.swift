@@ -37,10 +37,9 @@ public final class PaymentLedger: Sendable {
         public var compactionCPUShare: Double
 
         /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096, 16 MiB and a quarter of a CPU.
-        /// A payment costs about 200
-        /// bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash table of 65,536 slots, the
-        /// key's texts on the heap): 49,000 keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would
-        /// double it; ≈ 10 MB in all.
+        /// A payment costs about 200 bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash
+        /// table of 65,536 slots, the key's texts on the heap): 49,000 keeps the table at its load limit (3/4) of
+        /// 65,536 slots, where 50,000 would double it; ≈ 10 MB in all.
         public init(
             windowMillis: Int64 = 7 * 24 * 3_600_000,
             maximumPayments: Int = 49_000,

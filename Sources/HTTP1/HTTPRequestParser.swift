@@ -186,9 +186,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// Scans CRLF-terminated lines from `readIndex + scan.scanned` until an empty line. Rejects bare LF and bare
     /// CR; fails with `.trailersTooLarge` when the section (its final CRLF included) would pass `limits.maxHeadBytes`
-    /// bytes, and with `.tooManyHeaders` past `maxLines`
-    /// lines. With `skipLeadingEmptyLines`, empty lines before the first line are consumed (at most
-    /// `limits.maxLeadingEmptyLines`, then `.tooManyEmptyLines`).
+    /// bytes, and with `.tooManyHeaders` past `maxLines` lines. With `skipLeadingEmptyLines`, empty lines before the
+    /// first line are consumed (at most `limits.maxLeadingEmptyLines`, then `.tooManyEmptyLines`).
     private mutating func scanLines(_ scan: LineScan, maxLines: Int, skipLeadingEmptyLines: Bool) -> ScanResult {
         let limit = max(limits.maxHeadBytes, 1) - 1  // The last offset a byte of the section may have.
         let maxLeadingEmptyLines = limits.maxLeadingEmptyLines

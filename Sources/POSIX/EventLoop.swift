@@ -159,7 +159,7 @@ public final class EventLoop: @unchecked Sendable {
     // MARK: - The thread
 
     /// Wakes the loop's thread: an `eventfd` write that `epoll_wait` sees.
-    func signal() {
+    private func signal() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)  // EAGAIN only when the counter is full: a wake-up is pending anyway
     }
