@@ -20,7 +20,7 @@ public final class PaymentLedger: Sendable {
     public struct Options: Sendable {
         /// Payments whose latest event is older than this many milliseconds are forgotten.
         public var windowMillis: Int64
-        /// Most payments kept; past it, the oldest tenth goes at once.
+        /// Most payments kept; past it, a new payment takes the place of the one with the oldest latest event.
         public var maximumPayments: Int
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
@@ -37,9 +37,9 @@ public final class PaymentLedger: Sendable {
         public var compactionCPUShare: Double
 
         /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096, 16 MiB and a quarter of a CPU.
-        /// A payment costs about 200 bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash
-        /// table of 65,536 slots, the key's texts on the heap): 49,000 keeps the table at its load limit (3/4) of
-        /// 65,536 slots, where 50,000 would double it; ≈ 10 MB in all.
+        /// A payment costs about 230 bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash
+        /// table of 65,536 slots, the key's texts on the heap, 24-byte entries in the ``PaymentEvictionOrder``): 49,000
+        /// keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would double it; ≈ 11 MB in all.
         public init(
             windowMillis: Int64 = 7 * 24 * 3_600_000,
             maximumPayments: Int = 49_000,
@@ -74,6 +74,8 @@ public final class PaymentLedger: Sendable {
 
     private struct State {
         var payments: [PaymentKey: PaymentProgress] = [:]
+        /// Every payment of the table, in the order the bound forgets them.
+        var order = PaymentEvictionOrder()
         /// Endpoint paths, numbered in order of first use: a payment holds its endpoint's number.
         var endpoints: [String] = []
         var endpointNumbers: [String: UInt32] = [:]
@@ -84,20 +86,46 @@ public final class PaymentLedger: Sendable {
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
         ///
-        /// The table is cut before an insert would take it past the bound, never after a batch: a batch that
-        /// overshot it would double the hash table (49,000 payments fill 65,536 slots to 3/4; a batch more and the
-        /// table took 131,072 slots, 14.7 MB instead of 7.3, seen with heaptrack under load).
+        /// At the bound, a new payment takes the place of the one with the oldest latest event (``forgetOldest()``)
+        /// before it is inserted: the table never holds more, so it never doubles (49,000 payments fill 65,536 slots
+        /// to 3/4; one more and it would take 131,072 slots, 14.7 MB instead of 7.3).
         mutating func apply(_ observations: [PaymentObservation]) {
             for observation in observations {
-                if payments.count >= maximumPayments {
-                    // A tenth more than needed goes, so the sort of every payment happens once per tenth of the bound.
-                    PaymentLedger.drop(from: &payments, downTo: maximumPayments - 1 - maximumPayments / 10)
+                let endpoint = number(of: observation.endpoint)
+                let key = PaymentKey(msn: observation.msn, reference: observation.reference)
+                let added: Bool
+                if let index = payments.index(forKey: key) {
+                    let latest = payments.values[index].lastEventMillis
+                    added = payments.values[index].add(observation, endpointIndex: endpoint)
+                    let now = payments.values[index].lastEventMillis
+                    if now != latest { order.append(key, millis: now) }
+                } else {
+                    if payments.count >= maximumPayments { forgetOldest() }
+                    var progress = PaymentProgress(endpointIndex: endpoint, lastEventMillis: observation.atMillis)
+                    added = progress.add(observation, endpointIndex: endpoint)
+                    payments[key] = progress
+                    order.append(key, millis: progress.lastEventMillis)
                 }
-                if add(observation) { observation.appendLine(to: &pending) }
+                if added { observation.appendLine(to: &pending) }
             }
+            if !order.isMostlyCurrent(payments: payments.count) { order.rebuild(from: payments) }
         }
 
-        /// Adds one observation; whether it is a newly held event.
+        /// Forgets the payment with the oldest latest event, by the eviction order: front entries no longer current
+        /// (their payment had a later event, or went) are skipped, the first current one goes. Returns whether one
+        /// went (none when the order is empty).
+        @discardableResult
+        mutating func forgetOldest() -> Bool {
+            while let entry = order.removeFirst() {
+                guard payments[entry.key]?.lastEventMillis == entry.millis else { continue }
+                payments.removeValue(forKey: entry.key)
+                return true
+            }
+            return false
+        }
+
+        /// Adds one observation, without a place in the eviction order (opening rebuilds it once every line is in);
+        /// whether it is a newly held event.
         mutating func add(_ observation: PaymentObservation) -> Bool {
             let endpoint = number(of: observation.endpoint)
             let key = PaymentKey(msn: observation.msn, reference: observation.reference)
@@ -131,10 +159,11 @@ public final class PaymentLedger: Sendable {
         }
 
         /// Forgets the payments whose latest event is older than `windowMillis` at `nowMillis`, in place (no second
-        /// table); returns how many went.
+        /// table), and rebuilds the eviction order; returns how many went.
         mutating func forget(olderThan windowMillis: Int64, nowMillis: Int64) -> Int {
             let stale = payments.compactMap { nowMillis - $0.value.lastEventMillis > windowMillis ? $0.key : nil }
             for key in stale { payments.removeValue(forKey: key) }
+            order.rebuild(from: payments)
             return stale.count
         }
     }
@@ -194,7 +223,7 @@ public final class PaymentLedger: Sendable {
         }
         let before = table.payments.count
         _ = table.forget(olderThan: options.windowMillis, nowMillis: nowMillis)
-        Self.drop(from: &table.payments, downTo: options.maximumPayments)
+        while table.payments.count > options.maximumPayments, table.forgetOldest() {}
         let forgotten = before - table.payments.count
         var damagedCopy: String?
         if damagedLines > 0 {
@@ -407,30 +436,6 @@ public final class PaymentLedger: Sendable {
     public func close() {
         flush()
         inbox.withLock { $0.closed = true }
-    }
-
-    /// Removes the payments with the oldest latest events until `limit` are left, in place (no second table).
-    ///
-    /// Selects among the times only (8 bytes a payment, not a copy of every key) the newest time that goes, counts
-    /// the older ones there, then walks the table once: every payment older goes, and of those at that time as many
-    /// as are still over.
-    fileprivate static func drop(from payments: inout [PaymentKey: PaymentProgress], downTo limit: Int) {
-        let excess = payments.count - max(0, limit)
-        guard excess > 0 else { return }
-        var times = payments.values.map(\.lastEventMillis)
-        let cutoff = Selection.value(atRank: excess - 1, in: &times)
-        var tiesLeft = excess - times.reduce(0) { $0 + ($1 < cutoff ? 1 : 0) }
-        var doomed: [PaymentKey] = []
-        doomed.reserveCapacity(excess)
-        for (key, payment) in payments {
-            if payment.lastEventMillis < cutoff {
-                doomed.append(key)
-            } else if payment.lastEventMillis == cutoff && tiesLeft > 0 {
-                doomed.append(key)
-                tiesLeft -= 1
-            }
-        }
-        for key in doomed { payments.removeValue(forKey: key) }
     }
 
     /// Seconds a rewrite keeps to ``Options/compactionCPUShare``; past them it runs unpaused.

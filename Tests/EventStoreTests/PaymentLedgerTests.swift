@@ -239,24 +239,34 @@ struct PaymentLedgerBoundTests {
         )
     }
 
-    @Test("past maximumPayments the oldest tenth goes at once (one sort per tenth, not per new payment)")
-    func boundDropsATenth() throws {
+    @Test("past maximumPayments a new payment takes the place of the one with the oldest latest event, not first seen")
+    func boundForgetsTheOldestLatestEvent() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let ledger = try Self.ledger(in: directory, maximumPayments: 20)
         defer { ledger.close() }
+        let now = PaymentLedgerTests.now
         for index in 0...20 {
-            ledger.record(
-                PaymentLedgerTests.observation("order-\(index)", "CREATED", at: PaymentLedgerTests.now + Int64(index))
-            )
+            ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED", at: now + Int64(index)))
+        }
+        #expect(ledger.payments(since: 0).map(\.reference) == (1...20).map { "order-\($0)" })
+        // order-1 and order-2 were first seen earliest; a later event keeps order-1 (moved to the back when its entry
+        // comes to the front), an event already held changes nothing for order-2.
+        ledger.record(PaymentLedgerTests.observation("order-1", "AUTHORIZED", at: now + 30))
+        ledger.record(PaymentLedgerTests.observation("order-2", "CREATED", at: now + 31))
+        for index in 21...23 {
+            ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED", at: now + 10 + Int64(index)))
         }
         let kept = ledger.payments(since: 0).map(\.reference)
-        #expect(kept == (3...20).map { "order-\($0)" })
-        ledger.record(PaymentLedgerTests.observation("order-21", "CREATED", at: PaymentLedgerTests.now + 21))
-        #expect(ledger.payments(since: 0).count == 19)
+        #expect(kept.count == 20)
+        #expect(
+            kept.first == "order-5" && kept.suffix(4) == ["order-1", "order-21", "order-22", "order-23"],
+            "\(kept)"
+        )
+        #expect(!kept.contains("order-2") && kept.contains("order-23"))
     }
 
-    @Test("payments sharing the cut-off time: only as many go as are over, the newer all stay")
+    @Test("payments sharing the oldest time: only as many go as are over, the newer all stay")
     func tiesAtTheCutOff() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -268,11 +278,84 @@ struct PaymentLedgerBoundTests {
         for index in 0..<6 {
             ledger.record(PaymentLedgerTests.observation("new-\(index)", "CREATED", at: PaymentLedgerTests.now + 1))
         }
-        // The eleventh payment found ten: down to 8 (a tenth more than needed), then it came in.
         let kept = ledger.payments(since: 0).map(\.reference)
-        #expect(kept.count == 9)
-        #expect(kept.filter { $0.hasPrefix("old-") }.count == 3)
+        #expect(kept.count == 10)
+        #expect(kept.filter { $0.hasPrefix("old-") }.count == 4)
         #expect(Set(kept.filter { $0.hasPrefix("new-") }) == Set((0..<6).map { "new-\($0)" }))
+    }
+
+    @Test("random events against a model: at the bound the payment whose latest event is oldest goes, every time")
+    func boundAgainstAModel() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let bound = 37
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: bound, flushDelayMillis: 60_000, maximumWaiting: 7),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        var generator = SplitMix(seed: 19)
+        var model: [String: Int64] = [:]  // reference -> latest event time
+        var seen: [String] = []
+        for step in 0..<3000 {
+            // Distinct times, so the model's oldest is unique; a third of the events go to a payment seen before.
+            let at = PaymentLedgerTests.now + Int64(step)
+            let reference: String
+            if !seen.isEmpty, generator.next() % 3 == 0 {
+                reference = seen[Int(generator.next() % UInt64(seen.count))]
+            } else {
+                reference = "order-\(step)"
+                seen.append(reference)
+            }
+            if model[reference] == nil, model.count >= bound {
+                model.removeValue(forKey: model.min { $0.value < $1.value }!.key)
+            }
+            model[reference] = at
+            ledger.record(PaymentLedgerTests.observation(reference, "CREATED", psp: "psp-\(step)", at: at))
+            if step % 97 == 0 {
+                let kept = ledger.payments(since: 0)
+                let held = Dictionary(uniqueKeysWithValues: kept.map { ($0.reference, $0.lastEventMillis) })
+                #expect(
+                    held == model,
+                    "\(held.filter { model[$0.key] != $0.value }) \(model.filter { held[$0.key] != $0.value })"
+                )
+            }
+        }
+        ledger.close()
+        // Reopened: the same payments, and the order rebuilt from the file forgets the same next.
+        let reopened = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: bound),
+            logger: testLogger
+        )
+        defer { reopened.close() }
+        #expect(Set(reopened.payments(since: 0).map(\.reference)) == Set(model.keys))
+        let oldest = model.min { $0.value < $1.value }!.key
+        reopened.record(PaymentLedgerTests.observation("order-last", "CREATED", at: PaymentLedgerTests.now + 5000))
+        #expect(reopened.payment(msn: "123456", reference: oldest) == nil)
+        #expect(reopened.payments(since: 0).count == bound)
+    }
+
+    @Test("a file whose lines are out of time order, opened under a smaller bound, keeps the newest payments")
+    func openKeepsTheNewestWhateverTheLineOrder() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let times = [5, 1, 9, 3, 7, 2, 8, 0, 6, 4].map { PaymentLedgerTests.now - Int64($0) * 1000 }
+        var bytes: [UInt8] = []
+        for (index, at) in times.enumerated() {
+            bytes += PaymentLedgerTests.observation("order-\(index)", "CREATED", at: at).line
+        }
+        _ = FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(bytes))
+        let ledger = try Self.ledger(in: directory, maximumPayments: 4)
+        defer { ledger.close() }
+        // The four newest: 0, 1, 2 and 3 seconds before now.
+        #expect(
+            ledger.payments(since: 0).map(\.lastEventMillis) == [3, 2, 1, 0].map { PaymentLedgerTests.now - $0 * 1000 }
+        )
+        #expect(ledger.openReport.forgotten == 6)
     }
 
     @Test("a burst is applied and written once maximumWaiting events wait, not held until the flush delay ends")
