@@ -25,7 +25,8 @@ public final class PaymentLedger: Sendable {
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
         /// Most events recorded and not yet applied (at least 1): the one that reaches it has them applied (and their
-        /// lines written) at once, not at the end of the flush delay, so a burst does not pile them up in memory.
+        /// lines written) at once, not at the end of the flush delay, so a burst does not pile them up in memory, and
+        /// applying them (on the ledger's queue, a few µs each) does not take a CPU from the connections for long.
         public var maximumWaiting: Int
         /// While running, the file is rewritten without forgotten payments once it is this large and four times
         /// what it held after the last rewrite.
@@ -36,7 +37,7 @@ public final class PaymentLedger: Sendable {
         /// and so do 10 seconds of rewriting (a reader that slow might not catch up with the appends).
         public var compactionCPUShare: Double
 
-        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 4,096, 16 MiB and a quarter of a CPU.
+        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 512, 16 MiB and a quarter of a CPU.
         /// A payment costs about 230 bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash
         /// table of 65,536 slots, the key's texts on the heap, 24-byte entries in the ``PaymentEvictionOrder``): 49,000
         /// keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would double it; ≈ 11 MB in all.
@@ -44,7 +45,7 @@ public final class PaymentLedger: Sendable {
             windowMillis: Int64 = 7 * 24 * 3_600_000,
             maximumPayments: Int = 49_000,
             flushDelayMillis: Int = 200,
-            maximumWaiting: Int = 4096,
+            maximumWaiting: Int = 512,
             compactionBytes: Int = 16 << 20,
             compactionCPUShare: Double = 0.25
         ) {
