@@ -9,7 +9,7 @@ import Logging
 /// Batches start at most every `minFlushInterval` (10 ms): under load that bounds the sink's fsyncs — each also
 /// writes the file's inode, as the file grows — to 100 per second, so they do not crowd the journal's fsyncs that
 /// answers wait for; a lone event is still written at once. Events arrive through an inbox that costs one hop to
-/// the queue per batch, not per event.
+/// the queue per batch, not per event: arrivals while a batch is scheduled wait in it for that batch.
 ///
 /// A failing write (disk full) is retried with backoff (0.5 s doubling, at most 5 s), keeping order; arrivals beyond
 /// the memory bound (events or bytes, ``HeldMemory``) are given back to the journal, and so are all later arrivals
@@ -61,6 +61,11 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     func deliver(_ event: DeliverableEvent) {
         if inbox.append(event) {
             queue.async { [self] in
+                // A batch is due within the pacing interval and takes the inbox then: taking it now would only have
+                // the next arrival wake this queue again (a futex wake and a thread switch per journal batch, 0.3 a
+                // request at 16 connections). While writes fail the next batch may be seconds away, so arrivals are
+                // taken at once, against the memory bound.
+                guard !flushScheduled || failures > 0 else { return }
                 takeInbox()
                 scheduleFlush(after: pacingDelay())
             }
@@ -159,6 +164,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         queue.asyncAfter(deadline: .now() + delay) { [self] in
             flushScheduled = false
             guard !draining else { return }
+            takeInbox()
             flushOnce()
             if !pending.isEmpty {
                 scheduleFlush(

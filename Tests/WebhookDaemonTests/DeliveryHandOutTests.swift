@@ -71,6 +71,27 @@ import Testing
         #expect(inPaymentOrder(ids))
     }
 
+    /// Arrivals while a file-sink batch is scheduled (within the 10 ms pacing of the previous one) wait in the
+    /// worker's inbox without waking its queue; the scheduled batch must take them, with no later arrival to do it.
+    @Test func fileSinkArrivalsWhileABatchIsScheduledAreWrittenByIt() async throws {
+        let harness = try DeliveryHarness()
+        defer { harness.remove() }
+        let path = harness.directory + "/paced.jsonl"
+        let sink = "paced-file"
+        try harness.configure([.init(name: sink, kind: .file(path: path))])
+        for round in 0..<5 {
+            // The first of each round is written at once; the rest arrive within its pacing interval, and nothing
+            // arrives after them.
+            let stored = await send(harness, count: 8, payments: 1, senders: 1, sinks: [sink], prefix: "round-\(round)")
+            #expect(stored.count == 8)
+            #expect(await harness.settled(within: 10), "round \(round): every event written without a later arrival")
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        await harness.stop()
+        let ids = lineIDs(path)
+        #expect(ids.count == 40 && duplicates(ids) == [])
+    }
+
     @Test(arguments: memoryBounds)
     func execSinkSpillRunsEveryHookOnceInPaymentOrder(bound: (events: Int, bytes: Int)) async throws {
         let harness = try DeliveryHarness(memoryLimit: bound.events, memoryBytes: bound.bytes)
