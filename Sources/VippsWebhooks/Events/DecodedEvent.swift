@@ -4,16 +4,50 @@ public struct DecodedEvent: Sendable, Equatable {
     /// The type of events of no known type (and of bodies that are not JSON objects).
     public static let unknownType = "unknown"
 
+    /// The fields, in one immutable heap object: a decoded event is handed to the store's completion, the answer's
+    /// completion, the dispatcher and its sinks, and each copy then costs one reference count, not one for every
+    /// string of the typed fields and the JSON tree (about a dozen for an ePayment event).
+    private final class Fields: Sendable {
+        let type: String
+        let family: EventFamily
+        let json: JSONValue?
+        let parseError: JSONParseError?
+        let findings: [EventFinding]
+
+        init(type: String, family: EventFamily, json: JSONValue?, parseError: JSONParseError?, findings: [EventFinding])
+        {
+            self.type = type
+            self.family = family
+            self.json = json
+            self.parseError = parseError
+            self.findings = findings
+        }
+    }
+
+    private let fields: Fields
+
     /// The event type, e.g. `epayments.payment.captured.v1`, or ``unknownType``.
-    public var type: String
+    public var type: String { fields.type }
     /// The family with its typed fields.
-    public var family: EventFamily
+    public var family: EventFamily { fields.family }
     /// The body when it is a JSON object (also for unknown types); `nil` when not JSON or not an object.
-    public var json: JSONValue?
+    public var json: JSONValue? { fields.json }
     /// Why the body is not JSON, when it is not.
-    public var parseError: JSONParseError?
+    public var parseError: JSONParseError? { fields.parseError }
     /// Documented constraints the body does not meet, plus string fields holding NUL characters.
-    public var findings: [EventFinding]
+    public var findings: [EventFinding] { fields.findings }
+
+    /// An event with these fields.
+    init(type: String, family: EventFamily, json: JSONValue?, parseError: JSONParseError?, findings: [EventFinding]) {
+        fields = Fields(type: type, family: family, json: json, parseError: parseError, findings: findings)
+    }
+
+    /// Whether every field is equal (at once when both are copies of one decoded event).
+    public static func == (left: DecodedEvent, right: DecodedEvent) -> Bool {
+        left.fields === right.fields
+            || (left.type == right.type && left.family == right.family && left.json == right.json
+                && left.parseError == right.parseError && left.findings == right.findings)
+    }
 
     /// Events with the same key must be delivered in arrival order; `nil` = no ordering constraint.
     /// ePayment: `msn + "/" + reference`; Recurring (agreement and charge): `agreementId`; others `nil`.
