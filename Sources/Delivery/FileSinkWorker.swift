@@ -163,8 +163,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         flushScheduled = true
         queue.asyncAfter(deadline: .now() + delay) { [self] in
             flushScheduled = false
-            guard !draining else { return }
+            // Before the draining check: arrivals that waited for this batch are given back once draining (no later
+            // arrival would get a hand-off to take them).
             takeInbox()
+            guard !draining else { return }
             flushOnce()
             if !pending.isEmpty {
                 scheduleFlush(

@@ -1,13 +1,14 @@
-/// The payment ledger's payments in the order its bound forgets them, oldest latest event first, kept without walking
-/// the table: a queue (a ring of 24-byte entries) of payments, each stamped with the payment's latest event time when
-/// it was queued.
+/// The payment ledger's payments in the order its bound forgets them, kept without walking the table: a queue (a
+/// ring of 24-byte entries) of payments, each stamped with the payment's latest event time when it was queued.
 ///
 /// A payment whose latest event time grows is queued again with the new time (nothing is searched for or moved); its
 /// earlier entries stay behind, out of date, and are skipped when they reach the front (their stamp is no longer the
-/// payment's latest time). So the first front entry still current belongs to the payment with the oldest latest
-/// event, as long as events are recorded in the order of their times (stored events are, to the steps of the clock).
-/// ``rebuild(from:)`` leaves one entry per payment in the exact order, for the lines of a file (in any order), after
-/// payments are forgotten by age, and when out-of-date entries have piled up (``isMostlyCurrent(payments:)``).
+/// payment's latest time). So the first current front entry belongs to the payment whose latest event was recorded
+/// first: the one with the oldest latest event, as long as events are recorded in the order of their times (stored
+/// events are, to the milliseconds between a sync and the answers it releases; reconciliation and a clock step may
+/// record one out of order, and the order of recording wins). ``rebuild(from:)`` sorts by time, for the lines of a
+/// file; ``removeOutOfDate(isCurrent:)`` drops out-of-date entries in place, keeping the order, when they pile up
+/// (``isMostlyCurrent(payments:)``) or their payments were forgotten.
 struct PaymentEvictionOrder {
     /// A payment and its latest event time when it was queued.
     struct Entry {
@@ -39,10 +40,31 @@ struct PaymentEvictionOrder {
         return slots[head]
     }
 
+    /// Slots in the ring (for tests of its bound).
+    var capacity: Int { slots.count }
+
     /// Whether few enough entries of a table of `payments` payments are out of date (at most a quarter more than
-    /// the payments, and 16): past it the owner rebuilds, so the ring stays within about 1.25 entries a payment.
+    /// the payments, and 16): past it the owner removes them, so the ring stays within about 1.25 entries a payment.
     func isMostlyCurrent(payments: Int) -> Bool {
         count <= payments + payments / 4 + 16
+    }
+
+    /// Removes the entries `isCurrent` rejects, in place and in order, then gives back the ring's room past what
+    /// ``isMostlyCurrent(payments:)`` allows for the entries left (after an open trimmed a large file to the bound).
+    mutating func removeOutOfDate(isCurrent: (Entry) -> Bool) {
+        var kept = 0
+        for offset in 0..<count {
+            let index = wrapped(head + offset)
+            guard let entry = slots[index] else { continue }
+            slots[index] = nil
+            if isCurrent(entry) {
+                slots[wrapped(head + kept)] = entry
+                kept += 1
+            }
+        }
+        count = kept
+        let room = Self.room(for: count)
+        if slots.count > 2 * room { resize(to: room) }
     }
 
     /// Replaces the entries with one per payment of `payments`, stamped with its latest event time, oldest first
@@ -53,8 +75,13 @@ struct PaymentEvictionOrder {
         entries.sort { $0.millis < $1.millis }
         slots = []
         count = 0
-        resize(to: entries.count + entries.count / 4 + 17)
+        resize(to: Self.room(for: entries.count))
         for entry in entries { append(entry.key, millis: entry.millis) }
+    }
+
+    /// Slots for `count` current entries and the out-of-date ones ``isMostlyCurrent(payments:)`` allows.
+    private static func room(for count: Int) -> Int {
+        count + count / 4 + 17
     }
 
     /// `index` within the ring: indices reach at most twice its size.

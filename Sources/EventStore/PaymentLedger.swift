@@ -20,7 +20,8 @@ public final class PaymentLedger: Sendable {
     public struct Options: Sendable {
         /// Payments whose latest event is older than this many milliseconds are forgotten.
         public var windowMillis: Int64
-        /// Most payments kept; past it, a new payment takes the place of the one with the oldest latest event.
+        /// Most payments kept; past it, a new payment takes the place of the one whose latest event was recorded
+        /// first (the oldest latest event, as events are recorded in time order; see ``PaymentEvictionOrder``).
         public var maximumPayments: Int
         /// Longest time a new line waits before it is written and synced.
         public var flushDelayMillis: Int
@@ -87,8 +88,8 @@ public final class PaymentLedger: Sendable {
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
         ///
-        /// At the bound, a new payment takes the place of the one with the oldest latest event (``forgetOldest()``)
-        /// before it is inserted: the table never holds more, so it never doubles (49,000 payments fill 65,536 slots
+        /// At the bound, a new payment takes the place of the one whose latest event was recorded first
+        /// (``forgetOldest()``) before it is inserted: the table never holds more, so it never doubles (49,000 payments fill 65,536 slots
         /// to 3/4; one more and it would take 131,072 slots, 14.7 MB instead of 7.3).
         mutating func apply(_ observations: [PaymentObservation]) {
             for observation in observations {
@@ -108,11 +109,16 @@ public final class PaymentLedger: Sendable {
                     order.append(key, millis: progress.lastEventMillis)
                 }
                 if added { observation.appendLine(to: &pending) }
+                if !order.isMostlyCurrent(payments: payments.count) { removeOutOfDateEntries() }
             }
-            if !order.isMostlyCurrent(payments: payments.count) { order.rebuild(from: payments) }
         }
 
-        /// Forgets the payment with the oldest latest event, by the eviction order: front entries no longer current
+        /// Drops the eviction order's entries whose payment has a later event or went, keeping the order (no sort).
+        mutating func removeOutOfDateEntries() {
+            order.removeOutOfDate { [payments] entry in payments[entry.key]?.lastEventMillis == entry.millis }
+        }
+
+        /// Forgets the payment whose latest event was recorded first, by the eviction order: front entries no longer current
         /// (their payment had a later event, or went) are skipped, the first current one goes. Returns whether one
         /// went (none when the order is empty).
         @discardableResult
@@ -160,12 +166,23 @@ public final class PaymentLedger: Sendable {
         }
 
         /// Forgets the payments whose latest event is older than `windowMillis` at `nowMillis`, in place (no second
-        /// table), and rebuilds the eviction order; returns how many went.
+        /// table), and their entries in the eviction order; returns how many went.
         mutating func forget(olderThan windowMillis: Int64, nowMillis: Int64) -> Int {
             let stale = payments.compactMap { nowMillis - $0.value.lastEventMillis > windowMillis ? $0.key : nil }
             for key in stale { payments.removeValue(forKey: key) }
-            order.rebuild(from: payments)
+            removeOutOfDateEntries()
             return stale.count
+        }
+
+        /// After an open trimmed the table: the table and the eviction order moved to room for what is left (and the
+        /// bound), no longer the whole file's room, which a table in place and a ring never give back.
+        mutating func fit(bound: Int) {
+            removeOutOfDateEntries()
+            let room = max(payments.count, min(bound, 1 << 20))
+            guard payments.capacity > 2 * room + 16 else { return }
+            var fitted = [PaymentKey: PaymentProgress](minimumCapacity: room)
+            for (key, progress) in payments { fitted[key] = progress }
+            payments = fitted
         }
     }
 
@@ -222,9 +239,11 @@ public final class PaymentLedger: Sendable {
                 damagedLines += 1
             }
         }
+        table.order.rebuild(from: table.payments)
         let before = table.payments.count
         _ = table.forget(olderThan: options.windowMillis, nowMillis: nowMillis)
         while table.payments.count > options.maximumPayments, table.forgetOldest() {}
+        if table.payments.count < before { table.fit(bound: options.maximumPayments) }
         let forgotten = before - table.payments.count
         var damagedCopy: String?
         if damagedLines > 0 {
@@ -303,6 +322,9 @@ public final class PaymentLedger: Sendable {
 
     /// How many payments the hash table has room for before it grows (for tests of its bound).
     var tableCapacity: Int { withTable { $0.payments.capacity } }
+
+    /// Slots in the eviction order's ring (for tests of its bound).
+    var evictionOrderCapacity: Int { withTable { $0.order.capacity } }
 
     /// The payment `msn`/`reference`, when known.
     public func payment(msn: String, reference: String) -> PaymentState? {

@@ -339,6 +339,62 @@ struct PaymentLedgerBoundTests {
         #expect(reopened.payments(since: 0).count == bound)
     }
 
+    @Test("a file of many more payments than the bound, opened: table and eviction order keep the bound's room only")
+    func openOfALargeFileKeepsTheBoundsRoom() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let bound = 1000
+        var bytes: [UInt8] = []
+        for index in 0..<8 * bound {
+            bytes +=
+                PaymentLedgerTests.observation("order-\(index)", "CREATED", at: PaymentLedgerTests.now - Int64(index))
+                .line
+        }
+        _ = FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(bytes))
+        let ledger = try Self.ledger(in: directory, maximumPayments: bound)
+        defer { ledger.close() }
+        #expect(ledger.openReport.payments == bound && ledger.openReport.forgotten == 7 * bound)
+        // Room for 8,000 would be 12,288 table slots and 10,017 ring slots.
+        #expect(ledger.tableCapacity < 2 * bound + 2, "table room \(ledger.tableCapacity)")
+        #expect(ledger.evictionOrderCapacity <= bound + bound / 4 + 17, "ring \(ledger.evictionOrderCapacity)")
+        #expect(ledger.payment(msn: "123456", reference: "order-\(bound - 1)") != nil)
+        #expect(ledger.payment(msn: "123456", reference: "order-\(bound)") == nil)
+    }
+
+    @Test("one batch of many later events for held payments: the eviction order sheds out-of-date entries as it goes")
+    func outOfDateEntriesAreShedWithinABatch() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let bound = 1000
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(maximumPayments: bound, flushDelayMillis: 60_000, maximumWaiting: 100_000),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        var at = PaymentLedgerTests.now
+        for index in 0..<bound {
+            at += 1
+            ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED", at: at))
+        }
+        // One batch (nothing is applied until the table is read): ten later events for every payment, in turn.
+        for round in 0..<10 {
+            for index in 0..<bound {
+                at += 1
+                ledger.record(PaymentLedgerTests.observation("order-\(index)", "CAPTURED", psp: "c\(round)", at: at))
+            }
+        }
+        #expect(ledger.payments(since: 0).count == bound)
+        // 11,000 entries were queued; shed at 1.25 a payment, the ring stays within twice that room (its growth by
+        // doubling), where shedding only after the batch would have grown it to 16,384.
+        #expect(ledger.evictionOrderCapacity <= 2 * (bound + bound / 4 + 17), "ring \(ledger.evictionOrderCapacity)")
+        // And the order still forgets the right one: order-0's latest event is now the oldest.
+        ledger.record(PaymentLedgerTests.observation("newcomer", "CREATED", at: at + 1))
+        #expect(ledger.payment(msn: "123456", reference: "order-0") == nil)
+        #expect(ledger.payment(msn: "123456", reference: "order-1") != nil)
+    }
+
     @Test("a file whose lines are out of time order, opened under a smaller bound, keeps the newest payments")
     func openKeepsTheNewestWhateverTheLineOrder() throws {
         let directory = TemporaryDirectory()
