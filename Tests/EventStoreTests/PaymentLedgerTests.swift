@@ -361,7 +361,7 @@ struct PaymentLedgerBoundTests {
         #expect(ledger.payment(msn: "123456", reference: "order-\(bound)") == nil)
     }
 
-    @Test("one batch of many later events for held payments: the eviction order sheds out-of-date entries as it goes")
+    @Test("one batch of many later events for held payments: out-of-date entries are shed, the right payment still goes")
     func outOfDateEntriesAreShedWithinABatch() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -386,8 +386,9 @@ struct PaymentLedgerBoundTests {
             }
         }
         #expect(ledger.payments(since: 0).count == bound)
-        // 11,000 entries were queued; shed at 1.25 a payment, the ring stays within twice that room (its growth by
-        // doubling), where shedding only after the batch would have grown it to 16,384.
+        // 11,000 entries were queued for 1,000 payments; shed, the ring keeps at most twice the room of 1.25 entries a
+        // payment (its growth by doubling). (Shedding per event rather than per batch keeps the batch's own peak as
+        // low; that peak is not visible from here.)
         #expect(ledger.evictionOrderCapacity <= 2 * (bound + bound / 4 + 17), "ring \(ledger.evictionOrderCapacity)")
         // And the order still forgets the right one: order-0's latest event is now the oldest.
         ledger.record(PaymentLedgerTests.observation("newcomer", "CREATED", at: at + 1))
