@@ -361,7 +361,9 @@ struct PaymentLedgerBoundTests {
         #expect(ledger.payment(msn: "123456", reference: "order-\(bound)") == nil)
     }
 
-    @Test("one batch of many later events for held payments: out-of-date entries are shed, the right payment still goes")
+    @Test(
+        "one batch of many later events for held payments: out-of-date entries are shed, the right payment still goes"
+    )
     func outOfDateEntriesAreShedWithinABatch() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
