@@ -229,12 +229,22 @@ struct PaymentLedgerAmountTests {
 
 @Suite("payment ledger: bound")
 struct PaymentLedgerBoundTests {
-    /// A ledger in `directory` bounded to `maximumPayments`, opened at ``PaymentLedgerTests/now``.
-    static func ledger(in directory: TemporaryDirectory, maximumPayments: Int) throws -> PaymentLedger {
-        try PaymentLedger(
+    /// A ledger in `directory` bounded to `maximumPayments`, opened at ``PaymentLedgerTests/now``; with
+    /// `maximumWaiting`, recorded events wait (up to a minute) until that many do or the table is read.
+    static func ledger(
+        in directory: TemporaryDirectory,
+        maximumPayments: Int,
+        maximumWaiting: Int? = nil
+    ) throws -> PaymentLedger {
+        var options = PaymentLedger.Options(maximumPayments: maximumPayments)
+        if let maximumWaiting {
+            options.flushDelayMillis = 60_000
+            options.maximumWaiting = maximumWaiting
+        }
+        return try PaymentLedger(
             stateDirectory: directory.path,
             nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(maximumPayments: maximumPayments),
+            options: options,
             logger: testLogger
         )
     }
@@ -289,12 +299,7 @@ struct PaymentLedgerBoundTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let bound = 37
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(maximumPayments: bound, flushDelayMillis: 60_000, maximumWaiting: 7),
-            logger: testLogger
-        )
+        let ledger = try Self.ledger(in: directory, maximumPayments: bound, maximumWaiting: 7)
         defer { ledger.close() }
         var generator = SplitMix(seed: 19)
         var model: [String: Int64] = [:]  // reference -> latest event time
@@ -368,12 +373,7 @@ struct PaymentLedgerBoundTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let bound = 1000
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(maximumPayments: bound, flushDelayMillis: 60_000, maximumWaiting: 100_000),
-            logger: testLogger
-        )
+        let ledger = try Self.ledger(in: directory, maximumPayments: bound, maximumWaiting: 100_000)
         defer { ledger.close() }
         var at = PaymentLedgerTests.now
         for index in 0..<bound {
