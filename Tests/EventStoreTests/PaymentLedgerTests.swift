@@ -591,6 +591,49 @@ struct PaymentLedgerRewriteTests {
         #expect(size == text.utf8.count)
     }
 
+    @Test("a flush during a paced rewrite ends its pauses: it waits for the rewrite's work, not for its pacing")
+    func flushHurriesAPacedRewrite() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let count = 40_000  // under the default bound of 49,000 payments: every line is kept
+        // A hundredth of a CPU: after each 5 ms of work the rewrite pauses 100 ms (the longest pause), so reading
+        // ~8 MB of lines takes tens of 5 ms slices and, unhurried, seconds; the 10-second cutoff ends pauses too.
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(
+                flushDelayMillis: 3_600_000,
+                maximumWaiting: count,
+                compactionBytes: 1 << 20,
+                compactionCPUShare: 0.01
+            ),
+            logger: testLogger
+        )
+        defer { ledger.close() }
+        // The count-th record has the ledger's queue write them all (8 MB, past the 1 MiB compaction size) and
+        // start a rewrite, paced: no flush waits for it.
+        for index in 0..<count {
+            ledger.record(PaymentLedgerTests.observation("order-\(index)", "CREATED", at: PaymentLedgerTests.now))
+        }
+        let temporary = directory.path + "/" + PaymentLedger.fileName + ".tmp"
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: temporary), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        Thread.sleep(forTimeInterval: 0.3)  // a few slices and pauses into the rewrite
+        try #require(FileManager.default.fileExists(atPath: temporary), "a rewrite is under way when the flush comes")
+        let started = ContinuousClock.now
+        ledger.flush()
+        let waited = ContinuousClock.now - started
+        // Unhurried, the rest of the rewrite would take its work plus a 100 ms pause per 5 ms slice of it, or until
+        // the 10-second cutoff; hurried, its work only (well under a second on a release build, a few on debug).
+        #expect(waited < .seconds(5), "flush waited \(waited)")
+        #expect(!FileManager.default.fileExists(atPath: temporary))
+        let lines = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
+            .split(separator: "\n")
+        #expect(lines.count == count)
+    }
+
     @Test("payments recorded from another thread through repeated compactions are all kept, each line once")
     func recordingThroughCompactionsLosesNothing() throws {
         let directory = TemporaryDirectory()
