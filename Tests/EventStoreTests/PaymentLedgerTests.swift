@@ -626,8 +626,9 @@ struct PaymentLedgerRewriteTests {
         ledger.flush()
         let waited = ContinuousClock.now - started
         // Unhurried, the rest of the rewrite would take its work plus a 100 ms pause per 5 ms slice of it, or until
-        // the 10-second cutoff; hurried, its work only (well under a second on a release build, a few on debug).
-        #expect(waited < .seconds(5), "flush waited \(waited)")
+        // the 10-second cutoff (6.4 s here without the hurry); hurried, its work only (under half a second here, on a
+        // debug build). A bound on waiting, with room for a loaded machine, not a measure of speed.
+        #expect(waited < .seconds(3), "flush waited \(waited)")
         #expect(!FileManager.default.fileExists(atPath: temporary))
         let lines = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
             .split(separator: "\n")
