@@ -46,7 +46,7 @@ struct PaymentEvictionOrder {
     /// Whether few enough entries of a table of `payments` payments are out of date (at most a quarter more than
     /// the payments, and 16): past it the owner removes them, so the ring stays within about 1.25 entries a payment.
     func isMostlyCurrent(payments: Int) -> Bool {
-        count <= payments + payments / 4 + 16
+        count < Self.room(for: payments)
     }
 
     /// Removes the entries `isCurrent` rejects, in place and in order, then gives back the ring's room past what
@@ -79,7 +79,8 @@ struct PaymentEvictionOrder {
         for entry in entries { append(entry.key, millis: entry.millis) }
     }
 
-    /// Slots for `count` current entries and the out-of-date ones ``isMostlyCurrent(payments:)`` allows.
+    /// Slots for `count` current entries, the out-of-date ones ``isMostlyCurrent(payments:)`` allows, and the one
+    /// appended before the owner sheds them (so a ring sized by it never grows for out-of-date entries).
     private static func room(for count: Int) -> Int {
         count + count / 4 + 17
     }

@@ -32,10 +32,10 @@ public final class PaymentLedger: Sendable {
         /// While running, the file is rewritten without forgotten payments once it is this large and four times
         /// what it held after the last rewrite.
         public var compactionBytes: Int
-        /// The share of one CPU a running rewrite takes (0 < share ≤ 1): after each 5 ms of its own CPU time it pauses
-        /// long enough to keep to it, so a rewrite under load does not take a CPU from the connections for a tenth of
-        /// a second at a time. 1 = no pauses. A ``PaymentLedger/flush()`` (or close) waiting for the rewrite ends them,
-        /// and so do 10 seconds of rewriting (a reader that slow might not catch up with the appends).
+        /// The share of one CPU a running rewrite takes (0 < share ≤ 1): after each 5 ms of its own CPU time it
+        /// pauses long enough to keep to it, so a rewrite under load does not take a CPU from the connections for a
+        /// tenth of a second at a time. 1 = no pauses. A ``PaymentLedger/flush()`` (or close) waiting for the rewrite
+        /// ends them, and so do 10 seconds of rewriting (a reader that slow might not catch up with the appends).
         public var compactionCPUShare: Double
 
         /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 512, 16 MiB and a quarter of a CPU.
@@ -87,30 +87,36 @@ public final class PaymentLedger: Sendable {
         var maximumPayments: Int
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
-        ///
-        /// At the bound, a new payment takes the place of the one whose latest event was recorded first
-        /// (``forgetOldest()``) before it is inserted: the table never holds more, so it never doubles (49,000 payments fill 65,536 slots
-        /// to 3/4; one more and it would take 131,072 slots, 14.7 MB instead of 7.3).
         mutating func apply(_ observations: [PaymentObservation]) {
             for observation in observations {
-                let endpoint = number(of: observation.endpoint)
-                let key = PaymentKey(msn: observation.msn, reference: observation.reference)
-                let added: Bool
-                if let index = payments.index(forKey: key) {
-                    let latest = payments.values[index].lastEventMillis
-                    added = payments.values[index].add(observation, endpointIndex: endpoint)
-                    let now = payments.values[index].lastEventMillis
-                    if now != latest { order.append(key, millis: now) }
-                } else {
-                    if payments.count >= maximumPayments { forgetOldest() }
-                    var progress = PaymentProgress(endpointIndex: endpoint, lastEventMillis: observation.atMillis)
-                    added = progress.add(observation, endpointIndex: endpoint)
-                    payments[key] = progress
-                    order.append(key, millis: progress.lastEventMillis)
-                }
-                if added { observation.appendLine(to: &pending) }
-                if !order.isMostlyCurrent(payments: payments.count) { removeOutOfDateEntries() }
+                if add(observation) { observation.appendLine(to: &pending) }
             }
+        }
+
+        /// Adds one observation; whether it is a newly held event. The payment is queued in the eviction order
+        /// (again, when its latest event time grows), and out-of-date entries are shed once they pile up.
+        ///
+        /// At the bound, a new payment takes the place of the one whose latest event was recorded first
+        /// (``forgetOldest()``) before it is inserted: the table never holds more, so it never doubles (49,000
+        /// payments fill 65,536 slots to 3/4; one more and it would take 131,072 slots, 14.7 MB instead of 7.3).
+        mutating func add(_ observation: PaymentObservation) -> Bool {
+            let endpoint = number(of: observation.endpoint)
+            let key = PaymentKey(msn: observation.msn, reference: observation.reference)
+            let added: Bool
+            if let index = payments.index(forKey: key) {
+                let before = payments.values[index].lastEventMillis
+                added = payments.values[index].add(observation, endpointIndex: endpoint)
+                let latest = payments.values[index].lastEventMillis
+                if latest != before { order.append(key, millis: latest) }
+            } else {
+                if payments.count >= maximumPayments { forgetOldest() }
+                var progress = PaymentProgress(endpointIndex: endpoint, lastEventMillis: observation.atMillis)
+                added = progress.add(observation, endpointIndex: endpoint)
+                payments[key] = progress
+                order.append(key, millis: progress.lastEventMillis)
+            }
+            if !order.isMostlyCurrent(payments: payments.count) { removeOutOfDateEntries() }
+            return added
         }
 
         /// Drops the eviction order's entries whose payment has a later event or went, keeping the order (no sort).
@@ -118,9 +124,9 @@ public final class PaymentLedger: Sendable {
             order.removeOutOfDate { [payments] entry in payments[entry.key]?.lastEventMillis == entry.millis }
         }
 
-        /// Forgets the payment whose latest event was recorded first, by the eviction order: front entries no longer current
-        /// (their payment had a later event, or went) are skipped, the first current one goes. Returns whether one
-        /// went (none when the order is empty).
+        /// Forgets the payment whose latest event was recorded first, by the eviction order: front entries no longer
+        /// current (their payment had a later event, or went) are skipped, the first current one goes. Returns
+        /// whether one went (none when the order is empty).
         @discardableResult
         mutating func forgetOldest() -> Bool {
             while let entry = order.removeFirst() {
@@ -129,15 +135,6 @@ public final class PaymentLedger: Sendable {
                 return true
             }
             return false
-        }
-
-        /// Adds one observation, without a place in the eviction order (opening rebuilds it once every line is in);
-        /// whether it is a newly held event.
-        mutating func add(_ observation: PaymentObservation) -> Bool {
-            let endpoint = number(of: observation.endpoint)
-            let key = PaymentKey(msn: observation.msn, reference: observation.reference)
-            let new = PaymentProgress(endpointIndex: endpoint, lastEventMillis: observation.atMillis)
-            return payments[key, default: new].add(observation, endpointIndex: endpoint)
         }
 
         /// The number of the endpoint path `path`, numbering it when new.
@@ -178,6 +175,7 @@ public final class PaymentLedger: Sendable {
         /// bound), no longer the whole file's room, which a table in place and a ring never give back.
         mutating func fit(bound: Int) {
             removeOutOfDateEntries()
+            // Room for the bound, which the table fills as it runs (not past a million slots for a huge bound).
             let room = max(payments.count, min(bound, 1 << 20))
             guard payments.capacity > 2 * room + 16 else { return }
             var fitted = [PaymentKey: PaymentProgress](minimumCapacity: room)
@@ -239,7 +237,7 @@ public final class PaymentLedger: Sendable {
                 damagedLines += 1
             }
         }
-        table.order.rebuild(from: table.payments)
+        table.order.rebuild(from: table.payments)  // by time: a file's lines may be in any order
         let before = table.payments.count
         _ = table.forget(olderThan: options.windowMillis, nowMillis: nowMillis)
         while table.payments.count > options.maximumPayments, table.forgetOldest() {}
