@@ -344,6 +344,27 @@ struct PaymentLedgerBoundTests {
         #expect(reopened.payments(since: 0).count == bound)
     }
 
+    @Test("a file of many later events for a few payments, opened under a smaller bound: the latest payments stay")
+    func openOfManyEventsPerPayment() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        // 2,000 lines for 10 payments, each a later event of the payment it names: while the file is read, the
+        // eviction queue holds out-of-date entries and sheds them; the order after it is by latest event only.
+        var bytes: [UInt8] = []
+        for line in 0..<2000 {
+            let payment = (line * 7) % 10
+            let at = PaymentLedgerTests.now - 10_000 + Int64(line)
+            bytes += PaymentLedgerTests.observation("order-\(payment)", "CAPTURED", psp: "c\(line)", at: at).line
+        }
+        _ = FileManager.default.createFile(atPath: directory.path + "/" + PaymentLedger.fileName, contents: Data(bytes))
+        let ledger = try Self.ledger(in: directory, maximumPayments: 4)
+        defer { ledger.close() }
+        let latest = (1990..<2000).map { ((($0 * 7) % 10), PaymentLedgerTests.now - 10_000 + Int64($0)) }
+        let expected = latest.sorted { $0.1 < $1.1 }.suffix(4).map { "order-\($0.0)" }
+        #expect(ledger.payments(since: 0).map(\.reference) == expected)
+        #expect(ledger.payments(since: 0).allSatisfy { $0.eventCount == 200 })
+    }
+
     @Test("a file of many more payments than the bound, opened: table and eviction order keep the bound's room only")
     func openOfALargeFileKeepsTheBoundsRoom() throws {
         let directory = TemporaryDirectory()
