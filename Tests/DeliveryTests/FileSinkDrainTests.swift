@@ -1,8 +1,6 @@
 import EventStore
 import Foundation
 import Glibc
-import POSIX
-import Synchronization
 import TestSupport
 import Testing
 
@@ -14,22 +12,10 @@ import Testing
 /// it: a kept inbox gets no further hand-off).
 @Suite("file sink: arrivals during a drain", .serialized)
 struct FileSinkDrainTests {
-    private struct NoMetrics: DeliveryMetrics {
-        func deliveries(sink: String, outcome: String, count: Int) {}
-        func storageError(operation: String) {}
-        func recordOverflow(sink: String, count: Int) {}
-    }
-
     /// Whether an event is still referenced (by the worker, once the test has let go of it).
     private final class Watch: @unchecked Sendable {
         weak var event: DeliverableEvent?
         init(_ event: DeliverableEvent) { self.event = event }
-    }
-
-    private final class Flag: Sendable {
-        private let state = Mutex(false)
-        func set() { state.withLock { $0 = true } }
-        var isSet: Bool { state.withLock { $0 } }
     }
 
     @Test("events arriving while a batch is scheduled and a drain begins are written or given back, none kept")
@@ -49,7 +35,7 @@ struct FileSinkDrainTests {
                 name: "file",
                 sink: sink,
                 store: store,
-                metrics: NoMetrics(),
+                metrics: NoDeliveryMetrics(),
                 logger: testLogger
             )
             var watches: [Watch] = []
@@ -63,16 +49,16 @@ struct FileSinkDrainTests {
                 (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").count ?? 0
             }
             give(stored[0])
-            while lines() < 1 { usleep(100) }
+            try #require(eventually(5, every: 0.0001) { lines() >= 1 }, "the first event is written at once")
             give(stored[1])  // within the 10 ms pacing: a batch is scheduled
             give(stored[2])  // and this one waits in the inbox for it
-            let drained = Flag()
-            worker.drain(deadline: .now() + 5) { drained.set() }
-            for index in 3..<30 {
-                give(stored[index])
-                usleep(200)
+            await withCheckedContinuation { (drained: CheckedContinuation<Void, Never>) in
+                worker.drain(deadline: .now() + 5) { drained.resume() }
+                for index in 3..<30 {
+                    give(stored[index])
+                    usleep(200)
+                }
             }
-            while !drained.isSet { usleep(1000) }
             try await Task.sleep(for: .milliseconds(100))
             let kept = watches.indices.filter { watches[$0].event != nil }
             #expect(kept.isEmpty, "trial \(trial): events \(kept) still held by the drained worker")

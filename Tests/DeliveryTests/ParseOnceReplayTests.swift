@@ -144,7 +144,7 @@ private struct DeliveryRun {
 }
 
 /// Metrics that record nothing (the names and labels are tested with the daemon's metrics).
-private struct NoDeliveryMetrics: DeliveryMetrics {
+struct NoDeliveryMetrics: DeliveryMetrics {
     func deliveries(sink: String, outcome: String, count: Int) {}
     func storageError(operation: String) {}
     func recordOverflow(sink: String, count: Int) {}
