@@ -14,19 +14,25 @@ struct PaymentKey: Hashable, @unchecked Sendable {
 
     /// The key of the payment `msn`/`reference`.
     init(msn: String, reference: String) {
-        let msnCount = msn.utf8.count
-        let count = msnCount + reference.utf8.count
-        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnCount), total: UInt32(count))
+        var msn = msn
+        var reference = reference
+        self = msn.withUTF8 { msn in reference.withUTF8 { PaymentKey(msnUTF8: msn, referenceUTF8: $0) } }
+    }
+
+    /// The key of the payment whose msn and reference are the UTF-8 bytes `msnUTF8` and `referenceUTF8`.
+    init(msnUTF8: UnsafeBufferPointer<UInt8>, referenceUTF8: UnsafeBufferPointer<UInt8>) {
+        let count = msnUTF8.count + referenceUTF8.count
+        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnUTF8.count), total: UInt32(count))
         let created = PaymentKeyText.create(minimumCapacity: count) { _ in lengths }
         text = unsafeDowncast(created, to: PaymentKeyText.self)
         // Swift's seeded hasher (SipHash, a random seed per process), as the table would have used on the texts:
         // keys whose hashes collide cannot be made up in advance.
         var hasher = Hasher()
-        hasher.combine(msnCount)
+        hasher.combine(msnUTF8.count)
         text.withUnsafeMutablePointerToElements { elements in
             let initialized = UnsafeMutableBufferPointer(start: elements, count: count)
-            let msnEnd = initialized.initialize(fromContentsOf: msn.utf8)
-            _ = UnsafeMutableBufferPointer(rebasing: initialized[msnEnd...]).initialize(fromContentsOf: reference.utf8)
+            let msnEnd = initialized.initialize(fromContentsOf: msnUTF8)
+            _ = UnsafeMutableBufferPointer(rebasing: initialized[msnEnd...]).initialize(fromContentsOf: referenceUTF8)
             hasher.combine(bytes: UnsafeRawBufferPointer(initialized))
         }
         textHash = hasher.finalize()

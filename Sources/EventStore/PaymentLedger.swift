@@ -261,9 +261,7 @@ public final class PaymentLedger: Sendable {
         }
         var rewritten: (file: SyscallFile, size: Int)?
         if forgotten > 0 || damagedLines > 0 || tornTail {
-            rewritten = try Self.rewrite(path: path, faults: faults) {
-                table.payments[PaymentKey(msn: $0.msn, reference: $0.reference)] != nil
-            }
+            rewritten = try Self.rewrite(path: path, faults: faults) { table.payments[$0] != nil }
         }
         let opened =
             try rewritten?.file ?? SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: faults)
@@ -423,11 +421,7 @@ public final class PaymentLedger: Sendable {
         let pausesEnd = lastAppend + .seconds(Self.longestPacedRewriteSeconds)
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
-            let keep = { (observation: PaymentObservation) in
-                self.state.withLock {
-                    $0.payments[PaymentKey(msn: observation.msn, reference: observation.reference)] != nil
-                }
-            }
+            let keep = { (key: PaymentKey) in self.state.withLock { $0.payments[key] != nil } }
             let (reopened, size) = try Self.rewrite(path: path, faults: faults, keep: keep) {
                 let due =
                     ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis)
@@ -489,7 +483,7 @@ public final class PaymentLedger: Sendable {
             var searchFrom = carried.count
             carried += buffer[0..<count]
             var start = carried.startIndex
-            while let end = carried[searchFrom...].firstIndex(of: 0x0A) {
+            while let end = firstNewline(in: carried, from: searchFrom) {
                 if !skipping { try body(carried[start..<end]) }
                 skipping = false
                 start = end + 1
@@ -505,7 +499,17 @@ public final class PaymentLedger: Sendable {
         return !carried.isEmpty && !skipping
     }
 
-    /// Writes the lines of `path` whose observation `keep` accepts to a temporary file (streamed, 64 KiB at a time),
+    /// The index of the first newline in `bytes[start...]`, or nil.
+    private static func firstNewline(in bytes: [UInt8], from start: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { bytes in
+            guard start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
+                return nil
+            }
+            return UnsafeRawPointer(bytes.baseAddress!).distance(to: found)
+        }
+    }
+
+    /// Writes the lines of `path` whose payment `keep` accepts to a temporary file (streamed, 64 KiB at a time),
     /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new file,
     /// still open for appending (so no reopen can fail after the rename and leave appends going to the replaced
     /// file), and its size. `whileReading` is called after each 64 KiB read (whatever is kept); lines it appends to
@@ -513,7 +517,7 @@ public final class PaymentLedger: Sendable {
     static func rewrite(
         path: String,
         faults: SyscallFaults? = nil,
-        keep: (PaymentObservation) -> Bool,
+        keep: (PaymentKey) -> Bool,
         whileReading: () -> Void = {}
     ) throws -> (file: SyscallFile, size: Int) {
         let temporary = path + ".tmp"
@@ -528,7 +532,7 @@ public final class PaymentLedger: Sendable {
                     readSinceCall = 0
                     whileReading()
                 }
-                guard let observation = PaymentObservation(line: line), keep(observation) else { return }
+                guard let key = PaymentLineReader.paymentKey(line), keep(key) else { return }
                 out += line
                 out.append(0x0A)
                 if out.count >= 1 << 16 {

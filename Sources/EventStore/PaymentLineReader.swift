@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 
 /// Reads a `payments.log` line in exactly the shape ``PaymentObservation/appendLine(to:)`` writes it — members in
 /// that order, no whitespace, texts without escapes, valid UTF-8, integers without leading zeros — without building
@@ -12,12 +13,58 @@ struct PaymentLineReader {
         self.bytes = bytes
     }
 
-    /// The observation of `line` when it has the written shape, else nil.
-    static func observation(_ line: ArraySlice<UInt8>) -> PaymentObservation? {
-        line.withUnsafeBufferPointer { observation(in: $0) }
+    /// A line in the written shape: its texts as byte ranges of the line (valid UTF-8 without escapes), and its
+    /// other values.
+    struct Fields {
+        var msn: Range<Int>
+        var reference: Range<Int>
+        var pspReference: Range<Int>
+        var name: Range<Int>
+        var success: Bool
+        var endpoint: Range<Int>
+        var at: Int64
+        var amount: Int64?
     }
 
-    private static func observation(in line: UnsafeBufferPointer<UInt8>) -> PaymentObservation? {
+    /// The observation of `line` when it has the written shape, else nil.
+    static func observation(_ line: ArraySlice<UInt8>) -> PaymentObservation? {
+        line.withUnsafeBufferPointer { line in
+            fields(in: line).map { fields in
+                let text = { (range: Range<Int>) in
+                    String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
+                }
+                return PaymentObservation(
+                    msn: text(fields.msn),
+                    reference: text(fields.reference),
+                    pspReference: text(fields.pspReference),
+                    name: text(fields.name),
+                    amount: fields.amount,
+                    success: fields.success,
+                    endpoint: text(fields.endpoint),
+                    atMillis: fields.at
+                )
+            }
+        }
+    }
+
+    /// The payment of the ledger line `line`, or nil when the line is damaged (as ``PaymentObservation/init(line:)``
+    /// decides). A line in the written shape is checked whole and its key made from its bytes, without a `String`
+    /// of any of its texts: a compaction asks this of every line of the file.
+    static func paymentKey(_ line: ArraySlice<UInt8>) -> PaymentKey? {
+        let written = line.withUnsafeBufferPointer { line in
+            fields(in: line).map { fields in
+                PaymentKey(
+                    msnUTF8: UnsafeBufferPointer(rebasing: line[fields.msn]),
+                    referenceUTF8: UnsafeBufferPointer(rebasing: line[fields.reference])
+                )
+            }
+        }
+        if let written { return written }
+        return PaymentObservation(parsingJSON: line).map { PaymentKey(msn: $0.msn, reference: $0.reference) }
+    }
+
+    /// The fields of `line` when it has the written shape, else nil.
+    static func fields(in line: UnsafeBufferPointer<UInt8>) -> Fields? {
         var reader = PaymentLineReader(line)
         guard reader.literal(#"{"msn":"#), let msn = reader.text(),
             reader.literal(#","reference":"#), let reference = reader.text(),
@@ -33,15 +80,15 @@ struct PaymentLineReader {
             amount = value
         }
         guard reader.literal("}"), reader.index == line.count else { return nil }
-        return PaymentObservation(
+        return Fields(
             msn: msn,
             reference: reference,
             pspReference: pspReference,
             name: name,
-            amount: amount,
             success: success,
             endpoint: endpoint,
-            atMillis: at
+            at: at,
+            amount: amount
         )
     }
 
@@ -55,11 +102,20 @@ struct PaymentLineReader {
         return true
     }
 
-    /// A quoted text without escapes or control characters, as valid UTF-8.
-    private mutating func text() -> String? {
+    /// The range of a quoted text without escapes or control characters, in valid UTF-8 (after the quotes). Eight
+    /// plain ASCII bytes are passed at a time; the word holding the closing quote (or anything else) byte by byte.
+    private mutating func text() -> Range<Int>? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
         var end = start
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while end + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: end, as: UInt64.self)
+            guard !ByteScan.containsLess(word, than: 0x20), !ByteScan.containsNonASCII(word),
+                !ByteScan.contains(word, UInt8(ascii: "\"")), !ByteScan.contains(word, UInt8(ascii: "\\"))
+            else { break }
+            end += 8
+        }
         var ascii = true
         while end < bytes.count {
             let byte = bytes[end]
@@ -69,12 +125,12 @@ struct PaymentLineReader {
             end += 1
         }
         guard end < bytes.count else { return nil }
-        let utf8 = UnsafeBufferPointer(rebasing: bytes[start..<end])
         // ASCII is valid UTF-8 as it is; anything else is checked, and invalid UTF-8 is left to the JSON parser.
-        guard let text = ascii ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
-        else { return nil }
+        if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) == nil {
+            return nil
+        }
         index = end + 1
-        return text
+        return start..<end
     }
 
     private mutating func boolean() -> Bool? {

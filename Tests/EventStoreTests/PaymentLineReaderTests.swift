@@ -14,13 +14,16 @@ import Testing
         }
     }
 
-    @Test("every damaged, reordered or reformatted line reads as the JSON parser reads it")
+    @Test("every damaged, reordered or reformatted line reads as the JSON parser reads it, and has its payment key")
     func anyLineReadsAsJSONDoes() {
         var differences: [String] = []
         func compare(_ line: [UInt8]) {
             let read = PaymentObservation(line: line[...])
             let parsed = PaymentObservation(parsingJSON: line[...])
-            if read != parsed { differences.append(String(decoding: line, as: UTF8.self)) }
+            let key = PaymentLineReader.paymentKey(line[...])
+            if read != parsed || key != parsed.map({ PaymentKey(msn: $0.msn, reference: $0.reference) }) {
+                differences.append(String(decoding: line, as: UTF8.self))
+            }
         }
         for observation in PaymentLedgerLineTests.samples {
             let line = Array(observation.line.dropLast())
@@ -58,5 +61,29 @@ import Testing
         let rest = #"","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#
         compare(Array(#"{"msn":""#.utf8) + [0xC3, 0x28] + Array(rest.utf8))  // invalid UTF-8
         #expect(differences.isEmpty, "\(differences.prefix(5))")
+    }
+
+    @Test("a byte the reader must stop at, at every position of a long text, reads as the JSON parser reads it")
+    func specialBytesAtEveryPosition() {
+        var differences: [String] = []
+        let head = Array(#"{"msn":"123456","reference":""#.utf8)
+        let tail = Array(#"","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1,"amount":7}"#.utf8)
+        let specials: [[UInt8]] = [[0x22], [0x5C], [0x5C, 0x22], [0x01], [0x7F], [0xC3, 0xA5], [0xFF], [0xC3]]
+        for position in 0..<26 {
+            for special in specials {
+                let text = Array(repeating: UInt8(ascii: "a"), count: position) + special + Array("bcdefghij".utf8)
+                let line = (head + text + tail)[...]
+                let parsed = PaymentObservation(parsingJSON: line)
+                let key = PaymentLineReader.paymentKey(line)
+                if PaymentObservation(line: line) != parsed
+                    || key != parsed.map({ PaymentKey(msn: $0.msn, reference: $0.reference) })
+                {
+                    differences.append("\(position) \(special)")
+                }
+            }
+        }
+        #expect(differences.isEmpty, "\(differences.prefix(5))")
+        let plain = head + Array("abcdefghijklmnopqrstuvwxyz".utf8) + tail
+        #expect(PaymentLineReader.paymentKey(plain[...]) == PaymentKey(msn: "123456", reference: "abcdefghijklmnopqrstuvwxyz"))
     }
 }
