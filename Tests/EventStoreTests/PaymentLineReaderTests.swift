@@ -84,6 +84,7 @@ import Testing
         }
         #expect(differences.isEmpty, "\(differences.prefix(5))")
         let plain = head + Array("abcdefghijklmnopqrstuvwxyz".utf8) + tail
-        #expect(PaymentLineReader.paymentKey(plain[...]) == PaymentKey(msn: "123456", reference: "abcdefghijklmnopqrstuvwxyz"))
+        let expected = PaymentKey(msn: "123456", reference: "abcdefghijklmnopqrstuvwxyz")
+        #expect(PaymentLineReader.paymentKey(plain[...]) == expected)
     }
 }
