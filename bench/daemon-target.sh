@@ -9,6 +9,7 @@
 #
 # usage: bench/daemon-target.sh DAEMON_BINARY [LISTEN]   (LISTEN default 127.0.0.1:18090)
 # DAEMON_WRAPPER (optional): a command the daemon runs under, split on spaces (bench/profile.sh: valgrind).
+# BENCH_PAYMENTS_SEED (optional): a payments.log copied into the fresh state dir (bench/ledger-seed.sh: a full ledger).
 set -euo pipefail
 daemon=${1:?path to the vipps-webhookd binary}
 listen=${2:-127.0.0.1:18090}
@@ -17,6 +18,7 @@ events=${BENCH_EVENTS_FILE:?BENCH_EVENTS_FILE not set (run through bench/peers.s
 base=${events%.events}
 rm -rf "$base.state"
 mkdir -p "$base.state"
+if [[ -n ${BENCH_PAYMENTS_SEED:-} ]]; then cp "$BENCH_PAYMENTS_SEED" "$base.state/payments.log"; fi
 cat >"$base.yaml" <<YAML
 listen: "$listen"
 state_dir: "$base.state"

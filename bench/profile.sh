@@ -14,6 +14,9 @@
 #       stripped of debug info (strip --strip-debug) and read OUT_DIR/cg.out.1 with callgrind_annotate, or with
 #       bench/callgrind-calls.py for callers and callees. Valgrind hides SHA-NI: OpenSSL's share is inflated there.
 #
+# BENCH_PAYMENTS_SEED=FILE starts the daemon with that payments.log (bench/ledger-seed.sh writes a full one: each new
+# payment then makes the ledger forget one, as in a daemon that has run for a while).
+#
 # Runs on 2 vCPUs are noisy (±15–40% between runs minutes apart): compare binaries in interleaved pairs, or by
 # instructions. Every process started here is stopped by its PID. Port: PORT [18191].
 set -uo pipefail

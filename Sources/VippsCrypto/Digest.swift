@@ -20,19 +20,42 @@ public enum Digest {
     /// SHA-256 of `bytes`.
     /// - Parameter bytes: the data to hash, e.g. a request body exactly as received.
     /// - Returns: the 32-byte digest.
+    ///
+    /// Inlined into the caller, so the bytes are reached without generic dispatch; the hashing itself is
+    /// ``sha256(buffer:)``. The same holds for the other generic entry points here and in ``HMACKey``.
+    @inlinable
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        self.bytes { sha256(bytes, into: $0) }
+        withContiguous(bytes, sha256(buffer:))
+    }
+
+    /// SHA-256 of the bytes in `buffer`.
+    public static func sha256(buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        self.bytes { sha256(buffer, into: $0) }
     }
 
     /// Lower-case hexadecimal text of the SHA-256 of `bytes` (the digest itself is never put in an array).
+    @inlinable
     public static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
-        text({ sha256(bytes, into: $0) }, encodedBy: { hex($0) })
+        withContiguous(bytes, sha256Hex(buffer:))
+    }
+
+    /// ``sha256Hex(_:)`` of the bytes in `buffer`.
+    @usableFromInline
+    static func sha256Hex(buffer: UnsafeRawBufferPointer) -> String {
+        text({ sha256(buffer, into: $0) }, encodedBy: hex(buffer:))
     }
 
     /// Standard base64 of the SHA-256 of `bytes` (an `x-ms-content-sha256` value; the digest is never put in an
     /// array).
+    @inlinable
     public static func sha256Base64(_ bytes: some Collection<UInt8>) -> String {
-        text({ sha256(bytes, into: $0) }, encodedBy: Base64.encode(buffer:))
+        withContiguous(bytes, sha256Base64(buffer:))
+    }
+
+    /// ``sha256Base64(_:)`` of the bytes in `buffer`.
+    @usableFromInline
+    static func sha256Base64(buffer: UnsafeRawBufferPointer) -> String {
+        text({ sha256(buffer, into: $0) }, encodedBy: Base64.encode(buffer:))
     }
 
     /// The ``byteCount`` bytes of a digest or MAC that `write` puts at the pointer it is given.
@@ -55,13 +78,11 @@ public enum Digest {
         }
     }
 
-    /// Writes the SHA-256 of `bytes` to the ``byteCount`` bytes at `out`.
-    private static func sha256(_ bytes: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
-        withContiguous(bytes) { buffer in
-            sha256Contexts.withContext { context in
-                let ok = vipps_sha256(context, sha256Algorithm, buffer.baseAddress, buffer.count, out)
-                precondition(ok == 1, "SHA-256 failed")
-            }
+    /// Writes the SHA-256 of the bytes in `buffer` to the ``byteCount`` bytes at `out`.
+    private static func sha256(_ buffer: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
+        sha256Contexts.withContext { context in
+            let ok = vipps_sha256(context, sha256Algorithm, buffer.baseAddress, buffer.count, out)
+            precondition(ok == 1, "SHA-256 failed")
         }
     }
 
@@ -75,16 +96,21 @@ public enum Digest {
     }
 
     /// Lower-case hexadecimal text of `bytes`.
+    @inlinable
     public static func hex(_ bytes: some Collection<UInt8>) -> String {
-        withContiguous(bytes) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            return String(unsafeUninitializedCapacity: buffer.count * 2) { out in
-                for (offset, byte) in buffer.enumerated() {
-                    out[2 * offset] = digits.utf8Start[Int(byte >> 4)]
-                    out[2 * offset + 1] = digits.utf8Start[Int(byte & 0x0F)]
-                }
-                return buffer.count * 2
+        withContiguous(bytes, hex(buffer:))
+    }
+
+    /// Lower-case hexadecimal text of the bytes in `buffer`.
+    @usableFromInline
+    static func hex(buffer: UnsafeRawBufferPointer) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+            for (offset, byte) in buffer.enumerated() {
+                out[2 * offset] = digits.utf8Start[Int(byte >> 4)]
+                out[2 * offset + 1] = digits.utf8Start[Int(byte & 0x0F)]
             }
+            return buffer.count * 2
         }
     }
 }

@@ -25,23 +25,35 @@ public final class HMACKey: Sendable {
     }
 
     /// HMAC-SHA256 of `message` under this key.
+    @inlinable
     public func authenticationCode(for message: some Collection<UInt8>) -> [UInt8] {
-        Digest.bytes { authenticationCode(for: message, into: $0) }
+        withContiguous(message, authenticationCode(forBuffer:))
+    }
+
+    /// ``authenticationCode(for:)`` of the bytes in `buffer`.
+    @usableFromInline
+    func authenticationCode(forBuffer buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        Digest.bytes { authenticationCode(for: buffer, into: $0) }
     }
 
     /// Standard base64 of the HMAC-SHA256 of `message` under this key (a signature as the headers carry it; the MAC
     /// is never put in an array).
+    @inlinable
     public func base64AuthenticationCode(for message: some Collection<UInt8>) -> String {
-        Digest.text({ authenticationCode(for: message, into: $0) }, encodedBy: Base64.encode(buffer:))
+        withContiguous(message, base64AuthenticationCode(forBuffer:))
     }
 
-    /// Writes the HMAC-SHA256 of `message` to the `Digest.byteCount` bytes at `out`.
-    private func authenticationCode(for message: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
-        withContiguous(message) { buffer in
-            contexts.withContext { context in
-                let ok = vipps_hmac_sha256(context, buffer.baseAddress, buffer.count, out)
-                precondition(ok == 1, "HMAC(SHA-256) failed")
-            }
+    /// ``base64AuthenticationCode(for:)`` of the bytes in `buffer`.
+    @usableFromInline
+    func base64AuthenticationCode(forBuffer buffer: UnsafeRawBufferPointer) -> String {
+        Digest.text({ authenticationCode(for: buffer, into: $0) }, encodedBy: Base64.encode(buffer:))
+    }
+
+    /// Writes the HMAC-SHA256 of the bytes in `buffer` to the `Digest.byteCount` bytes at `out`.
+    private func authenticationCode(for buffer: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
+        contexts.withContext { context in
+            let ok = vipps_hmac_sha256(context, buffer.baseAddress, buffer.count, out)
+            precondition(ok == 1, "HMAC(SHA-256) failed")
         }
     }
 }

@@ -47,22 +47,26 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
         let texts = msn.utf8.count + reference.utf8.count + pspReference.utf8.count + name.utf8.count
         let count = 20 + Self.domain.utf8.count + texts
         return withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
-            var offset = 0
-            func copy(_ bytes: UnsafeRawBufferPointer) {
-                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
-                offset += bytes.count
-            }
-            func append(_ field: String) {
-                var field = field
-                withUnsafeBytes(of: UInt32(truncatingIfNeeded: field.utf8.count).bigEndian, copy)
-                field.withUTF8 { copy(UnsafeRawBufferPointer($0)) }
-            }
-            append(Self.domain)
-            append(msn)
-            append(reference)
-            append(pspReference)
-            append(name)
+            // The offset is threaded through, not captured: a captured variable is checked for exclusive access at
+            // run time on every use.
+            var offset = Self.put(Self.domain, into: buffer, at: 0)
+            offset = Self.put(msn, into: buffer, at: offset)
+            offset = Self.put(reference, into: buffer, at: offset)
+            offset = Self.put(pspReference, into: buffer, at: offset)
+            _ = Self.put(name, into: buffer, at: offset)
             return Digest.sha256Hex(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// Writes `field` as the canonical bytes take it (a big-endian `u32` byte count, then its UTF-8) into `buffer` at
+    /// `offset`; returns the offset after it.
+    private static func put(_ field: String, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var field = field
+        return field.withUTF8 { utf8 in
+            buffer.storeBytes(of: UInt32(truncatingIfNeeded: utf8.count).bigEndian, toByteOffset: offset, as: UInt32.self)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[(offset + 4)..<(offset + 4 + utf8.count)])
+                .copyMemory(from: UnsafeRawBufferPointer(utf8))
+            return offset + 4 + utf8.count
         }
     }
 }
