@@ -63,7 +63,8 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
     private static func put(_ field: String, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
         var field = field
         return field.withUTF8 { utf8 in
-            buffer.storeBytes(of: UInt32(truncatingIfNeeded: utf8.count).bigEndian, toByteOffset: offset, as: UInt32.self)
+            let length = UInt32(truncatingIfNeeded: utf8.count).bigEndian
+            buffer.storeBytes(of: length, toByteOffset: offset, as: UInt32.self)
             UnsafeMutableRawBufferPointer(rebasing: buffer[(offset + 4)..<(offset + 4 + utf8.count)])
                 .copyMemory(from: UnsafeRawBufferPointer(utf8))
             return offset + 4 + utf8.count
