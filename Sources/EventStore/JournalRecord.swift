@@ -227,8 +227,10 @@ extension [UInt8] {
         utf8(value)
     }
 
-    /// The UTF-8 of `value`, copied from its contiguous storage (appending a `String.UTF8View` walks it).
+    /// The UTF-8 of `value`, copied from its contiguous storage (appending a `String.UTF8View` walks it), in place
+    /// for a native string (a copy of the string, to reach any string's bytes, would retain it).
     fileprivate mutating func utf8(_ value: String) {
+        if value.utf8.withContiguousStorageIfAvailable({ append(contentsOf: $0) }) != nil { return }
         var value = value
         value.withUTF8 { append(contentsOf: $0) }
     }

@@ -14,25 +14,34 @@ struct PaymentKey: Hashable, @unchecked Sendable {
 
     /// The key of the payment `msn`/`reference`.
     init(msn: String, reference: String) {
-        var msn = msn
-        var reference = reference
-        self = msn.withUTF8 { msn in reference.withUTF8 { PaymentKey(msnUTF8: msn, referenceUTF8: $0) } }
+        // Straight from the strings' UTF-8 views (a copy of a string to reach its buffer would retain it).
+        self.init(msnCount: msn.utf8.count, referenceCount: reference.utf8.count) { elements in
+            let msnEnd = elements.initialize(fromContentsOf: msn.utf8)
+            _ = UnsafeMutableBufferPointer(rebasing: elements[msnEnd...]).initialize(fromContentsOf: reference.utf8)
+        }
     }
 
     /// The key of the payment whose msn and reference are the UTF-8 bytes `msnUTF8` and `referenceUTF8`.
     init(msnUTF8: UnsafeBufferPointer<UInt8>, referenceUTF8: UnsafeBufferPointer<UInt8>) {
-        let count = msnUTF8.count + referenceUTF8.count
-        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnUTF8.count), total: UInt32(count))
+        self.init(msnCount: msnUTF8.count, referenceCount: referenceUTF8.count) { elements in
+            let msnEnd = elements.initialize(fromContentsOf: msnUTF8)
+            _ = UnsafeMutableBufferPointer(rebasing: elements[msnEnd...]).initialize(fromContentsOf: referenceUTF8)
+        }
+    }
+
+    /// A key of `msnCount` + `referenceCount` bytes, which `fill` writes (the msn's, then the reference's).
+    private init(msnCount: Int, referenceCount: Int, fill: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
+        let count = msnCount + referenceCount
+        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnCount), total: UInt32(count))
         let created = PaymentKeyText.create(minimumCapacity: count) { _ in lengths }
         text = unsafeDowncast(created, to: PaymentKeyText.self)
         // Swift's seeded hasher (SipHash, a random seed per process), as the table would have used on the texts:
         // keys whose hashes collide cannot be made up in advance.
         var hasher = Hasher()
-        hasher.combine(msnUTF8.count)
+        hasher.combine(msnCount)
         text.withUnsafeMutablePointerToElements { elements in
             let initialized = UnsafeMutableBufferPointer(start: elements, count: count)
-            let msnEnd = initialized.initialize(fromContentsOf: msnUTF8)
-            _ = UnsafeMutableBufferPointer(rebasing: initialized[msnEnd...]).initialize(fromContentsOf: referenceUTF8)
+            fill(initialized)
             hasher.combine(bytes: UnsafeRawBufferPointer(initialized))
         }
         textHash = hasher.finalize()

@@ -73,14 +73,18 @@ struct PaymentProgress: Sendable, Equatable {
     /// FNV-1a (64 bits) of `pspReference`, a NUL and `name`: stable across restarts (the ledger is rebuilt from its
     /// file); two events of one payment share a fingerprint with a chance of about 2^-64.
     static func fingerprint(pspReference: String, name: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        // Over the contiguous UTF-8 (no copy for native strings): walking a `String.UTF8View` costs far more per byte.
-        var pspReference = pspReference
-        var name = name
-        pspReference.withUTF8 { for byte in $0 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
-        hash = (hash ^ 0) &* 0x100_0000_01b3
-        name.withUTF8 { for byte in $0 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
-        return hash
+        let hash = fnv1a(pspReference, from: 0xcbf2_9ce4_8422_2325)
+        return fnv1a(name, from: (hash ^ 0) &* 0x100_0000_01b3)
+    }
+
+    /// FNV-1a of `text`'s UTF-8 continuing from `hash`: over its contiguous bytes when it has them (native strings;
+    /// reached in place, as a copy of the string would retain it), as walking a `String.UTF8View` costs far more per
+    /// byte.
+    private static func fnv1a(_ text: String, from hash: UInt64) -> UInt64 {
+        func mix(_ bytes: some Sequence<UInt8>) -> UInt64 {
+            bytes.reduce(hash) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        }
+        return text.utf8.withContiguousStorageIfAvailable(mix) ?? mix(text.utf8)
     }
 
     /// `total + amount`, saturating: amounts come from event bodies, and a trap here would recur on every start

@@ -61,13 +61,11 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
     /// Writes `field` as the canonical bytes take it (a big-endian `u32` byte count, then its UTF-8) into `buffer` at
     /// `offset`; returns the offset after it.
     private static func put(_ field: String, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        var field = field
-        return field.withUTF8 { utf8 in
-            let length = UInt32(truncatingIfNeeded: utf8.count).bigEndian
-            buffer.storeBytes(of: length, toByteOffset: offset, as: UInt32.self)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[(offset + 4)..<(offset + 4 + utf8.count)])
-                .copyMemory(from: UnsafeRawBufferPointer(utf8))
-            return offset + 4 + utf8.count
-        }
+        let count = field.utf8.count
+        buffer.storeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian, toByteOffset: offset, as: UInt32.self)
+        // From the string's UTF-8 view in place (a copy of the string, to reach its buffer, would retain it).
+        let text = UnsafeMutableRawBufferPointer(rebasing: buffer[(offset + 4)...])
+        _ = text.initializeMemory(as: UInt8.self, from: field.utf8)
+        return offset + 4 + count
     }
 }
