@@ -10,8 +10,7 @@ struct DedupKey: Hashable, Sendable {
 
     /// The fingerprint of `id`.
     init(id: String) {
-        var id = id
-        let digest = id.withUTF8 { Digest.sha256(buffer: UnsafeRawBufferPointer($0)) }
+        let digest = Digest.sha256(id.utf8)
         self.init(
             high: digest[0..<8].reduce(0) { ($0 << 8) | UInt64($1) },
             low: digest[8..<16].reduce(0) { ($0 << 8) | UInt64($1) }

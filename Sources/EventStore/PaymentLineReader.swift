@@ -102,8 +102,9 @@ struct PaymentLineReader {
         return true
     }
 
-    /// The range of a quoted text without escapes or control characters, in valid UTF-8 (after the quotes). Eight
-    /// plain ASCII bytes are passed at a time; the word holding the closing quote (or anything else) byte by byte.
+    /// The range of a quoted text without escapes or control characters, in valid UTF-8 (between the quotes; the
+    /// reader goes on after the closing one). Eight plain ASCII bytes are passed at a time; the word holding the
+    /// closing quote (or anything else) byte by byte.
     private mutating func text() -> Range<Int>? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         let start = index + 1

@@ -22,7 +22,8 @@ public enum Digest {
     /// - Returns: the 32-byte digest.
     ///
     /// Inlined into the caller, so the bytes are reached without generic dispatch; the hashing itself is
-    /// ``sha256(buffer:)``. The same holds for the other generic entry points here and in ``HMACKey``.
+    /// ``sha256(buffer:)``. The same holds for ``sha256Hex(_:)``, ``sha256Base64(_:)``, ``hex(_:)`` and ``HMACKey``'s
+    /// message entry points.
     @inlinable
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
         withContiguous(bytes, sha256(buffer:))

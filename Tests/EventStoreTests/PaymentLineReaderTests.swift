@@ -86,5 +86,7 @@ import Testing
         let plain = head + Array("abcdefghijklmnopqrstuvwxyz".utf8) + tail
         let expected = PaymentKey(msn: "123456", reference: "abcdefghijklmnopqrstuvwxyz")
         #expect(PaymentLineReader.paymentKey(plain[...]) == expected)
+        // Read by the byte path, not the JSON parser's fallback.
+        #expect(plain.withUnsafeBufferPointer { PaymentLineReader.fields(in: $0) } != nil)
     }
 }

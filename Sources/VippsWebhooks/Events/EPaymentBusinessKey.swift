@@ -65,7 +65,7 @@ public struct EPaymentBusinessKey: Sendable, Equatable {
         buffer.storeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian, toByteOffset: offset, as: UInt32.self)
         // From the string's UTF-8 view in place (a copy of the string, to reach its buffer, would retain it).
         let text = UnsafeMutableRawBufferPointer(rebasing: buffer[(offset + 4)...])
-        _ = text.initializeMemory(as: UInt8.self, from: field.utf8)
+        _ = text.initializeMemory(as: UInt8.self, fromContentsOf: field.utf8)
         return offset + 4 + count
     }
 }
