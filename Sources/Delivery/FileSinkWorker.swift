@@ -96,10 +96,10 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     /// draining, arrivals are given back to the journal.
     private func takeInbox() {
         var givenBack: [UInt64] = []
-        for event in inbox.takeAll() {
+        inbox.drain { event in
             guard !spilled, !draining, held.hasRoom else {
                 givenBack.append(event.sequence)
-                continue
+                return
             }
             pending.append(event)
             held.add(bytes: event.heldBytes)

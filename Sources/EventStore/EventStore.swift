@@ -152,6 +152,8 @@ public final class EventStore: @unchecked Sendable {
     var ledger = DeliveryLedger()
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
+    /// The last batch's array, emptied, for `queued` after the next flush (see `flush()`).
+    private var spareQueued: [Request] = []
     /// The last batch's bytes, emptied: the next batch is framed into its storage instead of a new allocation (kept
     /// only up to ``spareFramesLimit`` bytes of capacity, so one large batch does not pin its memory).
     private var spareFrames: [UInt8] = []
@@ -428,7 +430,7 @@ public final class EventStore: @unchecked Sendable {
     /// ``StorageError/Code/unavailable``.
     public func close() {
         queue.sync {
-            for request in inbox.takeAll() { enqueue(request) }
+            inbox.drain { enqueue($0) }
             if !queued.isEmpty { flush() }  // Marks and accepts queued before close are written, not dropped.
             closed = true
             journal.close()
@@ -441,7 +443,7 @@ public final class EventStore: @unchecked Sendable {
     /// Hands `request` to `queue` (from any thread).
     private func submit(_ request: Request) {
         if inbox.append(request) {
-            queue.async { for request in self.inbox.takeAll() { self.enqueue(request) } }
+            queue.async { self.inbox.drain { self.enqueue($0) } }
         }
     }
 
@@ -471,8 +473,14 @@ public final class EventStore: @unchecked Sendable {
     private func flush() {
         flushScheduled = false
         guard !queued.isEmpty else { return }
-        let batch = queued
-        queued = []
+        // The batch's array goes back to `queued` emptied, as `frames` does, so the next batch does not regrow it.
+        var batch: [Request] = []
+        swap(&batch, &spareQueued)
+        swap(&batch, &queued)
+        defer {
+            batch.removeAll(keepingCapacity: true)
+            if batch.capacity <= options.maxQueuedRequests { spareQueued = batch }
+        }
         var frames: [UInt8] = []
         swap(&frames, &spareFrames)
         defer {

@@ -84,6 +84,8 @@ public final class PaymentLedger: Sendable {
         /// The endpoint numbered last looked up (events mostly come from one endpoint: no hashing of its path).
         var lastEndpoint: (path: String, number: UInt32)?
         var pending: [UInt8] = []
+        /// The last written lines' storage, emptied, for `pending` after the next write (see `appendPending`).
+        var sparePending: [UInt8] = []
         var maximumPayments: Int
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
@@ -202,6 +204,8 @@ public final class PaymentLedger: Sendable {
 
     private struct Inbox {
         var observations: [PaymentObservation] = []
+        /// The observations' storage from the last take, emptied, for the next ones to fill (see ``withTable(_:)``).
+        var spare: [PaymentObservation] = []
         var scheduled = false
         var closed = false
     }
@@ -305,15 +309,28 @@ public final class PaymentLedger: Sendable {
     }
 
     /// The table with every recorded observation applied, for `body`.
+    ///
+    /// The inbox's array is handed back emptied once applied, so the next observations fill it instead of growing a
+    /// new one from empty (up to ``Options/maximumWaiting`` of them: a malloc and a free at every doubling, and glibc
+    /// consolidates its heap when a freed block passes 64 KiB).
     private func withTable<Result>(_ body: (inout State) -> Result) -> Result {
-        let observations = inbox.withLock { inbox -> [PaymentObservation] in
-            defer { inbox.observations = [] }
-            return inbox.observations
+        var observations = inbox.withLock { inbox -> [PaymentObservation] in
+            var taken: [PaymentObservation] = []
+            swap(&taken, &inbox.spare)
+            swap(&taken, &inbox.observations)
+            return taken
         }
-        return state.withLock { state in
+        let result = state.withLock { state in
             if !observations.isEmpty { state.apply(observations) }
             return body(&state)
         }
+        if observations.capacity > 0, observations.capacity <= 2 * options.maximumWaiting {
+            observations.removeAll(keepingCapacity: true)
+            inbox.withLock { inbox in
+                if inbox.spare.capacity < observations.capacity { swap(&observations, &inbox.spare) }
+            }
+        }
+        return result
     }
 
     /// How many payments the hash table has room for before it grows (for tests of its bound).
@@ -375,19 +392,29 @@ public final class PaymentLedger: Sendable {
     /// On `queue`: applies the recorded observations, appends the pending lines to the file and syncs it; whether the
     /// file is now due for compaction. On failure the lines are kept for a retry a second later.
     private func appendPending() -> Bool {
-        let bytes = withTable { state -> [UInt8] in
-            defer { state.pending = [] }
-            return state.pending
+        // The lines' storage goes back to the table emptied once written (as the inbox's does, see `withTable`).
+        var bytes = withTable { state -> [UInt8] in
+            var taken: [UInt8] = []
+            swap(&taken, &state.sparePending)
+            swap(&taken, &state.pending)
+            return taken
         }
         guard !bytes.isEmpty else { return false }
         let (handle, before) = file.withLock { ($0.handle, $0.size) }
         do {
             try bytes.withUnsafeBytes { try handle.append($0) }
             try handle.syncData()
-            return file.withLock { file in
+            let due = file.withLock { file in
                 file.size += bytes.count
                 return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
             }
+            if bytes.capacity <= Self.keptPendingCapacity {
+                bytes.removeAll(keepingCapacity: true)
+                state.withLock { state in
+                    if state.sparePending.capacity < bytes.capacity { swap(&bytes, &state.sparePending) }
+                }
+            }
+            return due
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
@@ -452,6 +479,10 @@ public final class PaymentLedger: Sendable {
         flush()
         inbox.withLock { $0.closed = true }
     }
+
+    /// Most bytes of capacity of written lines kept for the next lines (a batch of ``Options/maximumWaiting`` is about
+    /// 100 KiB at the default).
+    static let keptPendingCapacity = 1 << 20
 
     /// Seconds a rewrite keeps to ``Options/compactionCPUShare``; past them it runs unpaused.
     static let longestPacedRewriteSeconds: Int64 = 10
