@@ -1,4 +1,5 @@
 import EventStore
+import Glibc
 import VippsWebhooks
 
 /// The JSON line a file sink appends per event, also the exec sink's stdin. Pure.
@@ -32,15 +33,26 @@ public enum EventLine {
             let start = line.count
             line.append(contentsOf: event.body)
             line.withUnsafeMutableBufferPointer { bytes in
-                for index in start..<bytes.count where bytes[index] == 0x0A || bytes[index] == 0x0D {
-                    bytes[index] = 0x20
-                }
+                // CR and LF are rare in a body: found with `memchr` rather than a test of every byte.
+                replace(0x0A, in: bytes, from: start)
+                replace(0x0D, in: bytes, from: start)
             }
         } else {
             appendString(String(decoding: event.body, as: UTF8.self), to: &line)
         }
         line.append(contentsOf: "}\n".utf8)
         return line
+    }
+
+    /// Replaces every `byte` in `bytes[start...]` with a space.
+    private static func replace(_ byte: UInt8, in bytes: UnsafeMutableBufferPointer<UInt8>, from start: Int) {
+        guard let base = bytes.baseAddress else { return }
+        var position = start
+        while position < bytes.count, let found = memchr(base + position, Int32(byte), bytes.count - position) {
+            let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            bytes[index] = 0x20
+            position = index + 1
+        }
     }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T20:15:00.123Z`.

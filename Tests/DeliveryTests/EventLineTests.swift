@@ -36,8 +36,10 @@ import VippsWebhooks
     }
 
     @Test func prettyPrintedBodyBecomesOneLine() throws {
-        let body = Array("{\r\n  \"a\": [1,\n 2],\n  \"b\": \"x\"\n}\n".utf8)
+        let body = Array("\n{\r\n  \"a\": [1,\n 2],\n  \"b\": \"x\"\n}\n\r".utf8)
         let line = EventLine.render(event(body: body))
+        // Every CR and LF of the body, first and last bytes included, is a space; nothing else changed.
+        #expect(Array(line.dropLast(2).suffix(body.count)) == body.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
         let payload = try #require(try object(line)["payload"] as? [String: Any])
         #expect(payload["b"] as? String == "x")
     }
