@@ -25,12 +25,22 @@ public struct AuthorizationHeader: Sendable, Equatable {
     /// The scheme and the `SignedHeaders`/`Signature` names are matched case-insensitively, the parts may come in
     /// either order, and the signature must look like standard base64 of 32 bytes.
     public init?(parsing value: String) {
-        let bytes = ASCII.trimmed(Array(value.utf8)[...])
+        // Over the string's own UTF-8 in place (a copy into an array cost an allocation a request).
+        let parsed =
+            value.utf8.withContiguousStorageIfAvailable(Self.signature(parsing:))
+            ?? Array(value.utf8).withUnsafeBufferPointer(Self.signature(parsing:))
+        guard let parsed else { return nil }
+        signature = parsed
+    }
+
+    /// The signature of the header value `value`, or nil when it is not exactly the Vipps form.
+    private static func signature(parsing value: UnsafeBufferPointer<UInt8>) -> String? {
+        let bytes = ASCII.trimmed(value[...])
         guard let space = bytes.firstIndex(of: 0x20),
-            ASCII.equalsIgnoringCase(bytes[..<space], AuthorizationHeader.lowercaseScheme)
+            ASCII.equalsIgnoringCase(bytes[..<space], lowercaseScheme)
         else { return nil }
-        var signedHeaders: ArraySlice<UInt8>?
-        var signature: ArraySlice<UInt8>?
+        var signedHeaders: Slice<UnsafeBufferPointer<UInt8>>?
+        var signature: Slice<UnsafeBufferPointer<UInt8>>?
         var rest = ASCII.trimmed(bytes[space...])
         while true {
             let end = rest.firstIndex(of: UInt8(ascii: "&")) ?? rest.endIndex
@@ -38,9 +48,9 @@ public struct AuthorizationHeader: Sendable, Equatable {
             guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else { return nil }
             let name = part[..<equals]
             let partValue = part[(equals + 1)...]
-            if signedHeaders == nil, ASCII.equalsIgnoringCase(name, AuthorizationHeader.signedHeadersName) {
+            if signedHeaders == nil, ASCII.equalsIgnoringCase(name, signedHeadersName) {
                 signedHeaders = partValue
-            } else if signature == nil, ASCII.equalsIgnoringCase(name, AuthorizationHeader.signatureName) {
+            } else if signature == nil, ASCII.equalsIgnoringCase(name, signatureName) {
                 signature = partValue
             } else {
                 return nil
@@ -48,11 +58,11 @@ public struct AuthorizationHeader: Sendable, Equatable {
             guard end < rest.endIndex else { break }
             rest = rest[(end + 1)...]
         }
-        guard let signedHeaders, ASCII.equalsIgnoringCase(signedHeaders, AuthorizationHeader.signedHeadersValue),
+        guard let signedHeaders, ASCII.equalsIgnoringCase(signedHeaders, signedHeadersValue),
             let signature, signature.count == 44, signature.last == UInt8(ascii: "="),
-            signature.dropLast().allSatisfy(AuthorizationHeader.isBase64Character)
+            signature.dropLast().allSatisfy(isBase64Character)
         else { return nil }
-        self.signature = String(decoding: signature, as: UTF8.self)
+        return String(decoding: signature, as: UTF8.self)
     }
 
     /// The header value.
@@ -60,7 +70,11 @@ public struct AuthorizationHeader: Sendable, Equatable {
         "\(AuthorizationHeader.scheme) SignedHeaders=\(AuthorizationHeader.signedHeaders)&Signature=\(signature)"
     }
 
+    /// A letter, a digit, `+` or `/`.
     private static func isBase64Character(_ byte: UInt8) -> Bool {
-        ASCII.isLetterOrDigit(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+        let letter = byte | 0x20  // ASCII lower case for letters; no other byte lands in a...z
+        return (letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "+")
+            || byte == UInt8(ascii: "/")
     }
 }
