@@ -313,14 +313,17 @@ public final class PaymentLedger: Sendable {
     /// The inbox's array is handed back emptied once applied, so the next observations fill it instead of growing a
     /// new one from empty (up to ``Options/maximumWaiting`` of them: a malloc and a free at every doubling, and glibc
     /// consolidates its heap when a freed block passes 64 KiB).
+    ///
+    /// The inbox is taken while the table is held (the one place the two locks nest, always in this order): two
+    /// threads here at once (the ledger's queue and a reader such as ``payment(msn:reference:)``) then apply their
+    /// batches in the order they were taken, and the lines reach the file in the order the events were recorded.
     private func withTable<Result>(_ body: (inout State) -> Result) -> Result {
-        var observations = inbox.withLock { inbox -> [PaymentObservation] in
-            var taken: [PaymentObservation] = []
-            swap(&taken, &inbox.spare)
-            swap(&taken, &inbox.observations)
-            return taken
-        }
+        var observations: [PaymentObservation] = []
         let result = state.withLock { state in
+            inbox.withLock { inbox in
+                swap(&observations, &inbox.spare)
+                swap(&observations, &inbox.observations)
+            }
             if !observations.isEmpty { state.apply(observations) }
             return body(&state)
         }
