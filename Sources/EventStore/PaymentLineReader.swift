@@ -1,5 +1,5 @@
 import Glibc
-import HTTP1
+import VippsWebhooks
 
 /// Reads a `payments.log` line in exactly the shape ``PaymentObservation/appendLine(to:)`` writes it — members in
 /// that order, no whitespace, texts without escapes, valid UTF-8, integers without leading zeros — without building
@@ -112,9 +112,7 @@ struct PaymentLineReader {
         let base = UnsafeRawPointer(bytes.baseAddress!)
         while end + 8 <= bytes.count {
             let word = base.loadUnaligned(fromByteOffset: end, as: UInt64.self)
-            guard !ByteScan.containsLess(word, than: 0x20), !ByteScan.containsNonASCII(word),
-                !ByteScan.contains(word, UInt8(ascii: "\"")), !ByteScan.contains(word, UInt8(ascii: "\\"))
-            else { break }
+            if JSONValue.hasNonPlainByte(word) { break }
             end += 8
         }
         var ascii = true

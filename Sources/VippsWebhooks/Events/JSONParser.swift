@@ -263,7 +263,7 @@ private struct Scanner {
         var position = index
         while end - position >= 8 {
             let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-            if Scanner.hasNonPlainByte(word) { break }
+            if JSONValue.hasNonPlainByte(word) { break }
             position += 8
         }
         while position < end {
@@ -272,12 +272,6 @@ private struct Scanner {
             position += 1
         }
         index = position
-    }
-
-    /// Whether any of the eight bytes of `word` is below 0x20, is `"` or `\`, or is 0x80 or above.
-    @inline(__always)
-    static func hasNonPlainByte(_ word: UInt64) -> Bool {
-        ByteScan.containsNonASCII(word) || JSONValue.needsEscape(word)
     }
 
     /// Decodes the escape at `index` (a backslash) and appends its UTF-8 encoding to ``scratch``.

@@ -81,9 +81,17 @@ extension JSONValue {
 
     /// Whether any of the eight bytes of `word` is a control character, `"` or `\`: a byte a JSON string must escape
     /// when written, and one the parser must look at when read.
+    @inlinable
     static func needsEscape(_ word: UInt64) -> Bool {
         ByteScan.containsLess(word, than: 0x20) || ByteScan.contains(word, UInt8(ascii: "\""))
             || ByteScan.contains(word, UInt8(ascii: "\\"))
+    }
+
+    /// Whether any of the eight bytes of `word` is below 0x20, is `"` or `\`, or is 0x80 or above: a word of a JSON
+    /// string's text that a reader of plain ASCII text cannot pass whole (the parser, `payments.log`'s line reader).
+    @inlinable
+    public static func hasNonPlainByte(_ word: UInt64) -> Bool {
+        ByteScan.containsNonASCII(word) || needsEscape(word)
     }
 
     /// Appends the JSON escape of `byte`, a quote, a backslash or a control character.
