@@ -1,3 +1,5 @@
+import HTTP1
+
 /// One record in a journal segment. Pure value; ``JournalRecord/frame()`` and ``JournalRecord/decode(_:)`` give the
 /// on-disk form.
 ///
@@ -227,12 +229,9 @@ extension [UInt8] {
         utf8(value)
     }
 
-    /// The UTF-8 of `value`, copied from its contiguous storage (appending a `String.UTF8View` walks it), in place
-    /// for a native string (a copy of the string, to reach any string's bytes, would retain it).
+    /// The UTF-8 of `value`, copied from its contiguous storage (appending a `String.UTF8View` walks it).
     fileprivate mutating func utf8(_ value: String) {
-        if value.utf8.withContiguousStorageIfAvailable({ append(contentsOf: $0) }) != nil { return }
-        var value = value
-        value.withUTF8 { append(contentsOf: $0) }
+        value.withUTF8Bytes { append(contentsOf: $0) }
     }
 
     /// An optional UTF-8 field: `u8 tag`, `u16 length`, value; throws when longer than 65535 bytes.

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// The part of a ``PaymentState`` the ledger keeps per payment, packed for a table of tens of thousands: event
 /// fingerprints (three inline, more in an array that stays unallocated for most payments), the sums that decide
 /// finality, the two times, and the endpoint as an index into the ledger's table of endpoint paths. 80 bytes.
@@ -77,14 +79,10 @@ struct PaymentProgress: Sendable, Equatable {
         return fnv1a(name, from: (hash ^ 0) &* 0x100_0000_01b3)
     }
 
-    /// FNV-1a of `text`'s UTF-8 continuing from `hash`: over its contiguous bytes when it has them (native strings;
-    /// reached in place, as a copy of the string would retain it), as walking a `String.UTF8View` costs far more per
-    /// byte.
+    /// FNV-1a of `text`'s UTF-8 continuing from `hash`, over its contiguous bytes (walking a `String.UTF8View` costs
+    /// far more per byte).
     private static func fnv1a(_ text: String, from hash: UInt64) -> UInt64 {
-        func mix(_ bytes: some Sequence<UInt8>) -> UInt64 {
-            bytes.reduce(hash) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
-        }
-        return text.utf8.withContiguousStorageIfAvailable(mix) ?? mix(text.utf8)
+        text.withUTF8Bytes { $0.reduce(hash) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 } }
     }
 
     /// `total + amount`, saturating: amounts come from event bodies, and a trap here would recur on every start

@@ -40,8 +40,7 @@ public enum ASCII {
     @inlinable
     public static func equalsIgnoringCase(_ text: String, _ lowercaseName: [UInt8]) -> Bool {
         guard text.utf8.count == lowercaseName.count else { return false }
-        var text = text
-        return text.withUTF8 { equalBytesIgnoringCase($0, lowercaseName) }
+        return text.withUTF8Bytes { equalBytesIgnoringCase($0, lowercaseName) }
     }
 
     /// `equalsIgnoringCase(_:_:)` of a buffer of the same length as `lowercaseName`.

@@ -26,10 +26,7 @@ public struct AuthorizationHeader: Sendable, Equatable {
     /// either order, and the signature must look like standard base64 of 32 bytes.
     public init?(parsing value: String) {
         // Over the string's own UTF-8 in place (a copy into an array cost an allocation a request).
-        let parsed =
-            value.utf8.withContiguousStorageIfAvailable(Self.signature(parsing:))
-            ?? Array(value.utf8).withUnsafeBufferPointer(Self.signature(parsing:))
-        guard let parsed else { return nil }
+        guard let parsed = value.withUTF8Bytes(Self.signature(parsing:)) else { return nil }
         signature = parsed
     }
 

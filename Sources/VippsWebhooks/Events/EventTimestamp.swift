@@ -6,8 +6,7 @@ public enum EventTimestamp {
     /// fractional digits, `Z`/`z` or `±HH:MM`), with calendar checks (month lengths, leap years); `nil` if invalid.
     /// A leap second (`:60`) is accepted and counted as the following second.
     public static func millisecondsSinceEpoch(_ text: String) -> Int64? {
-        var text = text
-        return text.withUTF8 { millisecondsSinceEpoch(utf8: $0) }
+        text.withUTF8Bytes { millisecondsSinceEpoch(utf8: $0) }
     }
 
     /// ``millisecondsSinceEpoch(_:)`` of the text whose UTF-8 bytes are `bytes` (read in place, not copied).

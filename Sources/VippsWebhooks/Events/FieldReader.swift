@@ -1,3 +1,5 @@
+import HTTP1
+
 /// Reads typed fields from a body object and records a finding for every field that is missing or malformed.
 struct FieldReader {
     /// Currencies the vendor documents for amounts (six Strings compared cost less than one hashed).
@@ -147,8 +149,7 @@ struct FieldReader {
 
     /// Whether every UTF-8 byte of `text` satisfies `test`, read in place.
     private static func everyByte(of text: String, satisfy test: (UInt8) -> Bool) -> Bool {
-        var text = text
-        return text.withUTF8 { $0.allSatisfy(test) }
+        text.withUTF8Bytes { $0.allSatisfy(test) }
     }
 
     /// A currency code from ``currencies``.

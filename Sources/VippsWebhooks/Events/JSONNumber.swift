@@ -1,3 +1,5 @@
+import HTTP1
+
 /// A JSON number kept as its original text (e.g. `49900`, `-0.5`, `1.5e3`).
 ///
 /// Equality (`==`) compares the text; ``hasSameValue(as:)`` compares the mathematical value exactly (no binary
@@ -53,8 +55,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// `text` when it is an integer of at most 18 digits without a leading zero (`-?[1-9][0-9]{0,17}` or `0`),
     /// which cannot overflow; nil for every other form (left to the exact decimal path).
     private static func shortInteger(_ text: String) -> Int64? {
-        var text = text
-        return text.withUTF8 { bytes -> Int64? in
+        text.withUTF8Bytes { bytes -> Int64? in
             let negative = bytes.first == UInt8(ascii: "-")
             let digits = UnsafeBufferPointer(rebasing: bytes[(negative ? 1 : 0)...])
             guard let first = digits.first, digits.count <= 18, first != UInt8(ascii: "0") || digits.count == 1

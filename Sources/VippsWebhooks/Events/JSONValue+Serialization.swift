@@ -43,10 +43,7 @@ extension JSONValue {
 
     /// Appends `text` as a JSON string literal: `"`, `\` and control characters escaped, everything else as UTF-8.
     public static func writeString(_ text: String, into output: inout [UInt8]) {
-        // A native string's UTF-8 in place; a copy of the string (to reach any string's bytes) would retain it.
-        if text.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0, into: &output) }) != nil { return }
-        var text = text
-        text.withUTF8 { writeString(utf8: $0, into: &output) }
+        text.withUTF8Bytes { writeString(utf8: $0, into: &output) }
     }
 
     /// Appends the UTF-8 bytes `utf8` as a JSON string literal, escaped as ``writeString(_:into:)`` does; runs of

@@ -10,13 +10,9 @@ enum WebhookIDHeader {
     /// `unusable` tells which, for the log).
     static func value(_ header: String?) -> (value: String?, unusable: Bool) {
         guard let header else { return (nil, false) }
-        let bytes = header.utf8
-        guard (1...maxLength).contains(bytes.count) else { return (nil, true) }
-        // Over the contiguous UTF-8 when the string has it (walking a `String.UTF8View` costs far more per byte).
-        let visible =
-            bytes.withContiguousStorageIfAvailable { $0.allSatisfy(ASCII.isVisible) }
-            ?? bytes.allSatisfy(ASCII.isVisible)
-        guard visible else { return (nil, true) }
+        guard (1...maxLength).contains(header.utf8.count) else { return (nil, true) }
+        // Over the contiguous UTF-8 (walking a `String.UTF8View` costs far more per byte).
+        guard header.withUTF8Bytes({ $0.allSatisfy(ASCII.isVisible) }) else { return (nil, true) }
         return (header, false)
     }
 }
