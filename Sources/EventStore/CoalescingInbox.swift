@@ -12,7 +12,7 @@ public final class CoalescingInbox<Element: Sendable>: Sendable {
     struct State {
         @usableFromInline var items: [Element] = []
         /// An emptied batch's storage, for the next batch to fill (see ``drain(_:)``).
-        @usableFromInline var spare: [Element] = []
+        @usableFromInline var spare = SpareStorage<Element>()
         @usableFromInline var handOffPending = false
 
         @inlinable init() {}
@@ -48,19 +48,13 @@ public final class CoalescingInbox<Element: Sendable>: Sendable {
     /// when a freed block passes 64 KiB). For the one consumer only, as ``takeAll()``.
     @inlinable
     public func drain(_ body: (Element) -> Void) {
-        var taken = state.withLock { state -> [Element] in
+        var taken = state.withLock { state in
             state.handOffPending = false
-            var taken: [Element] = []
-            swap(&taken, &state.spare)
-            swap(&taken, &state.items)
-            return taken
+            return state.spare.take(&state.items)
         }
         for item in taken { body(item) }
-        guard taken.capacity <= Self.keptCapacity else { return }
-        taken.removeAll(keepingCapacity: true)
-        state.withLock { state in
-            if state.spare.capacity < taken.capacity { swap(&taken, &state.spare) }
-        }
+        guard SpareStorage.emptied(&taken, keepingUpTo: Self.keptCapacity) else { return }
+        state.withLock { $0.spare.keep(&taken) }
     }
 
     /// Most items whose storage ``drain(_:)`` keeps for the next batch.

@@ -153,10 +153,10 @@ public final class EventStore: @unchecked Sendable {
     private var nextSequence: UInt64 = 1
     private var queued: [Request] = []
     /// The last batch's array, emptied, for `queued` after the next flush (see `flush()`).
-    private var spareQueued: [Request] = []
+    private var spareQueued = SpareStorage<Request>()
     /// The last batch's bytes, emptied: the next batch is framed into its storage instead of a new allocation (kept
     /// only up to ``spareFramesLimit`` bytes of capacity, so one large batch does not pin its memory).
-    private var spareFrames: [UInt8] = []
+    private var spareFrames = SpareStorage<UInt8>()
     private static let spareFramesLimit = 1 << 20
     private var flushScheduled = false
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
@@ -473,20 +473,11 @@ public final class EventStore: @unchecked Sendable {
     private func flush() {
         flushScheduled = false
         guard !queued.isEmpty else { return }
-        // The batch's array goes back to `queued` emptied, as `frames` does, so the next batch does not regrow it.
-        var batch: [Request] = []
-        swap(&batch, &spareQueued)
-        swap(&batch, &queued)
-        defer {
-            batch.removeAll(keepingCapacity: true)
-            if batch.capacity <= options.maxQueuedRequests { spareQueued = batch }
-        }
-        var frames: [UInt8] = []
-        swap(&frames, &spareFrames)
-        defer {
-            frames.removeAll(keepingCapacity: true)
-            if frames.capacity <= Self.spareFramesLimit { spareFrames = frames }
-        }
+        // The batch's array and bytes go back emptied, so the next batch does not regrow them.
+        var batch = spareQueued.take(&queued)
+        defer { if SpareStorage.emptied(&batch, keepingUpTo: options.maxQueuedRequests) { spareQueued.keep(&batch) } }
+        var frames = spareFrames.take()
+        defer { if SpareStorage.emptied(&frames, keepingUpTo: Self.spareFramesLimit) { spareFrames.keep(&frames) } }
         var stored: [Accept] = []
         stored.reserveCapacity(batch.count)
         var leaders = BatchLeaders()

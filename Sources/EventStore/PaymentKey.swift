@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 
 /// A payment's identity in the payment ledger's table: its msn and reference.
 ///
@@ -14,34 +15,23 @@ struct PaymentKey: Hashable, @unchecked Sendable {
 
     /// The key of the payment `msn`/`reference`.
     init(msn: String, reference: String) {
-        // Straight from the strings' UTF-8 views (a copy of a string to reach its buffer would retain it).
-        self.init(msnCount: msn.utf8.count, referenceCount: reference.utf8.count) { elements in
-            let msnEnd = elements.initialize(fromContentsOf: msn.utf8)
-            _ = UnsafeMutableBufferPointer(rebasing: elements[msnEnd...]).initialize(fromContentsOf: reference.utf8)
-        }
+        self = msn.withUTF8Bytes { msn in reference.withUTF8Bytes { PaymentKey(msnUTF8: msn, referenceUTF8: $0) } }
     }
 
     /// The key of the payment whose msn and reference are the UTF-8 bytes `msnUTF8` and `referenceUTF8`.
     init(msnUTF8: UnsafeBufferPointer<UInt8>, referenceUTF8: UnsafeBufferPointer<UInt8>) {
-        self.init(msnCount: msnUTF8.count, referenceCount: referenceUTF8.count) { elements in
-            let msnEnd = elements.initialize(fromContentsOf: msnUTF8)
-            _ = UnsafeMutableBufferPointer(rebasing: elements[msnEnd...]).initialize(fromContentsOf: referenceUTF8)
-        }
-    }
-
-    /// A key of `msnCount` + `referenceCount` bytes, which `fill` writes (the msn's, then the reference's).
-    private init(msnCount: Int, referenceCount: Int, fill: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
-        let count = msnCount + referenceCount
-        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnCount), total: UInt32(count))
+        let count = msnUTF8.count + referenceUTF8.count
+        let lengths = PaymentKeyText.Lengths(msn: UInt32(msnUTF8.count), total: UInt32(count))
         let created = PaymentKeyText.create(minimumCapacity: count) { _ in lengths }
         text = unsafeDowncast(created, to: PaymentKeyText.self)
         // Swift's seeded hasher (SipHash, a random seed per process), as the table would have used on the texts:
         // keys whose hashes collide cannot be made up in advance.
         var hasher = Hasher()
-        hasher.combine(msnCount)
+        hasher.combine(msnUTF8.count)
         text.withUnsafeMutablePointerToElements { elements in
             let initialized = UnsafeMutableBufferPointer(start: elements, count: count)
-            fill(initialized)
+            let msnEnd = initialized.initialize(fromContentsOf: msnUTF8)
+            _ = UnsafeMutableBufferPointer(rebasing: initialized[msnEnd...]).initialize(fromContentsOf: referenceUTF8)
             hasher.combine(bytes: UnsafeRawBufferPointer(initialized))
         }
         textHash = hasher.finalize()

@@ -85,7 +85,7 @@ public final class PaymentLedger: Sendable {
         var lastEndpoint: (path: String, number: UInt32)?
         var pending: [UInt8] = []
         /// The last written lines' storage, emptied, for `pending` after the next write (see `appendPending`).
-        var sparePending: [UInt8] = []
+        var sparePending = SpareStorage<UInt8>()
         var maximumPayments: Int
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
@@ -205,7 +205,7 @@ public final class PaymentLedger: Sendable {
     private struct Inbox {
         var observations: [PaymentObservation] = []
         /// The observations' storage from the last take, emptied, for the next ones to fill (see ``withTable(_:)``).
-        var spare: [PaymentObservation] = []
+        var spare = SpareStorage<PaymentObservation>()
         var scheduled = false
         var closed = false
     }
@@ -320,18 +320,12 @@ public final class PaymentLedger: Sendable {
     private func withTable<Result>(_ body: (inout State) -> Result) -> Result {
         var observations: [PaymentObservation] = []
         let result = state.withLock { state in
-            inbox.withLock { inbox in
-                swap(&observations, &inbox.spare)
-                swap(&observations, &inbox.observations)
-            }
+            inbox.withLock { observations = $0.spare.take(&$0.observations) }
             if !observations.isEmpty { state.apply(observations) }
             return body(&state)
         }
-        if observations.capacity > 0, observations.capacity <= 2 * options.maximumWaiting {
-            observations.removeAll(keepingCapacity: true)
-            inbox.withLock { inbox in
-                if inbox.spare.capacity < observations.capacity { swap(&observations, &inbox.spare) }
-            }
+        if SpareStorage.emptied(&observations, keepingUpTo: 2 * options.maximumWaiting) {
+            inbox.withLock { $0.spare.keep(&observations) }
         }
         return result
     }
@@ -396,12 +390,7 @@ public final class PaymentLedger: Sendable {
     /// file is now due for compaction. On failure the lines are kept for a retry a second later.
     private func appendPending() -> Bool {
         // The lines' storage goes back to the table emptied once written (as the inbox's does, see `withTable`).
-        var bytes = withTable { state -> [UInt8] in
-            var taken: [UInt8] = []
-            swap(&taken, &state.sparePending)
-            swap(&taken, &state.pending)
-            return taken
-        }
+        var bytes = withTable { $0.sparePending.take(&$0.pending) }
         guard !bytes.isEmpty else { return false }
         let (handle, before) = file.withLock { ($0.handle, $0.size) }
         do {
@@ -411,11 +400,8 @@ public final class PaymentLedger: Sendable {
                 file.size += bytes.count
                 return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
             }
-            if bytes.capacity <= Self.keptPendingCapacity {
-                bytes.removeAll(keepingCapacity: true)
-                state.withLock { state in
-                    if state.sparePending.capacity < bytes.capacity { swap(&bytes, &state.sparePending) }
-                }
+            if SpareStorage.emptied(&bytes, keepingUpTo: Self.keptPendingCapacity) {
+                state.withLock { $0.sparePending.keep(&bytes) }
             }
             return due
         } catch {

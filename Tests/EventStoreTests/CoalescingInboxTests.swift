@@ -42,7 +42,7 @@ import Testing
         let inbox = CoalescingInbox<Int>()
         for item in 0..<100 { _ = inbox.append(item) }
         inbox.drain { _ in }
-        #expect(inbox.state.withLock { $0.items.capacity + $0.spare.capacity } >= 100)
+        #expect(inbox.state.withLock { $0.items.capacity + $0.spare.storage.capacity } >= 100)
         for item in 0..<10 { _ = inbox.append(item) }
         var seen: [Int] = []
         inbox.drain { seen.append($0) }
@@ -53,7 +53,7 @@ import Testing
         var count = 0
         inbox.drain { _ in count += 1 }
         #expect(count == large)
-        #expect(inbox.state.withLock { max($0.items.capacity, $0.spare.capacity) } < large)
+        #expect(inbox.state.withLock { max($0.items.capacity, $0.spare.storage.capacity) } < large)
     }
 
     @Test("appends from many threads while the consumer drains: every item once, each thread's in order")
