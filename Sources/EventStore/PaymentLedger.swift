@@ -214,6 +214,8 @@ public final class PaymentLedger: Sendable {
     private let flushesWaiting = Atomic<Int>(0)
     private let file: Mutex<FileState>
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
+    /// Damaged lines found on open or by a compaction (each logged, the file kept under `corrupt/`).
+    private let damagedCounter = Counter(label: "vipps_webhookd_payment_ledger_damaged_lines_total")
     private let faults: SyscallFaults?
     /// What opening found.
     public let openReport: OpenReport
@@ -247,25 +249,13 @@ public final class PaymentLedger: Sendable {
         while table.payments.count > options.maximumPayments, table.forgetOldest() {}
         if table.payments.count < before { table.fit(bound: options.maximumPayments) }
         let forgotten = before - table.payments.count
-        var damagedCopy: String?
-        if damagedLines > 0 {
-            let corrupt = stateDirectory + "/corrupt"
-            try Syscall.makeDirectories(corrupt)
-            // A link, not a rename: until the rewrite below replaces it, payments.log stays whole, so a crash in
-            // between loses no payment. A copy of the same millisecond (a clock set back) is never overwritten.
-            var copy = corrupt + "/payments-\(nowMillis).log"
-            var attempt = 1
-            while link(path, copy) != 0 {
-                guard errno == EEXIST, attempt < 100 else { throw StorageError.fromErrno("link", detail: copy) }
-                attempt += 1
-                copy = corrupt + "/payments-\(nowMillis)-\(attempt).log"
-            }
-            damagedCopy = copy
-            try Syscall.syncDirectory(corrupt)
-        }
+        // A link, not a rename: until the rewrite below replaces it, payments.log stays whole, so a crash in between
+        // loses no payment.
+        let damagedCopy = damagedLines > 0 ? try Self.setAside(path, nowMillis: nowMillis) : nil
         var rewritten: (file: SyscallFile, size: Int)?
         if forgotten > 0 || damagedLines > 0 || tornTail {
-            rewritten = try Self.rewrite(path: path, faults: faults) { table.payments[$0] != nil }
+            let written = try Self.rewrite(path: path, faults: faults) { table.payments[$0] != nil }
+            rewritten = (written.file, written.size)
         }
         let opened =
             try rewritten?.file ?? SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: faults)
@@ -279,6 +269,7 @@ public final class PaymentLedger: Sendable {
         )
         table.maximumPayments = options.maximumPayments
         state = Mutex(table)
+        damagedCounter.increment(by: damagedLines)
         if damagedLines > 0 {
             logger.error(
                 "payment ledger: damaged lines skipped",
@@ -431,6 +422,7 @@ public final class PaymentLedger: Sendable {
     private func compact() {
         let now = currentEpochMilliseconds()
         _ = state.withLock { $0.forget(olderThan: options.windowMillis, nowMillis: now) }
+        var damagedCopy: String?
         var lastAppend = ContinuousClock.now
         var pacer = RewritePacer(cpuShare: options.compactionCPUShare)
         // Pauses end after this long, so that a reader slowed by them still outruns the appends it must catch up with.
@@ -438,7 +430,16 @@ public final class PaymentLedger: Sendable {
         do {
             // A line stays when its payment is known at the time it is read (no copy of the table's keys).
             let keep = { (key: PaymentKey) in self.state.withLock { $0.payments[key] != nil } }
-            let (reopened, size) = try Self.rewrite(path: path, faults: faults, keep: keep) {
+            // Damage found now (a line spoilt on disk since the open) is dropped as on open, the file first kept aside.
+            let setAside = { [path] (damagedLines: Int) in
+                damagedCopy = damagedLines > 0 ? try Self.setAside(path, nowMillis: now) : nil
+            }
+            let (reopened, size, damagedLines) = try Self.rewrite(
+                path: path,
+                faults: faults,
+                keep: keep,
+                beforeReplacing: setAside
+            ) {
                 let due =
                     ContinuousClock.now - lastAppend >= .milliseconds(options.flushDelayMillis)
                     || inbox.withLock({ $0.observations.count }) >= options.maximumWaiting
@@ -456,6 +457,15 @@ public final class PaymentLedger: Sendable {
             }
             old.close()
             logger.info("payment ledger: compacted", metadata: ["file": "\(path)", "bytes": "\(size)"])
+            if damagedLines > 0 {
+                damagedCounter.increment(by: damagedLines)
+                logger.error(
+                    "payment ledger: damaged lines dropped by compaction",
+                    metadata: [
+                        "file": "\(path)", "damaged_lines": "\(damagedLines)", "copy": "\(damagedCopy ?? "")",
+                    ]
+                )
+            }
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: compaction failed", metadata: ["file": "\(path)", "error": "\(error)"])
@@ -530,19 +540,22 @@ public final class PaymentLedger: Sendable {
     }
 
     /// Writes the lines of `path` whose payment `keep` accepts to a temporary file (streamed, 64 KiB at a time),
-    /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out. Returns the new file,
-    /// still open for appending (so no reopen can fail after the rename and leave appends going to the replaced
-    /// file), and its size. `whileReading` is called after each 64 KiB read (whatever is kept); lines it appends to
-    /// `path` are read too.
+    /// syncs it, renames it over `path` and syncs the directory; damaged lines are left out, and counted:
+    /// `beforeReplacing` gets their number just before the rename (to keep the file aside while it is whole). Returns
+    /// the new file, still open for appending (so no reopen can fail after the rename and leave appends going to the
+    /// replaced file), its size and the damaged lines. `whileReading` is called after each 64 KiB read (whatever is
+    /// kept); lines it appends to `path` are read too.
     static func rewrite(
         path: String,
         faults: SyscallFaults? = nil,
         keep: (PaymentKey) -> Bool,
+        beforeReplacing: (_ damagedLines: Int) throws -> Void = { _ in },
         whileReading: () -> Void = {}
-    ) throws -> (file: SyscallFile, size: Int) {
+    ) throws -> (file: SyscallFile, size: Int, damagedLines: Int) {
         let temporary = path + ".tmp"
         let file = try SyscallFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, faults: faults)
         var size = 0
+        var damagedLines = 0
         do {
             var out: [UInt8] = []
             var readSinceCall = 0
@@ -552,7 +565,11 @@ public final class PaymentLedger: Sendable {
                     readSinceCall = 0
                     whileReading()
                 }
-                guard let key = PaymentLineReader.paymentKey(line), keep(key) else { return }
+                guard let key = PaymentLineReader.paymentKey(line) else {
+                    damagedLines += 1
+                    return
+                }
+                guard keep(key) else { return }
                 out += line
                 out.append(0x0A)
                 if out.count >= 1 << 16 {
@@ -564,11 +581,29 @@ public final class PaymentLedger: Sendable {
             try out.withUnsafeBytes { try file.append($0) }
             size += out.count
             try file.sync()
+            try beforeReplacing(damagedLines)
             try Syscall.renameDurably(temporary, path)
         } catch {
             file.close()
             throw error
         }
-        return (file, size)
+        return (file, size, damagedLines)
+    }
+
+    /// Links `path` (whole, before a rewrite replaces it) into `corrupt/` beside it, as `payments-<nowMillis>.log`
+    /// (a copy of the same millisecond, a clock set back, is never overwritten), and syncs that directory; the copy's
+    /// path.
+    private static func setAside(_ path: String, nowMillis: Int64) throws -> String {
+        let corrupt = String(path[..<path.lastIndex(of: "/")!]) + "/corrupt"
+        try Syscall.makeDirectories(corrupt)
+        var copy = corrupt + "/payments-\(nowMillis).log"
+        var attempt = 1
+        while link(path, copy) != 0 {
+            guard errno == EEXIST, attempt < 100 else { throw StorageError.fromErrno("link", detail: copy) }
+            attempt += 1
+            copy = corrupt + "/payments-\(nowMillis)-\(attempt).log"
+        }
+        try Syscall.syncDirectory(corrupt)
+        return copy
     }
 }

@@ -532,6 +532,45 @@ struct PaymentLedgerBoundTests {
         #expect(reopened.payments(since: 0).map(\.reference).sorted() == ["after", "live"])
         reopened.close()
     }
+
+    @Test("a line damaged on disk while running is dropped by the next compaction, the file kept aside first")
+    func compactionSetsDamageAside() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let file = directory.path + "/" + PaymentLedger.fileName
+        let first = try PaymentLedger(stateDirectory: directory.path, nowMillis: now, logger: testLogger)
+        for number in 0..<5 { first.record(PaymentLedgerTests.observation("first-\(number)", "CREATED", at: now)) }
+        first.close()
+        let options = PaymentLedger.Options(flushDelayMillis: 60_000, compactionBytes: 4096)
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: now,
+            options: options,
+            logger: testLogger
+        )
+        #expect(ledger.openReport.damagedLines == 0)
+        // A byte of the third line spoilt on disk after the open: its first quote.
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let third = bytes.indices.filter { bytes[$0] == 0x0A }[1] + 2
+        bytes[third] = UInt8(ascii: "X")
+        let damaged = bytes
+        let fd = open(file, O_WRONLY)
+        #expect(pwrite(fd, [bytes[third]], 1, off_t(third)) == 1)
+        close(fd)
+        for number in 0..<30 { ledger.record(PaymentLedgerTests.observation("more-\(number)", "CREATED", at: now)) }
+        ledger.flush()  // past 4 KiB: the compaction runs and meets the damaged line
+        let copies = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/corrupt")
+        #expect(copies.count == 1)
+        let copy = Array(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/corrupt/" + copies[0])))
+        #expect(Array(copy.prefix(damaged.count)) == damaged, "the copy holds the damaged line as it was")
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 34 && !lines.contains { $0.contains("first-2") }, "every valid line kept")
+        ledger.close()
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: now, logger: testLogger)
+        #expect(reopened.openReport.damagedLines == 0 && reopened.openReport.payments == 34)
+        reopened.close()
+    }
 }
 
 @Suite("payment ledger: failed writes")
@@ -596,7 +635,7 @@ struct PaymentLedgerRewriteTests {
             }
             appended += 1
         }
-        let (rewritten, size) = try PaymentLedger.rewrite(
+        let (rewritten, size, _) = try PaymentLedger.rewrite(
             path: path,
             keep: { !$0.reference.hasPrefix("dropped") },
             whileReading: appendTwo

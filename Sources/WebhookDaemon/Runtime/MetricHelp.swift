@@ -66,5 +66,7 @@ enum MetricHelp {
             "Reconciliation calls that got no usable answer from the ePayment API (nothing journaled for the payment).",
         "vipps_webhookd_payment_ledger_errors_total":
             "Failed writes of payments.log (the payments reconciliation knows); retried.",
+        "vipps_webhookd_payment_ledger_damaged_lines_total":
+            "Damaged lines of payments.log dropped on open or by a compaction (the file is copied to state_dir/corrupt).",
     ]
 }
