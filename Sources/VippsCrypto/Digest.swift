@@ -30,7 +30,8 @@ public enum Digest {
     }
 
     /// SHA-256 of the bytes in `buffer`.
-    public static func sha256(buffer: UnsafeRawBufferPointer) -> [UInt8] {
+    @usableFromInline
+    static func sha256(buffer: UnsafeRawBufferPointer) -> [UInt8] {
         self.bytes { sha256(buffer, into: $0) }
     }
 
