@@ -37,8 +37,14 @@ public final class PaymentLedger: Sendable {
         /// tenth of a second at a time. 1 = no pauses. A ``PaymentLedger/flush()`` (or close) waiting for the rewrite
         /// ends them, and so do 10 seconds of rewriting (a reader that slow might not catch up with the appends).
         public var compactionCPUShare: Double
+        /// Most bytes of lines applied and not yet written. Reached only while writes fail (normally at most
+        /// ``maximumWaiting`` lines wait): past it the lines of newly held events are dropped, logged and counted
+        /// (`vipps_webhookd_payment_ledger_dropped_lines_total`), so a file that cannot be written does not grow the
+        /// daemon's memory with every event the journal still takes.
+        public var maximumPendingBytes: Int
 
-        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 512, 16 MiB and a quarter of a CPU.
+        /// Creates options; the defaults are 7 days, 49,000 payments, 200 ms, 512, 16 MiB, a quarter of a CPU and
+        /// 4 MiB.
         /// A payment costs about 230 bytes (an 80-byte ``PaymentProgress`` and its 16-byte ``PaymentKey`` in a hash
         /// table of 65,536 slots, the key's texts on the heap, 24-byte entries in the ``PaymentEvictionOrder``): 49,000
         /// keeps the table at its load limit (3/4) of 65,536 slots, where 50,000 would double it; ≈ 11 MB in all.
@@ -48,7 +54,8 @@ public final class PaymentLedger: Sendable {
             flushDelayMillis: Int = 200,
             maximumWaiting: Int = 512,
             compactionBytes: Int = 16 << 20,
-            compactionCPUShare: Double = 0.25
+            compactionCPUShare: Double = 0.25,
+            maximumPendingBytes: Int = 4 << 20
         ) {
             self.windowMillis = windowMillis
             self.maximumPayments = maximumPayments
@@ -56,6 +63,7 @@ public final class PaymentLedger: Sendable {
             self.maximumWaiting = max(1, maximumWaiting)
             self.compactionBytes = compactionBytes
             self.compactionCPUShare = min(1, max(0.01, compactionCPUShare))
+            self.maximumPendingBytes = maximumPendingBytes
         }
     }
 
@@ -87,11 +95,21 @@ public final class PaymentLedger: Sendable {
         /// The last written lines' storage, emptied, for `pending` after the next write (see `appendPending`).
         var sparePending = SpareStorage<UInt8>()
         var maximumPayments: Int
+        /// Bound of `pending`: none while writes succeed (it is written every flush delay or ``Options/maximumWaiting``
+        /// events), ``Options/maximumPendingBytes`` while they fail.
+        var pendingBound = Int.max
+        /// Lines of newly held events left out of a full `pending`, not yet reported.
+        var droppedLines = 0
 
-        /// Applies `observations` to the table and adds the lines of newly held events to `pending`.
+        /// Applies `observations` to the table and adds the lines of newly held events to `pending`, as long as it is
+        /// under its bound (the others are counted in `droppedLines`).
         mutating func apply(_ observations: [PaymentObservation]) {
-            for observation in observations {
-                if add(observation) { observation.appendLine(to: &pending) }
+            for observation in observations where add(observation) {
+                if pending.count < pendingBound {
+                    observation.appendLine(to: &pending)
+                } else {
+                    droppedLines += 1
+                }
             }
         }
 
@@ -206,7 +224,12 @@ public final class PaymentLedger: Sendable {
         var observations: [PaymentObservation] = []
         /// The observations' storage from the last take, emptied, for the next ones to fill (see ``withTable(_:)``).
         var spare = SpareStorage<PaymentObservation>()
+        /// A timer will write what is recorded: the flush delay's, or the retry's after a failed write. At most one
+        /// is ever pending, so a failing file gets one attempt a second, not one chain of retries per failure.
         var scheduled = false
+        /// The last write failed: a full inbox is then applied (its lines kept, up to their bound) but not written
+        /// until the retry.
+        var failing = false
         var closed = false
     }
     private let queue = DispatchQueue(label: "vipps-webhookd.payment-ledger")
@@ -216,6 +239,8 @@ public final class PaymentLedger: Sendable {
     private let writeErrors = Counter(label: "vipps_webhookd_payment_ledger_errors_total")
     /// Damaged lines found on open or by a compaction (each logged, the file kept under `corrupt/`).
     private let damagedCounter = Counter(label: "vipps_webhookd_payment_ledger_damaged_lines_total")
+    /// Lines of held events never written because the pending lines were at their bound while writes failed.
+    private let droppedCounter = Counter(label: "vipps_webhookd_payment_ledger_dropped_lines_total")
     private let faults: SyscallFaults?
     /// What opening found.
     public let openReport: OpenReport
@@ -289,14 +314,19 @@ public final class PaymentLedger: Sendable {
         let (startDelay, full) = inbox.withLock { inbox -> (Bool, Bool) in
             guard !inbox.closed else { return (false, false) }
             inbox.observations.append(observation)
-            defer { inbox.scheduled = true }
+            // While writes fail, the retry is the next attempt (the one under way, which reset `scheduled`, or the
+            // one it schedules; one that succeeds starts the flush delay's timer for what came meanwhile).
+            let startDelay = !inbox.scheduled && !inbox.failing
+            if startDelay { inbox.scheduled = true }
             // The count passes the limit once between two takes of the inbox.
-            return (!inbox.scheduled, inbox.observations.count == options.maximumWaiting)
+            return (startDelay, inbox.observations.count == options.maximumWaiting)
         }
         if startDelay {
-            queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in writePending() }
+            queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in
+                writePending(onTimer: true)
+            }
         }
-        if full { queue.async { [self] in writePending() } }
+        if full { queue.async { [self] in writeWaiting() } }
     }
 
     /// The table with every recorded observation applied, for `body`.
@@ -368,13 +398,41 @@ public final class PaymentLedger: Sendable {
     public func flush() {
         flushesWaiting.add(1, ordering: .relaxed)
         defer { flushesWaiting.subtract(1, ordering: .relaxed) }
-        queue.sync { writePending() }
+        queue.sync { writePending(onTimer: false) }
     }
 
-    /// On `queue`: writes and syncs the pending lines, then compacts the file when it is due.
-    private func writePending() {
-        inbox.withLock { $0.scheduled = false }
+    /// On `queue`: writes and syncs the pending lines, then compacts the file when it is due. `onTimer`: called by the
+    /// one scheduled timer (the flush delay's or the retry's), which is then no longer pending.
+    private func writePending(onTimer: Bool) {
+        if onTimer { inbox.withLock { $0.scheduled = false } }
         if appendPending() { compact() }
+    }
+
+    /// On `queue`, once ``Options/maximumWaiting`` events wait: writes them at once, or, while writes fail, applies
+    /// them only (their lines wait for the retry, up to their bound), so a burst costs no extra failing attempt.
+    private func writeWaiting() {
+        if inbox.withLock({ $0.failing }) {
+            withTable { _ in }
+            reportDroppedLines()
+        } else {
+            writePending(onTimer: false)
+        }
+    }
+
+    /// Logs and counts the lines dropped since the last report (see ``Options/maximumPendingBytes``).
+    private func reportDroppedLines() {
+        let dropped = state.withLock { state in
+            defer { state.droppedLines = 0 }
+            return state.droppedLines
+        }
+        guard dropped > 0 else { return }
+        droppedCounter.increment(by: dropped)
+        logger.error(
+            "payment ledger: lines dropped, pending lines at their bound while writes fail",
+            metadata: [
+                "file": "\(path)", "dropped_lines": "\(dropped)", "bound_bytes": "\(options.maximumPendingBytes)",
+            ]
+        )
     }
 
     /// On `queue`: applies the recorded observations, appends the pending lines to the file and syncs it; whether the
@@ -382,11 +440,26 @@ public final class PaymentLedger: Sendable {
     private func appendPending() -> Bool {
         // The lines' storage goes back to the table emptied once written (as the inbox's does, see `withTable`).
         var bytes = withTable { $0.sparePending.take(&$0.pending) }
+        reportDroppedLines()
         guard !bytes.isEmpty else { return false }
         let (handle, before) = file.withLock { ($0.handle, $0.size) }
         do {
             try bytes.withUnsafeBytes { try handle.append($0) }
             try handle.syncData()
+            let (recovered, restartDelay) = inbox.withLock { inbox -> (Bool, Bool) in
+                defer { inbox.failing = false }
+                guard inbox.failing else { return (false, false) }
+                // Events recorded while the retry ran waited for it: the flush delay's timer takes them on.
+                let restart = !inbox.scheduled && !inbox.closed
+                if restart { inbox.scheduled = true }
+                return (true, restart)
+            }
+            if recovered { state.withLock { $0.pendingBound = .max } }
+            if restartDelay {
+                queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in
+                    writePending(onTimer: true)
+                }
+            }
             let due = file.withLock { file in
                 file.size += bytes.count
                 return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
@@ -401,12 +474,21 @@ public final class PaymentLedger: Sendable {
             // A partial write is cut off again (or, if the cut fails too, left as one damaged line for the next open);
             // the whole batch is written again.
             try? handle.truncate(to: UInt64(before))
-            state.withLock { $0.pending = bytes + $0.pending }
+            state.withLock { state in
+                state.pending = bytes + state.pending
+                state.pendingBound = options.maximumPendingBytes
+            }
+            // One retry a second, unless a timer is already pending (it is the retry then).
             let retry = inbox.withLock { inbox -> Bool in
-                defer { inbox.scheduled = true }
+                defer {
+                    inbox.failing = true
+                    inbox.scheduled = true
+                }
                 return !inbox.closed && !inbox.scheduled
             }
-            if retry { queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending() } }
+            if retry {
+                queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending(onTimer: true) }
+            }
             return false
         }
     }

@@ -613,6 +613,109 @@ struct PaymentLedgerFailedWriteTests {
         #expect(reopened.payments(since: 0).count == 3)
         reopened.close()
     }
+
+    /// The references of the lines of `directory`'s payments.log, in file order.
+    static func referencesOnDisk(_ directory: TemporaryDirectory) throws -> [String] {
+        let text = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { PaymentObservation(line: Array($0.utf8)[...])?.reference }
+    }
+
+    @Test("while writes fail: one attempt a second however many bursts fill the inbox, then every line once")
+    func failingWritesAreRetriedByOneTimer() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(flushDelayMillis: 20, maximumWaiting: 2),
+            logger: log.logger,
+            faults: faults
+        )
+        faults.fail("write", errno: EIO)
+        let started = ContinuousClock.now
+        var recorded: [String] = []
+        // A full inbox every 10 ms: before, each one was an attempt of its own, and each failure one more retry chain.
+        while ContinuousClock.now - started < .milliseconds(2_500) {
+            for _ in 0..<2 {
+                recorded.append("burst-\(recorded.count)")
+                ledger.record(PaymentLedgerTests.observation(recorded.last!, "CREATED"))
+            }
+            usleep(10_000)
+        }
+        let seconds = Int((ContinuousClock.now - started).components.seconds)
+        let failures = log.messages.filter { $0.message == "payment ledger: write failed; retried" }.count
+        // The flush delay's attempt, then one a second.
+        #expect(failures >= 1 && failures <= seconds + 2, "\(failures) failed attempts in \(seconds)+ s")
+        faults.clear()
+        ledger.flush()
+        ledger.close()
+        #expect(try Self.referencesOnDisk(directory) == recorded)
+        #expect(!log.messages.contains { $0.message.contains("dropped") })
+    }
+
+    @Test("an event recorded while the retry writes is written after it, within the flush delay, with no flush")
+    func eventDuringTheRetryIsWrittenAfterIt() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(flushDelayMillis: 20),
+            logger: log.logger,
+            faults: faults
+        )
+        defer { ledger.close() }
+        faults.fail("write", errno: EIO, times: 1)
+        ledger.record(PaymentLedgerTests.observation("before", "CREATED"))
+        try waitUntil("the first write fails") { log.messages.contains { $0.message.contains("write failed") } }
+        // The retry comes a second later and its write takes a second: the next event comes in the middle of it.
+        faults.delay("write", microseconds: 1_000_000)
+        Thread.sleep(forTimeInterval: 1.5)
+        ledger.record(PaymentLedgerTests.observation("during", "CREATED"))
+        try waitUntil("both lines are written", timeout: 10) {
+            (try? Self.referencesOnDisk(directory)) == ["before", "during"]
+        }
+    }
+
+    @Test(
+        "while writes fail, pending lines stop at their bound; the rest are dropped, logged, counted; the table keeps all"
+    )
+    func pendingLinesAreBoundedWhileWritesFail() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let bound = 1_000
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 5, maximumPendingBytes: bound),
+            logger: log.logger,
+            faults: faults
+        )
+        faults.fail("write", errno: EIO)
+        ledger.record(PaymentLedgerTests.observation("held-0", "CREATED"))
+        ledger.flush()  // fails: from now on a full inbox is applied, not written
+        for index in 1..<50 { ledger.record(PaymentLedgerTests.observation("held-\(index)", "CREATED")) }
+        ledger.flush()  // fails again
+        faults.clear()
+        ledger.flush()
+        #expect(ledger.payments(since: 0).count == 50)
+        ledger.close()
+        let onDisk = try Self.referencesOnDisk(directory)
+        let size = try FileManager.default.attributesOfItem(atPath: directory.path + "/" + PaymentLedger.fileName)[
+            .size
+        ]
+        #expect(onDisk.count > 1 && onDisk.count < 50)
+        #expect(onDisk == (0..<onDisk.count).map { "held-\($0)" }, "the first lines are kept, in order")
+        #expect((size as? Int ?? .max) < bound + 300, "one line past the bound at most")
+        let dropped = log.messages.compactMap { $0.metadata["dropped_lines"].flatMap { Int($0) } }.reduce(0, +)
+        #expect(dropped == 50 - onDisk.count)
+    }
 }
 
 @Suite("payment ledger: appends during a rewrite")

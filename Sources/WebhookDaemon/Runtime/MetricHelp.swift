@@ -68,5 +68,7 @@ enum MetricHelp {
             "Failed writes of payments.log (the payments reconciliation knows); retried.",
         "vipps_webhookd_payment_ledger_damaged_lines_total":
             "Damaged lines of payments.log dropped on open or by a compaction (the file is copied to state_dir/corrupt).",
+        "vipps_webhookd_payment_ledger_dropped_lines_total":
+            "Lines of payments.log never written: its pending lines were at their bound (4 MiB) while writes failed.",
     ]
 }
