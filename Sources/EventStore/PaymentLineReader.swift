@@ -2,8 +2,8 @@ import Glibc
 import VippsWebhooks
 
 /// Reads a `payments.log` line in exactly the shape ``PaymentObservation/appendLine(to:)`` writes it — members in
-/// that order, no whitespace, texts without escapes, valid UTF-8, integers without leading zeros — without building
-/// a JSON tree. Any other line (an escape, another order, damage) gives nil, and the caller parses it as JSON: the
+/// that order, no whitespace, texts without escapes, valid UTF-8, integers without leading zeros, the checksum last
+/// and matching (``PaymentLineChecksum``; a line of an earlier version has none) — without building a JSON tree. Any other line (an escape, another order, damage) gives nil, and the caller parses it as JSON: the
 /// result is the same either way, only cheaper for the lines the ledger wrote (read again by every compaction).
 struct PaymentLineReader {
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -63,9 +63,15 @@ struct PaymentLineReader {
         return PaymentObservation(parsingJSON: line).map { PaymentKey(msn: $0.msn, reference: $0.reference) }
     }
 
-    /// The fields of `line` when it has the written shape, else nil.
+    /// The fields of `line` when it has the written shape (its checksum matching, when it has one), else nil.
     static func fields(in line: UnsafeBufferPointer<UInt8>) -> Fields? {
-        var reader = PaymentLineReader(line)
+        let end: Int
+        switch PaymentLineChecksum.status(line) {
+        case .mismatch: return nil
+        case .absent: end = line.count
+        case .matches(let memberStart): end = memberStart
+        }
+        var reader = PaymentLineReader(UnsafeBufferPointer(rebasing: line[..<end]))
         guard reader.literal(#"{"msn":"#), let msn = reader.text(),
             reader.literal(#","reference":"#), let reference = reader.text(),
             reader.literal(#","pspReference":"#), let pspReference = reader.text(),
@@ -79,7 +85,11 @@ struct PaymentLineReader {
             guard let value = reader.integer() else { return nil }
             amount = value
         }
-        guard reader.literal("}"), reader.index == line.count else { return nil }
+        // The checksum member (already checked) ends the line; without one, the closing brace does.
+        if end == line.count {
+            guard reader.literal("}") else { return nil }
+        }
+        guard reader.index == end else { return nil }
         return Fields(
             msn: msn,
             reference: reference,

@@ -63,7 +63,8 @@ public struct PaymentObservation: Sendable, Equatable {
         )
     }
 
-    /// The line written to `payments.log` (compact JSON and a newline), as bytes.
+    /// The line written to `payments.log` (compact JSON ending with its checksum, ``PaymentLineChecksum``, and a
+    /// newline), as bytes.
     var line: [UInt8] {
         var bytes: [UInt8] = []
         appendLine(to: &bytes)
@@ -77,6 +78,7 @@ public struct PaymentObservation: Sendable, Equatable {
         let needed = bytes.count + 160 + texts + endpoint.utf8.count
         // Doubling, as appends would: reserving the exact size line after line would copy the buffer each time.
         if bytes.capacity < needed { bytes.reserveCapacity(max(needed, 2 * bytes.capacity)) }
+        let lineStart = bytes.count
         ASCII.append(#"{"msn":"#, to: &bytes)
         JSONValue.writeString(msn, into: &bytes)
         ASCII.append(#","reference":"#, to: &bytes)
@@ -93,8 +95,14 @@ public struct PaymentObservation: Sendable, Equatable {
             ASCII.append(#","amount":"#, to: &bytes)
             ASCII.appendDecimal(amount, to: &bytes)
         }
-        ASCII.append("}\n", to: &bytes)
+        PaymentLineChecksum.close(&bytes, lineStart: lineStart)
+        bytes.append(0x0A)
     }
+
+    /// The members a ledger line may have (every version wrote these, `crc` since the checksum).
+    static let memberNames: Set<String> = [
+        "msn", "reference", "pspReference", "name", "success", "endpoint", "at", "amount", "crc",
+    ]
 
     /// Parses a line of `payments.log`; nil when it is damaged. A line in the shape this version writes is read
     /// without a JSON tree (``PaymentLineReader``); any other is parsed as JSON.
@@ -106,9 +114,15 @@ public struct PaymentObservation: Sendable, Equatable {
         }
     }
 
-    /// Parses a line of `payments.log` as JSON (any member order, escapes, whitespace); nil when it is damaged.
+    /// Parses a line of `payments.log` as JSON (any member order, escapes, whitespace); nil when it is damaged: not
+    /// JSON, a member missing or of another type, a member the ledger never writes, or a checksum member that is
+    /// not the line's last or does not match (``PaymentLineChecksum``).
     init?(parsingJSON line: ArraySlice<UInt8>) {
-        guard let json = try? JSONParser.parse(Array(line)),
+        let checksum = line.withUnsafeBufferPointer { PaymentLineChecksum.status($0) }
+        guard checksum != .mismatch, let json = try? JSONParser.parse(Array(line)),
+            case .object(let members) = json,
+            members.allSatisfy({ Self.memberNames.contains($0.key) }),
+            (json["crc"] == nil) == (checksum == .absent),
             let msn = json["msn"]?.stringValue, let reference = json["reference"]?.stringValue,
             let pspReference = json["pspReference"]?.stringValue, let name = json["name"]?.stringValue,
             let success = json["success"]?.boolValue, let endpoint = json["endpoint"]?.stringValue,
@@ -116,6 +130,7 @@ public struct PaymentObservation: Sendable, Equatable {
         else { return nil }
         let amount = json["amount"]?.numberValue?.int64Value
         guard json["amount"] == nil || amount != nil else { return nil }
+        guard members.count == Set(members.map(\.key)).count else { return nil }  // each member once
         self.init(
             msn: msn,
             reference: reference,

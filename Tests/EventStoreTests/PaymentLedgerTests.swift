@@ -148,6 +148,30 @@ struct PaymentLedgerTests {
         ledger.close()
     }
 
+    @Test("an amount changed on disk in a line that still parses is damage: reported, kept aside, the others kept")
+    func changedAmountIsDamage() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let ledgerFile = directory.path + "/" + PaymentLedger.fileName
+        let written = Self.observation("a", "CREATED").line + Self.observation("b", "CREATED", amount: 1000).line
+        let spoilt = Array(
+            String(decoding: written, as: UTF8.self).replacing(
+                #""amount":1000,"#,
+                with: #""amount":9000,"#,
+                maxReplacements: 1
+            ).utf8
+        )
+        #expect(spoilt.count == written.count && spoilt != written)
+        #expect(FileManager.default.createFile(atPath: ledgerFile, contents: Data(spoilt)))
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(ledger.openReport.damagedLines == 1 && ledger.openReport.payments == 1)
+        #expect(
+            ledger.payment(msn: "123456", reference: "a") == nil && ledger.payment(msn: "123456", reference: "b") != nil
+        )
+        #expect(ledger.openReport.damagedCopy.flatMap { FileManager.default.contents(atPath: $0) } == Data(spoilt))
+        ledger.close()
+    }
+
     @Test("a line of garbage far over the line limit (no newline) is one damaged line; the lines after it are kept")
     func overlongLine() throws {
         let directory = TemporaryDirectory()
@@ -909,7 +933,7 @@ struct PaymentLedgerLineTests {
         }
     }()
 
-    @Test("a line written as bytes is the compact JSON of its fields and reads back the same, whatever the text")
+    @Test("a line written as bytes is the compact JSON of its fields and its checksum, and reads back the same")
     func lineIsCompactJSONAndReadsBack() throws {
         for observation in Self.samples {
             var members = [
@@ -924,12 +948,53 @@ struct PaymentLedgerLineTests {
             if let amount = observation.amount {
                 members.append(JSONMember("amount", .number(JSONNumber(amount))))
             }
-            let expected = JSONValue.object(members).compactBytes + [0x0A]
+            // The compact JSON, its closing brace after the checksum of everything before the checksum member.
+            let body = Array(JSONValue.object(members).compactBytes.dropLast())
+            let crc = body.withUnsafeBytes { CRC32.checksum($0) }
+            let expected = body + Array(#","crc":\#(crc)}"#.utf8) + [0x0A]
             #expect(observation.line == expected, "\(observation)")
             #expect(PaymentObservation(line: observation.line.dropLast()) == observation)
             var pending = Array("earlier line\n".utf8)
             observation.appendLine(to: &pending)
             #expect(pending == Array("earlier line\n".utf8) + expected, "appended after what is pending")
+        }
+    }
+
+    @Test("every byte of a written line changed, checksum member included, makes it damaged to both readers")
+    func everyChangedByteIsDamage() {
+        let replacements: [UInt8] = Array("0123456789\" ,:{}\\-ac".utf8) + [0x0A, 0x00, 0x7F, 0xC3]
+        for observation in Self.samples {
+            let line = Array(observation.line.dropLast())
+            for position in line.indices {
+                let changes = replacements + [line[position] ^ 0x01, line[position] ^ 0x20, line[position] ^ 0x80]
+                for byte in changes where byte != line[position] {
+                    var changed = line
+                    changed[position] = byte
+                    let shown = String(decoding: changed, as: UTF8.self)
+                    #expect(PaymentObservation(line: changed[...]) == nil, "\(shown)")
+                    #expect(PaymentLineReader.paymentKey(changed[...]) == nil, "\(shown)")
+                }
+            }
+        }
+    }
+
+    @Test("a line without a checksum (an earlier version's) reads as before; one with a checksum elsewhere does not")
+    func linesWithoutAChecksum() {
+        let observation = Self.samples[0]
+        let line = Array(observation.line.dropLast())
+        let memberStart = line.count - 1 - line.reversed().firstIndex(of: UInt8(ascii: ","))!
+        let earlier = Array(line[..<memberStart]) + Array("}".utf8)
+        #expect(PaymentObservation(line: earlier[...]) == observation)
+        #expect(
+            PaymentLineReader.paymentKey(earlier[...])
+                == PaymentKey(msn: observation.msn, reference: observation.reference)
+        )
+        // The same member first, or twice, or an unknown member: not a line the ledger writes.
+        let checksum = Array(line[memberStart...].dropLast())  // ,"crc":N
+        let moved = Array("{".utf8) + checksum.dropFirst() + Array(",".utf8) + earlier.dropFirst()
+        let unknown = Array(line[..<memberStart]) + Array(#","note":1}"#.utf8)
+        for other in [moved, unknown, Array(line.dropLast()) + checksum + Array("}".utf8)] {
+            #expect(PaymentObservation(line: other[...]) == nil, "\(String(decoding: other, as: UTF8.self))")
         }
     }
 
