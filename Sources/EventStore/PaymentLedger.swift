@@ -100,12 +100,14 @@ public final class PaymentLedger: Sendable {
         var pendingBound = Int.max
         /// Lines of newly held events left out of a full `pending`, not yet reported.
         var droppedLines = 0
+        /// Bytes of the batch being written (taken out of `pending`): they count against the bound.
+        var writing = 0
 
         /// Applies `observations` to the table and adds the lines of newly held events to `pending`, as long as it is
         /// under its bound (the others are counted in `droppedLines`).
         mutating func apply(_ observations: [PaymentObservation]) {
             for observation in observations where add(observation) {
-                if pending.count < pendingBound {
+                if pending.count + writing < pendingBound {
                     observation.appendLine(to: &pending)
                 } else {
                     droppedLines += 1
@@ -411,15 +413,20 @@ public final class PaymentLedger: Sendable {
     /// On `queue`, once ``Options/maximumWaiting`` events wait: writes them at once, or, while writes fail, applies
     /// them only (their lines wait for the retry, up to their bound), so a burst costs no extra failing attempt.
     private func writeWaiting() {
-        if inbox.withLock({ $0.failing }) {
-            withTable { _ in }
-            reportDroppedLines()
-        } else {
-            writePending(onTimer: false)
-        }
+        if appendPendingUnlessFailing() { compact() }
     }
 
-    /// Logs and counts the lines dropped since the last report (see ``Options/maximumPendingBytes``).
+    /// On `queue`, for events due outside the timers (a full inbox, a rewrite reading the file): ``appendPending()``,
+    /// or while writes fail only the inbox applied (its lines wait for the retry timer, up to their bound), so neither
+    /// a burst nor a long rewrite adds failing attempts. Whether the file is due for compaction.
+    private func appendPendingUnlessFailing() -> Bool {
+        guard inbox.withLock({ $0.failing }) else { return appendPending() }
+        withTable { _ in }
+        return false
+    }
+
+    /// Logs and counts the lines dropped since the last report (see ``Options/maximumPendingBytes``); called by each
+    /// write attempt, so while writes fail at most once a second.
     private func reportDroppedLines() {
         let dropped = state.withLock { state in
             defer { state.droppedLines = 0 }
@@ -439,7 +446,11 @@ public final class PaymentLedger: Sendable {
     /// file is now due for compaction. On failure the lines are kept for a retry a second later.
     private func appendPending() -> Bool {
         // The lines' storage goes back to the table emptied once written (as the inbox's does, see `withTable`).
-        var bytes = withTable { $0.sparePending.take(&$0.pending) }
+        var bytes = withTable { state in
+            let taken = state.sparePending.take(&state.pending)
+            state.writing = taken.count
+            return taken
+        }
         reportDroppedLines()
         guard !bytes.isEmpty else { return false }
         let (handle, before) = file.withLock { ($0.handle, $0.size) }
@@ -454,7 +465,10 @@ public final class PaymentLedger: Sendable {
                 if restart { inbox.scheduled = true }
                 return (true, restart)
             }
-            if recovered { state.withLock { $0.pendingBound = .max } }
+            state.withLock { state in
+                state.writing = 0
+                if recovered { state.pendingBound = .max }
+            }
             if restartDelay {
                 queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in
                     writePending(onTimer: true)
@@ -476,6 +490,7 @@ public final class PaymentLedger: Sendable {
             try? handle.truncate(to: UInt64(before))
             state.withLock { state in
                 state.pending = bytes + state.pending
+                state.writing = 0
                 state.pendingBound = options.maximumPendingBytes
             }
             // One retry a second, unless a timer is already pending (it is the retry then).
@@ -527,7 +542,7 @@ public final class PaymentLedger: Sendable {
                     || inbox.withLock({ $0.observations.count }) >= options.maximumWaiting
                 if due {
                     lastAppend = .now
-                    _ = appendPending()
+                    _ = appendPendingUnlessFailing()
                 }
                 pacer.pace(
                     unlessHurried: flushesWaiting.load(ordering: .relaxed) > 0 || ContinuousClock.now > pausesEnd

@@ -740,6 +740,96 @@ struct PaymentLedgerFailedWriteTests {
         let dropped = log.messages.compactMap { $0.metadata["dropped_lines"].flatMap { Int($0) } }.reduce(0, +)
         #expect(dropped == 50 - onDisk.count)
     }
+
+    @Test("while writes fail, lines a reader applies during a failing attempt stay within the bound")
+    func pendingBoundHoldsAcrossFailingAttempts() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let bound = 1_000
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 1_000, maximumPendingBytes: bound),
+            logger: log.logger,
+            faults: faults
+        )
+        faults.fail("write", errno: EIO)
+        ledger.record(PaymentLedgerTests.observation("held-0", "CREATED"))
+        ledger.flush()  // fails: the bound is on from now
+        faults.delay("write", microseconds: 200_000)  // each failing attempt takes 200 ms
+        var recorded = 1
+        for _ in 0..<5 {
+            let attempt = DispatchGroup()
+            DispatchQueue.global().async(group: attempt) { ledger.flush() }
+            Thread.sleep(forTimeInterval: 0.05)  // the attempt's write is under way
+            for _ in 0..<20 {
+                ledger.record(PaymentLedgerTests.observation("held-\(recorded)", "CREATED"))
+                recorded += 1
+            }
+            _ = ledger.payments(since: 0)  // a reader (the reconciler) applies them meanwhile
+            attempt.wait()
+        }
+        faults.clear()
+        ledger.flush()
+        #expect(ledger.payments(since: 0).count == recorded)
+        ledger.close()
+        let onDisk = try Self.referencesOnDisk(directory)
+        let size =
+            (try FileManager.default.attributesOfItem(atPath: directory.path + "/" + PaymentLedger.fileName)[
+                .size
+            ] as? Int) ?? .max
+        #expect(size < bound + 300, "pending grew to \(size) bytes (\(onDisk.count) lines) past a bound of \(bound)")
+        #expect(onDisk == (0..<onDisk.count).map { "held-\($0)" }, "the first lines kept, no holes: \(onDisk)")
+    }
+}
+
+@Suite("payment ledger: failing writes during a rewrite")
+struct PaymentLedgerFailingRewriteTests {
+    @Test("while writes fail during a long rewrite: still one attempt a second, not one per flush delay")
+    func failingWritesDuringARewriteAreNotAttemptedEveryFlushDelay() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let count = 40_000
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: now,
+            options: PaymentLedger.Options(
+                windowMillis: 60_000,
+                flushDelayMillis: 100,
+                maximumWaiting: count,
+                compactionBytes: 1 << 20,
+                compactionCPUShare: 0.01
+            ),
+            logger: log.logger,
+            faults: faults
+        )
+        // Payments past the window: the count-th record writes them (8 MB) and starts a slow rewrite that forgets
+        // them all (so it writes nothing to its temporary file until its end).
+        for index in 0..<count {
+            ledger.record(PaymentLedgerTests.observation("old-\(index)", "CREATED", at: now - 120_000))
+        }
+        let temporary = directory.path + "/" + PaymentLedger.fileName + ".tmp"
+        try waitUntil("a rewrite is under way", timeout: 30) { FileManager.default.fileExists(atPath: temporary) }
+        faults.fail("write", errno: EIO)
+        let started = ContinuousClock.now
+        var index = 0
+        while ContinuousClock.now - started < .milliseconds(2_000) {
+            ledger.record(PaymentLedgerTests.observation("new-\(index)", "CREATED", at: now))
+            index += 1
+            usleep(20_000)
+        }
+        let failures = log.messages.filter { $0.message == "payment ledger: write failed; retried" }.count
+        let stillRewriting = FileManager.default.fileExists(atPath: temporary)
+        faults.clear()
+        ledger.close()
+        try #require(stillRewriting, "the rewrite lasted the whole 2 s")
+        #expect(failures <= 4, "\(failures) failed attempts in 2 s")
+    }
 }
 
 @Suite("payment ledger: appends during a rewrite")
