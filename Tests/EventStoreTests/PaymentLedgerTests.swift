@@ -129,6 +129,37 @@ struct PaymentLedgerTests {
         reopened.close()
     }
 
+    @Test(
+        "a crash in a rewrite leaves its temporary file: the next open reads payments.log alone, a rewrite replaces it"
+    )
+    func crashInARewriteLeavesTheTemporaryFile() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.path + "/" + PaymentLedger.fileName
+        let lines = Self.observation("a", "CREATED").line + Self.observation("b", "CREATED").line
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(lines)))
+        // What a rewrite had written when the daemon died: part of the kept lines, one torn, and none of the rest.
+        let partial = Self.observation("a", "CREATED").line + Array(#"{"msn":"123456","refer"#.utf8)
+        #expect(FileManager.default.createFile(atPath: file + ".tmp", contents: Data(partial)))
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(reopened.openReport == .init(payments: 2, forgotten: 0, damagedLines: 0, damagedCopy: nil))
+        reopened.close()
+        #expect(FileManager.default.contents(atPath: file) == Data(lines), "payments.log untouched")
+        // An open under a smaller bound rewrites: the leftover is overwritten, not appended to, and renamed away.
+        let bounded = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: Self.now,
+            options: PaymentLedger.Options(maximumPayments: 1),
+            logger: testLogger
+        )
+        #expect(bounded.openReport.payments == 1 && bounded.openReport.damagedLines == 0)
+        bounded.close()
+        #expect(!FileManager.default.fileExists(atPath: file + ".tmp"))
+        let again = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(again.openReport == .init(payments: 1, forgotten: 0, damagedLines: 0, damagedCopy: nil))
+        again.close()
+    }
+
     @Test("a damaged line in the middle is reported, the file kept aside, every valid line kept")
     func damage() throws {
         let directory = TemporaryDirectory()
