@@ -1,3 +1,5 @@
+import CSystem
+
 /// How one run of a child process ended.
 public struct ProcessRunnerResult: Sendable {
     /// How the child ended.
@@ -12,6 +14,19 @@ public struct ProcessRunnerResult: Sendable {
         case killed
         /// Its status was collected by someone else (e.g. SIGCHLD set to SIG_IGN): unknown.
         case unknown
+
+        /// How a child reaped with `waitpid` (`reaped`: whether it returned the child, `status` its status) ended,
+        /// given whether its timeout had passed and whether a kill was asked for. A timeout wins (an exit after the
+        /// deadline is late, whatever its status). A kill asked for counts only when the child did not exit by itself:
+        /// the kill of a child that had already exited (a zombie not yet reaped) reached nothing, and a hook that
+        /// exited 0 did its work — reported killed, its event would run again.
+        static func of(reaped: Bool, status: Int32, timedOut: Bool, killRequested: Bool) -> Termination {
+            if timedOut { return .timedOut }
+            if reaped && csystem_wifexited(status) != 0 { return .exited(csystem_wexitstatus(status)) }
+            if killRequested { return .killed }
+            if reaped && csystem_wifsignaled(status) != 0 { return .signaled(csystem_wtermsig(status)) }
+            return .unknown
+        }
 
         public var description: String {
             switch self {

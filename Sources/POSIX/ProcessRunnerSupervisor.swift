@@ -193,17 +193,7 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
             loop.rearm(watch)
             return
         }
-        if timedOut {
-            termination = .timedOut
-        } else if killRequested {
-            termination = .killed
-        } else if result == pid && csystem_wifexited(status) != 0 {
-            termination = .exited(csystem_wexitstatus(status))
-        } else if result == pid && csystem_wifsignaled(status) != 0 {
-            termination = .signaled(csystem_wtermsig(status))
-        } else {
-            termination = .unknown
-        }
+        termination = .of(reaped: result == pid, status: status, timedOut: timedOut, killRequested: killRequested)
         loop.close(watch)
         pidWatch = nil
         if timedOut || killRequested {
