@@ -184,10 +184,11 @@ public final class ExecDispatcher: Sendable {
             runs.release(token)
             completion(failure)
         }
-        if let handle {
-            runs.register(handle, token: token)
-        }
+        runs.register(handle, token: token)
     }
+
+    /// Hook runs the dispatcher keeps track of (for tests of that bookkeeping).
+    var trackedRuns: Int { runs.count }
 
     private func deadLetter(
         _ event: StoredEvent,

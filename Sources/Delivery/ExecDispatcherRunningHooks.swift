@@ -16,14 +16,18 @@ final class RunningHooks: @unchecked Sendable {
         }
     }
 
-    /// Records the handle of a started run, unless it has already ended.
-    func register(_ handle: ProcessRunnerHandle, token: UInt64) {
+    /// Records the handle of a started run, unless it has already ended; a run that never started (nil: its spawn
+    /// failed, and it was released before this) is forgotten.
+    func register(_ handle: ProcessRunnerHandle?, token: UInt64) {
         lock.sync {
-            if released.remove(token) == nil {
+            if released.remove(token) == nil, let handle {
                 handles[token] = handle
             }
         }
     }
+
+    /// Runs recorded, started or ended early (for tests: none once every run has ended and been registered).
+    var count: Int { lock.sync { handles.count + released.count } }
 
     /// Forgets a run that ended (possibly before `register`).
     func release(_ token: UInt64) {
