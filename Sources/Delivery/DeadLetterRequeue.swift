@@ -11,7 +11,8 @@ import Metrics
 /// - A marker whose dead letter is gone (delivered by an earlier retry) is removed.
 /// - A marker whose sink is not configured as an exec sink, or whose dead letter cannot be read, stays (it is
 ///   logged once): it is retried when a reload brings the sink back, or until the operator removes it.
-/// - A full hook queue leaves the marker for the next scan.
+/// - A full hook queue leaves the marker for the next scan, and so does a reload whose replaced worker of the sink
+///   is still draining (a retry beside its hooks could run two events of one payment at once).
 /// - After a successful retry the event is marked delivered for the sink only if the journal still has it pending
 ///   (normally it was marked when it was dead-lettered).
 ///
@@ -107,7 +108,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             )
             return
         }
-        guard let worker = dispatcher.current[letter.sink] as? ExecSinkWorker else {
+        guard dispatcher.current[letter.sink] is ExecSinkWorker else {
             reportOnce(
                 name,
                 sink: letter.sink,
@@ -117,6 +118,8 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             )
             return
         }
+        // After a reload, not before the replaced worker has drained: its hooks may run the same payment's events.
+        guard let worker = dispatcher.settledWorker(of: letter.sink) as? ExecSinkWorker else { return }
         inFlight.insert(name)
         let result: KeyedSerialQueue.SubmitResult
         do {

@@ -62,6 +62,13 @@ public final class DeliveryDispatcher: @unchecked Sendable {
         guarded.withLock { $0.workers }
     }
 
+    /// The worker of `sink` when no replaced worker of it is still draining, else nil. Work handed to a sink outside
+    /// the journal's feed (a dead letter's retry) waits for that, as the sink's waiting events do: the old worker's
+    /// hooks may still run events of the same payment, which the new worker's queue does not see.
+    public func settledWorker(of sink: String) -> (any SinkWorker)? {
+        guarded.withLock { $0.draining[sink] == nil ? $0.workers[sink] : nil }
+    }
+
     /// Installs the workers (at start and on reload, before the new routes are in use). Sinks whose worker is
     /// replaced or removed, and new ones the journal owes events, are switched to the journal before the swap, so
     /// nothing routed under the old set lands on a worker unseen; replaced and removed workers drain (a running hook
