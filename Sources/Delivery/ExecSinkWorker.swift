@@ -6,7 +6,9 @@ import VippsWebhooks
 /// Feeds events to an `ExecDispatcher` (hooks with per-payment ordering, retries and dead letters) and marks them
 /// delivered once they are done (run successfully, or dead-lettered).
 ///
-/// When the dispatcher's queue is full, events wait in an in-memory overflow in arrival order (so per-payment order
+/// The dispatcher's queue holds at most its capacity (`queue_capacity`) of events, and at most `memoryBytes` of them
+/// with their decodes (``DeliverableEvent/heldBytes``; at least one event), so a slow hook behind events with large
+/// bodies does not hold gigabytes. When it is full, events wait in an in-memory overflow in arrival order (so per-payment order
 /// holds); past the memory bound (events or bytes, ``HeldMemory``) arrivals are given back to the journal, and so are
 /// all later arrivals until the journal re-feed has caught up, so that they reach the hook in arrival order. An event
 /// whose delivery ended
@@ -29,7 +31,12 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     /// daemon could exit before the mark and run the hook again after the restart.
     private let recording = DispatchGroup()
 
+    /// Most bytes of events (with their decodes) in the dispatcher's queue.
+    private let queuedBytesLimit: Int
+
     // Guarded by `queue`.
+    /// Bytes of the events in the dispatcher's queue (admitted and not finished).
+    private var queuedBytes = 0
     private var overflow: [StoredEvent] = []
     private var spilled = false
     private var draining = false
@@ -51,6 +58,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         held = HeldMemory(maximumEvents: memoryLimit, maximumBytes: memoryBytes)
+        queuedBytesLimit = memoryBytes
         queue = DispatchQueue(label: "vipps-webhookd.exec-sink.\(configuration.name)")
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
@@ -150,8 +158,10 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         metrics.recordOverflow(sink: name, count: overflow.count)
     }
 
-    /// Submits to the dispatcher; false when its queue is full. Call on `queue`.
+    /// Submits to the dispatcher; false when its queue is full (by count, or by bytes). Call on `queue`.
     private func submit(_ event: DeliverableEvent) -> Bool {
+        let bytes = event.heldBytes
+        guard queuedBytes == 0 || queuedBytes + bytes <= queuedBytesLimit else { return false }
         let context = ExecSinkContext(event)
         let result = dispatcher.submit(event.stored, context: context, orderingKey: event.decoded.orderingKey) {
             [self] outcome in
@@ -159,10 +169,13 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             recording.enter()
             queue.async { self.finished(event, outcome) }
         }
-        return result == .accepted
+        guard result == .accepted else { return false }
+        queuedBytes += bytes
+        return true
     }
 
     private func finished(_ event: DeliverableEvent, _ outcome: ExecDeliveryOutcome) {
+        queuedBytes -= event.heldBytes
         defer { drainOverflow() }  // A slot of the hook queue is free again.
         switch outcome {
         case .delivered:
