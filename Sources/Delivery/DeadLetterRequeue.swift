@@ -9,6 +9,8 @@ import Metrics
 /// marker once the retry is queued.
 ///
 /// - A marker whose dead letter is gone (delivered by an earlier retry) is removed.
+/// - A retry cut short (the hook killed by a shutdown's or a reload's drain) is marked again, so the next scan or
+///   start runs it; the dead letter stays meanwhile.
 /// - A marker whose sink is not configured as an exec sink, or whose dead letter cannot be read, stays (it is
 ///   logged once): it is retried when a reload brings the sink back, or until the operator removes it.
 /// - A full hook queue leaves the marker for the next scan, and so does a reload whose replaced worker of the sink
@@ -126,7 +128,10 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
                 completion: { [self] outcome in
-                    queue.async { self.finished(name, letter: letter, outcome: outcome) }
+                    // Marked again at once, not on `queue`: an interrupted retry is a shutdown's, which may exit next.
+                    let markedAgain: Bool
+                    if case .pending = outcome { markedAgain = markAgain(name) } else { markedAgain = false }
+                    queue.async { self.finished(name, letter: letter, outcome: outcome, markedAgain: markedAgain) }
                 }
             )
         } catch {
@@ -154,7 +159,22 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         }
     }
 
-    private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome) {
+    /// Asks again for the retry of `name`, cut short by a shutdown or a reload's drain, so that the next scan (or start)
+    /// runs it; whether the marker is there.
+    private func markAgain(_ name: String) -> Bool {
+        do {
+            try markers.create(name)
+            return true
+        } catch {
+            logger.error(
+                "cannot mark dead letter for retry again",
+                metadata: ["dead_letter": "\(name)", "error": "\(error)"]
+            )
+            return false
+        }
+    }
+
+    private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome, markedAgain: Bool) {
         inFlight.remove(name)
         let metadata: Logger.Metadata = [
             "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
@@ -179,7 +199,9 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         case .pending(_, let reason):
             count(sink: letter.sink, result: "interrupted")
             logger.warning(
-                "dead letter retry interrupted; it stays a dead letter (retry it again)",
+                markedAgain
+                    ? "dead letter retry interrupted; it stays a dead letter, marked to be retried again"
+                    : "dead letter retry interrupted; it stays a dead letter (retry it again)",
                 metadata: metadata.merging(["reason": "\(reason)"]) { $1 }
             )
         }
