@@ -9,7 +9,8 @@ import Synchronization
 /// whether it is final (see ``PaymentState``). Bounded: payments whose latest event is older than the window are
 /// forgotten, and at most ``Options/maximumPayments`` are kept (the oldest go first).
 ///
-/// Kept in `<state_dir>/payments.log`, one JSON line per event held, appended in batches (written and `fdatasync`ed
+/// Kept in `<state_dir>/payments.log`, one JSON line per event held, ending with its checksum (``PaymentLineChecksum``;
+/// an earlier version's file, without them, is rewritten with them on open), appended in batches (written and `fdatasync`ed
 /// within ``Options/flushDelayMillis`` of the event, off the ingest path). The ledger only chooses which payments to
 /// ask the vendor about — whether an event was received is decided by the journal's dedup index — so a crash may
 /// lose the last fraction of a second of lines and nothing else. On open, lines of forgotten payments are dropped by
@@ -263,13 +264,27 @@ public final class PaymentLedger: Sendable {
         self.faults = faults
         var table = State(payments: [:], maximumPayments: .max)
         var damagedLines = 0
+        // Lines without a checksum are an earlier version's file, or damage in this version's (see
+        // PaymentLineChecksum): which one is known at the end.
+        var checksummedLines = 0
+        var earlierLines: [PaymentObservation] = []
         let tornTail = try Self.forEachLine(path: path) { line in
             if let observation = PaymentObservation(line: line) {
                 _ = table.add(observation)
+                checksummedLines += 1
+            } else if let observation = PaymentObservation(line: line, earlierVersion: true) {
+                earlierLines.append(observation)
             } else {
                 damagedLines += 1
             }
         }
+        let upgrading = checksummedLines == 0 && !earlierLines.isEmpty
+        if upgrading {
+            for observation in earlierLines { _ = table.add(observation) }
+        } else {
+            damagedLines += earlierLines.count
+        }
+        earlierLines = []
         table.order.rebuild(from: table.payments)  // by time: a file's lines may be in any order
         let before = table.payments.count
         _ = table.forget(olderThan: options.windowMillis, nowMillis: nowMillis)
@@ -280,8 +295,10 @@ public final class PaymentLedger: Sendable {
         // loses no payment.
         let damagedCopy = damagedLines > 0 ? try Self.setAside(path, nowMillis: nowMillis) : nil
         var rewritten: (file: SyscallFile, size: Int)?
-        if forgotten > 0 || damagedLines > 0 || tornTail {
-            let written = try Self.rewrite(path: path, faults: faults) { table.payments[$0] != nil }
+        if forgotten > 0 || damagedLines > 0 || tornTail || upgrading {
+            let written = try Self.rewrite(path: path, faults: faults, upgrading: upgrading) {
+                table.payments[$0] != nil
+            }
             rewritten = (written.file, written.size)
         }
         let opened =
@@ -297,6 +314,12 @@ public final class PaymentLedger: Sendable {
         table.maximumPayments = options.maximumPayments
         state = Mutex(table)
         damagedCounter.increment(by: damagedLines)
+        if upgrading {
+            logger.notice(
+                "payment ledger: an earlier version's lines rewritten with checksums",
+                metadata: ["file": "\(path)", "payments": "\(table.payments.count)"]
+            )
+        }
         if damagedLines > 0 {
             logger.error(
                 "payment ledger: damaged lines skipped",
@@ -641,10 +664,12 @@ public final class PaymentLedger: Sendable {
     /// `beforeReplacing` gets their number just before the rename (to keep the file aside while it is whole). Returns
     /// the new file, still open for appending (so no reopen can fail after the rename and leave appends going to the
     /// replaced file), its size and the damaged lines. `whileReading` is called after each 64 KiB read (whatever is
-    /// kept); lines it appends to `path` are read too.
+    /// kept); lines it appends to `path` are read too. `upgrading`: the file is an earlier version's (no line has a
+    /// checksum): its lines are read as such and written again with checksums, instead of copied.
     static func rewrite(
         path: String,
         faults: SyscallFaults? = nil,
+        upgrading: Bool = false,
         keep: (PaymentKey) -> Bool,
         beforeReplacing: (_ damagedLines: Int) throws -> Void = { _ in },
         whileReading: () -> Void = {}
@@ -662,13 +687,22 @@ public final class PaymentLedger: Sendable {
                     readSinceCall = 0
                     whileReading()
                 }
-                guard let key = PaymentLineReader.paymentKey(line) else {
-                    damagedLines += 1
-                    return
+                if upgrading {
+                    guard let observation = PaymentObservation(line: line, earlierVersion: true) else {
+                        damagedLines += 1
+                        return
+                    }
+                    guard keep(PaymentKey(msn: observation.msn, reference: observation.reference)) else { return }
+                    observation.appendLine(to: &out)
+                } else {
+                    guard let key = PaymentLineReader.paymentKey(line) else {
+                        damagedLines += 1
+                        return
+                    }
+                    guard keep(key) else { return }
+                    out += line
+                    out.append(0x0A)
                 }
-                guard keep(key) else { return }
-                out += line
-                out.append(0x0A)
                 if out.count >= 1 << 16 {
                     try out.withUnsafeBytes { try file.append($0) }
                     size += out.count

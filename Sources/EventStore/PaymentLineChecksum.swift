@@ -5,9 +5,10 @@ import HTTP1
 /// line's bytes before that comma, in decimal. A byte flipped on disk in a line that still parses (a reference, an
 /// amount, a name) is then damage, reported as such, instead of another payment's event.
 ///
-/// Lines written before the checksum existed end without it and are read as before; a line whose end looks like a
-/// checksum member must match it. Any damage to the member itself leaves a line neither reader accepts: the written
-/// shape ends with the member or with the amount, and the JSON reader refuses members it does not know.
+/// A line whose end looks like a checksum member must match it, spelt as written (no leading zero). Lines written
+/// before the checksum existed end without it: they are read only from a file none of whose lines has one (an earlier
+/// version's, rewritten with checksums when opened); in a file of this version a line without one is damage, such as
+/// what is left of a line cut in two by a byte changed into a newline, or a checksum member changed into another.
 enum PaymentLineChecksum {
     /// What the end of a line says.
     enum Status: Equatable {
@@ -46,6 +47,8 @@ enum PaymentLineChecksum {
             scale *= 10
         }
         let memberStart = start - prefix
+        // A leading zero is not how the number is written: damage (the JSON reader refuses it too).
+        if line.count - 1 - start > 1, line[start] == UInt8(ascii: "0") { return .mismatch }
         guard start < line.count - 1, memberStart >= 0,
             memcmp(line.baseAddress! + memberStart, memberPrefix.utf8Start, prefix) == 0
         else { return .absent }

@@ -26,10 +26,11 @@ struct PaymentLineReader {
         var amount: Int64?
     }
 
-    /// The observation of `line` when it has the written shape, else nil.
-    static func observation(_ line: ArraySlice<UInt8>) -> PaymentObservation? {
+    /// The observation of `line` when it has the written shape, else nil. `earlierVersion`: a line without a
+    /// checksum is read too (a file of an earlier version, see ``PaymentLineChecksum``).
+    static func observation(_ line: ArraySlice<UInt8>, earlierVersion: Bool = false) -> PaymentObservation? {
         line.withUnsafeBufferPointer { line in
-            fields(in: line).map { fields in
+            fields(in: line, earlierVersion: earlierVersion).map { fields in
                 let text = { (range: Range<Int>) in
                     String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
                 }
@@ -50,9 +51,9 @@ struct PaymentLineReader {
     /// The payment of the ledger line `line`, or nil when the line is damaged (as ``PaymentObservation/init(line:)``
     /// decides). A line in the written shape is checked whole and its key made from its bytes, without a `String`
     /// of any of its texts: a compaction asks this of every line of the file.
-    static func paymentKey(_ line: ArraySlice<UInt8>) -> PaymentKey? {
+    static func paymentKey(_ line: ArraySlice<UInt8>, earlierVersion: Bool = false) -> PaymentKey? {
         let written = line.withUnsafeBufferPointer { line in
-            fields(in: line).map { fields in
+            fields(in: line, earlierVersion: earlierVersion).map { fields in
                 PaymentKey(
                     msnUTF8: UnsafeBufferPointer(rebasing: line[fields.msn]),
                     referenceUTF8: UnsafeBufferPointer(rebasing: line[fields.reference])
@@ -60,15 +61,20 @@ struct PaymentLineReader {
             }
         }
         if let written { return written }
-        return PaymentObservation(parsingJSON: line).map { PaymentKey(msn: $0.msn, reference: $0.reference) }
+        return PaymentObservation(parsingJSON: line, earlierVersion: earlierVersion).map {
+            PaymentKey(msn: $0.msn, reference: $0.reference)
+        }
     }
 
-    /// The fields of `line` when it has the written shape (its checksum matching, when it has one), else nil.
-    static func fields(in line: UnsafeBufferPointer<UInt8>) -> Fields? {
+    /// The fields of `line` when it has the written shape and its checksum matches (or, with `earlierVersion`, it
+    /// has none), else nil.
+    static func fields(in line: UnsafeBufferPointer<UInt8>, earlierVersion: Bool = false) -> Fields? {
         let end: Int
         switch PaymentLineChecksum.status(line) {
         case .mismatch: return nil
-        case .absent: end = line.count
+        case .absent:
+            guard earlierVersion else { return nil }
+            end = line.count
         case .matches(let memberStart): end = memberStart
         }
         var reader = PaymentLineReader(UnsafeBufferPointer(rebasing: line[..<end]))

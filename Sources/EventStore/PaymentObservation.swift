@@ -105,21 +105,22 @@ public struct PaymentObservation: Sendable, Equatable {
     ]
 
     /// Parses a line of `payments.log`; nil when it is damaged. A line in the shape this version writes is read
-    /// without a JSON tree (``PaymentLineReader``); any other is parsed as JSON.
-    init?(line: ArraySlice<UInt8>) {
-        if let written = PaymentLineReader.observation(line) {
+    /// without a JSON tree (``PaymentLineReader``); any other is parsed as JSON. `earlierVersion`: a line without a
+    /// checksum is read too, as in a file an earlier version wrote (see ``PaymentLineChecksum``); else it is damage.
+    init?(line: ArraySlice<UInt8>, earlierVersion: Bool = false) {
+        if let written = PaymentLineReader.observation(line, earlierVersion: earlierVersion) {
             self = written
         } else {
-            self.init(parsingJSON: line)
+            self.init(parsingJSON: line, earlierVersion: earlierVersion)
         }
     }
 
     /// Parses a line of `payments.log` as JSON (any member order, escapes, whitespace); nil when it is damaged: not
     /// JSON, a member missing or of another type, a member the ledger never writes, or a checksum member that is
     /// not the line's last or does not match (``PaymentLineChecksum``).
-    init?(parsingJSON line: ArraySlice<UInt8>) {
+    init?(parsingJSON line: ArraySlice<UInt8>, earlierVersion: Bool = false) {
         let checksum = line.withUnsafeBufferPointer { PaymentLineChecksum.status($0) }
-        guard checksum != .mismatch, let json = try? JSONParser.parse(Array(line)),
+        guard checksum != .mismatch, earlierVersion || checksum != .absent, let json = try? JSONParser.parse(Array(line)),
             case .object(let members) = json,
             members.allSatisfy({ Self.memberNames.contains($0.key) }),
             (json["crc"] == nil) == (checksum == .absent),

@@ -129,6 +129,36 @@ struct PaymentLedgerTests {
         reopened.close()
     }
 
+    @Test("an earlier version's file (no checksums) is read whole and rewritten with a checksum on every line")
+    func earlierVersionsFileIsUpgraded() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.path + "/" + PaymentLedger.fileName
+        /// A line as versions before the checksum wrote it.
+        func earlier(_ observation: PaymentObservation) -> [UInt8] {
+            let line = Array(observation.line.dropLast())
+            let memberStart = line.count - 1 - line.reversed().firstIndex(of: UInt8(ascii: ","))!
+            return Array(line[..<memberStart]) + Array("}\n".utf8)
+        }
+        let observations = [
+            Self.observation("a", "CREATED"), Self.observation("a", "AUTHORIZED"), Self.observation("b", "CREATED"),
+        ]
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(observations.flatMap(earlier))))
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(ledger.openReport == .init(payments: 2, forgotten: 0, damagedLines: 0, damagedCopy: nil))
+        ledger.close()
+        #expect(FileManager.default.contents(atPath: file) == Data(observations.flatMap(\.line)))
+        // A line of the earlier shape in this version's file is damage (here: appended by a downgraded daemon).
+        let appended = try #require(FileHandle(forWritingAtPath: file))
+        appended.seekToEndOfFile()
+        appended.write(Data(earlier(Self.observation("c", "CREATED"))))
+        appended.closeFile()
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(reopened.openReport.payments == 2 && reopened.openReport.damagedLines == 1)
+        #expect(reopened.payment(msn: "123456", reference: "c") == nil)
+        reopened.close()
+    }
+
     @Test(
         "a crash in a rewrite leaves its temporary file: the next open reads payments.log alone, a rewrite replaces it"
     )
@@ -1099,23 +1129,29 @@ struct PaymentLedgerLineTests {
         }
     }
 
-    @Test("a line without a checksum (an earlier version's) reads as before; one with a checksum elsewhere does not")
+    @Test("a line without a checksum reads only as an earlier version's; one with a checksum elsewhere never")
     func linesWithoutAChecksum() {
         let observation = Self.samples[0]
         let line = Array(observation.line.dropLast())
         let memberStart = line.count - 1 - line.reversed().firstIndex(of: UInt8(ascii: ","))!
         let earlier = Array(line[..<memberStart]) + Array("}".utf8)
-        #expect(PaymentObservation(line: earlier[...]) == observation)
+        #expect(PaymentObservation(line: earlier[...], earlierVersion: true) == observation)
         #expect(
-            PaymentLineReader.paymentKey(earlier[...])
+            PaymentLineReader.paymentKey(earlier[...], earlierVersion: true)
                 == PaymentKey(msn: observation.msn, reference: observation.reference)
         )
+        #expect(PaymentObservation(line: earlier[...]) == nil, "damage in a file of this version")
         // The same member first, or twice, or an unknown member: not a line the ledger writes.
         let checksum = Array(line[memberStart...].dropLast())  // ,"crc":N
         let moved = Array("{".utf8) + checksum.dropFirst() + Array(",".utf8) + earlier.dropFirst()
         let unknown = Array(line[..<memberStart]) + Array(#","note":1}"#.utf8)
         for other in [moved, unknown, Array(line.dropLast()) + checksum + Array("}".utf8)] {
-            #expect(PaymentObservation(line: other[...]) == nil, "\(String(decoding: other, as: UTF8.self))")
+            for earlierVersion in [false, true] {
+                #expect(
+                    PaymentObservation(line: other[...], earlierVersion: earlierVersion) == nil,
+                    "\(String(decoding: other, as: UTF8.self))"
+                )
+            }
         }
     }
 

@@ -4,6 +4,13 @@ import Testing
 
 /// Lines the ledger wrote are read without a JSON tree; every line must read exactly as the JSON parser reads it.
 @Suite struct PaymentLineReaderTests {
+    /// `line` (a JSON object) with the checksum member this version ends its lines with.
+    static func withChecksum(_ line: [UInt8]) -> [UInt8] {
+        var closed = Array(line.dropLast())  // its closing brace
+        PaymentLineChecksum.close(&closed, lineStart: 0)
+        return closed
+    }
+
     @Test("a written line reads back the same; without escapes it is read without the JSON parser")
     func writtenLinesReadBack() {
         for observation in PaymentLedgerLineTests.samples {
@@ -17,12 +24,15 @@ import Testing
     @Test("every damaged, reordered or reformatted line reads as the JSON parser reads it, and has its payment key")
     func anyLineReadsAsJSONDoes() {
         var differences: [String] = []
+        // In a file of this version (a line needs its checksum) and in an earlier version's (none needed).
         func compare(_ line: [UInt8]) {
-            let read = PaymentObservation(line: line[...])
-            let parsed = PaymentObservation(parsingJSON: line[...])
-            let key = PaymentLineReader.paymentKey(line[...])
-            if read != parsed || key != parsed.map({ PaymentKey(msn: $0.msn, reference: $0.reference) }) {
-                differences.append(String(decoding: line, as: UTF8.self))
+            for earlierVersion in [false, true] {
+                let read = PaymentObservation(line: line[...], earlierVersion: earlierVersion)
+                let parsed = PaymentObservation(parsingJSON: line[...], earlierVersion: earlierVersion)
+                let key = PaymentLineReader.paymentKey(line[...], earlierVersion: earlierVersion)
+                if read != parsed || key != parsed.map({ PaymentKey(msn: $0.msn, reference: $0.reference) }) {
+                    differences.append(String(decoding: line, as: UTF8.self))
+                }
             }
         }
         for observation in PaymentLedgerLineTests.samples {
@@ -57,7 +67,10 @@ import Testing
             #"{"msn":"1","msn":"2","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#,
             #"{"msn":"\u0041","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#,
         ]
-        for line in other { compare(Array(line.utf8)) }
+        for line in other {
+            compare(Array(line.utf8))
+            compare(Self.withChecksum(Array(line.utf8)))
+        }
         let rest = #"","reference":"r","pspReference":"p","name":"N","success":true,"endpoint":"/e","at":1}"#
         compare(Array(#"{"msn":""#.utf8) + [0xC3, 0x28] + Array(rest.utf8))  // invalid UTF-8
         #expect(differences.isEmpty, "\(differences.prefix(5))")
@@ -72,7 +85,7 @@ import Testing
         for position in 0..<26 {
             for special in specials {
                 let text = Array(repeating: UInt8(ascii: "a"), count: position) + special + Array("bcdefghij".utf8)
-                let line = (head + text + tail)[...]
+                let line = Self.withChecksum(head + text + tail)[...]
                 let parsed = PaymentObservation(parsingJSON: line)
                 let key = PaymentLineReader.paymentKey(line)
                 if PaymentObservation(line: line) != parsed
@@ -83,7 +96,7 @@ import Testing
             }
         }
         #expect(differences.isEmpty, "\(differences.prefix(5))")
-        let plain = head + Array("abcdefghijklmnopqrstuvwxyz".utf8) + tail
+        let plain = Self.withChecksum(head + Array("abcdefghijklmnopqrstuvwxyz".utf8) + tail)
         let expected = PaymentKey(msn: "123456", reference: "abcdefghijklmnopqrstuvwxyz")
         #expect(PaymentLineReader.paymentKey(plain[...]) == expected)
         // Read by the byte path, not the JSON parser's fallback.
