@@ -120,7 +120,8 @@ public struct PaymentObservation: Sendable, Equatable {
     /// not the line's last or does not match (``PaymentLineChecksum``).
     init?(parsingJSON line: ArraySlice<UInt8>, earlierVersion: Bool = false) {
         let checksum = line.withUnsafeBufferPointer { PaymentLineChecksum.status($0) }
-        guard checksum != .mismatch, earlierVersion || checksum != .absent, let json = try? JSONParser.parse(Array(line)),
+        guard checksum != .mismatch, earlierVersion || checksum != .absent,
+            let json = try? JSONParser.parse(Array(line)),
             case .object(let members) = json,
             members.allSatisfy({ Self.memberNames.contains($0.key) }),
             (json["crc"] == nil) == (checksum == .absent),
