@@ -117,7 +117,7 @@ public struct PaymentObservation: Sendable, Equatable {
 
     /// Parses a line of `payments.log` as JSON (any member order, escapes, whitespace); nil when it is damaged: not
     /// JSON, a member missing or of another type, a member the ledger never writes, or a checksum member that is
-    /// not the line's last or does not match (``PaymentLineChecksum``).
+    /// not the line's last or does not match (``PaymentLineChecksum``), or none (unless `earlierVersion`).
     init?(parsingJSON line: ArraySlice<UInt8>, earlierVersion: Bool = false) {
         let checksum = line.withUnsafeBufferPointer { PaymentLineChecksum.status($0) }
         guard checksum != .mismatch, earlierVersion || checksum != .absent,
