@@ -7,6 +7,8 @@ final class RunningHooks: @unchecked Sendable {
     private var next: UInt64 = 0
     private var handles: [UInt64: ProcessRunnerHandle] = [:]
     private var released: Set<UInt64> = []
+    /// ``killAll()`` was called: a run registered later (spawned just before, registered just after) is killed too.
+    private var killing = false
 
     /// A token for a run about to start.
     func reserve() -> UInt64 {
@@ -19,11 +21,12 @@ final class RunningHooks: @unchecked Sendable {
     /// Records the handle of a started run, unless it has already ended; a run that never started (nil: its spawn
     /// failed, and it was released before this) is forgotten.
     func register(_ handle: ProcessRunnerHandle?, token: UInt64) {
-        lock.sync {
-            if released.remove(token) == nil, let handle {
-                handles[token] = handle
-            }
+        let kill = lock.sync {
+            guard released.remove(token) == nil, let handle else { return false }
+            handles[token] = handle
+            return killing
         }
+        if kill { handle?.kill() }
     }
 
     /// Runs recorded, started or ended early (for tests: none once every run has ended and been registered).
@@ -38,8 +41,12 @@ final class RunningHooks: @unchecked Sendable {
         }
     }
 
-    /// Kills every run in flight.
+    /// Kills every run in flight, and every run registered from now on.
     func killAll() {
-        for handle in lock.sync(execute: { Array(handles.values) }) { handle.kill() }
+        let running = lock.sync {
+            killing = true
+            return Array(handles.values)
+        }
+        for handle in running { handle.kill() }
     }
 }
