@@ -20,6 +20,10 @@ final class DedupFile {
     private var file: SyscallFile
     /// Entries in the file (live or not).
     private(set) var entryCount: Int
+    /// A compaction renamed its file over `path` but could not sync the directory: the new name may not survive a
+    /// crash (the old file, without later entries, would be back), so no append is reported durable until a
+    /// directory sync succeeds.
+    private var directoryUnsynced = false
 
     /// Opens (creating) `name` (default `dedup.log`) in `directory` and inserts its entries accepted at or after
     /// `notBefore` into `index`.
@@ -48,9 +52,14 @@ final class DedupFile {
         file.close()
     }
 
-    /// Appends `entries` and syncs the file.
+    /// Appends `entries` and syncs the file (and, after a compaction whose directory sync failed, the directory
+    /// first: until it is synced, appends fail, and the segments whose ids they hold are kept).
     func append(_ entries: [(key: DedupKey, millis: Int64)]) throws {
         guard !entries.isEmpty else { return }
+        if directoryUnsynced {
+            try Syscall.syncDirectory(directory, faults: faults)
+            directoryUnsynced = false
+        }
         let bytes = Self.encode(entries)
         let before = try file.size()
         do {
@@ -91,15 +100,23 @@ final class DedupFile {
             }
             try Self.encode(kept).withUnsafeBytes { try replacement.append($0) }
             try replacement.sync()
-            try Syscall.renameDurably(temporary, path)
+            if let value = faults?.injectedErrno(for: "rename") {
+                throw SystemCallError(call: "rename", errno: value, detail: path)
+            }
+            try Syscall.rename(temporary, path)
         } catch {
             replacement.close()
             try? Syscall.unlink(temporary)
             throw error
         }
+        // From here `path` names the replacement, whatever the directory sync says: appends go to it (to the old
+        // file, they would go to a file without a name).
         file.close()
         file = replacement
         entryCount = min(live, limit)
+        directoryUnsynced = true
+        try Syscall.syncDirectory(directory, faults: faults)
+        directoryUnsynced = false
     }
 
     /// Calls `body` with every whole entry in the first `size` bytes of `file`, in order.
