@@ -89,9 +89,6 @@ enum JournalRecord: Equatable {
             }
             payload.u16(UInt16(sinks.count))
             for sink in sinks { try payload.string(sink, field: "sink") }
-            guard event.body.count <= Self.maxPayloadSize - 4096 else {
-                throw StorageError(.invalidArgument, call: "encode", detail: "body too large")
-            }
             payload.u32(UInt32(event.body.count))
             payload.append(contentsOf: event.body)
             payload.u8(EventField.identityScheme)
@@ -136,6 +133,15 @@ enum JournalRecord: Equatable {
             throw error
         }
         let payloadCount = output.count - start - Self.headerSize
+        // A longer record would be written and synced, and then be unreadable (JournalFrame refuses its length).
+        guard payloadCount <= Self.maxPayloadSize else {
+            output.removeSubrange(start...)
+            throw StorageError(
+                .invalidArgument,
+                call: "encode",
+                detail: "record of \(payloadCount) bytes, over the journal's \(Self.maxPayloadSize)"
+            )
+        }
         output.withUnsafeMutableBytes { raw in
             let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[(start + headerSize)...]))
             raw.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: start, as: UInt32.self)

@@ -116,6 +116,47 @@ import Testing
         #expect(output == [1, 2, 3])
     }
 
+    @Test("a record whose fields together pass the journal's limit is refused, never framed unreadable")
+    func recordOverTheLimitIsRefused() throws {
+        let sinks = (0..<40).map { "sink-\($0)-" + String(repeating: "s", count: 120) }
+        func event(body: Int) -> StoredEvent {
+            StoredEvent(
+                sequence: 0,
+                id: "id",
+                type: "t",
+                endpoint: "/e",
+                receivedAtMillis: 0,
+                body: [UInt8](repeating: 0x61, count: body)
+            )
+        }
+        // The body alone is under the limit; with 40 long sink names the record is not.
+        var output: [UInt8] = [1, 2, 3]
+        #expect(throws: StorageError.self) {
+            try JournalRecord.frameEvent(
+                event(body: JournalRecord.maxPayloadSize - 4096),
+                sequence: 1,
+                sinks: sinks,
+                into: &output
+            )
+        }
+        #expect(output == [1, 2, 3])
+        // What fits is framed, and reads back.
+        var fits: [UInt8] = []
+        try JournalRecord.frameEvent(
+            event(body: JournalRecord.maxPayloadSize - 8192),
+            sequence: 1,
+            sinks: sinks,
+            into: &fits
+        )
+        let length = fits.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        #expect(length <= JournalRecord.maxPayloadSize)
+        guard case .event(let read, let readSinks) = try JournalRecord.decode(fits[JournalRecord.headerSize...]) else {
+            Issue.record("not an event record")
+            return
+        }
+        #expect(read.body.count == JournalRecord.maxPayloadSize - 8192 && readSinks == sinks)
+    }
+
     @Test("a flipped byte anywhere in an event frame makes it invalid")
     func flippedByteIsDetected() throws {
         let event = StoredEvent(

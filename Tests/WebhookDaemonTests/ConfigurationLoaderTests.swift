@@ -165,7 +165,7 @@ struct ConfigurationLoaderTests {
         let expected = [
             "test.yaml:1: listen: expected host:port (IPv6 as [::1]:8080) with a port from 0 to 65535",
             "test.yaml:2: clock_skew_seconds: expected a whole number",
-            "test.yaml:3: max_body_bytes: must be from 1 to 67108864",
+            "test.yaml:3: max_body_bytes: must be from 1 to 16711680",
             "test.yaml:6: endpoints[0].path: must start with / and hold no query, fragment, space or control",
             "test.yaml:6: endpoints[0]: needs a secret: secret_file, secret_env, secret_credential or secrets",
             "test.yaml:9: endpoints[0].routes[0].sinks[0]: no sink named \"missing-sink\" under sinks:",

@@ -95,7 +95,8 @@ struct ConfigurationReader {
                 configuration.clockSkewSeconds =
                     integer(value, at: key, in: 0...86_400) ?? configuration.clockSkewSeconds
             case "max_body_bytes":
-                configuration.maxBodyBytes = integer(value, at: key, in: 1...(64 << 20)) ?? configuration.maxBodyBytes
+                configuration.maxBodyBytes =
+                    integer(value, at: key, in: 1...DaemonConfiguration.largestBody) ?? configuration.maxBodyBytes
             case "dedup_max_ids":
                 configuration.dedupMaxIDs = integer(value, at: key, in: 1000...50_000_000) ?? configuration.dedupMaxIDs
                 if configuration.dedupMaxIDs > Self.dedupIDsWithinMemoryMax {

@@ -14,6 +14,9 @@ public struct DaemonConfiguration: Sendable {
     public var clockSkewSeconds: Int = 300
     /// `max_body_bytes`: larger bodies are answered 413 from `Content-Length`.
     public var maxBodyBytes: Int = 65536
+    /// The largest `max_body_bytes`: what one journal record holds (16 MiB), less 64 KiB for the event's other fields
+    /// (endpoint, webhook-id, sink names). A record still over the journal's limit is refused with 413, never written.
+    public static let largestBody = (16 << 20) - (64 << 10)
     /// `dedup_max_ids`: event ids remembered for deduplication (7 days at most). Memory: about 26 bytes per id held.
     public var dedupMaxIDs: Int = 2_000_000
     /// `server`: HTTP limits.

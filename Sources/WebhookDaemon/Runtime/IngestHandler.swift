@@ -185,12 +185,15 @@ final class IngestHandler: HTTPHandler {
     static let notAuthenticAnswer = HTTPResponse.text(401, "not authentic")
     private static let duplicateAnswer = HTTPResponse.text(200, "duplicate of an accepted event")
     private static let storageFailedAnswer = HTTPResponse.text(503, "cannot store the event; retry later")
+    /// An event whose journal record would be over the journal's limit: a retry would fail the same way.
+    private static let tooLargeToStoreAnswer = HTTPResponse.text(413, "event too large to store")
 
     /// The answer to a POST once the store has decided.
-    private static func answer(to outcome: AcceptOutcome) -> HTTPResponse {
+    static func answer(to outcome: AcceptOutcome) -> HTTPResponse {
         switch outcome {
         case .stored: storedAnswer
         case .duplicate: duplicateAnswer
+        case .failed(let error) where error.code == .invalidArgument: tooLargeToStoreAnswer
         case .failed: storageFailedAnswer
         }
     }
