@@ -152,7 +152,8 @@ final class Journal {
             removedEmpty = true
         }
         if removedEmpty { try Syscall.syncDirectory(directory) }
-        if let newest = segments.last, let end = ends[newest] {
+        // A segment whose damage could not be copied aside is never made active: its tail would be cut as torn.
+        if let newest = segments.last, let end = ends[newest], !uncopiedSegments.contains(newest) {
             let file = try SyscallFile(path: path(of: newest), flags: O_RDWR, faults: faults)
             do {
                 active = Active(number: newest, file: file, end: end, contentStart: 0, allocated: try file.size())
@@ -368,7 +369,7 @@ final class Journal {
             damaged.append(0..<bytes.count)  // An older segment held a checkpoint at least: all of it was lost.
         }
         guard !damaged.isEmpty || (result.end == 0 && result.tailHasData) else { return result.end }
-        let copy = setAside(segment: segment, bytes: bytes, firstDamage: damaged.first?.lowerBound ?? 0)
+        let copy = setAside(segment: segment, bytes: bytes, firstDamage: damaged.first ?? 0..<bytes.count)
         for region in damaged {
             corruptRecords += 1
             damagedBytes += UInt64(region.count)
@@ -439,10 +440,18 @@ final class Journal {
         return result
     }
 
-    /// Copies a segment with damage into `asideDirectory` (once per segment and first damaged offset); returns the
-    /// copy's path, or nil when it failed (logged, and the segment recorded in ``uncopiedSegments``).
-    private func setAside(segment: UInt64, bytes: [UInt8], firstDamage: Int) -> String? {
-        let copyPath = options.asideDirectory + "/" + Self.fileName(of: segment) + ".damaged-at-\(firstDamage)"
+    /// Copies a segment with damage into `asideDirectory`, once per damage: the name holds the first damaged offset
+    /// and the CRC-32 of the bytes up to the end of that damage (bytes never rewritten, so a restart that finds the
+    /// same damage in a segment grown since finds its copy), so a later segment of the same number, its number used
+    /// again after a rotation cut short, is never taken for a copy of an earlier one. Returns the copy's path, or nil
+    /// when it failed (logged, and the segment recorded in ``uncopiedSegments``).
+    private func setAside(segment: UInt64, bytes: [UInt8], firstDamage: Range<Int>) -> String? {
+        let crc = bytes.withUnsafeBytes {
+            CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[..<min(firstDamage.upperBound, $0.count)]))
+        }
+        let copyPath =
+            options.asideDirectory + "/" + Self.fileName(of: segment) + ".damaged-at-\(firstDamage.lowerBound)-"
+            + String(crc, radix: 16)
         do {
             try Self.copyDurably(bytes, to: copyPath, faults: faults)
             return copyPath
@@ -462,7 +471,7 @@ final class Journal {
         let directory = Syscall.parentDirectory(of: path)
         try Syscall.makeDirectories(directory)
         if access(path, F_OK) == 0 {
-            // Set aside by an earlier start (whose directory sync may have failed).
+            // Set aside by an earlier start (whose directory sync may have failed): the same bytes, by the name.
             try Syscall.syncDirectory(directory)
             return
         }
