@@ -10,8 +10,9 @@ import VippsWebhooks
 ///
 /// Answers: 200 only once the event is durably journaled (or was accepted before), 401 for anything not authentic
 /// (one body for every reason: the reason goes to the log only), 404 unknown path, 405 other methods, 413 from
-/// `Content-Length` before reading, 503 when the event cannot be stored. Every answer is counted; every answer is
-/// logged, refusals (4xx) through a rate limit with client-supplied text escaped and cut (see ``LogText``).
+/// `Content-Length` before reading (and for an event whose journal record would be too large), 503 when the event
+/// cannot be stored. Every answer is counted; every answer is logged, refusals (4xx) and failures (5xx) through a
+/// rate limit with client-supplied text escaped and cut (see ``LogText``).
 ///
 /// The event id is derived from the signed body only (`EventIdentity`); the `webhook-id` header is kept with the
 /// event for correlation and never decides whether it is stored.
@@ -221,7 +222,9 @@ final class IngestHandler: HTTPHandler {
             finish(response, endpoint: path, peer: peer, started: .now, reason: "no endpoint at this path")
             return response
         }
-        if response.status >= 400 {
+        if response.status == 503 {
+            finish(response, endpoint: path, peer: peer, started: .now, reason: "not ready: \(health.state)")
+        } else if response.status >= 400 {
             let method = LogText.escaped(head.method)
             finish(response, endpoint: path, peer: peer, started: .now, reason: "method \(method)")
         } else {
@@ -230,8 +233,9 @@ final class IngestHandler: HTTPHandler {
         return response
     }
 
-    /// Logs and counts one answer: every answer is counted; refusals (4xx) are logged through a rate limit per
-    /// status, with the path escaped and cut. `fill` adds the fields particular to the answer.
+    /// Logs and counts one answer: every answer is counted; refusals (4xx) and failures (5xx: a `/healthz` while not
+    /// ready, an event that cannot be stored) are logged through a rate limit per status, with the path escaped and
+    /// cut, as any client can repeat them. `fill` adds the fields particular to the answer.
     private func finish(
         _ response: HTTPResponse,
         endpoint: String,
@@ -260,7 +264,7 @@ final class IngestHandler: HTTPHandler {
         case 400..<500:
             refusals.log(.warning, kind: "refused_\(response.status)", "request", metadata: record().metadata)
         case 500...:
-            log(record(), level: .error)
+            refusals.log(.error, kind: "failed_\(response.status)", "request", metadata: record().metadata)
         default:
             log(record(), level: .info)
         }
