@@ -24,6 +24,10 @@ final class DedupFile {
     /// crash (the old file, without later entries, would be back), so no append is reported durable until a
     /// directory sync succeeds.
     private var directoryUnsynced = false
+    /// A failed append could not be cut back: the file may hold part of an entry, which later entries would follow
+    /// out of step (the next open cuts a torn last entry, not one in the middle). Appends and compactions are then
+    /// refused until a restart, so the segments whose ids they hold are kept.
+    private var uncut: SystemCallError?
 
     /// Opens (creating) `name` (default `dedup.log`) in `directory` and inserts its entries accepted at or after
     /// `notBefore` into `index`.
@@ -56,6 +60,7 @@ final class DedupFile {
     /// first: until it is synced, appends fail, and the segments whose ids they hold are kept).
     func append(_ entries: [(key: DedupKey, millis: Int64)]) throws {
         guard !entries.isEmpty else { return }
+        if let uncut { throw uncut }
         if directoryUnsynced {
             try Syscall.syncDirectory(directory, faults: faults)
             directoryUnsynced = false
@@ -66,7 +71,11 @@ final class DedupFile {
             try bytes.withUnsafeBytes { try file.append($0) }
             try file.syncData()
         } catch {
-            try? file.truncate(to: before)
+            do {
+                try file.truncate(to: before)
+            } catch let cutFailed {
+                uncut = cutFailed
+            }
             throw error
         }
         entryCount += entries.count
@@ -75,6 +84,7 @@ final class DedupFile {
     /// Replaces the file's content atomically (temp file, fsync, rename, directory fsync) with its entries accepted
     /// at or after `notBefore`, the newest `limit` of them. Two streaming passes; memory stays at one chunk.
     func compact(notBefore: Int64, keepingAtMost limit: Int) throws {
+        if let uncut { throw uncut }
         let size = UInt64(entryCount * Self.entrySize)
         var live = 0
         try Self.forEachEntry(in: file, size: size) { _, millis in

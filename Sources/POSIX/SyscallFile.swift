@@ -127,6 +127,7 @@ public struct SyscallFile: Sendable {
 
     /// `ftruncate(2)`.
     public func truncate(to size: UInt64) throws(SystemCallError) {
+        try injected("ftruncate")
         try Syscall.retrying("ftruncate", detail: path) { ftruncate(fd, off_t(size)) }
     }
 

@@ -50,4 +50,22 @@ import Testing
         file.close()
         #expect(try Self.reopened(directory, ["a", "not-durable", "later"]) == ["a", "later"])
     }
+
+    @Test("a failed append that cannot be cut back: later appends and compactions are refused until a reopen")
+    func appendThatCannotBeCutBackStopsTheFile() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        var index = DedupIndex(capacity: 100)
+        let file = try DedupFile(directory: directory.path, faults: faults, loadingInto: &index, notBefore: 0)
+        try file.append(Self.entries(["a"]))
+        faults.fail("fdatasync", errno: EIO, times: 1)
+        faults.fail("ftruncate", errno: EIO, times: 1)
+        #expect(throws: SystemCallError.self) { try file.append(Self.entries(["unsynced"])) }
+        #expect(throws: SystemCallError.self) { try file.append(Self.entries(["later"])) }
+        #expect(throws: SystemCallError.self) { try file.compact(notBefore: 0, keepingAtMost: 100) }
+        file.close()
+        // The next start reads what is whole (here the unsynced entry too: its segment was kept, so it is harmless).
+        #expect(try Self.reopened(directory, ["a", "later"]) == ["a"])
+    }
 }
