@@ -159,6 +159,8 @@ public final class EventStore: @unchecked Sendable {
     private var spareFrames = SpareStorage<UInt8>()
     private static let spareFramesLimit = 1 << 20
     private var flushScheduled = false
+    /// Failed appends are logged at most once a second (a full disk fails every batch); each is counted.
+    private var appendFailureLog = LogThrottle()
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
     private let inbox = CoalescingInbox<Request>()
     private var appendedEvents = 0
@@ -561,13 +563,16 @@ public final class EventStore: @unchecked Sendable {
         } catch {
             let failure = StorageError(converting: error) ?? StorageError(.unavailable, call: "append")
             errorCounter.increment()
-            logger.error(
-                "journal append failed; batch rejected",
-                metadata: [
-                    "error": "\(failure)", "events": .stringConvertible(stored.count),
-                    "marks": .stringConvertible(marks.count),
-                ]
-            )
+            if let unlogged = appendFailureLog.admit() {
+                logger.error(
+                    "journal append failed; batch rejected",
+                    metadata: [
+                        "error": "\(failure)", "events": .stringConvertible(stored.count),
+                        "marks": .stringConvertible(marks.count),
+                        "failed_batches_not_logged": .stringConvertible(unlogged),
+                    ]
+                )
+            }
             for entry in stored {
                 entry.completion(.failed(failure))
                 for follower in entry.followers { follower(.failed(failure)) }
