@@ -1,4 +1,5 @@
 import CSystem
+import Dispatch
 import HTTP1
 import POSIX
 import Synchronization
@@ -15,6 +16,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private static let trimThreshold = 8 << 20
     /// Delay of that request: one trim for a whole burst of closes.
     private static let trimDelayMilliseconds = 1000
+    /// Where trims run, off the event loops (one queue for all loops: one trim at a time).
+    private static let trimQueue = DispatchQueue(label: "vipps-webhookd.malloc-trim", qos: .utility)
     /// Idle connections looked at for one newcomer (one with bytes waiting to be read is passed over).
     private static let idleCandidatesPerNewcomer = 8
 
@@ -211,7 +214,8 @@ final class ConnectionLoop: @unchecked Sendable {
                 trimScheduled = false
                 releasedSinceTrim = 0
                 // glibc keeps freed memory of its per-thread arenas unless asked; the loops free buffers in bursts.
-                _ = csystem_malloc_trim(0)
+                // Not on the loop: a trim walks every arena, 0.1–1.1 ms under load (measured), while connections wait.
+                Self.trimQueue.async { _ = csystem_malloc_trim(0) }
             }
         }
     }
