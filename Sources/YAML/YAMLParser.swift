@@ -8,7 +8,8 @@
 /// Refused with a ``YAMLError`` naming line and column: tags (`!`), directives (`%`), explicit keys (`?`), a second
 /// document, tabs in indentation, control characters and Unicode line separators, two anchors on one node, anchor
 /// names other than letters, digits, `-` and `_`, nesting deeper than ``maximumDepth`` and documents of more than
-/// ``maximumNodes`` nodes (aliases included: an alias bomb stops there).
+/// ``maximumNodes`` nodes or ``maximumAliasedTextBytes`` of text copied by aliases (an alias bomb stops there, of
+/// many nodes or of one long scalar).
 ///
 /// Plain scalars keep their text; their tag (null, bool, int, float, str) is resolved on demand by ``YAMLTag``.
 /// Mappings keep their pairs in order; a scalar key given twice in one mapping is refused, as YAML requires.
@@ -17,6 +18,9 @@ public struct YAMLParser {
     public static let maximumDepth = 64
     /// Most nodes in a document, counting each node an alias copies.
     public static let maximumNodes = 100_000
+    /// Most bytes of scalar text all aliases of a document copy together (as much as a configuration file may hold):
+    /// a long scalar aliased thousands of times is few nodes but gigabytes for whatever reads the tree.
+    public static let maximumAliasedTextBytes = 1 << 20
 
     /// The document in `text`, or nil when it holds nothing but comments and blank lines.
     public static func parse(_ text: String) throws(YAMLError) -> YAMLNode? {
@@ -34,6 +38,8 @@ struct YAMLReader {
     var lineStart = 0
     var depth = 0
     var nodes = 0
+    /// Bytes of scalar text copied by aliases so far.
+    var aliasedTextBytes = 0
     var anchors: [String: YAMLNode] = [:]
 
     init(bytes: [UInt8]) {

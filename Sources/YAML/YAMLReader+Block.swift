@@ -222,7 +222,7 @@ extension YAMLReader {
     }
 
     /// A copy of the node an alias (`*name`) names (positions included, as libyaml gives them), counted node by
-    /// node.
+    /// node and by the bytes of its scalars' text (``YAMLParser/maximumAliasedTextBytes``).
     mutating func alias() throws(YAMLError) -> YAMLNode {
         let (line, column) = (self.line, self.column)
         let name = try anchorName()
@@ -231,7 +231,23 @@ extension YAMLReader {
             throw YAMLError("an alias names no anchor defined before it", line: line, column: column)
         }
         try count(Self.size(of: node))
+        aliasedTextBytes += Self.textBytes(of: node)
+        if aliasedTextBytes > YAMLParser.maximumAliasedTextBytes {
+            throw YAMLError(
+                "aliases copy more than \(YAMLParser.maximumAliasedTextBytes) bytes of text",
+                line: line,
+                column: column
+            )
+        }
         return node
+    }
+
+    private static func textBytes(of node: YAMLNode) -> Int {
+        switch node.content {
+        case .scalar(let scalar): scalar.text.utf8.count
+        case .sequence(let items): items.reduce(0) { $0 + textBytes(of: $1) }
+        case .mapping(let mapping): mapping.pairs.reduce(0) { $0 + textBytes(of: $1.key) + textBytes(of: $1.value) }
+        }
     }
 
     private static func size(of node: YAMLNode) -> Int {

@@ -74,6 +74,26 @@ import Testing
         }
     }
 
+    @Test("one long scalar aliased thousands of times (few nodes, gigabytes of text) is refused at the text limit")
+    func anAliasBombOfOneLongScalarStopsAtTheTextLimit() {
+        let text =
+            "pad: &b \"\(String(repeating: "x", count: 30_000))\"\nargv: ["
+            + Array(repeating: "*b", count: 5_000).joined(separator: ",") + "]\n"
+        #expect {
+            try YAMLParser.parse(text)
+        } throws: { error in
+            (error as? YAMLError)?.problem.contains(
+                "aliases copy more than \(YAMLParser.maximumAliasedTextBytes) bytes"
+            )
+                == true
+        }
+        // Aliases copying up to the limit are read.
+        let fits =
+            "pad: &b \"\(String(repeating: "x", count: 1000))\"\nargv: ["
+            + Array(repeating: "*b", count: 1000).joined(separator: ",") + "]\n"
+        #expect((try? YAMLParser.parse(fits)) != nil)
+    }
+
     @Test func runsOfAnchorsAreRefusedNotACrash() {
         let runs = [
             "a: " + String(repeating: "&a ", count: 3_000) + "x\n",

@@ -1,4 +1,6 @@
 import FoundationEssentials
+import Glibc
+import POSIX
 import VippsWebhooks
 
 /// Where one registration secret comes from.
@@ -13,7 +15,8 @@ public enum SecretSource: Sendable, Equatable {
     case inline(String)
 }
 
-/// Reads secrets from their sources. Messages name the source, never the value.
+/// Reads secrets from their sources. Messages name the source, never the value: a path or variable name that may be
+/// a secret written in its place (`secrets:` and `secret_file:` take paths, `secret_env:` a name) is not shown.
 public struct SecretResolver: Sendable {
     /// A secret and an optional concern about how it is stored.
     public struct Resolved: Sendable {
@@ -55,7 +58,7 @@ public struct SecretResolver: Sendable {
             return readFile(directory + "/" + name)
         case .environment(let name):
             guard let value = environment[name] else {
-                return .failure(Failure(message: "environment variable \(name) is not set"))
+                return .failure(Failure(message: "environment variable \(Self.shown(variable: name)) is not set"))
             }
             return checked(WebhookSecret(value), warning: nil, origin: "environment variable \(name)")
         case .inline(let value):
@@ -63,18 +66,54 @@ public struct SecretResolver: Sendable {
         }
     }
 
+    /// Largest secret file read (a secret is a few dozen bytes).
+    static let maximumFileBytes = 64 * 1024
+
+    /// Reads the secret file `path` (through a symlink: its target's type, size and mode count): a regular file of at
+    /// most ``maximumFileBytes``, warned about when others may read it.
     private func readFile(_ path: String) -> Swift.Result<Resolved, Failure> {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            return .failure(Failure(message: exists ? "cannot read secret file \(path)" : "no secret file \(path)"))
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let failure = errno
+            if failure == ENOENT { return .failure(Failure(message: "no secret file \(Self.shown(path: path))")) }
+            return .failure(Failure(message: "cannot read secret file \(path): \(String(cString: strerror(failure)))"))
         }
-        var warning: String?
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
-        {
-            warning = "secret file \(path) is readable by others (mode \(String(mode, radix: 8))); use chmod 600"
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            return .failure(Failure(message: "secret file \(path) is not a regular file"))
         }
-        return checked(WebhookSecret(fileContents: Array(data)), warning: warning, origin: "secret file \(path)")
+        guard let bytes = try? Syscall.readFile(path, limit: Self.maximumFileBytes + 1) else {
+            return .failure(Failure(message: "cannot read secret file \(path)"))
+        }
+        guard bytes.count <= Self.maximumFileBytes else {
+            return .failure(Failure(message: "secret file \(path) is over \(Self.maximumFileBytes) bytes"))
+        }
+        let mode = Int(info.st_mode & 0o777)
+        let warning =
+            mode & 0o007 != 0
+            ? "secret file \(path) is readable by others (mode \(String(mode, radix: 8))); use chmod 600" : nil
+        return checked(WebhookSecret(fileContents: bytes), warning: warning, origin: "secret file \(path)")
+    }
+
+    /// `path` (of a secret file that is not there) as a message may show it: only an absolute path whose directory
+    /// exists, other than `/`; anything else may be a secret written where a path belongs.
+    static func shown(path: String) -> String {
+        var info = stat()
+        let directory = Syscall.parentDirectory(of: path)
+        guard path.hasPrefix("/"), directory != "/", stat(directory, &info) == 0 else {
+            return
+                "at the path given (not shown: no such directory either, and it may be a secret; a path belongs there)"
+        }
+        return path
+    }
+
+    /// `name` (of an environment variable that is not set) as a message may show it: only a conventional name
+    /// (capitals, digits and `_`, at most 64); anything else may be a secret written where a name belongs.
+    static func shown(variable name: String) -> String {
+        let conventional =
+            (1...64).contains(name.utf8.count) && name.utf8.first.map { !(0x30...0x39).contains($0) } == true
+            && name.utf8.allSatisfy { (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
+        return conventional
+            ? name : "named there (not shown: not an environment variable's name, and it may be a secret)"
     }
 
     private func checked(

@@ -297,8 +297,9 @@ final class Daemon: @unchecked Sendable {
         controlSocket?.stop()
         health.set("draining")
         notify([.stopping, .status("draining after \(reason)")])
-        let grace = Duration.seconds(configuration.server.shutdownGraceSeconds)
-        let deadline = DispatchTime.now() + .seconds(configuration.server.shutdownGraceSeconds)
+        // `server` is restart-only: the grace the daemon started with, whatever a reload read since.
+        let grace = Duration.seconds(startedWith.server.shutdownGraceSeconds)
+        let deadline = DispatchTime.now() + .seconds(startedWith.server.shutdownGraceSeconds)
         logger.notice(
             "shutting down",
             metadata: ["signal": "\(reason)", "grace_seconds": .stringConvertible(grace.components.seconds)]
