@@ -10,6 +10,11 @@ public final class EPaymentClient: Sendable {
         self.session = session
     }
 
+    /// Requests sent to the API so far (see ``VippsAPISession/requests``).
+    public var requests: Int {
+        session.requests
+    }
+
     /// The event log of payment `reference` of merchant `msn`, in the order the API gives it, and a line per entry
     /// that was left out as malformed.
     /// - Throws: ``ManagementError/invalidInput(_:)`` for a reference or MSN the API cannot have;

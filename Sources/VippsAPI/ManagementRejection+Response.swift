@@ -24,10 +24,16 @@ extension ManagementRejection {
             message =
                 json?["message"]?.stringValue ?? json?["error_description"]?.stringValue
                 ?? json?["error"]?.stringValue
-            if json == nil { message = String(decoding: response.body.prefix(OutputText.maximumLength), as: UTF8.self) }
+            if json == nil { message = String(decoding: response.body, as: UTF8.self) }
         }
+        // Redacted whole, then cut: a secret across the cut would no longer match, and its first bytes would stay.
         return .rejected(
-            ManagementRejection(step: step, status: response.status, problem: problem, message: message.map(redact))
+            ManagementRejection(
+                step: step,
+                status: response.status,
+                problem: problem,
+                message: message.map { OutputText.clean(redact($0)) }
+            )
         )
     }
 }

@@ -38,6 +38,12 @@ public final class VippsAPISession: Sendable {
     private let sleep: @Sendable (Double) -> Void
     private let token: AccessTokenCache
     private let calls = Mutex(())
+    /// Requests sent so far (every attempt, token requests included).
+    private let requestsSent = Atomic<Int>(0)
+
+    /// Requests sent so far, every attempt and token request counted: what a caller keeping to a rate of calls
+    /// paces by (one call of ``call(_:_:msn:step:expecting:)`` may send up to 2 × 4 requests and two token requests).
+    public var requests: Int { requestsSent.load(ordering: .relaxed) }
 
     /// Creates a session.
     /// - Parameters:
@@ -110,6 +116,7 @@ public final class VippsAPISession: Sendable {
         var attempt = 1
         while true {
             let outcome: Result<ManagementResponse, ManagementError>
+            requestsSent.add(1, ordering: .relaxed)
             do {
                 outcome = .success(try transport.perform(request))
             } catch .network(let message) {

@@ -32,8 +32,9 @@ struct ReconcileCommand: ParsableCommand {
     @Option(help: "Endpoint whose routes pick the sinks for a reference the daemon has not seen.")
     var endpoint: String?
 
-    /// Seconds a line from the daemon may take (one payment, with the API's retries).
-    static let lineTimeoutSeconds = 300
+    /// Seconds a line from the daemon may take: one payment at worst, its token call and its event-log call each
+    /// tried 4 times (30 s each, waiting up to 30 s between), all twice after a 401, and some margin.
+    static let lineTimeoutSeconds = 1_000
 
     func validate() throws {
         guard Self.seconds(since) != nil else { throw ValidationError("--since must look like 90s, 30m, 12h or 7d") }

@@ -30,7 +30,12 @@ struct ReconcileRun {
             for reference in request.references {
                 let known = seen[reference] ?? []
                 if !known.isEmpty {
-                    targets += known.map { ($0.msn, $0.reference, request.endpoint ?? $0.endpoint) }
+                    // A payment the daemon saw keeps the endpoint it came in on (its routes pick the sinks, and its
+                    // later webhooks arrive there); --endpoint and --msn are for references it never saw.
+                    targets += known.map { ($0.msn, $0.reference, $0.endpoint) }
+                    if let endpoint = request.endpoint, known.contains(where: { $0.endpoint != endpoint }) {
+                        output("\(reference): seen on \(known[0].endpoint); --endpoint is for references not seen")
+                    }
                     continue
                 }
                 guard let msn = request.msn ?? configuration.vippsAPI?.credentials.msn else {

@@ -33,12 +33,24 @@ final class Reconciler: Sendable {
             var text = "\(reference) (msn \(msn)): "
             if let error { return text + "error: \(error)" }
             text += "\(added) event\(added == 1 ? "" : "s") added, \(held) held"
-            if !skipped.isEmpty { text += ", \(skipped.count) skipped (\(skipped.joined(separator: "; ")))" }
+            if !skipped.isEmpty { text += ", \(skipped.count) skipped (\(skippedReasons))" }
             return text
         }
+
+        /// Reasons shown for entries left alone: the first ``shownReasons``, then how many more (a hostile log of
+        /// thousands of malformed entries would make one line of megabytes).
+        var skippedReasons: String {
+            let shown = skipped.prefix(Self.shownReasons).joined(separator: "; ")
+            return skipped.count > Self.shownReasons ? shown + "; and \(skipped.count - Self.shownReasons) more" : shown
+        }
+
+        static let shownReasons = 10
     }
 
     private let client: EPaymentClient
+
+    /// Requests sent to the vendor's API so far, retries and token requests included.
+    var apiRequests: Int { client.requests }
     private let store: EventStore
     private let payments: PaymentLedger
     private let endpoints: EndpointTableBox
@@ -178,7 +190,7 @@ final class Reconciler: Sendable {
             "added": "\(outcome.added)", "held": "\(outcome.held)",
         ]
         if !outcome.skipped.isEmpty {
-            metadata["skipped"] = "\(LogText.escaped(outcome.skipped.joined(separator: "; ")))"
+            metadata["skipped"] = "\(LogText.escaped(outcome.skippedReasons))"
         }
         if let error = outcome.error {
             metadata["error"] = "\(LogText.escaped(error))"

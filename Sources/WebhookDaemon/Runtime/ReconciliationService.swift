@@ -146,9 +146,15 @@ final class ReconciliationService: @unchecked Sendable {
         }
         let payment = round.removeFirst()
         let started = DispatchTime.now()
+        let sentBefore = reconciler.apiRequests
         _ = reconciler.reconcile(msn: payment.msn, reference: payment.reference, endpoint: payment.endpoint)
         guard !round.isEmpty else { return }
-        queue.asyncAfter(deadline: started + 60.0 / Double(Self.callsPerMinute)) { [self] in checkNext() }
+        // Paced by requests, not payments: retries of a failing API (429, 5xx, a 401's second try) count, so a
+        // vendor in trouble gets no more than the rate.
+        let sent = max(1, reconciler.apiRequests - sentBefore)
+        queue.asyncAfter(deadline: started + Double(sent) * 60.0 / Double(Self.callsPerMinute)) { [self] in
+            checkNext()
+        }
     }
 
     /// A reconciler talking to the API `settings` name.
