@@ -35,7 +35,18 @@ public struct WebhookListing: Sendable, Equatable {
         self.warnings = warnings
     }
 
-    /// Parses a `{"webhooks": [{"id","url","events"}]}` answer; only a missing `webhooks` array is an error.
+    /// `text` when it can stand in a `webhooks list` line (`id url events`): no space, no control character (a
+    /// vendor's text must neither break the line's fields nor drive the terminal); else nil.
+    static func printable(_ text: String) -> String? {
+        let clean = text.unicodeScalars.allSatisfy { scalar in
+            scalar.value > 0x20 && scalar.value != 0x7F && !(0x80...0xA0).contains(scalar.value)
+                && !scalar.properties.isWhitespace
+        }
+        return clean ? text : nil
+    }
+
+    /// Parses a `{"webhooks": [{"id","url","events"}]}` answer; only a missing `webhooks` array is an error. An item
+    /// lacking a field, or with a space or control character in one, is skipped with a warning.
     static func parse(_ json: JSONValue) throws(ManagementError) -> WebhookListing {
         guard case .array(let items)? = json["webhooks"] else {
             throw .malformedResponse("list answer has no \"webhooks\" array")
@@ -43,17 +54,27 @@ public struct WebhookListing: Sendable, Equatable {
         var listing = WebhookListing(registrations: [])
         var malformed = 0
         for (index, item) in items.enumerated() {
-            let id = item["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            let url = item["url"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            let events: [String]? =
+            let rawID = item["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            let rawURL = item["url"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            let rawEvents: [String]? =
                 if case .array(let values)? = item["events"] { values.compactMap(\.stringValue) } else { nil }
+            let id = rawID.flatMap(printable)
+            let url = rawURL.flatMap(printable)
+            let events = rawEvents.flatMap { $0.allSatisfy { printable($0) != nil } ? $0 : nil }
             guard let id, let url, let events else {
                 malformed += 1
                 guard listing.warnings.count < maximumWarnings else { continue }
-                let lacking = [("id", id == nil), ("url", url == nil), ("events", events == nil)]
-                    .filter(\.1).map { "\"\($0.0)\"" }.joined(separator: ", ")
-                let named = id.map { " (id \(OutputText.clean($0)))" } ?? ""
-                listing.warnings.append("item \(index + 1)\(named) lacks \(lacking); skipped")
+                let fields =
+                    [("id", rawID != nil, id != nil), ("url", rawURL != nil, url != nil)]
+                    + [("events", rawEvents != nil, events != nil)]
+                let lacking = fields.filter { !$0.1 }.map { "\"\($0.0)\"" }.joined(separator: ", ")
+                let unprintable = fields.filter { $0.1 && !$0.2 }.map { "\"\($0.0)\"" }.joined(separator: ", ")
+                let named = rawID.map { " (id \(OutputText.clean($0)))" } ?? ""
+                let problems = [
+                    lacking.isEmpty ? nil : "lacks \(lacking)",
+                    unprintable.isEmpty ? nil : "has spaces or control characters in \(unprintable)",
+                ].compactMap { $0 }.joined(separator: " and ")
+                listing.warnings.append("item \(index + 1)\(named) \(problems); skipped")
                 continue
             }
             listing.registrations.append(WebhookRegistration(id: id, url: url, events: events))

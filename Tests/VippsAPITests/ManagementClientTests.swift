@@ -216,6 +216,25 @@ struct ManagementClientTests {
         )
     }
 
+    @Test("an item with a space or control character in a field (an escape sequence for the terminal) is skipped")
+    func unprintableListItem() throws {
+        let list =
+            #"{"webhooks":[{"id":"id-1","url":"https://a/x","events":["e1"]},"#
+            + #"{"id":"id-2","url":"https://b/\u001b[2Jx","events":["e2"]},"#
+            + #"{"id":"id 3","url":"https://c/y","events":["e3"]},{"id":"id-4","url":"https://d/z","events":["e\n4"]}]}"#
+        let transport = ScriptedTransport([Self.token, Self.json(200, list)])
+        let client = try Self.client(transport)
+        let listing = try client.list()
+        #expect(listing.registrations == [WebhookRegistration(id: "id-1", url: "https://a/x", events: ["e1"])])
+        #expect(
+            listing.warnings == [
+                #"item 2 (id id-2) has spaces or control characters in "url"; skipped"#,
+                #"item 3 (id id 3) has spaces or control characters in "id"; skipped"#,
+                #"item 4 (id id-4) has spaces or control characters in "events"; skipped"#,
+            ]
+        )
+    }
+
     @Test("a list of many malformed items gives at most 20 item warnings and one count of the rest")
     func manyMalformedItems() throws {
         let items = Array(repeating: #"{"id":"x"}"#, count: 25).joined(separator: ",")
