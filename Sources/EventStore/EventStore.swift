@@ -159,8 +159,7 @@ public final class EventStore: @unchecked Sendable {
     private var spareFrames = SpareStorage<UInt8>()
     private static let spareFramesLimit = 1 << 20
     private var flushScheduled = false
-    /// Failed appends are logged at most once a second (a full disk fails every batch); each is counted.
-    private var appendFailureLog = LogThrottle()
+
     /// Requests handed over from other threads, taken by `queue` in one hop per burst.
     private let inbox = CoalescingInbox<Request>()
     private var appendedEvents = 0
@@ -173,6 +172,8 @@ public final class EventStore: @unchecked Sendable {
 
     private let fsyncTimer = Timer(label: "vipps_webhookd_journal_fsync_seconds")
     private let errorCounter = Counter(label: "vipps_webhookd_journal_errors_total")
+    /// Failed appends' log lines, at most one a second.
+    private let appendFailures: RateLimitedLog
     private let legacyDedupHits = Counter(label: "vipps_webhookd_dedup_legacy_hits_total")
     private let batchSize = Recorder(label: "vipps_webhookd_journal_batch_size")
     private let corruptCounter = Counter(label: "vipps_webhookd_journal_corrupt_records_total")
@@ -183,6 +184,7 @@ public final class EventStore: @unchecked Sendable {
     public init(directory: String, options: EventStoreOptions = EventStoreOptions(), logger: Logger) throws {
         self.options = options
         self.logger = logger
+        appendFailures = RateLimitedLog(logger: logger, linesPerInterval: 1)
         let notBefore = options.now() - options.dedupRetentionSeconds * 1000
         var index = DedupIndex(capacity: options.dedupCapacity)
         index.evict(before: notBefore)  // sets the retention floor, so evictions for room are told apart
@@ -563,16 +565,16 @@ public final class EventStore: @unchecked Sendable {
         } catch {
             let failure = StorageError(converting: error) ?? StorageError(.unavailable, call: "append")
             errorCounter.increment()
-            if let unlogged = appendFailureLog.admit() {
-                logger.error(
-                    "journal append failed; batch rejected",
-                    metadata: [
-                        "error": "\(failure)", "events": .stringConvertible(stored.count),
-                        "marks": .stringConvertible(marks.count),
-                        "failed_batches_not_logged": .stringConvertible(unlogged),
-                    ]
-                )
-            }
+            // A full disk fails every batch: one line a second, then how many were not logged (each is counted).
+            appendFailures.log(
+                .error,
+                kind: "journal_append_failed",
+                "journal append failed; batch rejected",
+                metadata: [
+                    "error": "\(failure)", "events": .stringConvertible(stored.count),
+                    "marks": .stringConvertible(marks.count),
+                ]
+            )
             for entry in stored {
                 entry.completion(.failed(failure))
                 for follower in entry.followers { follower(.failed(failure)) }

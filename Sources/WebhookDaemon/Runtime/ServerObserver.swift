@@ -1,3 +1,4 @@
+import EventStore
 import HTTPServer
 import Logging
 import Synchronization

@@ -4,8 +4,9 @@ import Synchronization
 
 /// Log lines that a flood of bad clients could trigger, bounded: at most `linesPerInterval` lines of each kind per
 /// `interval`. Lines beyond are not built or written but counted, and once the interval is over one line per kind
-/// reports how many were suppressed. Metrics are not affected: callers count every occurrence themselves.
-final class RateLimitedLog: Sendable {
+/// reports how many were suppressed. Metrics are not affected: callers count every occurrence themselves. Used for
+/// refused requests (WebhookDaemon) and for the journal's failed appends (a full disk fails every batch).
+public final class RateLimitedLog: Sendable {
     private let logger: Logger
     private let linesPerInterval: Int
     private let interval: Duration
@@ -32,7 +33,7 @@ final class RateLimitedLog: Sendable {
     }
 
     /// A limiter writing to `logger`.
-    init(logger: Logger, linesPerInterval: Int = 20, interval: Duration = .seconds(1)) {
+    public init(logger: Logger, linesPerInterval: Int = 20, interval: Duration = .seconds(1)) {
         self.logger = logger
         self.linesPerInterval = linesPerInterval
         self.interval = interval
@@ -40,7 +41,7 @@ final class RateLimitedLog: Sendable {
 
     /// Logs `message` unless `kind` already had its lines in the current interval; `metadata` is built only when
     /// the line is written.
-    func log(
+    public func log(
         _ level: Logger.Level,
         kind: String,
         _ message: String,
