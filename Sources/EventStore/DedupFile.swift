@@ -110,10 +110,7 @@ final class DedupFile {
             }
             try Self.encode(kept).withUnsafeBytes { try replacement.append($0) }
             try replacement.sync()
-            if let value = faults?.injectedErrno(for: "rename") {
-                throw SystemCallError(call: "rename", errno: value, detail: path)
-            }
-            try Syscall.rename(temporary, path)
+            try Syscall.rename(temporary, path, faults: faults)
         } catch {
             replacement.close()
             try? Syscall.unlink(temporary)

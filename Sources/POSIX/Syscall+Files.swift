@@ -57,8 +57,11 @@ extension Syscall {
         }
     }
 
-    /// `rename(2)`.
-    public static func rename(_ from: String, _ to: String) throws(SystemCallError) {
+    /// `rename(2)`. `faults`: test hook (nil in production), can fail `"rename"`.
+    public static func rename(_ from: String, _ to: String, faults: SyscallFaults? = nil) throws(SystemCallError) {
+        if let value = faults?.injectedErrno(for: "rename") {
+            throw SystemCallError(call: "rename", errno: value, detail: to)
+        }
         try retrying("rename", detail: to) { Glibc.rename(from, to) }
     }
 
@@ -70,10 +73,7 @@ extension Syscall {
         _ to: String,
         faults: SyscallFaults? = nil
     ) throws(SystemCallError) {
-        if let value = faults?.injectedErrno(for: "rename") {
-            throw SystemCallError(call: "rename", errno: value, detail: to)
-        }
-        try rename(from, to)
+        try rename(from, to, faults: faults)
         try syncDirectory(parentDirectory(of: to), faults: faults)
     }
 
