@@ -3,6 +3,12 @@ public enum OutputText {
     /// Longest text kept from one server-provided string.
     public static let maximumLength = 300
 
+    /// Whether `scalar` is a control character (C0, DEL, C1) or a space: what ``clean(_:maximumLength:)`` turns into
+    /// a space.
+    public static func isControlOrSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || scalar == " " || (0x80...0x9F).contains(scalar.value)
+    }
+
     /// `text` with control characters (C0, DEL, C1) replaced by spaces, runs of whitespace collapsed, trimmed, and
     /// cut to `maximumLength` characters (with `…` when cut).
     public static func clean(_ text: String, maximumLength: Int = maximumLength) -> String {
@@ -10,9 +16,7 @@ public enum OutputText {
         var lastWasSpace = true
         var count = 0
         for scalar in text.unicodeScalars {
-            let isSpace =
-                scalar.value < 0x20 || scalar.value == 0x7F || scalar == " "
-                || (0x80...0x9F).contains(scalar.value)
+            let isSpace = isControlOrSpace(scalar)
             if isSpace {
                 if lastWasSpace { continue }
                 out.unicodeScalars.append(" ")

@@ -35,14 +35,10 @@ public struct WebhookListing: Sendable, Equatable {
         self.warnings = warnings
     }
 
-    /// `text` when it can stand in a `webhooks list` line (`id url events`): no space, no control character (a
-    /// vendor's text must neither break the line's fields nor drive the terminal); else nil.
-    static func printable(_ text: String) -> String? {
-        let clean = text.unicodeScalars.allSatisfy { scalar in
-            scalar.value > 0x20 && scalar.value != 0x7F && !(0x80...0xA0).contains(scalar.value)
-                && !scalar.properties.isWhitespace
-        }
-        return clean ? text : nil
+    /// Whether `text` can stand in a `webhooks list` line (`id url events`): no whitespace, no control character (a
+    /// vendor's text must neither break the line's fields nor drive the terminal).
+    static func isPrintable(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { !OutputText.isControlOrSpace($0) && !$0.properties.isWhitespace }
     }
 
     /// Parses a `{"webhooks": [{"id","url","events"}]}` answer; only a missing `webhooks` array is an error. An item
@@ -58,9 +54,9 @@ public struct WebhookListing: Sendable, Equatable {
             let rawURL = item["url"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
             let rawEvents: [String]? =
                 if case .array(let values)? = item["events"] { values.compactMap(\.stringValue) } else { nil }
-            let id = rawID.flatMap(printable)
-            let url = rawURL.flatMap(printable)
-            let events = rawEvents.flatMap { $0.allSatisfy { printable($0) != nil } ? $0 : nil }
+            let id = rawID.flatMap { isPrintable($0) ? $0 : nil }
+            let url = rawURL.flatMap { isPrintable($0) ? $0 : nil }
+            let events = rawEvents.flatMap { $0.allSatisfy(isPrintable) ? $0 : nil }
             guard let id, let url, let events else {
                 malformed += 1
                 guard listing.warnings.count < maximumWarnings else { continue }
