@@ -346,11 +346,7 @@ public final class PaymentLedger: Sendable {
             // The count passes the limit once between two takes of the inbox.
             return (startDelay, inbox.observations.count == options.maximumWaiting)
         }
-        if startDelay {
-            queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in
-                writePending(onTimer: true)
-            }
-        }
+        if startDelay { startTimer(after: .milliseconds(options.flushDelayMillis)) }
         if full { queue.async { [self] in writeWaiting() } }
     }
 
@@ -433,6 +429,11 @@ public final class PaymentLedger: Sendable {
         if appendPending() { compact() }
     }
 
+    /// Starts the one timer (its caller set `scheduled`): the flush delay's, or the retry's after a failed write.
+    private func startTimer(after delay: DispatchTimeInterval) {
+        queue.asyncAfter(deadline: .now() + delay) { [self] in writePending(onTimer: true) }
+    }
+
     /// On `queue`, once ``Options/maximumWaiting`` events wait: writes them at once, or, while writes fail, applies
     /// them only (their lines wait for the retry, up to their bound), so a burst costs no extra failing attempt.
     private func writeWaiting() {
@@ -492,11 +493,7 @@ public final class PaymentLedger: Sendable {
                 state.writing = 0
                 if recovered { state.pendingBound = .max }
             }
-            if restartDelay {
-                queue.asyncAfter(deadline: .now() + .milliseconds(options.flushDelayMillis)) { [self] in
-                    writePending(onTimer: true)
-                }
-            }
+            if restartDelay { startTimer(after: .milliseconds(options.flushDelayMillis)) }
             let due = file.withLock { file in
                 file.size += bytes.count
                 return file.size >= max(options.compactionBytes, 4 * file.compactedSize)
@@ -524,9 +521,7 @@ public final class PaymentLedger: Sendable {
                 }
                 return !inbox.closed && !inbox.scheduled
             }
-            if retry {
-                queue.asyncAfter(deadline: .now() + .seconds(1)) { [self] in writePending(onTimer: true) }
-            }
+            if retry { startTimer(after: .seconds(1)) }
             return false
         }
     }
