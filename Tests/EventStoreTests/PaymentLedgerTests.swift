@@ -699,6 +699,24 @@ struct PaymentLedgerFailedWriteTests {
         reopened.close()
     }
 
+    /// A ledger in `directory` (opened at `nowMillis`) with `options`, logging to `log`, its file's calls through
+    /// `faults`.
+    static func ledger(
+        in directory: TemporaryDirectory,
+        nowMillis: Int64 = PaymentLedgerTests.now,
+        _ options: PaymentLedger.Options,
+        log: CapturedLog,
+        faults: SyscallFaults
+    ) throws -> PaymentLedger {
+        try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: nowMillis,
+            options: options,
+            logger: log.logger,
+            faults: faults
+        )
+    }
+
     /// The references of the lines of `directory`'s payments.log, in file order.
     static func referencesOnDisk(_ directory: TemporaryDirectory) throws -> [String] {
         let text = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
@@ -711,11 +729,10 @@ struct PaymentLedgerFailedWriteTests {
         defer { directory.remove() }
         let faults = SyscallFaults()
         let log = CapturedLog()
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(flushDelayMillis: 20, maximumWaiting: 2),
-            logger: log.logger,
+        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+            in: directory,
+            PaymentLedger.Options(flushDelayMillis: 20, maximumWaiting: 2),
+            log: log,
             faults: faults
         )
         faults.fail("write", errno: EIO)
@@ -746,11 +763,10 @@ struct PaymentLedgerFailedWriteTests {
         defer { directory.remove() }
         let faults = SyscallFaults()
         let log = CapturedLog()
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(flushDelayMillis: 20),
-            logger: log.logger,
+        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+            in: directory,
+            PaymentLedger.Options(flushDelayMillis: 20),
+            log: log,
             faults: faults
         )
         defer { ledger.close() }
@@ -775,11 +791,10 @@ struct PaymentLedgerFailedWriteTests {
         let faults = SyscallFaults()
         let log = CapturedLog()
         let bound = 1_000
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 5, maximumPendingBytes: bound),
-            logger: log.logger,
+        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+            in: directory,
+            PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 5, maximumPendingBytes: bound),
+            log: log,
             faults: faults
         )
         faults.fail("write", errno: EIO)
@@ -809,11 +824,10 @@ struct PaymentLedgerFailedWriteTests {
         let faults = SyscallFaults()
         let log = CapturedLog()
         let bound = 1_000
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
-            nowMillis: PaymentLedgerTests.now,
-            options: PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 1_000, maximumPendingBytes: bound),
-            logger: log.logger,
+        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+            in: directory,
+            PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 1_000, maximumPendingBytes: bound),
+            log: log,
             faults: faults
         )
         faults.fail("write", errno: EIO)
@@ -856,17 +870,18 @@ struct PaymentLedgerFailingRewriteTests {
         let log = CapturedLog()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let count = 40_000
-        let ledger = try PaymentLedger(
-            stateDirectory: directory.path,
+        let options = PaymentLedger.Options(
+            windowMillis: 60_000,
+            flushDelayMillis: 100,
+            maximumWaiting: count,
+            compactionBytes: 1 << 20,
+            compactionCPUShare: 0.01
+        )
+        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+            in: directory,
             nowMillis: now,
-            options: PaymentLedger.Options(
-                windowMillis: 60_000,
-                flushDelayMillis: 100,
-                maximumWaiting: count,
-                compactionBytes: 1 << 20,
-                compactionCPUShare: 0.01
-            ),
-            logger: log.logger,
+            options,
+            log: log,
             faults: faults
         )
         // Payments past the window: the count-th record writes them (8 MB) and starts a slow rewrite that forgets
