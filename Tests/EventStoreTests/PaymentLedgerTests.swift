@@ -136,9 +136,7 @@ struct PaymentLedgerTests {
         let file = directory.path + "/" + PaymentLedger.fileName
         /// A line as versions before the checksum wrote it.
         func earlier(_ observation: PaymentObservation) -> [UInt8] {
-            let line = Array(observation.line.dropLast())
-            let memberStart = line.count - 1 - line.reversed().firstIndex(of: UInt8(ascii: ","))!
-            return Array(line[..<memberStart]) + Array("}\n".utf8)
+            PaymentLedgerLineTests.compactJSON(observation) + [0x0A]
         }
         let observations = [
             Self.observation("a", "CREATED"), Self.observation("a", "AUTHORIZED"), Self.observation("b", "CREATED"),
@@ -1099,23 +1097,29 @@ struct PaymentLedgerLineTests {
         }
     }()
 
+    /// The compact JSON of `observation`'s fields, without a newline: a line as versions before the checksum wrote it
+    /// (and this version's line without its checksum member).
+    static func compactJSON(_ observation: PaymentObservation) -> [UInt8] {
+        var members = [
+            JSONMember("msn", .string(observation.msn)),
+            JSONMember("reference", .string(observation.reference)),
+            JSONMember("pspReference", .string(observation.pspReference)),
+            JSONMember("name", .string(observation.name)),
+            JSONMember("success", .bool(observation.success)),
+            JSONMember("endpoint", .string(observation.endpoint)),
+            JSONMember("at", .number(JSONNumber(observation.atMillis))),
+        ]
+        if let amount = observation.amount {
+            members.append(JSONMember("amount", .number(JSONNumber(amount))))
+        }
+        return JSONValue.object(members).compactBytes
+    }
+
     @Test("a line written as bytes is the compact JSON of its fields and its checksum, and reads back the same")
     func lineIsCompactJSONAndReadsBack() throws {
         for observation in Self.samples {
-            var members = [
-                JSONMember("msn", .string(observation.msn)),
-                JSONMember("reference", .string(observation.reference)),
-                JSONMember("pspReference", .string(observation.pspReference)),
-                JSONMember("name", .string(observation.name)),
-                JSONMember("success", .bool(observation.success)),
-                JSONMember("endpoint", .string(observation.endpoint)),
-                JSONMember("at", .number(JSONNumber(observation.atMillis))),
-            ]
-            if let amount = observation.amount {
-                members.append(JSONMember("amount", .number(JSONNumber(amount))))
-            }
             // The compact JSON, its closing brace after the checksum of everything before the checksum member.
-            let body = Array(JSONValue.object(members).compactBytes.dropLast())
+            let body = Array(Self.compactJSON(observation).dropLast())
             let crc = body.withUnsafeBytes { CRC32.checksum($0) }
             let expected = body + Array(#","crc":\#(crc)}"#.utf8) + [0x0A]
             #expect(observation.line == expected, "\(observation)")
@@ -1148,8 +1152,8 @@ struct PaymentLedgerLineTests {
     func linesWithoutAChecksum() {
         let observation = Self.samples[0]
         let line = Array(observation.line.dropLast())
-        let memberStart = line.count - 1 - line.reversed().firstIndex(of: UInt8(ascii: ","))!
-        let earlier = Array(line[..<memberStart]) + Array("}".utf8)
+        let earlier = Self.compactJSON(observation)
+        let memberStart = earlier.count - 1  // where this version's line has its checksum member
         #expect(PaymentObservation(line: earlier[...], earlierVersion: true) == observation)
         #expect(
             PaymentLineReader.paymentKey(earlier[...], earlierVersion: true)

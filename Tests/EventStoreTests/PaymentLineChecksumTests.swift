@@ -113,30 +113,15 @@ struct PaymentLineChecksumTests {
     @Test("lines of earlier versions (written shape and the first version's JSON) read the same by both, if allowed")
     func earlierLinesOfEverySample() {
         for observation in PaymentLedgerLineTests.samples {
-            var members = [
-                JSONMember("msn", .string(observation.msn)),
-                JSONMember("reference", .string(observation.reference)),
-                JSONMember("pspReference", .string(observation.pspReference)),
-                JSONMember("name", .string(observation.name)),
-                JSONMember("success", .bool(observation.success)),
-                JSONMember("endpoint", .string(observation.endpoint)),
-                JSONMember("at", .number(JSONNumber(observation.atMillis))),
-            ]
-            if let amount = observation.amount {
-                members.append(JSONMember("amount", .number(JSONNumber(amount))))
-            }
-            let line = Array(observation.line.dropLast())
-            let earlier = Array(line[..<line.lastIndex(of: UInt8(ascii: ","))!]) + [UInt8(ascii: "}")]
-            let first = JSONValue.object(members).compactBytes
+            // The line without its checksum member, as earlier versions wrote it (the first wrote the same JSON).
+            let legacy = PaymentLedgerLineTests.compactJSON(observation)
             let key = PaymentKey(msn: observation.msn, reference: observation.reference)
-            for legacy in [earlier, first] {
-                #expect(PaymentObservation(line: legacy[...], earlierVersion: true) == observation)
-                #expect(PaymentObservation(parsingJSON: legacy[...], earlierVersion: true) == observation)
-                #expect(PaymentLineReader.paymentKey(legacy[...], earlierVersion: true) == key)
-                // In a file of this version, the same line is damage.
-                #expect(PaymentObservation(line: legacy[...]) == nil)
-                #expect(PaymentLineReader.paymentKey(legacy[...]) == nil)
-            }
+            #expect(PaymentObservation(line: legacy[...], earlierVersion: true) == observation)
+            #expect(PaymentObservation(parsingJSON: legacy[...], earlierVersion: true) == observation)
+            #expect(PaymentLineReader.paymentKey(legacy[...], earlierVersion: true) == key)
+            // In a file of this version, the same line is damage.
+            #expect(PaymentObservation(line: legacy[...]) == nil)
+            #expect(PaymentLineReader.paymentKey(legacy[...]) == nil)
         }
     }
 
