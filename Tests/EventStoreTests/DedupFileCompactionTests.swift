@@ -12,12 +12,21 @@ import Testing
         ids.map { (key: DedupKey(id: $0), millis: millis) }
     }
 
-    /// The keys of `directory`'s dedup.log, read as a restart reads them.
+    /// Which of `ids` `directory`'s dedup.log holds, read as a restart reads it.
     static func reopened(_ directory: TemporaryDirectory, _ ids: [String]) throws -> [String] {
         var index = DedupIndex(capacity: 100)
-        let file = try DedupFile(directory: directory.path, faults: nil, loadingInto: &index, notBefore: 0)
+        let file = try opened(directory, into: &index)
         file.close()
         return ids.filter { index.contains(DedupKey(id: $0)) }
+    }
+
+    /// `directory`'s dedup.log opened (its entries loaded into `index`), its calls through `faults`.
+    static func opened(
+        _ directory: TemporaryDirectory,
+        faults: SyscallFaults? = nil,
+        into index: inout DedupIndex
+    ) throws -> DedupFile {
+        try DedupFile(directory: directory.path, faults: faults, loadingInto: &index, notBefore: 0)
     }
 
     @Test("a compaction whose directory sync fails: later appends go to the renamed file and survive a reopen")
@@ -26,7 +35,7 @@ import Testing
         defer { directory.remove() }
         let faults = SyscallFaults()
         var index = DedupIndex(capacity: 100)
-        let file = try DedupFile(directory: directory.path, faults: faults, loadingInto: &index, notBefore: 0)
+        let file = try Self.opened(directory, faults: faults, into: &index)
         try file.append(Self.entries(["a", "b"]))
         faults.fail("fsync-directory", errno: EIO, times: 1)
         #expect(throws: SystemCallError.self) { try file.compact(notBefore: 0, keepingAtMost: 100) }
@@ -41,7 +50,7 @@ import Testing
         defer { directory.remove() }
         let faults = SyscallFaults()
         var index = DedupIndex(capacity: 100)
-        let file = try DedupFile(directory: directory.path, faults: faults, loadingInto: &index, notBefore: 0)
+        let file = try Self.opened(directory, faults: faults, into: &index)
         try file.append(Self.entries(["a"]))
         faults.fail("fsync-directory", errno: EIO, times: 2)
         #expect(throws: SystemCallError.self) { try file.compact(notBefore: 0, keepingAtMost: 100) }
@@ -57,7 +66,7 @@ import Testing
         defer { directory.remove() }
         let faults = SyscallFaults()
         var index = DedupIndex(capacity: 100)
-        let file = try DedupFile(directory: directory.path, faults: faults, loadingInto: &index, notBefore: 0)
+        let file = try Self.opened(directory, faults: faults, into: &index)
         try file.append(Self.entries(["a"]))
         faults.fail("fdatasync", errno: EIO, times: 1)
         faults.fail("ftruncate", errno: EIO, times: 1)
