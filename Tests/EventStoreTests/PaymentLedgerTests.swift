@@ -715,6 +715,12 @@ struct PaymentLedgerFailedWriteTests {
         )
     }
 
+    /// The size of `directory`'s payments.log.
+    static func fileSize(_ directory: TemporaryDirectory) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path + "/" + PaymentLedger.fileName)
+        return attributes[.size] as? Int ?? .max
+    }
+
     /// The references of the lines of `directory`'s payments.log, in file order.
     static func referencesOnDisk(_ directory: TemporaryDirectory) throws -> [String] {
         let text = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
@@ -805,12 +811,9 @@ struct PaymentLedgerFailedWriteTests {
         #expect(ledger.payments(since: 0).count == 50)
         ledger.close()
         let onDisk = try Self.referencesOnDisk(directory)
-        let size = try FileManager.default.attributesOfItem(atPath: directory.path + "/" + PaymentLedger.fileName)[
-            .size
-        ]
         #expect(onDisk.count > 1 && onDisk.count < 50)
         #expect(onDisk == (0..<onDisk.count).map { "held-\($0)" }, "the first lines are kept, in order")
-        #expect((size as? Int ?? .max) < bound + 300, "one line past the bound at most")
+        #expect(try Self.fileSize(directory) < bound + 300, "one line past the bound at most")
         let dropped = log.messages.compactMap { $0.metadata["dropped_lines"].flatMap { Int($0) } }.reduce(0, +)
         #expect(dropped == 50 - onDisk.count)
     }
@@ -849,10 +852,7 @@ struct PaymentLedgerFailedWriteTests {
         #expect(ledger.payments(since: 0).count == recorded)
         ledger.close()
         let onDisk = try Self.referencesOnDisk(directory)
-        let size =
-            (try FileManager.default.attributesOfItem(atPath: directory.path + "/" + PaymentLedger.fileName)[
-                .size
-            ] as? Int) ?? .max
+        let size = try Self.fileSize(directory)
         #expect(size < bound + 300, "pending grew to \(size) bytes (\(onDisk.count) lines) past a bound of \(bound)")
         #expect(onDisk == (0..<onDisk.count).map { "held-\($0)" }, "the first lines kept, no holes: \(onDisk)")
     }
