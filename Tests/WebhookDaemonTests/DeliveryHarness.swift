@@ -19,6 +19,8 @@ final class DeliveryHarness: @unchecked Sendable {
     let dispatcher: DeliveryDispatcher
     var factory: SinkFactory
     let logger: Logger
+    /// Requeuers started by ``startRequeue(interval:)``.
+    private var requeues: [DeadLetterRequeue] = []
 
     init(
         segmentSize: UInt64 = 1 << 20,
@@ -67,6 +69,14 @@ final class DeliveryHarness: @unchecked Sendable {
                 continuation.resume(returning: event.sequence)
             }
         }
+    }
+
+    /// Starts a dead-letter requeuer over this harness's store and dispatcher, scanning every `interval` (the first at
+    /// once); the harness keeps it (its timer holds it weakly).
+    func startRequeue(interval: DispatchTimeInterval = .milliseconds(100)) {
+        let requeue = DeadLetterRequeue(deadLetters: deadLetters, dispatcher: dispatcher, store: store, logger: logger)
+        requeue.start(interval: interval)
+        requeues.append(requeue)
     }
 
     /// Waits until no event is owed to any sink; false after `seconds`.

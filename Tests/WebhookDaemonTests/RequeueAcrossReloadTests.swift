@@ -45,13 +45,7 @@ struct RequeueAcrossReloadTests {
         // ... when a reload changes the sink, and the operator retries A's dead letter.
         try harness.configure([hook("v2")])
         try RequeueMarkers(deadLetters: harness.deadLetters).create(name)
-        let requeue = DeadLetterRequeue(
-            deadLetters: harness.deadLetters,
-            dispatcher: harness.dispatcher,
-            store: harness.store,
-            logger: harness.logger
-        )
-        requeue.start(interval: .milliseconds(100))
+        harness.startRequeue()
         #expect(await eventually(within: 15, every: 0.05) { ((try? harness.deadLetters.list()) ?? []).isEmpty })
         #expect(await harness.settled(within: 15))
         await harness.stop()

@@ -25,13 +25,7 @@ import Testing
         let name = try harness.deadLetters.list()[0]
         let markers = RequeueMarkers(deadLetters: harness.deadLetters)
         try markers.create(name)
-        let requeue = DeadLetterRequeue(
-            deadLetters: harness.deadLetters,
-            dispatcher: harness.dispatcher,
-            store: harness.store,
-            logger: harness.logger
-        )
-        requeue.start(interval: .milliseconds(100))
+        harness.startRequeue()
         #expect(await eventually(within: 10, every: 0.02) { FileManager.default.fileExists(atPath: dir + "/runs") })
         await harness.stop(grace: 0.2)  // the hook is killed
         #expect(await eventually(within: 5, every: 0.02) { markers.contains(name) }, "marked again")
