@@ -202,11 +202,12 @@ struct ExecDispatcherTests {
         let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
         defer { temporary.remove() }
         let dir = temporary.path
-        // The hook reports that it started, then outlives any scheduling delay of this test (a loaded test
-        // process can leave a task waiting for seconds); only the drain may end it.
+        // The hook reports its pid, then never ends by itself: a full test run can leave this test's task
+        // waiting for a thread for over a minute, and a hook that exited 0 meanwhile would be delivered. Only the
+        // drain may end it; if the drain fails to, the test kills it and fails instead of hanging.
         let started = "\(dir)/started"
         let (dispatcher, store) = try Self.dispatcher(
-            ["/bin/sh", "-c", "echo > \(started); exec /bin/sleep 60"],
+            ["/bin/sh", "-c", "echo $$ > \(started).partial; mv \(started).partial \(started); exec /bin/sleep 86400"],
             dir: dir,
             maxAttempts: 1,
             concurrency: 1,
@@ -241,7 +242,15 @@ struct ExecDispatcherTests {
             dispatcher.drain(deadline: .now() + .milliseconds(50)) { continuation.resume(returning: $0) }
         }
         #expect(killed == 1)
-        await withCheckedContinuation { continuation in done.notify(queue: .global()) { continuation.resume() } }
+        let ended = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: done.wait(timeout: .now() + 120) == .success)
+            }
+        }
+        if !ended, let pid = ExecTestSupport.read(started).flatMap({ Int32($0) }) {
+            kill(pid, SIGKILL)  // The hook whose outcome never came: most likely still sleeping.
+        }
+        try #require(ended, "the killed hook's outcome never came")
         #expect(Set(outcomes.all.map { String($0.prefix(10)) }) == ["1 pending(", "2 pending("])
         #expect(try store.list().isEmpty)
     }

@@ -12,12 +12,14 @@ import Testing
         let harness = try DeliveryHarness()
         defer { harness.remove() }
         let dir = harness.directory
+        // The hook outlives any wait of this test for a thread (over a minute in a full test run); the shutdown
+        // must be what ends it.
         let script = """
             if [ -e \(dir)/fail ]; then exit 1; fi
             echo start >> \(dir)/runs
-            sleep 10
+            sleep 600
             """
-        try harness.configure([shellSink("hook", script, timeout: 30, attempts: 1)])
+        try harness.configure([shellSink("hook", script, timeout: 900, attempts: 1)])
         #expect(FileManager.default.createFile(atPath: dir + "/fail", contents: nil))
         _ = await harness.accept(id: "evt-0-0", body: paymentBody(payment: 0, number: 0), sinks: ["hook"])
         #expect(await eventually(within: 10, every: 0.05) { ((try? harness.deadLetters.list()) ?? []).count == 1 })
