@@ -82,6 +82,10 @@ public final class PaymentLedger: Sendable {
 
     /// The file name in the state directory.
     public static let fileName = "payments.log"
+    /// An empty file beside it, made (durably) before this version writes its first line: its lines carry checksums,
+    /// so a line without one is damage even when no line of the file has an intact checksum left (one line cut into
+    /// an earlier version's shape would otherwise be read, and the file upgraded, with the cut line's amount).
+    public static let checksumsMarkerName = "payments.log.checksummed"
 
     private struct State {
         var payments: [PaymentKey: PaymentProgress] = [:]
@@ -259,13 +263,15 @@ public final class PaymentLedger: Sendable {
         faults: SyscallFaults? = nil
     ) throws {
         path = stateDirectory + "/" + Self.fileName
+        let marker = stateDirectory + "/" + Self.checksumsMarkerName
+        let markedChecksummed = try Self.exists(marker)
         self.options = options
         self.logger = logger
         self.faults = faults
         var table = State(payments: [:], maximumPayments: .max)
         var damagedLines = 0
         // Lines without a checksum are an earlier version's file, or damage in this version's (see
-        // PaymentLineChecksum): which one is known at the end.
+        // PaymentLineChecksum): which one is known from the marker, or else at the end.
         var checksummedLines = 0
         var earlierLines: [PaymentObservation] = []
         let tornTail = try Self.forEachLine(path: path) { line in
@@ -278,7 +284,7 @@ public final class PaymentLedger: Sendable {
                 damagedLines += 1
             }
         }
-        let upgrading = checksummedLines == 0 && !earlierLines.isEmpty
+        let upgrading = !markedChecksummed && checksummedLines == 0 && !earlierLines.isEmpty
         if upgrading {
             for observation in earlierLines { _ = table.add(observation) }
         } else {
@@ -304,6 +310,15 @@ public final class PaymentLedger: Sendable {
         let opened =
             try rewritten?.file ?? SyscallFile.openCreating(path: path, flags: O_WRONLY | O_APPEND, faults: faults)
         let size = try rewritten?.size ?? Int(opened.size())
+        if !markedChecksummed {
+            // After an upgrade's rewrite: a crash before it leaves an earlier version's file unmarked, to upgrade again.
+            do {
+                try SyscallFile.openCreating(path: marker, flags: O_WRONLY, faults: faults).close()
+            } catch {
+                opened.close()
+                throw error
+            }
+        }
         file = Mutex(FileState(handle: opened, size: size, compactedSize: size))
         openReport = OpenReport(
             payments: table.payments.count,
@@ -714,6 +729,13 @@ public final class PaymentLedger: Sendable {
             throw error
         }
         return (file, size, damagedLines)
+    }
+
+    /// Whether `path` exists; an error other than its absence is thrown, not taken for it.
+    private static func exists(_ path: String) throws -> Bool {
+        if access(path, F_OK) == 0 { return true }
+        guard errno == ENOENT else { throw StorageError.fromErrno("access", detail: path) }
+        return false
     }
 
     /// Links `path` (whole, before a rewrite replaces it) into `corrupt/` beside it, as `payments-<nowMillis>.log`

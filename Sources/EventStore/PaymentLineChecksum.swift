@@ -6,8 +6,9 @@ import HTTP1
 /// amount, a name) is then damage, reported as such, instead of another payment's event.
 ///
 /// A line whose end looks like a checksum member must match it, spelt as written (no leading zero). Lines written
-/// before the checksum existed end without it: they are read only from a file none of whose lines has one (an earlier
-/// version's, rewritten with checksums when opened); in a file of this version a line without one is damage, such as
+/// before the checksum existed end without it: they are read only from a file none of whose lines has one and that this
+/// version never marked as its own (``PaymentLedger/checksumsMarkerName``): an earlier version's, rewritten with
+/// checksums when opened. In a file of this version a line without one is damage, such as
 /// what is left of a line cut in two by a byte changed into a newline, or a checksum member changed into another.
 enum PaymentLineChecksum {
     /// What the end of a line says.

@@ -157,6 +157,29 @@ struct PaymentLedgerTests {
         reopened.close()
     }
 
+    @Test("the checksum marker is made only after an upgrade's rewrite: a failed one is upgraded at the next start")
+    func failedUpgradeLeavesNoMarker() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.path + "/" + PaymentLedger.fileName
+        let marker = directory.path + "/" + PaymentLedger.checksumsMarkerName
+        let observations = [Self.observation("a", "CREATED"), Self.observation("b", "CREATED")]
+        let earlier: [UInt8] = observations.flatMap { PaymentLedgerLineTests.compactJSON($0) + [0x0A] }
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(earlier)))
+        let faults = SyscallFaults()
+        faults.fail("fsync", errno: EIO)
+        #expect(throws: SystemCallError.self) {
+            try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger, faults: faults)
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(FileManager.default.contents(atPath: file) == Data(earlier), "the earlier version's file untouched")
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: Self.now, logger: testLogger)
+        #expect(ledger.openReport == .init(payments: 2, forgotten: 0, damagedLines: 0, damagedCopy: nil))
+        ledger.close()
+        #expect(FileManager.default.fileExists(atPath: marker))
+        #expect(FileManager.default.contents(atPath: file) == Data(observations.flatMap(\.line)))
+    }
+
     @Test(
         "a crash in a rewrite leaves its temporary file: the next open reads payments.log alone, a rewrite replaces it"
     )

@@ -80,6 +80,39 @@ struct PaymentLineChecksumTests {
         #expect(!rewritten.contains(#""amount":1}"#), "\(rewritten)")
     }
 
+    @Test("a file this version wrote whose only line is cut into an earlier version's line is damage, not an upgrade")
+    func onlyLineCutIntoAnEarlierLineIsDamage() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let now: Int64 = 1_800_000_000_000
+        let ledgerFile = directory.path + "/" + PaymentLedger.fileName
+        let ledger = try PaymentLedger(stateDirectory: directory.path, nowMillis: now, logger: testLogger)
+        ledger.record(
+            PaymentObservation(
+                msn: "123456",
+                reference: "b",
+                pspReference: "psp-b",
+                name: "CAPTURED",
+                amount: 1200,
+                success: true,
+                endpoint: "/vipps/epayment",
+                atMillis: now
+            )
+        )
+        ledger.flush()
+        ledger.close()
+        let written = try #require(FileManager.default.contents(atPath: ledgerFile))
+        // No other line has a checksum left to tell that the file is this version's: "amount":1}⏎0,"crc":…
+        let spoilt = String(decoding: written, as: UTF8.self).replacing(#""amount":1200,"#, with: "\"amount\":1}\n0,")
+        #expect(spoilt.utf8.count == written.count)
+        #expect(FileManager.default.createFile(atPath: ledgerFile, contents: Data(spoilt.utf8)))
+        let reopened = try PaymentLedger(stateDirectory: directory.path, nowMillis: now, logger: testLogger)
+        defer { reopened.close() }
+        #expect(reopened.payment(msn: "123456", reference: "b") == nil, "a capture of 1, from a line whose was 1200")
+        #expect(reopened.openReport.damagedLines == 2, "both pieces of the cut line")
+        #expect(reopened.openReport.damagedCopy != nil)
+    }
+
     @Test("a checksum spelled with a leading zero: both readers agree (JSON refuses it)")
     func leadingZeroInTheChecksum() {
         for observation in PaymentLedgerLineTests.samples {
