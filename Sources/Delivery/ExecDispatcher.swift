@@ -151,21 +151,24 @@ public final class ExecDispatcher: Sendable {
     }
 
     /// Graceful shutdown: no new attempt starts, queued events end `.pending` at once, running hooks may finish
-    /// until `deadline`; hooks still running then are killed (their events end `.pending`).
+    /// until `deadline`; hooks still running then are killed (their events end `.pending`, or `.delivered` for a
+    /// hook that had exited 0 by itself before the kill reached it).
     /// - Parameters:
     ///   - deadline: When to stop waiting.
-    ///   - completion: Called once with the number of hooks that were killed at the deadline.
+    ///   - completion: Called once with the number of hooks that were killed at the deadline, after the outcomes of
+    ///     all accepted events (those of the killed hooks too, unless they take over 2 s more).
     public func drain(deadline: DispatchTime, completion: @escaping @Sendable (_ killed: Int) -> Void) {
-        queue.drain(deadline: deadline) { [runs, logger, sink] stillRunning in
-            if stillRunning > 0 {
+        queue.drain(
+            deadline: deadline,
+            stop: { [runs, logger, sink] running in
                 logger.warning(
                     "killing hooks still running at shutdown",
-                    metadata: ["sink": .string(sink.configuration.name), "count": .stringConvertible(stillRunning)]
+                    metadata: ["sink": .string(sink.configuration.name), "count": .stringConvertible(running)]
                 )
                 runs.killAll()
-            }
-            completion(stillRunning)
-        }
+            },
+            completion: completion
+        )
     }
 
     /// Kills the hooks running now (their events end `.pending`); for a drain that must end before its deadline.

@@ -125,7 +125,17 @@ public final class KeyedSerialQueue: @unchecked Sendable {
     /// `deadline`. Then `completion` gets the number of attempts still running (0 when all ended in time); those
     /// jobs are interrupted when their attempts end. `completion` runs only after the `interrupted` callbacks of the
     /// jobs stopped so far have returned, so a caller that gives their work back sees all of it before it moves on.
-    public func drain(deadline: DispatchTime, completion: @escaping @Sendable (_ stillRunning: Int) -> Void) {
+    ///
+    /// With `stop`, attempts still running at `deadline` are ended through it (given their number; e.g. their
+    /// processes killed), and `completion` waits until they have ended and their jobs are interrupted or finished
+    /// (an attempt that succeeded just in time), at most `stopGrace` more: so the caller never moves on, and hands
+    /// the work to someone else, while an outcome is still on its way.
+    public func drain(
+        deadline: DispatchTime,
+        stopGrace: DispatchTimeInterval = .seconds(2),
+        stop: (@Sendable (_ running: Int) -> Void)? = nil,
+        completion: @escaping @Sendable (_ stillRunning: Int) -> Void
+    ) {
         queue.async { [self] in
             draining = true
             var stopped = ready
@@ -145,9 +155,18 @@ public final class KeyedSerialQueue: @unchecked Sendable {
             }
             drainCompletion = completion
             queue.asyncAfter(deadline: deadline) { [self] in
-                if let completion = drainCompletion {
+                guard let completion = drainCompletion else { return }
+                let stillRunning = running.count
+                guard let stop else {
                     drainCompletion = nil
-                    let stillRunning = running.count
+                    return interruptions.notify(queue: queue) { completion(stillRunning) }
+                }
+                // `attemptEnded` completes the drain when the last of them ends; the grace, if one never does.
+                drainCompletion = { _ in completion(stillRunning) }
+                stop(stillRunning)
+                queue.asyncAfter(deadline: .now() + stopGrace) { [self] in
+                    guard let completion = drainCompletion else { return }
+                    drainCompletion = nil
                     interruptions.notify(queue: queue) { completion(stillRunning) }
                 }
             }

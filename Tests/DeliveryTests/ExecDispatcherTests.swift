@@ -242,6 +242,7 @@ struct ExecDispatcherTests {
             dispatcher.drain(deadline: .now() + .milliseconds(50)) { continuation.resume(returning: $0) }
         }
         #expect(killed == 1)
+        #expect(outcomes.all.count == 2, "the drain ends after the outcome of the hook it killed: \(outcomes.all)")
         let ended = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: done.wait(timeout: .now() + 120) == .success)

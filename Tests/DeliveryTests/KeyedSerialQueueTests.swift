@@ -158,6 +158,64 @@ struct KeyedSerialQueueTests {
         #expect(seenAtCompletion.sorted() == (0..<5).map { "queued \($0)" })
     }
 
+    @Test(
+        "with stop, a drain completes after the stopped attempts have ended (an interrupted retry, or done)",
+        .timeLimit(.minutes(1))
+    )
+    func drainWithStopWaitsForStoppedAttempts() async {
+        let queue = KeyedSerialQueue(concurrency: 2, capacity: 10)
+        let log = EventLog()
+        let outcomes = EventLog()
+        let killed = HeldAttempt(name: "killed", log: log)
+        let exited = HeldAttempt(name: "exited", log: log)
+        #expect(
+            queue.submit(key: "a", run: killed.attempt, interrupted: { n in outcomes.append("killed \(n)") })
+                == .accepted
+        )
+        #expect(
+            queue.submit(key: "b", run: exited.attempt, interrupted: { _ in outcomes.append("exited?") }) == .accepted
+        )
+        await wait(for: killed.started)
+        await wait(for: exited.started)
+        // What `stop` starts ends each attempt a little later, on another thread, as a killed process is reaped.
+        let stopped = EventLog()
+        let (stillRunning, seenAtCompletion): (Int, [String]) = await withCheckedContinuation { continuation in
+            queue.drain(
+                deadline: .now() + .milliseconds(20),
+                stop: { running in
+                    stopped.append("\(running)")
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) {
+                        killed.finish(.retry(after: .zero))
+                        exited.finish(.done)
+                    }
+                },
+                completion: { continuation.resume(returning: ($0, outcomes.all)) }
+            )
+        }
+        #expect(stillRunning == 2)
+        #expect(stopped.all == ["2"])
+        #expect(seenAtCompletion == ["killed 1"], "the killed job interrupted, the other done, before the completion")
+        #expect(queue.depth == 0)
+    }
+
+    @Test("with stop, a drain whose stopped attempt never ends completes after the stop grace", .timeLimit(.minutes(1)))
+    func drainWithStopGivesUpAfterTheGrace() async {
+        let queue = KeyedSerialQueue(concurrency: 1, capacity: 10)
+        let log = EventLog()
+        let stuck = HeldAttempt(name: "stuck", log: log)
+        #expect(queue.submit(key: nil, run: stuck.attempt, interrupted: { _ in }) == .accepted)
+        await wait(for: stuck.started)
+        let stillRunning: Int = await withCheckedContinuation { continuation in
+            queue.drain(deadline: .now() + .milliseconds(20), stopGrace: .milliseconds(50), stop: { _ in }) {
+                continuation.resume(returning: $0)
+            }
+        }
+        #expect(stillRunning == 1)
+        #expect(queue.depth == 1, "the stuck attempt still holds its place")
+        stuck.finish(.done)
+        #expect(queue.depth == 0)
+    }
+
     private func wait(for group: DispatchGroup) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             group.notify(queue: .global()) { continuation.resume() }
