@@ -16,8 +16,10 @@ import POSIX
 /// segment: the scan resynchronises on the next valid frame, reports the damaged region (error log line with segment
 /// and offset, ``corruptRecords``) and copies the segment into `asideDirectory` once (never deleted by retirement).
 /// Invalid bytes with no valid frame after them are the end: in the active segment that is the torn tail of a batch
-/// that was never acknowledged, cut back quietly (the cut region is zero again; every acknowledged batch ends with a
-/// padding frame, so damage to its last record is followed by a valid frame and reported). In an older segment
+/// that was never acknowledged, cut back without a damage report (the cut region is zero again; every acknowledged
+/// batch ends with a padding frame, so damage to its last record is followed by a valid frame and reported). Only
+/// damage reaching the padding frame too cannot be told from a torn tail: the cut bytes are first copied aside
+/// (`<segment>.cut-at-<offset>-<crc>`), and when that copy fails the segment is not cut and not appended to. In an older segment
 /// non-zero bytes there, or no valid frame at all, are reported as damage. Damage inside the last batch of the active
 /// segment may also be a crash tearing that batch before it was acknowledged (its blocks reach the disk in any
 /// order): it is reported all the same, its readable records kept, and the log line says so. A frame with a valid
@@ -355,13 +357,20 @@ final class Journal {
         var damaged = result.damaged
         if result.tailHasData {
             if newest {
-                logger.warning(
-                    "journal segment has an invalid tail (torn write of an unacknowledged batch); cutting it",
-                    metadata: [
-                        "segment": "\(segment)", "offset": .stringConvertible(result.tail.lowerBound),
-                        "discarded_bytes": .stringConvertible(result.tail.count),
-                    ]
-                )
+                var metadata: Logger.Metadata = [
+                    "segment": "\(segment)", "offset": .stringConvertible(result.tail.lowerBound),
+                    "discarded_bytes": .stringConvertible(result.tail.count),
+                ]
+                // A segment with no valid frame at all (a rotation cut short) is copied whole below, then removed.
+                // A tail whose copy failed (logged there) is not cut: the segment is then not made active.
+                let copy = result.end > 0 ? setAside(tail: result.tail, of: segment, bytes: bytes) : nil
+                metadata["copy"] = copy.map { "\($0)" }
+                if copy != nil || result.end == 0 {
+                    logger.warning(
+                        "journal segment has an invalid tail (torn write of an unacknowledged batch); cutting it",
+                        metadata: metadata
+                    )
+                }
             } else {
                 damaged.append(result.tail)  // Older segments were complete: data at their end is damage.
             }
@@ -459,6 +468,33 @@ final class Journal {
             uncopiedSegments.insert(segment)
             logger.error(
                 "could not copy a damaged journal segment aside; it is kept (not retired) until a later start copies it",
+                metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"]
+            )
+            return nil
+        }
+    }
+
+    /// Copies the invalid tail that the open cuts from the active segment into `asideDirectory`, as
+    /// `<segment>.cut-at-<offset>-<CRC-32 of the copy>` (its bytes up to the last non-zero one): a torn unacknowledged
+    /// batch, but also what is left of an acknowledged one whose last block, padding frame included, was damaged,
+    /// which no scan can tell apart. Returns the copy's path, or nil when it failed (logged, and the segment recorded
+    /// in ``uncopiedSegments``: it is not made active, so its tail is not cut).
+    private func setAside(tail: Range<Int>, of segment: UInt64, bytes: [UInt8]) -> String? {
+        let cut = bytes.withUnsafeBytes { buffer in
+            let end = (JournalFrame.lastNonZero(buffer) ?? 0) + 1
+            return Array(buffer[tail.lowerBound..<max(end, tail.lowerBound)])
+        }
+        let crc = cut.withUnsafeBytes { CRC32.checksum($0) }
+        let copyPath =
+            options.asideDirectory + "/" + Self.fileName(of: segment) + ".cut-at-\(tail.lowerBound)-"
+            + String(crc, radix: 16)
+        do {
+            try Self.copyDurably(cut, to: copyPath, faults: faults)
+            return copyPath
+        } catch {
+            uncopiedSegments.insert(segment)
+            logger.error(
+                "could not copy a journal segment's invalid tail aside; the segment is kept as it is (not cut, not appended to)",
                 metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"]
             )
             return nil

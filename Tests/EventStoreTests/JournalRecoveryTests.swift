@@ -260,7 +260,11 @@ import Testing
         let store = try EventStore(directory: dir.path, options: testOptions(), logger: testLogger)
         #expect(try store.pendingDeliveries().map(\.event.id) == ["a"])
         #expect(store.journal.corruptRecords == 0)
-        #expect(asideCopies(dir.path).isEmpty)
+        // Not damage, but the cut bytes are kept: no scan can tell them from an acknowledged batch's damaged end.
+        let copies = asideCopies(dir.path)
+        let name = "segment-000000000001.log.cut-at-\(written.count)-"
+        #expect(copies.count == 1 && copies.allSatisfy { $0.hasPrefix(name) })
+        #expect(try copies.map { try bytes(dir.path + "/corrupt/" + $0) } == [Array(frame.prefix(60))])
         #expect(await store.accept(id: "torn").storedEvent?.sequence == 2, "never acknowledged: not a duplicate")
         store.close()
     }
