@@ -24,6 +24,9 @@ public final class FileSink: Sendable {
         var file: SyscallFile
         /// Ids of pending events found already written after the last recorded position.
         var alreadyWritten: Set<String> = []
+        /// The size to cut the file back to before anything else is appended: a batch whose write or sync failed
+        /// is still in it, because cutting it back failed too.
+        var uncut: UInt64?
     }
 
     private let guarded: Mutex<Guarded>
@@ -68,7 +71,24 @@ public final class FileSink: Sendable {
     /// - Returns: for each event, the position after its line, to store with its delivered mark.
     /// - Throws: ``SystemCallError``; the file is cut back to its previous size, so none of the batch stays.
     public func write(_ events: [DeliverableEvent]) throws -> [SinkPosition] {
+        try writeBatch(events).ends
+    }
+
+    /// Where a batch went: the position before it, and for each event the position after its line.
+    public struct WrittenBatch: Sendable {
+        /// The file and offset the batch's first line starts at.
+        public var start: SinkPosition
+        /// For each event, the position after its line (its start when it was already written).
+        public var ends: [SinkPosition]
+    }
+
+    /// ``write(_:)-([DeliverableEvent])``, also giving where the batch starts.
+    public func writeBatch(_ events: [DeliverableEvent]) throws -> WrittenBatch {
         try guarded.withLock { guarded in
+            if let uncut = guarded.uncut {
+                try guarded.file.truncate(to: uncut)
+                guarded.uncut = nil
+            }
             let info = try guarded.file.status()
             let before = UInt64(info.st_size)
             var batch: [UInt8] = []
@@ -79,10 +99,13 @@ public final class FileSink: Sendable {
             }
             var ends: [UInt64] = []
             ends.reserveCapacity(events.count)
+            // Taken from the set only once the batch is synced: a failed batch is written again, and must skip them
+            // again.
+            var alreadyWritten = guarded.alreadyWritten
             for event in events {
                 // Only after a restart are lines found already written: otherwise no id is looked up.
-                if !guarded.alreadyWritten.isEmpty,
-                    event.stored.lineIDs.reduce(false, { guarded.alreadyWritten.remove($1) != nil || $0 })
+                if !alreadyWritten.isEmpty,
+                    event.stored.lineIDs.reduce(false, { alreadyWritten.remove($1) != nil || $0 })
                 {
                     logger.info(
                         "event line already in file before restart; not writing it again",
@@ -100,11 +123,21 @@ public final class FileSink: Sendable {
                     try batch.withUnsafeBytes { try guarded.file.append($0) }
                     try guarded.file.syncData()
                 } catch {
-                    try? guarded.file.truncate(to: before)
+                    do {
+                        try guarded.file.truncate(to: before)
+                    } catch let cut {
+                        guarded.uncut = before
+                        logger.error(
+                            "file sink cannot cut a failed batch back; it is cut before the next write",
+                            metadata: ["path": "\(path)", "size": "\(before)", "error": "\(cut)"]
+                        )
+                    }
                     throw error
                 }
             }
-            return ends.map { SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: $0) }
+            guarded.alreadyWritten = alreadyWritten
+            let position = { SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: $0) }
+            return WrittenBatch(start: position(before), ends: ends.map(position))
         }
     }
 
@@ -112,6 +145,11 @@ public final class FileSink: Sendable {
     /// syncing its directory entry).
     public func reopen() throws {
         try guarded.withLock {
+            if let uncut = $0.uncut {
+                // The failed batch goes to the new file when written again: cut from the old one first.
+                try $0.file.truncate(to: uncut)
+                $0.uncut = nil
+            }
             let replacement = try SyscallFile.openCreating(
                 path: path,
                 flags: O_RDWR | O_APPEND,
@@ -121,6 +159,21 @@ public final class FileSink: Sendable {
             $0.file.close()
             $0.file = replacement
         }
+    }
+
+    /// The device and inode of the file written now (two sinks must never write one file: each cuts back its own
+    /// failed batches by size).
+    public func fileIdentity() throws -> FileIdentity {
+        let info = try guarded.withLock { try $0.file.status() }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// Which file: `st_dev` and `st_ino`.
+    public struct FileIdentity: Hashable, Sendable {
+        /// `st_dev`.
+        public var device: UInt64
+        /// `st_ino`.
+        public var inode: UInt64
     }
 
     /// Scans from the recorded position to the end for lines of pending ids; cuts a torn final line.

@@ -18,6 +18,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     /// The file written.
     var path: String { sink.path }
+    /// Which file it writes now (device and inode).
+    func fileIdentity() throws -> FileSink.FileIdentity { try sink.fileIdentity() }
     private let sink: FileSink
     private let store: EventStore
     private let metrics: any DeliveryMetrics
@@ -39,6 +41,12 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private var spilled = false
     private var draining = false
     private var lastFlush = DispatchTime(uptimeNanoseconds: 0)
+    /// Batches written whose marks are not recorded yet, oldest first, with where each starts. The marks of a later
+    /// batch carry the start of the oldest of them as the sink's position instead of their own line ends: a
+    /// restart then scans back over that batch's lines, whose events are still pending if its marks were refused
+    /// and never recorded, instead of writing them again.
+    private var unmarked: [(number: UInt64, start: SinkPosition)] = []
+    private var batches: UInt64 = 0
 
     init(
         name: String,
@@ -182,7 +190,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         guard !batch.isEmpty else { return }
         lastFlush = .now()
         do {
-            let positions = try sink.write(batch)
+            let written = try sink.writeBatch(batch)
             if batch.count == pending.count {
                 pending.removeAll(keepingCapacity: true)
             } else {
@@ -194,9 +202,20 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             }
             failures = 0
             metrics.deliveries(sink: name, outcome: "ok", count: batch.count)
-            let marks = zip(batch, positions).map { (sequence: $0.sequence, sink: name, position: Optional($1)) }
+            let earlier = unmarked.first?.start
+            let marks = zip(batch, written.ends).map {
+                (sequence: $0.sequence, sink: name, position: Optional(earlier ?? $1))
+            }
+            batches += 1
+            let number = batches
+            unmarked.append((number, written.start))
             marking.enter()
-            store.markDurably(marks, sink: name, metrics: metrics, logger: logger) { [marking] in marking.leave() }
+            store.markDurably(marks, sink: name, metrics: metrics, logger: logger) { [self] in
+                queue.async { [self] in
+                    unmarked.removeAll { $0.number == number }
+                    marking.leave()
+                }
+            }
         } catch {
             failures += 1
             metrics.delivery(sink: name, outcome: "write_error")

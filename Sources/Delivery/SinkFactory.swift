@@ -98,12 +98,38 @@ public struct SinkFactory {
                 )
             }
         }
+        try Self.refuseSharedFiles(result)
         return result
+    }
+
+    /// Throws when two file sinks write one file (by device and inode: also through a link or another spelling of
+    /// the path): each cuts its own failed batch back by size, which would cut the other's synced lines.
+    private static func refuseSharedFiles(_ workers: [String: any SinkWorker]) throws {
+        var writers: [FileSink.FileIdentity: String] = [:]
+        for (name, worker) in workers.sorted(by: { $0.key < $1.key }) {
+            guard let file = worker as? FileSinkWorker else { continue }
+            if let other = writers.updateValue(name, forKey: try file.fileIdentity()) {
+                throw SinkFactoryError.sharedFile(sinks: [other, name], path: file.path)
+            }
+        }
     }
 
     private func createParentDirectory(of path: String) throws {
         guard path.contains("/") else { return }
         let parent = Syscall.parentDirectory(of: path)
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    }
+}
+
+/// A configuration the factory cannot build workers for.
+public enum SinkFactoryError: Error, CustomStringConvertible {
+    /// Two file sinks name one file.
+    case sharedFile(sinks: [String], path: String)
+
+    public var description: String {
+        switch self {
+        case .sharedFile(let sinks, let path):
+            "file sinks \(sinks.joined(separator: " and ")) write the same file (\(path)); give each its own file"
+        }
     }
 }

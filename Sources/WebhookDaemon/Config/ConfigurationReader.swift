@@ -232,6 +232,8 @@ struct ConfigurationReader {
     private mutating func readSinks(_ node: YAMLNode) -> [DaemonConfiguration.Sink] {
         guard let mapping = mapping(node, at: "sinks") else { return [] }
         var sinks: [DaemonConfiguration.Sink] = []
+        // File sinks by their path without empty and "." parts (the daemon also compares the files it opens).
+        var fileWriters: [String: String] = [:]
         for (name, value, keyNode) in entries(mapping, at: "sinks") {
             let path = "sinks.\(name)"
             guard SinkName.isValid(name) else {
@@ -265,6 +267,12 @@ struct ConfigurationReader {
             switch (file, argv) {
             case (let file?, nil):
                 if file.isEmpty { problem("\(path).file", value, "empty path") }
+                let spelling =
+                    (file.hasPrefix("/") ? "/" : "")
+                    + file.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+                if !file.isEmpty, let other = fileWriters.updateValue(name, forKey: spelling) {
+                    problem("\(path).file", value, "the same file as sink \(other); give each file sink its own file")
+                }
                 for key in ["timeout_seconds", "max_attempts", "concurrency"] where sinkMapping[key] != nil {
                     problem("\(path).\(key)", value, "applies to exec sinks only")
                 }

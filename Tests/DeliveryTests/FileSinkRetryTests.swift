@@ -1,0 +1,122 @@
+import EventStore
+import Foundation
+import Glibc
+import POSIX
+import TestSupport
+import Testing
+
+@testable import Delivery
+
+/// A file sink's line is written once, also when a batch or its marks fail and are tried again.
+@Suite("file sink: retries write each line once")
+struct FileSinkRetryTests {
+    private func ids(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            String($0.dropFirst(#"{"id": ""#.count).prefix { $0 != "\"" })
+        }
+    }
+
+    private func event(_ number: Int) -> StoredEvent {
+        StoredEvent(
+            sequence: UInt64(number),
+            id: "e\(number)",
+            type: "t",
+            endpoint: "/e",
+            receivedAtMillis: 0,
+            body: Array("{\"n\":\(number)}".utf8)
+        )
+    }
+
+    @Test("a line found after a crash is skipped again when the first write of its batch fails")
+    func lineFoundAfterACrashIsSkippedOnTheRetry() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let before = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        _ = try before.write(event(1))  // written and synced, then the crash: never marked
+        let faults = SyscallFaults()
+        let sink = try FileSink(
+            path: output,
+            resumeFrom: nil,
+            pendingIDs: ["e1", "e2"],
+            faults: faults,
+            logger: testLogger
+        )
+        faults.fail("write", errno: ENOSPC, times: 1)
+        #expect(throws: SystemCallError.self) { try sink.write([event(1), event(2)]) }
+        _ = try sink.write([event(1), event(2)])  // the worker's retry of the same batch
+        #expect(try ids(output) == ["e1", "e2"])
+    }
+
+    @Test("a batch whose sync and cut-back both fail is cut before the next write, so its retry is there once")
+    func failedCutBackIsDoneBeforeTheNextWrite() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let faults = SyscallFaults()
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
+        faults.fail("fdatasync", errno: EIO, times: 1)
+        faults.fail("ftruncate", errno: EIO, times: 1)
+        #expect(throws: SystemCallError.self) { try sink.write(event(1)) }
+        #expect(try ids(output) == ["e1"], "the failed batch is still in the file")
+        faults.fail("ftruncate", errno: EIO, times: 1)
+        #expect(throws: SystemCallError.self) { try sink.write(event(1)) }  // still cannot cut: nothing appended
+        #expect(try ids(output) == ["e1"])
+        let position = try sink.write(event(1))
+        #expect(try ids(output) == ["e1"])
+        #expect(position.offset == UInt64(EventLine.render(event(1)).count))
+    }
+
+    @Test("a reopen cuts a failed batch that could not be cut back from the old file, which it then leaves")
+    func reopenCutsTheFailedBatchFromTheOldFile() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let faults = SyscallFaults()
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
+        _ = try sink.write(event(1))
+        faults.fail("fdatasync", errno: EIO, times: 1)
+        faults.fail("ftruncate", errno: EIO, times: 1)
+        #expect(throws: SystemCallError.self) { try sink.write(event(2)) }
+        try FileManager.default.moveItem(atPath: output, toPath: output + ".1")  // logrotate
+        try sink.reopen()
+        _ = try sink.write(event(2))
+        #expect(try ids(output + ".1") == ["e1"])
+        #expect(try ids(output) == ["e2"])
+    }
+
+    @Test("while a batch's marks are not recorded, later batches' marks keep the sink's position before its lines")
+    func positionStaysBeforeABatchWhoseMarksAreInFlight() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let faults = SyscallFaults()
+        let store = try EventStore(
+            directory: dir.path + "/state",
+            options: testOptions(faults: faults),
+            logger: testLogger
+        )
+        defer { store.close() }
+        let first = try #require(await store.accept(id: "first").storedEvent)
+        let second = try #require(await store.accept(id: "second").storedEvent)
+        let output = dir.path + "/events.jsonl"
+        let worker = FileSinkWorker(
+            name: "file",
+            sink: try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger),
+            store: store,
+            metrics: NoDeliveryMetrics(),
+            logger: testLogger
+        )
+        // The first batch's marks wait in the journal's sync (they could as well be refused and tried again a
+        // second later) while the second batch is written and marked.
+        faults.delay("fdatasync", microseconds: 1_500_000)
+        for event in [first, second] {
+            _ = store.handOut(sequence: event.sequence, sinks: ["file"])
+            worker.deliver(DeliverableEvent(decoding: event))
+            try #require(await eventually(within: 10) { (try? ids(output).contains(event.id)) == true })
+        }
+        faults.clear()
+        try #require(await eventually(within: 10) { try store.pendingDeliveries().isEmpty })
+        let position = try #require(store.lastPosition(sink: "file"))
+        #expect(position.offset == 0, "the start of the first batch, not past the second")
+    }
+}
