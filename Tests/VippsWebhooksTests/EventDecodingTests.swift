@@ -217,6 +217,25 @@ struct EventDecodingTests {
         #expect(event.orderingKey == nil)
     }
 
+    @Test("an ePayment body that also carries an eventType of no Recurring kind stays an ePayment event")
+    func ePaymentBodyWithAnEventTypeStaysEPayment() {
+        let fields = """
+            "msn":"123456","reference":"order-2025-0042","pspReference":"740e7483-c083-4b95-9246-a37299ad53b7",\
+            "name":"CAPTURED","amount":{"currency":"NOK","value":12100},"timestamp":"2025-05-31T17:29:23.358Z",\
+            "idempotencyKey":"683b3c72858e20.24358952","success":true
+            """
+        let plain = decodeEvent("{\(fields)}")
+        #expect(EPaymentBusinessKey(plain) != nil)
+        for eventType in [#""epayments.payment.captured.v1""#, #""""#, "42", "null"] {
+            let event = decodeEvent(#"{\#(fields),"eventType":\#(eventType)}"#)
+            #expect(event.type == "epayments.payment.captured.v1", "\(eventType)")
+            #expect(event.orderingKey == "123456/order-2025-0042", "\(eventType)")
+            #expect(EPaymentBusinessKey(event) == EPaymentBusinessKey(plain), "the same id as without it: \(eventType)")
+        }
+        // A Recurring kind this version does not know stays unknown, whatever else the body holds.
+        #expect(decodeEvent(#"{\#(fields),"eventType":"recurring.agreement-paused.v1"}"#).type == "unknown")
+    }
+
     @Test func unknownKeepsJSONObjectOrParseError() {
         let donation = decodeEvent(#"{"eventType":"donations.donation.created.v1","amount":100}"#)
         #expect(donation.json?["amount"] == .number(JSONNumber(100)))

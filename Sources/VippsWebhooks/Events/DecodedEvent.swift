@@ -66,8 +66,10 @@ public struct DecodedEvent: Sendable, Equatable {
     ///
     /// The type comes from the body only: a string `eventType` naming a known Recurring type; else a known ePayment
     /// `name` (`CREATED`, …) with a `reference` or `pspReference` field; else `customerToken` and `merchantQrId`
-    /// (QR check-in); else `auth_req_id` (Login ping). Everything else, including a present but unknown `eventType`,
-    /// is ``unknownType``.
+    /// (QR check-in); else `auth_req_id` (Login ping). Everything else, including an `eventType` in `recurring.`
+    /// that names no known type (a Recurring event of a kind added since), is ``unknownType``. Any other `eventType`
+    /// is a field the other products do not define, ignored as the vendor asks of unknown fields: an ePayment body
+    /// that came to carry one stays an ePayment event, with its routes, order and id.
     public static func decode(body: some Collection<UInt8>) -> DecodedEvent {
         let value: JSONValue
         let hasNUL: Bool
@@ -92,15 +94,14 @@ public struct DecodedEvent: Sendable, Equatable {
     }
 
     private static func recognise(_ object: JSONValue, findings: inout [EventFinding]) -> EventFamily {
-        if let eventType = object["eventType"] {
-            guard let text = eventType.stringValue else { return .unknown }
+        if let text = object["eventType"]?.stringValue {
             if let kind = recurringAgreementKinds[text] {
                 return .recurringAgreement(RecurringAgreementEvent.decode(object, kind: kind, findings: &findings))
             }
             if let kind = recurringChargeKinds[text] {
                 return .recurringCharge(RecurringChargeEvent.decode(object, kind: kind, findings: &findings))
             }
-            return .unknown
+            if text.hasPrefix("recurring.") { return .unknown }
         }
         if let nameText = object["name"]?.stringValue, let name = EPaymentEvent.Name(rawValue: nameText),
             object["reference"] != nil || object["pspReference"] != nil
