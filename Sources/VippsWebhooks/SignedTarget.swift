@@ -71,7 +71,15 @@ struct ParsedURL {
     var hasQuery: Bool
 
     init(_ url: String) throws(SignedTargetError) {
-        let trimmed = ASCII.trimmed(url, while: ASCII.isWhitespace)
+        // As a browser's parser: tabs and newlines anywhere are dropped, and in an http(s) URL a backslash ends the
+        // host and separates path segments as `/` does (not in the query).
+        let trimmed = String(
+            String.UnicodeScalarView(
+                ASCII.trimmed(url, while: ASCII.isWhitespace).unicodeScalars.filter {
+                    !"\t\n\r".unicodeScalars.contains($0)
+                }
+            )
+        )
         guard let colon = trimmed.firstIndex(of: ":"), trimmed[colon...].hasPrefix("://") else {
             throw .notAnAbsoluteHTTPURL(url)
         }
@@ -79,7 +87,7 @@ struct ParsedURL {
         guard scheme == "https" || scheme == "http" else { throw .notAnAbsoluteHTTPURL(url) }
         var rest = trimmed[trimmed.index(colon, offsetBy: 3)...]
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "\\" }) ?? rest.endIndex
         var authority = rest[..<authorityEnd]
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         let defaultPort = scheme == "https" ? 443 : 80
@@ -100,7 +108,7 @@ struct ParsedURL {
         let queryStart = pathAndQuery.firstIndex(of: "?")
         let rawPath = queryStart.map { pathAndQuery[..<$0] } ?? pathAndQuery
         let rawQuery = queryStart.map { pathAndQuery[pathAndQuery.index(after: $0)...] }
-        var result = ParsedURL.normalizePath(String(rawPath))
+        var result = ParsedURL.normalizePath(String(rawPath.map { $0 == "\\" ? "/" : $0 }))
         if let rawQuery { result += "?" + ParsedURL.percentEncode(String(rawQuery), extra: [UInt8(ascii: "'")]) }
 
         self.scheme = scheme

@@ -30,6 +30,25 @@ struct SignedTargetTests {
         #expect(target.pathAndQuery == pathAndQuery)
     }
 
+    /// What a browser's `URL` gives (`host`, `pathname + search`; Node's WHATWG URL): for http(s) a backslash is a
+    /// path separator and ends the host; tabs and newlines anywhere are dropped.
+    @Test(
+        "backslashes, tabs and newlines as a browser's URL parser takes them",
+        arguments: [
+            ("https://shop.example.com/vipps\\webhook", "shop.example.com", "/vipps/webhook"),
+            ("https://shop.example.com/\\vipps", "shop.example.com", "//vipps"),
+            ("https://shop.example.com\\vipps\\..\\hook", "shop.example.com", "/hook"),
+            ("https://shop.example.com/a?x=\\y", "shop.example.com", "/a?x=\\y"),
+            ("https://shop.example.com/vipps/web\nhook?x=\t1", "shop.example.com", "/vipps/webhook?x=1"),
+            ("https://shop.exam\r\nple.com:8443/a", "shop.example.com:8443", "/a"),
+        ]
+    )
+    func browserForms(url: String, host: String, pathAndQuery: String) throws {
+        let target = try SignedTarget(url: url)
+        #expect(target.host == host)
+        #expect(target.pathAndQuery == pathAndQuery)
+    }
+
     @Test("public base URL plus endpoint path")
     func baseAndPath() throws {
         let joined = try SignedTarget(publicBaseURL: "https://Hooks.Example.com/shop/", endpointPath: "/vipps/epayment")
