@@ -458,20 +458,13 @@ final class Journal {
         let crc = bytes.withUnsafeBytes {
             CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[..<min(firstDamage.upperBound, $0.count)]))
         }
-        let copyPath =
-            options.asideDirectory + "/" + Self.fileName(of: segment) + ".damaged-at-\(firstDamage.lowerBound)-"
-            + String(crc, radix: 16)
-        do {
-            try Self.copyDurably(bytes, to: copyPath, faults: faults)
-            return copyPath
-        } catch {
-            uncopiedSegments.insert(segment)
-            logger.error(
-                "could not copy a damaged journal segment aside; it is kept (not retired) until a later start copies it",
-                metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"]
-            )
-            return nil
-        }
+        return copyAside(
+            bytes,
+            of: segment,
+            as: ".damaged-at-\(firstDamage.lowerBound)-" + String(crc, radix: 16),
+            failure:
+                "could not copy a damaged journal segment aside; it is kept (not retired) until a later start copies it"
+        )
     }
 
     /// Copies the invalid tail that the open cuts from the active segment into `asideDirectory`, as
@@ -485,16 +478,26 @@ final class Journal {
             return Array(buffer[tail.lowerBound..<max(end, tail.lowerBound)])
         }
         let crc = cut.withUnsafeBytes { CRC32.checksum($0) }
-        let copyPath =
-            options.asideDirectory + "/" + Self.fileName(of: segment) + ".cut-at-\(tail.lowerBound)-"
-            + String(crc, radix: 16)
+        return copyAside(
+            cut,
+            of: segment,
+            as: ".cut-at-\(tail.lowerBound)-" + String(crc, radix: 16),
+            failure: "could not copy a journal segment's invalid tail aside; the segment is kept as it is (not cut, "
+                + "not appended to)"
+        )
+    }
+
+    /// Copies `bytes` (of `segment`) to `asideDirectory` as the segment's file name followed by `suffix`; the copy's
+    /// path, or nil when it failed: then logged with `failure`, and the segment recorded in ``uncopiedSegments``.
+    private func copyAside(_ bytes: [UInt8], of segment: UInt64, as suffix: String, failure: String) -> String? {
+        let copyPath = options.asideDirectory + "/" + Self.fileName(of: segment) + suffix
         do {
-            try Self.copyDurably(cut, to: copyPath, faults: faults)
+            try Self.copyDurably(bytes, to: copyPath, faults: faults)
             return copyPath
         } catch {
             uncopiedSegments.insert(segment)
             logger.error(
-                "could not copy a journal segment's invalid tail aside; the segment is kept as it is (not cut, not appended to)",
+                "\(failure)",
                 metadata: ["segment": "\(path(of: segment))", "copy": "\(copyPath)", "error": "\(error)"]
             )
             return nil
