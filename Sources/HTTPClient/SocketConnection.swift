@@ -18,17 +18,15 @@ final class SocketConnection {
 
     deinit { _ = close(fd) }
 
-    /// Resolves `host` and connects to the first address that answers.
-    static func open(host: String, port: UInt16, deadline: Deadline) throws(HTTPClientError) -> SocketConnection {
+    /// Resolves `host` (within the deadline too) and connects to the first address that answers.
+    static func open(
+        host: String,
+        port: UInt16,
+        deadline: Deadline,
+        resolver: HostResolver = .system
+    ) throws(HTTPClientError) -> SocketConnection {
         let place = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw .hostNotFound(host: host, reason: String(cString: gai_strerror(status)))
-        }
+        let first = try resolver.resolve(host: host, port: port, place: place, deadline: deadline)
         defer { freeaddrinfo(first) }
         var lastError = HTTPClientError.connectFailed(place: place, reason: "no address")
         var entry: UnsafeMutablePointer<addrinfo>? = first

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import TestSupport
 import Testing
@@ -144,5 +145,49 @@ struct HTTPClientSocketTests {
 extension Array where Element == UInt8 {
     fileprivate func ends(with suffix: [UInt8]) -> Bool {
         count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    }
+}
+
+/// Name resolution counts against the exchange's deadline.
+@Suite("HTTP client: resolving within the deadline")
+struct HostResolverDeadlineTests {
+    @Test("a resolver slower than the deadline gives a timeout at the deadline, not when it answers")
+    func slowResolverTimesOut() throws {
+        let answered = DispatchSemaphore(value: 0)
+        let slow = HostResolver { host, service in
+            usleep(1_500_000)
+            defer { answered.signal() }
+            return HostResolver.system.lookup(host, service)
+        }
+        let started = ContinuousClock.now
+        #expect {
+            _ = try SocketConnection.open(
+                host: "127.0.0.1",
+                port: 9,
+                deadline: Deadline(secondsFromNow: 0.2),
+                resolver: slow
+            )
+        } throws: { error in
+            guard case HTTPClientError.timedOut(_, let doing, _) = error else { return false }
+            return doing == "resolving the host"
+        }
+        #expect(ContinuousClock.now - started < .seconds(1), "the deadline, not the resolver's answer")
+        answered.wait()  // its late answer is freed by the resolving thread
+    }
+
+    @Test("a name that does not resolve is reported as such, with the resolver's reason")
+    func unknownHostIsNotFound() {
+        let nowhere = HostResolver { _, _ in (EAI_NONAME, nil) }
+        #expect {
+            _ = try SocketConnection.open(
+                host: "no-such-host.invalid",
+                port: 80,
+                deadline: Deadline(secondsFromNow: 10),
+                resolver: nowhere
+            )
+        } throws: { error in
+            guard case HTTPClientError.hostNotFound(let host, let reason) = error else { return false }
+            return host == "no-such-host.invalid" && reason == String(cString: gai_strerror(EAI_NONAME))
+        }
     }
 }
