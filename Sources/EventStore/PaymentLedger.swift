@@ -217,6 +217,8 @@ public final class PaymentLedger: Sendable {
         var size: Int
         /// Size right after the last rewrite (or open).
         var compactedSize: Int
+        /// A failed write's bytes are still past `size`: cutting them off failed too, and is done before the next one.
+        var uncut = false
     }
 
     private let path: String
@@ -492,8 +494,12 @@ public final class PaymentLedger: Sendable {
         }
         reportDroppedLines()
         guard !bytes.isEmpty else { return false }
-        let (handle, before) = file.withLock { ($0.handle, $0.size) }
+        let (handle, before, uncut) = file.withLock { ($0.handle, $0.size, $0.uncut) }
         do {
+            if uncut {
+                try handle.truncate(to: UInt64(before))
+                file.withLock { $0.uncut = false }
+            }
             try bytes.withUnsafeBytes { try handle.append($0) }
             try handle.syncData()
             let (recovered, restartDelay) = inbox.withLock { inbox -> (Bool, Bool) in
@@ -520,9 +526,13 @@ public final class PaymentLedger: Sendable {
         } catch {
             writeErrors.increment()
             logger.error("payment ledger: write failed; retried", metadata: ["file": "\(path)", "error": "\(error)"])
-            // A partial write is cut off again (or, if the cut fails too, left as one damaged line for the next open);
-            // the whole batch is written again.
-            try? handle.truncate(to: UInt64(before))
+            // A partial write is cut off again (if the cut fails too, before the next write; else the retried batch
+            // would follow the partial one, its first line glued to it); the whole batch is written again.
+            do {
+                try handle.truncate(to: UInt64(before))
+            } catch {
+                file.withLock { $0.uncut = true }
+            }
             state.withLock { state in
                 state.pending = bytes + state.pending
                 state.writing = 0

@@ -784,6 +784,39 @@ struct PaymentLedgerFailedWriteTests {
         #expect(!log.messages.contains { $0.message.contains("dropped") })
     }
 
+    @Test("a failed write whose cut-back fails too is cut before the retry: every line once, none damaged")
+    func failedCutBackIsDoneBeforeTheRetry() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+            in: directory,
+            PaymentLedger.Options(flushDelayMillis: 60_000),
+            log: log,
+            faults: faults
+        )
+        ledger.record(PaymentLedgerTests.observation("a", "CREATED"))
+        ledger.flush()
+        // The sync fails after the lines are written, and cutting them off fails too.
+        faults.fail("fdatasync", errno: EIO, times: 1)
+        faults.fail("ftruncate", errno: EIO, times: 1)
+        ledger.record(PaymentLedgerTests.observation("b", "CREATED"))
+        ledger.record(PaymentLedgerTests.observation("c", "CREATED"))
+        ledger.flush()
+        #expect(try Self.referencesOnDisk(directory) == ["a", "b", "c"], "the failed batch still in the file")
+        ledger.flush()  // the retry
+        ledger.close()
+        #expect(try Self.referencesOnDisk(directory) == ["a", "b", "c"])
+        let reopened = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            logger: testLogger
+        )
+        #expect(reopened.openReport.damagedLines == 0)
+        reopened.close()
+    }
+
     @Test("an event recorded while the retry writes is written after it, within the flush delay, with no flush")
     func eventDuringTheRetryIsWrittenAfterIt() throws {
         let directory = TemporaryDirectory()
