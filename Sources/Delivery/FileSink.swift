@@ -24,6 +24,10 @@ public final class FileSink: Sendable {
         var file: SyscallFile
         /// Ids of pending events found already written after the last recorded position.
         var alreadyWritten: Set<String> = []
+        /// Where the scan that found them started: while any of them is still to be skipped, every position
+        /// returned is this one (a later position, recorded with a mark, would make the next restart's scan miss
+        /// the lines still pending, and write them again).
+        var foundFrom: SinkPosition?
         /// The size to cut the file back to before anything else is appended: a batch whose write or sync failed
         /// is still in it, because cutting it back failed too.
         var uncut: UInt64?
@@ -137,6 +141,10 @@ public final class FileSink: Sendable {
             }
             guarded.alreadyWritten = alreadyWritten
             let position = { SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: $0) }
+            if alreadyWritten.isEmpty { guarded.foundFrom = nil }
+            if let held = guarded.foundFrom {
+                return WrittenBatch(start: held, ends: ends.map { _ in held })
+            }
             return WrittenBatch(start: position(before), ends: ends.map(position))
         }
     }
@@ -219,6 +227,7 @@ public final class FileSink: Sendable {
             try guarded.file.syncData()
         }
         if !guarded.alreadyWritten.isEmpty {
+            guarded.foundFrom = SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: start)
             logger.info(
                 "file sink found lines written before a crash",
                 metadata: ["path": "\(path)", "count": .stringConvertible(guarded.alreadyWritten.count)]

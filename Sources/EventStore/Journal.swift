@@ -19,7 +19,8 @@ import POSIX
 /// that was never acknowledged, cut back without a damage report (the cut region is zero again; every acknowledged
 /// batch ends with a padding frame, so damage to its last record is followed by a valid frame and reported). Only
 /// damage reaching the padding frame too cannot be told from a torn tail: the cut bytes are first copied aside
-/// (`<segment>.cut-at-<offset>-<crc>`), and when that copy fails the segment is not cut and not appended to. In an older segment
+/// (`<segment>.cut-at-<offset>-<crc>`); when that copy fails the segment is not cut and not appended to, unless no
+/// new segment can be started either (a full disk): then the tail is cut without a copy, and the store opens. In an older segment
 /// non-zero bytes there, or no valid frame at all, are reported as damage. Damage inside the last batch of the active
 /// segment may also be a crash tearing that batch before it was acknowledged (its blocks reach the disk in any
 /// order): it is reported all the same, its readable records kept, and the log line says so. A frame with a valid
@@ -154,22 +155,38 @@ final class Journal {
             removedEmpty = true
         }
         if removedEmpty { try Syscall.syncDirectory(directory) }
-        // A segment whose damage could not be copied aside is never made active: its tail would be cut as torn.
-        if let newest = segments.last, let end = ends[newest], !uncopiedSegments.contains(newest) {
-            let file = try SyscallFile(path: path(of: newest), flags: O_RDWR, faults: faults)
-            do {
-                active = Active(number: newest, file: file, end: end, contentStart: 0, allocated: try file.size())
-                try cutTail()
-            } catch {
-                file.close()
-                active = nil
-                throw error
-            }
-            needsFreshSegment = end % UInt64(JournalFrame.blockSize) != 0
+        // A segment whose damage, or invalid tail, could not be copied aside is not made active: its tail would be
+        // cut. Unless no new segment can be started either (a full disk): the store must still open.
+        let newest = segments.last.flatMap { number in ends[number].map { (number: number, end: $0) } }
+        if let newest, !uncopiedSegments.contains(newest.number) {
+            try activate(newest.number, end: newest.end)
         } else {
-            try startSegment(number: (segments.last ?? 0) + 1, checkpoint: try checkpoint(), rotating: false)
+            do {
+                try startSegment(number: (segments.last ?? 0) + 1, checkpoint: try checkpoint(), rotating: false)
+            } catch {
+                guard let newest else { throw error }
+                logger.error(
+                    "cannot start a new journal segment; appending to the last one, its invalid tail cut without a copy",
+                    metadata: ["segment": "\(path(of: newest.number))", "error": "\(error)"]
+                )
+                try activate(newest.number, end: newest.end)
+            }
         }
         preparer?.prepare()
+    }
+
+    /// Makes segment `number`, valid up to `end`, the active one, its tail cut back.
+    private func activate(_ number: UInt64, end: UInt64) throws {
+        let file = try SyscallFile(path: path(of: number), flags: O_RDWR, faults: faults)
+        do {
+            active = Active(number: number, file: file, end: end, contentStart: 0, allocated: try file.size())
+            try cutTail()
+        } catch {
+            file.close()
+            active = nil
+            throw error
+        }
+        needsFreshSegment = end % UInt64(JournalFrame.blockSize) != 0
     }
 
     /// Stops background preparation and closes the active segment.

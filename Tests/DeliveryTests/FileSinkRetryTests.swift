@@ -48,6 +48,26 @@ struct FileSinkRetryTests {
         #expect(try ids(output) == ["e1", "e2"])
     }
 
+    @Test("a line skipped as already written does not move the recorded position past other found lines")
+    func skippedLineKeepsThePositionBeforeOtherFoundLines() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let first = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        let recorded = try first.write(event(1))  // marked with this position
+        _ = try first.write([event(2), event(3)])  // synced; the crash loses their marks
+        // Restart 1: e2 and e3 pending, found after the recorded position; the re-feed's first batch holds e2 only.
+        let restarted = try FileSink(path: output, resumeFrom: recorded, pendingIDs: ["e2", "e3"], logger: testLogger)
+        let positionOfE2 = try restarted.write(event(2))  // skipped; recorded with e2's mark
+        #expect(positionOfE2 == recorded, "where the scan that found e3 started")
+        // A crash before e3's batch; restart 2 resumes from e2's mark with e3 still pending.
+        let again = try FileSink(path: output, resumeFrom: positionOfE2, pendingIDs: ["e3"], logger: testLogger)
+        _ = try again.write(event(3))
+        #expect(try ids(output) == ["e1", "e2", "e3"])
+        // Once no found line is left, positions are line ends again.
+        #expect(try again.write(event(4)).offset == UInt64(try Data(contentsOf: URL(fileURLWithPath: output)).count))
+    }
+
     @Test("a batch whose sync and cut-back both fail is cut before the next write, so its retry is there once")
     func failedCutBackIsDoneBeforeTheNextWrite() throws {
         let dir = TemporaryDirectory()

@@ -72,4 +72,43 @@ struct JournalTailCopyTests {
         #expect(store.journal.corruptRecords == 1, "no longer the active segment: its invalid end is damage")
         #expect(asideCopies(dir.path).map { $0.hasPrefix("segment-000000000001.log.damaged-at-") } == [true])
     }
+
+    @Test(
+        "on a full disk, a torn tail that cannot be copied is cut without a copy: the store opens in its last segment",
+        arguments: [false, true]
+    )
+    func tornTailOnAFullDiskStillOpens(preallocate: Bool) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try EventStore(
+            directory: dir.path,
+            options: testOptions(preallocate: preallocate),
+            logger: testLogger
+        )
+        #expect(await store.accept(id: "first").storedEvent?.sequence == 1)
+        store.close()
+        let segment = try #require(try segmentPaths(dir.path).last)
+        var content = try bytes(segment)
+        let end = try #require(content.lastIndex { $0 != 0 }) + 1
+        let blockEnd = (end + JournalFrame.blockSize - 1) / JournalFrame.blockSize * JournalFrame.blockSize
+        if content.count < blockEnd + 60 { content += Array(repeating: 0, count: blockEnd + 60 - content.count) }
+        for index in blockEnd..<(blockEnd + 60) { content[index] = 0xA5 }  // 60 bytes of a torn batch
+        try Data(content).write(to: URL(fileURLWithPath: segment))
+        // The disk is full: every write needing a new block fails; cutting and syncing still work.
+        let faults = SyscallFaults()
+        faults.fail("pwrite", errno: ENOSPC)
+        faults.fail("write", errno: ENOSPC)
+        store = try EventStore(
+            directory: dir.path,
+            options: testOptions(preallocate: preallocate, faults: faults),
+            logger: testLogger
+        )
+        defer { store.close() }
+        faults.clear()
+        #expect(try segmentPaths(dir.path) == [segment])
+        #expect(asideCopies(dir.path).isEmpty)
+        #expect(try bytes(segment)[blockEnd...].allSatisfy { $0 == 0 }, "the torn tail cut")
+        #expect(try store.pendingDeliveries().map(\.event.id) == ["first"])
+        #expect(await store.accept(id: "after").storedEvent?.sequence == 2)
+    }
 }
