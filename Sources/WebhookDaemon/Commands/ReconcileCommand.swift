@@ -94,6 +94,7 @@ struct ReconcileCommand: ParsableCommand {
             throw CommandFailure("\(path): reconciliation needs a vipps_api block (see config/config.example.yaml)")
         }
         let logger = Logger(label: "vipps-webhookd.reconcile") { _ in SwiftLogNoOpLogHandler() }
+        try StateDirectoryOwner.become(ownerOf: stateDirectory)
         let lock = try StateDirectoryLock(directory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         var options = EventStoreOptions()

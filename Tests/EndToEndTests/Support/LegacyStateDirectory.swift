@@ -67,7 +67,7 @@ struct LegacyStateDirectory {
     }
 
     /// CRC-32, IEEE 802.3 (reflected 0xEDB88320), bit by bit.
-    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
             crc ^= UInt32(byte)
