@@ -176,6 +176,17 @@ public final class FileSink: Sendable {
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
+    /// The file written now and the one `path` names now, when another (after logrotate moved the file, before the
+    /// reopen): the sink writes the latter once reopened.
+    public func fileIdentities() throws -> Set<FileIdentity> {
+        var identities: Set = [try fileIdentity()]
+        var info = stat()
+        if stat(path, &info) == 0 {
+            identities.insert(FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
+        }
+        return identities
+    }
+
     /// Which file: `st_dev` and `st_ino`.
     public struct FileIdentity: Hashable, Sendable {
         /// `st_dev`.

@@ -18,8 +18,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     let name: String
     /// The file written.
     var path: String { sink.path }
-    /// Which file it writes now (device and inode).
-    func fileIdentity() throws -> FileSink.FileIdentity { try sink.fileIdentity() }
+    /// Which files it writes now or after its next reopen.
+    func fileIdentities() throws -> Set<FileSink.FileIdentity> { try sink.fileIdentities() }
     private let sink: FileSink
     private let store: EventStore
     private let metrics: any DeliveryMetrics

@@ -103,13 +103,16 @@ public struct SinkFactory {
     }
 
     /// Throws when two file sinks write one file (by device and inode: also through a link or another spelling of
-    /// the path): each cuts its own failed batch back by size, which would cut the other's synced lines.
+    /// the path), now or once reopened (a kept sink whose file logrotate moved): each cuts its own failed batch back
+    /// by size, which would cut the other's synced lines.
     private static func refuseSharedFiles(_ workers: [String: any SinkWorker]) throws {
         var writers: [FileSink.FileIdentity: String] = [:]
         for (name, worker) in workers.sorted(by: { $0.key < $1.key }) {
             guard let file = worker as? FileSinkWorker else { continue }
-            if let other = writers.updateValue(name, forKey: try file.fileIdentity()) {
-                throw SinkFactoryError.sharedFile(sinks: [other, name], path: file.path)
+            for identity in try file.fileIdentities() {
+                if let other = writers.updateValue(name, forKey: identity), other != name {
+                    throw SinkFactoryError.sharedFile(sinks: [other, name], path: file.path)
+                }
             }
         }
     }

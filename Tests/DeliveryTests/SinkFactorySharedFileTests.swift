@@ -61,4 +61,26 @@ struct SinkFactorySharedFileTests {
         ]
         #expect(throws: SinkFactoryError.self) { try factory.workers(for: next, existing: running) }
     }
+
+    @Test("a reload right after logrotate moved a kept sink's file, giving a new sink that file's path, is refused")
+    func newSinkOnAKeptSinksPathAfterRotationIsRefused() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (factory, store) = try factory(dir.path)
+        defer { store.close() }
+        let file = dir.path + "/events.jsonl"
+        let link = dir.path + "/link.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: file)
+        let running = try factory.workers(
+            for: [SinkDefinition(name: "payments", kind: .file(path: file))],
+            existing: [:]
+        )
+        // logrotate moves the file and sends SIGHUP: the workers are built before the files are reopened.
+        try FileManager.default.moveItem(atPath: file, toPath: file + ".1")
+        let next = [
+            SinkDefinition(name: "payments", kind: .file(path: file)),
+            SinkDefinition(name: "copy", kind: .file(path: link)),
+        ]
+        #expect(throws: SinkFactoryError.self) { try factory.workers(for: next, existing: running) }
+    }
 }
