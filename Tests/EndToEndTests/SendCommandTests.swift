@@ -35,6 +35,29 @@ struct SendCommandTests {
     }
 
     @Test(
+        "a URL with a tab, a newline or a backslash is sent where, and signed as, a browser reads it",
+        arguments: [
+            "https://hooks.example.com/vipps\\web\thooks?shop=1", "https://hooks.exam\nple.com\\vipps/webhooks?shop=1",
+        ]
+    )
+    func urlAsABrowserReadsIt(url: String) throws {
+        let receiver = try RecordingReceiver()
+        defer { receiver.stop() }
+        let out = try ChildProcess.run(
+            [
+                "send", "--secret-env", "E2E_SECRET", "--url", url, "--event", "user.checked-in.v1",
+                "--resolve-to", "127.0.0.1:\(receiver.port)",
+            ],
+            environment: ["E2E_SECRET": Self.secret]
+        )
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+        let request = try #require(receiver.requests.first)
+        #expect(request.target == "/vipps/webhooks?shop=1")
+        #expect(request.headers["host"] == "hooks.example.com")
+        _ = try Self.checkDelivery(request, url: "https://hooks.example.com/vipps/webhooks?shop=1")
+    }
+
+    @Test(
         "every known type: realistic body of that type, signed for the public URL, unique ids and references",
         arguments: SampleEvents.knownTypes
     )

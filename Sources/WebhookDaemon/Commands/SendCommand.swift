@@ -124,11 +124,13 @@ struct SendCommand: ParsableCommand {
 
     /// Where requests go: the URL's host, or --resolve-to's; TLS for an https URL unless --resolve-to says plain.
     private func makeRoute(target: SignedTarget) throws -> Route {
-        let trimmed = url.trimmingScalars(where: \.isFoundationWhitespace)
-        guard var address = ClientURL(trimmed) else {
+        // The request goes where the signature says: the URL as a browser reads it (tabs and newlines dropped, `\` a
+        // `/`), which is what `target` holds; only the scheme comes from the URL as given.
+        let scheme =
+            url.trimmingScalars(where: \.isFoundationWhitespace).lowercased().hasPrefix("https:") ? "https" : "http"
+        guard var address = ClientURL("\(scheme)://\(target.host)\(target.pathAndQuery)") else {
             throw ValidationError("--url must be an http:// or https:// URL")
         }
-        address.pathAndQuery = target.pathAndQuery
         var connectTo: (host: String, port: UInt16)?
         if let resolveTo {
             guard let resolved = ResolveTarget(resolveTo) else {
