@@ -85,7 +85,8 @@ struct ReconcileCommand: ParsableCommand {
     /// Reconciles in this process, on the state directory no daemon holds; returns whether every payment was checked.
     private func runHere(stateDirectory: String, request: ReconcileRequest) throws -> Bool {
         let path = try state.configurationPath()
-        let loaded = ConfigurationLoader().load(path: path)
+        // Routes, sinks and the API settings: the endpoints' secrets are not read.
+        let loaded = ConfigurationLoader(secretResolver: SecretResolver(readsSecrets: false)).load(path: path)
         guard let configuration = loaded.configuration else {
             for problem in loaded.problems { printError("\(problem)") }
             throw CommandFailure("\(path): configuration has problems")

@@ -29,7 +29,8 @@ extension WebhooksCommand {
         @OptionGroup var api: ManagementCredentialsOptions
 
         func run() throws {
-            let loaded = ConfigurationLoader().load(path: config)
+            // The endpoints' URLs and routes only: their secrets are not read.
+            let loaded = ConfigurationLoader(secretResolver: SecretResolver(readsSecrets: false)).load(path: config)
             guard let configuration = loaded.configuration else {
                 for problem in loaded.problems { WebhooksCommand.printError("error: \(problem)") }
                 throw ExitCode(Self.unusable)

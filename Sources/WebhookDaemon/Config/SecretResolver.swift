@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import POSIX
+import VippsCrypto
 import VippsWebhooks
 
 /// Where one registration secret comes from.
@@ -31,14 +32,22 @@ public struct SecretResolver: Sendable {
 
     /// The environment variables to read (`secret_env`, `CREDENTIALS_DIRECTORY`).
     public var environment: [String: String]
+    /// Whether secrets are read. Commands that verify no signature (`webhooks status`, `reconcile`) do not read the
+    /// endpoints' secrets, which a shell may not reach (`secret_credential` outside systemd, a file of the daemon's
+    /// user): each then stands for a random secret no signature matches.
+    public var readsSecrets: Bool
 
     /// A resolver over `environment` (the process environment by default).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, readsSecrets: Bool = true) {
         self.environment = environment
+        self.readsSecrets = readsSecrets
     }
 
     /// Reads the secret of `source`.
     public func resolve(_ source: SecretSource) -> Swift.Result<Resolved, Failure> {
+        guard readsSecrets else {
+            return .success(Resolved(secret: WebhookSecret(fileContents: SecureRandom.bytes(32)), warning: nil))
+        }
         switch source {
         case .file(let path):
             return readFile(path)
@@ -51,7 +60,7 @@ public struct SecretResolver: Sendable {
                     Failure(
                         message:
                             "CREDENTIALS_DIRECTORY is not set (systemd sets it from LoadCredential=; outside systemd "
-                            + "give check-config --credentials-directory /etc/vipps-webhookd/credentials)"
+                            + "give --credentials-directory /etc/vipps-webhookd/credentials)"
                     )
                 )
             }
