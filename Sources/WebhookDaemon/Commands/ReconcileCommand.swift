@@ -41,15 +41,22 @@ struct ReconcileCommand: ParsableCommand {
         if let msn {
             do { try ManagementInput.checkMSN(msn) } catch { throw ValidationError("--msn: \(error)") }
         }
+        // What the daemon would refuse is refused here, with or without one running.
+        if let problem = request.problem { throw ValidationError(problem) }
     }
 
-    func run() throws {
-        let request = ReconcileRequest(
+    /// The request the options make.
+    private var request: ReconcileRequest {
+        ReconcileRequest(
             references: references,
             sinceSeconds: Self.seconds(since) ?? 7 * 24 * 3600,
             msn: msn,
             endpoint: endpoint
         )
+    }
+
+    func run() throws {
+        let request = self.request
         let stateDirectory = try state.stateDirectory()
         if let succeeded = try askDaemon(stateDirectory: stateDirectory, request: request) {
             if !succeeded { throw ExitCode.failure }
@@ -127,7 +134,8 @@ struct ReconcileCommand: ParsableCommand {
         return succeeded
     }
 
-    /// `90s`, `30m`, `12h`, `7d` in seconds; nil when malformed or not positive.
+    /// `90s`, `30m`, `12h`, `7d` in seconds; nil when malformed or not positive (the request's bound, 366 days, is
+    /// checked with the rest of it).
     static func seconds(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value > 0, value <= 366 * 24 * 3600 else {
             return nil

@@ -18,6 +18,21 @@ struct ReconcileRequest: Sendable, Equatable {
     /// Longest request line accepted on the control socket.
     static let maximumLineBytes = 64 * 1024
 
+    /// Most references in one request.
+    static let maximumReferences = 10_000
+
+    /// Why the daemon would refuse this request (the command says so before it asks), or nil.
+    var problem: String? {
+        guard (1...Self.maximumSinceSeconds).contains(sinceSeconds) else { return "--since is at most 366d" }
+        guard references.count <= Self.maximumReferences else {
+            return "at most \(Self.maximumReferences) --reference at once"
+        }
+        guard line.count <= Self.maximumLineBytes else {
+            return "the references take \(line.count) bytes; at most \(Self.maximumLineBytes) go in one request"
+        }
+        return nil
+    }
+
     /// The request as one JSON line (newline included).
     var line: [UInt8] {
         var members = [
@@ -35,7 +50,7 @@ struct ReconcileRequest: Sendable, Equatable {
             let since = json["since_seconds"]?.numberValue?.int64Value, (1...Self.maximumSinceSeconds).contains(since)
         else { return nil }
         let references = items.compactMap(\.stringValue)
-        guard references.count == items.count, references.count <= 10_000 else { return nil }
+        guard references.count == items.count, references.count <= Self.maximumReferences else { return nil }
         self.references = references
         sinceSeconds = since
         msn = json["msn"]?.stringValue
