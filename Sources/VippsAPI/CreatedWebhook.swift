@@ -17,11 +17,14 @@ public struct CreatedWebhook: Sendable, CustomStringConvertible {
 
     public var description: String { "CreatedWebhook(id: \(id), secret: <redacted>)" }
 
-    /// Parses a `{"id","secret"}` answer.
+    /// Parses a `{"id","secret"}` answer: an id as ``ManagementInput/checkWebhookID(_:)`` takes it (one that is not,
+    /// a newline or an escape in it, is never printed), and a non-empty secret.
     static func parse(_ json: JSONValue) throws(ManagementError) -> CreatedWebhook {
-        guard let id = json["id"]?.stringValue, !id.isEmpty, let secret = json["secret"]?.stringValue,
-            !secret.isEmpty
-        else { throw .malformedResponse("register answer lacks a non-empty \"id\" or \"secret\"") }
+        let id = json["id"]?.stringValue.flatMap { id in (try? ManagementInput.checkWebhookID(id)).map { id } }
+        guard let id else { throw .unusableRegistration(id: nil, reason: "it has no valid \"id\"") }
+        guard let secret = json["secret"]?.stringValue, !secret.isEmpty else {
+            throw .unusableRegistration(id: id, reason: "it has no \"secret\"")
+        }
         return CreatedWebhook(id: id, secret: secret)
     }
 }

@@ -10,6 +10,9 @@ public enum ManagementError: Error, Sendable, Equatable, CustomStringConvertible
     case rejected(ManagementRejection)
     /// A 2xx answer whose body is not what the API documents.
     case malformedResponse(String)
+    /// The register call answered 2xx, but without what the daemon needs (a secret, an id that is one): the
+    /// registration was most likely made, with no secret stored. `id`: the answer's id, when it is a valid one.
+    case unusableRegistration(id: String?, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +20,8 @@ public enum ManagementError: Error, Sendable, Equatable, CustomStringConvertible
         case .network(let message): "network error: \(message)"
         case .rejected(let rejection): rejection.description
         case .malformedResponse(let message): "unexpected answer from the API: \(message)"
+        case .unusableRegistration(let id, let reason):
+            "the API registered the webhook\(id.map { " \($0)" } ?? "") but its answer cannot be used: \(reason)"
         }
     }
 }

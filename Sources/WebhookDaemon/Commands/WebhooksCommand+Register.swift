@@ -79,9 +79,19 @@ extension WebhooksCommand {
         }
 
         /// What to tell the user when `error` leaves open whether the registration was made (no answer, or a 5xx
-        /// to the register call itself): how to find out, and the key to retry with.
+        /// to the register call itself): how to find out, and the key to retry with; or when the registration was
+        /// made but its answer cannot be used (no secret, no valid id): how to remove it.
         static func unknownOutcome(_ error: any Error, url: String, key: String) -> [String] {
             switch error as? ManagementError {
+            case .unusableRegistration(let id?, _)?:
+                return [
+                    "its secret was never stored: delete it (`vipps-webhookd webhooks delete \(id)`) and register again"
+                ]
+            case .unusableRegistration(nil, _)?:
+                return [
+                    "run `vipps-webhookd webhooks list` and look for \(url): its secret was never stored, delete it "
+                        + "(`vipps-webhookd webhooks delete ID`) and register again"
+                ]
             case .network?: break
             case .rejected(let rejection)? where rejection.step == .webhooks && rejection.status >= 500: break
             default: return []

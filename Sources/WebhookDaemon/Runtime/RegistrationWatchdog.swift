@@ -160,7 +160,7 @@ final class RegistrationWatchdog: @unchecked Sendable {
         switch error as? ManagementError {
         case .network?: "network"
         case .rejected?: "rejected"
-        case .malformedResponse?: "malformed"
+        case .malformedResponse?, .unusableRegistration?: "malformed"
         case .invalidInput?, nil: "input"
         }
     }

@@ -1,0 +1,74 @@
+import Foundation
+import HTTPServer
+import TestSupport
+import Testing
+
+/// `webhooks register` given a 2xx answer it cannot use: the registration was most likely made, and the user is told
+/// how to remove it; nothing of the answer that is not an id is printed.
+@Suite("webhooks register: an unusable answer")
+struct WebhooksRegisterAnswerTests {
+    /// A fake of the token API and the register call answering `registerStatus` with `registerBody`.
+    static func registerFake(status registerStatus: Int, body registerBody: String) throws -> FakeHTTPServer {
+        let server = try FakeHTTPServer()
+        server.answer { request in
+            if String(request.head.path) == "/accesstoken/get" {
+                return FakeHTTPServer.json(
+                    200,
+                    #"{"token_type":"Bearer","expires_in":"3599","access_token":"tok-review-1"}"#
+                )
+            }
+            if request.method == "POST", String(request.head.path) == "/webhooks/v1/webhooks" {
+                return FakeHTTPServer.json(registerStatus, registerBody)
+            }
+            return FakeHTTPServer.json(404, "{}")
+        }
+        return server
+    }
+
+    @Test("register: a 201 whose body lacks the secret says the registration was made (and which id to delete)")
+    func createdWithoutSecretIsReported() throws {
+        let server = try Self.registerFake(status: 201, body: #"{"id":"wh-made-but-no-secret"}"#)
+        defer { server.stop() }
+        let dir = TemporaryDirectory()
+        let out = try ChildProcess.run(
+            [
+                "webhooks", "register", "--url", "https://hooks.example.com/vipps/epayment", "--events",
+                "epayments.payment.captured.v1", "--secret-out", dir.path + "/new.secret", "--base-url",
+                server.baseURL,
+            ],
+            environment: WebhooksCommandTests.environment()
+        )
+        #expect(out.status != 0)
+        // The vendor answered 201 Created: a registration exists that nothing can verify. The user must be told
+        // (as for a lost answer) to delete it, else its deliveries fail with 401 until the vendor drops it.
+        #expect(
+            out.stderr.contains("wh-made-but-no-secret") || out.stderr.contains("webhooks list"),
+            "stderr: \(out.stderr)"
+        )
+    }
+
+    @Test("register: an id with control characters in the vendor's answer is never printed; the answer is unusable")
+    func registeredIDIsPrintable() throws {
+        let server = try Self.registerFake(
+            status: 201,
+            body: #"{"id":"wh-1\nsecret written to /tmp/evil (mode 0600)\u001b[2J","secret":"review-secret-abcdef"}"#
+        )
+        defer { server.stop() }
+        let dir = TemporaryDirectory()
+        let out = try ChildProcess.run(
+            [
+                "webhooks", "register", "--url", "https://hooks.example.com/vipps/epayment", "--events",
+                "epayments.payment.captured.v1", "--secret-out", dir.path + "/new.secret", "--base-url",
+                server.baseURL,
+            ],
+            environment: WebhooksCommandTests.environment()
+        )
+        let printed = out.stdout + out.stderr
+        let controls = printed.unicodeScalars.filter { $0.value < 0x20 && $0 != "\n" }
+        #expect(controls.isEmpty, "control characters printed: \(printed.debugDescription)")
+        #expect(!printed.contains("/tmp/evil"), "\(printed.debugDescription)")
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("webhooks list"), "\(out.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/new.secret"), "no secret kept for it")
+    }
+}
