@@ -36,26 +36,29 @@ struct DeadLettersCommand: ParsableCommand {
             var rows: [[String]] = [["NAME", "SINK", "EVENT ID", "TYPE", "ATTEMPTS", "DEAD-LETTERED", "LAST ERROR"]]
             var unreadable = 0
             var queued = 0
-            let names = try store.list()
-            for name in names {
+            var listed = 0
+            for name in try store.list() {
                 let retry = markers.contains(name) ? " (retry queued)" : ""
-                if !retry.isEmpty { queued += 1 }
+                let row: [String]
                 do {
                     let letter = try store.load(name)
-                    rows.append(
-                        [
-                            name, letter.sink, letter.event.id, letter.event.type, "\(letter.attempts)",
-                            Self.timestamp(letter.deadLetteredAtMillis),
-                            Self.shortened(letter.lastError.description) + retry,
-                        ].map(Self.printable)
-                    )
+                    row = [
+                        name, letter.sink, letter.event.id, letter.event.type, "\(letter.attempts)",
+                        Self.timestamp(letter.deadLetteredAtMillis),
+                        Self.shortened(letter.lastError.description) + retry,
+                    ].map(Self.printable)
+                } catch .notFound {
+                    continue  // re-delivered (a retry the daemon is working off) since the listing: gone, not damaged
                 } catch {
                     unreadable += 1
-                    rows.append([Self.printable(name), "?", "?", "?", "?", "?", "unreadable: \(error)" + retry])
+                    row = [Self.printable(name), "?", "?", "?", "?", "?", "unreadable: \(error)" + retry]
                 }
+                listed += 1
+                if !retry.isEmpty { queued += 1 }
+                rows.append(row)
             }
-            if !names.isEmpty { print(Self.table(rows), terminator: "") }
-            var total = "\(names.count) dead letter\(names.count == 1 ? "" : "s") in \(store.directory)"
+            if listed > 0 { print(Self.table(rows), terminator: "") }
+            var total = "\(listed) dead letter\(listed == 1 ? "" : "s") in \(store.directory)"
             if queued > 0 { total += ", \(queued) queued for retry" }
             if unreadable > 0 { total += ", \(unreadable) unreadable" }
             print(total)
