@@ -66,6 +66,9 @@ final class ControlSocket: @unchecked Sendable {
         }
     }
 
+    /// Seconds a client has to send its whole request (and each write of the answer may wait).
+    static let requestSeconds = 10
+
     /// `text` as one protocol line: control characters (a newline in the vendor's data, say, which could forge the
     /// closing `exit 0`, or a terminal escape) become spaces.
     static func line(_ text: String) -> [UInt8] {
@@ -81,8 +84,13 @@ final class ControlSocket: @unchecked Sendable {
             logger.warning("control socket: refused a client of another user", metadata: ["uid": "\(peer)"])
             return
         }
-        UnixSocketAddress.setTimeouts(client, seconds: 10)
-        var reader = SocketLineReader(fd: client, limit: ReconcileRequest.maximumLineBytes)
+        UnixSocketAddress.setTimeouts(client, seconds: Self.requestSeconds)
+        // The whole request within the timeout: one client sending a byte at a time holds the one serving thread.
+        var reader = SocketLineReader(
+            fd: client,
+            limit: ReconcileRequest.maximumLineBytes,
+            deadline: .now + .seconds(Self.requestSeconds)
+        )
         guard let line = reader.next(),
             let request = ReconcileRequest(line: line)
         else {

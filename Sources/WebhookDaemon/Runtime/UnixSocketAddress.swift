@@ -54,15 +54,20 @@ struct UnixSocketAddress {
 struct SocketLineReader {
     private let fd: Int32
     private let limit: Int
+    /// When a line must be whole (nil: each read waits as long as the socket's receive timeout, which a client
+    /// sending a byte at a time restarts with every byte).
+    private let deadline: ContinuousClock.Instant?
     private var buffered: [UInt8] = []
 
-    /// A reader of `fd` whose lines are at most `limit` bytes.
-    init(fd: Int32, limit: Int) {
+    /// A reader of `fd` whose lines are at most `limit` bytes, each in by `deadline` when given.
+    init(fd: Int32, limit: Int, deadline: ContinuousClock.Instant? = nil) {
         self.fd = fd
         self.limit = limit
+        self.deadline = deadline
     }
 
-    /// The next line without its newline; nil at EOF, on an error or timeout, or for an over-long line.
+    /// The next line without its newline; nil at EOF, on an error or timeout, past the deadline, or for an over-long
+    /// line.
     mutating func next() -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -72,6 +77,13 @@ struct SocketLineReader {
                 return line.count <= limit ? line : nil
             }
             guard buffered.count <= limit else { return nil }
+            if let deadline {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { return nil }
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let milliseconds = Int32(min(60_000, (left / .milliseconds(1)).rounded(.up)))
+                guard poll(&ready, 1, max(1, milliseconds)) > 0 else { continue }  // the deadline, or EINTR
+            }
             let count = try? Syscall.retrying("recv") {
                 buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             }
