@@ -10,6 +10,7 @@ import Synchronization
 public final class SyscallFaults: Sendable {
     private let planned = Mutex<[String: (errno: Int32, remaining: Int)]>([:])
     private let delays = Mutex<[String: UInt32]>([:])
+    private let held = Mutex<Set<String>>([])
 
     /// Creates a hook with no planned failures.
     public init() {}
@@ -24,15 +25,28 @@ public final class SyscallFaults: Sendable {
         delays.withLock { $0[call] = microseconds }
     }
 
-    /// Stops all planned failures and delays.
+    /// Makes every later call named `call` wait until ``release(_:)`` (a disk that stalls for as long as a test
+    /// needs, whatever the scheduling of its threads).
+    public func hold(_ call: String) {
+        held.withLock { _ = $0.insert(call) }
+    }
+
+    /// Lets the calls named `call` that ``hold(_:)`` keeps waiting run, and later ones at once.
+    public func release(_ call: String) {
+        held.withLock { _ = $0.remove(call) }
+    }
+
+    /// Stops all planned failures, delays and holds.
     public func clear() {
         planned.withLock { $0.removeAll() }
         delays.withLock { $0.removeAll() }
+        held.withLock { $0.removeAll() }
     }
 
-    /// Waits as long as ``delay(_:microseconds:)`` asked for `call`, if it did.
+    /// Waits as long as ``delay(_:microseconds:)`` asked for `call`, if it did, and while ``hold(_:)`` holds it.
     public func waitIfDelayed(_ call: String) {
         if let microseconds = delays.withLock({ $0[call] }) { usleep(microseconds) }
+        while held.withLock({ $0.contains(call) }) { usleep(1000) }
     }
 
     /// The errno to fail `call` with now, consuming one planned failure; nil to let the call run.

@@ -127,14 +127,14 @@ struct FileSinkRetryTests {
             logger: testLogger
         )
         // The first batch's marks wait in the journal's sync (they could as well be refused and tried again a
-        // second later) while the second batch is written and marked.
-        faults.delay("fdatasync", microseconds: 1_500_000)
+        // second later) while the second batch is written, and its marks are sent.
+        for event in [first, second] { _ = store.handOut(sequence: event.sequence, sinks: ["file"]) }
+        faults.hold("fdatasync")  // the store's queue waits in it: nothing here may wait for that queue till released
         for event in [first, second] {
-            _ = store.handOut(sequence: event.sequence, sinks: ["file"])
             worker.deliver(DeliverableEvent(decoding: event))
             try #require(await eventually(within: 10) { (try? ids(output).contains(event.id)) == true })
         }
-        faults.clear()
+        faults.release("fdatasync")
         try #require(await eventually(within: 10) { try store.pendingDeliveries().isEmpty })
         let position = try #require(store.lastPosition(sink: "file"))
         #expect(position.offset == 0, "the start of the first batch, not past the second")
