@@ -182,6 +182,7 @@ struct KeyedSerialQueueTests {
         let (stillRunning, seenAtCompletion): (Int, [String]) = await withCheckedContinuation { continuation in
             queue.drain(
                 deadline: .now() + .milliseconds(20),
+                stopGrace: .seconds(60),  // the attempts' ends complete it, however late a loaded machine runs them
                 stop: { running in
                     stopped.append("\(running)")
                     DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) {

@@ -171,7 +171,7 @@ struct HostResolverDeadlineTests {
             guard case HTTPClientError.timedOut(_, let doing, _) = error else { return false }
             return doing == "resolving the host"
         }
-        #expect(ContinuousClock.now - started < .seconds(1), "the deadline, not the resolver's answer")
+        #expect(ContinuousClock.now - started < .milliseconds(1_400), "the deadline, not the resolver's answer (1.5 s)")
         answered.wait()  // its late answer is freed by the resolving thread
     }
 
