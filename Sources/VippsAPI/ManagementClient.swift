@@ -56,12 +56,14 @@ public final class ManagementClient {
         let body = JSONValue.object([
             JSONMember("url", .string(url)), JSONMember("events", .array(events.map(JSONValue.string))),
         ]).compactBytes
+        // Any 2xx made the registration: one whose body cannot be read is an unusable one, not a failure.
         let json = try call(
             "POST",
             "/webhooks/v1/webhooks",
             body: body,
             idempotencyKey: idempotencyKey,
-            expecting: [200, 201]
+            expecting: Set(200...299),
+            unreadableBody: { reason in .unusableRegistration(id: nil, reason: reason) }
         )
         return try CreatedWebhook.parse(json ?? .null)
     }
@@ -105,7 +107,8 @@ public final class ManagementClient {
         body: [UInt8] = [],
         idempotencyKey: String? = nil,
         expecting: Set<Int>,
-        parseBody: Bool = true
+        parseBody: Bool = true,
+        unreadableBody: (String) -> ManagementError = { .malformedResponse($0) }
     ) throws(ManagementError) -> JSONValue? {
         let request = webhooksRequest(
             method: method,
@@ -116,7 +119,8 @@ public final class ManagementClient {
         )
         let response = try send(request)
         guard expecting.contains(response.status) else { throw token.rejection(.webhooks, response) }
-        return parseBody ? try parse(response.body) : nil
+        guard parseBody else { return nil }
+        do { return try JSONParser.parse(response.body) } catch { throw unreadableBody("body is not JSON (\(error))") }
     }
 
     private func send(_ request: ManagementRequest) throws(ManagementError) -> ManagementResponse {
@@ -134,7 +138,4 @@ public final class ManagementClient {
         return response
     }
 
-    private func parse(_ body: [UInt8]) throws(ManagementError) -> JSONValue {
-        do { return try JSONParser.parse(body) } catch { throw .malformedResponse("body is not JSON (\(error))") }
-    }
 }

@@ -18,6 +18,13 @@ public struct SignedTarget: Sendable, Equatable, CustomStringConvertible {
         self.pathAndQuery = pathAndQuery
     }
 
+    /// Whether the absolute http(s) `url` is an `https` one, read as ``init(url:)`` reads it (tabs and newlines
+    /// dropped, so `ht\ttps://` is https).
+    /// - Throws: `SignedTargetError` when `url` is not an absolute http(s) URL with a host.
+    public static func isHTTPS(url: String) throws(SignedTargetError) -> Bool {
+        try ParsedURL(url).scheme == "https"
+    }
+
     /// The target of an absolute `http` or `https` URL.
     /// - Throws: `SignedTargetError` when `url` is not an absolute http(s) URL with a host.
     public init(url: String) throws(SignedTargetError) {

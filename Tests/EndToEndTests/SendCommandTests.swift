@@ -57,6 +57,23 @@ struct SendCommandTests {
         _ = try Self.checkDelivery(request, url: "https://hooks.example.com/vipps/webhooks?shop=1")
     }
 
+    @Test("an https URL with a tab in its scheme is signed for https and never sent in clear")
+    func tabInTheSchemeIsStillHTTPS() throws {
+        let receiver = try RecordingReceiver()
+        defer { receiver.stop() }
+        // A browser (and the signed target) reads "ht\ttps://" as "https://".
+        let out = try ChildProcess.run(
+            [
+                "send", "--secret-env", "E2E_SECRET", "--url", "ht\ttps://127.0.0.1:\(receiver.port)/vipps/webhooks",
+                "--event", "user.checked-in.v1",
+            ],
+            environment: ["E2E_SECRET": Self.secret]
+        )
+        // Over TLS the plain receiver gets no HTTP request (and send fails); in clear, it would.
+        #expect(receiver.requests.isEmpty, "sent without TLS: \(out.stdout)\(out.stderr)")
+        #expect(out.status != 0, "\(out.stdout)")
+    }
+
     @Test(
         "every known type: realistic body of that type, signed for the public URL, unique ids and references",
         arguments: SampleEvents.knownTypes

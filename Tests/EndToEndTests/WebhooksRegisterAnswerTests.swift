@@ -71,4 +71,42 @@ struct WebhooksRegisterAnswerTests {
         #expect(out.stderr.contains("webhooks list"), "\(out.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/new.secret"), "no secret kept for it")
     }
+
+    @Test(
+        "register: a 2xx answer that cannot be read says the registration was probably made, and how to find it",
+        arguments: [(201, #"{"id":"wh-1","secret":"s3"#), (204, "")]
+    )
+    func unreadableTwoHundredIsReported(status: Int, body: String) throws {
+        let server = try Self.registerFake(status: status, body: body)
+        defer { server.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = try Self.register(server, secretOut: dir.path + "/new.secret")
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("webhooks list"), "status \(status), stderr: \(out.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/new.secret"))
+    }
+
+    @Test("register: any 2xx with an id and a secret is a registration made (202 too)")
+    func acceptedWithASecretIsARegistration() throws {
+        let server = try Self.registerFake(status: 202, body: #"{"id":"wh-2","secret":"review-secret-2"}"#)
+        defer { server.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = try Self.register(server, secretOut: dir.path + "/new.secret")
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("registered webhook wh-2\n"))
+        #expect(FileManager.default.contents(atPath: dir.path + "/new.secret") == Data("review-secret-2\n".utf8))
+    }
+
+    /// Runs `webhooks register` for one URL and event against `server`, the secret going to `secretOut`.
+    static func register(_ server: FakeHTTPServer, secretOut: String) throws -> ChildProcess.Output {
+        try ChildProcess.run(
+            [
+                "webhooks", "register", "--url", "https://hooks.example.com/vipps/epayment", "--events",
+                "epayments.payment.captured.v1", "--secret-out", secretOut, "--base-url", server.baseURL,
+            ],
+            environment: WebhooksCommandTests.environment()
+        )
+    }
 }

@@ -125,9 +125,8 @@ struct SendCommand: ParsableCommand {
     /// Where requests go: the URL's host, or --resolve-to's; TLS for an https URL unless --resolve-to says plain.
     private func makeRoute(target: SignedTarget) throws -> Route {
         // The request goes where the signature says: the URL as a browser reads it (tabs and newlines dropped, `\` a
-        // `/`), which is what `target` holds; only the scheme comes from the URL as given.
-        let scheme =
-            url.trimmingScalars(where: \.isFoundationWhitespace).lowercased().hasPrefix("https:") ? "https" : "http"
+        // `/`), which is what `target` holds, and its scheme read the same way.
+        let scheme = (try? SignedTarget.isHTTPS(url: url)) == true ? "https" : "http"
         guard var address = ClientURL("\(scheme)://\(target.host)\(target.pathAndQuery)") else {
             throw ValidationError("--url must be an http:// or https:// URL")
         }

@@ -1,26 +1,52 @@
 import Glibc
 
 /// A command that writes the daemon's state itself (`reconcile` with no daemon running), run as root on a state
-/// directory the daemon's user owns, first becomes that user: what it creates or rewrites there (a segment, the dedup
+/// directory the daemon's user uses, first becomes that user: what it creates or rewrites there (a segment, the dedup
 /// file, `payments.log`) would otherwise be root's, mode 0600, and the daemon could not open it at its next start.
 enum StateDirectoryOwner {
-    /// Becomes the owner (user and group) of `directory` when running as root and it exists and is not root's; else
-    /// does nothing.
+    /// Becomes the daemon's user when running as root: the owner of `directory`, or when that is root (a directory
+    /// shared through its group) the owner of the state in it (its journal). With that user's groups, as systemd's
+    /// `User=` gives them: a directory reached through a supplementary group stays reachable. Does nothing when not
+    /// root, or when everything is root's (or not made yet: no daemon has used it).
     /// Call it after everything only root may read (the configuration, its credentials) has been read.
     static func become(ownerOf directory: String) throws {
-        guard geteuid() == 0 else { return }
-        var info = stat()
-        guard stat(directory, &info) == 0 else {
-            guard errno == ENOENT else {
-                throw CommandFailure("cannot read \(directory): \(String(cString: strerror(errno)))")
-            }
-            return  // made by this command, as before: no daemon has used it yet
+        guard geteuid() == 0, let owner = try daemonUser(of: directory) else { return }
+        let groupsSet: Bool
+        if let entry = getpwuid(owner.uid) {
+            groupsSet = initgroups(entry.pointee.pw_name, entry.pointee.pw_gid) == 0
+        } else {
+            groupsSet = setgroups(0, nil) == 0  // a uid without a passwd entry has no supplementary groups
         }
-        guard info.st_uid != 0 else { return }
-        guard setgroups(0, nil) == 0, setgid(info.st_gid) == 0, setuid(info.st_uid) == 0 else {
+        guard groupsSet, setgid(owner.gid) == 0, setuid(owner.uid) == 0 else {
             throw CommandFailure(
-                "cannot become \(directory)'s owner (uid \(info.st_uid)): \(String(cString: strerror(errno)))"
+                "cannot become \(directory)'s user (uid \(owner.uid)): \(String(cString: strerror(errno)))"
             )
         }
+    }
+
+    /// The first of `directory` and its journal owned by another user than root: its user, and that user's primary
+    /// group when known (else the file's group). Throws for a root-owned directory shared with another group but with
+    /// no state yet to tell whose it is: files written as root there (mode 0600) would shut that group's daemon out.
+    private static func daemonUser(of directory: String) throws -> (uid: uid_t, gid: gid_t)? {
+        var directoryGroup: gid_t = 0
+        for path in [directory, directory + "/journal"] {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                guard errno == ENOENT else {
+                    throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))")
+                }
+                continue
+            }
+            if path == directory { directoryGroup = info.st_gid }
+            guard info.st_uid != 0 else { continue }
+            return (info.st_uid, getpwuid(info.st_uid).map { $0.pointee.pw_gid } ?? info.st_gid)
+        }
+        guard directoryGroup == 0 else {
+            throw CommandFailure(
+                "\(directory) is root's, shared with group \(directoryGroup), and holds no state yet to tell whose it "
+                    + "is: run this command as the daemon's user"
+            )
+        }
+        return nil
     }
 }

@@ -1,0 +1,130 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// `reconcile` run as root becomes the daemon's user with that user's groups, as systemd's `User=` gives them; on a
+/// root-owned directory shared with a group, the owner of the state in it, or it refuses when there is none yet.
+@Suite("reconcile as root: the daemon user's groups")
+struct ReconcileAsRootGroupsTests {
+    /// A user with a supplementary group on this machine: postgres (101:104), member of ssl-cert (103).
+    static let uid: uid_t = 101
+    static let gid: gid_t = 104
+    static let supplementary: gid_t = 103
+
+    static func userHasSupplementaryGroup() -> Bool {
+        guard geteuid() == 0, let user = getpwuid(uid), user.pointee.pw_gid == gid,
+            let group = getgrgid(supplementary)
+        else { return false }
+        var member = group.pointee.gr_mem
+        while let name = member?.pointee {
+            if String(cString: name) == String(cString: user.pointee.pw_name) { return true }
+            member = member?.advanced(by: 1)
+        }
+        return false
+    }
+
+    @Test(
+        "reconcile as root works on a state directory its owner reaches through a supplementary group",
+        .enabled(if: userHasSupplementaryGroup(), "needs root and a user with a supplementary group")
+    )
+    func reconcileKeepsTheOwnersGroups() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write(
+            files: Fixture.secretFiles.merging([
+                "vipps.env": FakeEPaymentAPI.credentials(msn: DaemonReconciliationTests.msn)
+            ]) { $1 }
+        )
+        let config = Fixture.basicConfig(
+            extraTop: """
+                vipps_api:
+                  base_url: "\(api.baseURL)"
+                  credentials_file: "$DIR/vipps.env"
+                  check_registrations_minutes: 0
+                  reconcile_minutes: 0
+                """
+        )
+        let configFile = try dir.write("config.yaml", dir.expandingDIR(config), mode: 0o644)
+        // The daemon's user reaches its state directory through a group it is a member of (a shared /srv/shop,
+        // root:shop 0750, say); its own directory is its own, as with StateDirectory=.
+        try #require(chown(dir.path, 0, Self.supplementary) == 0 && chmod(dir.path, 0o750) == 0)
+        try #require(mkdir(dir.path + "/state", 0o750) == 0)
+        try #require(chown(dir.path + "/state", Self.uid, Self.gid) == 0)
+        let asDaemon = try ChildProcess.run(
+            [
+                "--reuid=\(Self.uid)", "--regid=\(Self.gid)", "--init-groups", "/usr/bin/test", "-w",
+                dir.path + "/state",
+            ],
+            executable: URL(fileURLWithPath: "/usr/bin/setpriv")
+        )
+        try #require(asDaemon.status == 0, "the daemon's user (with its groups, as systemd starts it) can write there")
+
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        api.setLog(
+            reference,
+            msn: DaemonReconciliationTests.msn,
+            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
+        )
+        // The operator, as root, with the daemon stopped.
+        let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+    }
+
+    @Test(
+        "reconcile as root on a root-owned directory shared with a group: refused until the daemon's state tells its user",
+        .enabled(if: userHasSupplementaryGroup(), "needs root and a user with a supplementary group")
+    )
+    func rootOwnedGroupSharedStateDirectory() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write(
+            files: Fixture.secretFiles.merging([
+                "vipps.env": FakeEPaymentAPI.credentials(msn: DaemonReconciliationTests.msn)
+            ]) { $1 }
+        )
+        let config = Fixture.basicConfig(
+            extraTop: """
+                vipps_api:
+                  base_url: "\(api.baseURL)"
+                  credentials_file: "$DIR/vipps.env"
+                  check_registrations_minutes: 0
+                  reconcile_minutes: 0
+                """
+        )
+        let configFile = try dir.write("config.yaml", dir.expandingDIR(config), mode: 0o644)
+        try #require(chmod(dir.path, 0o755) == 0)
+        // state_dir made by root for the daemon's group: root:<daemon group> 2770 (the daemon writes there through
+        // its group; its files are its own).
+        try #require(mkdir(dir.path + "/state", 0o770) == 0)
+        try #require(chown(dir.path + "/state", 0, Self.gid) == 0 && chmod(dir.path + "/state", 0o2770) == 0)
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        api.setLog(
+            reference,
+            msn: DaemonReconciliationTests.msn,
+            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
+        )
+        // No state yet to tell whose the directory is: refused, nothing written.
+        let refused = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
+        #expect(refused.status != 0 && refused.stderr.contains("as the daemon's user"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/state/payments.log"))
+        // Once the daemon has run there (its journal is its own), reconcile becomes that user.
+        try #require(mkdir(dir.path + "/state/journal", 0o700) == 0)
+        try #require(chown(dir.path + "/state/journal", Self.uid, Self.gid) == 0)
+        let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+        // The daemon (its user and groups) must still open what reconcile wrote.
+        let read = try ChildProcess.run(
+            [
+                "--reuid=\(Self.uid)", "--regid=\(Self.gid)", "--init-groups", "/bin/cat",
+                dir.path + "/state/payments.log",
+            ],
+            executable: URL(fileURLWithPath: "/usr/bin/setpriv")
+        )
+        #expect(read.status == 0, "the daemon's user cannot read payments.log: \(read.stderr)")
+    }
+}
