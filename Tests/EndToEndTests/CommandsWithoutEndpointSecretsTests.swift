@@ -41,13 +41,7 @@ struct CommandsWithoutEndpointSecretsTests {
         try directory.write("credentials/epayment.secret", Fixture.secret + "\n")
         let harness = try DaemonHarness(
             config: Fixture.basicConfig(
-                extraTop: """
-                    vipps_api:
-                      base_url: "\(api.baseURL)"
-                      credentials_file: "$DIR/vipps.env"
-                      check_registrations_minutes: 0
-                      reconcile_minutes: 0
-                    """,
+                extraTop: DaemonReconciliationTests.vippsAPI(api),
                 secret: #"secret_credential: "epayment.secret""#
             ),
             environment: ["CREDENTIALS_DIRECTORY": directory.path + "/credentials"],

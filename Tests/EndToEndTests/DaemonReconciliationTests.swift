@@ -12,17 +12,29 @@ struct DaemonReconciliationTests {
     /// The daemon (file sink `events.jsonl`) with `vipps_api` pointing at `api`.
     static func harness(api: FakeEPaymentAPI, reconcileMinutes: Double = 0) throws -> DaemonHarness {
         try DaemonHarness(
-            config: Fixture.basicConfig(
-                extraTop: """
-                    vipps_api:
-                      base_url: "\(api.baseURL)"
-                      credentials_file: "$DIR/vipps.env"
-                      check_registrations_minutes: 0
-                      reconcile_minutes: \(reconcileMinutes)
-                    """
-            ),
+            config: Fixture.basicConfig(extraTop: vippsAPI(api, reconcileMinutes: reconcileMinutes)),
             files: Fixture.secretFiles.merging(["vipps.env": FakeEPaymentAPI.credentials(msn: msn)]) { $1 }
         )
+    }
+
+    /// The `vipps_api` block (for `Fixture.basicConfig(extraTop:)`) pointing at `api`, credentials in
+    /// `$DIR/vipps.env`, with no watchdog and reconciliation every `reconcileMinutes` (0: never).
+    static func vippsAPI(_ api: FakeEPaymentAPI, reconcileMinutes: Double = 0) -> String {
+        """
+        vipps_api:
+          base_url: "\(api.baseURL)"
+          credentials_file: "$DIR/vipps.env"
+          check_registrations_minutes: 0
+          reconcile_minutes: \(reconcileMinutes)
+        """
+    }
+
+    /// A configuration for `reconcile` with no daemon: the secret files, `vipps.env` and `config.yaml` (mode 0644)
+    /// written to `dir`, `vipps_api` pointing at `api`; the configuration's path.
+    static func configWithoutDaemon(in dir: TemporaryDirectory, api: FakeEPaymentAPI) throws -> String {
+        try dir.write(files: Fixture.secretFiles.merging(["vipps.env": FakeEPaymentAPI.credentials(msn: msn)]) { $1 })
+        let config = Fixture.basicConfig(extraTop: vippsAPI(api))
+        return try dir.write("config.yaml", dir.expandingDIR(config), mode: 0o644)
     }
 
     /// An ePayment webhook body for `entry` of payment `reference`.

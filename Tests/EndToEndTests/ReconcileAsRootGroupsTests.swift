@@ -33,21 +33,7 @@ struct ReconcileAsRootGroupsTests {
         defer { api.stop() }
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write(
-            files: Fixture.secretFiles.merging([
-                "vipps.env": FakeEPaymentAPI.credentials(msn: DaemonReconciliationTests.msn)
-            ]) { $1 }
-        )
-        let config = Fixture.basicConfig(
-            extraTop: """
-                vipps_api:
-                  base_url: "\(api.baseURL)"
-                  credentials_file: "$DIR/vipps.env"
-                  check_registrations_minutes: 0
-                  reconcile_minutes: 0
-                """
-        )
-        let configFile = try dir.write("config.yaml", dir.expandingDIR(config), mode: 0o644)
+        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
         // The daemon's user reaches its state directory through a group it is a member of (a shared /srv/shop,
         // root:shop 0750, say); its own directory is its own, as with StateDirectory=.
         try #require(chown(dir.path, 0, Self.supplementary) == 0 && chmod(dir.path, 0o750) == 0)
@@ -82,21 +68,7 @@ struct ReconcileAsRootGroupsTests {
         defer { api.stop() }
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write(
-            files: Fixture.secretFiles.merging([
-                "vipps.env": FakeEPaymentAPI.credentials(msn: DaemonReconciliationTests.msn)
-            ]) { $1 }
-        )
-        let config = Fixture.basicConfig(
-            extraTop: """
-                vipps_api:
-                  base_url: "\(api.baseURL)"
-                  credentials_file: "$DIR/vipps.env"
-                  check_registrations_minutes: 0
-                  reconcile_minutes: 0
-                """
-        )
-        let configFile = try dir.write("config.yaml", dir.expandingDIR(config), mode: 0o644)
+        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
         try #require(chmod(dir.path, 0o755) == 0)
         // state_dir made by root for the daemon's group: root:<daemon group> 2770 (the daemon writes there through
         // its group; its files are its own).

@@ -14,21 +14,7 @@ struct ReconcileAsRootTests {
         let api = try FakeEPaymentAPI()
         defer { api.stop() }
         let dir = TemporaryDirectory()
-        try dir.write(
-            files: Fixture.secretFiles.merging([
-                "vipps.env": FakeEPaymentAPI.credentials(msn: DaemonReconciliationTests.msn)
-            ]) { $1 }
-        )
-        let config = Fixture.basicConfig(
-            extraTop: """
-                vipps_api:
-                  base_url: "\(api.baseURL)"
-                  credentials_file: "$DIR/vipps.env"
-                  check_registrations_minutes: 0
-                  reconcile_minutes: 0
-                """
-        )
-        let configFile = try dir.write("config.yaml", dir.expandingDIR(config), mode: 0o644)
+        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
         try FileManager.default.createDirectory(atPath: dir.path + "/state", withIntermediateDirectories: true)
         // The daemon's user owns its directory, as with the unit's StateDirectory=.
         let chown = try ChildProcess.run(

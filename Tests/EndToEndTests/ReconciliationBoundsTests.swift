@@ -54,13 +54,7 @@ struct ReconciliationBoundsTests {
         defer { api.stop() }
         let harness = try DaemonHarness(
             config: Fixture.basicConfig(
-                extraTop: """
-                    vipps_api:
-                      base_url: "\(api.baseURL)"
-                      credentials_file: "$DIR/vipps.env"
-                      check_registrations_minutes: 0
-                      reconcile_minutes: 0
-                    """,
+                extraTop: DaemonReconciliationTests.vippsAPI(api),
                 extraEndpoints: Fixture.endpoint("/vipps/other", secretFile: "other-secret", sink: "other"),
                 extraSinks: "  other:\n    file: \"$DIR/other.jsonl\""
             ),

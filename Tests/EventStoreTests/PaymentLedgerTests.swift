@@ -789,11 +789,11 @@ struct PaymentLedgerFailedWriteTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let faults = SyscallFaults()
-        let log = CapturedLog()
-        let ledger = try PaymentLedgerFailedWriteTests.ledger(
-            in: directory,
-            PaymentLedger.Options(flushDelayMillis: 60_000),
-            log: log,
+        let ledger = try PaymentLedger(
+            stateDirectory: directory.path,
+            nowMillis: PaymentLedgerTests.now,
+            options: PaymentLedger.Options(flushDelayMillis: 60_000),  // written by the flushes below only
+            logger: testLogger,
             faults: faults
         )
         ledger.record(PaymentLedgerTests.observation("a", "CREATED"))
