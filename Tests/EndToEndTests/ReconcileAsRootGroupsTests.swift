@@ -99,4 +99,27 @@ struct ReconcileAsRootGroupsTests {
         )
         #expect(read.status == 0, "the daemon's user cannot read payments.log: \(read.stderr)")
     }
+
+    @Test(
+        "reconcile as root on a root-owned directory shared with a group whose state is root's runs as root",
+        .enabled(if: geteuid() == 0, "needs root")
+    )
+    func rootsOwnStateIsReconciledAsRoot() throws {
+        let api = try FakeEPaymentAPI()
+        defer { api.stop() }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
+        // A daemon running as root in a directory it shares with a group: its journal is root's.
+        try #require(mkdir(dir.path + "/state", 0o770) == 0 && mkdir(dir.path + "/state/journal", 0o700) == 0)
+        try #require(chown(dir.path + "/state", 0, 65534) == 0 && chmod(dir.path + "/state", 0o2770) == 0)
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        api.setLog(
+            reference,
+            msn: DaemonReconciliationTests.msn,
+            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
+        )
+        let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+    }
 }

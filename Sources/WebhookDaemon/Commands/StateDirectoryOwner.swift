@@ -29,6 +29,7 @@ enum StateDirectoryOwner {
     /// no state yet to tell whose it is: files written as root there (mode 0600) would shut that group's daemon out.
     private static func daemonUser(of directory: String) throws -> (uid: uid_t, gid: gid_t)? {
         var directoryGroup: gid_t = 0
+        var hasState = false
         for path in [directory, directory + "/journal"] {
             var info = stat()
             guard stat(path, &info) == 0 else {
@@ -37,11 +38,12 @@ enum StateDirectoryOwner {
                 }
                 continue
             }
-            if path == directory { directoryGroup = info.st_gid }
+            if path == directory { directoryGroup = info.st_gid } else { hasState = true }
             guard info.st_uid != 0 else { continue }
             return (info.st_uid, getpwuid(info.st_uid).map { $0.pointee.pw_gid } ?? info.st_gid)
         }
-        guard directoryGroup == 0 else {
+        // All root's: a daemon running as root (its journal is root's), or nothing made yet.
+        guard directoryGroup == 0 || hasState else {
             throw CommandFailure(
                 "\(directory) is root's, shared with group \(directoryGroup), and holds no state yet to tell whose it "
                     + "is: run this command as the daemon's user"
