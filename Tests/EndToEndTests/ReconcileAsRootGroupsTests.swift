@@ -24,16 +24,32 @@ struct ReconcileAsRootGroupsTests {
         return false
     }
 
+    /// A fake ePayment API whose log holds one created payment, a directory with a configuration for it (no daemon,
+    /// no state directory yet), its path and the payment's reference.
+    static func oneCreatedPayment() throws -> (
+        api: FakeEPaymentAPI, dir: TemporaryDirectory, configFile: String, reference: String
+    ) {
+        let api = try FakeEPaymentAPI()
+        let dir = TemporaryDirectory()
+        let reference = "order-\(UUID().uuidString.prefix(8))"
+        api.setLog(
+            reference,
+            msn: DaemonReconciliationTests.msn,
+            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
+        )
+        return (api, dir, try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api), reference)
+    }
+
     @Test(
         "reconcile as root works on a state directory its owner reaches through a supplementary group",
         .enabled(if: userHasSupplementaryGroup(), "needs root and a user with a supplementary group")
     )
     func reconcileKeepsTheOwnersGroups() throws {
-        let api = try FakeEPaymentAPI()
-        defer { api.stop() }
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
+        let (api, dir, configFile, reference) = try Self.oneCreatedPayment()
+        defer {
+            api.stop()
+            dir.remove()
+        }
         // The daemon's user reaches its state directory through a group it is a member of (a shared /srv/shop,
         // root:shop 0750, say); its own directory is its own, as with StateDirectory=.
         try #require(chown(dir.path, 0, Self.supplementary) == 0 && chmod(dir.path, 0o750) == 0)
@@ -48,12 +64,6 @@ struct ReconcileAsRootGroupsTests {
         )
         try #require(asDaemon.status == 0, "the daemon's user (with its groups, as systemd starts it) can write there")
 
-        let reference = "order-\(UUID().uuidString.prefix(8))"
-        api.setLog(
-            reference,
-            msn: DaemonReconciliationTests.msn,
-            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
-        )
         // The operator, as root, with the daemon stopped.
         let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
@@ -64,22 +74,16 @@ struct ReconcileAsRootGroupsTests {
         .enabled(if: userHasSupplementaryGroup(), "needs root and a user with a supplementary group")
     )
     func rootOwnedGroupSharedStateDirectory() throws {
-        let api = try FakeEPaymentAPI()
-        defer { api.stop() }
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
+        let (api, dir, configFile, reference) = try Self.oneCreatedPayment()
+        defer {
+            api.stop()
+            dir.remove()
+        }
         try #require(chmod(dir.path, 0o755) == 0)
         // state_dir made by root for the daemon's group: root:<daemon group> 2770 (the daemon writes there through
         // its group; its files are its own).
         try #require(mkdir(dir.path + "/state", 0o770) == 0)
         try #require(chown(dir.path + "/state", 0, Self.gid) == 0 && chmod(dir.path + "/state", 0o2770) == 0)
-        let reference = "order-\(UUID().uuidString.prefix(8))"
-        api.setLog(
-            reference,
-            msn: DaemonReconciliationTests.msn,
-            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
-        )
         // No state yet to tell whose the directory is: refused, nothing written.
         let refused = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
         #expect(refused.status != 0 && refused.stderr.contains("as the daemon's user"), "\(refused.stderr)")
@@ -105,20 +109,14 @@ struct ReconcileAsRootGroupsTests {
         .enabled(if: geteuid() == 0, "needs root")
     )
     func rootsOwnStateIsReconciledAsRoot() throws {
-        let api = try FakeEPaymentAPI()
-        defer { api.stop() }
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let configFile = try DaemonReconciliationTests.configWithoutDaemon(in: dir, api: api)
+        let (api, dir, configFile, reference) = try Self.oneCreatedPayment()
+        defer {
+            api.stop()
+            dir.remove()
+        }
         // A daemon running as root in a directory it shares with a group: its journal is root's.
         try #require(mkdir(dir.path + "/state", 0o770) == 0 && mkdir(dir.path + "/state/journal", 0o700) == 0)
         try #require(chown(dir.path + "/state", 0, 65534) == 0 && chmod(dir.path + "/state", 0o2770) == 0)
-        let reference = "order-\(UUID().uuidString.prefix(8))"
-        api.setLog(
-            reference,
-            msn: DaemonReconciliationTests.msn,
-            [FakeEPaymentAPI.Entry(pspReference: "psp-created", name: "CREATED")]
-        )
         let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
     }
