@@ -93,7 +93,16 @@ public final class FileSink: Sendable {
                 try guarded.file.truncate(to: uncut)
                 guarded.uncut = nil
             }
-            let info = try guarded.file.status()
+            var info = try guarded.file.status()
+            if info.st_nlink == 0 {
+                // Deleted without a reopen (no logrotate SIGHUP): what is written to it is gone once it is closed.
+                logger.error(
+                    "file sink's file was deleted; writing a new one at its path",
+                    metadata: ["path": "\(path)"]
+                )
+                try openAnew(&guarded)
+                info = try guarded.file.status()
+            }
             let before = UInt64(info.st_size)
             var batch: [UInt8] = []
             if events.count > 1 {
@@ -158,15 +167,16 @@ public final class FileSink: Sendable {
                 try $0.file.truncate(to: uncut)
                 $0.uncut = nil
             }
-            let replacement = try SyscallFile.openCreating(
-                path: path,
-                flags: O_RDWR | O_APPEND,
-                mode: mode,
-                faults: faults
-            )
-            $0.file.close()
-            $0.file = replacement
+            try openAnew(&$0)
         }
+    }
+
+    /// Opens `path` anew in place of the file written so far.
+    private func openAnew(_ guarded: inout Guarded) throws {
+        let replacement = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
+        guarded.file.close()
+        guarded.file = replacement
+        guarded.uncut = nil
     }
 
     /// The device and inode of the file written now (two sinks must never write one file: each cuts back its own

@@ -139,4 +139,18 @@ struct FileSinkRetryTests {
         let position = try #require(store.lastPosition(sink: "file"))
         #expect(position.offset == 0, "the start of the first batch, not past the second")
     }
+
+    @Test("a file deleted without a reopen is made anew at its path for the next line, not written unlinked")
+    func deletedFileIsMadeAnew() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        _ = try sink.write(event(1))
+        try FileManager.default.removeItem(atPath: output)
+        let position = try sink.write(event(2))
+        #expect(try ids(output) == ["e2"])
+        var info = stat()
+        #expect(stat(output, &info) == 0 && position.inode == UInt64(info.st_ino), "positioned in the new file")
+    }
 }
