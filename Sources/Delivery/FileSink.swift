@@ -93,25 +93,14 @@ public final class FileSink: Sendable {
                 try guarded.file.truncate(to: uncut)
                 guarded.uncut = nil
             }
-            var info = try guarded.file.status()
-            if info.st_nlink == 0 {
-                // Deleted without a reopen (no logrotate SIGHUP): what is written to it is gone once it is closed.
-                logger.error(
-                    "file sink's file was deleted; writing a new one at its path",
-                    metadata: ["path": "\(path)"]
-                )
-                try openAnew(&guarded)
-                info = try guarded.file.status()
-            }
-            let before = UInt64(info.st_size)
             var batch: [UInt8] = []
             if events.count > 1 {
                 // A line is its body and a few hundred bytes of fields: room for all of them, unless bodies need
                 // escaping (appends then grow the rest).
                 batch.reserveCapacity(events.reduce(0) { $0 + $1.stored.body.count + $1.stored.id.utf8.count + 320 })
             }
-            var ends: [UInt64] = []
-            ends.reserveCapacity(events.count)
+            var lineEnds: [UInt64] = []  // in the batch
+            lineEnds.reserveCapacity(events.count)
             // Taken from the set only once the batch is synced: a failed batch is written again, and must skip them
             // again.
             var alreadyWritten = guarded.alreadyWritten
@@ -129,32 +118,55 @@ public final class FileSink: Sendable {
                 } else {
                     batch += event.line
                 }
-                ends.append(before + UInt64(batch.count))
+                lineEnds.append(UInt64(batch.count))
             }
-            if !batch.isEmpty {
-                do {
-                    try batch.withUnsafeBytes { try guarded.file.append($0) }
-                    try guarded.file.syncData()
-                } catch {
-                    do {
-                        try guarded.file.truncate(to: before)
-                    } catch let cut {
-                        guarded.uncut = before
-                        logger.error(
-                            "file sink cannot cut a failed batch back; it is cut before the next write",
-                            metadata: ["path": "\(path)", "size": "\(before)", "error": "\(cut)"]
-                        )
-                    }
-                    throw error
-                }
+            var info = try liveFile(&guarded)
+            // Deleted while the batch was written (at most twice more): it is in no file at the path, so it is
+            // written again, to the new file.
+            for attempt in 0..<3 where attempt == 0 || info.st_nlink == 0 {
+                if attempt > 0 { info = try liveFile(&guarded) }
+                guard !batch.isEmpty else { break }
+                try append(batch, to: &guarded, at: UInt64(info.st_size))
+                info.st_nlink = try guarded.file.status().st_nlink
             }
+            let before = UInt64(info.st_size)
             guarded.alreadyWritten = alreadyWritten
             let position = { SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: $0) }
             if alreadyWritten.isEmpty { guarded.foundFrom = nil }
             if let held = guarded.foundFrom {
-                return WrittenBatch(start: held, ends: ends.map { _ in held })
+                return WrittenBatch(start: held, ends: lineEnds.map { _ in held })
             }
-            return WrittenBatch(start: position(before), ends: ends.map(position))
+            return WrittenBatch(start: position(before), ends: lineEnds.map { position(before + $0) })
+        }
+    }
+
+    /// The file written, made anew at `path` when it was deleted without a reopen (no logrotate SIGHUP): what is
+    /// written to an unlinked file is gone once it is closed. Its status.
+    private func liveFile(_ guarded: inout Guarded) throws -> stat {
+        let info = try guarded.file.status()
+        guard info.st_nlink == 0 else { return info }
+        logger.error("file sink's file was deleted; writing a new one at its path", metadata: ["path": "\(path)"])
+        try openAnew(&guarded)
+        return try guarded.file.status()
+    }
+
+    /// Appends `batch` to the file, `size` bytes long, and syncs it; on failure cuts it back to `size` (or, when
+    /// that fails too, before the next write) and throws.
+    private func append(_ batch: [UInt8], to guarded: inout Guarded, at size: UInt64) throws {
+        do {
+            try batch.withUnsafeBytes { try guarded.file.append($0) }
+            try guarded.file.syncData()
+        } catch {
+            do {
+                try guarded.file.truncate(to: size)
+            } catch let cut {
+                guarded.uncut = size
+                logger.error(
+                    "file sink cannot cut a failed batch back; it is cut before the next write",
+                    metadata: ["path": "\(path)", "size": "\(size)", "error": "\(cut)"]
+                )
+            }
+            throw error
         }
     }
 

@@ -117,7 +117,12 @@ public final class ManagementClient {
             token: try token.value(sendingWith: send),
             idempotencyKey: idempotencyKey
         )
-        let response = try send(request)
+        let response: ManagementResponse
+        do {
+            response = try send(request)
+        } catch .malformedResponse(let reason) {
+            throw unreadableBody(reason)  // over the size bound: this call's answer, whatever its status
+        }
         guard expecting.contains(response.status) else { throw token.rejection(.webhooks, response) }
         guard parseBody else { return nil }
         do { return try JSONParser.parse(response.body) } catch { throw unreadableBody("body is not JSON (\(error))") }

@@ -1,7 +1,9 @@
+import Dispatch
 import EventStore
 import Foundation
 import Glibc
 import POSIX
+import Synchronization
 import TestSupport
 import Testing
 
@@ -149,6 +151,32 @@ struct FileSinkRetryTests {
         _ = try sink.write(event(1))
         try FileManager.default.removeItem(atPath: output)
         let position = try sink.write(event(2))
+        #expect(try ids(output) == ["e2"])
+        var info = stat()
+        #expect(stat(output, &info) == 0 && position.inode == UInt64(info.st_ino), "positioned in the new file")
+    }
+
+    @Test("a file deleted while a batch is written: the batch is written again to a new file before it is reported")
+    func fileDeletedDuringABatchIsWrittenAgain() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let output = dir.path + "/events.jsonl"
+        let faults = SyscallFaults()
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
+        _ = try sink.write(event(1))
+        faults.hold("write")  // the next batch passes its deleted-file check, then waits to append
+        let written = Mutex<Result<SinkPosition, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { [second = event(2)] in
+            let result = Result { try sink.write(second) }
+            written.withLock { $0 = result }
+            done.signal()
+        }
+        usleep(300_000)
+        try FileManager.default.removeItem(atPath: output)
+        faults.release("write")
+        done.wait()
+        let position = try #require(try written.withLock { $0 }?.get())
         #expect(try ids(output) == ["e2"])
         var info = stat()
         #expect(stat(output, &info) == 0 && position.inode == UInt64(info.st_ino), "positioned in the new file")

@@ -120,4 +120,31 @@ struct ReconcileAsRootGroupsTests {
         let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
     }
+
+    @Test(
+        "reconcile as root on a root:G shared directory whose daemon runs with Group=G (not its passwd group)",
+        .enabled(if: Self.userHasSupplementaryGroup(), "needs root and postgres")
+    )
+    func sharedDirectoryThroughTheDaemonsUnitGroup() throws {
+        let (api, dir, configFile, reference) = try Self.oneCreatedPayment()
+        defer {
+            api.stop()
+            dir.remove()
+        }
+        let uid = Self.uid
+        let group: gid_t = 65534  // nogroup: neither postgres's passwd group nor one it is listed in
+        try #require(chmod(dir.path, 0o755) == 0)
+        try #require(mkdir(dir.path + "/state", 0o770) == 0)
+        try #require(chown(dir.path + "/state", 0, group) == 0 && chmod(dir.path + "/state", 0o2770) == 0)
+        // The daemon ran there (User=postgres, Group=nogroup in its unit): its journal is its own.
+        try #require(mkdir(dir.path + "/state/journal", 0o700) == 0)
+        try #require(chown(dir.path + "/state/journal", uid, group) == 0)
+        let asDaemon = try ChildProcess.run(
+            ["--reuid=\(uid)", "--regid=\(group)", "--init-groups", "/usr/bin/test", "-w", dir.path + "/state"],
+            executable: URL(fileURLWithPath: "/usr/bin/setpriv")
+        )
+        try #require(asDaemon.status == 0, "the daemon (User=postgres, Group=nogroup) can write there")
+        let out = try ChildProcess.run(["reconcile", "--config", configFile, "--reference", reference])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+    }
 }

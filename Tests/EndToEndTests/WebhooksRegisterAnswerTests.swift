@@ -94,4 +94,22 @@ struct WebhooksRegisterAnswerTests {
             environment: WebhooksCommandTests.environment()
         )
     }
+
+    @Test("register whose token answer has no token says nothing of a registration that may have been made")
+    func tokenFailureIsNotAnUnknownRegistration() throws {
+        let server = try FakeHTTPServer()
+        defer { server.stop() }
+        server.answer { request in
+            if String(request.head.path) == "/accesstoken/get" {
+                return FakeHTTPServer.json(200, #"{"token_type":"Bearer","expires_in":"3599"}"#)
+            }
+            return FakeHTTPServer.json(500, "{}")
+        }
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = try Self.register(server, secretOut: dir.path + "/new.secret")
+        #expect(out.status != 0)
+        // No register call was made: the token step failed.
+        #expect(!out.stderr.contains("may have been made"), "\(out.stderr)")
+    }
 }

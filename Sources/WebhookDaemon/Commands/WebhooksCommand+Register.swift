@@ -92,7 +92,7 @@ extension WebhooksCommand {
                     "run `vipps-webhookd webhooks list` and look for \(url): its secret was never stored, delete it "
                         + "(`vipps-webhookd webhooks delete ID`) and register again"
                 ]
-            case .network?, .malformedResponse?: break  // no answer, or one too large to read: its status unknown
+            case .network?: break
             case .rejected(let rejection)? where rejection.step == .webhooks && rejection.status >= 500: break
             default: return []
             }
