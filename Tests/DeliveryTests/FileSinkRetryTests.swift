@@ -18,6 +18,15 @@ struct FileSinkRetryTests {
         }
     }
 
+    /// A sink writing `events.jsonl` in `dir` through `faults`, which holds the line of event 1; the file's path.
+    private func sinkWithOneLine(in dir: TemporaryDirectory) throws -> (FileSink, String, SyscallFaults) {
+        let output = dir.path + "/events.jsonl"
+        let faults = SyscallFaults()
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
+        _ = try sink.write(event(1))
+        return (sink, output, faults)
+    }
+
     private func event(_ number: Int) -> StoredEvent {
         StoredEvent(
             sequence: UInt64(number),
@@ -93,10 +102,7 @@ struct FileSinkRetryTests {
     func reopenCutsTheFailedBatchFromTheOldFile() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let output = dir.path + "/events.jsonl"
-        let faults = SyscallFaults()
-        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
-        _ = try sink.write(event(1))
+        let (sink, output, faults) = try sinkWithOneLine(in: dir)
         faults.fail("fdatasync", errno: EIO, times: 1)
         faults.fail("ftruncate", errno: EIO, times: 1)
         #expect(throws: SystemCallError.self) { try sink.write(event(2)) }
@@ -160,10 +166,7 @@ struct FileSinkRetryTests {
     func fileDeletedDuringABatchIsWrittenAgain() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let output = dir.path + "/events.jsonl"
-        let faults = SyscallFaults()
-        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
-        _ = try sink.write(event(1))
+        let (sink, output, faults) = try sinkWithOneLine(in: dir)
         faults.hold("write")  // the next batch passes its deleted-file check, then waits to append
         let written = Mutex<Result<SinkPosition, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
