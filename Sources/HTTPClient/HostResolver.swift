@@ -31,13 +31,15 @@ struct HostResolver: Sendable {
         self.lookup = lookup
     }
 
-    /// The addresses of `host` for `port`; the caller frees the list with `freeaddrinfo`.
+    /// The addresses of `host` for `port`; the caller frees the list with `freeaddrinfo`. An address written as
+    /// one (`127.0.0.1`, `::1`) is taken at once, without a lookup or a thread.
     func resolve(
         host: String,
         port: UInt16,
         place: String,
         deadline: Deadline
     ) throws(HTTPClientError) -> UnsafeMutablePointer<addrinfo> {
+        if let address = Self.numeric(host, port: port) { return address }
         let pending = Pending()
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { [lookup] in
@@ -56,6 +58,17 @@ struct HostResolver: Sendable {
             if let list = answer.list { freeaddrinfo(list) }
             throw .hostNotFound(host: host, reason: String(cString: gai_strerror(answer.status)))
         }
+        return list
+    }
+
+    /// `host` as a numeric address (no name service asked), or nil when it is a name.
+    private static func numeric(_ host: String, port: UInt16) -> UnsafeMutablePointer<addrinfo>? {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0 else { return nil }
         return list
     }
 

@@ -154,15 +154,15 @@ struct HostResolverDeadlineTests {
     @Test("a resolver slower than the deadline gives a timeout at the deadline, not when it answers")
     func slowResolverTimesOut() throws {
         let answered = DispatchSemaphore(value: 0)
-        let slow = HostResolver { host, service in
+        let slow = HostResolver { _, service in
             usleep(1_500_000)
             defer { answered.signal() }
-            return HostResolver.system.lookup(host, service)
+            return HostResolver.system.lookup("127.0.0.1", service)
         }
         let started = ContinuousClock.now
         #expect {
             _ = try SocketConnection.open(
-                host: "127.0.0.1",
+                host: "slow.example",  // a name: an address is taken without a lookup
                 port: 9,
                 deadline: Deadline(secondsFromNow: 0.2),
                 resolver: slow
@@ -188,6 +188,31 @@ struct HostResolverDeadlineTests {
         } throws: { error in
             guard case HTTPClientError.hostNotFound(let host, let reason) = error else { return false }
             return host == "no-such-host.invalid" && reason == String(cString: gai_strerror(EAI_NONAME))
+        }
+    }
+
+    @Test(
+        "an address written as one is taken without a lookup (no thread to wait for)",
+        arguments: ["127.0.0.1", "::1"]
+    )
+    func addressNeedsNoLookup(host: String) throws {
+        let never = HostResolver { _, _ in (EAI_FAIL, nil) }
+        let (listener, port) = try loopbackSocket(listening: 1)
+        defer { close(listener) }
+        if host == "127.0.0.1" {
+            let connection = try SocketConnection.open(
+                host: host,
+                port: port,
+                deadline: Deadline(secondsFromNow: 10),
+                resolver: never
+            )
+            #expect(connection.fd >= 0)
+        }
+        #expect {
+            _ = try SocketConnection.open(host: host, port: 1, deadline: Deadline(secondsFromNow: 10), resolver: never)
+        } throws: { error in
+            if case HTTPClientError.connectFailed = error { return true }
+            return false
         }
     }
 }
