@@ -720,22 +720,23 @@ struct PaymentLedgerFailedWriteTests {
         reopened.close()
     }
 
-    /// A ledger in `directory` (opened at `nowMillis`) with `options`, logging to `log`, its file's calls through
-    /// `faults`.
+    /// A ledger in `directory` (opened at `nowMillis`) with `options`, its file's calls through the faults returned,
+    /// logging to the log returned.
     static func ledger(
         in directory: TemporaryDirectory,
         nowMillis: Int64 = PaymentLedgerTests.now,
-        _ options: PaymentLedger.Options,
-        log: CapturedLog,
-        faults: SyscallFaults
-    ) throws -> PaymentLedger {
-        try PaymentLedger(
+        _ options: PaymentLedger.Options
+    ) throws -> (PaymentLedger, SyscallFaults, CapturedLog) {
+        let faults = SyscallFaults()
+        let log = CapturedLog()
+        let ledger = try PaymentLedger(
             stateDirectory: directory.path,
             nowMillis: nowMillis,
             options: options,
             logger: log.logger,
             faults: faults
         )
+        return (ledger, faults, log)
     }
 
     /// The size of `directory`'s payments.log.
@@ -754,13 +755,9 @@ struct PaymentLedgerFailedWriteTests {
     func failingWritesAreRetriedByOneTimer() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let faults = SyscallFaults()
-        let log = CapturedLog()
-        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+        let (ledger, faults, log) = try PaymentLedgerFailedWriteTests.ledger(
             in: directory,
-            PaymentLedger.Options(flushDelayMillis: 20, maximumWaiting: 2),
-            log: log,
-            faults: faults
+            PaymentLedger.Options(flushDelayMillis: 20, maximumWaiting: 2)
         )
         faults.fail("write", errno: EIO)
         let started = ContinuousClock.now
@@ -821,13 +818,9 @@ struct PaymentLedgerFailedWriteTests {
     func eventDuringTheRetryIsWrittenAfterIt() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let faults = SyscallFaults()
-        let log = CapturedLog()
-        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+        let (ledger, faults, log) = try PaymentLedgerFailedWriteTests.ledger(
             in: directory,
-            PaymentLedger.Options(flushDelayMillis: 20),
-            log: log,
-            faults: faults
+            PaymentLedger.Options(flushDelayMillis: 20)
         )
         defer { ledger.close() }
         faults.fail("write", errno: EIO, times: 1)
@@ -848,14 +841,10 @@ struct PaymentLedgerFailedWriteTests {
     func pendingLinesAreBoundedWhileWritesFail() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let faults = SyscallFaults()
-        let log = CapturedLog()
         let bound = 1_000
-        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+        let (ledger, faults, log) = try PaymentLedgerFailedWriteTests.ledger(
             in: directory,
-            PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 5, maximumPendingBytes: bound),
-            log: log,
-            faults: faults
+            PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 5, maximumPendingBytes: bound)
         )
         faults.fail("write", errno: EIO)
         ledger.record(PaymentLedgerTests.observation("held-0", "CREATED"))
@@ -878,14 +867,10 @@ struct PaymentLedgerFailedWriteTests {
     func pendingBoundHoldsAcrossFailingAttempts() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let faults = SyscallFaults()
-        let log = CapturedLog()
         let bound = 1_000
-        let ledger = try PaymentLedgerFailedWriteTests.ledger(
+        let (ledger, faults, _) = try PaymentLedgerFailedWriteTests.ledger(
             in: directory,
-            PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 1_000, maximumPendingBytes: bound),
-            log: log,
-            faults: faults
+            PaymentLedger.Options(flushDelayMillis: 60_000, maximumWaiting: 1_000, maximumPendingBytes: bound)
         )
         faults.fail("write", errno: EIO)
         ledger.record(PaymentLedgerTests.observation("held-0", "CREATED"))
@@ -920,8 +905,6 @@ struct PaymentLedgerFailingRewriteTests {
     func failingWritesDuringARewriteAreNotAttemptedEveryFlushDelay() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let faults = SyscallFaults()
-        let log = CapturedLog()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let count = 40_000
         let options = PaymentLedger.Options(
@@ -931,13 +914,7 @@ struct PaymentLedgerFailingRewriteTests {
             compactionBytes: 1 << 20,
             compactionCPUShare: 0.01
         )
-        let ledger = try PaymentLedgerFailedWriteTests.ledger(
-            in: directory,
-            nowMillis: now,
-            options,
-            log: log,
-            faults: faults
-        )
+        let (ledger, faults, log) = try PaymentLedgerFailedWriteTests.ledger(in: directory, nowMillis: now, options)
         // Payments past the window: the count-th record writes them (8 MB) and starts a slow rewrite that forgets
         // them all (so it writes nothing to its temporary file until its end).
         for index in 0..<count {
