@@ -121,13 +121,12 @@ public final class FileSink: Sendable {
                 lineEnds.append(UInt64(batch.count))
             }
             var info = try liveFile(&guarded)
-            // Deleted while the batch was written (at most twice more): it is in no file at the path, so it is
-            // written again, to the new file.
-            for attempt in 0..<3 where attempt == 0 || info.st_nlink == 0 {
-                if attempt > 0 { info = try liveFile(&guarded) }
-                guard !batch.isEmpty else { break }
+            for _ in 0..<(batch.isEmpty ? 0 : 3) {
                 try append(batch, to: &guarded, at: UInt64(info.st_size))
-                info.st_nlink = try guarded.file.status().st_nlink
+                // Deleted while the batch was written (twice more at most): it is in no file at the path, so it is
+                // written again, to the new one.
+                guard try guarded.file.status().st_nlink == 0 else { break }
+                info = try liveFile(&guarded)
             }
             let before = UInt64(info.st_size)
             guarded.alreadyWritten = alreadyWritten
@@ -191,20 +190,15 @@ public final class FileSink: Sendable {
         guarded.uncut = nil
     }
 
-    /// The device and inode of the file written now (two sinks must never write one file: each cuts back its own
-    /// failed batches by size).
-    public func fileIdentity() throws -> FileIdentity {
-        let info = try guarded.withLock { try $0.file.status() }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-    }
-
-    /// The file written now and the one `path` names now, when another (after logrotate moved the file, before the
-    /// reopen): the sink writes the latter once reopened.
+    /// The device and inode of the file written now, and of the one `path` names now when another (after logrotate
+    /// moved the file, before the reopen: the sink writes that one once reopened). Two sinks must never write one
+    /// file: each cuts back its own failed batches by size.
     public func fileIdentities() throws -> Set<FileIdentity> {
-        var identities: Set = [try fileIdentity()]
-        var info = stat()
-        if stat(path, &info) == 0 {
-            identities.insert(FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
+        let open = try guarded.withLock { try $0.file.status() }
+        var identities: Set = [FileIdentity(device: UInt64(open.st_dev), inode: UInt64(open.st_ino))]
+        var named = stat()
+        if stat(path, &named) == 0 {
+            identities.insert(FileIdentity(device: UInt64(named.st_dev), inode: UInt64(named.st_ino)))
         }
         return identities
     }
