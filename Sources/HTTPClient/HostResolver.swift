@@ -17,10 +17,18 @@ struct HostResolver: Sendable {
     let lookup: Lookup
 
     /// `getaddrinfo` for TCP addresses of any family.
-    static let system = HostResolver { host, service in
+    static let system = HostResolver { host, service in addresses(host, service, flags: 0) }
+
+    /// `getaddrinfo` for TCP addresses of any family, with `flags` (`AI_…`).
+    private static func addresses(
+        _ host: String,
+        _ service: String,
+        flags: Int32
+    ) -> (status: Int32, list: UnsafeMutablePointer<addrinfo>?) {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = flags
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, service, &hints, &list)
         return (status, list)
@@ -39,7 +47,10 @@ struct HostResolver: Sendable {
         place: String,
         deadline: Deadline
     ) throws(HTTPClientError) -> UnsafeMutablePointer<addrinfo> {
-        if let address = Self.numeric(host, port: port) { return address }
+        // No name service is asked for an address: no thread to wait for.
+        if let address = Self.addresses(host, String(port), flags: AI_NUMERICHOST | AI_NUMERICSERV).list {
+            return address
+        }
         let pending = Pending()
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { [lookup] in
@@ -58,17 +69,6 @@ struct HostResolver: Sendable {
             if let list = answer.list { freeaddrinfo(list) }
             throw .hostNotFound(host: host, reason: String(cString: gai_strerror(answer.status)))
         }
-        return list
-    }
-
-    /// `host` as a numeric address (no name service asked), or nil when it is a name.
-    private static func numeric(_ host: String, port: UInt16) -> UnsafeMutablePointer<addrinfo>? {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0 else { return nil }
         return list
     }
 
