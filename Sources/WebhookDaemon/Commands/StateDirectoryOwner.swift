@@ -6,9 +6,9 @@ import Glibc
 enum StateDirectoryOwner {
     /// Becomes the daemon's user when running as root: the owner of `directory`, or when that is root (a directory
     /// shared through its group) the owner of the state in it (its journal); with that file's group, and the user's
-    /// supplementary groups as systemd's `User=` gives them (a directory reached through one stays reachable). Does nothing when not
-    /// root, or when everything is root's (or not made yet: no daemon has used it).
-    /// Call it after everything only root may read (the configuration, its credentials) has been read.
+    /// supplementary groups as systemd's `User=` gives them (a directory reached through one stays reachable). Does
+    /// nothing when not root, or when everything is root's (or not made yet: no daemon has used it). Call it after
+    /// everything only root may read (the configuration, its credentials) has been read.
     static func become(ownerOf directory: String) throws {
         guard geteuid() == 0, let owner = try daemonUser(of: directory) else { return }
         let groupsSet: Bool
@@ -25,8 +25,9 @@ enum StateDirectoryOwner {
     }
 
     /// The first of `directory` and its journal owned by another user than root: its user and group (what the
-    /// daemon's `User=` and `Group=` made it, which may be neither the user's primary group nor one it is listed in). Throws for a root-owned directory shared with another group but with
-    /// no state yet to tell whose it is: files written as root there (mode 0600) would shut that group's daemon out.
+    /// daemon's `User=` and `Group=` made it, which may be neither the user's primary group nor one it is listed
+    /// in). Throws for a root-owned directory shared with another group but with no state yet to tell whose it is:
+    /// files written as root there (mode 0600) would shut that group's daemon out.
     private static func daemonUser(of directory: String) throws -> (uid: uid_t, gid: gid_t)? {
         var directoryGroup: gid_t = 0
         var hasState = false
