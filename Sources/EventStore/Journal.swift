@@ -19,14 +19,14 @@ import POSIX
 /// that was never acknowledged, cut back without a damage report (the cut region is zero again; every acknowledged
 /// batch ends with a padding frame, so damage to its last record is followed by a valid frame and reported). Only
 /// damage reaching the padding frame too cannot be told from a torn tail: the cut bytes are first copied aside
-/// (`<segment>.cut-at-<offset>-<crc>`); when that copy fails the segment is not cut and not appended to, unless no
-/// new segment can be started either (a full disk): then the tail is cut without a copy, and the store opens. In an
-/// older segment non-zero bytes there, or no valid frame at all, are reported as damage. Damage inside the last batch of the active
-/// segment may also be a crash tearing that batch before it was acknowledged (its blocks reach the disk in any
-/// order): it is reported all the same, its readable records kept, and the log line says so. A frame with a valid
-/// CRC that does not decode (a record kind of a newer version) stops the open with an error rather than losing it.
-/// When the active segment's valid end is not on a block boundary (a journal written before padding existed, or a
-/// torn padding frame), the next append starts a new segment.
+/// (`<segment>.cut-at-<offset>-<crc>`); when that copy fails the segment is not cut and not appended to, unless no new
+/// segment can be started either (a full disk): then the tail is cut without a copy, and the store opens. In an older
+/// segment non-zero bytes there, or no valid frame at all, are reported as damage. Damage inside the last batch of the
+/// active segment may also be a crash tearing that batch before it was acknowledged (its blocks reach the disk in any
+/// order): it is reported all the same, its readable records kept, and the log line says so. A frame with a valid CRC
+/// that does not decode (a record kind of a newer version) stops the open with an error rather than losing it. When the
+/// active segment's valid end is not on a block boundary (a journal written before padding existed, or a torn padding
+/// frame), the next append starts a new segment.
 ///
 /// The copy aside is written under a temporary name, synced, then renamed, so a copy under its final name is whole.
 /// Only the bytes up to the last non-zero one are written (the rest stays a hole), so a preallocated segment costs
