@@ -19,6 +19,8 @@ public final class FileSink: Sendable {
     private let mode: mode_t
     private let faults: SyscallFaults?
     private let logger: Logger
+    /// Called each time the file is found deleted without a reopen and made anew (the operator's metric).
+    private let fileRecreated: @Sendable () -> Void
     /// What the mutex guards.
     private struct Guarded {
         var file: SyscallFile
@@ -39,18 +41,22 @@ public final class FileSink: Sendable {
     /// - Parameters:
     ///   - resumeFrom: the sink's last recorded position (``EventStore/lastPosition(sink:)``), nil if none.
     ///   - pendingIDs: ids of events not yet marked delivered to this sink; no scan happens when empty.
+    ///   - fileRecreated: called (on the writing thread) each time the file is found deleted without a reopen and
+    ///     made anew at `path`, for a metric; the sink logs it too.
     public init(
         path: String,
         mode: mode_t = 0o640,
         resumeFrom: SinkPosition?,
         pendingIDs: Set<String>,
         faults: SyscallFaults? = nil,
-        logger: Logger
+        logger: Logger,
+        fileRecreated: @escaping @Sendable () -> Void = {}
     ) throws {
         self.path = path
         self.mode = mode
         self.faults = faults
         self.logger = logger
+        self.fileRecreated = fileRecreated
         let file = try SyscallFile.openCreating(path: path, flags: O_RDWR | O_APPEND, mode: mode, faults: faults)
         guarded = Mutex(Guarded(file: file))
         guard !pendingIDs.isEmpty else { return }
@@ -145,6 +151,7 @@ public final class FileSink: Sendable {
         let info = try guarded.file.status()
         guard info.st_nlink == 0 else { return info }
         logger.error("file sink's file was deleted; writing a new one at its path", metadata: ["path": "\(path)"])
+        fileRecreated()
         try openAnew(&guarded)
         return try guarded.file.status()
     }

@@ -56,7 +56,8 @@ public struct SinkFactory {
                     path: path,
                     resumeFrom: store.lastPosition(sink: sink.name),
                     pendingIDs: ids,
-                    logger: logger
+                    logger: logger,
+                    fileRecreated: { [metrics] in metrics.storageError(operation: "file_recreate") }
                 )
                 result[sink.name] = FileSinkWorker(
                     name: sink.name,

@@ -19,10 +19,21 @@ struct FileSinkRetryTests {
     }
 
     /// A sink writing `events.jsonl` in `dir` through `faults`, which holds the line of event 1; the file's path.
-    private func sinkWithOneLine(in dir: TemporaryDirectory) throws -> (FileSink, String, SyscallFaults) {
+    /// `fileRecreated` is called for each file it makes anew at the path.
+    private func sinkWithOneLine(
+        in dir: TemporaryDirectory,
+        fileRecreated: @escaping @Sendable () -> Void = {}
+    ) throws -> (FileSink, String, SyscallFaults) {
         let output = dir.path + "/events.jsonl"
         let faults = SyscallFaults()
-        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], faults: faults, logger: testLogger)
+        let sink = try FileSink(
+            path: output,
+            resumeFrom: nil,
+            pendingIDs: [],
+            faults: faults,
+            logger: testLogger,
+            fileRecreated: fileRecreated
+        )
         _ = try sink.write(event(1))
         return (sink, output, faults)
     }
@@ -152,12 +163,15 @@ struct FileSinkRetryTests {
     func deletedFileIsMadeAnew() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let output = dir.path + "/events.jsonl"
-        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
-        _ = try sink.write(event(1))
+        let recreations = Recreations()
+        let (sink, output, _) = try sinkWithOneLine(in: dir, fileRecreated: recreations.add)
+        #expect(recreations.count == 0)
         try FileManager.default.removeItem(atPath: output)
         let position = try sink.write(event(2))
         #expect(try ids(output) == ["e2"])
+        #expect(recreations.count == 1, "reported for the operator's metric")
+        _ = try sink.write(event(3))
+        #expect(recreations.count == 1, "once per new file, not per line")
         var info = stat()
         #expect(stat(output, &info) == 0 && position.inode == UInt64(info.st_ino), "positioned in the new file")
     }
@@ -166,7 +180,8 @@ struct FileSinkRetryTests {
     func fileDeletedDuringABatchIsWrittenAgain() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let (sink, output, faults) = try sinkWithOneLine(in: dir)
+        let recreations = Recreations()
+        let (sink, output, faults) = try sinkWithOneLine(in: dir, fileRecreated: recreations.add)
         faults.hold("write")  // the next batch passes its deleted-file check, then waits to append
         let written = Mutex<Result<SinkPosition, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -181,7 +196,15 @@ struct FileSinkRetryTests {
         done.wait()
         let position = try #require(try written.withLock { $0 }?.get())
         #expect(try ids(output) == ["e2"])
+        #expect(recreations.count == 1)
         var info = stat()
         #expect(stat(output, &info) == 0 && position.inode == UInt64(info.st_ino), "positioned in the new file")
     }
+}
+
+/// How many files a sink made anew (its `fileRecreated` calls).
+private final class Recreations: Sendable {
+    private let calls = Atomic(0)
+    var count: Int { calls.load(ordering: .relaxed) }
+    @Sendable func add() { calls.add(1, ordering: .relaxed) }
 }

@@ -161,6 +161,26 @@ struct DaemonDeliveryPathTests {
         #expect(spilled > 0, "the file sink really spilled to the journal")
         _ = try harness.daemon.stop()
     }
+
+    @Test("a sink file deleted under the running daemon is made anew for the next event, logged and counted")
+    func deletedSinkFileIsMadeAnewAndCounted() throws {
+        let harness = try DaemonHarness(config: Self.config(withHook: false))
+        #expect(try harness.send(Fixture.payment(), webhookID: "before").status == 200)
+        _ = try harness.waitForRecords("events.jsonl", count: 1)
+        try FileManager.default.removeItem(atPath: harness.directory.path + "/events.jsonl")
+        #expect(try harness.send(Fixture.payment(), webhookID: "after").status == 200)
+        let records = try harness.waitForRecords("events.jsonl", count: 1)
+        #expect(records.compactMap { $0["webhook_id"] as? String } == ["after"])
+        try waitUntil("the recreated file counted", log: harness.daemon.log) {
+            try DaemonExecTests.metric(
+                harness,
+                "vipps_webhookd_storage_errors_total",
+                ["operation": "file_recreate"]
+            ) == 1
+        }
+        #expect(harness.daemon.logged("file sink's file was deleted; writing a new one at its path").count == 1)
+        _ = try harness.daemon.stop()
+    }
 }
 
 /// A thread-safe count.
