@@ -9,8 +9,9 @@ import Synchronization
 /// Exactly once: after each write the caller records the returned ``SinkPosition`` with the delivered mark
 /// (``EventStore/markDelivered(sequence:sink:position:completion:)``). On start the sink gets the last recorded
 /// position and the ids of events still pending for it; it scans the file from that position (from the start when
-/// the file was rotated since) to the end, cuts a torn last line, and remembers which pending ids are already in the
-/// file: writing one of those again is skipped. Ids are unique per event thanks to deduplication.
+/// the file was rotated since, and then the moved file from that position, when it is still in the directory) to the
+/// end, cuts a torn last line, and remembers which pending ids are already in the file: writing one of those again is
+/// skipped. Ids are unique per event thanks to deduplication.
 ///
 /// Thread-safe; each call does blocking I/O, so call it from a delivery queue, not from a network thread.
 public final class FileSink: Sendable {
@@ -219,39 +220,28 @@ public final class FileSink: Sendable {
     }
 
     /// Scans from the recorded position to the end for lines of pending ids; cuts a torn final line.
+    ///
+    /// When the recorded position is in another file than the one at `path` now (logrotate moved it, and the daemon
+    /// stopped before its reopen), that file is looked for in the same directory by its device and inode, and read
+    /// from the recorded position too: lines written to it after the last mark are already delivered, and are not
+    /// written again to the new file. It is only read, never cut.
     private func recover(_ guarded: inout Guarded, resumeFrom: SinkPosition?, pendingIDs: Set<String>) throws {
         let info = try guarded.file.status()
         let size = UInt64(info.st_size)
+        let scan = FileSinkScan(pendingIDs: pendingIDs)
         var start: UInt64 = 0
-        if let resumeFrom, resumeFrom.device == UInt64(info.st_dev), resumeFrom.inode == UInt64(info.st_ino),
-            resumeFrom.offset <= size
-        {
-            start = resumeFrom.offset
-        }
-        var wanted: [[UInt8]: String] = [:]
-        for id in pendingIDs {
-            var prefix = Array("{\"id\": ".utf8)
-            EventLine.appendString(id, to: &prefix)
-            wanted[prefix] = id
-        }
-        var offset = start
-        var carry: [UInt8] = []
-        var lineEnd = start
-        while offset < size {
-            let chunk = try guarded.file.read(count: Int(min(size - offset, 1 << 16)), at: offset)
-            guard !chunk.isEmpty else { break }
-            offset += UInt64(chunk.count)
-            carry += chunk
-            var lineStart = carry.startIndex
-            while let newline = carry[lineStart...].firstIndex(of: 0x0A) {
-                if let id = Self.idPrefix(of: carry[lineStart..<newline]).flatMap({ wanted[$0] }) {
-                    guarded.alreadyWritten.insert(id)
-                }
-                lineEnd += UInt64(newline + 1 - lineStart)
-                lineStart = newline + 1
+        var foundFrom = SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: 0)
+        if let resumeFrom {
+            if resumeFrom.device == UInt64(info.st_dev), resumeFrom.inode == UInt64(info.st_ino) {
+                if resumeFrom.offset <= size { start = resumeFrom.offset }
+            } else if let moved = try scanMovedFile(at: resumeFrom, with: scan), !moved.isEmpty {
+                guarded.alreadyWritten.formUnion(moved)
+                // A restart scans that file again from there (and this one from its start).
+                foundFrom = resumeFrom
             }
-            carry.removeFirst(lineStart)
         }
+        let (found, lineEnd) = try scan.scan(guarded.file, from: start, size: size)
+        guarded.alreadyWritten.formUnion(found)
         if lineEnd < size {
             logger.warning(
                 "file sink has a torn last line; cutting it",
@@ -261,7 +251,10 @@ public final class FileSink: Sendable {
             try guarded.file.syncData()
         }
         if !guarded.alreadyWritten.isEmpty {
-            guarded.foundFrom = SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: start)
+            if foundFrom.inode == UInt64(info.st_ino) && foundFrom.device == UInt64(info.st_dev) {
+                foundFrom.offset = start
+            }
+            guarded.foundFrom = foundFrom
             logger.info(
                 "file sink found lines written before a crash",
                 metadata: ["path": "\(path)", "count": .stringConvertible(guarded.alreadyWritten.count)]
@@ -269,18 +262,34 @@ public final class FileSink: Sendable {
         }
     }
 
-    /// `{"id": "<escaped id>"` of a line written by ``EventLine``, or nil.
-    private static func idPrefix(of line: ArraySlice<UInt8>) -> [UInt8]? {
-        let opening = Array("{\"id\": \"".utf8)
-        guard line.starts(with: opening) else { return nil }
-        var index = line.startIndex + opening.count
-        while index < line.endIndex {
-            switch line[index] {
-            case UInt8(ascii: "\\"): index += 2
-            case UInt8(ascii: "\""): return Array(line[line.startIndex...index])
-            default: index += 1
-            }
+    /// The pending ids whose lines are in the file `position` names, when that file is no longer at `path` but
+    /// still in its directory under another name (moved by logrotate); nil when it is not found there (deleted, or
+    /// compressed into a new file), which is logged: lines written to it after its last mark are then written again.
+    private func scanMovedFile(at position: SinkPosition, with scan: FileSinkScan) throws -> Set<String>? {
+        guard let movedPath = FileSinkScan.path(of: position, besides: path) else {
+            logger.warning(
+                "file sink's last recorded file is gone from its directory; owed lines are written again",
+                metadata: ["path": "\(path)", "inode": .stringConvertible(position.inode)]
+            )
+            return nil
         }
-        return nil
+        let moved = try SyscallFile(path: movedPath, flags: O_RDONLY, faults: faults)
+        defer { moved.close() }
+        let size = UInt64(try moved.status().st_size)
+        guard position.offset <= size else { return [] }
+        let (found, lineEnd) = try scan.scan(moved, from: position.offset, size: size)
+        if lineEnd < size {
+            logger.warning(
+                "file sink's moved file has a torn last line; left as it is",
+                metadata: ["path": "\(movedPath)", "bytes": .stringConvertible(size - lineEnd)]
+            )
+        }
+        if !found.isEmpty {
+            logger.info(
+                "file sink found lines written before a crash in its moved file",
+                metadata: ["path": "\(movedPath)", "count": .stringConvertible(found.count)]
+            )
+        }
+        return found
     }
 }
