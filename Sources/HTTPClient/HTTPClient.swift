@@ -75,8 +75,10 @@ public struct HTTPClient: Sendable {
         let limit = ResponseParser.maximumHeadBytes + maximumBodyBytes + 16 * 1024
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        // Each parse goes on from the last one: an answer trickled in small reads is not read again for each.
+        var progress = ResponseParser.Progress()
         while true {
-            switch parser.parse(received, atEOF: false) {
+            switch parser.parse(received, atEOF: false, progress: &progress) {
             case .complete(let answer): return answer
             case .invalid(let reason): throw .invalidAnswer(place: place, reason: reason)
             case .needMore: break
@@ -87,7 +89,7 @@ public struct HTTPClient: Sendable {
             }
             let count = try stream.read(into: &buffer)
             if count == 0 {
-                switch parser.parse(received, atEOF: true) {
+                switch parser.parse(received, atEOF: true, progress: &progress) {
                 case .complete(let answer): return answer
                 case .invalid(let reason): throw .invalidAnswer(place: place, reason: reason)
                 case .needMore: throw .invalidAnswer(place: place, reason: "connection closed early")
