@@ -142,7 +142,7 @@ struct ParsedURL {
                 output.append(segment)
             }
         }
-        return "/" + percentEncode(output.joined(separator: "/"), extra: Array("?`{}".utf8))
+        return "/" + percentEncode(output.joined(separator: "/"), extra: Array("?^`{}".utf8))
     }
 
     /// Percent-encodes C0 controls, space, `"`, `#`, `<`, `>`, bytes ≥ 0x7F and the `extra` bytes.

@@ -67,4 +67,20 @@ struct EventFieldCatalogueTests {
         #expect(event.fieldText("shippingDetails.address") == nil)
         #expect(event.fieldText("amount.") == nil)
     }
+
+    /// Older QR check-in bodies say `merchantSerialNumber` instead of `msn`: a sink's `{merchantSerialNumber}`
+    /// placeholder is one a QR event can have, not a `check-config` error.
+    @Test("an older QR check-in's merchantSerialNumber is in the catalogue, optional")
+    func olderQRSpellingIsCatalogued() {
+        let body =
+            #"{"customerToken":"t-1","merchantQrId":"qr-1","merchantSerialNumber":"123456","initiatedAt":"#
+            + #""2025-01-01T00:00:00.1234567Z"}"#
+        let older = DecodedEvent.decode(body: Array(body.utf8))
+        #expect(older.type == QRCheckInEvent.eventType)
+        #expect(older.environment.contains(EventVariable(name: "VIPPS_MSN", value: "123456")))
+        #expect(older.fieldText("merchantSerialNumber") == "123456")
+        #expect(EventFieldCatalogue.canHave("merchantSerialNumber", type: QRCheckInEvent.eventType))
+        #expect(field("merchantSerialNumber", of: QRCheckInEvent.eventType)?.required == false)
+        #expect(field("msn", of: QRCheckInEvent.eventType)?.required == true)
+    }
 }

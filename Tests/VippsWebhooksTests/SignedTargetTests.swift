@@ -59,4 +59,13 @@ struct SignedTargetTests {
     func invalid(url: String) {
         #expect(throws: SignedTargetError.self) { try SignedTarget(url: url) }
     }
+
+    /// The URL Standard's path percent-encode set has `^` (since 2025; Chrome and Firefox encode it): a registered URL
+    /// with `^` in its path is signed with `%5E`, or every delivery would be refused. The query keeps it as it is.
+    @Test("a ^ in the path is signed as %5E, in the query as it is")
+    func caretInPathIsPercentEncoded() throws {
+        #expect(try SignedTarget(url: "https://shop.example.com/hooks/a^b?x=^").pathAndQuery == "/hooks/a%5Eb?x=^")
+        let joined = try SignedTarget(publicBaseURL: "https://shop.example.com", endpointPath: "/vipps^1")
+        #expect(joined.pathAndQuery == "/vipps%5E1")
+    }
 }

@@ -51,6 +51,12 @@ struct FieldReader {
         reads?.append(EventField(path: pathPrefix + key, required: required, isObject: object))
     }
 
+    /// Writes down that the event can carry `key`, a field read under another name (an older spelling), so that the
+    /// catalogue knows it, optional, though the sample body has the newer one.
+    func mayCarry(_ key: String) {
+        record(key, required: false)
+    }
+
     /// A string field. Absent or null: `nil`, with a `missing` finding when `required`. Another type: `nil` and a
     /// `wrongType` finding.
     mutating func string(_ key: String, required: Bool = false) -> String? {

@@ -16,6 +16,7 @@ public struct QRCheckInEvent: Sendable, Equatable {
         event.customerToken = reader.string("customerToken", required: true)
         event.merchantQrId = reader.string("merchantQrId", required: true)
         let msnKey = object["msn"] == nil && object["merchantSerialNumber"] != nil ? "merchantSerialNumber" : "msn"
+        if msnKey == "msn" { reader.mayCarry("merchantSerialNumber") }
         event.msn = reader.msn(msnKey, required: true)
         event.initiatedAt = reader.timestamp("initiatedAt", required: true)
         findings += reader.findings
