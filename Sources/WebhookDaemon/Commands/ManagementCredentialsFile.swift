@@ -12,6 +12,13 @@ struct ManagementCredentialsFile {
     /// The values by key.
     var values: [String: String] = [:]
 
+    /// One line for each `VIPPS_*` key not among ``keys`` (a misspelling, or a key of another use of the file).
+    var unknownKeys: [String] = []
+
+    /// The `VIPPS_*` keys read; another `VIPPS_*` key is warned about as a possible misspelling (keys of other
+    /// programs sharing the file are left alone).
+    static let keys = ["VIPPS_CLIENT_ID", "VIPPS_CLIENT_SECRET", "VIPPS_SUBSCRIPTION_KEY", "VIPPS_MSN"]
+
     /// Parses the text of a file; the error names the line, never a value.
     init(text: String, path: String) throws(ManagementCredentialsError) {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -29,13 +36,19 @@ struct ManagementCredentialsFile {
                 value = String(value.dropFirst().dropLast())
             }
             guard !key.isEmpty else { throw .init("\(path):\(index + 1): empty key") }
+            if key.hasPrefix("VIPPS_"), !Self.keys.contains(key) {
+                // A misspelt VIPPS_MSN would otherwise make the caller a partner without an MSN, silently.
+                let suggestion = EditDistance.nearest(to: key, in: Self.keys).map { " (did you mean \($0)?)" } ?? ""
+                unknownKeys.append("\(path):\(index + 1): \(key) is not a credentials key, not read\(suggestion)")
+            }
             values[key] = value
         }
     }
 }
 
 extension ManagementCredentialsFile {
-    /// Reads and parses the file at `path`; a file readable by group or others gets a warning through `warn`.
+    /// Reads and parses the file at `path`; a file readable by group or others, and each unknown `VIPPS_*` key, get a
+    /// warning through `warn`.
     static func read(_ path: String, warn: (String) -> Void) throws(ManagementCredentialsError) -> Self {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -60,7 +73,9 @@ extension ManagementCredentialsFile {
         guard data.count <= maximumBytes else {
             throw .init("credentials file \(path) is over \(maximumBytes) bytes")
         }
-        return try ManagementCredentialsFile(text: String(decoding: data, as: UTF8.self), path: path)
+        let file = try ManagementCredentialsFile(text: String(decoding: data, as: UTF8.self), path: path)
+        for line in file.unknownKeys { warn("warning: \(line)") }
+        return file
     }
 
     /// The management credentials the file holds (`VIPPS_CLIENT_ID`, `VIPPS_CLIENT_SECRET`,

@@ -51,7 +51,23 @@ public struct ConfigurationLoader {
         guard bytes.count <= maximumFileBytes else {
             return .failure(FileProblem(message: "the file is over \(maximumFileBytes >> 20) MiB"))
         }
-        return .success(String(decoding: bytes, as: UTF8.self))
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            // Read with U+FFFD in place of the bad bytes, a path in it would name another file.
+            let line = Self.lineOfFirstInvalidUTF8(bytes)
+            return .failure(FileProblem(message: "line \(line): not UTF-8 text (save the file as UTF-8)"))
+        }
+        return .success(text)
+    }
+
+    /// The line (from 1) of the first byte of `bytes` that is not valid UTF-8.
+    static func lineOfFirstInvalidUTF8(_ bytes: [UInt8]) -> Int {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+            if scalar == "\n" { line += 1 }
+        }
+        return line
     }
 
     /// Loads configuration text; `file` names it in problems.

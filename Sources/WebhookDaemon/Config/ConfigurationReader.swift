@@ -1,5 +1,6 @@
 import Delivery
 import HTTP1
+import POSIX
 import VippsWebhooks
 import YAML
 
@@ -90,7 +91,7 @@ struct ConfigurationReader {
                     }
                     configuration.publicURL = text
                 }
-            case "state_dir": configuration.stateDirectory = string(value, at: key) ?? configuration.stateDirectory
+            case "state_dir": configuration.stateDirectory = path(value, at: key) ?? configuration.stateDirectory
             case "clock_skew_seconds":
                 configuration.clockSkewSeconds =
                     integer(value, at: key, in: 0...86_400) ?? configuration.clockSkewSeconds
@@ -267,11 +268,18 @@ struct ConfigurationReader {
             switch (file, argv) {
             case (let file?, nil):
                 if file.isEmpty { problem("\(path).file", value, "empty path") }
-                let spelling =
-                    (file.hasPrefix("/") ? "/" : "")
-                    + file.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
-                if !file.isEmpty, let other = fileWriters.updateValue(name, forKey: spelling) {
-                    problem("\(path).file", value, "the same file as sink \(other); give each file sink its own file")
+                if file.utf8.contains(0) { problem("\(path).file", value, "a path cannot contain NUL") }
+                if !file.isEmpty, !file.utf8.contains(0) {
+                    for identity in SinkFileIdentity.identities(of: file) {
+                        if let other = fileWriters.updateValue(name, forKey: identity), other != name {
+                            problem(
+                                "\(path).file",
+                                value,
+                                "the same file as sink \(other); give each file sink its own file"
+                            )
+                            break
+                        }
+                    }
                 }
                 for key in ["timeout_seconds", "max_attempts", "concurrency"] where sinkMapping[key] != nil {
                     problem("\(path).\(key)", value, "applies to exec sinks only")
@@ -284,6 +292,18 @@ struct ConfigurationReader {
                     problem("\(path).exec[0]", value, "the program cannot be a {placeholder}")
                 } else if argv.contains(where: { $0.utf8.contains(0) }) {
                     problem("\(path).exec", value, "arguments cannot contain NUL")
+                } else if ProcessRunner.resolveExecutable(
+                    argv[0],
+                    searchPath: ExecSinkConfiguration.defaultSearchPath
+                ) == nil {
+                    // A warning: the hook may be installed after the configuration.
+                    warning(
+                        "\(path).exec[0]",
+                        value,
+                        "no executable file \(argv[0]) (hooks' PATH: \(ExecSinkConfiguration.defaultSearchPath)); "
+                            + "until there is one, every event for this sink fails to start its hook and ends as a "
+                            + "dead letter"
+                    )
                 }
                 sinks.append(
                     .init(
@@ -459,6 +479,11 @@ struct ConfigurationReader {
             }
             if mapping["events"] == nil { problem("\(routePath).events", item, "missing") }
             if mapping["sinks"] == nil { problem("\(routePath).sinks", item, "missing") }
+            for filter in filters {
+                if let message = RoutedFieldCheck.problem(whereField: filter.field, events: events) {
+                    problem("\(routePath).where.\(filter.field)", mapping["where"], message)
+                }
+            }
             routes.append(Route(events: events, filters: filters, sinks: sinks))
         }
         return routes
@@ -529,9 +554,29 @@ struct ConfigurationReader {
         return scalar.text
     }
 
+    /// A file or directory path: a string, not empty, without NUL (`open(2)` would take the path cut at it).
+    private mutating func path(_ node: YAMLNode, at path: String) -> String? {
+        guard let text = string(node, at: path) else { return nil }
+        if text.isEmpty {
+            problem(path, node, "empty path")
+            return nil
+        }
+        if text.utf8.contains(0) {
+            problem(path, node, "a path cannot contain NUL")
+            return nil
+        }
+        return text
+    }
+
     private mutating func integer(_ node: YAMLNode, at path: String, in range: ClosedRange<Int>) -> Int? {
-        guard node.scalar != nil, node.tag == .int, let value = node.int else {
+        guard let scalar = node.scalar, node.tag == .int, let value = node.int else {
             problem(path, node, "expected a whole number")
+            return nil
+        }
+        let digits = scalar.text.utf8.drop { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }
+        if digits.count > 1, digits.first == UInt8(ascii: "0"), digits.allSatisfy(ASCII.isDigit) {
+            // YAML 1.1 (as libyaml) reads 010 as octal 8: surely not what was meant.
+            problem(path, node, "a leading 0 makes the number octal in YAML; write it without (or as 0o… for octal)")
             return nil
         }
         guard range.contains(value) else {

@@ -1,8 +1,8 @@
 import Delivery
 import VippsWebhooks
 
-/// Checks route event patterns against the known event types, and exec placeholders against the fields of the types
-/// routed to their sink (`EventFieldCatalogue`).
+/// Checks route event patterns against the known event types, `where:` fields against the fields of the types the
+/// route selects, and exec placeholders against the fields of the types routed to their sink (`EventFieldCatalogue`).
 ///
 /// - A pattern is `*`, `unknown`, a glob matching at least one known type, or a known type. A misspelled type would
 ///   never match (events of a type the daemon does not know arrive as `unknown`), so it is a problem, with the
@@ -26,6 +26,25 @@ enum RoutedFieldCheck {
         let suggestion = EditDistance.nearest(to: pattern, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
         return "\"\(pattern)\" is not a known event type\(suggestion); events of a type the daemon does not know "
             + "arrive as \"unknown\", so this route would never match (`vipps-webhookd send --help` lists the types)"
+    }
+
+    /// Why a route's `where:` filter on `field` can never match an event the route's `events` select, or nil when it
+    /// can: filters compare top-level fields of the body, so a dotted path never matches, nor does a field none of the
+    /// known types selected has (a misspelling). A route selecting only events of no known type is not checked.
+    static func problem(whereField field: String, events: [EventPattern]) -> String? {
+        if field.contains(".") {
+            return "where: compares top-level fields of the body; \"\(field)\" is a nested path, so this route "
+                + "would never match (route on a top-level field, or filter in the hook)"
+        }
+        let known = SampleEvents.knownTypes.filter { type in events.contains { $0.matches(type) } }
+        let topLevel: [String] = known.flatMap { type in
+            EventFieldCatalogue.fields(of: type).map(\.path).filter { !$0.contains(".") }
+        }
+        guard !known.isEmpty, !topLevel.contains(field) else { return nil }
+        let fields = Array(Set(topLevel)).sorted()
+        let suggestion = EditDistance.nearest(to: field, in: fields).map { " (did you mean \"\($0)\"?)" } ?? ""
+        return "no event type this route selects has a top-level field \"\(field)\"\(suggestion), so this route "
+            + "would never match; fields: \(fields.joined(separator: ", "))"
     }
 
     /// The event types routed to `sink` by any endpoint: known types in the order of `SampleEvents.knownTypes`, and

@@ -16,8 +16,9 @@ public enum SecretSource: Sendable, Equatable {
     case inline(String)
 }
 
-/// Reads secrets from their sources. Messages name the source, never the value: a path or variable name that may be
-/// a secret written in its place (`secrets:` and `secret_file:` take paths, `secret_env:` a name) is not shown.
+/// Reads secrets from their sources. Messages name the source, never the value: a path, variable or credential name
+/// that may be a secret written in its place (`secrets:` and `secret_file:` take paths, `secret_env:` a name,
+/// `secret_credential:` a credential's name) is not shown.
 public struct SecretResolver: Sendable {
     /// A secret and an optional concern about how it is stored.
     public struct Resolved: Sendable {
@@ -64,7 +65,18 @@ public struct SecretResolver: Sendable {
                     )
                 )
             }
-            return readFile(directory + "/" + name)
+            let path = directory + "/" + name
+            var info = stat()
+            guard stat(path, &info) == 0 || errno != ENOENT else {
+                return .failure(
+                    Failure(
+                        message:
+                            "no credential of that name in \(directory) (the name is not shown: it may be a secret "
+                            + "written where a name belongs)"
+                    )
+                )
+            }
+            return readFile(path)
         case .environment(let name):
             guard let value = environment[name] else {
                 return .failure(Failure(message: "environment variable \(Self.shown(variable: name)) is not set"))
