@@ -2,6 +2,7 @@ import Dispatch
 import EventStore
 import Logging
 import Metrics
+import Synchronization
 
 /// Retries the dead letters an operator asked for with `vipps-webhookd dead-letters retry`: every `interval` it
 /// looks for requeue markers (see `RequeueMarkers`), hands each dead letter to the exec sink it failed on (through
@@ -32,6 +33,10 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
     /// Dead letters handed to a hook queue and not finished: a new marker for one of them is dropped, never run twice.
     private var inFlight: Set<String> = []
+    /// Retries cut short whose marker their completion made again, before `queue` has taken them out of `inFlight`:
+    /// a scan meanwhile leaves those markers alone (the retry is over; the marker is for the next one). Written by
+    /// the completions on the dispatcher's threads, hence the lock.
+    private let markedAgain = Mutex<Set<String>>([])
     /// Markers whose problem was already logged (cleared when the marker goes away).
     private var reported: Set<String> = []
     private var scanFailureReported = false
@@ -85,6 +90,8 @@ public final class DeadLetterRequeue: @unchecked Sendable {
 
     private func requeue(_ name: String) {
         guard !inFlight.contains(name) else {
+            // A retry cut short has marked itself again and is about to leave `inFlight`: the next scan runs it.
+            if markedAgain.withLock({ $0.contains(name) }) { return }
             logger.notice("dead letter is being retried already; marker dropped", metadata: ["dead_letter": "\(name)"])
             removeMarker(name)
             return
@@ -129,9 +136,14 @@ public final class DeadLetterRequeue: @unchecked Sendable {
                 named: name,
                 completion: { [self] outcome in
                     // Marked again at once, not on `queue`: an interrupted retry is a shutdown's, which may exit next.
-                    let markedAgain: Bool
-                    if case .pending = outcome { markedAgain = markAgain(name) } else { markedAgain = false }
-                    queue.async { self.finished(name, letter: letter, outcome: outcome, markedAgain: markedAgain) }
+                    let marked: Bool
+                    if case .pending = outcome {
+                        markedAgain.withLock { _ = $0.insert(name) }
+                        marked = markAgain(name)
+                    } else {
+                        marked = false
+                    }
+                    queue.async { self.finished(name, letter: letter, outcome: outcome, markedAgain: marked) }
                 }
             )
         } catch {
@@ -176,6 +188,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
 
     private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome, markedAgain: Bool) {
         inFlight.remove(name)
+        self.markedAgain.withLock { _ = $0.remove(name) }
         let metadata: Logger.Metadata = [
             "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
         ]
@@ -208,10 +221,11 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Marks the event delivered for its sink if the journal still has it pending (its mark after the dead-lettering
-    /// was lost); otherwise there is nothing to record.
+    /// was lost); otherwise there is nothing to record. Never another event with the same sequence (after a journal
+    /// set aside), which would then be lost for the sink without its hook having run.
     private func recordDelivery(of letter: DeadLetter) {
         let event = letter.event
-        guard store.isPending(sequence: event.sequence, sink: letter.sink) else {
+        guard store.isPending(event, sink: letter.sink) else {
             logger.debug(
                 "event was recorded as delivered when it was dead-lettered",
                 metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]

@@ -4,26 +4,39 @@ import Metrics
 import Synchronization
 
 extension DeadLetterStore {
-    /// The number of dead letters of each of `sinks` now in the folder, told by their file names.
+    /// The number of dead letters of each of `sinks` now in the folder.
     ///
-    /// A name belongs to a sink when, after its sequence and event hash, it holds the sink's (safe) name, optionally
-    /// followed by the `-N` suffix of a taken name (see ``fileName(sequence:sink:eventID:attempt:)``).
+    /// A name tells its sink: after its sequence and event hash, the sink's (safe) name, optionally followed by the
+    /// `-N` suffix of a taken name (see ``fileName(sequence:sink:eventID:attempt:)``); or, for a letter written by
+    /// 424e75c, the sink's name right after the sequence. Where a name fits more than one sink (`fulfil` with the
+    /// suffix `-2`, or a sink named `fulfil-2`), the letter itself is read for its sink.
     public func waitingCounts(sinks: [String]) throws(DeadLetterError) -> [String: Int] {
-        let names = try list()
-        var counts: [String: Int] = [:]
-        for sink in sinks {
-            // The 30 characters before the sink part: 20 sequence digits, '-', 8 hex digits, '-'.
-            let safe = String(Self.fileName(sequence: 0, sink: sink, eventID: "").dropFirst(30).dropLast(5))
-            counts[sink] = names.count { name in
-                let rest = name.utf8.dropFirst(30).dropLast(5)
-                guard name.utf8.count > 35, rest.starts(with: safe.utf8) else { return false }
-                let suffix = rest.dropFirst(safe.utf8.count)
-                return suffix.isEmpty
-                    || (suffix.first == UInt8(ascii: "-") && suffix.count > 1
-                        && suffix.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        var counts = Dictionary(uniqueKeysWithValues: sinks.map { ($0, 0) })
+        for name in try list() {
+            let candidates = sinks.filter { Self.name(name, canBeOf: $0) }
+            if candidates.count == 1 {
+                counts[candidates[0], default: 0] += 1
+            } else if candidates.count > 1, let letter = try? load(name), candidates.contains(letter.sink) {
+                counts[letter.sink, default: 0] += 1
             }
         }
         return counts
+    }
+
+    /// Whether dead letter file `name` can be one of `sink`.
+    static func name(_ name: String, canBeOf sink: String) -> Bool {
+        let utf8 = name.utf8
+        guard utf8.count > 26, name.hasSuffix(".json") else { return false }
+        let safe = String(fileName(sequence: 0, sink: sink, eventID: "").dropFirst(30).dropLast(5))
+        // 424e75c's `<20 digits>-<sink>.json`.
+        if utf8.dropFirst(21).dropLast(5).elementsEqual(sink.utf8) { return true }
+        // `<20 digits>-<8 hex>-<safe>[-N].json`.
+        let rest = utf8.dropFirst(30).dropLast(5)
+        guard utf8.count > 35, rest.starts(with: safe.utf8) else { return false }
+        let suffix = rest.dropFirst(safe.utf8.count)
+        return suffix.isEmpty
+            || (suffix.first == UInt8(ascii: "-") && suffix.count > 1
+                && suffix.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
     }
 
     /// Sets the gauge `vipps_webhookd_dead_letters{sink}` (dead letters waiting now) of each of `sinks` from the

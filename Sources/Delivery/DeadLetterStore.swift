@@ -140,6 +140,23 @@ public final class DeadLetterStore: Sendable {
         return names.sorted()
     }
 
+    /// Whether the folder holds a dead letter of `event` for `sink`: under its name (or a suffixed one, when another
+    /// event's letter had taken it), or under the name 424e75c gave it. For an event fed again from the journal after
+    /// a restart: a letter written before a crash that lost the delivered mark settles the event for the sink.
+    public func holds(_ event: StoredEvent, sink: String) -> Bool {
+        let digits = String(event.sequence)
+        let legacy = String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "-\(sink).json"
+        for id in event.lineIDs {
+            for attempt in 1...8 {
+                let name = Self.fileName(sequence: event.sequence, sink: sink, eventID: id, attempt: attempt)
+                guard let letter = try? load(name) else { break }
+                if letter.sink == sink, letter.event.lineIDs.contains(where: event.lineIDs.contains) { return true }
+            }
+        }
+        guard Self.isValidName(legacy), let letter = try? load(legacy) else { return false }
+        return letter.sink == sink && letter.event.lineIDs.contains(where: event.lineIDs.contains)
+    }
+
     /// Reads the dead letter `name`.
     public func load(_ name: String) throws(DeadLetterError) -> DeadLetter {
         let path = try path(of: name)

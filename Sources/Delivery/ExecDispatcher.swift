@@ -119,6 +119,11 @@ public final class ExecDispatcher: Sendable {
         )
     }
 
+    /// Whether `event` is already a dead letter of this sink (see ``DeadLetterStore/holds(_:sink:)``).
+    public func holdsDeadLetter(of event: StoredEvent) -> Bool {
+        deadLetters.holds(event, sink: sink.configuration.name)
+    }
+
     /// Re-queues the dead letter `name` (from `DeadLetterStore.list()`); its file is removed once the event is
     /// delivered, and replaced when it fails again. The event's body is decoded once, for the hook's input
     /// (``ExecSinkContext/init(_:)``) and its ordering key alike.
@@ -135,16 +140,26 @@ public final class ExecDispatcher: Sendable {
         let event = DeliverableEvent(decoding: letter.event)
         return submit(letter.event, context: ExecSinkContext(event), orderingKey: event.decoded.orderingKey) {
             [deadLetters, logger] outcome in
-            if case .delivered = outcome {
-                do {
-                    try deadLetters.remove(name)
-                    deadLetters.recordWaitingSoon(sinks: [letter.sink], logger: logger)
-                } catch {
-                    logger.error(
-                        "cannot remove re-delivered dead letter",
-                        metadata: ["name": .string(name), "error": "\(error)"]
-                    )
-                }
+            switch outcome {
+            case .delivered:
+                Self.remove(
+                    name,
+                    of: letter.sink,
+                    from: deadLetters,
+                    logger: logger,
+                    "cannot remove re-delivered dead letter"
+                )
+            case .deadLettered(_, _, let replacement) where replacement != name:
+                // Failed again and written under today's name (a letter of an earlier version, whose name was
+                // built otherwise): the new file is durable, the old one goes, or a later retry would run both.
+                Self.remove(
+                    name,
+                    of: letter.sink,
+                    from: deadLetters,
+                    logger: logger,
+                    "cannot remove replaced dead letter"
+                )
+            default: break
             }
             completion(outcome)
         }
@@ -192,6 +207,22 @@ public final class ExecDispatcher: Sendable {
 
     /// Hook runs the dispatcher keeps track of (for tests of that bookkeeping).
     var trackedRuns: Int { runs.count }
+
+    /// Removes dead letter `name` of `sink` (delivered, or replaced by a newer file), logging `failure` when it cannot.
+    private static func remove(
+        _ name: String,
+        of sink: String,
+        from deadLetters: DeadLetterStore,
+        logger: Logger,
+        _ failure: Logger.Message
+    ) {
+        do {
+            try deadLetters.remove(name)
+            deadLetters.recordWaitingSoon(sinks: [sink], logger: logger)
+        } catch {
+            logger.error(failure, metadata: ["name": .string(name), "error": "\(error)"])
+        }
+    }
 
     private func deadLetter(
         _ event: StoredEvent,

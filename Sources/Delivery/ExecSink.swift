@@ -8,7 +8,7 @@ import POSIX
 /// Environment of the hook, and nothing else: `PATH` (the configured search path), `VIPPS_EVENT_ID` (the event's id,
 /// derived from the signed body: what a hook should be idempotent on), `VIPPS_EVENT_TYPE`, `VIPPS_ENDPOINT`,
 /// `VIPPS_EVENT_SOURCE` (`webhook` or `reconciliation`), and the context's `VIPPS_*` variables (values with a NUL
-/// byte dropped). Hooks run in `/`, never in the state directory.
+/// byte, or over ``maximumVariableBytes``, dropped). Hooks run in `/`, never in the state directory.
 /// Exit status 0 is success; any other end, a timeout or a spawn error is a failure the caller may retry.
 public final class ExecSink: Sendable {
     /// Bytes of stderr kept with a failure (in the dead letter).
@@ -33,10 +33,16 @@ public final class ExecSink: Sendable {
         self.logger = logger
     }
 
+    /// Largest value of a context variable passed to a hook: Linux refuses to start a program given one string over
+    /// 128 KiB (`E2BIG`), so a longer field (a big `shippingDetails`) would keep every attempt from starting. Longer
+    /// ones are left out of the environment (logged); the event line on stdin holds them.
+    public static let maximumVariableBytes = 32 * 1024
+
     /// The environment a hook gets for `event`.
     public func environment(for event: StoredEvent, context: ExecSinkContext) -> [String: String] {
         var environment: [String: String] = [:]
-        for (name, value) in context.variables where Self.isVariableName(name) {
+        for (name, value) in context.variables
+        where Self.isVariableName(name) && value.utf8.count <= Self.maximumVariableBytes {
             environment[name] = value
         }
         environment["PATH"] = configuration.searchPath
@@ -86,6 +92,16 @@ public final class ExecSink: Sendable {
                     "sink": .string(configuration.name), "event_id": .string(event.id),
                     "event_type": .string(event.type), "attempt": .stringConvertible(attempt),
                     "placeholder": .string("{\(name)}"),
+                ]
+            )
+        }
+        let tooLong = context.variables.filter { $0.value.utf8.count > Self.maximumVariableBytes }.map(\.key)
+        if attempt == 1, !tooLong.isEmpty {
+            logger.warning(
+                "hook environment: variables over 32 KiB left out; the event line on stdin has their fields",
+                metadata: [
+                    "sink": .string(configuration.name), "event_id": .string(event.id),
+                    "variables": .string(tooLong.sorted().joined(separator: ",")),
                 ]
             )
         }

@@ -91,8 +91,26 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     func refeed(_ events: [DeliverableEvent]) {
         queue.async { [self] in
             guard !draining else { return giveBack(events) }
-            for event in events { enqueue(event) }
+            for event in events {
+                if dispatcher.holdsDeadLetter(of: event.stored) {
+                    settledAsDeadLetter(event)
+                } else {
+                    enqueue(event)
+                }
+            }
         }
+    }
+
+    /// Records as delivered an event fed again from the journal that is already a dead letter of this sink: its
+    /// letter was written, but its delivered mark was lost (a crash, a journal closed at shutdown). Running its hook
+    /// again would leave it both delivered and a dead letter, whose retry runs the hook once more (on `queue`).
+    private func settledAsDeadLetter(_ event: DeliverableEvent) {
+        logger.notice(
+            "event already a dead letter of this sink, its delivered mark lost; recorded, not run again",
+            metadata: ["sink": "\(name)", "id": "\(event.id)"]
+        )
+        recording.enter()
+        markDelivered(event)
     }
 
     var room: Int { queue.sync { draining ? 0 : held.room } }

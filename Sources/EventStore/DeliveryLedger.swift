@@ -80,6 +80,11 @@ struct DeliveryLedger {
         pending[sequence]?.remainingPlace(of: sink) != nil
     }
 
+    /// Where the record of pending event `sequence` is, if it is pending.
+    func location(of sequence: UInt64) -> Journal.Location? {
+        pending[sequence]?.location
+    }
+
     /// Marks `sequence` delivered to `sink`, remembering `position` for the sink when given; ends its hand-out.
     mutating func markDelivered(sequence: UInt64, sink: String, position: SinkPosition?) {
         if let position { positions[sink] = position }

@@ -396,6 +396,20 @@ public final class EventStore: @unchecked Sendable {
         queue.sync { ledger.awaits(sequence: sequence, sink: sink) }
     }
 
+    /// Whether `event` itself still awaits delivery to `sink`: its sequence is pending for the sink, and the journal's
+    /// record at that sequence is this event (an id of one is an id of the other). Sequences start again when a
+    /// journal is set aside, so an event kept elsewhere (a dead letter) may share its sequence with another one.
+    public func isPending(_ event: StoredEvent, sink: String) -> Bool {
+        queue.sync {
+            guard ledger.awaits(sequence: event.sequence, sink: sink),
+                let location = ledger.location(of: event.sequence),
+                case .event(let journaled, _)? = try? journal.read(at: location),
+                journaled.sequence == event.sequence
+            else { return false }
+            return journaled.lineIDs.contains { event.lineIDs.contains($0) }
+        }
+    }
+
     /// Events journaled but not yet delivered to all their sinks, in sequence order, read back from the journal.
     public func pendingDeliveries() throws -> [PendingDelivery] {
         try queue.sync {
