@@ -1,5 +1,6 @@
 #include "csystem_process.h"
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,12 @@ int csystem_pipe_cloexec(int fds[2], int nonblocking) {
 
 int csystem_pidfd_open(int pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int csystem_child_has_ended(int pid) {
+    siginfo_t info = {0};
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+    return info.si_pid != 0;
 }
 
 int csystem_wifexited(int status) { return WIFEXITED(status); }

@@ -15,12 +15,20 @@ import Glibc
 public final class ProcessRunner: Sendable {
     /// Label prefix of the serial queue each run gets.
     private let label: String
+    /// The loop watching this runner's children: the shared one, or a test's own.
+    private let loop: Result<EventLoop, ProcessRunnerError>
 
     /// Creates a runner.
     /// - Parameter label: Prefix for the Dispatch queue labels of runs.
-    public init(label: String = "vipps-webhookd.process") {
+    public convenience init(label: String = "vipps-webhookd.process") {
+        self.init(label: label, loop: Self.sharedLoop)
+    }
+
+    /// A runner whose children `loop` watches (tests: a loop they can hold up).
+    init(label: String = "vipps-webhookd.process", loop: Result<EventLoop, ProcessRunnerError>) {
         _ = Self.ignoreSIGPIPE
         self.label = label
+        self.loop = loop
     }
 
     /// Spawn attempts when the program is momentarily busy (ETXTBSY).
@@ -31,7 +39,7 @@ public final class ProcessRunner: Sendable {
     }()
 
     /// The loop watching every run's pipes and pidfd, or why it could not be created.
-    private static let loop: Result<EventLoop, ProcessRunnerError> = {
+    private static let sharedLoop: Result<EventLoop, ProcessRunnerError> = {
         do throws(SystemCallError) {
             return .success(try EventLoop(name: "process-events"))
         } catch {
@@ -51,7 +59,7 @@ public final class ProcessRunner: Sendable {
         _ request: ProcessRunnerRequest,
         completion: @escaping @Sendable (ProcessRunnerResult) -> Void
     ) throws(ProcessRunnerError) -> ProcessRunnerHandle {
-        let loop = try Self.loop.get()
+        let loop = try self.loop.get()
         guard
             let path = Self.resolveExecutable(
                 request.executable,

@@ -114,7 +114,9 @@ final class ProcessRunnerSupervisor: @unchecked Sendable {
     }
 
     private func timeoutExpired() {
-        guard termination == nil else { return }
+        // A child that ended just before its deadline, its pidfd's event not handled yet, did not time out: the reap
+        // on its way tells how it ended (a hook that exited 0 counted as a timeout would run again).
+        guard termination == nil, csystem_child_has_ended(pid) != 1 else { return }
         timedOut = true
         if terminationGrace > .zero {
             killGroup(SIGTERM)
