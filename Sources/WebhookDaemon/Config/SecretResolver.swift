@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import HTTP1
 import POSIX
 import VippsCrypto
 import VippsWebhooks
@@ -68,13 +69,7 @@ public struct SecretResolver: Sendable {
             let path = directory + "/" + name
             var info = stat()
             guard stat(path, &info) == 0 || errno != ENOENT else {
-                return .failure(
-                    Failure(
-                        message:
-                            "no credential of that name in \(directory) (the name is not shown: it may be a secret "
-                            + "written where a name belongs)"
-                    )
-                )
+                return .failure(Failure(message: "no secret file \(Self.shown(credential: name, in: directory))"))
             }
             return readFile(path)
         case .environment(let name):
@@ -125,6 +120,24 @@ public struct SecretResolver: Sendable {
                 "at the path given (not shown: no such directory either, and it may be a secret; a path belongs there)"
         }
         return path
+    }
+
+    /// The path of credential `name` (not in `directory`) as a message may show it: only for a name shaped as a file
+    /// name (`epayment.secret`: safe characters, at most 64, with an extension); anything else may be a secret written
+    /// where a name belongs.
+    static func shown(credential name: String, in directory: String) -> String {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        let fileShaped =
+            name.utf8.count <= 64 && parts.count >= 2 && parts.allSatisfy { part in
+                !part.isEmpty
+                    && part.utf8.allSatisfy {
+                        ASCII.isLetterOrDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                    }
+            }
+        return fileShaped
+            ? "\(directory)/\(name)"
+            : "in \(directory) under the name given (not shown: not a file name such as epayment.secret, and it may "
+                + "be a secret written where a name belongs)"
     }
 
     /// `name` (of an environment variable that is not set) as a message may show it: only a conventional name
