@@ -128,7 +128,8 @@ public struct SecretResolver: Sendable {
     static func shown(credential name: String, in directory: String) -> String {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         let fileShaped =
-            name.utf8.count <= 64 && parts.count >= 2 && parts.allSatisfy { part in
+            name.utf8.count <= 64 && parts.count >= 2
+            && parts.allSatisfy { part in
                 !part.isEmpty
                     && part.utf8.allSatisfy {
                         ASCII.isLetterOrDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
