@@ -134,6 +134,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         do {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
+                whenDelivered: { [self] letter in recordDelivery(of: letter) },
                 completion: { [self] outcome in
                     // Marked again at once, not on `queue`: an interrupted retry is a shutdown's, which may exit next.
                     let marked: Bool
@@ -199,7 +200,6 @@ public final class DeadLetterRequeue: @unchecked Sendable {
                 "dead letter delivered; its file is removed",
                 metadata: metadata.merging(["attempts": .stringConvertible(attempts)]) { $1 }
             )
-            recordDelivery(of: letter)
         case .deadLettered(let attempts, let lastError, _):
             count(sink: letter.sink, result: "failed")
             logger.error(
@@ -221,8 +221,9 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Marks the event delivered for its sink if the journal still has it pending (its mark after the dead-lettering
-    /// was lost); otherwise there is nothing to record. Never another event with the same sequence (after a journal
-    /// set aside), which would then be lost for the sink without its hook having run.
+    /// was lost), and returns once that mark is durable (or failed); otherwise there is nothing to record. Never
+    /// another event with the same sequence (after a journal set aside), which would then be lost for the sink
+    /// without its hook having run. Called before the dead letter's file is removed.
     private func recordDelivery(of letter: DeadLetter) {
         let event = letter.event
         guard store.isPending(event, sink: letter.sink) else {
@@ -236,13 +237,16 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             "event was still pending for the sink; recording the delivery",
             metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
         )
+        let recorded = DispatchSemaphore(value: 0)
         store.markDelivered(sequence: event.sequence, sink: letter.sink) { [logger] error in
+            defer { recorded.signal() }
             guard let error else { return }
             logger.error(
                 "cannot record delivery; the hook may run again after a restart",
                 metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"]
             )
         }
+        recorded.wait()
     }
 
     private func removeMarker(_ name: String) {

@@ -276,7 +276,16 @@ public final class FileSink: Sendable {
         let moved = try SyscallFile(path: movedPath, flags: O_RDONLY, faults: faults)
         defer { moved.close() }
         let size = UInt64(try moved.status().st_size)
-        guard position.offset <= size else { return [] }
+        // The recorded position is the end of a line of this sink's: a file without one there is another file.
+        guard position.offset <= size,
+            try position.offset == 0 || moved.read(count: 1, at: position.offset - 1) == [UInt8(ascii: "\n")]
+        else {
+            logger.warning(
+                "file sink's moved file does not end a line at the recorded position; owed lines are written again",
+                metadata: ["path": "\(movedPath)", "offset": .stringConvertible(position.offset)]
+            )
+            return nil
+        }
         let (found, lineEnd) = try scan.scan(moved, from: position.offset, size: size)
         if lineEnd < size {
             logger.warning(

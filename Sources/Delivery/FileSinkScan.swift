@@ -47,21 +47,47 @@ struct FileSinkScan {
         return (found, lineEnd)
     }
 
-    /// The path, in the directory of `path`, of the regular file `position` names (its device and inode) under
-    /// another name than `path`'s: where logrotate moved the file. Nil when no entry there is that file.
+    /// The path of the regular file `position` names (its device and inode) where logrotate moves a sink file:
+    /// beside it, under a name that starts with its own (`events.jsonl.1`, `events.jsonl-20261206`). Looked for
+    /// beside `path`, and beside the file a symbolic link at `path` (or in its directory) leads to. Nil when none is
+    /// found: a file elsewhere with a reused inode, or of another name, is not taken for the moved one.
     static func path(of position: SinkPosition, besides path: String) -> String? {
-        let directory = Syscall.parentDirectory(of: path)
-        guard let names = try? Syscall.listDirectory(directory) else { return nil }
-        for name in names {
-            let candidate = directory + "/" + name
-            guard candidate != path else { continue }
-            var info = stat()
-            guard lstat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
-                UInt64(info.st_dev) == position.device, UInt64(info.st_ino) == position.inode
-            else { continue }
-            return candidate
+        for (directory, name) in places(of: path) {
+            guard let names = try? Syscall.listDirectory(directory) else { continue }
+            for candidate in names where candidate.hasPrefix(name) && candidate != name {
+                let candidatePath = directory + "/" + candidate
+                var info = stat()
+                guard lstat(candidatePath, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+                    UInt64(info.st_dev) == position.device, UInt64(info.st_ino) == position.inode
+                else { continue }
+                return candidatePath
+            }
         }
         return nil
+    }
+
+    /// The directories and names a sink file at `path` has: as written, with its directory resolved (a symbolic
+    /// link to a directory), and the file a symbolic link at `path` leads to.
+    private static func places(of path: String) -> [(directory: String, name: String)] {
+        func split(_ path: String) -> (directory: String, name: String) {
+            (Syscall.parentDirectory(of: path), path.split(separator: "/").last.map(String.init) ?? path)
+        }
+        let written = split(path)
+        var places = [written]
+        if let resolved = realpath(written.directory, nil) {
+            places.append((String(cString: resolved), written.name))
+            free(resolved)
+        }
+        var target = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = target.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count - 1) }
+        }
+        if length > 0 {
+            let link = String(decoding: target[0..<length], as: UTF8.self)
+            places.append(split(link.hasPrefix("/") ? link : written.directory + "/" + link))
+        }
+        var seen: Set<String> = []
+        return places.filter { place in seen.insert(place.directory + "/" + place.name).inserted }
     }
 
     /// `{"id": "<escaped id>"` of a line written by ``EventLine``, or nil.

@@ -119,4 +119,68 @@ struct FileSinkRotationRecoveryTests {
         #expect(try ids(output) == ["e2", "e3"])
         #expect(logged(log, "file sink's last recorded file is gone from its directory"))
     }
+
+    /// Sink A's recorded file (its moved `a.jsonl.1`) was deleted (logrotate's `rotate`/`compress`) and its inode
+    /// reused by another file in the directory: sink B's `b.jsonl`, which holds the lines of the same events (both
+    /// sinks are routed every event). A's restart must not take B's file for its own moved file (e2 and e3 would then
+    /// never reach A's file). (Inode reuse is simulated by recording B's device and inode as A's position.)
+    @Test("another sink's file with the recorded inode (reused) is not taken for the moved file; no line is lost")
+    func reusedInodeOfAnotherSinksFileIsNotTheMovedOne() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let aPath = dir.path + "/a.jsonl"
+        let bPath = dir.path + "/b.jsonl"
+        // Sink B got e1, e2, e3 like A did.
+        let b = try FileSink(path: bPath, resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        _ = try b.write([event(1), event(2), event(3)])
+        // A wrote e1 (marked at offset of e1's end) and e2, e3 to a file since moved and deleted; its inode is
+        // now B's file's (reuse): A's recorded position names B's file.
+        var info = stat()
+        #expect(stat(bPath, &info) == 0)
+        let aFirst = try FileSink(path: dir.path + "/scratch", resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        let e1End = try aFirst.write(event(1)).offset
+        let recorded = SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: e1End)
+        // A restarts on a new a.jsonl with e2, e3 owed.
+        let restarted = try FileSink(path: aPath, resumeFrom: recorded, pendingIDs: ["e2", "e3"], logger: testLogger)
+        _ = try restarted.write([event(2), event(3)])
+        #expect(try ids(aPath) == ["e2", "e3"], "A's lines must be in A's file; another sink's file is not A's")
+    }
+
+    /// The sink path is a symbolic link to the real file in another directory (logrotate configured on the real
+    /// file). The moved file is looked for beside the link, not beside the file: the lines are written twice.
+    @Test("a sink path that is a symbolic link: the moved file is found beside the real file; no line written twice")
+    func movedFileIsFoundBesideALinksTarget() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let linkDir = dir.path + "/link"
+        let realDir = dir.path + "/real"
+        #expect(mkdir(linkDir, 0o755) == 0)
+        #expect(mkdir(realDir, 0o755) == 0)
+        let real = realDir + "/events.jsonl"
+        #expect(FileManager.default.createFile(atPath: real, contents: nil))
+        let output = linkDir + "/events.jsonl"
+        #expect(symlink(real, output) == 0)
+        let sink = try FileSink(path: output, resumeFrom: nil, pendingIDs: [], logger: testLogger)
+        let recorded = try sink.write(event(1))
+        _ = try sink.write([event(2), event(3)])  // marks lost in a crash
+        #expect(rename(real, real + ".1") == 0)  // logrotate on the real file
+        #expect(FileManager.default.createFile(atPath: real, contents: nil))
+        let restarted = try FileSink(path: output, resumeFrom: recorded, pendingIDs: ["e2", "e3"], logger: testLogger)
+        _ = try restarted.write([event(2), event(3)])
+        #expect(try ids(real + ".1") == ["e1", "e2", "e3"])
+        #expect(try ids(real) == [], "e2 and e3 are already in the moved file: writing them again duplicates them")
+    }
+
+    @Test("a moved file whose recorded position is not the end of a line is not taken for the sink's; lines written")
+    func movedFileWithoutALineEndAtThePositionIsNotTheSinks() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (output, recorded) = try crashAfterUnmarkedWritesThenRotate(in: dir, createNew: true)
+        let shifted = SinkPosition(device: recorded.device, inode: recorded.inode, offset: recorded.offset - 1)
+        let log = CapturedLog()
+        let restarted = try FileSink(path: output, resumeFrom: shifted, pendingIDs: ["e2", "e3"], logger: log.logger)
+        _ = try restarted.write([event(2), event(3)])
+        #expect(try ids(output) == ["e2", "e3"])
+        #expect(logged(log, "file sink's moved file does not end a line at the recorded position"))
+    }
 }

@@ -37,9 +37,15 @@ struct ManagementCredentialsFile {
             }
             guard !key.isEmpty else { throw .init("\(path):\(index + 1): empty key") }
             if key.hasPrefix("VIPPS_"), !Self.keys.contains(key) {
-                // A misspelt VIPPS_MSN would otherwise make the caller a partner without an MSN, silently.
-                let suggestion = EditDistance.nearest(to: key, in: Self.keys).map { " (did you mean \($0)?)" } ?? ""
-                unknownKeys.append("\(path):\(index + 1): \(key) is not a credentials key, not read\(suggestion)")
+                // A misspelt VIPPS_MSN would otherwise make the caller a partner without an MSN, silently. A key
+                // that is no variable name (`VIPPS_CLIENT_SECRET: …`, a colon for the `=`) may hold a secret.
+                let isName = key.utf8.allSatisfy {
+                    (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "_")
+                }
+                let shown = isName ? key : "a VIPPS_ key with other characters than A-Z, 0-9 and _ (not shown)"
+                let suggestion =
+                    isName ? EditDistance.nearest(to: key, in: Self.keys).map { " (did you mean \($0)?)" } ?? "" : ""
+                unknownKeys.append("\(path):\(index + 1): \(shown) is not a credentials key, not read\(suggestion)")
             }
             values[key] = value
         }

@@ -480,8 +480,11 @@ struct ConfigurationReader {
             if mapping["events"] == nil { problem("\(routePath).events", item, "missing") }
             if mapping["sinks"] == nil { problem("\(routePath).sinks", item, "missing") }
             for filter in filters {
-                if let message = RoutedFieldCheck.problem(whereField: filter.field, events: events) {
-                    problem("\(routePath).where.\(filter.field)", mapping["where"], message)
+                guard let concern = RoutedFieldCheck.concern(whereField: filter.field, events: events) else { continue }
+                if concern.isProblem {
+                    problem("\(routePath).where.\(filter.field)", mapping["where"], concern.message)
+                } else {
+                    warning("\(routePath).where.\(filter.field)", mapping["where"], concern.message)
                 }
             }
             routes.append(Route(events: events, filters: filters, sinks: sinks))
@@ -573,7 +576,9 @@ struct ConfigurationReader {
             problem(path, node, "expected a whole number")
             return nil
         }
-        let digits = scalar.text.utf8.drop { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }
+        let digits = scalar.text.utf8.drop { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }.filter {
+            $0 != UInt8(ascii: "_")  // YAML 1.1 separators: 0_10 is octal too
+        }
         if digits.count > 1, digits.first == UInt8(ascii: "0"), digits.allSatisfy(ASCII.isDigit) {
             // YAML 1.1 (as libyaml) reads 010 as octal 8: surely not what was meant.
             problem(path, node, "a leading 0 makes the number octal in YAML; write it without (or as 0o… for octal)")

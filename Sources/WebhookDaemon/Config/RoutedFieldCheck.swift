@@ -28,13 +28,16 @@ enum RoutedFieldCheck {
             + "arrive as \"unknown\", so this route would never match (`vipps-webhookd send --help` lists the types)"
     }
 
-    /// Why a route's `where:` filter on `field` can never match an event the route's `events` select, or nil when it
-    /// can: filters compare top-level fields of the body, so a dotted path never matches, nor does a field none of the
-    /// known types selected has (a misspelling). A route selecting only events of no known type is not checked.
-    static func problem(whereField field: String, events: [EventPattern]) -> String? {
+    /// What is wrong with a route's `where:` filter on `field`, if anything: filters compare top-level fields of the
+    /// body, so a dotted path never matches (a problem), nor does a field none of the known types the route selects
+    /// has (a misspelling): a problem, or only a warning when the route also selects events of no known type, which
+    /// may have it. A route selecting only events of no known type is not checked.
+    static func concern(whereField field: String, events: [EventPattern]) -> (message: String, isProblem: Bool)? {
         if field.contains(".") {
-            return "where: compares top-level fields of the body; \"\(field)\" is a nested path, so this route "
+            let message =
+                "where: compares top-level fields of the body; \"\(field)\" is a nested path, so this route "
                 + "would never match (route on a top-level field, or filter in the hook)"
+            return (message, true)
         }
         let known = SampleEvents.knownTypes.filter { type in events.contains { $0.matches(type) } }
         let topLevel: [String] = known.flatMap { type in
@@ -43,8 +46,12 @@ enum RoutedFieldCheck {
         guard !known.isEmpty, !topLevel.contains(field) else { return nil }
         let fields = Array(Set(topLevel)).sorted()
         let suggestion = EditDistance.nearest(to: field, in: fields).map { " (did you mean \"\($0)\"?)" } ?? ""
-        return "no event type this route selects has a top-level field \"\(field)\"\(suggestion), so this route "
-            + "would never match; fields: \(fields.joined(separator: ", "))"
+        let unknown = events.contains { $0.matches(DecodedEvent.unknownType) }
+        let message =
+            "no known event type this route selects has a top-level field \"\(field)\"\(suggestion), so "
+            + (unknown ? "only events of no known type can match it" : "this route would never match")
+            + "; fields: \(fields.joined(separator: ", "))"
+        return (message, !unknown)
     }
 
     /// The event types routed to `sink` by any endpoint: known types in the order of `SampleEvents.knownTypes`, and

@@ -68,8 +68,13 @@ public struct SecretResolver: Sendable {
             }
             let path = directory + "/" + name
             var info = stat()
-            guard stat(path, &info) == 0 || errno != ENOENT else {
-                return .failure(Failure(message: "no secret file \(Self.shown(credential: name, in: directory))"))
+            guard stat(path, &info) == 0 else {
+                let failure = errno
+                let shown = Self.shown(credential: name, in: directory)
+                if failure == ENOENT { return .failure(Failure(message: "no secret file \(shown)")) }
+                return .failure(
+                    Failure(message: "cannot read secret file \(shown): \(String(cString: strerror(failure)))")
+                )
             }
             return readFile(path)
         case .environment(let name):
@@ -92,7 +97,11 @@ public struct SecretResolver: Sendable {
         guard stat(path, &info) == 0 else {
             let failure = errno
             if failure == ENOENT { return .failure(Failure(message: "no secret file \(Self.shown(path: path))")) }
-            return .failure(Failure(message: "cannot read secret file \(path): \(String(cString: strerror(failure)))"))
+            return .failure(
+                Failure(
+                    message: "cannot read secret file \(Self.shown(path: path)): \(String(cString: strerror(failure)))"
+                )
+            )
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             return .failure(Failure(message: "secret file \(path) is not a regular file"))
