@@ -400,14 +400,19 @@ public struct HTTPConnectionStateMachine: Sendable {
         let keepAlive =
             request.keepAlive && !forceClose && !draining && requestCount < configuration.maxRequestsPerConnection
             && !(400..<500).contains(response.status)
+        // Nothing more is parsed on a connection that closes after this answer: its unread input is let go at once,
+        // not held (and charged to the buffer budget) while a client that never reads its answer keeps the write
+        // waiting.
+        if !keepAlive { releaseBuffers() }
         phase = keepAlive ? .head : .closing
         headBytes = 0
         handedOverBytes = 0
         queued = .response(response, version: request.version, keepAlive: keepAlive, isHead: request.isHead)
     }
 
-    /// Answers with `response` and `Connection: close`, then closes.
+    /// Answers with `response` and `Connection: close`, then closes; the unread input is let go at once (see `send`).
     private mutating func respondAndClose(_ response: HTTPResponse) {
+        releaseBuffers()
         phase = .closing
         queued = .response(response, version: .http1_1, keepAlive: false, isHead: false)
     }
