@@ -59,6 +59,13 @@ public final class HTTPServer: Sendable {
         connections.load(ordering: .relaxed)
     }
 
+    /// Opens, binds and listens on `configuration.listen` (or checks and adopts the descriptor given there) without
+    /// serving yet: for a caller with more to set up before it serves, which can fail on the address first. Give
+    /// the descriptor as `.fileDescriptor` to the server's configuration.
+    public static func openListeningSocket(_ configuration: HTTPServerConfiguration) throws(HTTPServerError) -> Int32 {
+        try ListeningSocket.open(configuration.listen, backlog: configuration.backlog).fd
+    }
+
     /// Binds (or adopts the given descriptor), starts the loops and accepting, and returns the bound address.
     @discardableResult
     public func start() throws(HTTPServerError) -> BoundAddress {

@@ -10,6 +10,9 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
     case alreadyStarted
     /// bind(2) or listen(2) on `address` failed (e.g. the port is taken, or the address is not this machine's).
     case cannotListen(address: String, call: String, errno: Int32)
+    /// A socket handed over to serve on (socket activation) is not a listening stream socket: a datagram socket, or
+    /// one connection (`Accept=yes`).
+    case notAListeningSocket(fd: Int32, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
         case .alreadyStarted: return "server already started"
         case .cannotListen(let address, let call, let errno):
             return "cannot listen on \(address): \(call) failed: errno \(errno) (\(systemErrorMessage(errno)))"
+        case .notAListeningSocket(let fd, let reason):
+            return "socket \(fd) cannot be served on: \(reason) (a ListenStream= socket with Accept=no is needed)"
         }
     }
 }

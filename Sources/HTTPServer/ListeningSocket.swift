@@ -4,6 +4,25 @@ import POSIX
 
 /// Creating or adopting the non-blocking listening socket.
 enum ListeningSocket {
+    /// Throws unless `fd` is a stream socket in the listening state: accept(2) on anything else fails forever, and
+    /// the server would run on, answering nothing.
+    static func checkListeningStream(_ fd: Int32) throws(HTTPServerError) {
+        func option(_ name: Int32) throws(HTTPServerError) -> Int32 {
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, name, &value, &length) == 0 else {
+                throw .notAListeningSocket(fd: fd, reason: "getsockopt: \(systemErrorMessage(errno))")
+            }
+            return value
+        }
+        guard try option(SO_TYPE) == Int32(SOCK_STREAM.rawValue) else {
+            throw .notAListeningSocket(fd: fd, reason: "not a stream socket (a datagram socket?)")
+        }
+        guard try option(SO_ACCEPTCONN) != 0 else {
+            throw .notAListeningSocket(fd: fd, reason: "not listening (one connection, from Accept=yes?)")
+        }
+    }
+
     /// Opens, binds and listens on `listen`; returns the descriptor and the bound address.
     static func open(
         _ listen: HTTPServerConfiguration.Listen,
@@ -11,6 +30,7 @@ enum ListeningSocket {
     ) throws(HTTPServerError) -> (fd: Int32, address: SocketAddress) {
         switch listen {
         case .fileDescriptor(let fd):
+            try checkListeningStream(fd)
             do throws(SystemCallError) {
                 let flags = try Syscall.run("fcntl(F_GETFL)") { Int(fcntl(fd, F_GETFL)) }
                 _ = try Syscall.run("fcntl(F_SETFL)") { Int(fcntl(fd, F_SETFL, Int32(flags) | O_NONBLOCK)) }

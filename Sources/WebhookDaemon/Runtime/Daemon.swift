@@ -89,6 +89,12 @@ final class Daemon: @unchecked Sendable {
             factory.hookQueueCapacity = limit
         }
         dispatcher = DeliveryDispatcher(store: store, deadLetters: deadLetters, metrics: metrics, logger: logger)
+        // What can still stop the start comes before any sink starts: a start that failed after its sinks had
+        // started would have run hooks of events owed since the last stop without recording them, and every
+        // restart (systemd tries again) would run them again.
+        payments = try PaymentLedger(stateDirectory: stateDirectory, nowMillis: Reconciler.nowMillis(), logger: logger)
+        var serverSettings = try serverConfiguration()
+        serverSettings.listen = .fileDescriptor(try HTTPServer.openListeningSocket(serverSettings))
         let owed = store.owedPerSink
         if !owed.isEmpty {
             // Streamed from the journal by the dispatcher, page by page, oldest first.
@@ -102,7 +108,6 @@ final class Daemon: @unchecked Sendable {
         requeue.start()
 
         endpoints = EndpointTableBox(EndpointTable(configuration: configuration))
-        payments = try PaymentLedger(stateDirectory: stateDirectory, nowMillis: Reconciler.nowMillis(), logger: logger)
         reconciliation = ReconciliationService(
             store: store,
             payments: payments,
@@ -128,12 +133,20 @@ final class Daemon: @unchecked Sendable {
             logger: logger
         )
         let observer = ServerObserver(metrics: metrics, logger: logger)
-        server = HTTPServer(
-            configuration: try serverConfiguration(),
-            handler: handler,
-            observer: { observer.observe($0) }
-        )
-        let bound = try server.start()
+        server = HTTPServer(configuration: serverSettings, handler: handler, observer: { observer.observe($0) })
+        let bound: HTTPServer.BoundAddress
+        do {
+            bound = try server.start()
+        } catch {
+            // The sinks run: let them finish (or record as pending) what they started before the process exits.
+            let drained = DispatchSemaphore(value: 0)
+            dispatcher.drain(deadline: .now() + .seconds(startedWith.server.shutdownGraceSeconds)) {
+                drained.signal()
+            }
+            drained.wait()
+            store.close()
+            throw error
+        }
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
         watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
@@ -161,6 +174,13 @@ final class Daemon: @unchecked Sendable {
             case .success(let literal): listen = .address(literal)
             case .failure(let failure): throw failure
             }
+        }
+        if inherited.count > 1 {
+            // Serving the first and ignoring the others would leave clients of the others unanswered.
+            throw SystemdError(
+                "systemd passed \(inherited.count) sockets (\(inherited.map(\.name).joined(separator: ", "))); "
+                    + "vipps-webhookd serves one: give the socket unit one ListenStream="
+            )
         }
         if let socket = inherited.first {
             try SocketActivation.adopt(inherited)
@@ -296,9 +316,12 @@ final class Daemon: @unchecked Sendable {
         reconciliation.stop()
         controlSocket?.stop()
         health.set("draining")
-        notify([.stopping, .status("draining after \(reason)")])
         // `server` is restart-only: the grace the daemon started with, whatever a reload read since.
         let grace = Duration.seconds(startedWith.server.shutdownGraceSeconds)
+        // The unit's stop timeout may be shorter than the grace: systemd is asked for the grace and the time the
+        // server then takes to finish its requests (at most a few seconds), or it would kill hooks still running
+        // within the grace, their outcomes unrecorded.
+        notify([.stopping, .extendTimeout(grace + .seconds(10)), .status("draining after \(reason)")])
         let deadline = DispatchTime.now() + .seconds(startedWith.server.shutdownGraceSeconds)
         logger.notice(
             "shutting down",
