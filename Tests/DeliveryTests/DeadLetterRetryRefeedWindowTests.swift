@@ -22,7 +22,7 @@ struct DeadLetterRetryRefeedWindowTests {
         let stored = try #require(
             await store.accept(id: "evt-window", body: ExecAndDeadLetterFaultTests.payment, sinks: ["hook"]).storedEvent
         )
-        let (dispatcher, deadLetters) = try ExecAndDeadLetterFaultTests.dispatcher(
+        let (dispatcher, deadLetters) = try ExecDispatcherTests.dispatcher(
             ["/bin/true"],
             dir: dir,
             maxAttempts: 1

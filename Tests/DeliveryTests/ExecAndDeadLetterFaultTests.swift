@@ -57,30 +57,28 @@ struct ExecAndDeadLetterFaultTests {
         return name
     }
 
-    static func dispatcher(
-        _ argv: [String],
-        dir: String,
-        maxAttempts: Int,
-        concurrency: Int = 4
-    ) throws
-        -> (ExecDispatcher, DeadLetterStore)
-    {
-        let configuration = ExecSinkConfiguration(
-            name: "hook",
-            argv: argv,
-            timeout: .seconds(5),
-            maxAttempts: maxAttempts,
-            concurrency: concurrency,
-            terminationGrace: .zero
+    /// A dispatcher over `store` and `deadLetters` feeding the sink `hook`, set up as the daemon sets it up.
+    static func delivery(
+        store: EventStore,
+        deadLetters: DeadLetterStore,
+        hook: SinkDefinition
+    ) throws -> DeliveryDispatcher {
+        let metrics = NoDeliveryMetrics()
+        let dispatcher = DeliveryDispatcher(
+            store: store,
+            deadLetters: deadLetters,
+            metrics: metrics,
+            logger: testLogger
         )
-        let store = try DeadLetterStore(stateDirectory: "\(dir)/state")
-        let dispatcher = ExecDispatcher(
-            sink: try ExecSink(configuration: configuration, runner: ProcessRunner(), logger: logger),
-            retryPolicy: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(10), jitter: .none),
-            deadLetters: store,
-            logger: logger
+        let factory = SinkFactory(
+            store: store,
+            deadLetters: deadLetters,
+            runner: ProcessRunner(),
+            metrics: metrics,
+            logger: testLogger
         )
-        return (dispatcher, store)
+        dispatcher.install(try factory.workers(for: [hook], existing: [:]))
+        return dispatcher
     }
 
     static func retry(_ dispatcher: ExecDispatcher, _ name: String) async throws -> ExecDeliveryOutcome {
@@ -110,7 +108,7 @@ struct ExecAndDeadLetterFaultTests {
             "[ -e \(dir)/fixed ] && { echo ok >> \(dir)/delivered; exit 0; }\nexit 4",
             in: dir
         )
-        let (dispatcher, store) = try Self.dispatcher([hook], dir: dir, maxAttempts: 1)
+        let (dispatcher, store) = try ExecDispatcherTests.dispatcher([hook], dir: dir, maxAttempts: 1)
         let legacy = try Self.writeLegacyDeadLetter(in: store.directory, sequence: 42, sink: "hook", body: Self.payment)
         #expect(try store.list() == [legacy])
 
@@ -183,26 +181,12 @@ struct ExecAndDeadLetterFaultTests {
 
         // The restart, with the hook working again.
         store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
-        let metrics = NoDeliveryMetrics()
-        let dispatcher = DeliveryDispatcher(
-            store: store,
-            deadLetters: deadLetters,
-            metrics: metrics,
-            logger: testLogger
-        )
-        let factory = SinkFactory(
-            store: store,
-            deadLetters: deadLetters,
-            runner: ProcessRunner(),
-            metrics: metrics,
-            logger: testLogger
-        )
         let hook = try ExecTestSupport.script("echo \"$VIPPS_EVENT_ID\" >> \(dir)/runs", in: dir)
         let definition = SinkDefinition(
             name: "hook",
             kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 8, concurrency: 1)
         )
-        dispatcher.install(try factory.workers(for: [definition], existing: [:]))
+        let dispatcher = try Self.delivery(store: store, deadLetters: deadLetters, hook: definition)
         let settled = await eventually(within: 10, every: 0.05) { store.owedPerSink.isEmpty }
         #expect(settled)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -269,25 +253,11 @@ struct ExecAndDeadLetterFaultTests {
         let store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
         defer { store.close() }
         let deadLetters = try DeadLetterStore(stateDirectory: dir)
-        let metrics = NoDeliveryMetrics()
-        let dispatcher = DeliveryDispatcher(
-            store: store,
-            deadLetters: deadLetters,
-            metrics: metrics,
-            logger: testLogger
-        )
-        let factory = SinkFactory(
-            store: store,
-            deadLetters: deadLetters,
-            runner: ProcessRunner(),
-            metrics: metrics,
-            logger: testLogger
-        )
         let definition = SinkDefinition(
             name: "hook",
             kind: .exec(argv: ["/bin/sleep", "5"], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
         )
-        dispatcher.install(try factory.workers(for: [definition], existing: [:]))
+        let dispatcher = try Self.delivery(store: store, deadLetters: deadLetters, hook: definition)
 
         let count = 40
         var names: [String] = []
@@ -353,20 +323,6 @@ struct ExecAndDeadLetterFaultTests {
         // A fresh journal next to the dead letters of an earlier one (the case DeadLetterStore's names are built for).
         var store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
         let deadLetters = try DeadLetterStore(stateDirectory: dir)
-        let metrics = NoDeliveryMetrics()
-        let dispatcher = DeliveryDispatcher(
-            store: store,
-            deadLetters: deadLetters,
-            metrics: metrics,
-            logger: testLogger
-        )
-        let factory = SinkFactory(
-            store: store,
-            deadLetters: deadLetters,
-            runner: ProcessRunner(),
-            metrics: metrics,
-            logger: testLogger
-        )
         // The old event's hook succeeds at once; the new event's hook is slow.
         let hook = try ExecTestSupport.script(
             "echo \"$VIPPS_EVENT_ID\" >> \(dir)/runs\n[ \"$VIPPS_EVENT_ID\" = old-event ] && exit 0\nsleep 10",
@@ -376,7 +332,7 @@ struct ExecAndDeadLetterFaultTests {
             name: "hook",
             kind: .exec(argv: [hook], timeoutSeconds: 30, maxAttempts: 3, concurrency: 2)
         )
-        dispatcher.install(try factory.workers(for: [definition], existing: [:]))
+        let dispatcher = try Self.delivery(store: store, deadLetters: deadLetters, hook: definition)
 
         // The new journal's first event, owed to the hook.
         let fresh = await store.accept(id: "new-event", body: #"{"new":true}"#, sinks: ["hook"])
