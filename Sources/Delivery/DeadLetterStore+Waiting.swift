@@ -23,6 +23,16 @@ extension DeadLetterStore {
         return counts
     }
 
+    /// The sinks, other than `known`, that dead letters in the folder belong to (sinks no longer configured, whose
+    /// letters still wait): each letter whose name fits none of `known` is read for its sink.
+    public func otherSinks(besides known: [String]) throws(DeadLetterError) -> [String] {
+        var others: Set<String> = []
+        for name in try list() where !known.contains(where: { Self.name(name, canBeOf: $0) }) {
+            if let letter = try? load(name), !known.contains(letter.sink) { others.insert(letter.sink) }
+        }
+        return others.sorted()
+    }
+
     /// Whether dead letter file `name` can be one of `sink`.
     static func name(_ name: String, canBeOf sink: String) -> Bool {
         let utf8 = name.utf8

@@ -260,6 +260,9 @@ public final class ExecDispatcher: Sendable {
             return .deadLettered(attempts: attempts, lastError: failure, name: file)
         } catch {
             Counter(label: "vipps_webhookd_dead_letter_write_errors_total", dimensions: [("sink", name)]).increment()
+            // Also where the storage alert looks, as a removed sink's dead-letter write failure is counted.
+            Counter(label: "vipps_webhookd_storage_errors_total", dimensions: [("operation", "dead_letter")])
+                .increment()
             logger.critical(
                 "cannot write dead letter; the event keeps its place and the write is tried again",
                 metadata: ["sink": .string(name), "event_id": .string(event.id), "error": .string(error.description)]

@@ -24,6 +24,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     private let store: EventStore
     private let metrics: any DeliveryMetrics
     private let logger: Logger
+    /// Bounds the lines of marks tried again while the journal refuses them (a full disk).
+    private let markRetryLog: RateLimitedLog
     /// Bounds what `overflow` holds.
     private var held: HeldMemory
     private let queue: DispatchQueue
@@ -57,6 +59,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        markRetryLog = RateLimitedLog(logger: logger)
         held = HeldMemory(maximumEvents: memoryLimit, maximumBytes: memoryBytes)
         queuedBytesLimit = memoryBytes
         queue = DispatchQueue(label: "vipps-webhookd.exec-sink.\(configuration.name)")
@@ -223,7 +226,8 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
     }
 
     private func markDelivered(_ event: DeliverableEvent) {
-        store.markDurably([(event.sequence, name, nil)], sink: name, metrics: metrics, logger: logger) { [recording] in
+        let mark = [(event.sequence, name, Optional<SinkPosition>.none)]
+        store.markDurably(mark, sink: name, metrics: metrics, logger: logger, retryLog: markRetryLog) { [recording] in
             recording.leave()
         }
     }

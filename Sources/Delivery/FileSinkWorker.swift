@@ -24,6 +24,8 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
     private let store: EventStore
     private let metrics: any DeliveryMetrics
     private let logger: Logger
+    /// Bounds the lines of marks tried again while the journal refuses them (a full disk).
+    private let markRetryLog: RateLimitedLog
     private let queue: DispatchQueue
     /// Bounds what `pending` holds.
     private var held: HeldMemory
@@ -62,6 +64,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        markRetryLog = RateLimitedLog(logger: logger)
         held = HeldMemory(maximumEvents: memoryLimit, maximumBytes: memoryBytes)
         queue = DispatchQueue(label: "vipps-webhookd.file-sink.\(name)")
     }
@@ -210,7 +213,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             let number = batches
             unmarked.append((number, written.start))
             marking.enter()
-            store.markDurably(marks, sink: name, metrics: metrics, logger: logger) { [self] in
+            store.markDurably(marks, sink: name, metrics: metrics, logger: logger, retryLog: markRetryLog) { [self] in
                 queue.async { [self] in
                     unmarked.removeAll { $0.number == number }
                     marking.leave()

@@ -15,6 +15,8 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
     private let store: EventStore
     private let metrics: any DeliveryMetrics
     private let logger: Logger
+    /// Bounds the lines of marks tried again while the journal refuses them (a full disk).
+    private let markRetryLog: RateLimitedLog
     private let queue: DispatchQueue
     private let limit = 256
     /// Marks not recorded yet (`drain` waits for them).
@@ -30,6 +32,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        markRetryLog = RateLimitedLog(logger: logger)
         queue = DispatchQueue(label: "vipps-webhookd.removed-sink.\(name)")
     }
 
@@ -61,7 +64,8 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
                 settled.map { ($0.sequence, name, nil) },
                 sink: name,
                 metrics: metrics,
-                logger: logger
+                logger: logger,
+                retryLog: markRetryLog
             ) { [marking] in marking.leave() }
         }
     }

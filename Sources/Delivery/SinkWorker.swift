@@ -30,12 +30,14 @@ public protocol SinkWorker: AnyObject, Sendable {
 
 extension EventStore {
     /// Records deliveries, trying again every second while the journal refuses the write (the events stay
-    /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed.
+    /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed. The lines of
+    /// the attempts go through the worker's `retryLog` (every owed mark fails each second while the disk is full).
     func markDurably(
         _ marks: [DeliveredMark],
         sink: String,
         metrics: any DeliveryMetrics,
         logger: Logger,
+        retryLog: RateLimitedLog,
         done: (@Sendable () -> Void)? = nil
     ) {
         markDelivered(marks) { [self] error in
@@ -45,19 +47,25 @@ extension EventStore {
             }
             metrics.storageError(operation: "mark_delivered")
             if error.code == .unavailable, error.detail != "journal queue full" {
-                logger.error(
+                retryLog.log(
+                    .error,
+                    kind: "mark_closed_\(sink)",
                     "cannot record deliveries, the journal is closed; they happen again after the restart",
                     metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
                 )
                 done?()
                 return
             }
-            logger.error(
+            // Each owed mark is tried again every second while the disk is full: bounded, as the journal's own
+            // failed appends are (every attempt is still counted).
+            retryLog.log(
+                .error,
+                kind: "mark_retry_\(sink)",
                 "cannot record deliveries; trying again in 1 s",
                 metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
             )
             DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
-                self.markDurably(marks, sink: sink, metrics: metrics, logger: logger, done: done)
+                self.markDurably(marks, sink: sink, metrics: metrics, logger: logger, retryLog: retryLog, done: done)
             }
         }
     }

@@ -164,7 +164,13 @@ struct SendCommand: ParsableCommand {
             throw ValidationError("cannot read body file \(path)")
         }
         defer { Syscall.close(fd) }
-        let data = (try? Syscall.readAll(fd, limit: Self.maximumBodyFileBytes + 1, detail: path)) ?? []
+        let data: [UInt8]
+        do {
+            data = try Syscall.readAll(fd, limit: Self.maximumBodyFileBytes + 1, detail: path)
+        } catch {
+            // Never an empty body in its place: that would be signed and sent as if it were the file's.
+            throw ValidationError("cannot read body file \(path): \(error)")
+        }
         guard data.count <= Self.maximumBodyFileBytes else {
             throw ValidationError("body file \(path) is over \(Self.maximumBodyFileBytes) bytes")
         }

@@ -216,7 +216,18 @@ final class Daemon: @unchecked Sendable {
         let execSinks = configuration.sinks.compactMap { sink in
             if case .exec = sink.kind { sink.name } else { nil }
         }
-        if let error = deadLetters.recordWaiting(sinks: execSinks) {
+        // Letters of a sink no longer configured wait too (and `dead-letters retry` brings them back with the sink):
+        // counted, or the waiting dead letters' alert would clear at the next restart.
+        let others: [String]
+        do {
+            others = try deadLetters.otherSinks(besides: execSinks)
+        } catch {
+            others = []
+            metrics.storageError(operation: "dead_letter_count")
+            logger.error("cannot count the dead letters", metadata: ["error": "\(error)"])
+        }
+        if let error = deadLetters.recordWaiting(sinks: execSinks + others) {
+            metrics.storageError(operation: "dead_letter_count")
             logger.error("cannot count the dead letters", metadata: ["error": "\(error)"])
         }
     }

@@ -123,7 +123,10 @@ final class IngestHandler: HTTPHandler {
         let businessKey = EPaymentBusinessKey(decoded)
         let id = EventIdentity.id(body: request.body, businessKey: businessKey)
         let sinks = endpoint.router.sinks(for: decoded)
-        let findings = decoded.findings.isEmpty ? nil : decoded.findings.map { "\($0)" }.joined(separator: "; ")
+        // Findings name the body's fields: a signed body with many odd members would make one log line of any size.
+        let findings =
+            decoded.findings.isEmpty
+            ? nil : LogText.escaped(decoded.findings.map { "\($0)" }.joined(separator: "; "), limit: 1024)
         if findings != nil { metrics.findings(type: decoded.type) }
         if sinks.isEmpty { metrics.unrouted(endpoint: path) }
         store.accept(

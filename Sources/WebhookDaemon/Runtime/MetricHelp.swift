@@ -64,6 +64,8 @@ enum MetricHelp {
             "Events found only in the vendor's event log and journaled by reconciliation.",
         "vipps_webhookd_reconcile_api_errors_total":
             "Reconciliation calls that got no usable answer from the ePayment API (nothing journaled for the payment).",
+        "vipps_webhookd_reconcile_errors_total":
+            "Payments reconciliation left unfinished for another reason: endpoint not configured, journal write failed.",
         "vipps_webhookd_payment_ledger_errors_total":
             "Failed writes of payments.log (the payments reconciliation knows); retried.",
         "vipps_webhookd_payment_ledger_damaged_lines_total":

@@ -59,6 +59,8 @@ final class Reconciler: Sendable {
     private let checks = Counter(label: "vipps_webhookd_reconcile_checks_total")
     private let added = Counter(label: "vipps_webhookd_reconcile_events_added_total")
     private let apiErrors = Counter(label: "vipps_webhookd_reconcile_api_errors_total")
+    /// Payments left unfinished for another reason than the API: an endpoint not configured, a journal write.
+    private let otherErrors = Counter(label: "vipps_webhookd_reconcile_errors_total")
 
     /// Creates a reconciler.
     /// - Parameters:
@@ -77,7 +79,7 @@ final class Reconciler: Sendable {
         self.endpoints = endpoints
         self.deliver = deliver
         self.logger = logger
-        for counter in [checks, added, apiErrors] { counter.increment(by: 0) }
+        for counter in [checks, added, apiErrors, otherErrors] { counter.increment(by: 0) }
     }
 
     /// Reconciles payment `reference` of merchant `msn`, routing new events through `endpoint`.
@@ -100,6 +102,7 @@ final class Reconciler: Sendable {
         // An endpoint no longer (or never) configured would journal the events with no sink: held, yet never
         // delivered, and the real webhook later a duplicate.
         guard let router = endpoints.current.entries[endpoint]?.router else {
+            otherErrors.increment()
             outcome.error = "endpoint \(endpoint) is not configured; nothing journaled"
             return outcome
         }
@@ -148,6 +151,7 @@ final class Reconciler: Sendable {
             case .duplicate:
                 outcome.held += 1
             case .failed(let error):
+                otherErrors.increment()
                 outcome.error = "cannot journal \(entry.name.rawValue) \(entry.pspReference): \(error)"
                 return outcome
             }
