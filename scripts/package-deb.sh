@@ -55,8 +55,7 @@ trap 'rm -rf "$staging"' EXIT
 root="$staging/root"
 doc="$root/usr/share/doc/$package"
 install -d -m 0755 "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/$package/hooks" \
-    "$root/etc/nginx/sites-available" "$root/etc/logrotate.d" "$root/usr/share/man/man1" "$doc" \
-    "$root/usr/share/lintian/overrides" "$root/DEBIAN"
+    "$root/etc/nginx/sites-available" "$root/etc/logrotate.d" "$root/usr/share/man/man1" "$doc" "$root/DEBIAN"
 
 install -m 0755 "$binary" "$root/usr/bin/$package"
 # What dh_strip does: no debug info, symbols only where dynamic linking needs them.
@@ -123,7 +122,6 @@ roff_verbatim() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
 [[ -f CHANGELOG.md ]] && gzip -9nc CHANGELOG.md >"$doc/CHANGELOG.md.gz"
 install -m 0644 scripts/debian/README.Debian "$doc/README.Debian"
 install -m 0644 scripts/debian/copyright "$doc/copyright"
-install -m 0644 scripts/debian/lintian-overrides "$root/usr/share/lintian/overrides/$package"
 
 # ---- control files ---------------------------------------------------------------------------------------------------
 for script in postinst prerm postrm; do

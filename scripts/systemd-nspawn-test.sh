@@ -494,8 +494,14 @@ status="$(send_event upgrade-1)"
 pass "upgrade: restarted ($pid_before -> $(main_pid)), still enabled, config.yaml untouched, events accepted"
 
 step "purge: apt-get purge"
+# As README.Debian has the operator enable the site: a link to the packaged one (besides the test's own copy).
+ln -s ../sites-available/vipps-webhookd "$root/etc/nginx/sites-enabled/vipps-webhookd-linked"
 in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q vipps-webhookd >"$work/apt.log" 2>&1 \
     || { cat "$work/apt.log" >&2; fail "purge: apt-get purge failed"; }
+[[ -z "$(find "$root/etc/systemd/system" -name 'vipps-webhookd.*' -type l)" ]] \
+    || fail "purge: enablement links left: $(find "$root/etc/systemd/system" -name 'vipps-webhookd.*' -type l)"
+[[ ! -L "$root/etc/nginx/sites-enabled/vipps-webhookd-linked" ]] || fail "purge: a link to the purged nginx site left"
+in_ct nginx -t >"$work/nginx-t.log" 2>&1 || { cat "$work/nginx-t.log" >&2; fail "purge: nginx -t fails"; }
 in_ct pgrep -x vipps-webhookd >/dev/null && fail "purge: the daemon still runs"
 [[ ! -e "$root/usr/bin/vipps-webhookd" && ! -e "$root/lib/systemd/system/vipps-webhookd.service" ]] \
     || fail "purge: package files left"
@@ -504,6 +510,6 @@ in_ct pgrep -x vipps-webhookd >/dev/null && fail "purge: the daemon still runs"
 [[ ! -e "$root/etc/vipps-webhookd/config.example.yaml" ]] || fail "purge: conffile left"
 [[ -f "$root/etc/vipps-webhookd/config.yaml" && -f "$root/etc/vipps-webhookd/credentials/epayment.secret" ]] \
     || fail "purge: the operator's config.yaml or secret was deleted"
-pass "purge: daemon stopped, package files and /var/lib/vipps-webhookd gone; event files, config.yaml and secret kept"
+pass "purge: daemon stopped, package files, enablement and the nginx link gone; event files, config.yaml and secret kept"
 
 log "all steps passed"

@@ -229,11 +229,16 @@ struct WebhooksCommandTests {
             VIPPS_MSN=\(Self.msn)
 
             """,
-            mode: 0o640
+            mode: 0o644
         )
         let fromFile = try Self.run(fake, ["list", "--credentials", file], environment: [:])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
-        #expect(fromFile.stderr.contains("warning: credentials file \(file) is accessible by group or others"))
+        #expect(fromFile.stderr.contains("warning: credentials file \(file) is accessible by others"))
+        // Readable by its group only (the service's user reads it so): no warning.
+        #expect(chmod(file, 0o640) == 0)
+        let groupReadable = try Self.run(fake, ["list", "--credentials", file], environment: [:])
+        #expect(groupReadable.status == 0, "\(groupReadable.stderr)")
+        #expect(!groupReadable.stderr.contains("accessible by"), "\(groupReadable.stderr)")
         Self.expectNoSecrets(fromFile)
 
         let fromFlags = try Self.run(

@@ -111,7 +111,7 @@ struct DeadLettersCommand: ParsableCommand {
         @Flag(help: "Retry every dead letter.")
         var all = false
 
-        @Argument(help: "Dead-letter names, e.g. 00000000000000000042-fulfil.json.")
+        @Argument(help: "Dead-letter names, e.g. 00000000000000000042-1a2b3c4d-fulfil.json.")
         var names: [String] = []
 
         func validate() throws {

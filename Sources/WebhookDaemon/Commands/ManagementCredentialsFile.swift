@@ -53,17 +53,18 @@ struct ManagementCredentialsFile {
 }
 
 extension ManagementCredentialsFile {
-    /// Reads and parses the file at `path`; a file readable by group or others, and each unknown `VIPPS_*` key, get a
-    /// warning through `warn`.
+    /// Reads and parses the file at `path`; a file others may read, and each unknown `VIPPS_*` key, get a warning
+    /// through `warn`. Its group may read it: the service's user reads it through its group
+    /// (`chown root:vipps-webhookd`, mode 640), as it does webhook secret files.
     static func read(_ path: String, warn: (String) -> Void) throws(ManagementCredentialsError) -> Self {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw .init("cannot read credentials file \(path): \(String(cString: strerror(errno)))")
         }
-        if info.st_mode & 0o077 != 0 {
+        if info.st_mode & 0o007 != 0 {
             warn(
-                "warning: credentials file \(path) is accessible by group or others (mode "
-                    + "\(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
+                "warning: credentials file \(path) is accessible by others (mode "
+                    + "\(String(info.st_mode & 0o777, radix: 8))); run chmod o-rwx \(path)"
             )
         }
         let fd: Int32
