@@ -58,6 +58,19 @@ public enum ExecTestSupport {
         try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
     }
 
+    /// Open descriptors of this process that are not sockets: what a child process's run holds (pipes, its pidfd).
+    /// The sockets of suites running in parallel (servers, clients, hundreds in the hostile-client tests) are left
+    /// out of the count, so a leak of runs stands out.
+    public static func openNonSocketDescriptorCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count { name in
+            var target = [CChar](repeating: 0, count: 256)
+            let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+            guard length > 0 else { return false }  // closed meanwhile (the directory's own descriptor among them)
+            return !String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                .hasPrefix("socket:")
+        }
+    }
+
     /// True when `pid` no longer runs (gone or a zombie), polled for up to `seconds`.
     public static func processEnds(_ pid: Int32, within seconds: Double = 3) async -> Bool {
         await eventually(within: seconds, every: 0.02) {
