@@ -221,32 +221,36 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Marks the event delivered for its sink if the journal still has it pending (its mark after the dead-lettering
-    /// was lost), and returns once that mark is durable (or failed); otherwise there is nothing to record. Never
-    /// another event with the same sequence (after a journal set aside), which would then be lost for the sink
-    /// without its hook having run. Called before the dead letter's file is removed.
-    private func recordDelivery(of letter: DeadLetter) {
+    /// was lost), and returns once that mark is durable or failed: whether the dead letter's file may go (not when
+    /// the mark failed: the letter then lets a re-feed after the restart settle the event without running its hook
+    /// again). Never marks another event with the same sequence (after a journal set aside), which would then be
+    /// lost for the sink without its hook having run. Called before the dead letter's file is removed.
+    private func recordDelivery(of letter: DeadLetter) -> Bool {
         let event = letter.event
         guard store.isPending(event, sink: letter.sink) else {
             logger.debug(
                 "event was recorded as delivered when it was dead-lettered",
                 metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
             )
-            return
+            return true
         }
         logger.notice(
             "event was still pending for the sink; recording the delivery",
             metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
         )
         let recorded = DispatchSemaphore(value: 0)
+        let failed = Mutex(false)
         store.markDelivered(sequence: event.sequence, sink: letter.sink) { [logger] error in
             defer { recorded.signal() }
             guard let error else { return }
+            failed.withLock { $0 = true }
             logger.error(
-                "cannot record delivery; the hook may run again after a restart",
+                "cannot record delivery; the dead letter stays (a restart settles the event without running it)",
                 metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"]
             )
         }
         recorded.wait()
+        return !failed.withLock { $0 }
     }
 
     private func removeMarker(_ name: String) {

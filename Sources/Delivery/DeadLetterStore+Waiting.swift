@@ -27,14 +27,17 @@ extension DeadLetterStore {
     /// letters still wait): each letter whose name fits none of `known` is read for its sink.
     public func otherSinks(besides known: [String]) throws(DeadLetterError) -> [String] {
         var others: Set<String> = []
-        for name in try list() where !known.contains(where: { Self.name(name, canBeOf: $0) }) {
+        // A name with a `-N` suffix may also be the plain name of another sink (`fulfil-2`): only a name that fits a
+        // known sink without one is taken for that sink's unread.
+        for name in try list() where !known.contains(where: { Self.name(name, canBeOf: $0, withSuffix: false) }) {
             if let letter = try? load(name), !known.contains(letter.sink) { others.insert(letter.sink) }
         }
         return others.sorted()
     }
 
-    /// Whether dead letter file `name` can be one of `sink`.
-    static func name(_ name: String, canBeOf sink: String) -> Bool {
+    /// Whether dead letter file `name` can be one of `sink`; with `withSuffix` false, only without the `-N` suffix
+    /// of a taken name.
+    static func name(_ name: String, canBeOf sink: String, withSuffix: Bool = true) -> Bool {
         let utf8 = name.utf8
         guard utf8.count > 26, name.hasSuffix(".json") else { return false }
         let safe = String(fileName(sequence: 0, sink: sink, eventID: "").dropFirst(30).dropLast(5))
@@ -45,7 +48,7 @@ extension DeadLetterStore {
         guard utf8.count > 35, rest.starts(with: safe.utf8) else { return false }
         let suffix = rest.dropFirst(safe.utf8.count)
         return suffix.isEmpty
-            || (suffix.first == UInt8(ascii: "-") && suffix.count > 1
+            || (withSuffix && suffix.first == UInt8(ascii: "-") && suffix.count > 1
                 && suffix.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
     }
 

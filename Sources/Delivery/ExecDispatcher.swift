@@ -129,15 +129,16 @@ public final class ExecDispatcher: Sendable {
     /// (``ExecSinkContext/init(_:)``) and its ordering key alike.
     /// - Parameters:
     ///   - name: The dead letter's file name (validated: no path traversal).
-    ///   - whenDelivered: Called once the hook succeeded, before the file is removed, to record the delivery (and
-    ///     return once it is durable): an event still pending in the journal is then never without both its letter
-    ///     and its mark, which would let a journal re-feed run its hook again.
+    ///   - whenDelivered: Called once the hook succeeded, before the file is removed, to record the delivery; returns
+    ///     once it is durable, true when the file may go. An event still pending in the journal is then never
+    ///     without both its letter and its mark, which would let a journal re-feed run its hook again: when the
+    ///     mark fails, the letter stays (a re-feed after the restart then settles the event without running it).
     ///   - completion: Called once with the outcome, if accepted.
     /// - Throws: `DeadLetterError` when the dead letter cannot be read.
     @discardableResult
     public func retryDeadLetter(
         named name: String,
-        whenDelivered: @escaping @Sendable (DeadLetter) -> Void = { _ in },
+        whenDelivered: @escaping @Sendable (DeadLetter) -> Bool = { _ in true },
         completion: @escaping @Sendable (ExecDeliveryOutcome) -> Void
     ) throws(DeadLetterError) -> KeyedSerialQueue.SubmitResult {
         let letter = try deadLetters.load(name)
@@ -146,7 +147,7 @@ public final class ExecDispatcher: Sendable {
             [deadLetters, logger] outcome in
             switch outcome {
             case .delivered:
-                whenDelivered(letter)
+                guard whenDelivered(letter) else { break }
                 Self.remove(
                     name,
                     of: letter.sink,

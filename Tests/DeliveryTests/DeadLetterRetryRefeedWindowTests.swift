@@ -56,6 +56,7 @@ struct DeadLetterRetryRefeedWindowTests {
                         store.markDelivered(sequence: letter.event.sequence, sink: letter.sink) { _ in marked.signal() }
                         marked.wait()
                         seenBeforeRemoval.withLock { $0 = held }
+                        return true
                     }
                 ) { outcome in
                     seen.withLock {
