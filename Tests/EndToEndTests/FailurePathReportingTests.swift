@@ -156,4 +156,20 @@ struct FailurePathReportingTests {
             "the failure was logged, but no reconcile failure counter moved: \(PrometheusText.parse(after).samples.filter { $0.name.hasPrefix("vipps_webhookd_reconcile_") })"
         )
     }
+
+    @Test("every storage_errors_total operation has its series at 0 from the start, so the alert sees its first failure")
+    func storageErrorSeriesStartAtZero() throws {
+        let harness = try DaemonHarness()
+        let text = try harness.get("/metrics").text
+        for operation in [
+            "journal", "read_pending", "mark_delivered", "mark_at_shutdown", "file_write", "file_reopen",
+            "file_recreate", "dead_letter", "dead_letter_count", "statvfs",
+        ] {
+            #expect(
+                Self.sample(text, "vipps_webhookd_storage_errors_total", ["operation": operation]) == 0,
+                "\(operation)"
+            )
+        }
+        _ = try harness.daemon.stop()
+    }
 }

@@ -115,8 +115,18 @@ final class DaemonMetrics: Sendable {
         }
         _ = cache.counter("vipps_webhookd_duplicates_total", [])
         _ = cache.counter("vipps_webhookd_config_reloads_total", [("result", "refused")])
-        _ = cache.counter("vipps_webhookd_storage_errors_total", [("operation", "journal")])
+        // Every operation's series from the start: the shipped alert (`increase(...[10m]) > 0`) sees no increase in a
+        // series whose first sample is already 1.
+        for operation in Self.storageOperations {
+            _ = cache.counter("vipps_webhookd_storage_errors_total", [("operation", operation)])
+        }
     }
+
+    /// The `operation` label values of `vipps_webhookd_storage_errors_total`.
+    static let storageOperations = [
+        "journal", "read_pending", "mark_delivered", "mark_at_shutdown", "file_write", "file_reopen", "file_recreate",
+        "dead_letter", "dead_letter_count", "statvfs",
+    ]
 
     /// Counts one answered request.
     func request(endpoint: String, status: Int, duration: Duration) {
