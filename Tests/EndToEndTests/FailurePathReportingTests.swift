@@ -157,7 +157,9 @@ struct FailurePathReportingTests {
         )
     }
 
-    @Test("every storage_errors_total operation has its series at 0 from the start, so the alert sees its first failure")
+    @Test(
+        "every storage_errors_total operation has its series at 0 from the start, so the alert sees its first failure"
+    )
     func storageErrorSeriesStartAtZero() throws {
         let harness = try DaemonHarness()
         let text = try harness.get("/metrics").text
