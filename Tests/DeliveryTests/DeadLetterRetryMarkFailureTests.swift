@@ -17,26 +17,7 @@ struct DeadLetterRetryMarkFailureTests {
     func otherSinksFindsARemovedSinkWithADigitSuffix() throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
         defer { temporary.remove() }
-        let store = try DeadLetterStore(stateDirectory: temporary.path)
-        let event = StoredEvent(
-            sequence: 7,
-            id: "evt-7",
-            type: "unknown",
-            endpoint: "/vipps/epayment",
-            receivedAtMillis: 1_767_225_600_000,
-            body: Array("{}".utf8)
-        )
-        try store.write(
-            DeadLetter(
-                event: event,
-                sink: "fulfil-2",
-                attempts: 1,
-                lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"),
-                firstAttemptAtMillis: 0,
-                deadLetteredAtMillis: 0,
-                line: "{}"
-            )
-        )
+        let store = try ExecAndDeadLetterFaultTests.storeWithALetterOfFulfil2(in: temporary)
         // Configured exec sinks after the operator removed "fulfil-2": only "fulfil".
         let configured = ["fulfil"]
         let others = try store.otherSinks(besides: configured)
@@ -74,15 +55,7 @@ struct DeadLetterRetryMarkFailureTests {
                 .storedEvent
         )
         let name = try deadLetters.write(
-            DeadLetter(
-                event: stored,
-                sink: "hook",
-                attempts: 1,
-                lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"),
-                firstAttemptAtMillis: 1_767_225_600_000,
-                deadLetteredAtMillis: 1_767_225_600_000,
-                line: "{}"
-            )
+            ExecAndDeadLetterFaultTests.letter(of: stored)
         )
         let dispatcher = try ExecAndDeadLetterFaultTests.delivery(
             store: store,

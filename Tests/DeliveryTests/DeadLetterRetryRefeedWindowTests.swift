@@ -29,15 +29,7 @@ struct DeadLetterRetryRefeedWindowTests {
         )
         // The letter was written before a crash lost the event's delivered mark: the event is still pending.
         let name = try deadLetters.write(
-            DeadLetter(
-                event: stored,
-                sink: "hook",
-                attempts: 1,
-                lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"),
-                firstAttemptAtMillis: 1_767_225_600_000,
-                deadLetteredAtMillis: 1_767_225_600_000,
-                line: "{}"
-            )
+            ExecAndDeadLetterFaultTests.letter(of: stored)
         )
         #expect(dispatcher.holdsDeadLetter(of: stored), "precondition: a re-feed now would settle it")
         #expect(store.isPending(stored, sink: "hook"))

@@ -272,15 +272,7 @@ struct ExecAndDeadLetterFaultTests {
             )
             names.append(
                 try deadLetters.write(
-                    DeadLetter(
-                        event: event,
-                        sink: "hook",
-                        attempts: 1,
-                        lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"),
-                        firstAttemptAtMillis: 1_767_225_600_000,
-                        deadLetteredAtMillis: 1_767_225_600_000,
-                        line: "{}"
-                    )
+                    ExecAndDeadLetterFaultTests.letter(of: event)
                 )
             )
         }
@@ -385,11 +377,23 @@ struct ExecAndDeadLetterFaultTests {
         )
     }
 
-    @Test("vipps_webhookd_dead_letters{sink}: a letter of sink \"fulfil-2\" is not also counted for sink \"fulfil\"")
-    func waitingCountsKeepSinksWithDigitSuffixesApart() throws {
-        let temporary = TemporaryDirectory(prefix: "vipps-exec-faults")
-        defer { temporary.remove() }
-        let store = try DeadLetterStore(stateDirectory: temporary.path)
+    /// The dead letter of `event` for sink `hook`, after one failed attempt.
+    static func letter(of event: StoredEvent) -> DeadLetter {
+        DeadLetter(
+            event: event,
+            sink: "hook",
+            attempts: 1,
+            lastError: ExecSinkFailure(kind: .exit, exitCode: 1, message: "exit 1"),
+            firstAttemptAtMillis: 1_767_225_600_000,
+            deadLetteredAtMillis: 1_767_225_600_000,
+            line: "{}"
+        )
+    }
+
+    /// A dead-letter folder in `directory` holding one letter, of sink `fulfil-2` (whose name also reads as sink
+    /// `fulfil`'s with the suffix of a taken name).
+    static func storeWithALetterOfFulfil2(in directory: TemporaryDirectory) throws -> DeadLetterStore {
+        let store = try DeadLetterStore(stateDirectory: directory.path)
         let event = StoredEvent(
             sequence: 7,
             id: "evt-7",
@@ -409,6 +413,14 @@ struct ExecAndDeadLetterFaultTests {
                 line: "{}"
             )
         )
+        return store
+    }
+
+    @Test("vipps_webhookd_dead_letters{sink}: a letter of sink \"fulfil-2\" is not also counted for sink \"fulfil\"")
+    func waitingCountsKeepSinksWithDigitSuffixesApart() throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-exec-faults")
+        defer { temporary.remove() }
+        let store = try Self.storeWithALetterOfFulfil2(in: temporary)
         let counts = try store.waitingCounts(sinks: ["fulfil", "fulfil-2"])
         #expect(counts == ["fulfil": 0, "fulfil-2": 1])
     }

@@ -7,6 +7,20 @@ import Testing
 /// alert on for every failure that is logged.
 @Suite("failure paths reach the operator")
 struct FailurePathReportingTests {
+    /// A daemon whose events go to the file sink `events` and to the exec sink `hook`, whose hook always fails and
+    /// gets one attempt: each event becomes a dead letter of `hook`.
+    static func daemonWithAFailingHook() throws -> DaemonHarness {
+        let config = Fixture.basicConfig(
+            extraSinks: """
+                  hook:
+                    exec: ["$DIR/hook.sh"]
+                    max_attempts: 1
+                """,
+            routes: #"      - { events: ["*"], sinks: ["events", "hook"] }"#
+        )
+        return try DaemonHarness(config: config, files: Fixture.hookFiles("#!/bin/sh\nexit 1\n"))
+    }
+
     /// The value of the sample `name` with exactly `labels` in `text` (the Swift exposition parser), or nil.
     static func sample(_ text: String, _ name: String, _ labels: [String: String] = [:]) -> Double? {
         PrometheusText.parse(text).samples(named: name).first { $0.labels == labels }?.value
@@ -56,15 +70,7 @@ struct FailurePathReportingTests {
 
     @Test("vipps_webhookd_dead_letters still counts a dead letter after a restart without its sink")
     func deadLettersOfAnUnconfiguredSinkStayCounted() throws {
-        let config = Fixture.basicConfig(
-            extraSinks: """
-                  hook:
-                    exec: ["$DIR/hook.sh"]
-                    max_attempts: 1
-                """,
-            routes: #"      - { events: ["*"], sinks: ["events", "hook"] }"#
-        )
-        let harness = try DaemonHarness(config: config, files: Fixture.hookFiles("#!/bin/sh\nexit 1\n"))
+        let harness = try Self.daemonWithAFailingHook()
         #expect(try harness.send(Fixture.payment()).status == 200)
         try waitUntil("dead letter counted", log: harness.daemon.log) {
             Self.sample(try harness.get("/metrics").text, "vipps_webhookd_dead_letters", ["sink": "hook"]) == 1
@@ -88,15 +94,7 @@ struct FailurePathReportingTests {
 
     @Test("an exec sink's dead letter that cannot be written moves a counter a shipped alert rule watches")
     func deadLetterWriteFailureIsAlertable() throws {
-        let config = Fixture.basicConfig(
-            extraSinks: """
-                  hook:
-                    exec: ["$DIR/hook.sh"]
-                    max_attempts: 1
-                """,
-            routes: #"      - { events: ["*"], sinks: ["events", "hook"] }"#
-        )
-        let harness = try DaemonHarness(config: config, files: Fixture.hookFiles("#!/bin/sh\nexit 1\n"))
+        let harness = try Self.daemonWithAFailingHook()
         // The dead-letter folder goes away (as a full or failing disk would refuse the write).
         try FileManager.default.removeItem(atPath: harness.stateDir + "/dead-letters")
         #expect(try harness.send(Fixture.payment()).status == 200)
