@@ -41,8 +41,7 @@ public final class DeadLetterStore: Sendable {
     /// The file name of the dead letter of event `eventID` (journal sequence `sequence`) for `sink`; `attempt` above
     /// 1 adds a suffix, used when the name is taken by another event's dead letter.
     public static func fileName(sequence: UInt64, sink: String, eventID: String, attempt: Int = 1) -> String {
-        let digits = String(sequence)
-        let padded = String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+        let padded = Self.paddedSequence(sequence)
         var safe = String(sink.unicodeScalars.map { isSafe($0) ? Character($0) : "_" }.prefix(64))
         if safe != sink || safe.hasPrefix(".") {
             safe = "\(safe)-\(Digest.hex(Digest.sha256(Array(sink.utf8)).prefix(4)))"
@@ -144,17 +143,25 @@ public final class DeadLetterStore: Sendable {
     /// event's letter had taken it), or under the name 424e75c gave it. For an event fed again from the journal after
     /// a restart: a letter written before a crash that lost the delivered mark settles the event for the sink.
     public func holds(_ event: StoredEvent, sink: String) -> Bool {
-        let digits = String(event.sequence)
-        let legacy = String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "-\(sink).json"
+        func isOf(_ letter: DeadLetter) -> Bool {
+            letter.sink == sink && letter.event.lineIDs.contains(where: event.lineIDs.contains)
+        }
         for id in event.lineIDs {
             for attempt in 1...8 {
                 let name = Self.fileName(sequence: event.sequence, sink: sink, eventID: id, attempt: attempt)
                 guard let letter = try? load(name) else { break }
-                if letter.sink == sink, letter.event.lineIDs.contains(where: event.lineIDs.contains) { return true }
+                if isOf(letter) { return true }
             }
         }
+        let legacy = Self.paddedSequence(event.sequence) + "-\(sink).json"
         guard Self.isValidName(legacy), let letter = try? load(legacy) else { return false }
-        return letter.sink == sink && letter.event.lineIDs.contains(where: event.lineIDs.contains)
+        return isOf(letter)
+    }
+
+    /// `sequence` in 20 digits, as file names begin.
+    static func paddedSequence(_ sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
 
     /// Reads the dead letter `name`.

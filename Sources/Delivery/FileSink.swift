@@ -230,18 +230,16 @@ public final class FileSink: Sendable {
         let size = UInt64(info.st_size)
         let scan = FileSinkScan(pendingIDs: pendingIDs)
         var start: UInt64 = 0
-        var foundFrom = SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: 0)
+        var foundInMovedFile: Set<String> = []
         if let resumeFrom {
             if resumeFrom.device == UInt64(info.st_dev), resumeFrom.inode == UInt64(info.st_ino) {
                 if resumeFrom.offset <= size { start = resumeFrom.offset }
-            } else if let moved = try scanMovedFile(at: resumeFrom, with: scan), !moved.isEmpty {
-                guarded.alreadyWritten.formUnion(moved)
-                // A restart scans that file again from there (and this one from its start).
-                foundFrom = resumeFrom
+            } else {
+                foundInMovedFile = try scanMovedFile(at: resumeFrom, with: scan) ?? []
             }
         }
         let (found, lineEnd) = try scan.scan(guarded.file, from: start, size: size)
-        guarded.alreadyWritten.formUnion(found)
+        guarded.alreadyWritten = found.union(foundInMovedFile)
         if lineEnd < size {
             logger.warning(
                 "file sink has a torn last line; cutting it",
@@ -251,10 +249,10 @@ public final class FileSink: Sendable {
             try guarded.file.syncData()
         }
         if !guarded.alreadyWritten.isEmpty {
-            if foundFrom.inode == UInt64(info.st_ino) && foundFrom.device == UInt64(info.st_dev) {
-                foundFrom.offset = start
-            }
-            guarded.foundFrom = foundFrom
+            // Lines found in the moved file: a restart scans it again from the recorded position (and this one from
+            // its start).
+            let here = SinkPosition(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), offset: start)
+            guarded.foundFrom = foundInMovedFile.isEmpty ? here : resumeFrom ?? here
             logger.info(
                 "file sink found lines written before a crash",
                 metadata: ["path": "\(path)", "count": .stringConvertible(guarded.alreadyWritten.count)]

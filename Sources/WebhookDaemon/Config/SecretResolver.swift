@@ -66,17 +66,7 @@ public struct SecretResolver: Sendable {
                     )
                 )
             }
-            let path = directory + "/" + name
-            var info = stat()
-            guard stat(path, &info) == 0 else {
-                let failure = errno
-                let shown = Self.shown(credential: name, in: directory)
-                if failure == ENOENT { return .failure(Failure(message: "no secret file \(shown)")) }
-                return .failure(
-                    Failure(message: "cannot read secret file \(shown): \(String(cString: strerror(failure)))")
-                )
-            }
-            return readFile(path)
+            return readFile(directory + "/" + name, shownWhenUnreadable: Self.shown(credential: name, in: directory))
         case .environment(let name):
             guard let value = environment[name] else {
                 return .failure(Failure(message: "environment variable \(Self.shown(variable: name)) is not set"))
@@ -91,17 +81,18 @@ public struct SecretResolver: Sendable {
     static let maximumFileBytes = 64 * 1024
 
     /// Reads the secret file `path` (through a symlink: its target's type, size and mode count): a regular file of at
-    /// most ``maximumFileBytes``, warned about when others may read it.
-    private func readFile(_ path: String) -> Swift.Result<Resolved, Failure> {
+    /// most ``maximumFileBytes``, warned about when others may read it. When `stat` fails, the message names the file
+    /// as `shownWhenUnreadable` (by default ``shown(path:)``): the path given may be a secret written in its place.
+    private func readFile(
+        _ path: String,
+        shownWhenUnreadable: @autoclosure () -> String? = nil
+    ) -> Swift.Result<Resolved, Failure> {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let failure = errno
-            if failure == ENOENT { return .failure(Failure(message: "no secret file \(Self.shown(path: path))")) }
-            return .failure(
-                Failure(
-                    message: "cannot read secret file \(Self.shown(path: path)): \(String(cString: strerror(failure)))"
-                )
-            )
+            let shown = shownWhenUnreadable() ?? Self.shown(path: path)
+            if failure == ENOENT { return .failure(Failure(message: "no secret file \(shown)")) }
+            return .failure(Failure(message: "cannot read secret file \(shown): \(String(cString: strerror(failure)))"))
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             return .failure(Failure(message: "secret file \(path) is not a regular file"))
