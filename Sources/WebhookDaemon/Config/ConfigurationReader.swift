@@ -267,9 +267,9 @@ struct ConfigurationReader {
             }
             switch (file, argv) {
             case (let file?, nil):
-                if file.isEmpty { problem("\(path).file", value, "empty path") }
-                if file.utf8.contains(0) { problem("\(path).file", value, "a path cannot contain NUL") }
-                if !file.isEmpty, !file.utf8.contains(0) {
+                if let why = Self.pathProblem(file) {
+                    problem("\(path).file", value, why)
+                } else {
                     for identity in SinkFileIdentity.identities(of: file) {
                         if let other = fileWriters.updateValue(name, forKey: identity), other != name {
                             problem(
@@ -560,15 +560,17 @@ struct ConfigurationReader {
     /// A file or directory path: a string, not empty, without NUL (`open(2)` would take the path cut at it).
     private mutating func path(_ node: YAMLNode, at path: String) -> String? {
         guard let text = string(node, at: path) else { return nil }
-        if text.isEmpty {
-            problem(path, node, "empty path")
-            return nil
-        }
-        if text.utf8.contains(0) {
-            problem(path, node, "a path cannot contain NUL")
+        if let why = Self.pathProblem(text) {
+            problem(path, node, why)
             return nil
         }
         return text
+    }
+
+    /// Why `text` cannot be a path (empty, or holding a NUL), or nil.
+    private static func pathProblem(_ text: String) -> String? {
+        if text.isEmpty { return "empty path" }
+        return text.utf8.contains(0) ? "a path cannot contain NUL" : nil
     }
 
     private mutating func integer(_ node: YAMLNode, at path: String, in range: ClosedRange<Int>) -> Int? {
