@@ -98,7 +98,7 @@ public final class ExecSink: Sendable {
         let tooLong = context.variables.filter { $0.value.utf8.count > Self.maximumVariableBytes }.map(\.key)
         if attempt == 1, !tooLong.isEmpty {
             logger.warning(
-                "hook environment: variables over 32 KiB left out; the event line on stdin has their fields",
+                "hook environment: variables over \(Self.maximumVariableBytes / 1024) KiB left out; the event line on stdin has their fields",
                 metadata: [
                     "sink": .string(configuration.name), "event_id": .string(event.id),
                     "variables": .string(tooLong.sorted().joined(separator: ",")),

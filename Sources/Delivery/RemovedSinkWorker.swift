@@ -64,7 +64,6 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
                 settled.map { ($0.sequence, name, nil) },
                 sink: name,
                 metrics: metrics,
-                logger: logger,
                 retryLog: markRetryLog
             ) { [marking] in marking.leave() }
         }

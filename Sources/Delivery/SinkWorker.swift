@@ -30,13 +30,12 @@ public protocol SinkWorker: AnyObject, Sendable {
 
 extension EventStore {
     /// Records deliveries, trying again every second while the journal refuses the write (the events stay
-    /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed. The lines of
-    /// the attempts go through the worker's `retryLog` (every owed mark fails each second while the disk is full).
+    /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed. Failures are
+    /// logged through the worker's `retryLog` (every owed mark fails each second while the disk is full).
     func markDurably(
         _ marks: [DeliveredMark],
         sink: String,
         metrics: any DeliveryMetrics,
-        logger: Logger,
         retryLog: RateLimitedLog,
         done: (@Sendable () -> Void)? = nil
     ) {
@@ -65,7 +64,7 @@ extension EventStore {
                 metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
             )
             DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
-                self.markDurably(marks, sink: sink, metrics: metrics, logger: logger, retryLog: retryLog, done: done)
+                self.markDurably(marks, sink: sink, metrics: metrics, retryLog: retryLog, done: done)
             }
         }
     }

@@ -30,7 +30,6 @@ struct MarkRetryLogTests {
                 [(sequence, "hook", nil)],
                 sink: "hook",
                 metrics: NoDeliveryMetrics(),
-                logger: log.logger,
                 retryLog: retryLog
             )
         }
