@@ -196,7 +196,7 @@ struct ProcessRunnerTests {
 
     @Test("many runs leave no descriptor behind")
     func noDescriptorLeak() async throws {
-        let before = try ExecTestSupport.openNonSocketDescriptorCount()
+        let before = try ExecTestSupport.openPipeAndPidfdCount()
         for index in 0..<60 {
             let request: ProcessRunnerRequest =
                 switch index % 3 {
@@ -208,13 +208,13 @@ struct ProcessRunnerTests {
             _ = try await ExecTestSupport.run(runner, request)
         }
         _ = try? ProcessRunner().run(.init(executable: "/nonexistent", timeout: .seconds(1))) { _ in }
-        // Other suites run in parallel and open descriptors of their own: their sockets are not counted (a full run
-        // holds dozens, hundreds in the hostile-client tests), the pipes of their children are, so the count is taken
-        // again while it is high, for up to 10 s; a leak here would be one or more per run: >= 60.
-        var after = try ExecTestSupport.openNonSocketDescriptorCount()
+        // Other suites run in parallel and open descriptors of their own: only pipes and pidfds are counted (a full
+        // run holds dozens of sockets and of journal files), and the pipes of their children are counted too, so the
+        // count is taken again while it is high, for up to 10 s; a leak here would be one or more per run: >= 60.
+        var after = try ExecTestSupport.openPipeAndPidfdCount()
         for _ in 0..<200 where after - before >= 20 {
             try await Task.sleep(for: .milliseconds(50))
-            after = try ExecTestSupport.openNonSocketDescriptorCount()
+            after = try ExecTestSupport.openPipeAndPidfdCount()
         }
         #expect(after - before < 45)
     }
