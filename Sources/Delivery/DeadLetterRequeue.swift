@@ -37,6 +37,11 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     /// a scan meanwhile leaves those markers alone (the retry is over; the marker is for the next one). Written by
     /// the completions on the dispatcher's threads, hence the lock.
     private let markedAgain = Mutex<Set<String>>([])
+    /// Retries delivered whose delivery the journal refused until its restart (closed, or broken by an I/O error):
+    /// their letter stays.
+    private let unrecorded = Mutex<Set<String>>([])
+    /// Tries again every second to record the deliveries of retries while the journal refuses writes.
+    private let markRetryLog: RateLimitedLog
     /// Markers whose problem was already logged (cleared when the marker goes away).
     private var reported: Set<String> = []
     private var scanFailureReported = false
@@ -48,6 +53,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         self.dispatcher = dispatcher
         self.store = store
         self.logger = logger
+        self.markRetryLog = RateLimitedLog(logger: logger)
     }
 
     deinit {
@@ -134,7 +140,12 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         do {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
-                whenDelivered: { [self] letter in recordDelivery(of: letter) },
+                whenDelivered: { [self] letter, recorded in
+                    recordDelivery(of: letter) { [self] done in
+                        if !done { unrecorded.withLock { _ = $0.insert(name) } }
+                        recorded(done)
+                    }
+                },
                 completion: { [self] outcome in
                     // Marked again at once, not on `queue`: an interrupted retry is a shutdown's, which may exit next.
                     let marked: Bool
@@ -190,14 +201,18 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome, markedAgain: Bool) {
         inFlight.remove(name)
         self.markedAgain.withLock { _ = $0.remove(name) }
+        let letterKept = unrecorded.withLock { $0.remove(name) != nil }
         let metadata: Logger.Metadata = [
             "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
         ]
         switch outcome {
         case .delivered(let attempts):
             count(sink: letter.sink, result: "delivered")
-            logger.notice(
-                "dead letter delivered; its file is removed",
+            logger.log(
+                level: letterKept ? .error : .notice,
+                letterKept
+                    ? "dead letter delivered, but the journal refused to record it until the restart; its file stays so that the restart settles the event without running the hook again (the hook has run: remove the file, do not retry it)"
+                    : "dead letter delivered; its file is removed",
                 metadata: metadata.merging(["attempts": .stringConvertible(attempts)]) { $1 }
             )
         case .deadLettered(let attempts, let lastError, _):
@@ -221,36 +236,31 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Marks the event delivered for its sink if the journal still has it pending (its mark after the dead-lettering
-    /// was lost), and returns once that mark is durable or failed: whether the dead letter's file may go (not when
-    /// the mark failed: the letter then lets a re-feed after the restart settle the event without running its hook
-    /// again). Never marks another event with the same sequence (after a journal set aside), which would then be
-    /// lost for the sink without its hook having run. Called before the dead letter's file is removed.
-    private func recordDelivery(of letter: DeadLetter) -> Bool {
+    /// was lost), then calls `done`: true once that mark is durable (the dead letter's file may go), false when the
+    /// journal refuses writes until its restart (the letter then stays and lets the re-feed after the restart settle the event without
+    /// running its hook again). While the journal refuses writes (a full disk), the mark is tried again every second
+    /// and the letter stays meanwhile. Never marks another event with the same sequence (after a journal set aside),
+    /// which would then be lost for the sink without its hook having run. Called before the file is removed.
+    private func recordDelivery(of letter: DeadLetter, done: @escaping @Sendable (Bool) -> Void) {
         let event = letter.event
         guard store.isPending(event, sink: letter.sink) else {
             logger.debug(
                 "event was recorded as delivered when it was dead-lettered",
                 metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
             )
-            return true
+            return done(true)
         }
         logger.notice(
             "event was still pending for the sink; recording the delivery",
             metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]
         )
-        let recorded = DispatchSemaphore(value: 0)
-        let failed = Mutex(false)
-        store.markDelivered(sequence: event.sequence, sink: letter.sink) { [logger] error in
-            defer { recorded.signal() }
-            guard let error else { return }
-            failed.withLock { $0 = true }
-            logger.error(
-                "cannot record delivery; the dead letter stays (a restart settles the event without running it)",
-                metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"]
-            )
-        }
-        recorded.wait()
-        return !failed.withLock { $0 }
+        store.markDurably(
+            [(event.sequence, letter.sink, nil)],
+            sink: letter.sink,
+            metrics: dispatcher.metrics,
+            retryLog: markRetryLog,
+            done: done
+        )
     }
 
     private func removeMarker(_ name: String) {

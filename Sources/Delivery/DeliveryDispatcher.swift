@@ -21,7 +21,8 @@ import VippsWebhooks
 public final class DeliveryDispatcher: @unchecked Sendable {
     private let store: EventStore
     private let deadLetters: DeadLetterStore
-    private let metrics: any DeliveryMetrics
+    /// Where delivery outcomes and storage errors are counted.
+    let metrics: any DeliveryMetrics
     private let logger: Logger
     /// What the mutex guards.
     private struct Guarded {

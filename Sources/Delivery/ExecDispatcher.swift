@@ -129,16 +129,19 @@ public final class ExecDispatcher: Sendable {
     /// (``ExecSinkContext/init(_:)``) and its ordering key alike.
     /// - Parameters:
     ///   - name: The dead letter's file name (validated: no path traversal).
-    ///   - whenDelivered: Called once the hook succeeded, before the file is removed, to record the delivery; returns
-    ///     once it is durable, true when the file may go. An event still pending in the journal is then never
-    ///     without both its letter and its mark, which would let a journal re-feed run its hook again: when the
-    ///     mark fails, the letter stays (a re-feed after the restart then settles the event without running it).
+    ///   - whenDelivered: Called once the hook succeeded, before the file is removed, to record the delivery; calls
+    ///     its argument once that is durable (true: the file may go) or cannot be (false: the file stays). An event
+    ///     still pending in the journal is then never without both its letter and its mark, which would let a
+    ///     journal re-feed run its hook again: a letter kept lets a re-feed after the restart settle the event
+    ///     without running it. `completion` waits for it.
     ///   - completion: Called once with the outcome, if accepted.
     /// - Throws: `DeadLetterError` when the dead letter cannot be read.
     @discardableResult
     public func retryDeadLetter(
         named name: String,
-        whenDelivered: @escaping @Sendable (DeadLetter) -> Bool = { _ in true },
+        whenDelivered: @escaping @Sendable (DeadLetter, _ recorded: @escaping @Sendable (Bool) -> Void) -> Void = {
+            $1(true)
+        },
         completion: @escaping @Sendable (ExecDeliveryOutcome) -> Void
     ) throws(DeadLetterError) -> KeyedSerialQueue.SubmitResult {
         let letter = try deadLetters.load(name)
@@ -147,14 +150,19 @@ public final class ExecDispatcher: Sendable {
             [deadLetters, logger] outcome in
             switch outcome {
             case .delivered:
-                guard whenDelivered(letter) else { break }
-                Self.remove(
-                    name,
-                    of: letter.sink,
-                    from: deadLetters,
-                    logger: logger,
-                    "cannot remove re-delivered dead letter"
-                )
+                whenDelivered(letter) { recorded in
+                    if recorded {
+                        Self.remove(
+                            name,
+                            of: letter.sink,
+                            from: deadLetters,
+                            logger: logger,
+                            "cannot remove re-delivered dead letter"
+                        )
+                    }
+                    completion(outcome)
+                }
+                return
             case .deadLettered(_, _, let replacement) where replacement != name:
                 // Failed again and written under today's name (a letter of an earlier version, whose name was
                 // built otherwise): the new file is durable, the old one goes, or a later retry would run both.

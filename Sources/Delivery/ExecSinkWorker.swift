@@ -227,7 +227,7 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
 
     private func markDelivered(_ event: DeliverableEvent) {
         let mark = [(event.sequence, name, Optional<SinkPosition>.none)]
-        store.markDurably(mark, sink: name, metrics: metrics, retryLog: markRetryLog) { [recording] in
+        store.markDurably(mark, sink: name, metrics: metrics, retryLog: markRetryLog) { [recording] _ in
             recording.leave()
         }
     }

@@ -213,7 +213,7 @@ final class FileSinkWorker: SinkWorker, @unchecked Sendable {
             let number = batches
             unmarked.append((number, written.start))
             marking.enter()
-            store.markDurably(marks, sink: name, metrics: metrics, retryLog: markRetryLog) { [self] in
+            store.markDurably(marks, sink: name, metrics: metrics, retryLog: markRetryLog) { [self] _ in
                 queue.async { [self] in
                     unmarked.removeAll { $0.number == number }
                     marking.leave()

@@ -65,7 +65,7 @@ final class RemovedSinkWorker: SinkWorker, @unchecked Sendable {
                 sink: name,
                 metrics: metrics,
                 retryLog: markRetryLog
-            ) { [marking] in marking.leave() }
+            ) { [marking] _ in marking.leave() }
         }
     }
 

@@ -32,16 +32,17 @@ extension EventStore {
     /// Records deliveries, trying again every second while the journal refuses the write (the events stay
     /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed. Failures are
     /// logged through the worker's `retryLog` (every owed mark fails each second while the disk is full).
+    /// `done` learns whether the marks are durable (false: the store was closed first).
     func markDurably(
         _ marks: [DeliveredMark],
         sink: String,
         metrics: any DeliveryMetrics,
         retryLog: RateLimitedLog,
-        done: (@Sendable () -> Void)? = nil
+        done: (@Sendable (_ recorded: Bool) -> Void)? = nil
     ) {
         markDelivered(marks) { [self] error in
             guard let error else {
-                done?()
+                done?(true)
                 return
             }
             metrics.storageError(operation: "mark_delivered")
@@ -52,7 +53,7 @@ extension EventStore {
                     "cannot record deliveries, the journal is closed; they happen again after the restart",
                     metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
                 )
-                done?()
+                done?(false)
                 return
             }
             // Each owed mark is tried again every second while the disk is full: bounded, as the journal's own

@@ -29,82 +29,139 @@ struct DeadLetterRetryMarkFailureTests {
         )
     }
 
+    /// The state both tests start from: `hook` owed an event that is also its dead letter (the mark after the
+    /// dead-lettering was lost), the journal's `failing` call refusing writes (a full disk) before the dispatcher
+    /// starts, so its re-feed cannot settle the event either, and the operator's retry marker for the letter.
+    private struct PendingLetter {
+        let directory: String
+        let faults = SyscallFaults()
+        let store: EventStore
+        let deadLetters: DeadLetterStore
+        let definition: SinkDefinition
+        let stored: StoredEvent
+        let dispatcher: DeliveryDispatcher
+        let log = CapturedLog(level: .notice)
+        let requeue: DeadLetterRequeue
+
+        init(in directory: String, failing call: String) async throws {
+            self.directory = directory
+            store = try EventStore(
+                directory: directory + "/journal",
+                options: testOptions(faults: faults),
+                logger: testLogger
+            )
+            deadLetters = try DeadLetterStore(stateDirectory: directory)
+            let hook = try ExecTestSupport.script(
+                "echo \"$VIPPS_EVENT_ID\" >> \(directory)/runs\nexit 0",
+                in: directory
+            )
+            definition = SinkDefinition(
+                name: "hook",
+                kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
+            )
+            stored = try #require(
+                await store.accept(id: "evt-markfail", body: ExecAndDeadLetterFaultTests.payment, sinks: ["hook"])
+                    .storedEvent
+            )
+            let name = try deadLetters.write(ExecAndDeadLetterFaultTests.letter(of: stored))
+            faults.fail(call, errno: ENOSPC)
+            dispatcher = try ExecAndDeadLetterFaultTests.delivery(
+                store: store,
+                deadLetters: deadLetters,
+                hook: definition
+            )
+            try RequeueMarkers(deadLetters: deadLetters).create(name)
+            requeue = DeadLetterRequeue(
+                deadLetters: deadLetters,
+                dispatcher: dispatcher,
+                store: store,
+                logger: log.logger
+            )
+            requeue.start(interval: .milliseconds(50))
+        }
+
+        var runs: Int { (ExecTestSupport.read("\(directory)/runs") ?? "").split(separator: "\n").count }
+
+        func logged(_ prefix: String) -> Bool {
+            log.messages.contains { $0.message.hasPrefix(prefix) }
+        }
+
+        func drain(_ dispatcher: DeliveryDispatcher) async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                dispatcher.drain(deadline: .now() + .seconds(2)) { continuation.resume() }
+            }
+        }
+
+        /// Closes the journal, opens it again with the disk mended and lets a new dispatcher re-feed `hook`.
+        func restart() async throws -> (store: EventStore, holdsLetter: Bool) {
+            await drain(dispatcher)
+            store.close()
+            faults.clear()
+            let reopened = try EventStore(
+                directory: directory + "/journal",
+                options: testOptions(),
+                logger: testLogger
+            )
+            let restarted = try ExecAndDeadLetterFaultTests.delivery(
+                store: reopened,
+                deadLetters: deadLetters,
+                hook: definition
+            )
+            _ = await eventually(within: 10) { !reopened.isPending(stored, sink: "hook") }
+            await drain(restarted)
+            return (reopened, deadLetters.holds(stored, sink: "hook"))
+        }
+    }
+
     @Test(
-        "a dead-letter retry whose delivered mark fails (disk full) keeps its letter: the restart settles the event, not runs it",
+        "a dead-letter retry whose delivered mark fails (disk full) keeps its letter until the mark succeeds, then removes it",
         .timeLimit(.minutes(1))
     )
-    func retryWhoseMarkFailsKeepsItsLetter() async throws {
+    func retryWhoseMarkFailsKeepsItsLetterUntilRecorded() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
         defer { temporary.remove() }
-        let dir = temporary.path
-        let faults = SyscallFaults()
-        var store = try EventStore(
-            directory: dir + "/journal",
-            options: testOptions(faults: faults),
-            logger: testLogger
-        )
-        let deadLetters = try DeadLetterStore(stateDirectory: dir)
-        let hook = try ExecTestSupport.script("echo \"$VIPPS_EVENT_ID\" >> \(dir)/runs\nexit 0", in: dir)
-        let definition = SinkDefinition(
-            name: "hook",
-            kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
-        )
-        // The event is still pending for the hook (its mark after the dead-lettering was lost) and is a dead letter.
-        let stored = try #require(
-            await store.accept(id: "evt-markfail", body: ExecAndDeadLetterFaultTests.payment, sinks: ["hook"])
-                .storedEvent
-        )
-        let name = try deadLetters.write(
-            ExecAndDeadLetterFaultTests.letter(of: stored)
-        )
-        let dispatcher = try ExecAndDeadLetterFaultTests.delivery(
-            store: store,
-            deadLetters: deadLetters,
-            hook: definition
-        )
-        #expect(store.isPending(stored, sink: "hook"), "precondition")
+        // A failed write the journal can undo: it takes the next one.
+        let state = try await PendingLetter(in: temporary.path, failing: "pwrite")
+        let triedToRecord = await eventually(within: 10) { state.logged("cannot record deliveries; trying again") }
+        #expect(triedToRecord, "the retry's mark failed: \(state.log.messages.map(\.message))")
+        #expect(state.runs == 1, "the retry ran the hook once")
+        #expect(state.store.isPending(state.stored, sink: "hook"), "the full disk keeps the event pending")
+        #expect(state.deadLetters.holds(state.stored, sink: "hook"), "its letter stays while the mark fails")
+        #expect(!state.logged("dead letter delivered"), "the retry is not over while its delivery is unrecorded")
 
-        // The disk is full for a moment (the journal refuses writes); the operator retries the letter meanwhile.
-        faults.fail("fdatasync", errno: ENOSPC)
-        try RequeueMarkers(deadLetters: deadLetters).create(name)
-        let log = CapturedLog(level: .notice)
-        let requeue = DeadLetterRequeue(
-            deadLetters: deadLetters,
-            dispatcher: dispatcher,
-            store: store,
-            logger: log.logger
-        )
-        requeue.start(interval: .milliseconds(50))
-        let delivered = await eventually(within: 10) {
-            log.messages.contains { $0.message == "dead letter delivered; its file is removed" }
+        // The disk has room again: the mark goes through, then the letter goes.
+        state.faults.clear()
+        let removed = await eventually(within: 10) {
+            state.logged("dead letter delivered; its file is removed")
+                && !state.deadLetters.holds(state.stored, sink: "hook")
         }
-        #expect(delivered, "retry delivered: \(log.messages.map(\.message))")
-        let markFailed = log.messages.contains { $0.message.hasPrefix("cannot record delivery") }
-        let pendingWithoutLetter = store.isPending(stored, sink: "hook") && !deadLetters.holds(stored, sink: "hook")
-        faults.clear()
+        #expect(removed, "letter removed once the delivery is recorded: \(state.log.messages.map(\.message))")
+        #expect(!state.store.isPending(state.stored, sink: "hook"), "the delivery is recorded")
 
-        // The disk has room again; the daemon is restarted.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            dispatcher.drain(deadline: .now() + .seconds(2)) { continuation.resume() }
+        let (reopened, holdsLetter) = try await state.restart()
+        defer { reopened.close() }
+        #expect(state.runs == 1, "hook runs of the one event after the restart: \(state.runs)")
+        #expect(!holdsLetter, "no dead letter is left for an event delivered once")
+    }
+
+    @Test(
+        "a dead-letter retry whose delivered mark the journal refuses until its restart keeps its letter: the restart settles the event, not runs it",
+        .timeLimit(.minutes(1))
+    )
+    func retryWhoseMarkFailsUntilShutdownKeepsItsLetter() async throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
+        defer { temporary.remove() }
+        // A failed flush the journal cannot undo: it refuses every write until the restart.
+        let state = try await PendingLetter(in: temporary.path, failing: "fdatasync")
+        let keptLogged = await eventually(within: 10) {
+            state.logged("dead letter delivered, but the journal refused to record it")
         }
-        store.close()
-        store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
-        defer { store.close() }
-        let restarted = try ExecAndDeadLetterFaultTests.delivery(
-            store: store,
-            deadLetters: deadLetters,
-            hook: definition
-        )
-        try await Task.sleep(for: .seconds(2))
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            restarted.drain(deadline: .now() + .seconds(2)) { continuation.resume() }
-        }
-        let runs = (ExecTestSupport.read("\(dir)/runs") ?? "").split(separator: "\n").count
-        #expect(markFailed, "precondition: the delivered mark failed")
-        #expect(
-            !pendingWithoutLetter,
-            "after the retry: event still pending for the sink and its letter removed (the mark failed, the letter went anyway)"
-        )
-        #expect(runs == 1, "hook runs of the one event: \(runs) (the retry's, then the restart's re-feed)")
+        #expect(keptLogged, "the kept letter is reported: \(state.log.messages.map(\.message))")
+        #expect(state.runs == 1, "the retry ran the hook once")
+        let (reopened, holdsLetter) = try await state.restart()
+        defer { reopened.close() }
+        #expect(holdsLetter, "the letter stays: the event was pending in the journal when it closed")
+        #expect(!reopened.isPending(state.stored, sink: "hook"), "the restart's re-feed settles the event")
+        #expect(state.runs == 1, "hook runs of the one event: \(state.runs) (the retry's only)")
     }
 }

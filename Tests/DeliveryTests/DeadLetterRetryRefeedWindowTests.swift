@@ -41,14 +41,13 @@ struct DeadLetterRetryRefeedWindowTests {
             do {
                 _ = try dispatcher.retryDeadLetter(
                     named: name,
-                    whenDelivered: { letter in
+                    whenDelivered: { letter, recorded in
                         // As `DeadLetterRequeue` does: the mark, durable, while the letter is still there.
                         let held = dispatcher.holdsDeadLetter(of: stored)
-                        let marked = DispatchSemaphore(value: 0)
-                        store.markDelivered(sequence: letter.event.sequence, sink: letter.sink) { _ in marked.signal() }
-                        marked.wait()
-                        seenBeforeRemoval.withLock { $0 = held }
-                        return true
+                        store.markDelivered(sequence: letter.event.sequence, sink: letter.sink) { _ in
+                            seenBeforeRemoval.withLock { $0 = held }
+                            recorded(true)
+                        }
                     }
                 ) { outcome in
                     seen.withLock {
