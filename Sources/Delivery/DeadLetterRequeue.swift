@@ -258,9 +258,11 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             [(event.sequence, letter.sink, nil)],
             sink: letter.sink,
             metrics: dispatcher.metrics,
-            retryLog: markRetryLog,
-            done: done
-        )
+            retryLog: markRetryLog
+        ) { recorded in
+            // Off the store's queue: what follows (the retry's completion) may ask the store again.
+            DispatchQueue.global().async { done(recorded) }
+        }
     }
 
     private func removeMarker(_ name: String) {

@@ -133,7 +133,8 @@ public final class ExecDispatcher: Sendable {
     ///     its argument once that is durable (true: the file may go) or cannot be (false: the file stays). An event
     ///     still pending in the journal is then never without both its letter and its mark, which would let a
     ///     journal re-feed run its hook again: a letter kept lets a re-feed after the restart settle the event
-    ///     without running it. `completion` waits for it.
+    ///     without running it. `completion` waits for it, and runs on the thread that calls that argument (never
+    ///     call it on the store's queue: a completion that asks the store would wait for itself).
     ///   - completion: Called once with the outcome, if accepted.
     /// - Throws: `DeadLetterError` when the dead letter cannot be read.
     @discardableResult

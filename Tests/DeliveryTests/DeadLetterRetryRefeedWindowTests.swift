@@ -46,7 +46,8 @@ struct DeadLetterRetryRefeedWindowTests {
                         let held = dispatcher.holdsDeadLetter(of: stored)
                         store.markDelivered(sequence: letter.event.sequence, sink: letter.sink) { _ in
                             seenBeforeRemoval.withLock { $0 = held }
-                            recorded(true)
+                            // Off the store's queue, as `DeadLetterRequeue` calls it: the completion asks the store.
+                            DispatchQueue.global().async { recorded(true) }
                         }
                     }
                 ) { outcome in
