@@ -37,8 +37,8 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     /// a scan meanwhile leaves those markers alone (the retry is over; the marker is for the next one). Written by
     /// the completions on the dispatcher's threads, hence the lock.
     private let markedAgain = Mutex<Set<String>>([])
-    /// Retries delivered whose delivery the journal refused until its restart (closed, or broken by an I/O error):
-    /// their letter stays.
+    /// Retries delivered whose delivery could not be recorded (the journal closed, broken by an I/O error, or its
+    /// record unreadable): their letter stays.
     private let unrecorded = Mutex<Set<String>>([])
     /// Tries again every second to record the deliveries of retries while the journal refuses writes.
     private let markRetryLog: RateLimitedLog
@@ -211,7 +211,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             logger.log(
                 level: letterKept ? .error : .notice,
                 letterKept
-                    ? "dead letter delivered, but the journal refused to record it until the restart; its file stays so that the restart settles the event without running the hook again (the hook has run: remove the file, do not retry it)"
+                    ? "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again (the hook has run: remove the file, do not retry it)"
                     : "dead letter delivered; its file is removed",
                 metadata: metadata.merging(["attempts": .stringConvertible(attempts)]) { $1 }
             )
@@ -243,7 +243,20 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     /// which would then be lost for the sink without its hook having run. Called before the file is removed.
     private func recordDelivery(of letter: DeadLetter, done: @escaping @Sendable (Bool) -> Void) {
         let event = letter.event
-        guard store.isPending(event, sink: letter.sink) else {
+        let pending: Bool
+        do {
+            pending = try store.isPending(event, sink: letter.sink)
+        } catch {
+            // Whether the journal still owes the event to the sink is unknown: without the letter, a re-feed that
+            // reads the record later would run the hook again.
+            dispatcher.metrics.storageError(operation: "read_pending")
+            logger.error(
+                "cannot tell whether the event is still pending for the sink; its dead letter stays",
+                metadata: ["sink": "\(letter.sink)", "id": "\(event.id)", "error": "\(error)"]
+            )
+            return done(false)
+        }
+        guard pending else {
             logger.debug(
                 "event was recorded as delivered when it was dead-lettered",
                 metadata: ["sink": "\(letter.sink)", "id": "\(event.id)"]

@@ -399,15 +399,26 @@ public final class EventStore: @unchecked Sendable {
     /// Whether `event` itself still awaits delivery to `sink`: its sequence is pending for the sink, and the journal's
     /// record at that sequence is this event (an id of one is an id of the other). Sequences start again when a
     /// journal is set aside, so an event kept elsewhere (a dead letter) may share its sequence with another one.
-    public func isPending(_ event: StoredEvent, sink: String) -> Bool {
-        queue.sync {
+    /// - Throws: `StorageError` when the journal's record at that sequence cannot be read (neither answer is known).
+    public func isPending(_ event: StoredEvent, sink: String) throws(StorageError) -> Bool {
+        let answer: Result<Bool, StorageError> = queue.sync {
             guard ledger.awaits(sequence: event.sequence, sink: sink),
-                let location = ledger.location(of: event.sequence),
-                case .event(let journaled, _)? = try? journal.read(at: location),
-                journaled.sequence == event.sequence
-            else { return false }
-            return journaled.lineIDs.contains { event.lineIDs.contains($0) }
+                let location = ledger.location(of: event.sequence)
+            else { return .success(false) }
+            let record: JournalRecord
+            do {
+                record = try journal.read(at: location)
+            } catch {
+                return .failure(
+                    StorageError(converting: error) ?? StorageError(.corrupt, call: "isPending", detail: "\(error)")
+                )
+            }
+            guard case .event(let journaled, _) = record, journaled.sequence == event.sequence else {
+                return .success(false)
+            }
+            return .success(journaled.lineIDs.contains { event.lineIDs.contains($0) })
         }
+        return try answer.get()
     }
 
     /// Events journaled but not yet delivered to all their sinks, in sequence order, read back from the journal.

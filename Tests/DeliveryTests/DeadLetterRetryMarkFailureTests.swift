@@ -43,7 +43,10 @@ struct DeadLetterRetryMarkFailureTests {
         let log = CapturedLog(level: .notice)
         let requeue: DeadLetterRequeue
 
-        init(in directory: String, failing call: String) async throws {
+        /// The journal's segment, moved away by `hideSegment` (its record then cannot be read).
+        var segment: String { directory + "/journal/segment-000000000001.log" }
+
+        init(in directory: String, failing call: String, hideSegment: Bool = false) async throws {
             self.directory = directory
             store = try EventStore(
                 directory: directory + "/journal",
@@ -65,6 +68,8 @@ struct DeadLetterRetryMarkFailureTests {
             )
             let name = try deadLetters.write(ExecAndDeadLetterFaultTests.letter(of: stored))
             faults.fail(call, errno: ENOSPC)
+            let segment = directory + "/journal/segment-000000000001.log"
+            if hideSegment { #expect(rename(segment, segment + ".away") == 0) }
             dispatcher = try ExecAndDeadLetterFaultTests.delivery(
                 store: store,
                 deadLetters: deadLetters,
@@ -97,6 +102,7 @@ struct DeadLetterRetryMarkFailureTests {
             await drain(dispatcher)
             store.close()
             faults.clear()
+            if access(segment, F_OK) != 0 { #expect(rename(segment + ".away", segment) == 0) }
             let reopened = try EventStore(
                 directory: directory + "/journal",
                 options: testOptions(),
@@ -107,7 +113,7 @@ struct DeadLetterRetryMarkFailureTests {
                 deadLetters: deadLetters,
                 hook: definition
             )
-            _ = await eventually(within: 10) { !reopened.isPending(stored, sink: "hook") }
+            _ = await eventually(within: 10) { !((try? reopened.isPending(stored, sink: "hook")) ?? true) }
             await drain(restarted)
             return (reopened, deadLetters.holds(stored, sink: "hook"))
         }
@@ -125,7 +131,7 @@ struct DeadLetterRetryMarkFailureTests {
         let triedToRecord = await eventually(within: 10) { state.logged("cannot record deliveries; trying again") }
         #expect(triedToRecord, "the retry's mark failed: \(state.log.messages.map(\.message))")
         #expect(state.runs == 1, "the retry ran the hook once")
-        #expect(state.store.isPending(state.stored, sink: "hook"), "the full disk keeps the event pending")
+        #expect(try state.store.isPending(state.stored, sink: "hook"), "the full disk keeps the event pending")
         #expect(state.deadLetters.holds(state.stored, sink: "hook"), "its letter stays while the mark fails")
         #expect(!state.logged("dead letter delivered"), "the retry is not over while its delivery is unrecorded")
 
@@ -136,7 +142,7 @@ struct DeadLetterRetryMarkFailureTests {
                 && !state.deadLetters.holds(state.stored, sink: "hook")
         }
         #expect(removed, "letter removed once the delivery is recorded: \(state.log.messages.map(\.message))")
-        #expect(!state.store.isPending(state.stored, sink: "hook"), "the delivery is recorded")
+        #expect(try !state.store.isPending(state.stored, sink: "hook"), "the delivery is recorded")
 
         let (reopened, holdsLetter) = try await state.restart()
         defer { reopened.close() }
@@ -154,14 +160,38 @@ struct DeadLetterRetryMarkFailureTests {
         // A failed flush the journal cannot undo: it refuses every write until the restart.
         let state = try await PendingLetter(in: temporary.path, failing: "fdatasync")
         let keptLogged = await eventually(within: 10) {
-            state.logged("dead letter delivered, but the journal refused to record it")
+            state.logged("dead letter delivered, but its delivery could not be recorded")
         }
         #expect(keptLogged, "the kept letter is reported: \(state.log.messages.map(\.message))")
         #expect(state.runs == 1, "the retry ran the hook once")
         let (reopened, holdsLetter) = try await state.restart()
         defer { reopened.close() }
         #expect(holdsLetter, "the letter stays: the event was pending in the journal when it closed")
-        #expect(!reopened.isPending(state.stored, sink: "hook"), "the restart's re-feed settles the event")
+        #expect(try !reopened.isPending(state.stored, sink: "hook"), "the restart's re-feed settles the event")
+        #expect(state.runs == 1, "hook runs of the one event: \(state.runs) (the retry's only)")
+    }
+
+    @Test(
+        "a dead-letter retry that cannot read whether its event is still pending keeps its letter: the restart settles the event, not runs it",
+        .timeLimit(.minutes(1))
+    )
+    func retryThatCannotReadTheJournalKeepsItsLetter() async throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
+        defer { temporary.remove() }
+        // The record of the event cannot be read (its segment is gone for a moment), so neither the re-feed nor the
+        // retry can tell whether the journal still owes the event to the hook.
+        let state = try await PendingLetter(in: temporary.path, failing: "pwrite", hideSegment: true)
+        let keptLogged = await eventually(within: 10) {
+            state.logged("dead letter delivered, but its delivery could not be recorded")
+        }
+        #expect(keptLogged, "the kept letter is reported: \(state.log.messages.map(\.message))")
+        #expect(state.logged("cannot tell whether the event is still pending"), "the read failure is logged")
+        #expect(state.runs == 1, "the retry ran the hook once")
+        #expect(state.deadLetters.holds(state.stored, sink: "hook"), "the letter stays while the answer is unknown")
+        let (reopened, holdsLetter) = try await state.restart()
+        defer { reopened.close() }
+        #expect(holdsLetter, "the letter stays: the event was pending in the journal")
+        #expect(try !reopened.isPending(state.stored, sink: "hook"), "the restart's re-feed settles the event")
         #expect(state.runs == 1, "hook runs of the one event: \(state.runs) (the retry's only)")
     }
 }

@@ -32,7 +32,7 @@ struct DeadLetterRetryRefeedWindowTests {
             ExecAndDeadLetterFaultTests.letter(of: stored)
         )
         #expect(dispatcher.holdsDeadLetter(of: stored), "precondition: a re-feed now would settle it")
-        #expect(store.isPending(stored, sink: "hook"))
+        #expect(try store.isPending(stored, sink: "hook"))
         // The operator's retry; what a re-feed would see at the moment the requeue learns the outcome (before its
         // mark, which it only asks for after this).
         let seen = Mutex<(pending: Bool, holds: Bool)?>(nil)
@@ -52,7 +52,8 @@ struct DeadLetterRetryRefeedWindowTests {
                     }
                 ) { outcome in
                     seen.withLock {
-                        $0 = (store.isPending(stored, sink: "hook"), dispatcher.holdsDeadLetter(of: stored))
+                        let pending = (try? store.isPending(stored, sink: "hook")) ?? true
+                        $0 = (pending, dispatcher.holdsDeadLetter(of: stored))
                     }
                     continuation.resume(returning: outcome)
                 }
