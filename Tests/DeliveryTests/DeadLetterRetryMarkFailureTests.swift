@@ -194,4 +194,58 @@ struct DeadLetterRetryMarkFailureTests {
         #expect(try !reopened.isPending(state.stored, sink: "hook"), "the restart's re-feed settles the event")
         #expect(state.runs == 1, "hook runs of the one event: \(state.runs) (the retry's only)")
     }
+
+    @Test(
+        "a dead-letter retry whose delivered mark the journal refuses until its restart is not said to be delivered again after it",
+        .timeLimit(.minutes(1))
+    )
+    func keptLetterIsNotSaidToBeDeliveredAgain() async throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
+        defer { temporary.remove() }
+        let state = try await PendingLetter(in: temporary.path, failing: "fdatasync")
+        let keptLogged = await eventually(within: 10) {
+            state.logged("dead letter delivered, but the journal refused to record it")
+        }
+        #expect(keptLogged, "the kept letter is reported: \(state.log.messages.map(\.message))")
+        // The requeue's log only: the restart settles the event, it never delivers it again.
+        let contradicting = state.log.messages.map(\.message).filter { $0.contains("happen again after the restart") }
+        #expect(
+            contradicting.isEmpty,
+            "the operator is told both that the hook must not run again and that it will: \(contradicting)"
+        )
+        await state.drain(state.dispatcher)
+        state.store.close()
+    }
+
+    @Test(
+        "a shutdown while a dead-letter retry's delivered mark is tried again (disk full) reports the kept letter before the journal closes",
+        .timeLimit(.minutes(1))
+    )
+    func shutdownDuringARetriedMarkReportsTheKeptLetter() async throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
+        defer { temporary.remove() }
+        let state = try await PendingLetter(in: temporary.path, failing: "pwrite")
+        let retrying = await eventually(within: 10) { state.logged("cannot record deliveries; trying again") }
+        #expect(retrying, "the retry's mark is tried again: \(state.log.messages.map(\.message))")
+        #expect(state.runs == 1, "the retry ran the hook once")
+
+        // SIGTERM, as `Daemon.shutdown` does it: drain the dispatcher, close the journal, then `exit(0)` at once.
+        await state.drain(state.dispatcher)
+        state.store.close()
+        let atExit = state.log.messages.map(\.message)
+        #expect(state.deadLetters.holds(state.stored, sink: "hook"), "the letter stays (the restart settles the event)")
+        #expect(
+            atExit.contains { $0.hasPrefix("dead letter delivered, but the journal refused to record it") },
+            """
+            by the time the journal closes (the daemon exits next) nothing says that the kept letter's hook has run: \
+            after the restart it is an ordinary dead letter, and its retry runs the hook a second time; logged so far: \
+            \(atExit)
+            """
+        )
+        // Only the next attempt, a second later, finds the journal closed and tells it: in the daemon, after exit(0).
+        let lateReport = await eventually(within: 5) {
+            state.logged("dead letter delivered, but the journal refused to record it")
+        }
+        #expect(lateReport, "the report comes, but late")
+    }
 }
