@@ -140,12 +140,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         do {
             result = try worker.dispatcher.retryDeadLetter(
                 named: name,
-                whenDelivered: { [self] letter, recorded in
-                    recordDelivery(of: letter) { [self] done in
-                        if !done { unrecorded.withLock { _ = $0.insert(name) } }
-                        recorded(done)
-                    }
-                },
+                whenDelivered: { [self] letter, recorded in deliveryRan(name, letter: letter, recorded: recorded) },
                 completion: { [self] outcome in
                     // Marked again at once, not on `queue`: an interrupted retry is a shutdown's, which may exit next.
                     let marked: Bool
@@ -198,6 +193,42 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         }
     }
 
+    /// A retry's hook succeeded: records its delivery (``recordDelivery(of:done:)``), then lets the dispatcher
+    /// remove the letter, or keep it. Until then a shutdown's drain waits for it, and past its bound tells the letter
+    /// kept at once (the journal still refuses the mark; the restart settles the event): the daemon exits right
+    /// after, and a kept letter nothing reported would be retried as any other, running its hook a second time.
+    private func deliveryRan(_ name: String, letter: DeadLetter, recorded: @escaping @Sendable (Bool) -> Void) {
+        let told = Told()
+        let token = dispatcher.retryOutcomeOwed { [self] in
+            guard told.take() else { return }
+            reportKept(name, letter: letter)
+        }
+        recordDelivery(of: letter) { [self] done in
+            // Off the journal's queue, which calls this once the mark is durable: the letter's removal syncs a
+            // directory, and the outcome's callers may ask the store.
+            DispatchQueue.global().async { [self] in
+                guard told.take() else { return }  // Given up by a shutdown, which told it.
+                if !done {
+                    // Told at once, not on `queue`: a journal closed first is a shutdown's, which may exit next.
+                    unrecorded.withLock { _ = $0.insert(name) }
+                    reportKept(name, letter: letter)
+                }
+                recorded(done)
+                dispatcher.retryOutcomeTold(token)
+            }
+        }
+    }
+
+    /// Reports a retry whose hook ran while its delivery could not be recorded (the journal refuses writes until the
+    /// restart, or its record is unreadable): its letter stays.
+    private func reportKept(_ name: String, letter: DeadLetter) {
+        count(sink: letter.sink, result: "delivered")
+        logger.error(
+            "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again (the hook has run: remove the file, do not retry it)",
+            metadata: ["dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)"]
+        )
+    }
+
     private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome, markedAgain: Bool) {
         inFlight.remove(name)
         self.markedAgain.withLock { _ = $0.remove(name) }
@@ -207,12 +238,10 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         ]
         switch outcome {
         case .delivered(let attempts):
+            guard !letterKept else { return }  // Reported when the journal refused it (`reportKept`).
             count(sink: letter.sink, result: "delivered")
-            logger.log(
-                level: letterKept ? .error : .notice,
-                letterKept
-                    ? "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again (the hook has run: remove the file, do not retry it)"
-                    : "dead letter delivered; its file is removed",
+            logger.notice(
+                "dead letter delivered; its file is removed",
                 metadata: metadata.merging(["attempts": .stringConvertible(attempts)]) { $1 }
             )
         case .deadLettered(let attempts, let lastError, _):
@@ -271,10 +300,21 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             [(event.sequence, letter.sink, nil)],
             sink: letter.sink,
             metrics: dispatcher.metrics,
-            retryLog: markRetryLog
-        ) { recorded in
-            // Off the store's queue: what follows (the retry's completion) may ask the store again.
-            DispatchQueue.global().async { done(recorded) }
+            retryLog: markRetryLog,
+            done: done
+        )
+    }
+
+    /// Whether a retry's outcome was told: by the journal's answer to its mark, or by a shutdown that gave up on it.
+    private final class Told: Sendable {
+        private let done = Mutex(false)
+
+        /// True the first time only.
+        func take() -> Bool {
+            done.withLock { done in
+                defer { done = true }
+                return !done
+            }
         }
     }
 

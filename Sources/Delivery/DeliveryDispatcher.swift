@@ -43,6 +43,11 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     private var retryScheduled = false
     /// Entered for each replaced worker until its drain completes.
     private let handovers = DispatchGroup()
+    /// Dead-letter retries (``DeadLetterRequeue``) whose hook succeeded and whose outcome is not told yet (their
+    /// delivered mark still tried), each with what tells it given up; `drain` waits for them as for the workers'
+    /// marks. Entered in `retriesTelling` each.
+    private let retryOutcomes = Mutex<(next: Int, giveUps: [Int: @Sendable () -> Void])>((0, [:]))
+    private let retriesTelling = DispatchGroup()
 
     /// Most events and body bytes of one re-feed page.
     static let pageEvents = 1024
@@ -162,7 +167,7 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     }
 
     /// Drains every worker (also replaced ones still draining) by `deadline`; what is not done stays pending in the
-    /// journal.
+    /// journal. Dead-letter retries whose hook has run are waited for too, and told given up past the same bound.
     public func drain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         let (all, replaced) = guarded.withLock { guarded in
             guarded.stopped = true
@@ -198,8 +203,38 @@ public final class DeliveryDispatcher: @unchecked Sendable {
                     )
                 }
             }
+            // Dead-letter retries whose hook has run while the journal still refuses their delivered marks: their
+            // letters stay (the restart settles the events), told before the process exits.
+            if retriesTelling.wait(timeout: deadline + .seconds(2)) == .timedOut {
+                let giveUps = retryOutcomes.withLock { owed in
+                    defer { owed.giveUps = [:] }
+                    return Array(owed.giveUps.values)
+                }
+                for giveUp in giveUps {
+                    giveUp()
+                    retriesTelling.leave()
+                }
+            }
             completion()
         }
+    }
+
+    /// Registers a dead-letter retry whose hook succeeded and whose outcome is on its way (its delivered mark tried
+    /// while the journal refuses it): `drain` waits for it within the bound it gives the workers' marks, then calls
+    /// `giveUp`, which must tell the outcome at once (the daemon exits right after the drain). Returns the token for
+    /// ``retryOutcomeTold(_:)``.
+    func retryOutcomeOwed(giveUp: @escaping @Sendable () -> Void) -> Int {
+        retriesTelling.enter()
+        return retryOutcomes.withLock { owed in
+            owed.next += 1
+            owed.giveUps[owed.next] = giveUp
+            return owed.next
+        }
+    }
+
+    /// The retry of `token` has told its outcome (its letter removed or kept): `drain` no longer waits for it.
+    func retryOutcomeTold(_ token: Int) {
+        if retryOutcomes.withLock({ $0.giveUps.removeValue(forKey: token) }) != nil { retriesTelling.leave() }
     }
 
     /// Whether `drain` has begun.

@@ -186,7 +186,9 @@ public final class ExecDispatcher: Sendable {
     /// - Parameters:
     ///   - deadline: When to stop waiting.
     ///   - completion: Called once with the number of hooks that were killed at the deadline, after the outcomes of
-    ///     all accepted events (those of the killed hooks too, unless they take over 2 s more).
+    ///     all accepted events (those of the killed hooks too, unless they take over 2 s more); a dead-letter retry
+    ///     whose hook succeeded tells its outcome once `whenDelivered` is done, which may be later (the daemon's
+    ///     `DeliveryDispatcher.drain` waits for it).
     public func drain(deadline: DispatchTime, completion: @escaping @Sendable (_ killed: Int) -> Void) {
         queue.drain(
             deadline: deadline,
