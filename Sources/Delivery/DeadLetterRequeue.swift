@@ -301,6 +301,8 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             sink: letter.sink,
             metrics: dispatcher.metrics,
             retryLog: markRetryLog,
+            // Not "they happen again after the restart": the restart settles the event, its hook having run.
+            refused: "cannot record a retried dead letter's delivery, the journal refuses writes until the restart",
             done: done
         )
     }

@@ -32,12 +32,14 @@ extension EventStore {
     /// Records deliveries, trying again every second while the journal refuses the write (the events stay
     /// handed out meanwhile, so nothing delivers them twice), until it succeeds or the store is closed. Failures are
     /// logged through the worker's `retryLog` (every owed mark fails each second while the disk is full).
-    /// `done` learns whether the marks are durable (false: the store was closed first).
+    /// `done` learns whether the marks are durable (false: the store was closed first); `refused` is what is logged
+    /// then.
     func markDurably(
         _ marks: [DeliveredMark],
         sink: String,
         metrics: any DeliveryMetrics,
         retryLog: RateLimitedLog,
+        refused: String = "cannot record deliveries, the journal is closed; they happen again after the restart",
         done: (@Sendable (_ recorded: Bool) -> Void)? = nil
     ) {
         markDelivered(marks) { [self] error in
@@ -50,7 +52,7 @@ extension EventStore {
                 retryLog.log(
                     .error,
                     kind: "mark_closed_\(sink)",
-                    "cannot record deliveries, the journal is closed; they happen again after the restart",
+                    refused,
                     metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
                 )
                 done?(false)
@@ -65,7 +67,14 @@ extension EventStore {
                 metadata: ["sink": "\(sink)", "events": .stringConvertible(marks.count), "error": "\(error)"]
             )
             DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
-                self.markDurably(marks, sink: sink, metrics: metrics, retryLog: retryLog, done: done)
+                self.markDurably(
+                    marks,
+                    sink: sink,
+                    metrics: metrics,
+                    retryLog: retryLog,
+                    refused: refused,
+                    done: done
+                )
             }
         }
     }
