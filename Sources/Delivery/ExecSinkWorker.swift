@@ -97,6 +97,13 @@ final class ExecSinkWorker: SinkWorker, @unchecked Sendable {
             for event in events {
                 if dispatcher.holdsDeadLetter(of: event.stored) {
                     settledAsDeadLetter(event)
+                } else if !store.isPending(sequence: event.sequence, sink: name) {
+                    // Recorded since the re-feed claimed it (its mark ended the hand-out): a dead-letter retry ran
+                    // its hook, marked it, then removed the letter, before `holdsDeadLetter` looked.
+                    logger.notice(
+                        "event fed again from the journal was recorded meanwhile (a dead-letter retry); not run again",
+                        metadata: ["sink": "\(name)", "id": "\(event.id)"]
+                    )
                 } else {
                     enqueue(event)
                 }
