@@ -210,6 +210,7 @@ public final class DeliveryDispatcher: @unchecked Sendable {
                     defer { owed.giveUps = [:] }
                     return Array(owed.giveUps.values)
                 }
+                if !giveUps.isEmpty { metrics.storageError(operation: "mark_at_shutdown") }
                 for giveUp in giveUps {
                     giveUp()
                     retriesTelling.leave()
