@@ -204,7 +204,7 @@ struct DeadLetterRetryMarkFailureTests {
         defer { temporary.remove() }
         let state = try await PendingLetter(in: temporary.path, failing: "fdatasync")
         let keptLogged = await eventually(within: 10) {
-            state.logged("dead letter delivered, but the journal refused to record it")
+            state.logged("dead letter delivered, but its delivery could not be recorded")
         }
         #expect(keptLogged, "the kept letter is reported: \(state.log.messages.map(\.message))")
         // The requeue's log only: the restart settles the event, it never delivers it again.
@@ -235,7 +235,7 @@ struct DeadLetterRetryMarkFailureTests {
         let atExit = state.log.messages.map(\.message)
         #expect(state.deadLetters.holds(state.stored, sink: "hook"), "the letter stays (the restart settles the event)")
         #expect(
-            atExit.contains { $0.hasPrefix("dead letter delivered, but the journal refused to record it") },
+            atExit.contains { $0.hasPrefix("dead letter delivered, but its delivery could not be recorded") },
             """
             by the time the journal closes (the daemon exits next) nothing says that the kept letter's hook has run: \
             after the restart it is an ordinary dead letter, and its retry runs the hook a second time; logged so far: \
@@ -244,7 +244,7 @@ struct DeadLetterRetryMarkFailureTests {
         )
         // Only the next attempt, a second later, finds the journal closed and tells it: in the daemon, after exit(0).
         let lateReport = await eventually(within: 5) {
-            state.logged("dead letter delivered, but the journal refused to record it")
+            state.logged("dead letter delivered, but its delivery could not be recorded")
         }
         #expect(lateReport, "the report comes, but late")
     }
