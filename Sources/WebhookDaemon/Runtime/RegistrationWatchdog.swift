@@ -31,10 +31,13 @@ final class RegistrationWatchdog: @unchecked Sendable {
     private let metrics: DaemonMetrics
     private let stopped = Atomic(false)
 
+    /// `vipps_webhookd_registration_ok` per endpoint path: made by ``apply(_:)`` before it returns (a scrape right
+    /// after READY=1 finds them), set by the checks on `queue`.
+    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
+
     // Confined to `queue`.
     private var settings: VippsAPISettings?
     private var endpoints: [DaemonConfiguration.Endpoint] = []
-    private var gauges: [String: Metrics.Gauge] = [:]
     private var last: [String: RegistrationCheck.Outcome] = [:]
     private var failures = 0
     /// Bumped by every `apply`, so that a check scheduled under an older configuration does not run.
@@ -48,25 +51,31 @@ final class RegistrationWatchdog: @unchecked Sendable {
 
     /// Takes `configuration` (at start and on every reload): starts, re-targets or stops the checks. With
     /// `vipps_api` set and `check_registrations_minutes` above 0, a check runs at once and then on the interval.
+    /// The gauges of the endpoints checked exist (0 until a check succeeds) once this returns; the checks start on
+    /// the watchdog's queue.
     func apply(_ configuration: DaemonConfiguration) {
-        queue.async { [self] in
-            guard !isStopped else { return }
-            generation += 1
-            let active = configuration.vippsAPI.flatMap { $0.checkRegistrationsSeconds > 0 ? $0 : nil }
-            settings = active
-            endpoints = active == nil ? [] : configuration.endpoints
-            let paths = Set(endpoints.map(\.path))
+        guard !isStopped else { return }
+        let active = configuration.vippsAPI.flatMap { $0.checkRegistrationsSeconds > 0 ? $0 : nil }
+        let checked = active == nil ? [] : configuration.endpoints
+        let paths = Set(checked.map(\.path))
+        gauges.withLock { gauges in
             for (path, gauge) in gauges where !paths.contains(path) {
                 gauge.destroy()
                 gauges[path] = nil
-                last[path] = nil
             }
-            guard let active else { return }
-            for endpoint in endpoints where gauges[endpoint.path] == nil {
-                let gauge = metrics.registrationOK(endpoint: endpoint.path)
+            for path in paths where gauges[path] == nil {
+                let gauge = metrics.registrationOK(endpoint: path)
                 gauge.record(0)
-                gauges[endpoint.path] = gauge
+                gauges[path] = gauge
             }
+        }
+        queue.async { [self] in
+            guard !isStopped else { return }
+            generation += 1
+            settings = active
+            endpoints = checked
+            last = last.filter { paths.contains($0.key) }
+            guard let active else { return }
             failures = 0
             logger.info(
                 "registration watchdog on",
@@ -115,7 +124,7 @@ final class RegistrationWatchdog: @unchecked Sendable {
         }
         for endpoint in endpoints {
             let outcome = RegistrationCheck.check(endpoint, against: listing.registrations)
-            gauges[endpoint.path]?.record(outcome.isOK ? 1 : 0)
+            gauges.withLock { $0[endpoint.path] }?.record(outcome.isOK ? 1 : 0)
             report(endpoint, outcome, previous: last[endpoint.path])
             last[endpoint.path] = outcome
         }
