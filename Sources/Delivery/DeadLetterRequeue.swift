@@ -17,13 +17,15 @@ import Synchronization
 /// - A full hook queue leaves the marker for the next scan, and so does a reload whose replaced worker of the sink
 ///   is still draining (a retry beside its hooks could run two events of one payment at once).
 /// - After a successful retry the event is marked delivered for the sink only if the journal still has it pending
-///   (normally it was marked when it was dead-lettered).
+///   (normally it was marked when it was dead-lettered). When that mark cannot be made, the letter stays with a
+///   `HookRanMarkers` marker; its next retry records the delivery and removes it without running the hook again.
 ///
 /// Each outcome is logged and counted in `vipps_webhookd_dead_letter_requeues_total{sink,result}`, `result` one of
-/// `queued`, `delivered`, `failed`, `interrupted`, `not_found`, `unreadable`, `unknown_sink`.
+/// `queued`, `delivered`, `already_delivered`, `failed`, `interrupted`, `not_found`, `unreadable`, `unknown_sink`.
 public final class DeadLetterRequeue: @unchecked Sendable {
     private let deadLetters: DeadLetterStore
     private let markers: RequeueMarkers
+    private let hookRan: HookRanMarkers
     private let dispatcher: DeliveryDispatcher
     private let store: EventStore
     private let logger: Logger
@@ -50,6 +52,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     public init(deadLetters: DeadLetterStore, dispatcher: DeliveryDispatcher, store: EventStore, logger: Logger) {
         self.deadLetters = deadLetters
         self.markers = RequeueMarkers(deadLetters: deadLetters)
+        self.hookRan = HookRanMarkers(deadLetters: deadLetters)
         self.dispatcher = dispatcher
         self.store = store
         self.logger = logger
@@ -112,6 +115,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             )
             count(sink: "-", result: "not_found")
             removeMarker(name)
+            try? hookRan.remove(name)  // Its letter removed by hand, as the kept letter's error line allowed.
             return
         } catch {
             reportOnce(
@@ -123,6 +127,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             )
             return
         }
+        if hookRan.contains(name) { return settleWithoutRunning(name, letter: letter) }
         guard dispatcher.current[letter.sink] is ExecSinkWorker else {
             reportOnce(
                 name,
@@ -220,13 +225,59 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     }
 
     /// Reports a retry whose hook ran while its delivery could not be recorded (the journal refuses writes until the
-    /// restart, or its record is unreadable): its letter stays.
+    /// restart, or its record is unreadable): its letter stays, marked as run (``HookRanMarkers``).
     private func reportKept(_ name: String, letter: DeadLetter) {
         count(sink: letter.sink, result: "delivered")
+        var metadata: Logger.Metadata = [
+            "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
+        ]
+        do {
+            try hookRan.create(name)
+        } catch {
+            metadata["hook_ran_marker_error"] = "\(error)"
+        }
         logger.error(
-            "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again (the hook has run: remove the file, do not retry it)",
-            metadata: ["dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)"]
+            "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again, marked as run: retrying it removes it without running the hook (without the mark, remove the file instead)",
+            metadata: metadata
         )
+    }
+
+    /// Retries the dead letter `name` whose hook a retry already ran (``HookRanMarkers``): records the delivery if
+    /// the journal still owes it, then removes the letter and its marks; the hook is never run again (on `queue`).
+    private func settleWithoutRunning(_ name: String, letter: DeadLetter) {
+        inFlight.insert(name)
+        removeMarker(name)
+        let metadata: Logger.Metadata = [
+            "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
+        ]
+        recordDelivery(of: letter) { [self] recorded in
+            queue.async { [self] in
+                inFlight.remove(name)
+                guard recorded else {
+                    count(sink: letter.sink, result: "failed")
+                    logger.error(
+                        "dead letter's hook has run, but its delivery still cannot be recorded; it stays (retry it again later)",
+                        metadata: metadata
+                    )
+                    return
+                }
+                do {
+                    try deadLetters.remove(name)
+                    try hookRan.remove(name)
+                } catch {
+                    logger.error(
+                        "cannot remove a dead letter whose hook has run",
+                        metadata: metadata.merging(["error": "\(error)"]) { $1 }
+                    )
+                    return
+                }
+                count(sink: letter.sink, result: "already_delivered")
+                logger.notice(
+                    "dead letter whose hook had already run removed without running it again",
+                    metadata: metadata
+                )
+            }
+        }
     }
 
     private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome, markedAgain: Bool) {

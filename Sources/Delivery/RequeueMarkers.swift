@@ -14,7 +14,12 @@ public struct RequeueMarkers: Sendable {
 
     /// The markers of `deadLetters` (nothing is touched on disk).
     public init(deadLetters: DeadLetterStore) {
-        directory = deadLetters.directory + "/requeue"
+        self.init(deadLetters: deadLetters, folder: "requeue")
+    }
+
+    /// Markers of the same shape in `<dead-letter folder>/<folder>` (see ``HookRanMarkers``).
+    init(deadLetters: DeadLetterStore, folder: String) {
+        directory = deadLetters.directory + "/" + folder
     }
 
     /// Creates the marker folder when missing (mode 0700). When run as root (an operator's `sudo`), the folder is

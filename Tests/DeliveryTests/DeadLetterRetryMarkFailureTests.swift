@@ -196,6 +196,34 @@ struct DeadLetterRetryMarkFailureTests {
         #expect(holdsLetter, "the letter stays: the event was pending in the journal")
         #expect(try !reopened.isPending(state.stored, sink: "hook"), "the restart's re-feed settles the event")
         #expect(state.runs == 1, "hook runs of the one event: \(state.runs) (the retry's only)")
+
+        // The operator retries the kept letter (`retry --all`): it goes, its hook is not run a second time.
+        let names = try state.deadLetters.list()
+        let name = try #require(names.first, "the kept letter")
+        let hookRan = HookRanMarkers(deadLetters: state.deadLetters)
+        #expect(hookRan.contains(name), "the kept letter is marked as run")
+        let dispatcher = try ExecAndDeadLetterFaultTests.delivery(
+            store: reopened,
+            deadLetters: state.deadLetters,
+            hook: state.definition
+        )
+        let log = CapturedLog(level: .notice)
+        let requeue = DeadLetterRequeue(
+            deadLetters: state.deadLetters,
+            dispatcher: dispatcher,
+            store: reopened,
+            logger: log.logger
+        )
+        try RequeueMarkers(deadLetters: state.deadLetters).create(name)
+        requeue.start(interval: .milliseconds(50))
+        let removed = await eventually(within: 10) {
+            log.messages.contains { $0.message.hasPrefix("dead letter whose hook had already run removed") }
+        }
+        await state.drain(dispatcher)
+        #expect(removed, "the retry of a letter whose hook ran: \(log.messages.map(\.message))")
+        #expect(try state.deadLetters.list().isEmpty, "the letter is gone")
+        #expect(!hookRan.contains(name), "its mark is gone with it")
+        #expect(state.runs == 1, "hook runs of the one event after its retry: \(state.runs)")
     }
 
     @Test(

@@ -102,6 +102,32 @@ struct DeadLetterCommandTests {
         #expect(lines.count == 1 && lines.first?.contains(id) == true, "\(lines)")
     }
 
+    @Test("a letter whose hook a retry ran (its delivery unrecorded) is listed so, and its retry removes it unrun")
+    func letterWhoseHookRanIsRemovedNotRun() throws {
+        let harness = try DaemonHarness(config: Self.config(), files: Self.files)
+        _ = try harness.deadLetterOneEvent()
+        try harness.daemon.stop()
+        let name = try #require(harness.deadLetters().first)
+        // As `DeadLetterRequeue` leaves it when the journal refused a successful retry's delivered mark.
+        try FileManager.default.removeItem(atPath: harness.directory.path + "/fail")
+        let marker = harness.deadLetterFolder + "/hook-ran"
+        try FileManager.default.createDirectory(atPath: marker, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: marker + "/" + name, contents: nil))
+
+        let listed = try harness.deadLettersCommand(["list"])
+        #expect(listed.stdout.contains("hook has run"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("1 dead letter in \(harness.deadLetterFolder), 1 whose hook has run"))
+
+        #expect(try harness.deadLettersCommand(["retry", name]).status == 0)
+        try harness.daemon.restart()
+        try waitUntil("dead letter removed without running its hook", timeout: 15, log: harness.daemon.log) {
+            harness.deadLetters().isEmpty
+                && !harness.daemon.logged("dead letter whose hook had already run removed without running it again").isEmpty
+        }
+        #expect(harness.lines("hook.out").isEmpty, "the hook ran again: \(harness.lines("hook.out"))")
+        #expect(!FileManager.default.fileExists(atPath: marker + "/" + name), "its mark goes with it")
+    }
+
     @Test("a marker for a sink that is not configured stays until a reload brings the sink back")
     func markerWaitsForItsSink() throws {
         let harness = try DaemonHarness(config: Self.config(), files: Self.files)

@@ -37,15 +37,22 @@ struct DeadLettersCommand: ParsableCommand {
             var unreadable = 0
             var queued = 0
             var listed = 0
+            let hookRan = HookRanMarkers(deadLetters: store)
+            var ran = 0
             for name in try store.list() {
                 let retry = markers.contains(name) ? " (retry queued)" : ""
                 let row: [String]
                 do {
                     let letter = try store.load(name)
+                    // A retry ran its hook, but the delivery could not be recorded: retrying removes it.
+                    let hasRun = hookRan.contains(name)
+                    let error = hasRun
+                        ? "hook has run (its delivery was not recorded; retry removes it without running it)"
+                        : Self.shortened(letter.lastError.description)
+                    if hasRun { ran += 1 }
                     row = [
                         name, letter.sink, letter.event.id, letter.event.type, "\(letter.attempts)",
-                        Self.timestamp(letter.deadLetteredAtMillis),
-                        Self.shortened(letter.lastError.description) + retry,
+                        Self.timestamp(letter.deadLetteredAtMillis), error + retry,
                     ].map(Self.printable)
                 } catch .notFound {
                     continue  // re-delivered (a retry the daemon is working off) since the listing: gone, not damaged
@@ -60,6 +67,7 @@ struct DeadLettersCommand: ParsableCommand {
             if listed > 0 { print(Self.table(rows), terminator: "") }
             var total = "\(listed) dead letter\(listed == 1 ? "" : "s") in \(store.directory)"
             if queued > 0 { total += ", \(queued) queued for retry" }
+            if ran > 0 { total += ", \(ran) whose hook has run" }
             if unreadable > 0 { total += ", \(unreadable) unreadable" }
             print(total)
             if unreadable > 0 { throw ExitCode(1) }
