@@ -122,7 +122,8 @@ struct DeadLetterCommandTests {
         try harness.daemon.restart()
         try waitUntil("dead letter removed without running its hook", timeout: 15, log: harness.daemon.log) {
             harness.deadLetters().isEmpty
-                && !harness.daemon.logged("dead letter whose hook had already run removed without running it again").isEmpty
+                && !harness.daemon.logged("dead letter whose hook had already run removed without running it again")
+                    .isEmpty
         }
         #expect(harness.lines("hook.out").isEmpty, "the hook ran again: \(harness.lines("hook.out"))")
         #expect(!FileManager.default.fileExists(atPath: marker + "/" + name), "its mark goes with it")

@@ -46,7 +46,8 @@ struct DeadLettersCommand: ParsableCommand {
                     let letter = try store.load(name)
                     // A retry ran its hook, but the delivery could not be recorded: retrying removes it.
                     let hasRun = hookRan.contains(name)
-                    let error = hasRun
+                    let error =
+                        hasRun
                         ? "hook has run (its delivery was not recorded; retry removes it without running it)"
                         : Self.shortened(letter.lastError.description)
                     if hasRun { ran += 1 }
