@@ -74,6 +74,29 @@ struct ExecDispatcherTests {
         }
     }
 
+    /// Submits `event` now, so that the queue has it before anything submitted after this call, and returns a task
+    /// waiting for its outcome (a task started with `async let` may submit only when a thread is free for it).
+    static func submitted(
+        _ dispatcher: ExecDispatcher,
+        _ event: StoredEvent,
+        reference: String,
+        key: String?
+    ) -> Task<ExecDeliveryOutcome, Never> {
+        let (outcomes, continuation) = AsyncStream.makeStream(of: ExecDeliveryOutcome.self)
+        let result = dispatcher.submit(event, context: context(reference: reference), orderingKey: key) {
+            continuation.yield($0)
+            continuation.finish()
+        }
+        if result != .accepted {
+            continuation.yield(.pending(attempts: 0, reason: "\(result)"))
+            continuation.finish()
+        }
+        return Task {
+            for await outcome in outcomes { return outcome }
+            return .pending(attempts: 0, reason: "no outcome")
+        }
+    }
+
     @Test("a hook failing twice then succeeding runs exactly three times")
     func retriesUntilSuccess() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
@@ -89,8 +112,7 @@ struct ExecDispatcherTests {
         #expect(ExecTestSupport.read("\(dir)/count") == "3")
         #expect(try store.list().isEmpty)
         // The outcome is reported just before the job leaves the queue.
-        for _ in 0..<100 where dispatcher.depth > 0 { try? await Task.sleep(for: .milliseconds(5)) }
-        #expect(dispatcher.depth == 0)
+        #expect(await eventually(within: 10) { dispatcher.depth == 0 })
     }
 
     @Test("an always-failing hook ends in the dead letters with its last error and can be re-queued")
@@ -147,21 +169,21 @@ struct ExecDispatcherTests {
             in: dir
         )
         let (dispatcher, _) = try Self.dispatcher([hook, "{reference}"], dir: dir, maxAttempts: 3)
-        async let authorized = Self.deliver(
+        // Submitted in this order, whatever the scheduler does: the authorized event first.
+        let authorized = Self.submitted(
             dispatcher,
             Self.event(1, reference: "authorized"),
             reference: "authorized",
             key: "pay-1"
         )
-        try await Task.sleep(for: .milliseconds(20))
-        async let captured = Self.deliver(
+        let captured = Self.submitted(
             dispatcher,
             Self.event(2, reference: "captured"),
             reference: "captured",
             key: "pay-1"
         )
-        async let other = Self.deliver(dispatcher, Self.event(3, reference: "other"), reference: "other", key: "pay-2")
-        let outcomes = await [authorized, captured, other]
+        let other = Self.submitted(dispatcher, Self.event(3, reference: "other"), reference: "other", key: "pay-2")
+        let outcomes = [await authorized.value, await captured.value, await other.value]
         #expect(outcomes == [.delivered(attempts: 2), .delivered(attempts: 1), .delivered(attempts: 1)])
         let log = try #require(ExecTestSupport.read("\(dir)/log")).split(separator: "\n").map(String.init)
         #expect(
@@ -180,7 +202,8 @@ struct ExecDispatcherTests {
         defer { temporary.remove() }
         let dir = temporary.path
         let hook = try ExecTestSupport.script("sleep 30 &\necho $! >> \(dir)/children\nwait", in: dir)
-        let (dispatcher, _) = try Self.dispatcher([hook], dir: dir, maxAttempts: 2, timeout: .milliseconds(150))
+        // Room for a loaded machine to start the shell and its child, and write the pid, before the deadline.
+        let (dispatcher, _) = try Self.dispatcher([hook], dir: dir, maxAttempts: 2, timeout: .seconds(2))
         let outcome = await Self.deliver(dispatcher, Self.event(5, reference: "r"), reference: "r")
         guard case .deadLettered(let attempts, let error, _) = outcome else {
             Issue.record("expected a dead letter, got \(outcome)")
@@ -261,12 +284,14 @@ struct ExecDispatcherTests {
         let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
         defer { temporary.remove() }
         let dir = temporary.path
+        // Run one after another, the last would end after 12 s, past its 6 s; run together each ends after about
+        // 1 s, with 5 s to spare for twelve spawns on a loaded machine.
         let (dispatcher, _) = try Self.dispatcher(
-            ["/bin/sleep", "0.2"],
+            ["/bin/sleep", "1"],
             dir: dir,
             maxAttempts: 1,
             concurrency: 12,
-            timeout: .seconds(2)
+            timeout: .seconds(6)
         )
         let outcomes = await withTaskGroup(of: ExecDeliveryOutcome.self) { group in
             for sequence in 1...12 {
