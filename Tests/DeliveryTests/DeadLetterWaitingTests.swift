@@ -30,15 +30,17 @@ struct DeadLetterWaitingTests {
 
     @Test("a burst of recount requests runs one recount with every sink asked for")
     func coalesced() async throws {
-        let recount = CoalescedRecount(delay: .milliseconds(100))
+        // A delay far longer than the burst takes, even when a loaded machine holds this thread between requests.
+        let recount = CoalescedRecount(delay: .milliseconds(500))
         let runs = Mutex<[[String]]>([])
         for sink in ["a", "b", "a", "c"] {
             recount.request([sink]) { sinks in runs.withLock { $0.append(sinks) } }
         }
-        try await Task.sleep(for: .milliseconds(400))
+        // Waited for, not slept on: a recount that never runs fails after 10 s.
+        _ = await eventually(within: 10) { runs.withLock { !$0.isEmpty } }
         #expect(runs.withLock { $0 } == [["a", "b", "c"]])
         recount.request(["d"]) { sinks in runs.withLock { $0.append(sinks) } }
-        try await Task.sleep(for: .milliseconds(400))
+        _ = await eventually(within: 10) { runs.withLock { $0.count > 1 } }
         #expect(runs.withLock { $0 } == [["a", "b", "c"], ["d"]])
     }
 }

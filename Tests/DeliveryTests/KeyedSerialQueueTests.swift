@@ -2,6 +2,7 @@ import Delivery
 import Dispatch
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// A thread-safe event log for the tests.
@@ -30,12 +31,15 @@ final class EventLog: Sendable {
 
 @Suite("KeyedSerialQueue")
 struct KeyedSerialQueueTests {
-    /// A job that logs start/end, takes `millis`, and asks for `retries` retries before finishing.
+    /// A job that logs start/end, takes `millis`, and asks for `retries` retries before finishing. With `awaiting`, its
+    /// first attempt also runs until that entry is in the log (at most 10 s more): it runs while another job runs and
+    /// ends, however late a loaded machine runs that one.
     static func job(
         _ name: String,
         log: EventLog,
         millis: Int,
         retries: Int = 0,
+        awaiting awaited: String? = nil,
         done: @escaping @Sendable () -> Void
     )
         -> KeyedSerialQueue.Attempt
@@ -43,7 +47,11 @@ struct KeyedSerialQueueTests {
         { attempt, finish in
             log.enter()
             log.append("start \(name) \(attempt)")
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(millis)) {
+            let giveUp = DispatchTime.now() + .seconds(10)
+            @Sendable func end() {
+                if attempt == 1, let awaited, log.index(awaited) == nil, DispatchTime.now() < giveUp {
+                    return DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(5), execute: end)
+                }
                 log.append("end \(name) \(attempt)")
                 log.leave()
                 if attempt <= retries {
@@ -53,6 +61,7 @@ struct KeyedSerialQueueTests {
                     finish(.done)
                 }
             }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(millis), execute: end)
         }
     }
 
@@ -62,16 +71,18 @@ struct KeyedSerialQueueTests {
         let log = EventLog()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let group = DispatchGroup()
-            func add(_ name: String, key: String?, millis: Int, retries: Int = 0) {
+            func add(_ name: String, key: String?, millis: Int, retries: Int = 0, awaiting: String? = nil) {
                 group.enter()
                 let result = queue.submit(
                     key: key,
-                    run: Self.job(name, log: log, millis: millis, retries: retries) { group.leave() },
+                    run: Self.job(name, log: log, millis: millis, retries: retries, awaiting: awaiting) {
+                        group.leave()
+                    },
                     interrupted: { _ in Issue.record("interrupted") }
                 )
                 #expect(result == .accepted)
             }
-            add("A1", key: "A", millis: 60, retries: 1)
+            add("A1", key: "A", millis: 60, retries: 1, awaiting: "end B1 1")  // B1 runs beside it
             add("A2", key: "A", millis: 5)
             add("B1", key: "B", millis: 5)
             add("N1", key: nil, millis: 5)
@@ -85,8 +96,7 @@ struct KeyedSerialQueueTests {
         #expect(index("end B1 1") < index("end A1 1"))
         #expect(log.maxRunning <= 2)
         // `finish(.done)` reaches the queue asynchronously, just after the jobs signalled the group.
-        for _ in 0..<100 where queue.depth > 0 { try? await Task.sleep(for: .milliseconds(5)) }
-        #expect(queue.depth == 0)
+        #expect(await eventually(within: 10) { queue.depth == 0 })
     }
 
     @Test(

@@ -26,7 +26,10 @@ import Testing
             )
             #expect(stored != nil)
         }
-        try await Task.sleep(for: .seconds(2.5))  // Re-feed passes (every 0.5 s) and dead-letter retries run.
+        // The first event's hook runs and fails (waited for: a loaded machine may take seconds to spawn it); then
+        // re-feed passes (every 0.5 s) and dead-letter write retries (1 s) run.
+        _ = await eventually(within: 30, every: 0.05) { !lineIDs(runs).isEmpty }
+        try await Task.sleep(for: .seconds(2.5))
         #expect(lineIDs(runs) == ["evt-0-1"], "the payment's next event waits; the failed hook is not run again")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         // The write is retried after 1 s, doubling up to a minute: under load the folder may come back just after
