@@ -65,14 +65,14 @@ struct ProcessRunnerTests {
         let outcome = Task {
             try await ExecTestSupport.run(
                 self.runner,
-                .init(executable: "/bin/sleep", arguments: ["9.7"], timeout: .seconds(10))
+                .init(executable: "/bin/sleep", arguments: ["59.7"], timeout: .seconds(60))
             )
         }
-        // The only `sleep 9.7` started by this test is our child: wait (up to 5 s, the machine may be loaded) until
+        // The only `sleep 59.7` started by this test is our child: wait (up to 20 s, the machine may be loaded) until
         // it shows among this process's children.
         var child: Int32?
-        _ = try await eventually(within: 5, every: 0.02) {
-            child = try childPids(named: "sleep", argument: "9.7").first
+        _ = try await eventually(within: 20, every: 0.02) {
+            child = try childPids(named: "sleep", argument: "59.7").first
             return child != nil
         }
         let pid = try #require(child)
@@ -112,12 +112,13 @@ struct ProcessRunnerTests {
             "sleep 30 &\necho $! > \(dir)/grandchild\ntrap 'echo ignoring' TERM\nwhile :; do sleep 1; done",
             in: dir
         )
+        // The deadline leaves a loaded machine room to start the shell and write the grandchild's pid first.
         let result = try await ExecTestSupport.run(
             runner,
-            .init(executable: hook, timeout: .milliseconds(300), terminationGrace: .milliseconds(100))
+            .init(executable: hook, timeout: .seconds(2), terminationGrace: .milliseconds(100))
         )
         #expect(result.termination == .timedOut)
-        #expect(result.duration < .seconds(3))
+        #expect(result.duration < .seconds(6), "the TERM-ignoring shell was killed after its grace, not left to run")
         let grandchild = try #require(ExecTestSupport.read("\(dir)/grandchild").flatMap { Int32($0) })
         #expect(await ExecTestSupport.processEnds(grandchild))
     }
@@ -151,14 +152,15 @@ struct ProcessRunnerTests {
         let temporary = TemporaryDirectory(prefix: "vipps-exec-test")
         defer { temporary.remove() }
         let dir = temporary.path
-        let hook = try ExecTestSupport.script("sleep 5 &\necho $! > \(dir)/bg\necho done", in: dir)
+        let hook = try ExecTestSupport.script("sleep 30 &\necho $! > \(dir)/bg\necho done", in: dir)
         let result = try await ExecTestSupport.run(
             runner,
-            .init(executable: hook, timeout: .seconds(10), outputDrainGrace: .milliseconds(50))
+            .init(executable: hook, timeout: .seconds(60), outputDrainGrace: .milliseconds(50))
         )
         #expect(result.termination == .exited(0))
         #expect(String(decoding: result.stdout.bytes, as: UTF8.self) == "done\n")
-        #expect(result.duration < .seconds(4))
+        // Far from the grandchild's 30 s, with room for a loaded machine.
+        #expect(result.duration < .seconds(10))
         if let bg = ExecTestSupport.read("\(dir)/bg").flatMap({ Int32($0) }) { kill(bg, SIGKILL) }
     }
 
@@ -179,12 +181,14 @@ struct ProcessRunnerTests {
 
     @Test("12 concurrent children are watched event-driven: none reaches its timeout")
     func concurrentChildren() async throws {
+        // Watched one after another, the last would end after 12 s, past its 6 s; watched together each ends after
+        // about 1 s, with 5 s to spare for twelve spawns on a loaded machine.
         let results = try await withThrowingTaskGroup(of: ProcessRunnerResult.self) { group in
             for _ in 0..<12 {
                 group.addTask {
                     try await ExecTestSupport.run(
                         self.runner,
-                        .init(executable: "/bin/sleep", arguments: ["0.3"], timeout: .seconds(2))
+                        .init(executable: "/bin/sleep", arguments: ["1"], timeout: .seconds(6))
                     )
                 }
             }
