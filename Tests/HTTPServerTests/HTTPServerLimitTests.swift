@@ -27,7 +27,8 @@ import Testing
             defer { trickler.stop() }
             #expect(try client.readResponse().status == 408)
             let elapsed = Date().timeIntervalSince(start)
-            #expect(elapsed >= 0.3 && elapsed < 1.5, "cut after \(elapsed) s")
+            // Cut at the head deadline, not never (the client gives up after 5 s): room for a loaded machine.
+            #expect(elapsed >= 0.3 && elapsed < 4.5, "cut after \(elapsed) s")
             #expect(try client.readsEOF())
         }
         #expect(eventually { server.server.openConnectionCount == 0 })
@@ -99,9 +100,9 @@ import Testing
         #expect(try pipelined.readResponse().body == "/a")
         #expect(try pipelined.readResponse().body == "/b")
         #expect(try pipelined.readsEOF())
-        #expect(Date().timeIntervalSince(start) < 2, "closed long before the idle timeout")
+        #expect(Date().timeIntervalSince(start) < 10, "closed long before the idle timeout (30 s)")
         #expect(try blocker.readResponse().body == "/block")
-        #expect(eventually(2) { server.server.openConnectionCount == 1 }, "only the blocker's keep-alive is open")
+        #expect(eventually(10) { server.server.openConnectionCount == 1 }, "only the blocker's keep-alive is open")
         #expect(!server.log.all.contains { if case .timeout = $0 { true } else { false } })
     }
 
@@ -112,7 +113,7 @@ import Testing
         try client.send("GET / HTTP/1.1\r\nHost")
         _ = Glibc.shutdown(client.fd, Int32(SHUT_WR))
         #expect(try client.readsEOF())
-        #expect(eventually(2) { server.server.openConnectionCount == 0 })
+        #expect(eventually(10) { server.server.openConnectionCount == 0 })
     }
 
     /// A head announcing a 65,536-byte body.
