@@ -1011,8 +1011,9 @@ struct PaymentLedgerRewriteTests {
         let waited = ContinuousClock.now - started
         // Unhurried, the rest of the rewrite would take its work plus a 100 ms pause per 5 ms slice of it, or until
         // the 10-second cutoff (6.4 s here without the hurry); hurried, its work only (under half a second here, on a
-        // debug build). A bound on waiting, with room for a loaded machine, not a measure of speed.
-        #expect(waited < .seconds(3), "flush waited \(waited)")
+        // debug build). A bound on waiting, with room for a loaded machine, not a measure of speed: the unhurried rest
+        // (over 6 s of pauses alone) stays far above it.
+        #expect(waited < .seconds(5), "flush waited \(waited)")
         #expect(!FileManager.default.fileExists(atPath: temporary))
         let lines = try String(contentsOfFile: directory.path + "/" + PaymentLedger.fileName, encoding: .utf8)
             .split(separator: "\n")

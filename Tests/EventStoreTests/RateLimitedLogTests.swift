@@ -17,7 +17,7 @@ struct RateLimitedLogTests {
     }
 
     private func waitFor(_ condition: () -> Bool) {
-        _ = eventually(5, condition)
+        _ = eventually(10, condition)
     }
 
     @Test(
@@ -25,18 +25,20 @@ struct RateLimitedLogTests {
     )
     func everySuppressedLineIsReported() {
         let capture = CapturedLog()
+        // Sleeps of 0.6 of the interval: each ends within its window with 0.4 s to spare, however late a loaded
+        // machine wakes this thread (with 0.12 of 0.2 s, two late wake-ups put the bursts in windows of their own).
         let log = RateLimitedLog(
             logger: capture.logger,
             linesPerInterval: 3,
-            interval: .milliseconds(200)
+            interval: .seconds(1)
         )
         func burst(_ count: Int) {
             for number in 0..<count { log.log(.info, kind: "404", "refused", metadata: ["n": "\(number)"]) }
         }
         burst(3)  // the window's lines, all written
-        Thread.sleep(forTimeInterval: 0.12)
+        Thread.sleep(forTimeInterval: 0.6)
         burst(2)  // suppressed late in the window: a report is scheduled one interval from now
-        Thread.sleep(forTimeInterval: 0.12)
+        Thread.sleep(forTimeInterval: 0.6)
         // A new window, started by a line before that report is due: the line reports the 2, then 3 written and
         // 2 suppressed, which only the scheduled report (waiting for this window's end) can account for.
         burst(5)

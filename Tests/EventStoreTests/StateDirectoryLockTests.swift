@@ -37,11 +37,11 @@ import Testing
         _ = first
     }
 
-    /// Takes the lock on `directory`, waiting up to five seconds while it is refused. Another test of this process
+    /// Takes the lock on `directory`, waiting up to 15 seconds while it is refused. Another test of this process
     /// that forks a child shares the lock's open file description with that child until the child's `exec` closes
     /// it (the descriptor is `O_CLOEXEC`), so a lock this process released can stay held for that short while.
     private func lockOnceFree(_ directory: String) throws -> StateDirectoryLock {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(15)
         while true {
             do {
                 return try StateDirectoryLock(directory: directory)
