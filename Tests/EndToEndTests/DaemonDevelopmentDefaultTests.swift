@@ -26,7 +26,7 @@ struct DaemonDevelopmentDefaultTests {
                 environment: environment,
                 waitUntilReady: false
             )
-            #expect(try daemon.waitForExit(timeout: 5) != 0)
+            #expect(try daemon.waitForExit(timeout: 15) != 0)
             #expect(daemon.log.contains("127.0.0.1:8080"), "\(daemon.log)")
             #expect(daemon.log.contains("cannot start"), "\(daemon.log)")
             return
@@ -54,7 +54,7 @@ struct DaemonDevelopmentDefaultTests {
         let line = String(decoding: FileManager.default.contents(atPath: events) ?? Data(), as: UTF8.self)
         #expect(line.contains(#""endpoint": "/vipps/webhooks""#))
         #expect(FileManager.default.fileExists(atPath: directory.path + "/var/state"))
-        #expect(try daemon.stop(timeout: 5) == 0)
+        #expect(try daemon.stop(timeout: 15) == 0)
     }
 
     /// Whether a listening socket can be bound to 127.0.0.1:`port` right now.

@@ -214,7 +214,7 @@ struct DaemonEventIdentityTests {
         }
         #expect(answers.withLock { $0 } == Array(repeating: 404, count: count))
         // Every refusal is either logged or counted in a "suppressed" line.
-        try waitUntil("every refusal logged or counted", timeout: 5, log: harness.daemon.log) {
+        try waitUntil("every refusal logged or counted", timeout: 15, log: harness.daemon.log) {
             refused().count + suppressed() == count
         }
         #expect(refused().count < count && suppressed() > 0, "\(refused().count) logged, \(suppressed()) suppressed")

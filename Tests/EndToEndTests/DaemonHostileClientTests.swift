@@ -30,7 +30,9 @@ struct DaemonHostileClientTests {
         let answer = try trickler.readAll()
         let elapsed = Date().timeIntervalSince(start)
         #expect(answer.hasPrefix("HTTP/1.1 408 "), "\(answer)")
-        #expect(elapsed >= 0.9 && elapsed < 3, "closed after \(elapsed) s")
+        // Closed at the head timeout, not never: the client's reads give up after 5 s without data; the bound leaves
+        // room for the signed event's exchange (a journal sync) on a loaded machine.
+        #expect(elapsed >= 0.9 && elapsed < 10, "closed after \(elapsed) s")
         let metrics = PrometheusText.parse(try harness.get("/metrics").text)
         let timeouts = metrics.samples(named: "vipps_webhookd_http_errors_total").filter {
             $0.labels == ["kind": "timeout_head"]
@@ -62,7 +64,7 @@ struct DaemonHostileClientTests {
         let start = Date()
         let answer = try client.readAll()  // to the server's close: well before the 60 s idle timeout
         #expect(answer.hasPrefix("HTTP/1.1 200 "), "\(answer)")
-        #expect(Date().timeIntervalSince(start) < 3)
+        #expect(Date().timeIntervalSince(start) < 10)
         #expect(try harness.waitForRecords("events.jsonl", count: 1).count == 1)
     }
 

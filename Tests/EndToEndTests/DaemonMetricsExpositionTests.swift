@@ -121,7 +121,7 @@ struct DaemonMetricsExpositionTests {
         let retry = try ChildProcess.run(["dead-letters", "retry", "--config", harness.configFile, "--all"])
         #expect(retry.status == 0, "\(retry.stderr)")
         var drained = restarted
-        try waitUntil("dead letter retried", timeout: 10, log: harness.daemon.log) {
+        try waitUntil("dead letter retried", timeout: 30, log: harness.daemon.log) {
             drained = try Self.parse(try harness.get("/metrics").text)
             return drained.value("vipps_webhookd_dead_letters", ["sink": "hook"]) == 0
         }

@@ -180,7 +180,7 @@ struct DaemonReconciliationTests {
         let authorized = FakeEPaymentAPI.Entry(pspReference: "psp-authorized", name: "AUTHORIZED")
         api.setLog(reference, msn: Self.msn, [created, authorized])
         #expect(try harness.send(Self.webhook(reference, created)).status == 200)
-        let records = try harness.waitForRecords("events.jsonl", count: 2, timeout: 6)
+        let records = try harness.waitForRecords("events.jsonl", count: 2, timeout: 20)
         #expect(records.last?["type"] as? String == "epayments.payment.authorized.v1")
         #expect(records.last?["source"] as? String == "reconciliation")
         let metrics = try harness.get("/metrics")

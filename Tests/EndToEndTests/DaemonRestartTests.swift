@@ -103,7 +103,7 @@ struct DaemonRestartTests {
         let doneAtCrash = Set(harness.lines("hooked"))
         #expect(doneAtCrash.count < ids.count, "precondition: some hooks were still pending at the crash")
         try harness.daemon.restart()
-        try waitUntil("every event hooked", timeout: 8, log: harness.daemon.log) {
+        try waitUntil("every event hooked", timeout: 30, log: harness.daemon.log) {
             Set(harness.lines("hooked")).isSuperset(of: ids)
         }
         try harness.waitForRecords("events.jsonl", count: ids.count)

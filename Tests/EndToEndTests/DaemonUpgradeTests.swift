@@ -87,7 +87,7 @@ struct DaemonUpgradeTests {
         )
         #expect(try DaemonExecTests.metric(harness, "vipps_webhookd_dedup_legacy_hits_total", [:]) == 2)
 
-        #expect(try harness.daemon.stop(timeout: 5) == 0)
+        #expect(try harness.daemon.stop(timeout: 15) == 0)
         try harness.daemon.restart()
         #expect(
             harness.daemon.logged(

@@ -59,7 +59,7 @@ struct DeadLetterCommandTests {
         #expect(retried.stdout.contains("queued for retry: \(name)"), "\(retried.stdout)")
         #expect(retried.stdout.contains("picks them up within a few seconds"), "\(retried.stdout)")
 
-        try waitUntil("dead letter redelivered", timeout: 10, log: harness.daemon.log) {
+        try waitUntil("dead letter redelivered", timeout: 30, log: harness.daemon.log) {
             harness.deadLetters().isEmpty
                 && !harness.daemon.logged("dead letter delivered; its file is removed").isEmpty
         }
@@ -95,7 +95,7 @@ struct DeadLetterCommandTests {
         #expect(marked.stdout.contains("1 dead letter in \(harness.deadLetterFolder), 1 queued for retry"))
 
         try harness.daemon.restart()
-        try waitUntil("dead letter redelivered after the restart", timeout: 10, log: harness.daemon.log) {
+        try waitUntil("dead letter redelivered after the restart", timeout: 30, log: harness.daemon.log) {
             harness.deadLetters().isEmpty
         }
         let lines = harness.lines("hook.out")
@@ -150,7 +150,7 @@ struct DeadLetterCommandTests {
         #expect(!FileManager.default.fileExists(atPath: harness.directory.path + "/hook.out"))
 
         try harness.reload(Self.config())
-        try waitUntil("dead letter redelivered", timeout: 10, log: harness.daemon.log) {
+        try waitUntil("dead letter redelivered", timeout: 30, log: harness.daemon.log) {
             harness.deadLetters().isEmpty
         }
         let lines = harness.lines("hook.out")
@@ -209,7 +209,7 @@ extension DaemonHarness {
         let body = Fixture.payment()
         let answer = try send(body, url: "https://hooks.example.com/vipps/epayment", webhookID: "e2e-\(UUID())")
         try #require(answer.status == 200, "\(answer)\n\(daemon.log)")
-        try waitUntil("one dead letter", timeout: 10, log: daemon.log) { deadLetters().count == 1 }
+        try waitUntil("one dead letter", timeout: 30, log: daemon.log) { deadLetters().count == 1 }
         return ExpectedEventID.of(body)
     }
 }

@@ -110,7 +110,10 @@ struct SendTLSTests {
         #expect(plain.stdout.contains("TLS with 127.0.0.1:\(setup.harness.port) failed"), "\(plain.stdout)")
         #expect(plain.stdout.contains("is this port speaking TLS?"), "\(plain.stdout)")
 
-        let closed = try freeLoopbackPort()
+        // Bound, never listening: connections to it are refused, and no test running in parallel can take the port
+        // meanwhile (as it could a port closed again).
+        let (bound, closed) = try loopbackSocket(listening: nil)
+        defer { close(bound) }
         let refused = try setup.send(["--resolve-to", "https://127.0.0.1:\(closed)", "--cacert", setup.certificate])
         #expect(refused.status != 0)
         #expect(

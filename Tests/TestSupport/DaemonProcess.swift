@@ -120,9 +120,10 @@ public final class DaemonProcess {
         return exitStatus
     }
 
-    /// Sends SIGTERM (a graceful shutdown) and returns the exit status once the daemon is gone.
+    /// Sends SIGTERM (a graceful shutdown) and returns the exit status once the daemon is gone (a loaded machine may
+    /// take seconds to drain, close and exit: the default is no bound on how fast a stop is).
     @discardableResult
-    public func stop(timeout: Double = 5) throws -> Int32 {
+    public func stop(timeout: Double = 15) throws -> Int32 {
         signal(SIGTERM)
         return try waitForExit(timeout: timeout)
     }
@@ -130,7 +131,7 @@ public final class DaemonProcess {
     /// Kills the running daemon with SIGKILL (no shutdown at all) and waits for it to be gone.
     public func crash() throws {
         signal(SIGKILL)
-        try waitForExit(timeout: 5)
+        try waitForExit(timeout: 15)
     }
 
     /// Starts the daemon again with the same arguments, directory and environment (it must have exited).

@@ -71,7 +71,7 @@ public enum ExecTestSupport {
     }
 
     /// True when `pid` no longer runs (gone or a zombie), polled for up to `seconds`.
-    public static func processEnds(_ pid: Int32, within seconds: Double = 3) async -> Bool {
+    public static func processEnds(_ pid: Int32, within seconds: Double = 10) async -> Bool {
         await eventually(within: seconds, every: 0.02) {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
             guard let close = stat.lastIndex(of: ")") else { return false }
@@ -85,7 +85,7 @@ public enum ExecTestSupport {
     }
 
     /// Polls until `path` exists with content (hook scripts write it).
-    public static func waitForFile(_ path: String, within seconds: Double = 3) async -> String? {
+    public static func waitForFile(_ path: String, within seconds: Double = 10) async -> String? {
         var text: String?
         _ = await eventually(within: seconds) {
             text = read(path).flatMap { $0.isEmpty ? nil : $0 }

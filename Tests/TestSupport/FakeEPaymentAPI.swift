@@ -58,6 +58,7 @@ public final class FakeEPaymentAPI: Sendable {
         var failing: [String: Int] = [:]
         var tokens: Set<String> = []
         var eventCalls = 0
+        var eventCallTimes: [ContinuousClock.Instant] = []
         var tokenCalls = 0
     }
 
@@ -84,6 +85,16 @@ public final class FakeEPaymentAPI: Sendable {
 
     /// Event-log calls so far.
     public var eventCalls: Int { state.withLock { $0.eventCalls } }
+    /// When each event-log call so far came in.
+    public var eventCallTimes: [ContinuousClock.Instant] { state.withLock { $0.eventCallTimes } }
+
+    /// Event-log calls that came in within `window` of the first one (0 before any): a rate measured on the calls'
+    /// own times, not on how long a loaded machine let the test sleep.
+    public func eventCalls(withinFirst window: Duration) -> Int {
+        let times = eventCallTimes
+        guard let first = times.first else { return 0 }
+        return times.count { $0 - first < window }
+    }
     /// Token calls so far.
     public var tokenCalls: Int { state.withLock { $0.tokenCalls } }
 
@@ -126,6 +137,7 @@ public final class FakeEPaymentAPI: Sendable {
         let reference = String(path.dropFirst(prefix.count).dropLast("/events".count))
         let (log, failing) = state.withLock { state in
             state.eventCalls += 1
+            state.eventCallTimes.append(.now)
             return (state.logs[reference], state.failing[reference])
         }
         if let failing { return problem(failing, "Injected failure") }

@@ -2,9 +2,11 @@ import Foundation
 
 /// Polls `condition` every 20 ms until it holds; after `timeout` seconds throws a `TimeoutFailure` naming `what`,
 /// followed by `log` (a daemon's log, say) when one is given. The one way the end-to-end tests wait for anything.
+/// The default is generous: what is waited for usually involves a child process or an fsync, and CI runs about eight
+/// test cases at once on two cores. A wait returns as soon as its condition holds, so only a failure pays for it.
 public func waitUntil(
     _ what: String,
-    timeout: Double = 5,
+    timeout: Double = 15,
     log: @autoclosure () -> String = "",
     _ condition: () throws -> Bool
 ) throws {
@@ -15,9 +17,11 @@ public func waitUntil(
     )
 }
 
-/// Polls `condition` every `interval` seconds (10 ms by default) for at most `seconds`; whether it came true.
+/// Polls `condition` every `interval` seconds (10 ms by default) for at most `seconds`; whether it came true. The
+/// default is generous for a loaded machine (see ``waitUntil(_:timeout:log:_:)``); never use it to show that something
+/// does not happen.
 public func eventually(
-    _ seconds: Double = 3,
+    _ seconds: Double = 10,
     every interval: Double = 0.01,
     _ condition: () throws -> Bool
 ) rethrows -> Bool {

@@ -88,7 +88,7 @@ final class DaemonHarness {
 
     /// Waits until `name` has at least `count` lines, then returns its records.
     @discardableResult
-    func waitForRecords(_ name: String, count: Int, timeout: Double = 5) throws -> [[String: Any]] {
+    func waitForRecords(_ name: String, count: Int, timeout: Double = 15) throws -> [[String: Any]] {
         try waitUntil("\(name) has \(count) line(s)", timeout: timeout, log: daemon.log) { lines(name).count >= count }
         return records(name)
     }
