@@ -253,9 +253,11 @@ struct ExecAndDeadLetterFaultTests {
         let store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
         defer { store.close() }
         let deadLetters = try DeadLetterStore(stateDirectory: dir)
+        // The hook outlives any wait of this test for a thread (minutes in a full run under load): only the drain
+        // below may end it (a hook of 5 s once succeeded first, and its letter was delivered, not interrupted).
         let definition = SinkDefinition(
             name: "hook",
-            kind: .exec(argv: ["/bin/sleep", "5"], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
+            kind: .exec(argv: ["/bin/sleep", "600"], timeoutSeconds: 900, maxAttempts: 1, concurrency: 1)
         )
         let dispatcher = try Self.delivery(store: store, deadLetters: deadLetters, hook: definition)
 
@@ -316,14 +318,15 @@ struct ExecAndDeadLetterFaultTests {
         // A fresh journal next to the dead letters of an earlier one (the case DeadLetterStore's names are built for).
         var store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
         let deadLetters = try DeadLetterStore(stateDirectory: dir)
-        // The old event's hook succeeds at once; the new event's hook is slow.
+        // The old event's hook succeeds at once; the new event's hook outlasts any wait of this test for a thread
+        // (minutes in a full run under load; 10 s could end, and deliver it, before the drain below).
         let hook = try ExecTestSupport.script(
-            "echo \"$VIPPS_EVENT_ID\" >> \(dir)/runs\n[ \"$VIPPS_EVENT_ID\" = old-event ] && exit 0\nsleep 10",
+            "echo \"$VIPPS_EVENT_ID\" >> \(dir)/runs\n[ \"$VIPPS_EVENT_ID\" = old-event ] && exit 0\nsleep 600",
             in: dir
         )
         let definition = SinkDefinition(
             name: "hook",
-            kind: .exec(argv: [hook], timeoutSeconds: 30, maxAttempts: 3, concurrency: 2)
+            kind: .exec(argv: [hook], timeoutSeconds: 900, maxAttempts: 3, concurrency: 2)
         )
         let dispatcher = try Self.delivery(store: store, deadLetters: deadLetters, hook: definition)
 

@@ -234,7 +234,9 @@ struct ExecDispatcherTests {
             dir: dir,
             maxAttempts: 1,
             concurrency: 1,
-            timeout: .seconds(120),
+            // Far beyond any wait for a thread: a full run under load kept this test's task waiting 200 s, the hook
+            // timed out first (120 s then) and was dead-lettered instead of killed by the drain.
+            timeout: .seconds(3600),
             capacity: 2
         )
         let outcomes = EventLog()
