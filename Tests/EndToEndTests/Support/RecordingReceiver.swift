@@ -36,7 +36,14 @@ final class RecordingReceiver: Sendable {
                 state.maxInFlight = max(state.maxInFlight, state.inFlight)
             }
             let response = FakeHTTPServer.json(status, answer)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delayMilliseconds)) {
+            guard delayMilliseconds > 0 else {
+                shared.mutex.withLock { $0.inFlight -= 1 }
+                return respond(response)
+            }
+            // A thread of its own, not the global queue: in a full run under load its threads can all be busy for
+            // longer than `send` waits for an answer (10 s).
+            Thread.detachNewThread {
+                usleep(UInt32(delayMilliseconds) * 1000)
                 shared.mutex.withLock { $0.inFlight -= 1 }
                 respond(response)
             }
