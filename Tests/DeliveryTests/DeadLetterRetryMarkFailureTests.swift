@@ -121,7 +121,7 @@ struct DeadLetterRetryMarkFailureTests {
 
     @Test(
         "a dead-letter retry whose delivered mark fails (disk full) keeps its letter until the mark succeeds, then removes it",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func retryWhoseMarkFailsKeepsItsLetterUntilRecorded() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
@@ -152,7 +152,7 @@ struct DeadLetterRetryMarkFailureTests {
 
     @Test(
         "a dead-letter retry whose delivered mark the journal refuses until its restart keeps its letter: the restart settles the event, not runs it",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func retryWhoseMarkFailsUntilShutdownKeepsItsLetter() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")

@@ -244,7 +244,7 @@ struct ExecAndDeadLetterFaultTests {
 
     @Test(
         "a dead-letter retry cut short by a drain keeps its marker (README: left for the next start or scan)",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func interruptedRetriesKeepTheirMarkers() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-exec-faults")
@@ -309,7 +309,7 @@ struct ExecAndDeadLetterFaultTests {
 
     @Test(
         "after the journal starts its sequence again, a delivered dead-letter retry never marks ANOTHER event delivered",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func deadLetterRetryMarksOnlyItsOwnEvent() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-exec-faults")

@@ -101,7 +101,7 @@ struct KeyedSerialQueueTests {
 
     @Test(
         "a full queue answers .full at once; drain interrupts queued jobs and reports running ones",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func boundedAndDrain() async {
         let queue = KeyedSerialQueue(concurrency: 1, capacity: 2)
@@ -142,7 +142,7 @@ struct KeyedSerialQueueTests {
         #expect(log.all == ["start slow 1"])
     }
 
-    @Test("a drain completes only after every interrupted job's callback has returned", .timeLimit(.minutes(1)))
+    @Test("a drain completes only after every interrupted job's callback has returned", .timeLimit(.minutes(10)))
     func drainWaitsForInterruptedCallbacks() async {
         let queue = KeyedSerialQueue(concurrency: 1, capacity: 10)
         let log = EventLog()
@@ -170,7 +170,7 @@ struct KeyedSerialQueueTests {
 
     @Test(
         "with stop, a drain completes after the stopped attempts have ended (an interrupted retry, or done)",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func drainWithStopWaitsForStoppedAttempts() async {
         let queue = KeyedSerialQueue(concurrency: 2, capacity: 10)
@@ -209,7 +209,10 @@ struct KeyedSerialQueueTests {
         #expect(queue.depth == 0)
     }
 
-    @Test("with stop, a drain whose stopped attempt never ends completes after the stop grace", .timeLimit(.minutes(1)))
+    @Test(
+        "with stop, a drain whose stopped attempt never ends completes after the stop grace",
+        .timeLimit(.minutes(10))
+    )
     func drainWithStopGivesUpAfterTheGrace() async {
         let queue = KeyedSerialQueue(concurrency: 1, capacity: 10)
         let log = EventLog()
