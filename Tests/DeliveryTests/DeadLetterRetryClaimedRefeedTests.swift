@@ -16,7 +16,7 @@ import Testing
 struct DeadLetterRetryClaimedRefeedTests {
     @Test(
         "an event the re-feed claimed before a retry recorded it and removed its letter is not run again",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func pageClaimedBeforeTheRetryDoesNotRunTheHookAgain() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-retry-claimed")

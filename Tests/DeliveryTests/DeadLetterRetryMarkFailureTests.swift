@@ -170,7 +170,7 @@ struct DeadLetterRetryMarkFailureTests {
 
     @Test(
         "a dead-letter retry that cannot read whether its event is still pending keeps its letter: the restart settles the event, not runs it",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func retryThatCannotReadTheJournalKeepsItsLetter() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
@@ -228,7 +228,7 @@ struct DeadLetterRetryMarkFailureTests {
 
     @Test(
         "a shutdown while a dead-letter retry's delivered mark is tried again (disk full) reports the kept letter before the journal closes",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(10))
     )
     func shutdownDuringARetriedMarkReportsTheKeptLetter() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
