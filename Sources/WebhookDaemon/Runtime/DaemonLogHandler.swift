@@ -185,11 +185,11 @@ struct DaemonLogHandler: LogHandler {
 
 /// Writes whole lines to a file descriptor (standard error by default), in batches.
 ///
-/// Like nginx's buffered access log: lines of level info and warning (one per request) are collected and written
+/// Like nginx's buffered access log: lines of level info and below (one per request) are collected and written
 /// with one `write(2)` once 32 KiB have gathered or 100 ms after the first of them, so a busy daemon does not pay a
-/// system call per request; a notice, error or critical line is written at once, after everything collected before
-/// it. Writes happen under the buffer's lock, so lines keep their order. A `kill -9` loses at most the last 100 ms
-/// of info/warning lines; the daemon's own exit paths log a notice (which flushes) first.
+/// system call per request; a notice, warning, error or critical line is written at once, after everything collected
+/// before it. Writes happen under the buffer's lock, so lines keep their order. A `kill -9` loses at most the last
+/// 100 ms of info lines; the daemon's own exit paths log a notice (which flushes) first.
 final class LogOutput: Sendable {
     private struct Buffer {
         var bytes: [UInt8] = []
