@@ -129,6 +129,41 @@ struct DeadLetterCommandTests {
         #expect(!FileManager.default.fileExists(atPath: marker + "/" + name), "its mark goes with it")
     }
 
+    @Test("a letter whose hook had run, removed by its retry, is no longer counted in vipps_webhookd_dead_letters")
+    func letterWhoseHookRanIsUncountedOnceRemoved() throws {
+        let harness = try DaemonHarness(config: Self.config(), files: Self.files)
+        _ = try harness.deadLetterOneEvent()
+        try harness.daemon.stop()
+        let name = try #require(harness.deadLetters().first)
+        // As `DeadLetterRequeue` leaves it when the journal refused a successful retry's delivered mark.
+        let marker = harness.deadLetterFolder + "/hook-ran"
+        try FileManager.default.createDirectory(atPath: marker, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: marker + "/" + name, contents: nil))
+        #expect(try harness.deadLettersCommand(["retry", name]).status == 0)
+
+        try harness.daemon.restart()
+        try waitUntil("dead letter removed without running its hook", timeout: 15, log: harness.daemon.log) {
+            harness.deadLetters().isEmpty
+                && !harness.daemon.logged("dead letter whose hook had already run removed without running it again")
+                    .isEmpty
+        }
+        func waiting() throws -> Double? {
+            PrometheusText.parse(try harness.get("/metrics").text).samples(named: "vipps_webhookd_dead_letters")
+                .first { $0.labels == ["sink": "fulfil"] }?.value
+        }
+        // A recount is coalesced over 200 ms: 10 s leave room for a loaded machine.
+        let deadline = Date().addingTimeInterval(10)
+        var counted = try waiting()
+        while counted != 0 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            counted = try waiting()
+        }
+        #expect(
+            counted == 0,
+            "no dead letter is left in \(harness.deadLetterFolder), but /metrics still counts \(String(describing: counted))"
+        )
+    }
+
     @Test("a marker for a sink that is not configured stays until a reload brings the sink back")
     func markerWaitsForItsSink() throws {
         let harness = try DaemonHarness(config: Self.config(), files: Self.files)
