@@ -263,6 +263,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
                 }
                 do {
                     try deadLetters.remove(name)
+                    deadLetters.recordWaitingSoon(sinks: [letter.sink], logger: logger)
                     try hookRan.remove(name)
                 } catch {
                     logger.error(
