@@ -46,7 +46,12 @@ struct DeadLetterRetryMarkFailureTests {
         /// The journal's segment, moved away by `hideSegment` (its record then cannot be read).
         var segment: String { directory + "/journal/segment-000000000001.log" }
 
-        init(in directory: String, failing call: String, hideSegment: Bool = false) async throws {
+        init(
+            in directory: String,
+            failing call: String,
+            hideSegment: Bool = false,
+            hookRan: Bool = false
+        ) async throws {
             self.directory = directory
             store = try EventStore(
                 directory: directory + "/journal",
@@ -75,6 +80,8 @@ struct DeadLetterRetryMarkFailureTests {
                 deadLetters: deadLetters,
                 hook: definition
             )
+            // As an earlier retry leaves a letter whose hook ran while the journal could not record it.
+            if hookRan { try HookRanMarkers(deadLetters: deadLetters).create(name) }
             try RequeueMarkers(deadLetters: deadLetters).create(name)
             requeue = DeadLetterRequeue(
                 deadLetters: deadLetters,
@@ -224,6 +231,42 @@ struct DeadLetterRetryMarkFailureTests {
         #expect(try state.deadLetters.list().isEmpty, "the letter is gone")
         #expect(!hookRan.contains(name), "its mark is gone with it")
         #expect(state.runs == 1, "hook runs of the one event after its retry: \(state.runs)")
+    }
+
+    @Test(
+        "a shutdown while the retry of a letter whose hook has run tries its mark again (disk full) leaves the retry asked for the next start",
+        .timeLimit(.minutes(10))
+    )
+    func shutdownDuringASettlingRetryLeavesItsMarker() async throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
+        defer { temporary.remove() }
+        let state = try await PendingLetter(in: temporary.path, failing: "pwrite", hookRan: true)
+        let name = try #require(try state.deadLetters.list().first)
+        let requeueMarkers = RequeueMarkers(deadLetters: state.deadLetters)
+        let retrying = await eventually(within: 10) {
+            state.logged("cannot record deliveries; trying again") && !requeueMarkers.contains(name)
+        }
+        #expect(retrying, "the settling retry's mark is tried again: \(state.log.messages.map(\.message))")
+        #expect(state.runs == 0, "the hook is not run for a letter whose hook has run")
+
+        // SIGTERM, as `Daemon.shutdown` does it: drain the dispatcher, close the journal, then `exit(0)` at once.
+        await state.drain(state.dispatcher)
+        state.store.close()
+        let atExit = requeueMarkers.contains(name)
+        let ended = await eventually(within: 5) {
+            state.logged("dead letter's hook has run, but its delivery still cannot be recorded")
+                || state.logged("dead letter retry interrupted")
+        }
+        #expect(ended, "the settling retry ends: \(state.log.messages.map(\.message))")
+        #expect(state.deadLetters.holds(state.stored, sink: "hook"), "the letter stays")
+        #expect(
+            atExit,
+            """
+            the operator's retry, cut short by the shutdown, is not asked for again by the time the daemon exits (an \
+            interrupted retry's marker is left for the next start): the letter waits for another `retry`; logged: \
+            \(state.log.messages.map(\.message))
+            """
+        )
     }
 
     @Test(
