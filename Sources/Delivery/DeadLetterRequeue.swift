@@ -244,14 +244,31 @@ public final class DeadLetterRequeue: @unchecked Sendable {
 
     /// Retries the dead letter `name` whose hook a retry already ran (``HookRanMarkers``): records the delivery if
     /// the journal still owes it, then removes the letter and its marks; the hook is never run again (on `queue`).
+    /// A shutdown's drain waits for the mark as for a running retry's, and past its bound marks the retry again (at
+    /// once: the daemon exits next), so that the next start settles the letter, as an interrupted retry's.
     private func settleWithoutRunning(_ name: String, letter: DeadLetter) {
         inFlight.insert(name)
         removeMarker(name)
         let metadata: Logger.Metadata = [
             "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
         ]
+        let told = Told()
+        let token = dispatcher.retryOutcomeOwed { [self] in
+            guard told.take() else { return }
+            markedAgain.withLock { _ = $0.insert(name) }
+            let marked = markAgain(name)
+            count(sink: letter.sink, result: "interrupted")
+            logger.warning(
+                marked
+                    ? "dead letter retry interrupted before its delivery was recorded (its hook has run); marked to be retried again"
+                    : "dead letter retry interrupted before its delivery was recorded (its hook has run); retry it again",
+                metadata: metadata
+            )
+        }
         recordDelivery(of: letter) { [self] recorded in
+            guard told.take() else { return }  // Given up by a shutdown, which marked it again.
             queue.async { [self] in
+                defer { dispatcher.retryOutcomeTold(token) }
                 inFlight.remove(name)
                 guard recorded else {
                     count(sink: letter.sink, result: "failed")
