@@ -233,6 +233,44 @@ struct DeadLetterRetryMarkFailureTests {
         #expect(state.runs == 1, "hook runs of the one event after its retry: \(state.runs)")
     }
 
+    /// On a full disk (ext4), an empty file can still be made in an existing folder, but a new folder cannot
+    /// (`mkdir` needs a block: ENOSPC). A full disk is what keeps a retry's mark failing until the shutdown, whose
+    /// drain then marks the kept letter as run: the folder must be there by then.
+    @Test("the folder of hook-ran markers exists once the requeue has started, before any marker is needed")
+    func hookRanFolderIsMadeAtStart() throws {
+        let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
+        defer { temporary.remove() }
+        let store = try EventStore(
+            directory: temporary.path + "/journal",
+            options: testOptions(),
+            logger: testLogger
+        )
+        defer { store.close() }
+        let deadLetters = try DeadLetterStore(stateDirectory: temporary.path)
+        let hook = try ExecTestSupport.script("exit 0", in: temporary.path)
+        let dispatcher = try ExecAndDeadLetterFaultTests.delivery(
+            store: store,
+            deadLetters: deadLetters,
+            hook: SinkDefinition(
+                name: "hook",
+                kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
+            )
+        )
+        let requeue = DeadLetterRequeue(
+            deadLetters: deadLetters,
+            dispatcher: dispatcher,
+            store: store,
+            logger: testLogger
+        )
+        requeue.start(interval: .milliseconds(50))
+        var info = stat()
+        let made = stat(deadLetters.directory + "/hook-ran", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        #expect(
+            made,
+            "dead-letters/hook-ran/ is made only when the first marker is, which a full disk refuses (ENOSPC)"
+        )
+    }
+
     @Test(
         "a shutdown while the retry of a letter whose hook has run tries its mark again (disk full) leaves the retry asked for the next start",
         .timeLimit(.minutes(10))
