@@ -63,12 +63,18 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         timer?.cancel()
     }
 
-    /// Creates the marker folder and scans it every `interval` (the first scan right away).
+    /// Creates the marker folders (requeue/ and hook-ran/) and scans requeue/ every `interval` (the first scan right
+    /// away).
     public func start(interval: DispatchTimeInterval = .seconds(1)) {
         do {
             try markers.createDirectory()
         } catch {
             logger.error("cannot create the dead-letter requeue folder", metadata: ["error": "\(error)"])
+        }
+        do {
+            try hookRan.createDirectory()
+        } catch {
+            logger.error("cannot create the folder of dead letters whose hook has run", metadata: ["error": "\(error)"])
         }
         queue.async { [self] in
             guard timer == nil else { return }

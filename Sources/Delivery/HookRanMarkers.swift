@@ -11,6 +11,13 @@ public struct HookRanMarkers: Sendable {
         markers = RequeueMarkers(deadLetters: deadLetters, folder: "hook-ran")
     }
 
+    /// Creates the marker folder when missing (mode 0700), as ``RequeueMarkers/createDirectory()`` does. Made at
+    /// start, before a marker is needed: a full disk, which keeps a retry's delivered mark failing, may still take
+    /// an empty file in an existing folder but not a new folder.
+    public func createDirectory() throws(RequeueMarkerError) {
+        try markers.createDirectory()
+    }
+
     /// Durably records that the hook of dead letter `name` has run.
     public func create(_ name: String) throws(RequeueMarkerError) {
         try markers.create(name)
