@@ -243,7 +243,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             metadata["hook_ran_marker_error"] = "\(error)"
         }
         logger.error(
-            "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again, marked as run: retrying it removes it without running the hook (without the mark, remove the file instead)",
+            "dead letter delivered, but its delivery could not be recorded in the journal; its file stays so that the restart settles the event without running the hook again, marked as run: retrying it removes it without running the hook (without the mark, remove the file after the restart)",
             metadata: metadata
         )
     }

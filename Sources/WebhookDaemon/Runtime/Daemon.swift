@@ -134,10 +134,14 @@ final class Daemon: @unchecked Sendable {
         )
         let observer = ServerObserver(metrics: metrics, logger: logger)
         server = HTTPServer(configuration: serverSettings, handler: handler, observer: { observer.observe($0) })
+        // Before the server answers: its first `/metrics` already has every endpoint's registration gauge.
+        registrationWatchdog = RegistrationWatchdog(logger: logger, metrics: metrics)
+        registrationWatchdog.apply(configuration)
         let bound: HTTPServer.BoundAddress
         do {
             bound = try server.start()
         } catch {
+            registrationWatchdog.stop()
             // The sinks run: let them finish (or record as pending) what they started before the process exits.
             let drained = DispatchSemaphore(value: 0)
             dispatcher.drain(deadline: .now() + .seconds(startedWith.server.shutdownGraceSeconds)) {
@@ -150,8 +154,6 @@ final class Daemon: @unchecked Sendable {
         health.set("ready")
         notify([.ready, .status("listening on \(bound)")])
         watchdog = notifier?.startWatchdog(queue: control, isHealthy: { [health] in !health.isFailed })
-        registrationWatchdog = RegistrationWatchdog(logger: logger, metrics: metrics)
-        registrationWatchdog.apply(configuration)
         logger.notice(
             "listening",
             metadata: [
