@@ -209,23 +209,19 @@ public final class DeadLetterRequeue: @unchecked Sendable {
     /// kept at once (the journal still refuses the mark; the restart settles the event): the daemon exits right
     /// after, and a kept letter nothing reported would be retried as any other, running its hook a second time.
     private func deliveryRan(_ name: String, letter: DeadLetter, recorded: @escaping @Sendable (Bool) -> Void) {
-        let told = Told()
-        let token = dispatcher.retryOutcomeOwed { [self] in
-            guard told.take() else { return }
-            reportKept(name, letter: letter)
-        }
+        let owed = dispatcher.oweRetryOutcome { [self] in reportKept(name, letter: letter) }
         recordDelivery(of: letter) { [self] done in
             // Off the journal's queue, which calls this once the mark is durable: the letter's removal syncs a
             // directory, and the outcome's callers may ask the store.
             DispatchQueue.global().async { [self] in
-                guard told.take() else { return }  // Given up by a shutdown, which told it.
-                if !done {
-                    // Told at once, not on `queue`: a journal closed first is a shutdown's, which may exit next.
-                    unrecorded.withLock { _ = $0.insert(name) }
-                    reportKept(name, letter: letter)
+                owed.tell {
+                    if !done {
+                        // Told at once, not on `queue`: a journal closed first is a shutdown's, which may exit next.
+                        unrecorded.withLock { _ = $0.insert(name) }
+                        reportKept(name, letter: letter)
+                    }
+                    recorded(done)
                 }
-                recorded(done)
-                dispatcher.retryOutcomeTold(token)
             }
         }
     }
@@ -258,9 +254,7 @@ public final class DeadLetterRequeue: @unchecked Sendable {
         let metadata: Logger.Metadata = [
             "dead_letter": "\(name)", "sink": "\(letter.sink)", "id": "\(letter.event.id)",
         ]
-        let told = Told()
-        let token = dispatcher.retryOutcomeOwed { [self] in
-            guard told.take() else { return }
+        let owed = dispatcher.oweRetryOutcome { [self] in
             markedAgain.withLock { _ = $0.insert(name) }
             let marked = markAgain(name)
             count(sink: letter.sink, result: "interrupted")
@@ -272,36 +266,40 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             )
         }
         recordDelivery(of: letter) { [self] recorded in
-            guard told.take() else { return }  // Given up by a shutdown, which marked it again.
+            // Not told when a shutdown gave it up first (it marked the retry again).
             queue.async { [self] in
-                defer { dispatcher.retryOutcomeTold(token) }
-                inFlight.remove(name)
-                guard recorded else {
-                    count(sink: letter.sink, result: "failed")
-                    logger.error(
-                        "dead letter's hook has run, but its delivery still cannot be recorded; it stays (retry it again later)",
-                        metadata: metadata
-                    )
-                    return
-                }
-                do {
-                    try deadLetters.remove(name)
-                    deadLetters.recordWaitingSoon(sinks: [letter.sink], logger: logger)
-                    try hookRan.remove(name)
-                } catch {
-                    logger.error(
-                        "cannot remove a dead letter whose hook has run",
-                        metadata: metadata.merging(["error": "\(error)"]) { $1 }
-                    )
-                    return
-                }
-                count(sink: letter.sink, result: "already_delivered")
-                logger.notice(
-                    "dead letter whose hook had already run removed without running it again",
-                    metadata: metadata
-                )
+                owed.tell { settled(name, letter: letter, recorded: recorded, metadata: metadata) }
             }
         }
+    }
+
+    /// Ends ``settleWithoutRunning(_:letter:)`` once the journal has answered its mark (on `queue`).
+    private func settled(_ name: String, letter: DeadLetter, recorded: Bool, metadata: Logger.Metadata) {
+        inFlight.remove(name)
+        guard recorded else {
+            count(sink: letter.sink, result: "failed")
+            logger.error(
+                "dead letter's hook has run, but its delivery still cannot be recorded; it stays (retry it again later)",
+                metadata: metadata
+            )
+            return
+        }
+        do {
+            try deadLetters.remove(name)
+            deadLetters.recordWaitingSoon(sinks: [letter.sink], logger: logger)
+            try hookRan.remove(name)
+        } catch {
+            logger.error(
+                "cannot remove a dead letter whose hook has run",
+                metadata: metadata.merging(["error": "\(error)"]) { $1 }
+            )
+            return
+        }
+        count(sink: letter.sink, result: "already_delivered")
+        logger.notice(
+            "dead letter whose hook had already run removed without running it again",
+            metadata: metadata
+        )
     }
 
     private func finished(_ name: String, letter: DeadLetter, outcome: ExecDeliveryOutcome, markedAgain: Bool) {
@@ -341,9 +339,9 @@ public final class DeadLetterRequeue: @unchecked Sendable {
 
     /// Marks the event delivered for its sink if the journal still has it pending (its mark after the dead-lettering
     /// was lost), then calls `done`: true once that mark is durable (the dead letter's file may go), false when the
-    /// journal refuses writes until its restart (the letter then stays and lets the re-feed after the restart settle the event without
-    /// running its hook again). While the journal refuses writes (a full disk), the mark is tried again every second
-    /// and the letter stays meanwhile. Never marks another event with the same sequence (after a journal set aside),
+    /// journal refuses writes until its restart or cannot read the record (the letter then stays and lets the re-feed
+    /// after the restart settle the event without running its hook again). While the journal refuses writes (a full
+    /// disk), the mark is tried again every second and the letter stays meanwhile. Never marks another event with the same sequence (after a journal set aside),
     /// which would then be lost for the sink without its hook having run. Called before the file is removed.
     private func recordDelivery(of letter: DeadLetter, done: @escaping @Sendable (Bool) -> Void) {
         let event = letter.event
@@ -380,19 +378,6 @@ public final class DeadLetterRequeue: @unchecked Sendable {
             refused: "cannot record a retried dead letter's delivery, the journal refuses writes until the restart",
             done: done
         )
-    }
-
-    /// Whether a retry's outcome was told: by the journal's answer to its mark, or by a shutdown that gave up on it.
-    private final class Told: Sendable {
-        private let done = Mutex(false)
-
-        /// True the first time only.
-        func take() -> Bool {
-            done.withLock { done in
-                defer { done = true }
-                return !done
-            }
-        }
     }
 
     private func removeMarker(_ name: String) {

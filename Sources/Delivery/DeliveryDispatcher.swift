@@ -44,9 +44,9 @@ public final class DeliveryDispatcher: @unchecked Sendable {
     /// Entered for each replaced worker until its drain completes.
     private let handovers = DispatchGroup()
     /// Dead-letter retries (``DeadLetterRequeue``) whose hook succeeded and whose outcome is not told yet (their
-    /// delivered mark still tried), each with what tells it given up; `drain` waits for them as for the workers'
-    /// marks. Entered in `retriesTelling` each.
-    private let retryOutcomes = Mutex<(next: Int, giveUps: [Int: @Sendable () -> Void])>((0, [:]))
+    /// delivered mark still tried); `drain` waits for them as for the workers' marks. Entered in `retriesTelling`
+    /// each.
+    private let owedOutcomes = Mutex<[ObjectIdentifier: OwedRetryOutcome]>([:])
     private let retriesTelling = DispatchGroup()
 
     /// Most events and body bytes of one re-feed page.
@@ -206,13 +206,13 @@ public final class DeliveryDispatcher: @unchecked Sendable {
             // Dead-letter retries whose hook has run while the journal still refuses their delivered marks: their
             // letters stay (the restart settles the events), told before the process exits.
             if retriesTelling.wait(timeout: deadline + .seconds(2)) == .timedOut {
-                let giveUps = retryOutcomes.withLock { owed in
-                    defer { owed.giveUps = [:] }
-                    return Array(owed.giveUps.values)
+                let owed = owedOutcomes.withLock { owed in
+                    defer { owed = [:] }
+                    return Array(owed.values)
                 }
-                if !giveUps.isEmpty { metrics.storageError(operation: "mark_at_shutdown") }
-                for giveUp in giveUps {
-                    giveUp()
+                if !owed.isEmpty { metrics.storageError(operation: "mark_at_shutdown") }
+                for outcome in owed {
+                    outcome.giveUpUnlessTold()
                     retriesTelling.leave()
                 }
             }
@@ -222,20 +222,15 @@ public final class DeliveryDispatcher: @unchecked Sendable {
 
     /// Registers a dead-letter retry whose hook succeeded and whose outcome is on its way (its delivered mark tried
     /// while the journal refuses it): `drain` waits for it within the bound it gives the workers' marks, then calls
-    /// `giveUp`, which must tell the outcome at once (the daemon exits right after the drain). Returns the token for
-    /// ``retryOutcomeTold(_:)``.
-    func retryOutcomeOwed(giveUp: @escaping @Sendable () -> Void) -> Int {
+    /// `giveUp` unless the retry has told its outcome (``OwedRetryOutcome/tell(_:)``). `giveUp` must tell it at once:
+    /// the daemon exits right after the drain.
+    func oweRetryOutcome(giveUp: @escaping @Sendable () -> Void) -> OwedRetryOutcome {
         retriesTelling.enter()
-        return retryOutcomes.withLock { owed in
-            owed.next += 1
-            owed.giveUps[owed.next] = giveUp
-            return owed.next
+        let outcome = OwedRetryOutcome(giveUp: giveUp) { [self] id in
+            if owedOutcomes.withLock({ $0.removeValue(forKey: id) }) != nil { retriesTelling.leave() }
         }
-    }
-
-    /// The retry of `token` has told its outcome (its letter removed or kept): `drain` no longer waits for it.
-    func retryOutcomeTold(_ token: Int) {
-        if retryOutcomes.withLock({ $0.giveUps.removeValue(forKey: token) }) != nil { retriesTelling.leave() }
+        owedOutcomes.withLock { $0[ObjectIdentifier(outcome)] = outcome }
+        return outcome
     }
 
     /// Whether `drain` has begun.
