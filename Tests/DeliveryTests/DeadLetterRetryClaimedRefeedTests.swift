@@ -21,16 +21,10 @@ struct DeadLetterRetryClaimedRefeedTests {
     func pageClaimedBeforeTheRetryDoesNotRunTheHookAgain() async throws {
         let temporary = TemporaryDirectory(prefix: "vipps-retry-claimed")
         defer { temporary.remove() }
-        let dir = temporary.path
-        let store = try EventStore(directory: dir + "/journal", options: testOptions(), logger: testLogger)
+        let fixture = try RecordingHook(in: temporary.path)
+        let (store, deadLetters, definition) = (fixture.store, fixture.deadLetters, fixture.definition)
         defer { store.close() }
-        let deadLetters = try DeadLetterStore(stateDirectory: dir)
-        let hook = try ExecTestSupport.script("echo \"$VIPPS_EVENT_ID\" >> \(dir)/runs\nexit 0", in: dir)
-        let definition = SinkDefinition(
-            name: "hook",
-            kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
-        )
-        var runs: Int { (ExecTestSupport.read("\(dir)/runs") ?? "").split(separator: "\n").count }
+        var runs: Int { fixture.runs }
         // Journaled for the hook, dead-lettered, its delivered mark lost (a crash): pending, and a letter.
         let stored = try #require(
             await store.accept(id: "evt-claimed", body: ExecAndDeadLetterFaultTests.payment, sinks: ["hook"])
@@ -51,14 +45,9 @@ struct DeadLetterRetryClaimedRefeedTests {
             hook: definition
         )
         let log = CapturedLog(level: .notice)
-        let requeue = DeadLetterRequeue(
-            deadLetters: deadLetters,
-            dispatcher: dispatcher,
-            store: store,
-            logger: log.logger
-        )
         try RequeueMarkers(deadLetters: deadLetters).create(name)
-        requeue.start(interval: .milliseconds(50))
+        let requeue = fixture.startRequeue(feeding: dispatcher, store: store, log: log)
+        defer { withExtendedLifetime(requeue) {} }
         let retried = await eventually(within: 10) {
             log.messages.contains { $0.message.hasPrefix("dead letter delivered; its file is removed") }
         }

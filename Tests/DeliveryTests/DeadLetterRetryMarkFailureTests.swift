@@ -35,6 +35,7 @@ struct DeadLetterRetryMarkFailureTests {
     private struct PendingLetter {
         let directory: String
         let faults = SyscallFaults()
+        let hook: RecordingHook
         let store: EventStore
         let deadLetters: DeadLetterStore
         let definition: SinkDefinition
@@ -53,20 +54,8 @@ struct DeadLetterRetryMarkFailureTests {
             hookRan: Bool = false
         ) async throws {
             self.directory = directory
-            store = try EventStore(
-                directory: directory + "/journal",
-                options: testOptions(faults: faults),
-                logger: testLogger
-            )
-            deadLetters = try DeadLetterStore(stateDirectory: directory)
-            let hook = try ExecTestSupport.script(
-                "echo \"$VIPPS_EVENT_ID\" >> \(directory)/runs\nexit 0",
-                in: directory
-            )
-            definition = SinkDefinition(
-                name: "hook",
-                kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
-            )
+            hook = try RecordingHook(in: directory, faults: faults)
+            (store, deadLetters, definition) = (hook.store, hook.deadLetters, hook.definition)
             stored = try #require(
                 await store.accept(id: "evt-markfail", body: ExecAndDeadLetterFaultTests.payment, sinks: ["hook"])
                     .storedEvent
@@ -83,16 +72,10 @@ struct DeadLetterRetryMarkFailureTests {
             // As an earlier retry leaves a letter whose hook ran while the journal could not record it.
             if hookRan { try HookRanMarkers(deadLetters: deadLetters).create(name) }
             try RequeueMarkers(deadLetters: deadLetters).create(name)
-            requeue = DeadLetterRequeue(
-                deadLetters: deadLetters,
-                dispatcher: dispatcher,
-                store: store,
-                logger: log.logger
-            )
-            requeue.start(interval: .milliseconds(50))
+            requeue = hook.startRequeue(feeding: dispatcher, store: store, log: log)
         }
 
-        var runs: Int { (ExecTestSupport.read("\(directory)/runs") ?? "").split(separator: "\n").count }
+        var runs: Int { hook.runs }
 
         func logged(_ prefix: String) -> Bool {
             log.messages.contains { $0.message.hasPrefix(prefix) }
@@ -215,18 +198,13 @@ struct DeadLetterRetryMarkFailureTests {
             hook: state.definition
         )
         let log = CapturedLog(level: .notice)
-        let requeue = DeadLetterRequeue(
-            deadLetters: state.deadLetters,
-            dispatcher: dispatcher,
-            store: reopened,
-            logger: log.logger
-        )
         try RequeueMarkers(deadLetters: state.deadLetters).create(name)
-        requeue.start(interval: .milliseconds(50))
+        let requeue = state.hook.startRequeue(feeding: dispatcher, store: reopened, log: log)
         let removed = await eventually(within: 10) {
             log.messages.contains { $0.message.hasPrefix("dead letter whose hook had already run removed") }
         }
         await state.drain(dispatcher)
+        withExtendedLifetime(requeue) {}
         #expect(removed, "the retry of a letter whose hook ran: \(log.messages.map(\.message))")
         #expect(try state.deadLetters.list().isEmpty, "the letter is gone")
         #expect(!hookRan.contains(name), "its mark is gone with it")
@@ -240,31 +218,18 @@ struct DeadLetterRetryMarkFailureTests {
     func hookRanFolderIsMadeAtStart() throws {
         let temporary = TemporaryDirectory(prefix: "vipps-dead-letter-marks")
         defer { temporary.remove() }
-        let store = try EventStore(
-            directory: temporary.path + "/journal",
-            options: testOptions(),
-            logger: testLogger
-        )
-        defer { store.close() }
-        let deadLetters = try DeadLetterStore(stateDirectory: temporary.path)
-        let hook = try ExecTestSupport.script("exit 0", in: temporary.path)
+        let fixture = try RecordingHook(in: temporary.path)
+        defer { fixture.store.close() }
         let dispatcher = try ExecAndDeadLetterFaultTests.delivery(
-            store: store,
-            deadLetters: deadLetters,
-            hook: SinkDefinition(
-                name: "hook",
-                kind: .exec(argv: [hook], timeoutSeconds: 10, maxAttempts: 1, concurrency: 1)
-            )
+            store: fixture.store,
+            deadLetters: fixture.deadLetters,
+            hook: fixture.definition
         )
-        let requeue = DeadLetterRequeue(
-            deadLetters: deadLetters,
-            dispatcher: dispatcher,
-            store: store,
-            logger: testLogger
-        )
-        requeue.start(interval: .milliseconds(50))
+        let requeue = fixture.startRequeue(feeding: dispatcher, store: fixture.store, log: CapturedLog(level: .notice))
+        defer { withExtendedLifetime(requeue) {} }
         var info = stat()
-        let made = stat(deadLetters.directory + "/hook-ran", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        let made =
+            stat(fixture.deadLetters.directory + "/hook-ran", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
         #expect(
             made,
             "dead-letters/hook-ran/ is made only when the first marker is, which a full disk refuses (ENOSPC)"
